@@ -1,0 +1,74 @@
+"""Shared pieces of the generic REST shape: ETags, If-Match, Idempotency-Key, field selection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from nexa.core import idempotency
+from nexa.core.actor import Actor
+from nexa.core.errors import PreconditionFailed
+from nexa.models import IdempotencyKey
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``If-Match: "3"`` → 3; ``*`` or absent → None (no precondition)."""
+    if value is None or value.strip() == "*":
+        return None
+    token = value.split(",")[0].strip().removeprefix("W/").strip('"')
+    try:
+        return int(token)
+    except ValueError:
+        raise PreconditionFailed("If-Match must be an ETag this API returned", field="If-Match") from None
+
+
+def with_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_for(version)
+
+
+def select_fields(item: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    if not fields:
+        return item
+    keep = {"id", *fields}
+    custom = [f.removeprefix("custom.") for f in fields if f.startswith("custom.")]
+    result = {k: v for k, v in item.items() if k in keep}
+    if custom and "custom_fields" not in keep:
+        result["custom_fields"] = {k: v for k, v in item.get("custom_fields", {}).items() if k in custom}
+    return result
+
+
+def idempotent_create(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    key: str | None,
+    body: Any,
+    create: Callable[[], tuple[Any, int]],
+) -> JSONResponse:
+    """Run ``create`` once per (principal, Idempotency-Key); replay the stored answer after."""
+    if key is None:
+        payload, version = create()
+        return JSONResponse(jsonable_encoder(payload), status_code=201, headers={"ETag": etag_for(version)})
+    principal = f"key:{actor.api_key_id}" if actor.api_key_id else f"user:{actor.user_id}"
+    digest = idempotency.request_hash(request.method, request.url.path, jsonable_encoder(body))
+    table = IdempotencyKey.__table__
+    stored = idempotency.claim(session, table, principal, key, digest)  # type: ignore[arg-type]
+    if stored is not None:
+        status, stored_body = stored
+        headers = {"Idempotent-Replayed": "true"}
+        if isinstance(stored_body, dict) and "version" in stored_body:
+            headers["ETag"] = etag_for(stored_body["version"])
+        return JSONResponse(stored_body, status_code=status, headers=headers)
+    payload, version = create()
+    encoded = jsonable_encoder(payload)
+    idempotency.record(session, table, principal, key, 201, encoded)  # type: ignore[arg-type]
+    return JSONResponse(encoded, status_code=201, headers={"ETag": etag_for(version)})

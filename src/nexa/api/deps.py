@@ -1,0 +1,82 @@
+"""FastAPI dependencies. The request owns the transaction: commit on success, roll back on
+any error, then hand outbox rows and queued jobs to the worker (ARCHITECTURE rule 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from nexa.auth import service as auth_service
+from nexa.core.actor import Actor
+from nexa.core.db import get_engine, sessionmaker_for
+from nexa.core.errors import NotAuthenticated, PermissionDenied
+from nexa.core.events import discard_after_commit, run_after_commit
+from nexa.core.filtering import ListQuery
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    write = request.method in WRITE_METHODS
+    session = sessionmaker_for(get_engine(), write=write)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        discard_after_commit(session)
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_actor(request: Request, session: SessionDep) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthenticated("send an API key as 'Authorization: Bearer nexa_…'")
+    user, key = auth_service.authenticate_api_key(session, token.strip())
+    actor = auth_service.actor_for(session, user, key)
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def require(permission: str):  # type: ignore[no-untyped-def]
+    def check(actor: ActorDep) -> Actor:
+        if not actor.can(permission):
+            raise PermissionDenied(f"you need the '{permission}' permission")
+        return actor
+
+    return Depends(check)
+
+
+def list_query(
+    filter: Annotated[
+        list[str] | None,
+        Query(description="field:operator:value (repeatable); operators eq ne lt lte gt gte in not_in contains starts_with is_null", max_length=500),
+    ] = None,
+    sort: Annotated[str | None, Query(description="field or -field", max_length=80)] = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    fields: Annotated[str | None, Query(description="comma-separated fields to return", max_length=1000)] = None,
+) -> ListQuery:
+    return ListQuery(
+        filters=filter or [],
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
+    )
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]

@@ -1,0 +1,94 @@
+"""create_app(): the /api/v1 routers, the web sub-app, /static, and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+import nexa.worker  # noqa: F401  (registers the jobs services enqueue after commit)
+from nexa import __version__
+from nexa.api import problems
+from nexa.config import get_settings
+from nexa.core.db import get_engine
+from nexa.subscribers import install as install_subscribers
+
+API_ROUTERS = [
+    "nexa.account.endpoints",
+    "nexa.contact.endpoints",
+    "nexa.metadata.endpoints",
+    "nexa.notification.endpoints",
+    "nexa.user.endpoints",
+    "nexa.team.endpoints",
+    "nexa.auth.endpoints",
+    "nexa.activity.endpoints",
+    "nexa.job.endpoints",
+]
+
+
+def api_router() -> APIRouter:
+    import importlib
+
+    router = APIRouter(prefix="/api/v1")
+    for module_name in API_ROUTERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        router.include_router(module.router)
+    return router
+
+
+def create_app() -> FastAPI:
+    from nexa.web.app import create_web_app
+
+    settings = get_settings()
+    install_subscribers()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="Nexa CRM API",
+        version=__version__,
+        description="REST API of Nexa CRM. Authenticate with `Authorization: Bearer <API key>`. "
+        "Errors are problem+json (RFC 9457) naming the field.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(api_router())
+
+    @app.get("/health", tags=["meta"], summary="Liveness and database check")
+    def health() -> JSONResponse:
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the point is to say so, not to crash
+            return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    static_dir = Path(__file__).parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    web = create_web_app()
+    app.mount("/", web)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.effective_secret_key,
+        session_cookie="nexa_session",
+        max_age=settings.session_max_age_hours * 3600,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    return app

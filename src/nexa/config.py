@@ -1,0 +1,53 @@
+"""Settings, read from the environment with the prefix ``NEXA_`` (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEXA_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Folder for the SQLite file, job storage, uploads")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file var/nexa.db")
+    redis_url: str = Field("", description="Redis URL for job storage; empty = SQLite job storage")
+    secret_key: str = Field("", description="Signs session cookies; empty = generated into var/")
+    cookie_secure: bool = Field(True, description="Mark the session cookie Secure (HTTPS only)")
+    session_max_age_hours: int = Field(12, ge=1, description="How long a sign-in lasts")
+    login_max_failures: int = Field(5, ge=1, description="Failed sign-ins before lock-out")
+    login_lockout_minutes: int = Field(15, ge=1, description="How long an account stays locked")
+    login_rate_per_minute: int = Field(20, ge=1, description="Sign-in attempts per client address")
+    org_name: str = Field("Nexa Demo Inc.", description="The organization's display name")
+    org_currency: str = Field("USD", min_length=3, max_length=3, description="Reporting currency")
+    default_region: str = Field("US", description="Region for phone numbers written without +")
+    jobs_immediate: bool = Field(False, description="Run jobs inline (tests, single-process use)")
+    worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
+    page_size_max: int = Field(200, ge=1, description="Largest page a list endpoint returns")
+    log_level: str = Field("INFO", description="Python logging level")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'nexa.db').as_posix()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,33 @@
+"""Sessions: the caller owns the transaction (commit once, or roll back on error)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from nexa.core.db.engine import get_engine
+
+
+def sessionmaker_for(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    bind = engine.execution_options(nexa_write=True) if write else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+
+
+@contextmanager
+def session_scope(*, write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
+    """A unit of work for jobs and the CLI: commit once at the end, roll back on error."""
+    from nexa.core.events import run_after_commit
+
+    session = sessionmaker_for(engine or get_engine(), write=write)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)

@@ -1,0 +1,278 @@
+"""One filter / sort / cursor language for the API, the UI, segments and reports.
+
+Filters are ``field:operator:value`` strings (``name:contains:acme``,
+``employees:gte:100``, ``type:in:customer,partner``, ``parent_id:is_null:true``); custom
+fields are addressed as ``custom.<key>``. Sorting is one allow-listed field, ``-`` for
+descending; pages are keyset cursors over (sort value, id), so page 1,000 costs what page 1
+costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement as _CE
+
+from nexa.core.errors import ValidationFailed
+
+OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "starts_with", "is_null")
+ORDERED_KINDS = {"int", "decimal", "date", "datetime", "str"}
+MAX_FILTERS = 20
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    column: Any  # a column, or for custom fields a callable(kind) -> SQL expression
+    kind: str  # str int decimal bool date datetime uuid enum list
+    sortable: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass
+class ListQuery:
+    filters: list[str] = field(default_factory=list)
+    sort: str | None = None
+    cursor: str | None = None
+    limit: int = 50
+    fields: list[str] | None = None
+    include_deleted: bool = False
+
+
+def _fail(field_name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, field=field_name)
+
+
+def _coerce(spec: FieldSpec, raw: str, param: str) -> Any:
+    if "\x00" in raw:
+        raise _fail(param, "value contains a NUL character")
+    kind = spec.kind
+    try:
+        if kind == "int":
+            value = int(raw)
+            if abs(value) > 2**62:
+                raise ValueError
+            return value
+        if kind == "decimal":
+            d = Decimal(raw)
+            if not d.is_finite() or abs(d) > Decimal("1e15"):
+                raise InvalidOperation
+            return d
+        if kind == "bool":
+            if raw.lower() in ("true", "1", "yes"):
+                return True
+            if raw.lower() in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if kind == "date":
+            return date.fromisoformat(raw)
+        if kind == "datetime":
+            dt = datetime.fromisoformat(raw)
+            if dt.tzinfo is None:
+                from datetime import UTC
+
+                dt = dt.replace(tzinfo=UTC)
+            return dt
+        if kind == "uuid":
+            return uuid.UUID(raw)
+        if kind == "enum" and spec.choices and raw not in spec.choices:
+            raise _fail(param, f"'{raw}' is not one of: {', '.join(spec.choices)}")
+    except (ValueError, InvalidOperation, OverflowError) as exc:
+        raise _fail(param, f"'{raw[:60]}' is not a valid {kind} for {spec.name}") from exc
+    return raw
+
+
+def parse_filters(raw_filters: list[str], fields: dict[str, FieldSpec]) -> list[Condition]:
+    if len(raw_filters) > MAX_FILTERS:
+        raise _fail("filter", f"at most {MAX_FILTERS} filters")
+    conditions = []
+    for raw in raw_filters:
+        parts = raw.split(":", 2)
+        if len(parts) != 3:
+            raise _fail("filter", f"'{raw[:80]}' is not of the form field:operator:value")
+        name, op, value = parts
+        spec = fields.get(name)
+        if spec is None:
+            raise _fail("filter", f"'{name[:60]}' is not a filterable field")
+        if op not in OPERATORS:
+            raise _fail("filter", f"'{op[:30]}' is not an operator ({', '.join(OPERATORS)})")
+        param = f"filter[{name}]"
+        if op == "is_null":
+            conditions.append(Condition(name, op, _coerce(FieldSpec(name, None, "bool"), value, param)))
+        elif op in ("in", "not_in"):
+            items = [v for v in value.split(",") if v != ""]
+            if not items or len(items) > 100:
+                raise _fail(param, "give 1 to 100 comma-separated values")
+            conditions.append(Condition(name, op, [_coerce(spec, v, param) for v in items]))
+        elif op in ("contains", "starts_with"):
+            if spec.kind not in ("str", "list", "enum"):
+                raise _fail(param, f"{op} applies to text fields only")
+            conditions.append(Condition(name, op, _coerce(FieldSpec(name, None, "str"), value, param)))
+        else:
+            if op in ("lt", "lte", "gt", "gte") and spec.kind not in ORDERED_KINDS:
+                raise _fail(param, f"{op} does not apply to a {spec.kind} field")
+            if spec.kind == "list" and op in ("eq", "ne"):
+                raise _fail(param, "use contains on a multi-select field")
+            conditions.append(Condition(name, op, _coerce(spec, value, param)))
+    return conditions
+
+
+def _expr(spec: FieldSpec) -> Any:
+    if callable(spec.column) and not isinstance(spec.column, _CE):
+        return spec.column(spec.kind)
+    return spec.column
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def condition_clause(cond: Condition, spec: FieldSpec, list_contains: Callable[[Any, str], Any] | None = None) -> ColumnElement[bool]:
+    col = _expr(spec)
+    v = cond.value
+    op = cond.op
+    if op == "is_null":
+        return col.is_(None) if v else col.is_not(None)
+    if spec.kind == "list":
+        if op == "contains" and list_contains is not None:
+            return list_contains(spec, v)
+        raise _fail(f"filter[{spec.name}]", f"{op} is not supported on a multi-select field")
+    if spec.kind == "str" and op in ("eq", "ne", "in", "not_in"):
+        pass
+    if op == "eq":
+        return col == v
+    if op == "ne":
+        return or_(col != v, col.is_(None))
+    if op == "lt":
+        return col < v
+    if op == "lte":
+        return col <= v
+    if op == "gt":
+        return col > v
+    if op == "gte":
+        return col >= v
+    if op == "in":
+        return col.in_(v)
+    if op == "not_in":
+        return or_(col.not_in(v), col.is_(None))
+    if op == "contains":
+        return func.lower(col).like(f"%{_escape_like(v.lower())}%", escape="\\")
+    if op == "starts_with":
+        return func.lower(col).like(f"{_escape_like(v.lower())}%", escape="\\")
+    raise _fail("filter", f"unknown operator {op}")
+
+
+def apply_filters(
+    stmt: Select[Any],
+    conditions: list[Condition],
+    fields: dict[str, FieldSpec],
+    list_contains: Callable[[Any, str], Any] | None = None,
+) -> Select[Any]:
+    for cond in conditions:
+        stmt = stmt.where(condition_clause(cond, fields[cond.field], list_contains))
+    return stmt
+
+
+# ---- sorting and cursors -----------------------------------------------------------------
+
+
+def parse_sort(sort: str | None, fields: dict[str, FieldSpec], default: str) -> tuple[FieldSpec, bool]:
+    raw = sort or default
+    desc = raw.startswith("-")
+    name = raw.lstrip("-")
+    spec = fields.get(name)
+    if spec is None or not spec.sortable:
+        allowed = ", ".join(sorted(n for n, s in fields.items() if s.sortable))
+        raise _fail("sort", f"'{name[:60]}' cannot be sorted on; choose one of: {allowed}")
+    return spec, desc
+
+
+def encode_cursor(value: Any, row_id: uuid.UUID) -> str:
+    if isinstance(value, datetime | date):
+        value = {"t": value.isoformat()}
+    elif isinstance(value, Decimal):
+        value = {"d": str(value)}
+    raw = json.dumps([value, str(row_id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, spec: FieldSpec) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if isinstance(value, dict) and "t" in value:
+            value = (datetime if spec.kind == "datetime" else date).fromisoformat(value["t"])
+        elif isinstance(value, dict) and "d" in value:
+            value = Decimal(value["d"])
+        elif isinstance(value, dict | list):
+            raise ValueError
+        return value, uuid.UUID(row_id)
+    except Exception as exc:
+        raise _fail("cursor", "the cursor is not valid for this list; start again without it") from exc
+
+
+def apply_keyset(
+    stmt: Select[Any], spec: FieldSpec, desc: bool, id_col: Any, cursor: str | None
+) -> Select[Any]:
+    """ORDER BY (value IS NULL), value, id — nulls last in both directions — and seek."""
+    col = _expr(spec)
+    is_null = col.is_(None)
+    if spec.name == "id":
+        order = [id_col.desc() if desc else id_col.asc()]
+    else:
+        order = [
+            func.coalesce(func.cast(is_null, _int_type()), 0).asc(),
+            col.desc() if desc else col.asc(),
+            id_col.desc() if desc else id_col.asc(),
+        ]
+    stmt = stmt.order_by(*order)
+    if not cursor:
+        return stmt
+    value, last_id = decode_cursor(cursor, spec)
+    id_after = id_col < last_id if desc else id_col > last_id
+    if spec.name == "id":
+        return stmt.where(id_after)
+    if value is None:
+        return stmt.where(and_(is_null, id_after))
+    beyond = col < value if desc else col > value
+    return stmt.where(or_(beyond, and_(col == value, id_after), is_null))
+
+
+def _int_type() -> Any:
+    from sqlalchemy import Integer
+
+    return Integer
+
+
+__all__ = [
+    "OPERATORS",
+    "Condition",
+    "FieldSpec",
+    "ListQuery",
+    "apply_filters",
+    "apply_keyset",
+    "condition_clause",
+    "decode_cursor",
+    "encode_cursor",
+    "exists",
+    "false",
+    "parse_filters",
+    "parse_sort",
+    "select",
+    "true",
+]

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nexa.core.db import Base, JSONType
+
+
+class OrgSetting(Base):
+    """Organization settings edited by admins (org-wide visibility defaults, …)."""
+
+    __tablename__ = "org_settings"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)

@@ -1,0 +1,25 @@
+"""Notifications created in the same transaction as the change that causes them."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from nexa.core.events import Event, subscribe
+from nexa.notification.service import notify
+
+
+@subscribe("*.updated")
+def notify_new_owner(session: Session, event: Event) -> None:
+    """"<record> assigned to you" when someone else hands a record over."""
+    change = event.changes.get("owner_id")
+    if not change or change[1] is None or change[1] == event.actor_id:
+        return
+    name = event.payload.get("name") or event.record_type
+    notify(
+        session,
+        user_id=change[1],
+        kind="assigned",
+        title=f"{event.record_type.capitalize()} {name} assigned to you by {event.actor_name or 'Nexa'}",
+        record_type=event.record_type,
+        record_id=event.record_id,
+    )

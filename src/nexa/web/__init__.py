@@ -1,0 +1,1 @@
+"""The htmx web UI, mounted by app.py."""
