@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from nexa.core.fields import normalise_email
+from nexa.core.schemas import InputModel, OutputModel
+
+RoleName = Literal["admin", "manager", "sales_rep", "support_agent", "marketer", "read_only"]
+
+
+class UserCreate(InputModel):
+    email: str = Field(max_length=254)
+    full_name: str = Field(min_length=1, max_length=200)
+    password: str | None = Field(None, min_length=10, max_length=200, description="At least 10 characters")
+    role: RoleName = "sales_rep"
+    team_id: uuid.UUID | None = None
+    timezone: str = Field("UTC", max_length=60)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return normalise_email(v)
+
+
+class UserUpdate(InputModel):
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    role: RoleName | None = None
+    team_id: uuid.UUID | None = None
+    is_active: bool | None = None
+    password: str | None = Field(None, min_length=10, max_length=200)
+    timezone: str | None = Field(None, max_length=60)
+
+
+class UserOut(OutputModel):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: str
+    team_id: uuid.UUID | None = None
+    is_active: bool
+    timezone: str
+    last_login_at: datetime | None = None
+    locked_until: datetime | None = None
+    version: int
+    created_at: datetime
