@@ -73,8 +73,11 @@ def drop_database(name: str, url: str) -> None:
 def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     var = tmp_path_factory.mktemp("var")
     os.environ.update(
-        NEXA_VAR_DIR=str(var), NEXA_JOBS_IMMEDIATE="true", NEXA_COOKIE_SECURE="false",
-        NEXA_SECRET_KEY="test-secret-key-not-for-production", NEXA_REDIS_URL="",
+        NEXA_VAR_DIR=str(var),
+        NEXA_JOBS_IMMEDIATE="true",
+        NEXA_COOKIE_SECURE="false",
+        NEXA_SECRET_KEY="test-secret-key-not-for-production",
+        NEXA_REDIS_URL="",
         NEXA_LOGIN_RATE_PER_MINUTE="1000",
     )
     from nexa.config import get_settings
@@ -137,7 +140,9 @@ def db(database_url: str, enqueued_jobs: list[Any]) -> Iterator[Any]:
     engine = get_engine(database_url).execution_options(nexa_write=True)
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

@@ -26,13 +26,17 @@ def make_huey() -> Huey:
     if settings.redis_url:
         return RedisHuey("nexa", url=settings.redis_url, immediate=settings.jobs_immediate)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("nexa", filename=str(settings.var_dir / "jobs.db"), immediate=settings.jobs_immediate)
+    return SqliteHuey(
+        "nexa", filename=str(settings.var_dir / "jobs.db"), immediate=settings.jobs_immediate
+    )
 
 
 huey = make_huey()
 
 
-def job(name: str, *, retries: int = 3, retry_delay: int = 10) -> Callable[[Callable[..., Any]], Any]:
+def job(
+    name: str, *, retries: int = 3, retry_delay: int = 10
+) -> Callable[[Callable[..., Any]], Any]:
     """A background job: takes ids, is safe to run twice, and its runs are rows."""
 
     def decorate(fn: Callable[..., Any]) -> Any:
@@ -49,10 +53,16 @@ def job(name: str, *, retries: int = 3, retry_delay: int = 10) -> Callable[[Call
                     result = fn(session, *args)
             except Exception as exc:
                 with session_scope() as session:
-                    jobs.finish_run(session, run_id, error="".join(traceback.format_exception_only(exc)).strip())
+                    jobs.finish_run(
+                        session, run_id, error="".join(traceback.format_exception_only(exc)).strip()
+                    )
                 raise
             with session_scope() as session:
-                jobs.finish_run(session, run_id, result=result if isinstance(result, int | str | dict | list) else None)
+                jobs.finish_run(
+                    session,
+                    run_id,
+                    result=result if isinstance(result, int | str | dict | list) else None,
+                )
             return result
 
         register_job(name, lambda *args: run(*args))
@@ -68,6 +78,15 @@ def deliver_outbox(session: Any, ids: list[str] | None = None) -> int:
     return jobs.deliver_outbox(session, ids)
 
 
+@job("api_key.touch", retries=0)
+def touch_api_key(session: Any, key_id: str) -> None:
+    import uuid
+
+    from nexa.auth.service import touch_api_key as touch
+
+    touch(session, uuid.UUID(key_id))
+
+
 @huey.periodic_task(crontab(minute="*"), name="outbox.sweep")
 def sweep_outbox() -> None:
     """Every minute: deliver anything a crash or a failed delivery left behind."""
@@ -75,7 +94,9 @@ def sweep_outbox() -> None:
 
 
 def configure_logging() -> None:
-    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
 
 def run_worker(workers: int = 1) -> None:
@@ -85,6 +106,13 @@ def run_worker(workers: int = 1) -> None:
 
     configure_logging()
     install()
-    consumer = Consumer(huey, workers=workers, periodic=True, initial_delay=get_settings().worker_poll_seconds,
-                        backoff=1.15, max_delay=1.0, check_worker_health=True)
+    consumer = Consumer(
+        huey,
+        workers=workers,
+        periodic=True,
+        initial_delay=get_settings().worker_poll_seconds,
+        backoff=1.15,
+        max_delay=1.0,
+        check_worker_health=True,
+    )
     consumer.run()

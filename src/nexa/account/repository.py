@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
 
 from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
@@ -17,12 +16,34 @@ from nexa.models import Account, Contact
 from nexa.models.account import ACCOUNT_TIERS, ACCOUNT_TYPES
 
 KINDS = {
-    "id": "uuid", "name": "str", "account_number": "str", "industry": "str", "type": "enum",
-    "website": "str", "phone": "str", "employees": "int", "annual_revenue": "decimal",
-    "annual_revenue_currency": "str", "tier": "enum", "parent_id": "uuid", "owner_id": "uuid",
-    "health_score": "int", "created_at": "datetime", "updated_at": "datetime",
+    "id": "uuid",
+    "name": "str",
+    "account_number": "str",
+    "industry": "str",
+    "type": "enum",
+    "website": "str",
+    "phone": "str",
+    "employees": "int",
+    "annual_revenue": "decimal",
+    "annual_revenue_currency": "str",
+    "tier": "enum",
+    "parent_id": "uuid",
+    "owner_id": "uuid",
+    "health_score": "int",
+    "created_at": "datetime",
+    "updated_at": "datetime",
 }
-SORTABLE = {"id", "name", "account_number", "industry", "employees", "annual_revenue", "created_at", "updated_at", "health_score"}
+SORTABLE = {
+    "id",
+    "name",
+    "account_number",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "created_at",
+    "updated_at",
+    "health_score",
+}
 
 
 class AccountRepository(Repository[Account]):
@@ -30,12 +51,16 @@ class AccountRepository(Repository[Account]):
     object_name = "account"
 
     def fields(self) -> dict[str, FieldSpec]:
-        specs = model_fields(Account, KINDS, SORTABLE, {"type": ACCOUNT_TYPES, "tier": ACCOUNT_TIERS})
+        specs = model_fields(
+            Account, KINDS, SORTABLE, {"type": ACCOUNT_TYPES, "tier": ACCOUNT_TIERS}
+        )
         specs.update(metadata.filter_specs(self.session, "account", Account.custom_fields))
         return specs
 
     def name_taken(self, name: str, exclude_id: uuid.UUID | None = None) -> bool:
-        stmt = select(Account.id).where(func.lower(Account.name) == name.lower(), Account.deleted_at.is_(None))
+        stmt = select(Account.id).where(
+            func.lower(Account.name) == name.lower(), Account.deleted_at.is_(None)
+        )
         if exclude_id is not None:
             stmt = stmt.where(Account.id != exclude_id)
         return self.session.scalars(unscoped(stmt)).first() is not None
@@ -47,7 +72,9 @@ class AccountRepository(Repository[Account]):
         while current is not None and current not in seen:
             seen.add(current)
             chain.append(current)
-            current = self.session.scalar(unscoped(select(Account.parent_id).where(Account.id == current)))
+            current = self.session.scalar(
+                unscoped(select(Account.parent_id).where(Account.id == current))
+            )
         return chain
 
     def team_members(self, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -55,7 +82,8 @@ class AccountRepository(Repository[Account]):
             return {}
         rows = self.session.execute(
             select(RecordTeamMember.record_id, RecordTeamMember.user_id).where(
-                RecordTeamMember.record_type == "account", RecordTeamMember.record_id.in_(account_ids)
+                RecordTeamMember.record_type == "account",
+                RecordTeamMember.record_id.in_(account_ids),
             )
         ).all()
         result: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -65,12 +93,14 @@ class AccountRepository(Repository[Account]):
 
     def set_team(self, account_id: uuid.UUID, user_ids: list[uuid.UUID]) -> None:
         self.session.execute(
-            RecordTeamMember.__table__.delete().where(
+            delete(RecordTeamMember).where(
                 RecordTeamMember.record_type == "account", RecordTeamMember.record_id == account_id
             )
         )
         for uid in dict.fromkeys(user_ids):
-            self.session.add(RecordTeamMember(record_type="account", record_id=account_id, user_id=uid))
+            self.session.add(
+                RecordTeamMember(record_type="account", record_id=account_id, user_id=uid)
+            )
         self.session.flush()
 
     def subtree_rows(self, actor: Actor, root_id: uuid.UUID) -> list[Any]:
@@ -82,7 +112,9 @@ class AccountRepository(Repository[Account]):
             .cte("tree", recursive=True)
         )
         tree = tree.union_all(
-            select(Account.id, Account.parent_id).join(tree, Account.parent_id == tree.c.id).where(Account.deleted_at.is_(None))
+            select(Account.id, Account.parent_id)
+            .join(tree, Account.parent_id == tree.c.id)
+            .where(Account.deleted_at.is_(None))
         )
         contacts = (
             select(Contact.account_id, func.count().label("n"))
@@ -92,8 +124,14 @@ class AccountRepository(Repository[Account]):
         )
         stmt = (
             select(
-                Account.id, Account.parent_id, Account.name, Account.account_number, Account.type,
-                Account.employees, Account.annual_revenue, Account.annual_revenue_currency,
+                Account.id,
+                Account.parent_id,
+                Account.name,
+                Account.account_number,
+                Account.type,
+                Account.employees,
+                Account.annual_revenue,
+                Account.annual_revenue_currency,
                 func.coalesce(contacts.c.n, 0),
             )
             .join(tree, tree.c.id == Account.id)

@@ -28,7 +28,9 @@ def parse_if_match(value: str | None) -> int | None:
     try:
         return int(token)
     except ValueError:
-        raise PreconditionFailed("If-Match must be an ETag this API returned", field="If-Match") from None
+        raise PreconditionFailed(
+            "If-Match must be an ETag this API returned", field="If-Match"
+        ) from None
 
 
 def with_etag(response: Response, version: int) -> None:
@@ -42,7 +44,9 @@ def select_fields(item: dict[str, Any], fields: list[str] | None) -> dict[str, A
     custom = [f.removeprefix("custom.") for f in fields if f.startswith("custom.")]
     result = {k: v for k, v in item.items() if k in keep}
     if custom and "custom_fields" not in keep:
-        result["custom_fields"] = {k: v for k, v in item.get("custom_fields", {}).items() if k in custom}
+        result["custom_fields"] = {
+            k: v for k, v in item.get("custom_fields", {}).items() if k in custom
+        }
     return result
 
 
@@ -57,7 +61,9 @@ def idempotent_create(
     """Run ``create`` once per (principal, Idempotency-Key); replay the stored answer after."""
     if key is None:
         payload, version = create()
-        return JSONResponse(jsonable_encoder(payload), status_code=201, headers={"ETag": etag_for(version)})
+        return JSONResponse(
+            jsonable_encoder(payload), status_code=201, headers={"ETag": etag_for(version)}
+        )
     principal = f"key:{actor.api_key_id}" if actor.api_key_id else f"user:{actor.user_id}"
     digest = idempotency.request_hash(request.method, request.url.path, jsonable_encoder(body))
     table = IdempotencyKey.__table__

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db import get_engine, sessionmaker_for
 from nexa.core.errors import NotAuthenticated, PermissionDenied
-from nexa.core.events import discard_after_commit, run_after_commit
+from nexa.core.events import discard_after_commit, enqueue_after_commit, run_after_commit
 from nexa.core.filtering import ListQuery
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -37,14 +38,26 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_actor(request: Request, session: SessionDep) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="APIKey",
+    description="An API key issued by an admin (POST /api/v1/api-keys), sent as a bearer token.",
+)
+
+
+def get_actor(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise NotAuthenticated("send an API key as 'Authorization: Bearer nexa_…'")
-    user, key = auth_service.authenticate_api_key(session, token.strip())
+    user, key = auth_service.authenticate_api_key(session, credentials.credentials.strip())
     actor = auth_service.actor_for(session, user, key)
     request.state.actor = actor
+    if auth_service.key_needs_touch(key):
+        # bookkeeping after commit, as a job: a GET's read transaction never becomes a writer
+        enqueue_after_commit(session, "api_key.touch", str(key.id))
     return actor
 
 
@@ -63,12 +76,18 @@ def require(permission: str):  # type: ignore[no-untyped-def]
 def list_query(
     filter: Annotated[
         list[str] | None,
-        Query(description="field:operator:value (repeatable); operators eq ne lt lte gt gte in not_in contains starts_with is_null", max_length=500),
+        Query(
+            description="field:operator:value, repeatable; operators: eq ne lt lte gt gte "
+            "in not_in contains starts_with is_null",
+            max_length=500,
+        ),
     ] = None,
     sort: Annotated[str | None, Query(description="field or -field", max_length=80)] = None,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    fields: Annotated[str | None, Query(description="comma-separated fields to return", max_length=1000)] = None,
+    fields: Annotated[
+        str | None, Query(description="comma-separated fields to return", max_length=1000)
+    ] = None,
 ) -> ListQuery:
     return ListQuery(
         filters=filter or [],

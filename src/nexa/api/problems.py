@@ -45,28 +45,43 @@ def install(app: FastAPI) -> None:
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(
-            exc.to_problem(request.url.path), status_code=exc.status, media_type=PROBLEM, headers=headers
+            exc.to_problem(request.url.path),
+            status_code=exc.status,
+            media_type=PROBLEM,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _loc_to_field(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "in": (e.get("loc") or ["body"])[0]}
+            {
+                "field": _loc_to_field(tuple(e.get("loc", ()))),
+                "message": e.get("msg", ""),
+                "in": (e.get("loc") or ["body"])[0],
+            }
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         return problem(
-            422, "Validation failed", f"{first['field']}: {first['message']}", request, errors=errors
+            422,
+            "Validation failed",
+            f"{first['field']}: {first['message']}",
+            request,
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
-        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), request)
+        return problem(
+            exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), request
+        )
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
-        return problem(412, "Precondition failed", "the record was changed by someone else; reload it", request)
+        return problem(
+            412, "Precondition failed", "the record was changed by someone else; reload it", request
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nexa.config import get_settings
@@ -52,7 +52,9 @@ def authenticate(session: Session, email: str, password: str, client: str) -> Us
         .where(LoginAttempt.client == client, LoginAttempt.attempted_at >= window_start)
     )
     if (recent or 0) >= settings.login_rate_per_minute:
-        raise TooManyRequests("too many sign-in attempts from this address; wait a minute", retry_after=60)
+        raise TooManyRequests(
+            "too many sign-in attempts from this address; wait a minute", retry_after=60
+        )
     email_norm = email.strip().lower()
     user = session.scalars(select(User).where(func.lower(User.email) == email_norm)).first()
     session.add(LoginAttempt(client=client[:64], email=email_norm[:254], attempted_at=now))
@@ -170,9 +172,16 @@ def authenticate_api_key(session: Session, token: str) -> tuple[User, ApiKey]:
     user = session.get(User, key.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("the API key's user is inactive")
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=5):
-        key.last_used_at = now  # written at most every 5 minutes: reads stay reads
     return user, key
+
+
+def key_needs_touch(key: ApiKey) -> bool:
+    """last_used_at is refreshed at most every 5 minutes, so reads stay reads."""
+    return key.last_used_at is None or utcnow() - key.last_used_at > timedelta(minutes=5)
+
+
+def touch_api_key(session: Session, key_id: uuid.UUID) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def is_locked(user: User, now: datetime | None = None) -> bool:

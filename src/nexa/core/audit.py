@@ -45,7 +45,5 @@ def write_audit_rows(session: Session, event: Event) -> None:
         return
     for field_name, (old, new) in event.changes.items():
         session.add(
-            AuditEntry(
-                **common, field=field_name, old_value=jsonable(old), new_value=jsonable(new)
-            )
+            AuditEntry(**common, field=field_name, old_value=jsonable(old), new_value=jsonable(new))
         )

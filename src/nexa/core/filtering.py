@@ -23,7 +23,19 @@ from sqlalchemy.sql.elements import ColumnElement as _CE
 
 from nexa.core.errors import ValidationFailed
 
-OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "starts_with", "is_null")
+OPERATORS = (
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "is_null",
+)
 ORDERED_KINDS = {"int", "decimal", "date", "datetime", "str"}
 MAX_FILTERS = 20
 
@@ -113,7 +125,9 @@ def parse_filters(raw_filters: list[str], fields: dict[str, FieldSpec]) -> list[
             raise _fail("filter", f"'{op[:30]}' is not an operator ({', '.join(OPERATORS)})")
         param = f"filter[{name}]"
         if op == "is_null":
-            conditions.append(Condition(name, op, _coerce(FieldSpec(name, None, "bool"), value, param)))
+            conditions.append(
+                Condition(name, op, _coerce(FieldSpec(name, None, "bool"), value, param))
+            )
         elif op in ("in", "not_in"):
             items = [v for v in value.split(",") if v != ""]
             if not items or len(items) > 100:
@@ -122,7 +136,9 @@ def parse_filters(raw_filters: list[str], fields: dict[str, FieldSpec]) -> list[
         elif op in ("contains", "starts_with"):
             if spec.kind not in ("str", "list", "enum"):
                 raise _fail(param, f"{op} applies to text fields only")
-            conditions.append(Condition(name, op, _coerce(FieldSpec(name, None, "str"), value, param)))
+            conditions.append(
+                Condition(name, op, _coerce(FieldSpec(name, None, "str"), value, param))
+            )
         else:
             if op in ("lt", "lte", "gt", "gte") and spec.kind not in ORDERED_KINDS:
                 raise _fail(param, f"{op} does not apply to a {spec.kind} field")
@@ -142,7 +158,9 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def condition_clause(cond: Condition, spec: FieldSpec, list_contains: Callable[[Any, str], Any] | None = None) -> ColumnElement[bool]:
+def condition_clause(
+    cond: Condition, spec: FieldSpec, list_contains: Callable[[Any, str], Any] | None = None
+) -> ColumnElement[bool]:
     col = _expr(spec)
     v = cond.value
     op = cond.op
@@ -191,7 +209,9 @@ def apply_filters(
 # ---- sorting and cursors -----------------------------------------------------------------
 
 
-def parse_sort(sort: str | None, fields: dict[str, FieldSpec], default: str) -> tuple[FieldSpec, bool]:
+def parse_sort(
+    sort: str | None, fields: dict[str, FieldSpec], default: str
+) -> tuple[FieldSpec, bool]:
     raw = sort or default
     desc = raw.startswith("-")
     name = raw.lstrip("-")
@@ -223,7 +243,9 @@ def decode_cursor(cursor: str, spec: FieldSpec) -> tuple[Any, uuid.UUID]:
             raise ValueError
         return value, uuid.UUID(row_id)
     except Exception as exc:
-        raise _fail("cursor", "the cursor is not valid for this list; start again without it") from exc
+        raise _fail(
+            "cursor", "the cursor is not valid for this list; start again without it"
+        ) from exc
 
 
 def apply_keyset(

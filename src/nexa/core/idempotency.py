@@ -9,8 +9,8 @@ the same key is a 422.
 from __future__ import annotations
 
 import hashlib
-import uuid
 import json
+import uuid
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -32,7 +32,9 @@ def claim(
 ) -> tuple[int, Any] | None:
     """Claim ``key``; return the stored (status, body) when it was already used."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ValidationFailed("Idempotency-Key must be 1-255 printable characters", field="Idempotency-Key")
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-255 printable characters", field="Idempotency-Key"
+        )
     existing = _stored(session, table, principal, key)
     if existing is None:
         try:
@@ -61,7 +63,9 @@ def claim(
     return status, body
 
 
-def record(session: Session, table: Table, principal: str, key: str, status: int, body: Any) -> None:
+def record(
+    session: Session, table: Table, principal: str, key: str, status: int, body: Any
+) -> None:
     session.execute(
         table.update()
         .where(table.c.principal == principal, table.c.key == key)
@@ -69,7 +73,9 @@ def record(session: Session, table: Table, principal: str, key: str, status: int
     )
 
 
-def _stored(session: Session, table: Table, principal: str, key: str) -> tuple[str, int, Any] | None:
+def _stored(
+    session: Session, table: Table, principal: str, key: str
+) -> tuple[str, int, Any] | None:
     row = session.execute(
         select(table.c.request_hash, table.c.status_code, table.c.response).where(
             table.c.principal == principal, table.c.key == key

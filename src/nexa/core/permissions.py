@@ -19,17 +19,36 @@ ROLE_LABELS = {
     "read_only": "Read-only",
 }
 
-RECORD_ACTIONS = ("read", "create", "write", "delete", "reassign", "export", "import", "bulk_delete")
+RECORD_ACTIONS = (
+    "read",
+    "create",
+    "write",
+    "delete",
+    "reassign",
+    "export",
+    "import",
+    "bulk_delete",
+)
 CRM_OBJECTS = ("lead", "contact", "account", "deal", "quote", "order", "product")
 ACTIVITY_OBJECTS = ("task", "meeting", "call", "note")
 MARKETING_OBJECTS = ("list", "campaign", "mass_email")
 SERVICE_OBJECTS = ("ticket", "inbox", "kb")
-ADMIN_OBJECTS = ("user", "team", "role", "settings", "api_key", "webhook", "custom_field", "audit", "job")
+ADMIN_OBJECTS = (
+    "user",
+    "team",
+    "role",
+    "settings",
+    "api_key",
+    "webhook",
+    "custom_field",
+    "audit",
+    "job",
+)
 OBJECTS = CRM_OBJECTS + ACTIVITY_OBJECTS + MARKETING_OBJECTS + SERVICE_OBJECTS + ADMIN_OBJECTS
 
 ALL_PERMISSIONS = tuple(f"{o}:{a}" for o in OBJECTS for a in RECORD_ACTIONS)
 
-A, T, O = Scope.ALL, Scope.TEAM, Scope.OWN
+A, T, O = Scope.ALL, Scope.TEAM, Scope.OWN  # noqa: E741
 
 
 def _grant(objects: tuple[str, ...], actions: tuple[str, ...], scope: Scope) -> dict[str, Scope]:

@@ -92,7 +92,12 @@ def _sort_value(row: Any, spec: FieldSpec) -> Any:
     return value
 
 
-def model_fields(model: Any, kinds: dict[str, str], sortable: set[str], choices: dict[str, tuple[str, ...]] | None = None) -> dict[str, FieldSpec]:
+def model_fields(
+    model: Any,
+    kinds: dict[str, str],
+    sortable: set[str],
+    choices: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, FieldSpec]:
     """FieldSpecs for a model's standard columns."""
     choices = choices or {}
     return {

@@ -36,7 +36,7 @@ class RecordTeamMember(Base):
     role: Mapped[str] = mapped_column(String(60), nullable=False, default="member")
 
 
-def unscoped(stmt: Select[Any]) -> Select[Any]:
+def unscoped(stmt: Any) -> Any:
     """Mark a statement as deliberately unscoped (uniqueness checks, system jobs)."""
     return stmt.execution_options(**{SCOPED: True})
 
@@ -74,6 +74,7 @@ class Repository(Generic[M]):
         if default == "public_read_write" or (default == "public_read" and action == "read"):
             return true()
         owner_col = self.model.owner_id
+        owner_clause: ColumnElement[bool]
         if scope is Scope.TEAM:
             members = set(actor.team_member_ids)
             if actor.user_id is not None:
@@ -83,7 +84,7 @@ class Repository(Generic[M]):
             owner_clause = owner_col == actor.user_id if actor.user_id else false()
         if actor.user_id is None:
             return owner_clause
-        on_team = self.model.id.in_(
+        on_team = self.model.id.in_(  # type: ignore[attr-defined]
             select(RecordTeamMember.record_id).where(
                 RecordTeamMember.record_type == self.object_name,
                 RecordTeamMember.user_id == actor.user_id,
@@ -107,7 +108,7 @@ class Repository(Generic[M]):
         ).first()
         if row is None:
             raise NotFound(f"{self.object_name} {record_id} not found")
-        return row  # type: ignore[no-any-return]
+        return row
 
     def require(self, actor: Actor, record: M, action: str) -> None:
         """403 when the actor can see ``record`` but may not ``action`` it."""
@@ -116,7 +117,7 @@ class Repository(Generic[M]):
         if not actor.can(f"{self.object_name}:{action}"):
             raise PermissionDenied(f"you may not {action} {self.object_name} records")
         allowed = self.session.scalar(
-            select(true())
+            select(true())  # type: ignore[arg-type]
             .select_from(self.model)
             .where(self.model.id == record.id, self.visibility_clause(actor, action))  # type: ignore[attr-defined]
             .execution_options(**{SCOPED: True})

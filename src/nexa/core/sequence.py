@@ -18,13 +18,19 @@ class Counter(Base):
 
 def next_value(session: Session, name: str) -> int:
     result = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
     ).scalar()
     if result is None:
         with session.begin_nested():
             session.add(Counter(name=name, value=0))
         result = session.execute(
-            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+            update(Counter)
+            .where(Counter.name == name)
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
         ).scalar()
     return int(result or 0)
 

@@ -10,7 +10,7 @@ from nexa.notification.service import notify
 
 @subscribe("*.updated")
 def notify_new_owner(session: Session, event: Event) -> None:
-    """"<record> assigned to you" when someone else hands a record over."""
+    """ "<record> assigned to you" when someone else hands a record over."""
     change = event.changes.get("owner_id")
     if not change or change[1] is None or change[1] == event.actor_id:
         return
@@ -19,7 +19,10 @@ def notify_new_owner(session: Session, event: Event) -> None:
         session,
         user_id=change[1],
         kind="assigned",
-        title=f"{event.record_type.capitalize()} {name} assigned to you by {event.actor_name or 'Nexa'}",
+        title=(
+            f"{event.record_type.capitalize()} {name} assigned to you"
+            f" by {event.actor_name or 'Nexa'}"
+        ),
         record_type=event.record_type,
         record_id=event.record_id,
     )

@@ -1,0 +1,150 @@
+"""A real server process on loopback with its own committed database, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import create_database, drop_database
+
+pytestmark = pytest.mark.live
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    database_url: str
+    tokens: dict[str, str]
+    ids: dict[str, str]
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import make_engine, session_scope
+    from nexa.models import Team
+    from nexa.user.schemas import UserCreate
+    from nexa.user.service import create_api_key, create_user
+
+    engine = make_engine(url)
+    tokens, ids = {}, {}
+    try:
+        with session_scope(engine=engine) as session:
+            team = Team(id=uuid.uuid4(), name="Live team")
+            session.add(team)
+            session.flush()
+            for role in ("admin", "manager", "sales_rep", "support_agent", "marketer", "read_only"):
+                user = create_user(
+                    session,
+                    SYSTEM,
+                    UserCreate(
+                        email=f"{role}@live.example.com",
+                        full_name=f"Live {role}",
+                        role=role,
+                        team_id=team.id,  # type: ignore[arg-type]
+                        password="live-password-123",
+                    ),
+                )
+                _, tokens[role] = create_api_key(
+                    session, SYSTEM, user_id=user.id, name="live", scopes=["*"]
+                )
+                ids[role] = str(user.id)
+    finally:
+        engine.dispose()
+    return tokens, ids
+
+
+def start_server(
+    url: str, var_dir: Path, *, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEXA_DATABASE_URL": url,
+        "NEXA_VAR_DIR": str(var_dir),
+        "NEXA_JOBS_IMMEDIATE": "true",
+        "NEXA_COOKIE_SECURE": "false",
+        "NEXA_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "nexa.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the server exited during start-up")
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not answer /health within 30 s")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, test_env: Path) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("live")
+    name = f"nexa_live_{uuid.uuid4().hex[:8]}"
+    url = create_database(name, tmp)
+    tokens, ids = seed(url)
+    proc, base = start_server(url, tmp)
+    try:
+        yield LiveServer(base, url, tokens, ids)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        drop_database(name, url)
+
+
+def count_rows(url: str, table: str, where: str = "1=1", **params: Any) -> int:
+    from sqlalchemy import text
+
+    from nexa.core.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            sql = text(f"SELECT count(*) FROM {table} WHERE {where}")  # noqa: S608 (test literals)
+            return int(conn.execute(sql, params).scalar() or 0)
+    finally:
+        engine.dispose()

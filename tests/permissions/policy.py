@@ -1,0 +1,53 @@
+"""Reads the written policy (role_table.csv, routes.csv) — data, not code under test."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROLES = ("admin", "manager", "sales_rep", "support_agent", "marketer", "read_only")
+CASES = ("own", "team", "other")
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (HERE / name).open() as fh:
+        lines = [line for line in fh if line.strip() and not line.lstrip().startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    object: str
+    action: str
+    record: bool
+
+
+POLICY: dict[tuple[str, str], dict[str, str]] = {
+    (r["object"], r["action"]): {role: r[role] for role in ROLES} for r in _rows("role_table.csv")
+}
+ROUTES: list[Route] = [
+    Route(r["method"], r["path"], r["object"], r["action"], r["record"] == "yes")
+    for r in _rows("routes.csv")
+]
+
+
+def scope(obj: str, action: str, role: str) -> str:
+    return POLICY[(obj, action)][role]
+
+
+def allowed(obj: str, action: str, role: str, case: str = "own") -> bool:
+    s = scope(obj, action, role)
+    return (
+        s in ("all", "self")
+        or (s == "team" and case in ("own", "team"))
+        or (s == "own" and case == "own")
+    )
+
+
+def normalise(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
