@@ -85,6 +85,9 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     get_settings.cache_clear()
     install()
+    import nexa.worker
+
+    nexa.worker.huey.immediate = True  # in case the module was imported before the env was set
     yield var
 
 
@@ -161,6 +164,7 @@ def app(db: Any) -> Any:
     application = create_app()
 
     def shared_session() -> Iterator[Any]:
+        db.info.pop("custom_field_defs", None)  # per-request caches start cold, as in production
         try:
             yield db
             db.commit()

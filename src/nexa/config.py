@@ -13,7 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEXA_", env_file=".env", extra="ignore")
 
-    var_dir: Path = Field(Path("var"), description="Folder for the SQLite file, job storage, uploads")
+    var_dir: Path = Field(
+        Path("var"), description="Folder for the SQLite file, job storage, uploads"
+    )
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file var/nexa.db")
     redis_url: str = Field("", description="Redis URL for job storage; empty = SQLite job storage")
     secret_key: str = Field("", description="Signs session cookies; empty = generated into var/")

@@ -11,7 +11,9 @@ from nexa.core.actor import SYSTEM, Actor
 from nexa.models import Account
 
 
-def make_account(db: Any, actor: Actor | None = None, *, owner_id: uuid.UUID | None = None, **fields: Any) -> Account:
+def make_account(
+    db: Any, actor: Actor | None = None, *, owner_id: uuid.UUID | None = None, **fields: Any
+) -> Account:
     fields.setdefault("name", f"Account {uuid.uuid4().hex[:10]}")
     if owner_id is not None:
         fields["owner_id"] = owner_id

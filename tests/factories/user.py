@@ -35,19 +35,37 @@ class Person:
 
 
 def make_team(db: Any, name: str | None = None, parent: Team | None = None) -> Team:
-    team = Team(id=uuid.uuid4(), name=name or f"Team {uuid.uuid4().hex[:8]}", parent_id=parent.id if parent else None)
+    team = Team(
+        id=uuid.uuid4(),
+        name=name or f"Team {uuid.uuid4().hex[:8]}",
+        parent_id=parent.id if parent else None,
+    )
     db.add(team)
     db.flush()
     return team
 
 
-def make_user(db: Any, role: str = "sales_rep", team: Team | None = None, *, name: str | None = None,
-              password: str | None = None, scopes: list[str] | None = None) -> Person:
+def make_user(
+    db: Any,
+    role: str = "sales_rep",
+    team: Team | None = None,
+    *,
+    name: str | None = None,
+    password: str | None = None,
+    scopes: list[str] | None = None,
+) -> Person:
     suffix = uuid.uuid4().hex[:8]
-    user = create_user(db, SYSTEM, UserCreate(
-        email=f"{role}.{suffix}@example.com", full_name=name or f"{role.replace('_', ' ').title()} {suffix}",
-        role=role, team_id=team.id if team else None, password=password,  # type: ignore[arg-type]
-    ))
+    user = create_user(
+        db,
+        SYSTEM,
+        UserCreate(
+            email=f"{role}.{suffix}@example.com",
+            full_name=name or f"{role.replace('_', ' ').title()} {suffix}",
+            role=role,
+            team_id=team.id if team else None,
+            password=password,  # type: ignore[arg-type]
+        ),
+    )
     _, token = create_api_key(db, SYSTEM, user_id=user.id, name="test", scopes=scopes or ["*"])
     return Person(user, token, db)
 
@@ -88,8 +106,12 @@ def build_org(db: Any) -> Org:
         read_only=make_user(db, "read_only"),
     )
     org.by_role = {
-        "admin": org.admin, "manager": org.manager, "sales_rep": org.rep,
-        "support_agent": org.support, "marketer": org.marketer, "read_only": org.read_only,
+        "admin": org.admin,
+        "manager": org.manager,
+        "sales_rep": org.rep,
+        "support_agent": org.support,
+        "marketer": org.marketer,
+        "read_only": org.read_only,
     }
     db.flush()
     return org

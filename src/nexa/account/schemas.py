@@ -28,8 +28,12 @@ class _AccountFields(InputModel):
     shipping_address: Address | None = None
     description: str | None = Field(None, max_length=20_000)
     owner_id: uuid.UUID | None = Field(None, description="Reassigning needs account:reassign")
-    account_team: list[uuid.UUID] | None = Field(None, max_length=50, description="Users who share this account")
-    custom_fields: dict[str, Any] | None = Field(None, description="Values keyed by custom field key")
+    account_team: list[uuid.UUID] | None = Field(
+        None, max_length=50, description="Users who share this account"
+    )
+    custom_fields: dict[str, Any] | None = Field(
+        None, description="Values keyed by custom field key"
+    )
 
     @field_validator("website")
     @classmethod

@@ -14,6 +14,7 @@ from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
 from nexa.core.filtering import ListQuery
+from nexa.core.ownership import check_owner
 from nexa.core.records import apply_changes, check_version, keyset_page, restore, soft_delete
 from nexa.core.sequence import next_value
 from nexa.metadata import service as metadata
@@ -28,7 +29,9 @@ OBJECT = "account"
 
 
 def _column_values(data: AccountCreate | AccountUpdate, *, partial: bool) -> dict[str, Any]:
-    raw = data.model_dump(exclude_unset=partial, exclude={"custom_fields", "account_team", "annual_revenue"})
+    raw = data.model_dump(
+        exclude_unset=partial, exclude={"custom_fields", "account_team", "annual_revenue"}
+    )
     if "annual_revenue" in data.model_fields_set or not partial:
         money = data.annual_revenue
         raw["annual_revenue"] = money.amount if money else None
@@ -43,17 +46,12 @@ def _column_values(data: AccountCreate | AccountUpdate, *, partial: bool) -> dic
     return raw
 
 
-def _check_owner(session: Session, actor: Actor, owner_id: uuid.UUID, *, current: uuid.UUID | None) -> None:
-    if owner_id == current:
-        return
-    if owner_id != actor.user_id and not actor.can(f"{OBJECT}:reassign"):
-        raise PermissionDenied("you may not assign records to someone else", field="owner_id")
-    user = session.get(User, owner_id)
-    if user is None or not user.is_active:
-        raise ValidationFailed("no active user with this id", field="owner_id")
-    if actor.scope_for(f"{OBJECT}:reassign") and actor.scope_for(f"{OBJECT}:reassign").value == "team":  # type: ignore[union-attr]
-        if owner_id not in actor.team_member_ids and owner_id != actor.user_id:
-            raise PermissionDenied("you can assign only to members of your team", field="owner_id")
+def _check_owner(
+    session: Session, actor: Actor, owner_id: uuid.UUID, *, current: uuid.UUID | None
+) -> None:
+    check_owner(
+        actor, OBJECT, owner_id, current=current, load_user=lambda uid: session.get(User, uid)
+    )
 
 
 def _check_users(session: Session, user_ids: list[uuid.UUID], field: str) -> None:
@@ -62,12 +60,16 @@ def _check_users(session: Session, user_ids: list[uuid.UUID], field: str) -> Non
             raise ValidationFailed(f"no user {uid}", field=field)
 
 
-def _check_parent(repo: AccountRepository, actor: Actor, account_id: uuid.UUID | None, parent_id: uuid.UUID | None) -> None:
+def _check_parent(
+    repo: AccountRepository, actor: Actor, account_id: uuid.UUID | None, parent_id: uuid.UUID | None
+) -> None:
     if parent_id is None:
         return
     repo.get(actor, parent_id)  # the parent must exist and be visible
     if account_id is not None and account_id in repo.parent_chain(parent_id):
-        raise ValidationFailed("an account cannot be its own ancestor (that would make a cycle)", field="parent_id")
+        raise ValidationFailed(
+            "an account cannot be its own ancestor (that would make a cycle)", field="parent_id"
+        )
 
 
 def create_account(session: Session, actor: Actor, data: AccountCreate) -> Account:
@@ -95,8 +97,14 @@ def create_account(session: Session, actor: Actor, data: AccountCreate) -> Accou
     if data.account_team:
         _check_users(session, data.account_team, "account_team")
         repo.set_team(account.id, data.account_team)
-    publish(session, actor, "account.created", record_type=OBJECT, record_id=account.id,
-            payload={"name": account.name, "account_number": account.account_number})
+    publish(
+        session,
+        actor,
+        "account.created",
+        record_type=OBJECT,
+        record_id=account.id,
+        payload={"name": account.name, "account_number": account.account_number},
+    )
     return account
 
 
@@ -110,7 +118,12 @@ def _check_primary_contact(session: Session, actor: Actor, contact_id: uuid.UUID
 
 
 def update_account(
-    session: Session, actor: Actor, account_id: uuid.UUID, data: AccountUpdate, *, if_match: int | None = None
+    session: Session,
+    actor: Actor,
+    account_id: uuid.UUID,
+    data: AccountUpdate,
+    *,
+    if_match: int | None = None,
 ) -> Account:
     repo = AccountRepository(session)
     account = repo.get_for(actor, account_id, "write")
@@ -119,7 +132,9 @@ def update_account(
     if "name" in values:
         if values["name"] is None:
             raise ValidationFailed("name cannot be empty", field="name")
-        if values["name"].lower() != account.name.lower() and repo.name_taken(values["name"], account.id):
+        if values["name"].lower() != account.name.lower() and repo.name_taken(
+            values["name"], account.id
+        ):
             raise Conflict(f"an account named '{values['name']}' already exists", field="name")
     if "owner_id" in values:
         new_owner = values["owner_id"]
@@ -134,7 +149,9 @@ def update_account(
         _check_primary_contact(session, actor, values["primary_contact_id"])
     changes = apply_changes(account, values)
     if data.custom_fields is not None:
-        new_custom = metadata.validate_values(session, OBJECT, data.custom_fields, account.custom_fields)
+        new_custom = metadata.validate_values(
+            session, OBJECT, data.custom_fields, account.custom_fields
+        )
         for key in set(new_custom) | set(account.custom_fields):
             if new_custom.get(key) != account.custom_fields.get(key):
                 changes[f"custom.{key}"] = (account.custom_fields.get(key), new_custom.get(key))
@@ -148,19 +165,35 @@ def update_account(
             changes["account_team"] = (before, after)
     if changes:
         session.flush()
-        publish(session, actor, "account.updated", record_type=OBJECT, record_id=account.id, changes=changes,
-                payload={"name": account.name})
+        publish(
+            session,
+            actor,
+            "account.updated",
+            record_type=OBJECT,
+            record_id=account.id,
+            changes=changes,
+            payload={"name": account.name},
+        )
     return account
 
 
-def delete_account(session: Session, actor: Actor, account_id: uuid.UUID, *, if_match: int | None = None) -> Account:
+def delete_account(
+    session: Session, actor: Actor, account_id: uuid.UUID, *, if_match: int | None = None
+) -> Account:
     repo = AccountRepository(session)
     account = repo.get_for(actor, account_id, "delete")
     check_version(account, if_match)
     changes = soft_delete(account)
     session.flush()
-    publish(session, actor, "account.deleted", record_type=OBJECT, record_id=account.id, changes=changes,
-            payload={"name": account.name})
+    publish(
+        session,
+        actor,
+        "account.deleted",
+        record_type=OBJECT,
+        record_id=account.id,
+        changes=changes,
+        payload={"name": account.name},
+    )
     return account
 
 
@@ -170,11 +203,20 @@ def restore_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Ac
     if account.deleted_at is None:
         return account
     if repo.name_taken(account.name, account.id):
-        raise Conflict(f"another live account is named '{account.name}'; rename it first", field="name")
+        raise Conflict(
+            f"another live account is named '{account.name}'; rename it first", field="name"
+        )
     changes = restore(account)
     session.flush()
-    publish(session, actor, "account.restored", record_type=OBJECT, record_id=account.id, changes=changes,
-            payload={"name": account.name})
+    publish(
+        session,
+        actor,
+        "account.restored",
+        record_type=OBJECT,
+        record_id=account.id,
+        changes=changes,
+        payload={"name": account.name},
+    )
     return account
 
 
@@ -182,18 +224,27 @@ def get_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Accoun
     return AccountRepository(session).get(actor, account_id)
 
 
-def list_accounts(session: Session, actor: Actor, query: ListQuery) -> tuple[list[Account], str | None]:
+def list_accounts(
+    session: Session, actor: Actor, query: ListQuery
+) -> tuple[list[Account], str | None]:
     repo = AccountRepository(session)
     stmt = repo.readable(actor, include_deleted=False)
     if query.include_deleted:
         stmt = repo.readable(actor, include_deleted=True).where(Account.deleted_at.is_not(None))
     return keyset_page(
-        session, stmt, query, repo.fields(), Account.id, default_sort="name",
+        session,
+        stmt,
+        query,
+        repo.fields(),
+        Account.id,
+        default_sort="name",
         list_contains=metadata.list_contains_clause(session, Account.custom_fields),
     )
 
 
-def team_members(session: Session, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+def team_members(
+    session: Session, account_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
     return AccountRepository(session).team_members(account_ids)
 
 
@@ -205,9 +256,16 @@ def hierarchy(session: Session, actor: Actor, account_id: uuid.UUID) -> dict[str
     nodes: dict[uuid.UUID, dict[str, Any]] = {}
     for rid, parent, name, number, typ, employees, revenue, currency, n_contacts in rows:
         nodes[rid] = {
-            "id": rid, "parent_id": parent, "name": name, "account_number": number, "type": typ,
-            "contacts": int(n_contacts), "employees": employees or 0,
-            "revenue": Decimal(revenue or 0), "currency": currency, "children": [],
+            "id": rid,
+            "parent_id": parent,
+            "name": name,
+            "account_number": number,
+            "type": typ,
+            "contacts": int(n_contacts),
+            "employees": employees or 0,
+            "revenue": Decimal(revenue or 0),
+            "currency": currency,
+            "children": [],
         }
     for node in nodes.values():
         parent = nodes.get(node["parent_id"]) if node["id"] != root.id else None

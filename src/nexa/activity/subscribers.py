@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session
 from nexa.core.events import Event, jsonable, subscribe
 from nexa.models import Activity
 
-VERBS = {"created": "created", "updated": "updated", "deleted": "moved to the bin", "restored": "restored"}
+VERBS = {
+    "created": "created",
+    "updated": "updated",
+    "deleted": "moved to the bin",
+    "restored": "restored",
+}
 
 
 def summarise(event: Event) -> str:

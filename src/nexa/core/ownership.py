@@ -2,7 +2,8 @@
 
 A user may always keep a record for themselves; handing it to someone else needs
 ``<object>:reassign``, and a team-scoped grant (a manager) reaches only the team. The
-kernel knows no models, so the caller passes how to load a user (``lambda uid: session.get(User, uid)``).
+kernel knows no models, so the caller passes how to load a user
+(``lambda uid: session.get(User, uid)``).
 """
 
 from __future__ import annotations

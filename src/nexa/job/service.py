@@ -35,7 +35,9 @@ def on_delivery(prefix: str) -> Callable[[DeliveryHandler], DeliveryHandler]:
 def deliver_outbox(session: Session, ids: list[str] | None = None, batch: int = 200) -> int:
     """Deliver pending outbox rows (given ids, or every due one). Safe to run twice."""
     now = utcnow()
-    stmt = select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None), OutboxMessage.available_at <= now)
+    stmt = select(OutboxMessage).where(
+        OutboxMessage.delivered_at.is_(None), OutboxMessage.available_at <= now
+    )
     if ids:
         stmt = stmt.where(OutboxMessage.id.in_([uuid.UUID(i) for i in ids]))
     delivered = 0
@@ -50,7 +52,7 @@ def deliver_outbox(session: Session, ids: list[str] | None = None, batch: int = 
         except Exception as exc:  # one bad message must not block the rest
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.available_at = utcnow() + timedelta(seconds=min(3600, 2 ** message.attempts))
+            message.available_at = utcnow() + timedelta(seconds=min(3600, 2**message.attempts))
             if message.attempts >= MAX_ATTEMPTS:
                 message.delivered_at = utcnow()  # dead-lettered: last_error says why
     session.flush()
@@ -58,13 +60,22 @@ def deliver_outbox(session: Session, ids: list[str] | None = None, batch: int = 
 
 
 def start_run(session: Session, name: str, task_id: str | None, args: Any) -> JobRun:
-    run = JobRun(id=uuid.uuid4(), name=name, task_id=task_id, args=args, status="running", started_at=utcnow())
+    run = JobRun(
+        id=uuid.uuid4(),
+        name=name,
+        task_id=task_id,
+        args=args,
+        status="running",
+        started_at=utcnow(),
+    )
     session.add(run)
     session.flush()
     return run
 
 
-def finish_run(session: Session, run_id: uuid.UUID, *, error: str | None = None, result: Any = None) -> None:
+def finish_run(
+    session: Session, run_id: uuid.UUID, *, error: str | None = None, result: Any = None
+) -> None:
     run = session.get(JobRun, run_id)
     if run is None:
         return
@@ -75,7 +86,9 @@ def finish_run(session: Session, run_id: uuid.UUID, *, error: str | None = None,
     run.result = result
 
 
-def list_runs(session: Session, actor: Actor, *, name: str | None = None, limit: int = 50) -> list[JobRun]:
+def list_runs(
+    session: Session, actor: Actor, *, name: str | None = None, limit: int = 50
+) -> list[JobRun]:
     if not actor.can("job:read"):
         raise PermissionDenied("only admins can see job runs")
     stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id).limit(limit)

@@ -8,17 +8,26 @@ from pydantic import Field
 
 from nexa.core.schemas import InputModel, OutputModel
 
-FieldType = Literal["text", "number", "money", "date", "boolean", "select", "multiselect", "email", "url"]
+FieldType = Literal[
+    "text", "number", "money", "date", "boolean", "select", "multiselect", "email", "url"
+]
 ObjectType = Literal["account", "contact", "lead", "deal"]
 
 
 class CustomFieldCreate(InputModel):
     object_type: ObjectType
-    key: str = Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$", description="Stable key; never changes")
+    key: str = Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Stable key; never changes",
+    )
     label: str = Field(min_length=1, max_length=120)
     field_type: FieldType
     required: bool = False
-    options: list[str] = Field(default_factory=list, max_length=200, description="Choices for select / multiselect")
+    options: list[str] = Field(
+        default_factory=list, max_length=200, description="Choices for select / multiselect"
+    )
     position: int = Field(0, ge=0, le=10_000)
 
 

@@ -7,8 +7,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import String, exists, func, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -18,12 +20,23 @@ from nexa.core.filtering import FieldSpec
 from nexa.metadata.schemas import CustomFieldCreate, CustomFieldUpdate
 from nexa.models import CustomField
 
-declare("custom_field.created", permission="custom_field:read", description="A custom field was defined")
-declare("custom_field.updated", permission="custom_field:read", description="A custom field changed")
+declare(
+    "custom_field.created", permission="custom_field:read", description="A custom field was defined"
+)
+declare(
+    "custom_field.updated", permission="custom_field:read", description="A custom field changed"
+)
 
 KIND_FOR_TYPE = {
-    "text": "str", "email": "str", "url": "str", "select": "enum",
-    "number": "decimal", "money": "decimal", "date": "date", "boolean": "bool", "multiselect": "list",
+    "text": "str",
+    "email": "str",
+    "url": "str",
+    "select": "enum",
+    "number": "decimal",
+    "money": "decimal",
+    "date": "date",
+    "boolean": "bool",
+    "multiselect": "list",
 }
 
 
@@ -46,8 +59,12 @@ def definitions(session: Session, object_type: str) -> list[CustomField]:
     return cache[object_type]
 
 
-def list_definitions(session: Session, actor: Actor, object_type: str | None = None) -> list[CustomField]:
-    stmt = select(CustomField).order_by(CustomField.object_type, CustomField.position, CustomField.key)
+def list_definitions(
+    session: Session, actor: Actor, object_type: str | None = None
+) -> list[CustomField]:
+    stmt = select(CustomField).order_by(
+        CustomField.object_type, CustomField.position, CustomField.key
+    )
     if object_type:
         stmt = stmt.where(CustomField.object_type == object_type)
     return list(session.scalars(stmt))
@@ -60,7 +77,9 @@ def create_definition(session: Session, actor: Actor, data: CustomFieldCreate) -
     if len(set(data.options)) != len(data.options):
         raise ValidationFailed("options must be distinct", field="options")
     taken = session.scalar(
-        select(exists().where(CustomField.object_type == data.object_type, CustomField.key == data.key))
+        select(
+            exists().where(CustomField.object_type == data.object_type, CustomField.key == data.key)
+        )
     )
     if taken:
         raise Conflict(f"{data.object_type} already has a field '{data.key}'", field="key")
@@ -68,8 +87,14 @@ def create_definition(session: Session, actor: Actor, data: CustomFieldCreate) -
     session.add(definition)
     session.flush()
     session.info.pop("custom_field_defs", None)
-    publish(session, actor, "custom_field.created", record_type="custom_field", record_id=definition.id,
-            payload={"object_type": definition.object_type, "key": definition.key})
+    publish(
+        session,
+        actor,
+        "custom_field.created",
+        record_type="custom_field",
+        record_id=definition.id,
+        payload={"object_type": definition.object_type, "key": definition.key},
+    )
     return definition
 
 
@@ -80,7 +105,9 @@ def get_definition(session: Session, field_id: uuid.UUID) -> CustomField:
     return definition
 
 
-def update_definition(session: Session, actor: Actor, field_id: uuid.UUID, data: CustomFieldUpdate) -> CustomField:
+def update_definition(
+    session: Session, actor: Actor, field_id: uuid.UUID, data: CustomFieldUpdate
+) -> CustomField:
     _need(actor, "write")
     definition = get_definition(session, field_id)
     changes = {}
@@ -95,8 +122,14 @@ def update_definition(session: Session, actor: Actor, field_id: uuid.UUID, data:
     session.flush()
     session.info.pop("custom_field_defs", None)
     if changes:
-        publish(session, actor, "custom_field.updated", record_type="custom_field",
-                record_id=definition.id, changes=changes)
+        publish(
+            session,
+            actor,
+            "custom_field.updated",
+            record_type="custom_field",
+            record_id=definition.id,
+            changes=changes,
+        )
     return definition
 
 
@@ -122,8 +155,14 @@ def _coerce_value(defn: CustomField, value: Any, region: str = "US") -> Any:
             raise ValueError("must be a number") from None
         if not number.is_finite() or abs(number) > Decimal("1e15"):
             raise ValueError("must be a finite number below 10^15")
-        return str(number.quantize(Decimal("0.01"))) if t == "money" else (
-            int(number) if number == number.to_integral_value() and abs(number) < 2**53 else float(number)
+        return (
+            str(number.quantize(Decimal("0.01")))
+            if t == "money"
+            else (
+                int(number)
+                if number == number.to_integral_value() and abs(number) < 2**53
+                else float(number)
+            )
         )
     if t == "date":
         if not isinstance(value, str):
@@ -153,7 +192,10 @@ def _coerce_value(defn: CustomField, value: Any, region: str = "US") -> Any:
 
 
 def validate_values(
-    session: Session, object_type: str, values: dict[str, Any] | None, current: dict[str, Any] | None = None
+    session: Session,
+    object_type: str,
+    values: dict[str, Any] | None,
+    current: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge ``values`` into ``current`` after validating each against its definition."""
     defs = {d.key: d for d in definitions(session, object_type)}
@@ -162,7 +204,12 @@ def validate_values(
     for key, value in (values or {}).items():
         defn = defs.get(key)
         if defn is None:
-            errors.append({"field": f"custom_fields.{key}", "message": f"no custom field '{key}' on {object_type}"})
+            errors.append(
+                {
+                    "field": f"custom_fields.{key}",
+                    "message": f"no custom field '{key}' on {object_type}",
+                }
+            )
             continue
         try:
             coerced = _coerce_value(defn, value)
@@ -181,6 +228,18 @@ def validate_values(
     return merged
 
 
+class _IsoDateText(TypeDecorator[Any]):
+    """Custom dates are ISO strings inside JSON: compare them as text (ISO order is date
+    order) and bind a date filter value as its ISO string. Without this PostgreSQL refuses
+    ``varchar > date``."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return value.isoformat() if isinstance(value, date) else value
+
+
 def filter_specs(session: Session, object_type: str, json_column: Any) -> dict[str, FieldSpec]:
     specs = {}
     for defn in definitions(session, object_type):
@@ -192,10 +251,15 @@ def filter_specs(session: Session, object_type: str, json_column: Any) -> dict[s
                 return element.as_float()
             if k == "bool":
                 return element.as_boolean()
+            if k == "date":
+                return type_coerce(element.as_string(), _IsoDateText())
             return element.as_string()
 
         specs[f"custom.{defn.key}"] = FieldSpec(
-            f"custom.{defn.key}", expr, "decimal" if kind == "decimal" else kind, sortable=kind != "list",
+            f"custom.{defn.key}",
+            expr,
+            "decimal" if kind == "decimal" else kind,
+            sortable=kind != "list",
             choices=tuple(defn.options) if kind == "enum" else (),
         )
     return specs

@@ -7,7 +7,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nexa.core.db import Base, JSONType, TimestampMixin, UUIDPkMixin, VersionedMixin
 
-FIELD_TYPES = ("text", "number", "money", "date", "boolean", "select", "multiselect", "email", "url")
+FIELD_TYPES = (
+    "text",
+    "number",
+    "money",
+    "date",
+    "boolean",
+    "select",
+    "multiselect",
+    "email",
+    "url",
+)
 
 
 class CustomField(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):

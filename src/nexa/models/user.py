@@ -11,9 +11,7 @@ from nexa.core.db import Base, TimestampMixin, UTCDateTime, UUIDPkMixin, Version
 
 class User(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (
-        Index("uq_users_email", "email", unique=True),
-    )
+    __table_args__ = (Index("uq_users_email", "email", unique=True),)
 
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)

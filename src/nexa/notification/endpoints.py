@@ -34,12 +34,15 @@ class NotificationList(BaseModel):
 
 @router.get("", response_model=NotificationList, summary="My notifications, newest first")
 def list_notifications(
-    session: SessionDep, actor: ActorDep,
-    unread_only: Annotated[bool, Query()] = False, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    session: SessionDep,
+    actor: ActorDep,
+    unread_only: Annotated[bool, Query()] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> NotificationList:
     items = service.list_notifications(session, actor, unread_only=unread_only, limit=limit)
     return NotificationList(
-        items=[NotificationOut.model_validate(n) for n in items], unread=service.unread_count(session, actor)
+        items=[NotificationOut.model_validate(n) for n in items],
+        unread=service.unread_count(session, actor),
     )
 
 

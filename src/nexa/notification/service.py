@@ -28,16 +28,29 @@ def notify(
 ) -> Notification:
     """Create a notification (delivery by email/push happens after commit via the outbox)."""
     note = Notification(
-        id=uuid.uuid4(), user_id=user_id, kind=kind, title=title[:300], body=body,
-        record_type=record_type, record_id=record_id, created_at=utcnow(),
+        id=uuid.uuid4(),
+        user_id=user_id,
+        kind=kind,
+        title=title[:300],
+        body=body,
+        record_type=record_type,
+        record_id=record_id,
+        created_at=utcnow(),
     )
     session.add(note)
     session.flush()
     from nexa.core.events import OutboxMessage
 
-    session.add(OutboxMessage(id=uuid.uuid4(), event="notification.created", record_type="notification",
-                              record_id=note.id, actor_id=None,
-                              payload={"user_id": str(user_id), "kind": kind, "title": note.title}))
+    session.add(
+        OutboxMessage(
+            id=uuid.uuid4(),
+            event="notification.created",
+            record_type="notification",
+            record_id=note.id,
+            actor_id=None,
+            payload={"user_id": str(user_id), "kind": kind, "title": note.title},
+        )
+    )
     return note
 
 
@@ -53,19 +66,27 @@ def list_notifications(
     stmt = select(Notification).where(Notification.user_id == _me(actor))
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return list(session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id).limit(limit)))
+    return list(
+        session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id).limit(limit))
+    )
 
 
 def unread_count(session: Session, actor: Actor) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == _me(actor), Notification.read_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == _me(actor), Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> Notification:
     note = session.scalars(
-        select(Notification).where(Notification.id == notification_id, Notification.user_id == _me(actor))
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == _me(actor)
+        )
     ).first()
     if note is None:
         raise NotFound(f"notification {notification_id} not found")

@@ -1,0 +1,1 @@
+"""Teams: a tree (parent/sub-teams) with a manager; team scope reaches the whole subtree."""

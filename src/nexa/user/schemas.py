@@ -15,7 +15,9 @@ RoleName = Literal["admin", "manager", "sales_rep", "support_agent", "marketer",
 class UserCreate(InputModel):
     email: str = Field(max_length=254)
     full_name: str = Field(min_length=1, max_length=200)
-    password: str | None = Field(None, min_length=10, max_length=200, description="At least 10 characters")
+    password: str | None = Field(
+        None, min_length=10, max_length=200, description="At least 10 characters"
+    )
     role: RoleName = "sales_rep"
     team_id: uuid.UUID | None = None
     timezone: str = Field("UTC", max_length=60)

@@ -1,47 +1,287 @@
-"""Users and API keys: admins create them; everyone reads themselves."""
+"""Users, API keys, role grants and org-wide settings: admins change them; everyone reads
+themselves. Managers see the users of their team and its sub-teams."""
 
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
-from nexa.auth.service import hash_password, new_api_token, token_digest
-from nexa.core.actor import Actor
-from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
+from nexa.auth.service import (
+    hash_password,
+    new_api_token,
+    role_grants,
+    token_digest,
+    verify_password,
+    visibility_defaults,
+)
+from nexa.core.actor import Actor, Scope
+from nexa.core.db import utcnow
+from nexa.core.errors import (
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from nexa.core.events import declare, publish
-from nexa.core.permissions import API_KEY_SCOPES
-from nexa.models import ApiKey, Team, User
-from nexa.user.schemas import UserCreate
+from nexa.core.filtering import FieldSpec, ListQuery
+from nexa.core.permissions import (
+    ALL_PERMISSIONS,
+    API_KEY_SCOPES,
+    DEFAULT_VISIBILITY,
+    ROLES,
+    VISIBILITY_CHOICES,
+)
+from nexa.core.records import check_version, keyset_page, model_fields
+from nexa.models import ApiKey, OrgSetting, Role, Team, User
+from nexa.user.schemas import UserCreate, UserUpdate
 
 declare("user.created", permission="user:read", description="A user was created")
 declare("user.updated", permission="user:read", description="A user changed")
 declare("api_key.created", permission="api_key:read", description="An API key was issued")
 declare("api_key.revoked", permission="api_key:read", description="An API key was revoked")
+declare("role.updated", permission="role:read", description="A role's grants changed")
+declare(
+    "settings.updated", permission="settings:read", description="An organization setting changed"
+)
+
+MASKED = "***"
+SELF_SERVICE_FIELDS = {"full_name", "timezone", "password", "current_password"}
+ROLE_NAMESPACE = uuid.UUID("8a3c1f52-7a43-4a4e-9d3b-6f0e2f6c1d10")
+# The admin role keeps these with scope "all", so admins cannot lock themselves out.
+ADMIN_KEEPS = ("role:write", "user:write")
+
+USER_KINDS = {
+    "id": "uuid",
+    "email": "str",
+    "full_name": "str",
+    "role": "enum",
+    "team_id": "uuid",
+    "is_active": "bool",
+    "timezone": "str",
+    "last_login_at": "datetime",
+    "created_at": "datetime",
+}
+USER_SORTABLE = {"id", "email", "full_name", "last_login_at", "created_at"}
+
+
+# ---- users --------------------------------------------------------------------------------
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationFailed(
+            f"'{value[:60]}' is not an IANA time zone", field="timezone"
+        ) from None
+
+
+def _check_team(session: Session, team_id: uuid.UUID | None) -> None:
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise ValidationFailed("no such team", field="team_id")
+
+
+def _user_clause(actor: Actor, permission: str) -> ColumnElement[bool]:
+    """Which users ``actor`` may ``permission``: all, their team tree, or themselves."""
+    scope = actor.scope_for(permission)
+    if scope is None:
+        return false()
+    if scope is Scope.ALL:
+        return true()
+    if scope is Scope.TEAM:
+        members = set(actor.team_member_ids)
+        if actor.user_id is not None:
+            members.add(actor.user_id)
+        return User.id.in_(members) if members else false()
+    return User.id == actor.user_id if actor.user_id is not None else false()
+
+
+def user_fields() -> dict[str, FieldSpec]:
+    return model_fields(User, USER_KINDS, USER_SORTABLE, {"role": ROLES})
+
+
+def list_users(session: Session, actor: Actor, query: ListQuery) -> tuple[list[User], str | None]:
+    if not actor.can("user:read"):
+        raise PermissionDenied("you may not see users")
+    stmt = select(User).where(_user_clause(actor, "user:read"))
+    return keyset_page(session, stmt, query, user_fields(), User.id, default_sort="full_name")
+
+
+def get_user(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """The user if ``actor`` may see them (404 otherwise; 403 without user:read at all)."""
+    if not actor.can("user:read"):
+        raise PermissionDenied("you may not see users")
+    user = session.scalars(
+        select(User).where(User.id == user_id, _user_clause(actor, "user:read"))
+    ).first()
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     if not actor.can("user:create"):
         raise PermissionDenied("only admins can create users")
+    if data.role == "admin" and not actor.is_admin:
+        raise PermissionDenied("only admins can create admins", field="role")
     if session.scalar(select(User.id).where(func.lower(User.email) == data.email.lower())):
         raise Conflict(f"a user with email {data.email} exists", field="email")
-    if data.team_id is not None and session.get(Team, data.team_id) is None:
-        raise ValidationFailed("no such team", field="team_id")
+    _check_team(session, data.team_id)
+    _check_timezone(data.timezone)
     user = User(
-        id=uuid.uuid4(), email=data.email, full_name=data.full_name, role=data.role, team_id=data.team_id,
-        timezone=data.timezone, password_hash=hash_password(data.password) if data.password else None,
+        id=uuid.uuid4(),
+        email=data.email,
+        full_name=data.full_name,
+        role=data.role,
+        team_id=data.team_id,
+        timezone=data.timezone,
+        password_hash=hash_password(data.password) if data.password else None,
     )
     session.add(user)
     session.flush()
-    publish(session, actor, "user.created", record_type="user", record_id=user.id,
-            payload={"name": user.full_name, "email": user.email, "role": user.role})
+    publish(
+        session,
+        actor,
+        "user.created",
+        record_type="user",
+        record_id=user.id,
+        payload={"name": user.full_name, "email": user.email, "role": user.role},
+    )
     return user
 
 
+def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
+    """Active admins other than ``user_id``; the rows are locked on PostgreSQL so two
+    demotions cannot race past each other (SQLite serialises writers already)."""
+    ids = session.scalars(
+        select(User.id)
+        .where(User.role == "admin", User.is_active.is_(True), User.id != user_id)
+        .with_for_update()
+    ).all()
+    return len(ids)
+
+
+def _apply_user_changes(
+    session: Session, actor: Actor, user: User, values: dict[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    for name in ("full_name", "role", "is_active", "timezone", "password"):
+        if name in values and values[name] is None:
+            raise ValidationFailed(f"{name} cannot be empty", field=name)
+    if "timezone" in values:
+        _check_timezone(values["timezone"])
+    if "team_id" in values:
+        _check_team(session, values["team_id"])
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name in ("full_name", "role", "team_id", "is_active", "timezone"):
+        if name in values and getattr(user, name) != values[name]:
+            changes[name] = (getattr(user, name), values[name])
+    if "role" in changes and "admin" in changes["role"] and not actor.is_admin:
+        raise PermissionDenied("only admins can grant or take away the admin role", field="role")
+    leaves_admins = (
+        user.role == "admin"
+        and user.is_active
+        and (values.get("role", "admin") != "admin" or values.get("is_active", True) is False)
+    )
+    if leaves_admins and _other_active_admins(session, user.id) == 0:
+        field = "role" if values.get("role", "admin") != "admin" else "is_active"
+        raise Conflict("this is the last active admin; make someone else admin first", field=field)
+    for name, (_, new) in changes.items():
+        setattr(user, name, new)
+    if values.get("password"):
+        user.password_hash = hash_password(values["password"])
+        user.failed_logins = 0
+        user.locked_until = None
+        changes["password"] = (MASKED, MASKED)
+    return changes
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user_id: uuid.UUID,
+    data: UserUpdate,
+    *,
+    if_match: int | None = None,
+) -> User:
+    """Admins change a user's role, team, activity, password or name."""
+    if not actor.can("user:write"):
+        raise PermissionDenied("only admins can change users")
+    user = get_user(session, actor, user_id)
+    check_version(user, if_match)
+    allowed = session.scalar(
+        select(true()).where(User.id == user.id, _user_clause(actor, "user:write"))
+    )
+    if not allowed:
+        raise PermissionDenied("you may not change this user")
+    if user.role == "admin" and not actor.is_admin:
+        raise PermissionDenied("only admins can change an admin")
+    changes = _apply_user_changes(session, actor, user, data.model_dump(exclude_unset=True))
+    if changes:
+        session.flush()
+        publish(
+            session,
+            actor,
+            "user.updated",
+            record_type="user",
+            record_id=user.id,
+            changes=changes,
+            payload={"name": user.full_name},
+        )
+    return user
+
+
+def get_me(session: Session, actor: Actor) -> User:
+    if actor.user_id is None:
+        raise NotAuthenticated("this is not a user")
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotAuthenticated("this is not a user")
+    return user
+
+
+def update_me(session: Session, actor: Actor, values: dict[str, Any]) -> User:
+    """One's own name, time zone and password (the current password is needed to change it).
+    Role, team and activity are the admin's business."""
+    unknown = sorted(set(values) - SELF_SERVICE_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"you cannot change your own {unknown[0]}", field=unknown[0])
+    user = get_me(session, actor)
+    current = values.pop("current_password", None)
+    if values.get("password") is not None and not verify_password(
+        user.password_hash, current or ""
+    ):
+        raise ValidationFailed("the current password is wrong", field="current_password")
+    changes = _apply_user_changes(session, actor, user, values)
+    if changes:
+        session.flush()
+        publish(
+            session,
+            actor,
+            "user.updated",
+            record_type="user",
+            record_id=user.id,
+            changes=changes,
+            payload={"name": user.full_name},
+        )
+    return user
+
+
+# ---- API keys -----------------------------------------------------------------------------
+
+
 def create_api_key(
-    session: Session, actor: Actor, *, user_id: uuid.UUID, name: str, scopes: list[str],
+    session: Session,
+    actor: Actor,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    scopes: list[str],
     expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
     """Issue a key; the token is returned once and only its SHA-256 is stored."""
@@ -51,14 +291,196 @@ def create_api_key(
     if unknown:
         raise ValidationFailed(f"unknown scope '{unknown[0][:60]}'", field="scopes")
     if not scopes:
-        raise ValidationFailed("give at least one scope ('*' for all of the user's permissions)", field="scopes")
-    if session.get(User, user_id) is None:
+        raise ValidationFailed(
+            "give at least one scope ('*' for all of the user's permissions)", field="scopes"
+        )
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValidationFailed("expires_at must be in the future", field="expires_at")
+    user = session.get(User, user_id)
+    if user is None:
         raise ValidationFailed("no such user", field="user_id")
+    if not user.is_active:
+        raise ValidationFailed("the user is deactivated; a key would not work", field="user_id")
+    if user_id != actor.user_id and not actor.is_admin:
+        raise PermissionDenied("only admins can issue keys for someone else", field="user_id")
+    if actor.api_key_id is not None:  # a key never mints a wider key than itself
+        own = session.get(ApiKey, actor.api_key_id)
+        own_scopes = set(own.scopes or []) if own else set()
+        if "*" not in own_scopes and not set(scopes) <= own_scopes:
+            raise PermissionDenied(
+                "a key cannot issue a key with scopes it does not have", field="scopes"
+            )
     token = new_api_token()
-    key = ApiKey(id=uuid.uuid4(), name=name, user_id=user_id, prefix=token[:12],
-                 token_sha256=token_digest(token), scopes=list(dict.fromkeys(scopes)), expires_at=expires_at)
+    key = ApiKey(
+        id=uuid.uuid4(),
+        name=name,
+        user_id=user_id,
+        prefix=token[:12],
+        token_sha256=token_digest(token),
+        scopes=list(dict.fromkeys(scopes)),
+        expires_at=expires_at,
+    )
     session.add(key)
     session.flush()
-    publish(session, actor, "api_key.created", record_type="api_key", record_id=key.id,
-            payload={"name": name, "user_id": str(user_id), "scopes": key.scopes})
+    publish(
+        session,
+        actor,
+        "api_key.created",
+        record_type="api_key",
+        record_id=key.id,
+        payload={"name": name, "user_id": str(user_id), "scopes": key.scopes},
+    )
     return key, token
+
+
+def list_api_keys(
+    session: Session, actor: Actor, *, user_id: uuid.UUID | None = None
+) -> list[ApiKey]:
+    if not actor.can("api_key:read"):
+        raise PermissionDenied("only admins can see API keys")
+    stmt = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)
+    if user_id is not None:
+        stmt = stmt.where(ApiKey.user_id == user_id)
+    return list(session.scalars(stmt))
+
+
+def revoke_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
+    """Revoke a key: later use answers 401. Revoking twice changes nothing."""
+    if not actor.can("api_key:delete"):
+        raise PermissionDenied("only admins can revoke API keys")
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"API key {key_id} not found")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+        publish(
+            session,
+            actor,
+            "api_key.revoked",
+            record_type="api_key",
+            record_id=key.id,
+            changes={"revoked_at": (None, key.revoked_at)},
+            payload={"name": key.name, "user_id": str(key.user_id)},
+        )
+    return key
+
+
+# ---- roles --------------------------------------------------------------------------------
+
+
+def role_record_id(name: str) -> uuid.UUID:
+    """A stable id for a role (its key is its name), so audit and timeline can name it."""
+    return uuid.uuid5(ROLE_NAMESPACE, name)
+
+
+def list_roles(session: Session, actor: Actor) -> list[Role]:
+    if not actor.can("role:read"):
+        raise PermissionDenied("only admins can see roles")
+    rows = {r.name: r for r in session.scalars(select(Role))}
+    order = {name: i for i, name in enumerate(ROLES)}
+    return sorted(rows.values(), key=lambda r: (order.get(r.name, len(order)), r.name))
+
+
+def update_role_grants(
+    session: Session,
+    actor: Actor,
+    name: str,
+    grants: dict[str, str],
+    *,
+    if_match: int | None = None,
+) -> Role:
+    """Replace a role's grants {permission: scope}; its users get them on their next request."""
+    if not actor.can("role:write"):
+        raise PermissionDenied("only admins can change roles")
+    role = session.get(Role, name)
+    if role is None:
+        raise NotFound(f"role {name[:40]} not found")
+    check_version(role, if_match)
+    known = {*ALL_PERMISSIONS, "list:add_member"}
+    scopes = {s.value for s in Scope}
+    for permission, scope in grants.items():
+        if permission not in known:
+            raise ValidationFailed(
+                f"'{permission[:80]}' is not a permission", field=f"grants.{permission[:80]}"
+            )
+        if scope not in scopes:
+            raise ValidationFailed(
+                f"scope must be one of {', '.join(sorted(scopes))}", field=f"grants.{permission}"
+            )
+    if name == "admin":
+        for permission in ADMIN_KEEPS:
+            if grants.get(permission) != Scope.ALL.value:
+                raise Conflict(
+                    f"the admin role must keep {permission} on all records, or admins "
+                    "could lock themselves out",
+                    field=f"grants.{permission}",
+                )
+    before = role_grants(session, name)
+    old = {p: s.value for p, s in before.items()}
+    changes = {
+        p: (old.get(p), grants.get(p))
+        for p in sorted(set(old) | set(grants))
+        if old.get(p) != grants.get(p)
+    }
+    if changes:
+        role.grants = dict(grants)  # a new object: the JSON column sees the change
+        session.flush()
+        publish(
+            session,
+            actor,
+            "role.updated",
+            record_type="role",
+            record_id=role_record_id(name),
+            changes=changes,
+            payload={"name": name},
+        )
+    return role
+
+
+# ---- org-wide visibility defaults ---------------------------------------------------------
+
+
+def get_visibility(session: Session, actor: Actor) -> dict[str, str]:
+    if not actor.can("settings:read"):
+        raise PermissionDenied("only admins can see organization settings")
+    return visibility_defaults(session)
+
+
+def set_visibility(session: Session, actor: Actor, values: dict[str, str]) -> dict[str, str]:
+    """Set the org-wide default of the objects given ({object: private|public_read|
+    public_read_write}); the others keep theirs."""
+    if not actor.can("settings:write"):
+        raise PermissionDenied("only admins can change organization settings")
+    for obj, value in values.items():
+        if obj not in DEFAULT_VISIBILITY:
+            raise ValidationFailed(
+                f"'{obj[:60]}' has no visibility setting; "
+                f"choose one of {', '.join(DEFAULT_VISIBILITY)}",
+                field=obj[:60],
+            )
+        if value not in VISIBILITY_CHOICES:
+            raise ValidationFailed(f"choose one of {', '.join(VISIBILITY_CHOICES)}", field=obj)
+    current = visibility_defaults(session)
+    changes: dict[str, tuple[Any, Any]] = {}
+    for obj, value in values.items():
+        if current.get(obj) == value:
+            continue
+        changes[f"visibility.{obj}"] = (current.get(obj), value)
+        row = session.get(OrgSetting, f"visibility.{obj}")
+        if row is None:
+            session.add(OrgSetting(key=f"visibility.{obj}", value=value))
+        else:
+            row.value = value
+    if changes:
+        session.flush()
+        publish(
+            session,
+            actor,
+            "settings.updated",
+            record_type="settings",
+            record_id=None,
+            changes=changes,
+            payload={"name": "visibility"},
+        )
+    return visibility_defaults(session)

@@ -55,7 +55,9 @@ def web_actor(request: Request, session: WebSession) -> Actor:
 WebActor = Annotated[Actor, Depends(web_actor)]
 
 
-def render(request: Request, template: str, actor: Actor | None, session: Session | None, **ctx: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, actor: Actor | None, session: Session | None, **ctx: Any
+) -> HTMLResponse:
     unread = notifications.unread_count(session, actor) if actor and session else 0
     return TEMPLATES.TemplateResponse(request, template, {"actor": actor, "unread": unread, **ctx})
 
@@ -72,17 +74,26 @@ def create_web_app() -> FastAPI:
     @web.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         return TEMPLATES.TemplateResponse(
-            request, "error.html", {"actor": None, "unread": 0, "error": exc}, status_code=exc.status
+            request,
+            "error.html",
+            {"actor": None, "unread": 0, "error": exc},
+            status_code=exc.status,
         )
 
     @web.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/") -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(request, "auth/login.html", {"actor": None, "unread": 0, "next": _safe_next(next), "error": None})
+        return TEMPLATES.TemplateResponse(
+            request,
+            "auth/login.html",
+            {"actor": None, "unread": 0, "next": _safe_next(next), "error": None},
+        )
 
     @web.post("/login", response_class=HTMLResponse, dependencies=[Depends(verify_csrf)])
     def login(
-        request: Request, session: WebSession,
-        email: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=1000)],
+        request: Request,
+        session: WebSession,
+        email: Annotated[str, Form(max_length=254)],
+        password: Annotated[str, Form(max_length=1000)],
         next: Annotated[str, Form(max_length=500)] = "/",
     ) -> Response:
         client = request.client.host if request.client else "unknown"
@@ -91,7 +102,15 @@ def create_web_app() -> FastAPI:
         except DomainError as exc:
             session.commit()  # failed attempts and lock-outs must be kept
             return TEMPLATES.TemplateResponse(
-                request, "auth/login.html", {"actor": None, "unread": 0, "next": _safe_next(next), "error": exc.detail, "email": email},
+                request,
+                "auth/login.html",
+                {
+                    "actor": None,
+                    "unread": 0,
+                    "next": _safe_next(next),
+                    "error": exc.detail,
+                    "email": email,
+                },
                 status_code=exc.status,
             )
         request.session.clear()

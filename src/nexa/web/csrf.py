@@ -27,4 +27,6 @@ async def verify_csrf(request: Request) -> None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-        raise PermissionDenied("the form expired or did not come from this site; reload the page", field="csrf_token")
+        raise PermissionDenied(
+            "the form expired or did not come from this site; reload the page", field="csrf_token"
+        )

@@ -1,0 +1,141 @@
+"""The timeline of a record (for whoever can read the record) and the audit log (admins)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import Actor
+from nexa.core.audit import AuditEntry
+from nexa.core.errors import PermissionDenied, ValidationFailed
+from nexa.core.events import REGISTRY
+from nexa.core.filtering import FieldSpec, decode_cursor, encode_cursor
+from nexa.models import Activity
+
+TIMELINE_RECORD_TYPES = ("account", "contact", "user", "team")
+_CURSOR_SPEC = FieldSpec("occurred_at", None, "datetime", sortable=True)
+
+
+def _require_readable(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
+) -> None:
+    """404 unless ``actor`` may read the record (existence is not leaked)."""
+    if record_type == "account":
+        from nexa.account.repository import AccountRepository
+
+        AccountRepository(session).get(actor, record_id, include_deleted=True)
+    elif record_type == "contact":
+        try:
+            from nexa.contact.repository import ContactRepository
+        except ModuleNotFoundError as exc:  # contacts not installed in this build
+            if exc.name not in ("nexa.contact", "nexa.contact.repository"):
+                raise
+            raise ValidationFailed("contacts have no timeline here", field="record_type") from None
+        ContactRepository(session).get(actor, record_id, include_deleted=True)
+    elif record_type == "user":
+        from nexa.user.service import get_user
+
+        get_user(session, actor, record_id)
+    elif record_type == "team":
+        from nexa.team.service import get_team
+
+        get_team(session, actor, record_id)
+    else:
+        raise ValidationFailed(
+            f"'{record_type[:40]}' has no timeline; "
+            f"choose one of {', '.join(TIMELINE_RECORD_TYPES)}",
+            field="record_type",
+        )
+
+
+def _hidden_events(actor: Actor) -> list[str]:
+    """Declared events whose permission the actor lacks (each event says who may see it)."""
+    return sorted(
+        name for name, event_type in REGISTRY.items() if not actor.can(event_type.permission)
+    )
+
+
+def _utc(value: datetime, field: str) -> datetime:
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed("the date is out of range", field=field) from None
+
+
+def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
+    value, last_id = decode_cursor(cursor, _CURSOR_SPEC)
+    if not isinstance(value, datetime):
+        raise ValidationFailed(
+            "the cursor is not valid for this list; start again without it", field="cursor"
+        )
+    return _utc(value, "cursor"), last_id
+
+
+def _newest_first(
+    session: Session, stmt: Select[Any], time_col: Any, id_col: Any, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """Keyset pagination over (time, id), newest first: page 1,000 costs what page 1 costs."""
+    stmt = stmt.order_by(time_col.desc(), id_col.desc())
+    if cursor:
+        at, last_id = _decode(cursor)
+        stmt = stmt.where(or_(time_col < at, and_(time_col == at, id_col < last_id)))
+    rows = list(session.scalars(stmt.limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].occurred_at, rows[-1].id)
+
+
+def timeline(
+    session: Session,
+    actor: Actor,
+    *,
+    record_type: str,
+    record_id: uuid.UUID,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Activity], str | None]:
+    _require_readable(session, actor, record_type, record_id)
+    stmt = select(Activity).where(
+        Activity.record_type == record_type, Activity.record_id == record_id
+    )
+    hidden = _hidden_events(actor)
+    if hidden:
+        stmt = stmt.where(Activity.event.not_in(hidden))
+    return _newest_first(session, stmt, Activity.occurred_at, Activity.id, cursor, limit)
+
+
+def audit_log(
+    session: Session,
+    actor: Actor,
+    *,
+    record_type: str | None = None,
+    record_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    field: str | None = None,
+    event: str | None = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], str | None]:
+    """Who changed what, newest first; admins only."""
+    if not actor.can("audit:read"):
+        raise PermissionDenied("only admins can read the audit log")
+    stmt = select(AuditEntry)
+    if record_type:
+        stmt = stmt.where(AuditEntry.record_type == record_type)
+    if record_id is not None:
+        stmt = stmt.where(AuditEntry.record_id == record_id)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if field:
+        stmt = stmt.where(AuditEntry.field == field)
+    if event:
+        stmt = stmt.where(AuditEntry.event == event)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.occurred_at >= _utc(since, "since"))
+    return _newest_first(session, stmt, AuditEntry.occurred_at, AuditEntry.id, cursor, limit)

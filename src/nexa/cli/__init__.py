@@ -1,0 +1,1 @@
+"""The ``nexa`` command line (Typer + Rich); see :mod:`nexa.cli.main`."""

@@ -1,0 +1,780 @@
+"""``nexa``: serve, worker, db, users, keys, demo, doctor.
+
+The CLI is a delivery layer like the API: it parses, calls one service inside a unit of work
+(``session_scope``: commit once, or roll back) and prints the answer. It acts as the system
+actor — whoever runs it already holds the server's files and database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from nexa.config import Settings
+
+app = typer.Typer(
+    name="nexa",
+    help="Nexa CRM: a self-hosted CRM whose intelligence runs on your own data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
+users_app = typer.Typer(help="Users who sign in to Nexa.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for the REST API and the SDK.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+
+OK, FAIL, WARN = "[green]✓[/]", "[red]✗[/]", "[yellow]![/]"
+VENDOR_ASSETS = ("htmx.min.js", "alpine.min.js")
+
+
+def console() -> Console:
+    # Made per command, so output follows whatever sys.stdout is at that moment (tests).
+    return Console(highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def main() -> None:
+    """Nexa CRM command line. Settings come from NEXA_* environment variables (or .env)."""
+    from nexa.subscribers import install
+
+    install()  # the in-transaction subscribers (audit, timeline) before any service runs
+
+
+# ---- shared pieces ----------------------------------------------------------------------
+
+
+def mask_url(url: str) -> str:
+    """A database or Redis URL with its password hidden."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def fail(message: str, hint: str | None = None) -> typer.Exit:
+    out = Console(stderr=True, highlight=False, soft_wrap=True)
+    out.print(f"{FAIL} {escape(message)}")
+    if hint:
+        out.print(f"  fix: {escape(hint)}")
+    return typer.Exit(code=1)
+
+
+def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from nexa.config import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise fail(
+            f"the settings do not load: {settings_errors(exc)}",
+            "correct the NEXA_* environment variable(s) named above (or .env)",
+        ) from None
+
+
+def ready_to_write() -> Settings:
+    """Settings, and the jobs registered: after each commit the new outbox rows are handed
+    to the worker exactly as the web app does (they wait in the job storage until one runs)."""
+    settings = load_settings()
+    import nexa.worker  # noqa: F401  (registers the after-commit job dispatchers)
+
+    return settings
+
+
+def settings_errors(exc: Any) -> str:
+    return "; ".join(
+        f"NEXA_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def validation_errors(exc: Any) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: "
+        f"{err['msg'].removeprefix('Value error, ')}"
+        for err in exc.errors()
+    )
+
+
+@contextmanager
+def readable_errors() -> Iterator[None]:
+    """Domain, validation and database errors become one line and exit code 1."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from nexa.core.errors import DomainError
+
+    try:
+        yield
+    except DomainError as exc:
+        raise fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}") from None
+    except ValidationError as exc:
+        raise fail(validation_errors(exc)) from None
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc.orig or exc).strip().splitlines()[0]
+        if "no such table" in text or "does not exist" in text:
+            raise fail(
+                f"the database has no Nexa schema yet ({text})", "run `nexa db upgrade`"
+            ) from None
+        raise fail(f"database error: {text}", "run `nexa doctor` to see what is wrong") from None
+
+
+# ---- serve and worker -------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Web processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Run the web server (API + web UI) with uvicorn."""
+    import uvicorn
+
+    import nexa
+
+    settings = load_settings()
+    out = console()
+    url = settings.effective_database_url
+    try:
+        from nexa.migrations import current_and_head
+
+        current, head = current_and_head(url)
+        if current != head:
+            out.print(
+                f"{WARN} the database is at {current or 'no schema'}, the code expects {head}: "
+                "run `nexa db upgrade`"
+            )
+    except Exception as exc:
+        out.print(f"{WARN} cannot read the schema version of {mask_url(url)}: {first_line(exc)}")
+    out.print(f"Nexa CRM on [bold]http://{host}:{port}[/] (database {escape(mask_url(url))})")
+    uvicorn.run(
+        "nexa.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        reload_dirs=[str(Path(nexa.__file__).parent)] if reload else None,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(workers: Annotated[int, typer.Option(min=1, help="Worker threads")] = 1) -> None:
+    """Run the background job worker (Huey consumer with the periodic tasks)."""
+    load_settings()
+    from nexa.worker import run_worker
+
+    run_worker(workers)
+
+
+# ---- db ---------------------------------------------------------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig or exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the latest revision (creates the SQLite file if needed)."""
+    from nexa.migrations import current_and_head, upgrade
+
+    settings = load_settings()
+    url = settings.effective_database_url
+    out = console()
+    try:
+        before, head = current_and_head(url)
+        if before == head:
+            out.print(
+                f"{OK} database {escape(mask_url(url))} is already at the latest schema ({head})"
+            )
+            return
+        with out.status(f"Upgrading {escape(mask_url(url))} from {before or 'empty'} to {head}…"):
+            upgrade(url)
+        after, head = current_and_head(url)
+    except Exception as exc:
+        raise fail(
+            f"cannot upgrade {mask_url(url)}: {first_line(exc)}",
+            "run `nexa doctor` to check the database settings",
+        ) from None
+    out.print(
+        f"{OK} database {escape(mask_url(url))} upgraded from {before or 'empty'} "
+        f"to {after} (latest)"
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the latest one."""
+    from nexa.migrations import current_and_head
+
+    settings = load_settings()
+    url = settings.effective_database_url
+    try:
+        current, head = current_and_head(url)
+    except Exception as exc:
+        raise fail(f"cannot read {mask_url(url)}: {first_line(exc)}") from None
+    out = console()
+    out.print(f"database: {escape(mask_url(url))}")
+    out.print(f"current:  {current or '(no schema)'}")
+    out.print(f"latest:   {head}")
+    if current == head:
+        out.print(f"{OK} up to date")
+    else:
+        out.print(f"{WARN} behind: run `nexa db upgrade`")
+
+
+# ---- users and keys ---------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Sign-in email")],
+    name: Annotated[str, typer.Option("--name", prompt="Full name", help="Full name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 10 characters (asked when not given)",
+        ),
+    ],
+    role: Annotated[
+        str, typer.Option(help="admin, manager, sales_rep, support_agent, marketer or read_only")
+    ] = "sales_rep",
+    team: Annotated[str | None, typer.Option(help="Team name")] = None,
+) -> None:
+    """Create a user who can sign in."""
+    from sqlalchemy import select
+
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import session_scope
+    from nexa.core.permissions import ROLES
+    from nexa.models import Team
+    from nexa.user.schemas import UserCreate
+    from nexa.user.service import create_user
+
+    ready_to_write()
+    if role not in ROLES:
+        raise fail(f"role: '{role}' is not a role", f"use one of {', '.join(ROLES)}")
+    with readable_errors(), session_scope() as session:
+        team_id = None
+        if team:
+            team_id = session.scalar(select(Team.id).where(Team.name == team))
+            if team_id is None:
+                raise fail(f"team: no team named '{team}'")
+        user = create_user(
+            session,
+            SYSTEM,
+            UserCreate(
+                email=email,
+                full_name=name,
+                role=role,
+                team_id=team_id,
+                password=password or None,
+            ),
+        )
+        summary = f"{user.full_name} <{user.email}>, role {user.role}"
+    console().print(f"{OK} created user {escape(summary)}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the users."""
+    from sqlalchemy import select
+
+    from nexa.core.db import session_scope
+    from nexa.models import Team, User
+
+    load_settings()
+    with readable_errors(), session_scope(write=False) as session:
+        rows = session.execute(
+            select(User, Team.name).outerjoin(Team, User.team_id == Team.id).order_by(User.email)
+        ).all()
+        table = Table("email", "name", "role", "team", "active", "last sign-in")
+        for user, team_name in rows:
+            last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "—"
+            table.add_row(
+                user.email,
+                user.full_name,
+                user.role,
+                team_name or "—",
+                "yes" if user.is_active else "no",
+                last,
+            )
+    out = console()
+    out.print(table)
+    out.print(f"{len(rows)} user(s)")
+
+
+@keys_app.command("create")
+def keys_create(
+    email: Annotated[str, typer.Argument(help="The user the key acts as")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="A permission such as contact:read; repeat it; '*' = all the user's permissions",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="A label to recognise the key by")] = "cli",
+    expires_days: Annotated[
+        int | None, typer.Option(min=1, help="Expire after this many days")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token")] = False,
+) -> None:
+    """Issue an API key; the token is printed once and only its hash is stored."""
+    from sqlalchemy import func, select
+
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import session_scope
+    from nexa.models import User
+    from nexa.user.service import create_api_key
+
+    ready_to_write()
+    expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    with readable_errors(), session_scope() as session:
+        user = session.scalars(
+            select(User).where(func.lower(User.email) == email.strip().lower())
+        ).first()
+        if user is None:
+            raise fail(f"no user with email {email}", "create one with `nexa users create`")
+        key, token = create_api_key(
+            session,
+            SYSTEM,
+            user_id=user.id,
+            name=name,
+            scopes=scope or ["*"],
+            expires_at=expires_at,
+        )
+        scopes = ", ".join(key.scopes)
+    if quiet:
+        typer.echo(token)
+        return
+    out = console()
+    out.print(f"{OK} API key '{escape(name)}' for {escape(user.email)} (scopes: {escape(scopes)})")
+    out.print("Token — shown this once, store it now; send it as `Authorization: Bearer <token>`:")
+    typer.echo(token)
+
+
+# ---- demo -------------------------------------------------------------------------------
+
+
+def erase_database(url: str) -> None:
+    """Drop every table (SQLite: remove the file) so the schema can be built again."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        for suffix in ("", "-wal", "-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+        return
+    from sqlalchemy import MetaData, text
+
+    from nexa.core.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            metadata = MetaData()
+            metadata.reflect(conn)
+            for table in metadata.tables.values():
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def demo(
+    reset: Annotated[
+        bool, typer.Option(help="Erase the WHOLE database first, then build the demo")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before --reset erases")
+    ] = False,
+    accounts: Annotated[int, typer.Option(min=0, help="How many accounts")] = 300,
+    contacts: Annotated[int, typer.Option(min=0, help="How many contacts")] = 600,
+) -> None:
+    """Create a demo organization (users, teams, accounts, contacts). Safe to run twice."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nexa.core.db import reset_engine, session_scope
+    from nexa.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USERS, build_demo
+    from nexa.migrations import current_and_head, upgrade
+
+    settings = ready_to_write()
+    url = settings.effective_database_url
+    out = console()
+    if reset:
+        if not yes and not typer.confirm(
+            f"Erase EVERY record in {mask_url(url)} and build the demo again?"
+        ):
+            raise typer.Exit(code=1)
+        reset_engine()
+        with out.status("Erasing the database and building the schema again…"):
+            erase_database(url)
+            upgrade(url)
+        out.print(f"{OK} database {escape(mask_url(url))} erased and migrated")
+    try:
+        current, head = current_and_head(url)
+    except Exception as exc:
+        raise fail(f"cannot read {mask_url(url)}: {first_line(exc)}", "run `nexa doctor`") from None
+    if current != head:
+        raise fail(
+            f"the database is at {current or 'no schema'}, not at the latest schema {head}",
+            "run `nexa db upgrade` first",
+        )
+
+    labels = {"users": "Users and teams", "accounts": "Accounts", "contacts": "Contacts"}
+    with (
+        readable_errors(),
+        Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            transient=False,
+        ) as bar,
+    ):
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = build_demo(session_scope, accounts=accounts, contacts=contacts, progress=progress)
+
+    if report.created_anything:
+        out.print(
+            f"{OK} demo organization ready: created {report.teams_created} teams, "
+            f"{report.users_created} users, {report.accounts_created} accounts, "
+            f"{report.contacts_created} contacts"
+        )
+    else:
+        out.print(f"{OK} demo organization already present: nothing to create")
+    out.print(
+        f"   database now holds {report.users} users, {report.accounts} accounts, "
+        f"{report.contacts} contacts"
+    )
+    if report.contacts_written_by != "service":
+        out.print(
+            f"{WARN} contacts were written as plain rows (the contact service is not available yet)"
+        )
+    table = Table(
+        "email", "name", "role", "team", title=f"Demo sign-ins (password: {DEMO_PASSWORD})"
+    )
+    for user in DEMO_USERS:
+        table.add_row(user.email, user.full_name, user.role, user.team or "—")
+    out.print(table)
+    out.print(f"Sign in as [bold]{ADMIN_EMAIL}[/] with password [bold]{DEMO_PASSWORD}[/]")
+
+
+# ---- doctor -----------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    status: str  # "ok" | "fail" | "warn"
+    label: str
+    detail: str = ""
+    hint: str = ""
+
+
+def _check_settings() -> tuple[Check, Settings | None]:
+    from pydantic import ValidationError
+
+    from nexa.config import Settings, get_settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return Check(
+            "fail",
+            "Settings",
+            settings_errors(exc),
+            "correct the NEXA_* variable(s) named (or .env)",
+        ), None
+    get_settings.cache_clear()
+    return Check("ok", "Settings", "loaded from the environment"), settings
+
+
+def _check_database(url: str) -> Check:
+    from sqlalchemy import text
+
+    from nexa.core.db import make_engine
+
+    shown = mask_url(url)
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[-1])
+        if not path.exists():
+            return Check(
+                "fail",
+                "Database",
+                f"{shown}: the file does not exist yet",
+                "run `nexa db upgrade` to create it",
+            )
+    kwargs: dict[str, Any] = {}
+    if url.startswith(("postgresql", "postgres")):
+        kwargs["connect_args"] = {"connect_timeout": 5}
+    try:
+        engine = make_engine(url, **kwargs)
+    except Exception as exc:
+        return Check(
+            "fail",
+            "Database",
+            f"{shown}: not a usable URL ({first_line(exc)})",
+            "set NEXA_DATABASE_URL to e.g. postgresql://user:password@host:5432/nexa",
+        )
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return Check(
+            "fail",
+            "Database",
+            f"{shown} is not reachable: {first_line(exc)}",
+            "start the database server, or correct NEXA_DATABASE_URL (empty = SQLite under var/)",
+        )
+    finally:
+        engine.dispose()
+    return Check("ok", "Database", f"{shown} answers")
+
+
+def _check_migrations(url: str) -> Check:
+    from nexa.migrations import current_and_head
+
+    try:
+        current, head = current_and_head(url)
+    except Exception as exc:
+        return Check(
+            "fail",
+            "Schema",
+            f"cannot read the revision: {first_line(exc)}",
+            "run `nexa db upgrade`",
+        )
+    if current == head:
+        return Check("ok", "Schema", f"at the latest revision ({head})")
+    state = f"at revision {current}" if current else "empty (no Nexa schema)"
+    return Check("fail", "Schema", f"{state}; the code expects {head}", "run `nexa db upgrade`")
+
+
+def _check_roles(url: str) -> Check:
+    from sqlalchemy import select
+
+    from nexa.core.db import make_engine, sessionmaker_for
+    from nexa.core.permissions import ROLES
+    from nexa.models import Role
+
+    engine = make_engine(url)
+    try:
+        with sessionmaker_for(engine)() as session:
+            present = set(session.scalars(select(Role.name)).all())
+    except Exception as exc:
+        return Check(
+            "fail", "Roles", f"cannot read the roles: {first_line(exc)}", "run `nexa db upgrade`"
+        )
+    finally:
+        engine.dispose()
+    missing = [r for r in ROLES if r not in present]
+    if missing:
+        return Check(
+            "fail",
+            "Roles",
+            f"missing: {', '.join(missing)}",
+            "the first migration seeds them; on an empty database run `nexa db upgrade`",
+        )
+    return Check("ok", "Roles", f"{len(ROLES)} roles seeded")
+
+
+def _check_var_dir(var_dir: Path) -> Check:
+    try:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=var_dir, prefix=".doctor-") as handle:
+            handle.write(b"ok")
+            handle.flush()
+    except OSError as exc:
+        return Check(
+            "fail",
+            "Var folder",
+            f"{var_dir.resolve()} is not writable: {exc.strerror or exc}",
+            "fix its permissions or set NEXA_VAR_DIR to a writable folder",
+        )
+    return Check("ok", "Var folder", f"{var_dir.resolve()} is writable")
+
+
+def _check_jobs(settings: Settings) -> Check:
+    if settings.redis_url:
+        shown = mask_url(settings.redis_url)
+        try:
+            import redis
+
+            client = redis.Redis.from_url(
+                settings.redis_url, socket_connect_timeout=3, socket_timeout=3
+            )
+            client.ping()
+            client.close()
+        except Exception as exc:
+            return Check(
+                "fail",
+                "Job storage",
+                f"Redis {shown} does not answer: {first_line(exc)}",
+                "start Redis, or empty NEXA_REDIS_URL to keep jobs in SQLite under var/",
+            )
+        return Check("ok", "Job storage", f"Redis {shown} answers")
+    path = settings.var_dir / "jobs.db"
+    if not path.exists():
+        if os.access(settings.var_dir, os.W_OK):
+            return Check(
+                "ok", "Job storage", f"SQLite {path.resolve()} will be created on first use"
+            )
+        return Check(
+            "fail", "Job storage", f"cannot create {path.resolve()}", "make NEXA_VAR_DIR writable"
+        )
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return Check(
+            "fail",
+            "Job storage",
+            f"SQLite {path.resolve()} is not writable: {exc}",
+            "fix the file's permissions, or set NEXA_REDIS_URL",
+        )
+    return Check("ok", "Job storage", f"SQLite {path.resolve()} is writable")
+
+
+def vendor_dir() -> Path:
+    import nexa
+
+    return Path(nexa.__file__).parent / "web" / "static" / "vendor"
+
+
+def _check_assets() -> Check:
+    folder = vendor_dir()
+    missing = [
+        name
+        for name in VENDOR_ASSETS
+        if not (folder / name).is_file() or (folder / name).stat().st_size == 0
+    ]
+    if missing:
+        return Check(
+            "fail",
+            "Front-end assets",
+            f"missing in {folder}: {', '.join(missing)}",
+            "run scripts/setup.sh (npm ci, then it copies htmx and Alpine.js there)",
+        )
+    return Check("ok", "Front-end assets", f"htmx and Alpine.js present in {folder}")
+
+
+def _check_secret(settings: Settings) -> Check:
+    production_like = bool(settings.redis_url) or not settings.effective_database_url.startswith(
+        "sqlite"
+    )
+    if not settings.secret_key:
+        if production_like:
+            return Check(
+                "warn",
+                "Secret key",
+                "NEXA_SECRET_KEY is empty: each machine generates its own key "
+                "in var/secret_key, so sign-ins do not carry across web servers",
+                "set NEXA_SECRET_KEY to the same long random value on every web server",
+            )
+        return Check(
+            "ok",
+            "Secret key",
+            f"generated and kept in {(settings.var_dir / 'secret_key').resolve()}",
+        )
+    if len(settings.secret_key) < 32 or "not-for-production" in settings.secret_key:
+        return Check(
+            "warn",
+            "Secret key",
+            "NEXA_SECRET_KEY is short or a placeholder",
+            'set it to e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`',
+        )
+    return Check("ok", "Secret key", "set")
+
+
+def _check_cookie(settings: Settings) -> Check:
+    if not settings.cookie_secure:
+        return Check(
+            "warn",
+            "Session cookie",
+            "NEXA_COOKIE_SECURE=false: the sign-in cookie also travels over "
+            "plain HTTP (fine for a local demo on http://127.0.0.1)",
+            "set NEXA_COOKIE_SECURE=true when serving over HTTPS",
+        )
+    return Check("ok", "Session cookie", "sent over HTTPS only")
+
+
+def run_checks() -> Iterator[Check]:
+    """Each check in order; later ones are skipped when what they need failed."""
+    settings_check, settings = _check_settings()
+    yield settings_check
+    if settings is None:
+        return
+    url = settings.effective_database_url
+    database = _check_database(url)
+    yield database
+    if database.status == "ok":
+        schema = _check_migrations(url)
+        yield schema
+        if schema.status == "ok":
+            yield _check_roles(url)
+    yield _check_var_dir(settings.var_dir)
+    yield _check_jobs(settings)
+    yield _check_assets()
+    yield _check_secret(settings)
+    yield _check_cookie(settings)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the installation; exits non-zero when something must be fixed."""
+    import nexa
+
+    out = console()
+    out.print(f"Nexa CRM {nexa.__version__} on Python {sys.version.split()[0]}")
+    marks = {"ok": OK, "fail": FAIL, "warn": WARN}
+    failures = warnings = 0
+    for check in run_checks():
+        out.print(f"{marks[check.status]} {check.label}: {escape(check.detail)}")
+        if check.hint and check.status != "ok":
+            out.print(f"    {'fix' if check.status == 'fail' else 'hint'}: {escape(check.hint)}")
+        failures += check.status == "fail"
+        warnings += check.status == "warn"
+    if failures:
+        out.print(f"[red]{failures} problem(s) to fix[/], {warnings} warning(s)")
+        raise typer.Exit(code=1)
+    out.print(f"[green]All checks passed[/] ({warnings} warning(s))")

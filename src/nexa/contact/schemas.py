@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from nexa.config import get_settings
+from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.schemas import InputModel, OutputModel
+
+LifecycleStage = Literal["subscriber", "lead", "opportunity", "customer", "advocate"]
+CustomerStatus = Literal["active", "inactive", "churned"]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+MAX_TAGS = 50
+
+
+class _ContactFields(InputModel):
+    email: str | None = Field(None, max_length=254, description="Unique among live contacts")
+    phone: str | None = Field(None, max_length=40, description="Stored as E.164")
+    mobile: str | None = Field(None, max_length=40, description="Stored as E.164")
+    title: str | None = Field(None, max_length=150)
+    department: str | None = Field(None, max_length=120)
+    linkedin_url: str | None = Field(None, max_length=500)
+    account_id: uuid.UUID | None = Field(None, description="An account you can read")
+    reporting_to_id: uuid.UUID | None = Field(None, description="The contact this one reports to")
+    lifecycle_stage: LifecycleStage | None = None
+    customer_status: CustomerStatus | None = None
+    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
+    owner_id: uuid.UUID | None = Field(None, description="Reassigning needs contact:reassign")
+    custom_fields: dict[str, Any] | None = Field(
+        None, description="Values keyed by custom field key"
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        return normalise_email(v) if v else None
+
+    @field_validator("phone", "mobile")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        return normalise_phone(v, get_settings().default_region) if v else None
+
+    @field_validator("linkedin_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return normalise_url(v) if v else None
+
+    @field_validator("tags")
+    @classmethod
+    def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(v)) if v is not None else None
+
+
+class ContactCreate(_ContactFields):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+
+
+class ContactUpdate(_ContactFields):
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+
+
+class ContactOut(OutputModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    full_name: str
+    email: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+    title: str | None = None
+    department: str | None = None
+    linkedin_url: str | None = None
+    account_id: uuid.UUID | None = None
+    reporting_to_id: uuid.UUID | None = None
+    lifecycle_stage: str
+    customer_status: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    owner_id: uuid.UUID | None = None
+    last_activity_at: datetime | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+def full_name(first_name: str, last_name: str) -> str:
+    return f"{first_name} {last_name}".strip()

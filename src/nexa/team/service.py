@@ -1,0 +1,164 @@
+"""Teams: admins shape the tree; managers see their team and its sub-teams."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import Actor, Scope
+from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from nexa.core.events import declare, publish
+from nexa.core.records import apply_changes, check_version
+from nexa.models import Team, User
+from nexa.team.schemas import TeamCreate, TeamUpdate
+
+declare("team.created", permission="team:read", description="A team was created")
+declare(
+    "team.updated", permission="team:read", description="A team's name, parent or manager changed"
+)
+
+OBJECT = "team"
+
+
+def _team_clause(session: Session, actor: Actor, permission: str) -> ColumnElement[bool]:
+    scope = actor.scope_for(permission)
+    if scope is None:
+        return false()
+    if scope is Scope.ALL:
+        return true()
+    if scope is Scope.TEAM:
+        return Team.id.in_(actor.team_ids) if actor.team_ids else false()
+    own = session.get(User, actor.user_id) if actor.user_id else None
+    return Team.id == own.team_id if own is not None and own.team_id else false()
+
+
+def member_counts(session: Session, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not team_ids:
+        return {}
+    rows = session.execute(
+        select(User.team_id, func.count()).where(User.team_id.in_(team_ids)).group_by(User.team_id)
+    ).all()
+    return {tid: int(n) for tid, n in rows if tid is not None}
+
+
+def list_teams(session: Session, actor: Actor) -> list[Team]:
+    if not actor.can("team:read"):
+        raise PermissionDenied("you may not see teams")
+    stmt = (
+        select(Team)
+        .where(_team_clause(session, actor, "team:read"))
+        .order_by(func.lower(Team.name), Team.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_team(session: Session, actor: Actor, team_id: uuid.UUID) -> Team:
+    if not actor.can("team:read"):
+        raise PermissionDenied("you may not see teams")
+    team = session.scalars(
+        select(Team).where(Team.id == team_id, _team_clause(session, actor, "team:read"))
+    ).first()
+    if team is None:
+        raise NotFound(f"team {team_id} not found")
+    return team
+
+
+def _check_name(session: Session, name: str, exclude_id: uuid.UUID | None = None) -> None:
+    stmt = select(Team.id).where(func.lower(Team.name) == name.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(Team.id != exclude_id)
+    if session.scalars(stmt).first() is not None:
+        raise Conflict(f"a team named '{name}' already exists", field="name")
+
+
+def _check_manager(session: Session, manager_id: uuid.UUID | None) -> None:
+    if manager_id is None:
+        return
+    user = session.get(User, manager_id)
+    if user is None or not user.is_active:
+        raise ValidationFailed("no active user with this id", field="manager_id")
+
+
+def _check_parent(session: Session, team_id: uuid.UUID | None, parent_id: uuid.UUID | None) -> None:
+    """The parent must exist, and the team must not end up below itself."""
+    if parent_id is None:
+        return
+    parents = dict(session.execute(select(Team.id, Team.parent_id)).tuples().all())
+    if parent_id not in parents:
+        raise ValidationFailed("no such team", field="parent_id")
+    current: uuid.UUID | None = parent_id
+    seen: set[uuid.UUID] = set()
+    while current is not None and current not in seen:
+        if current == team_id:
+            raise ValidationFailed(
+                "a team cannot be below itself (that would make a cycle)", field="parent_id"
+            )
+        seen.add(current)
+        current = parents.get(current)
+
+
+def create_team(session: Session, actor: Actor, data: TeamCreate) -> Team:
+    if not actor.can("team:create"):
+        raise PermissionDenied("only admins can create teams")
+    _check_name(session, data.name)
+    _check_parent(session, None, data.parent_id)
+    _check_manager(session, data.manager_id)
+    team = Team(
+        id=uuid.uuid4(), name=data.name, parent_id=data.parent_id, manager_id=data.manager_id
+    )
+    session.add(team)
+    session.flush()
+    publish(
+        session,
+        actor,
+        "team.created",
+        record_type=OBJECT,
+        record_id=team.id,
+        payload={"name": team.name, "parent_id": team.parent_id, "manager_id": team.manager_id},
+    )
+    return team
+
+
+def update_team(
+    session: Session,
+    actor: Actor,
+    team_id: uuid.UUID,
+    data: TeamUpdate,
+    *,
+    if_match: int | None = None,
+) -> Team:
+    if not actor.can("team:write"):
+        raise PermissionDenied("only admins can change teams")
+    team = get_team(session, actor, team_id)
+    allowed = session.scalar(
+        select(true()).where(Team.id == team.id, _team_clause(session, actor, "team:write"))
+    )
+    if not allowed:
+        raise PermissionDenied("you may not change this team")
+    check_version(team, if_match)
+    values: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "name" in values:
+        if values["name"] is None:
+            raise ValidationFailed("name cannot be empty", field="name")
+        if values["name"].lower() != team.name.lower():
+            _check_name(session, values["name"], team.id)
+    if "parent_id" in values:
+        _check_parent(session, team.id, values["parent_id"])
+    if "manager_id" in values and values["manager_id"] != team.manager_id:
+        _check_manager(session, values["manager_id"])
+    changes = apply_changes(team, values)
+    if changes:
+        session.flush()
+        publish(
+            session,
+            actor,
+            "team.updated",
+            record_type=OBJECT,
+            record_id=team.id,
+            changes=changes,
+            payload={"name": team.name},
+        )
+    return team
