@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     default_region: str = Field("US", description="Region for phone numbers written without +")
     jobs_immediate: bool = Field(False, description="Run jobs inline (tests, single-process use)")
     worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
-    page_size_max: int = Field(200, ge=1, description="Largest page a list endpoint returns")
     log_level: str = Field("INFO", description="Python logging level")
 
     @property

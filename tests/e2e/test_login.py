@@ -15,8 +15,14 @@ pytestmark = [pytest.mark.live, pytest.mark.browser]
 CHROMIUM = os.environ.get("NEXA_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("NEXA_SCREENSHOT_DIR", "test-output/screenshots"))
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db import get_engine, sessionmaker_for
-from nexa.core.errors import NotAuthenticated, PermissionDenied
+from nexa.core.errors import NotAuthenticated
 from nexa.core.events import discard_after_commit, enqueue_after_commit, run_after_commit
 from nexa.core.filtering import ListQuery
 
@@ -62,15 +62,6 @@ def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
-
-
-def require(permission: str):  # type: ignore[no-untyped-def]
-    def check(actor: ActorDep) -> Actor:
-        if not actor.can(permission):
-            raise PermissionDenied(f"you need the '{permission}' permission")
-        return actor
-
-    return Depends(check)
 
 
 def list_query(

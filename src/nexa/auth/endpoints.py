@@ -13,7 +13,7 @@ from pydantic import Field, create_model, field_validator
 from nexa.api.crud import parse_if_match, with_etag
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.core.errors import ValidationFailed
-from nexa.core.permissions import DEFAULT_VISIBILITY
+from nexa.core.permissions import API_KEY_SCOPES, DEFAULT_VISIBILITY
 from nexa.core.schemas import InputModel, OutputModel, Problem
 from nexa.models import ApiKey, Role
 from nexa.user import service
@@ -30,12 +30,18 @@ router = APIRouter(
 # ---- API keys -----------------------------------------------------------------------------
 
 
+# Checked by the service (one clear message); the enum documents the accepted values.
+ScopeName = Annotated[
+    str, Field(min_length=1, max_length=80, json_schema_extra={"enum": ["*", *API_KEY_SCOPES]})
+]
+
+
 class ApiKeyCreate(InputModel):
     name: str = Field(min_length=1, max_length=120)
     user_id: uuid.UUID | None = Field(
         None, description="Whose permissions the key carries; default: me"
     )
-    scopes: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+    scopes: list[ScopeName] = Field(
         min_length=1,
         max_length=400,
         description='Permissions such as "contact:read", or ["*"] for all the user\'s permissions',

@@ -112,7 +112,7 @@ def update_definition(
     definition = get_definition(session, field_id)
     changes = {}
     for name, value in data.model_dump(exclude_unset=True).items():
-        if value is None and name != "options":
+        if value is None:
             continue
         if getattr(definition, name) != value:
             changes[name] = (getattr(definition, name), value)
