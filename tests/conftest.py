@@ -196,4 +196,7 @@ def users(db: Any) -> Any:
 
     org = build_org(db)
     db.commit()  # ends the fixture's savepoint: a failing request rolls back only its own work
+    from nexa.core.events import discard_after_commit
+
+    discard_after_commit(db)  # the fixture's own events are not the first request's business
     return org

@@ -15,7 +15,13 @@ from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
 from nexa.core.filtering import ListQuery
 from nexa.core.ownership import check_owner
-from nexa.core.records import apply_changes, check_version, keyset_page, restore, soft_delete
+from nexa.core.records import (
+    apply_changes,
+    check_version,
+    delete_record,
+    list_records,
+    restore_record,
+)
 from nexa.core.sequence import next_value
 from nexa.metadata import service as metadata
 from nexa.models import Account, User
@@ -177,47 +183,27 @@ def update_account(
     return account
 
 
+def _payload(account: Account) -> dict[str, Any]:
+    return {"name": account.name}
+
+
 def delete_account(
     session: Session, actor: Actor, account_id: uuid.UUID, *, if_match: int | None = None
 ) -> Account:
     repo = AccountRepository(session)
-    account = repo.get_for(actor, account_id, "delete")
-    check_version(account, if_match)
-    changes = soft_delete(account)
-    session.flush()
-    publish(
-        session,
-        actor,
-        "account.deleted",
-        record_type=OBJECT,
-        record_id=account.id,
-        changes=changes,
-        payload={"name": account.name},
-    )
-    return account
+    return delete_record(repo, actor, account_id, if_match=if_match, payload=_payload)
 
 
 def restore_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Account:
     repo = AccountRepository(session)
-    account = repo.get_for(actor, account_id, "delete", include_deleted=True)
-    if account.deleted_at is None:
-        return account
-    if repo.name_taken(account.name, account.id):
-        raise Conflict(
-            f"another live account is named '{account.name}'; rename it first", field="name"
-        )
-    changes = restore(account)
-    session.flush()
-    publish(
-        session,
-        actor,
-        "account.restored",
-        record_type=OBJECT,
-        record_id=account.id,
-        changes=changes,
-        payload={"name": account.name},
-    )
-    return account
+
+    def check_clash(account: Account) -> None:
+        if repo.name_taken(account.name, account.id):
+            raise Conflict(
+                f"another live account is named '{account.name}'; rename it first", field="name"
+            )
+
+    return restore_record(repo, actor, account_id, check_clash=check_clash, payload=_payload)
 
 
 def get_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Account:
@@ -227,16 +213,10 @@ def get_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Accoun
 def list_accounts(
     session: Session, actor: Actor, query: ListQuery
 ) -> tuple[list[Account], str | None]:
-    repo = AccountRepository(session)
-    stmt = repo.readable(actor, include_deleted=False)
-    if query.include_deleted:
-        stmt = repo.readable(actor, include_deleted=True).where(Account.deleted_at.is_not(None))
-    return keyset_page(
-        session,
-        stmt,
+    return list_records(
+        AccountRepository(session),
+        actor,
         query,
-        repo.fields(),
-        Account.id,
         default_sort="name",
         list_contains=metadata.list_contains_clause(session, Account.custom_fields),
     )

@@ -12,27 +12,16 @@ from sqlalchemy.orm import Session
 
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
-from nexa.core.db import get_engine, sessionmaker_for
+from nexa.core.db.session import unit_of_work
 from nexa.core.errors import NotAuthenticated
-from nexa.core.events import discard_after_commit, enqueue_after_commit, run_after_commit
+from nexa.core.events import enqueue_after_commit
 from nexa.core.filtering import ListQuery
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    write = request.method in WRITE_METHODS
-    session = sessionmaker_for(get_engine(), write=write)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        discard_after_commit(session)
-        raise
-    finally:
-        session.close()
-    run_after_commit(session)
+    yield from unit_of_work(write=request.method in WRITE_METHODS)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

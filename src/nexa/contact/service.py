@@ -16,7 +16,14 @@ from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from nexa.core.events import declare, publish
 from nexa.core.filtering import ListQuery
 from nexa.core.ownership import check_owner
-from nexa.core.records import apply_changes, check_version, keyset_page, restore, soft_delete
+from nexa.core.records import (
+    apply_changes,
+    check_version,
+    delete_record,
+    keyset_page,
+    list_records,
+    restore_record,
+)
 from nexa.metadata import service as metadata
 from nexa.models import Contact, User
 
@@ -189,43 +196,27 @@ def delete_contact(
     session: Session, actor: Actor, contact_id: uuid.UUID, *, if_match: int | None = None
 ) -> Contact:
     repo = ContactRepository(session)
-    contact = repo.get_for(actor, contact_id, "delete")
-    check_version(contact, if_match)
-    changes = soft_delete(contact)
-    session.flush()
-    publish(
-        session,
-        actor,
-        "contact.deleted",
-        record_type=OBJECT,
-        record_id=contact.id,
-        changes=changes,
-        payload=_payload(contact),
-    )
-    return contact
+    return delete_record(repo, actor, contact_id, if_match=if_match, payload=_payload)
 
 
 def restore_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> Contact:
     repo = ContactRepository(session)
-    contact = repo.get_for(actor, contact_id, "delete", include_deleted=True)
-    if contact.deleted_at is None:
-        return contact
-    if contact.email and repo.email_taken(contact.email, contact.id):
-        raise Conflict(
-            f"another live contact has the email {contact.email}; change it first", field="email"
-        )
-    changes = restore(contact)
-    _flush(session, contact.email)
-    publish(
-        session,
+
+    def check_clash(contact: Contact) -> None:
+        if contact.email and repo.email_taken(contact.email, contact.id):
+            raise Conflict(
+                f"another live contact has the email {contact.email}; change it first",
+                field="email",
+            )
+
+    return restore_record(
+        repo,
         actor,
-        "contact.restored",
-        record_type=OBJECT,
-        record_id=contact.id,
-        changes=changes,
-        payload=_payload(contact),
+        contact_id,
+        check_clash=check_clash,
+        payload=_payload,
+        flush=lambda contact: _flush(session, contact.email),
     )
-    return contact
 
 
 def get_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> Contact:
@@ -236,17 +227,8 @@ def list_contacts(
     session: Session, actor: Actor, query: ListQuery
 ) -> tuple[list[Contact], str | None]:
     repo = ContactRepository(session)
-    stmt = repo.readable(actor, include_deleted=False)
-    if query.include_deleted:
-        stmt = repo.readable(actor, include_deleted=True).where(Contact.deleted_at.is_not(None))
-    return keyset_page(
-        session,
-        stmt,
-        query,
-        repo.fields(),
-        Contact.id,
-        default_sort="last_name",
-        list_contains=repo.list_contains(),
+    return list_records(
+        repo, actor, query, default_sort="last_name", list_contains=repo.list_contains()
     )
 
 

@@ -4,6 +4,7 @@ optimistic concurrency, soft delete and restore, keyset listing."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.db import utcnow
 from nexa.core.errors import PreconditionFailed, ValidationFailed
+from nexa.core.events import publish
 from nexa.core.filtering import (
     FieldSpec,
     ListQuery,
@@ -104,3 +106,77 @@ def model_fields(
         name: FieldSpec(name, getattr(model, name), kind, name in sortable, choices.get(name, ()))
         for name, kind in kinds.items()
     }
+
+
+# ---- the generic life cycle every record service shares --------------------------------------
+
+
+def delete_record(
+    repo: Any,
+    actor: Any,
+    record_id: uuid.UUID,
+    *,
+    if_match: int | None,
+    payload: Callable[[Any], dict[str, Any]],
+) -> Any:
+    """Move a record to the bin (needs ``<object>:delete`` on it) and publish ``.deleted``."""
+    record = repo.get_for(actor, record_id, "delete")
+    check_version(record, if_match)
+    changes = soft_delete(record)
+    repo.session.flush()
+    publish(
+        repo.session,
+        actor,
+        f"{repo.object_name}.deleted",
+        record_type=repo.object_name,
+        record_id=record.id,
+        changes=changes,
+        payload=payload(record),
+    )
+    return record
+
+
+def restore_record(
+    repo: Any,
+    actor: Any,
+    record_id: uuid.UUID,
+    *,
+    check_clash: Callable[[Any], None],
+    payload: Callable[[Any], dict[str, Any]],
+    flush: Callable[[Any], None] | None = None,
+) -> Any:
+    """Bring a record back from the bin; ``check_clash`` raises 409 when a live twin exists."""
+    record = repo.get_for(actor, record_id, "delete", include_deleted=True)
+    if record.deleted_at is None:
+        return record
+    check_clash(record)
+    changes = restore(record)
+    (flush or (lambda _r: repo.session.flush()))(record)
+    publish(
+        repo.session,
+        actor,
+        f"{repo.object_name}.restored",
+        record_type=repo.object_name,
+        record_id=record.id,
+        changes=changes,
+        payload=payload(record),
+    )
+    return record
+
+
+def list_records(
+    repo: Any, actor: Any, query: ListQuery, *, default_sort: str, list_contains: Any = None
+) -> tuple[list[Any], str | None]:
+    """A keyset page of what ``actor`` may read (``query.include_deleted``: the bin)."""
+    stmt = repo.readable(actor, include_deleted=query.include_deleted)
+    if query.include_deleted:
+        stmt = stmt.where(repo.model.deleted_at.is_not(None))
+    return keyset_page(
+        repo.session,
+        stmt,
+        query,
+        repo.fields(),
+        repo.model.id,
+        default_sort=default_sort,
+        list_contains=list_contains,
+    )

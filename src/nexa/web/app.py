@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
-from nexa.core.db import get_engine, sessionmaker_for
+from nexa.core.db.session import unit_of_work
 from nexa.core.errors import DomainError
-from nexa.core.events import discard_after_commit, run_after_commit
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token, verify_csrf
 
@@ -28,17 +27,7 @@ class LoginRequired(Exception):
 
 
 def web_session(request: Request) -> Iterator[Session]:
-    session = sessionmaker_for(get_engine(), write=request.method == "POST")()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        discard_after_commit(session)
-        raise
-    finally:
-        session.close()
-    run_after_commit(session)
+    yield from unit_of_work(write=request.method == "POST")
 
 
 WebSession = Annotated[Session, Depends(web_session)]

@@ -16,6 +16,24 @@ def sessionmaker_for(engine: Engine, *, write: bool = False) -> sessionmaker[Ses
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
 
 
+def unit_of_work(*, write: bool) -> Iterator[Session]:
+    """A request's session (a FastAPI dependency body): commit once or roll back, then hand
+    outbox rows and queued jobs to the worker."""
+    from nexa.core.events import discard_after_commit, run_after_commit
+
+    session = sessionmaker_for(get_engine(), write=write)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        discard_after_commit(session)
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)
+
+
 @contextmanager
 def session_scope(*, write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
     """A unit of work for jobs and the CLI: commit once at the end, roll back on error."""
