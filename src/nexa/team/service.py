@@ -86,7 +86,7 @@ def _check_parent(session: Session, team_id: uuid.UUID | None, parent_id: uuid.U
     """The parent must exist, and the team must not end up below itself."""
     if parent_id is None:
         return
-    parents = dict(session.execute(select(Team.id, Team.parent_id)).tuples().all())
+    parents = {tid: parent for tid, parent in session.execute(select(Team.id, Team.parent_id))}
     if parent_id not in parents:
         raise ValidationFailed("no such team", field="parent_id")
     current: uuid.UUID | None = parent_id
