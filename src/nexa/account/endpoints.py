@@ -16,7 +16,13 @@ from nexa.account.schemas import (
     AccountTreeNode,
     AccountUpdate,
 )
-from nexa.api.crud import idempotent_create, parse_if_match, select_fields, with_etag
+from nexa.api.crud import (
+    add_bin_routes,
+    idempotent_create,
+    parse_if_match,
+    select_fields,
+    with_etag,
+)
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.core.schemas import Money, Page, Problem
 from nexa.models import Account
@@ -118,34 +124,14 @@ def update_account(
     return _one(session, account)
 
 
-@router.delete(
-    "/{account_id}",
-    status_code=204,
-    summary="Move an account to the bin",
-    responses={412: {"model": Problem}},
+add_bin_routes(
+    router,
+    noun="an account",
+    out_model=AccountOut,
+    delete=service.delete_account,
+    restore=service.restore_account,
+    to_out=_one,
 )
-def delete_account(
-    account_id: uuid.UUID,
-    session: SessionDep,
-    actor: ActorDep,
-    if_match: Annotated[str | None, Header(max_length=100)] = None,
-) -> Response:
-    service.delete_account(session, actor, account_id, if_match=parse_if_match(if_match))
-    return Response(status_code=204)
-
-
-@router.post(
-    "/{account_id}/restore",
-    response_model=AccountOut,
-    summary="Restore from the bin",
-    responses={409: {"model": Problem}},
-)
-def restore_account(
-    account_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
-) -> AccountOut:
-    account = service.restore_account(session, actor, account_id)
-    with_etag(response, account.version)
-    return _one(session, account)
 
 
 @router.get(

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from nexa.api.deps import ActorDep, SessionDep
 from nexa.core import idempotency
 from nexa.core.actor import Actor
 from nexa.core.errors import PreconditionFailed
+from nexa.core.schemas import Problem
 from nexa.models import IdempotencyKey
 
 
@@ -78,3 +81,43 @@ def idempotent_create(
     encoded = jsonable_encoder(payload)
     idempotency.record(session, table, principal, key, 201, encoded)  # type: ignore[arg-type]
     return JSONResponse(encoded, status_code=201, headers={"ETag": etag_for(version)})
+
+
+def add_bin_routes(
+    router: APIRouter,
+    *,
+    noun: str,
+    out_model: type[Any],
+    delete: Callable[..., Any],
+    restore: Callable[..., Any],
+    to_out: Callable[[Session, Any], Any],
+) -> None:
+    """DELETE /{id} (to the bin, honouring If-Match) and POST /{id}/restore for a record type."""
+
+    @router.delete(
+        "/{record_id}",
+        status_code=204,
+        summary=f"Move {noun} to the bin",
+        responses={412: {"model": Problem}},
+    )
+    def delete_record(
+        record_id: uuid.UUID,
+        session: SessionDep,
+        actor: ActorDep,
+        if_match: Annotated[str | None, Header(max_length=100)] = None,
+    ) -> Response:
+        delete(session, actor, record_id, if_match=parse_if_match(if_match))
+        return Response(status_code=204)
+
+    @router.post(
+        "/{record_id}/restore",
+        response_model=out_model,
+        summary="Restore from the bin",
+        responses={409: {"model": Problem}},
+    )
+    def restore_record(
+        record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
+    ) -> Any:
+        record = restore(session, actor, record_id)
+        with_etag(response, record.version)
+        return to_out(session, record)

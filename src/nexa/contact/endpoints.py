@@ -8,7 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from nexa.api.crud import idempotent_create, parse_if_match, select_fields, with_etag
+from nexa.api.crud import (
+    add_bin_routes,
+    idempotent_create,
+    parse_if_match,
+    select_fields,
+    with_etag,
+)
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.contact import service
 from nexa.contact.schemas import ContactCreate, ContactOut, ContactUpdate, full_name
@@ -104,34 +110,14 @@ def update_contact(
     return to_out(contact)
 
 
-@router.delete(
-    "/{contact_id}",
-    status_code=204,
-    summary="Move a contact to the bin",
-    responses={412: {"model": Problem}},
+add_bin_routes(
+    router,
+    noun="a contact",
+    out_model=ContactOut,
+    delete=service.delete_contact,
+    restore=service.restore_contact,
+    to_out=lambda _session, contact: to_out(contact),
 )
-def delete_contact(
-    contact_id: uuid.UUID,
-    session: SessionDep,
-    actor: ActorDep,
-    if_match: Annotated[str | None, Header(max_length=100)] = None,
-) -> Response:
-    service.delete_contact(session, actor, contact_id, if_match=parse_if_match(if_match))
-    return Response(status_code=204)
-
-
-@router.post(
-    "/{contact_id}/restore",
-    response_model=ContactOut,
-    summary="Restore from the bin",
-    responses={409: {"model": Problem}},
-)
-def restore_contact(
-    contact_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
-) -> ContactOut:
-    contact = service.restore_contact(session, actor, contact_id)
-    with_etag(response, contact.version)
-    return to_out(contact)
 
 
 @router.get(
