@@ -29,21 +29,42 @@ API_ROUTERS = [
     "nexa.auth.endpoints",
     "nexa.activity.endpoints",
     "nexa.job.endpoints",
+    "nexa.lead.endpoints",
+    "nexa.deal.endpoints",
+    "nexa.product.endpoints",
+    "nexa.quote.endpoints",
+    "nexa.order.endpoints",
+    "nexa.task.endpoints",
+    "nexa.meeting.endpoints",
+    "nexa.call.endpoints",
+    "nexa.note.endpoints",
+    "nexa.segment.endpoints",
+    "nexa.imports.endpoints",
+    "nexa.search.endpoints",
 ]
+# Routers outside /api/v1 that answer without an API key (the public web-to-lead forms).
+PUBLIC_ROUTERS = ["nexa.lead.public"]
+
+
+def _import_router(module_name: str, attribute: str = "router") -> APIRouter | None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            return None
+        raise
+    router: APIRouter = getattr(module, attribute)
+    return router
 
 
 def api_router() -> APIRouter:
-    import importlib
-
     router = APIRouter(prefix="/api/v1")
     for module_name in API_ROUTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        router.include_router(module.router)
+        module_router = _import_router(module_name)
+        if module_router is not None:
+            router.include_router(module_router)
     return router
 
 
@@ -69,6 +90,10 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     app.include_router(api_router())
+    for module_name in PUBLIC_ROUTERS:
+        public = _import_router(module_name)
+        if public is not None:
+            app.include_router(public)
 
     @app.get("/health", tags=["meta"], summary="Liveness and database check")
     def health() -> JSONResponse:

@@ -1,9 +1,40 @@
 """The in-transaction event subscribers, installed once by every entry point
-(app, CLI, worker, tests). ``publish`` refuses to run before this is done."""
+(app, CLI, worker, tests). ``publish`` refuses to run before this is done.
+
+Installing also imports every domain's service (its events are declared and its repository
+registered for links, the timeline and search) and its ``subscribers`` module when it has
+one (the closed-won effects, the search index …)."""
 
 from __future__ import annotations
 
+import importlib
+
 from nexa.core.events import mark_installed
+
+DOMAINS = (
+    "account",
+    "contact",
+    "lead",
+    "deal",
+    "product",
+    "quote",
+    "order",
+    "task",
+    "meeting",
+    "call",
+    "note",
+    "segment",
+    "imports",
+    "search",
+)
+
+
+def _import_if_present(module_name: str) -> None:
+    try:
+        importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module_name.startswith(exc.name):
+            raise
 
 
 def install() -> None:
@@ -11,4 +42,7 @@ def install() -> None:
     import nexa.core.audit
     import nexa.notification.subscribers  # noqa: F401
 
+    for domain in DOMAINS:
+        _import_if_present(f"nexa.{domain}.service")
+        _import_if_present(f"nexa.{domain}.subscribers")
     mark_installed()

@@ -30,9 +30,11 @@ class Route:
 POLICY: dict[tuple[str, str], dict[str, str]] = {
     (r["object"], r["action"]): {role: r[role] for role in ROLES} for r in _rows("role_table.csv")
 }
+# routes/<domain>.csv: which policy row governs each API operation of that domain
 ROUTES: list[Route] = [
     Route(r["method"], r["path"], r["object"], r["action"], r["record"] == "yes")
-    for r in _rows("routes.csv")
+    for path in sorted((HERE / "routes").glob("*.csv"))
+    for r in _rows(f"routes/{path.name}")
 ]
 
 

@@ -1,23 +1,27 @@
 """Every API operation × every role × own / team / other record, against the written policy.
 
 Expectations come from role_table.csv (a transcript of PRODUCT.md's role table) through
-routes.csv; the code's own role grants are never consulted.
+routes/*.csv; the code's own role grants are never consulted. How to make a record of each
+object and a valid request for each operation lives in subjects/ (one module per domain).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from nexa.core.actor import SYSTEM
+from nexa.core.db import utcnow
 from tests.factories.user import Person, make_team, make_user
 from tests.permissions.policy import CASES, ROLES, ROUTES, Route, allowed, normalise
+from tests.permissions.subjects import Request, Subject, load
 
+SUBJECTS: dict[str, Subject] = load()
 RECORD_ROUTES = [r for r in ROUTES if r.record]
 OTHER_ROUTES = [r for r in ROUTES if not r.record]
+LISTED = [s.object for s in SUBJECTS.values() if s.list_path]
+REASSIGNABLE = [s.object for s in SUBJECTS.values() if s.reassignable]
 
 
 def test_every_api_operation_has_a_written_policy(app: Any) -> None:
@@ -29,8 +33,13 @@ def test_every_api_operation_has_a_written_policy(app: Any) -> None:
         for method in ops
     }
     written = {(r.method, r.path) for r in ROUTES}
-    assert served - written == set(), "operations without a written policy (add them to routes.csv)"
-    assert written - served == set(), "routes.csv names operations the API does not serve"
+    assert served - written == set(), "operations without a written policy (add to routes/)"
+    assert written - served == set(), "routes/ names operations the API does not serve"
+
+
+def test_every_record_route_has_a_subject() -> None:
+    missing = {r.object for r in RECORD_ROUTES} - set(SUBJECTS) - {"timeline"}
+    assert missing == set(), "add a Subject for these objects in tests/permissions/subjects/"
 
 
 @dataclass
@@ -57,32 +66,19 @@ def cast_for(db: Any, role: str) -> Cast:
     return cast
 
 
-def make_record(db: Any, obj: str, owner: Person) -> Any:
-    if obj == "account":
-        from tests.factories.account import make_account
-
-        return make_account(db, SYSTEM, owner_id=owner.id)
-    from tests.factories.contact import make_contact
-
-    return make_contact(db, SYSTEM, owner_id=owner.id)
-
-
-UPDATE_BODY = {"account": {"description": "matrix"}, "contact": {"title": "matrix"}}
-
-
-def call_on_record(client: Any, db: Any, route: Route, record: Any, person: Person) -> Any:
+def record_request(route: Route, db: Any, record: Any, cast: Cast) -> Request:
+    subject = SUBJECTS[route.object]
     if route.path.endswith("/restore"):
-        record.deleted_at = __import__("nexa.core.db", fromlist=["utcnow"]).utcnow()
+        record.deleted_at = utcnow()
         db.commit()
+    if subject.record_request is not None:
+        custom = subject.record_request(route, db, record, cast)
+        if custom is not None:
+            return custom
     if route.path == "/api/v1/timeline":
-        return client.get(
-            route.path,
-            headers=person.headers,
-            params={"record_type": route.object, "record_id": str(record.id)},
-        )
+        return route.path, None, {"record_type": route.object, "record_id": str(record.id)}
     path = route.path.replace("{}", str(record.id), 1)
-    body = UPDATE_BODY[route.object] if route.method == "PATCH" else None
-    return client.request(route.method, path, headers=person.headers, json=body)
+    return path, (subject.update_body if route.method == "PATCH" else None), None
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -90,27 +86,31 @@ def call_on_record(client: Any, db: Any, route: Route, record: Any, person: Pers
 @pytest.mark.parametrize("route", RECORD_ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_record_operation(client: Any, db: Any, route: Route, role: str, case: str) -> None:
     cast = cast_for(db, role)
-    record = make_record(db, route.object, cast.owner(case))
+    record = SUBJECTS[route.object].make(db, cast.owner(case).id)
     db.commit()
-    response = call_on_record(client, db, route, record, cast.actor)
-    expected = allowed(route.object, route.action, role, case)
-    if expected:
+    path, body, params = record_request(route, db, record, cast)
+    db.commit()
+    response = client.request(
+        route.method, path, headers=cast.actor.headers, json=body, params=params
+    )
+    if allowed(route.object, route.action, role, case):
         assert response.status_code < 300, f"{role} should be allowed ({case}): {response.text}"
     else:
         assert response.status_code in (403, 404), (
-            f"{role} should be denied ({case}): {response.status_code}"
+            f"{role} should be denied ({case}): {response.status_code} {response.text}"
         )
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("obj", ["account", "contact"])
+@pytest.mark.parametrize("obj", LISTED)
 def test_list_shows_exactly_the_readable_records(client: Any, db: Any, obj: str, role: str) -> None:
+    subject = SUBJECTS[obj]
     cast = cast_for(db, role)
-    records = {case: make_record(db, obj, cast.owner(case)) for case in CASES}
+    records = {case: subject.make(db, cast.owner(case).id) for case in CASES}
     db.commit()
     ids = ",".join(str(r.id) for r in records.values())
     response = client.get(
-        f"/api/v1/{obj}s", headers=cast.actor.headers, params={"filter": f"id:in:{ids}"}
+        subject.list_path, headers=cast.actor.headers, params={"filter": f"id:in:{ids}"}
     )
     if not allowed(obj, "list", role, "own"):
         assert response.status_code in (403, 404)
@@ -123,15 +123,18 @@ def test_list_shows_exactly_the_readable_records(client: Any, db: Any, obj: str,
 
 @pytest.mark.parametrize("case", ["team", "other"])
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("obj", ["account", "contact"])
+@pytest.mark.parametrize("obj", REASSIGNABLE)
 def test_reassign(client: Any, db: Any, obj: str, role: str, case: str) -> None:
     """Hand one's own record to a teammate / someone in another team."""
+    subject = SUBJECTS[obj]
     cast = cast_for(db, role)
-    record = make_record(db, obj, cast.actor)
+    record = subject.make(db, cast.actor.id)
     db.commit()
     target = cast.owner(case)
     response = client.patch(
-        f"/api/v1/{obj}s/{record.id}", headers=cast.actor.headers, json={"owner_id": str(target.id)}
+        f"{subject.list_path}/{record.id}",
+        headers=cast.actor.headers,
+        json={"owner_id": str(target.id)},
     )
     expected = allowed(obj, "reassign", role, case) and allowed(obj, "update", role, "own")
     if expected:
@@ -145,67 +148,24 @@ def test_reassign(client: Any, db: Any, obj: str, role: str, case: str) -> None:
 # ---- non-record operations -----------------------------------------------------------------
 
 
-def _request_for(
-    route: Route, db: Any, cast: Cast
-) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+def other_request(route: Route, db: Any, cast: Cast) -> Request:
     """A valid request for the operation; who may make it is the policy's business."""
-    from nexa.metadata.schemas import CustomFieldCreate
-    from nexa.metadata.service import create_definition
-    from nexa.notification.service import notify
-
-    path, body, params = route.path, None, None
-    tag = uuid.uuid4().hex[:8]
-    if route.path == "/api/v1/users" and route.method == "POST":
-        body = {"email": f"new.{tag}@example.com", "full_name": "New Person", "role": "sales_rep"}
-    elif route.path == "/api/v1/users/{}":
-        path = path.replace("{}", str(cast.teammate.id))
-        body = {"full_name": f"Renamed {tag}"} if route.method == "PATCH" else None
-    elif route.path == "/api/v1/me" and route.method == "PATCH":
-        body = {"full_name": f"Me {tag}"}
-    elif route.path == "/api/v1/teams" and route.method == "POST":
-        body = {"name": f"Team {tag}"}
-    elif route.path == "/api/v1/teams/{}":
-        path = path.replace("{}", str(cast.teammate.user.team_id))
-        body = {"name": f"Renamed team {tag}"} if route.method == "PATCH" else None
-    elif route.path == "/api/v1/roles/{}":
-        path = path.replace("{}", "read_only")
-        body = {"grants": {"account:read": "own", "contact:read": "own"}}
-    elif route.path == "/api/v1/settings/visibility" and route.method == "PUT":
-        body = {"account": "private"}
-    elif route.path == "/api/v1/api-keys" and route.method == "POST":
-        body = {"name": f"key {tag}", "user_id": str(cast.teammate.id), "scopes": ["contact:read"]}
-    elif route.path == "/api/v1/api-keys/{}":
-        from sqlalchemy import select
-
-        from nexa.models import ApiKey
-
-        key_id = db.scalars(select(ApiKey.id).where(ApiKey.user_id == cast.teammate.id)).first()
-        path = path.replace("{}", str(key_id))
-    elif route.path == "/api/v1/custom-fields" and route.method == "POST":
-        body = {"object_type": "contact", "key": f"k_{tag}", "label": "K", "field_type": "text"}
-    elif route.path == "/api/v1/custom-fields/{}":
-        field = create_definition(
-            db,
-            SYSTEM,
-            CustomFieldCreate(object_type="account", key=f"f_{tag}", label="F", field_type="text"),
-        )
-        path = path.replace("{}", str(field.id))
-        body = {"label": "G"}
-    elif route.path == "/api/v1/notifications/{}/read":
-        note = notify(db, user_id=cast.actor.id, kind="test", title="hello")
-        path = path.replace("{}", str(note.id))
-    elif route.method == "POST" and route.path == "/api/v1/accounts":
-        body = {"name": f"Account {tag}"}
-    elif route.method == "POST" and route.path == "/api/v1/contacts":
-        body = {"first_name": "Pat", "last_name": f"Lee {tag}"}
-    return path, body, params
+    for subject in SUBJECTS.values():
+        if subject.other_request is not None:
+            custom = subject.other_request(route, db, cast)
+            if custom is not None:
+                return custom
+    for subject in SUBJECTS.values():
+        if route.method == "POST" and route.path == subject.list_path and subject.create_body:
+            return route.path, subject.create_body(db, cast), None
+    return route.path, None, None
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", OTHER_ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_operation(client: Any, db: Any, route: Route, role: str) -> None:
     cast = cast_for(db, role)
-    path, body, params = _request_for(route, db, cast)
+    path, body, params = other_request(route, db, cast)
     db.commit()
     response = client.request(
         route.method, path, headers=cast.actor.headers, json=body, params=params

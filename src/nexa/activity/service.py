@@ -14,28 +14,23 @@ from nexa.core.audit import AuditEntry
 from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.events import REGISTRY
 from nexa.core.filtering import FieldSpec, decode_cursor, encode_cursor
+from nexa.core.repository import REPOSITORIES
 from nexa.models import Activity
 
-TIMELINE_RECORD_TYPES = ("account", "contact", "user", "team")
 _CURSOR_SPEC = FieldSpec("occurred_at", None, "datetime", sortable=True)
+
+
+def timeline_record_types() -> tuple[str, ...]:
+    """Every registered record type, plus users and teams."""
+    return (*sorted(REPOSITORIES), "user", "team")
 
 
 def _require_readable(
     session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
 ) -> None:
     """404 unless ``actor`` may read the record (existence is not leaked)."""
-    if record_type == "account":
-        from nexa.account.repository import AccountRepository
-
-        AccountRepository(session).get(actor, record_id, include_deleted=True)
-    elif record_type == "contact":
-        try:
-            from nexa.contact.repository import ContactRepository
-        except ModuleNotFoundError as exc:  # contacts not installed in this build
-            if exc.name not in ("nexa.contact", "nexa.contact.repository"):
-                raise
-            raise ValidationFailed("contacts have no timeline here", field="record_type") from None
-        ContactRepository(session).get(actor, record_id, include_deleted=True)
+    if record_type in REPOSITORIES:
+        REPOSITORIES[record_type](session).get(actor, record_id, include_deleted=True)
     elif record_type == "user":
         from nexa.user.service import get_user
 
@@ -47,7 +42,7 @@ def _require_readable(
     else:
         raise ValidationFailed(
             f"'{record_type[:40]}' has no timeline; "
-            f"choose one of {', '.join(TIMELINE_RECORD_TYPES)}",
+            f"choose one of {', '.join(timeline_record_types())}",
             field="record_type",
         )
 

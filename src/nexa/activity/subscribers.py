@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,20 +30,40 @@ def summarise(event: Event) -> str:
     return text[:500]
 
 
+def linked_records(event: Event) -> list[tuple[str, uuid.UUID]]:
+    """Other records whose timeline shows this event: the record a task, meeting, call or
+    note is linked to (``related_type``/``related_id``), and any listed in ``also_on``."""
+    found: list[tuple[str, uuid.UUID]] = []
+    pairs = [(event.payload.get("related_type"), event.payload.get("related_id"))]
+    pairs += [(t, i) for t, i in event.payload.get("also_on", [])]
+    for record_type, record_id in pairs:
+        if record_type and record_id:
+            key = (str(record_type), uuid.UUID(str(record_id)))
+            if key != (event.record_type, event.record_id) and key not in found:
+                found.append(key)
+    return found
+
+
 @subscribe("*")
 def write_timeline_entry(session: Session, event: Event) -> None:
     if event.record_id is None:
         return
     data: dict[str, Any] = {"changes": jsonable(event.changes)} if event.changes else {}
-    session.add(
-        Activity(
-            record_type=event.record_type,
-            record_id=event.record_id,
-            event=event.name,
-            summary=summarise(event),
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            occurred_at=event.occurred_at,
-            data=data,
+    summary = summarise(event)
+    targets = [(event.record_type, event.record_id), *linked_records(event)]
+    for record_type, record_id in targets:
+        entry = dict(data)
+        if record_id != event.record_id:
+            entry["source"] = {"record_type": event.record_type, "record_id": str(event.record_id)}
+        session.add(
+            Activity(
+                record_type=record_type,
+                record_id=record_id,
+                event=event.name,
+                summary=summary,
+                actor_id=event.actor_id,
+                actor_name=event.actor_name,
+                occurred_at=event.occurred_at,
+                data=entry,
+            )
         )
-    )

@@ -94,7 +94,7 @@ def _support_agent() -> dict[str, Scope]:
 def _marketer() -> dict[str, Scope]:
     g: dict[str, Scope] = {}
     g |= _grant(PEOPLE + SALES + ("product",), ("read",), A)
-    g |= _grant(("lead",), ("create", "write", "export", "import"), A)
+    g |= _grant(("lead",), ("create", "write", "delete", "export", "import"), A)
     g |= _grant(("contact",), ("export", "import"), A)
     g |= _grant(ACTIVITY_OBJECTS, CRUD, O)
     g |= _grant(MARKETING_OBJECTS, CRUD, A)

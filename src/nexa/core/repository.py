@@ -10,7 +10,18 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, Uuid, event, false, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Uuid,
+    and_,
+    event,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from nexa.core.actor import Actor, Scope
@@ -55,9 +66,19 @@ def _refuse_unscoped(state: ORMExecuteState) -> None:
             )
 
 
+REPOSITORIES: dict[str, type[Repository[Any]]] = {}
+
+
 class Repository(Generic[M]):
+    """Subclasses register under ``object_name`` (links to any record, timeline, search)."""
+
     model: ClassVar[type[Any]]
     object_name: ClassVar[str]
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "object_name" in cls.__dict__:
+            REPOSITORIES[cls.object_name] = cls
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -129,3 +150,29 @@ class Repository(Generic[M]):
         row = self.get(actor, record_id, **kw)
         self.require(actor, row, action)
         return row
+
+
+# Objects a task, meeting, call or note can be linked to.
+LINKABLE = ("lead", "contact", "account", "deal", "quote", "order")
+
+
+class LinkedRepository(Repository[M]):
+    """Tasks, meetings, calls and notes: besides the owner rule, anyone who may read these
+    objects at all reads the ones linked to a record they can read ("own + on records they
+    can read", PRODUCT.md). Writing stays with the owner rule."""
+
+    def visibility_clause(self, actor: Actor, action: str = "read") -> ColumnElement[bool]:
+        base = super().visibility_clause(actor, action)
+        if action != "read" or actor.scope_for(f"{self.object_name}:read") is None:
+            return base
+        links = []
+        for name in LINKABLE:
+            repo_cls = REPOSITORIES.get(name)
+            if repo_cls is None:
+                continue
+            target = repo_cls(self.session)
+            readable_ids = select(repo_cls.model.id).where(target.visibility_clause(actor, "read"))
+            links.append(
+                and_(self.model.related_type == name, self.model.related_id.in_(readable_ids))
+            )
+        return or_(base, *links) if links else base

@@ -7,14 +7,25 @@ from nexa.core.sequence import Counter
 from nexa.models.account import Account
 from nexa.models.activity import Activity
 from nexa.models.api_key import ApiKey
+from nexa.models.call import Call
 from nexa.models.contact import Contact
 from nexa.models.custom_field import CustomField
+from nexa.models.data_import import DataImport, DataImportIssue
+from nexa.models.deal import Deal, DealStageChange, ExchangeRate, Pipeline, PipelineStage
 from nexa.models.idempotency import IdempotencyKey
 from nexa.models.job_run import JobRun
+from nexa.models.lead import Lead, LeadSource, WebForm, WebFormSubmission
 from nexa.models.login_attempt import LoginAttempt
+from nexa.models.meeting import Meeting, MeetingAttendee
+from nexa.models.note import Note
 from nexa.models.notification import Notification
 from nexa.models.org_setting import OrgSetting
+from nexa.models.product import DealLineItem, Product, ProductPrice
+from nexa.models.quote import Order, OrderLineItem, Quote, QuoteLineItem
+from nexa.models.record_list import ListMember, RecordList
 from nexa.models.role import Role
+from nexa.models.search_document import SearchDocument
+from nexa.models.task import Task
 from nexa.models.team import Team
 from nexa.models.user import User
 
@@ -23,17 +34,43 @@ __all__ = [
     "Activity",
     "ApiKey",
     "AuditEntry",
+    "Call",
     "Contact",
     "Counter",
     "CustomField",
+    "DataImport",
+    "DataImportIssue",
+    "Deal",
+    "DealLineItem",
+    "DealStageChange",
+    "ExchangeRate",
     "IdempotencyKey",
     "JobRun",
+    "Lead",
+    "LeadSource",
+    "ListMember",
     "LoginAttempt",
+    "Meeting",
+    "MeetingAttendee",
+    "Note",
     "Notification",
+    "Order",
+    "OrderLineItem",
     "OrgSetting",
     "OutboxMessage",
+    "Pipeline",
+    "PipelineStage",
+    "Product",
+    "ProductPrice",
+    "Quote",
+    "QuoteLineItem",
+    "RecordList",
     "RecordTeamMember",
     "Role",
+    "SearchDocument",
+    "Task",
     "Team",
     "User",
+    "WebForm",
+    "WebFormSubmission",
 ]

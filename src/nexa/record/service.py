@@ -1,0 +1,281 @@
+"""The life cycle every record type shares, as a class a domain service specialises.
+
+A subclass names its model, repository and events, and overrides the hooks it needs:
+``prepare`` (normalise and validate column values, check references), ``payload`` (what the
+events carry), ``after_create``/``after_update`` (side effects in the same transaction) and
+``unique`` (live-uniqueness rules answered with 409 naming the field).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import Actor
+from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from nexa.core.events import declare, publish
+from nexa.core.filtering import ListQuery
+from nexa.core.ownership import check_owner
+from nexa.core.records import (
+    apply_changes,
+    check_version,
+    delete_record,
+    list_records,
+    restore_record,
+)
+from nexa.core.repository import Repository, unscoped
+from nexa.metadata import service as metadata
+from nexa.models import User
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A field unique among live records (case-insensitive), backed by a partial unique index."""
+
+    field: str
+    index: str
+    noun: str = "record"
+
+
+def declare_lifecycle(object_name: str, label: str) -> None:
+    """Declare ``<object>.created/updated/deleted/restored`` (idempotent)."""
+    for verb, text in (
+        ("created", "was created"),
+        ("updated", "'s fields changed"),
+        ("deleted", "was moved to the bin"),
+        ("restored", "was restored"),
+    ):
+        declare(
+            f"{object_name}.{verb}",
+            permission=f"{object_name}:read",
+            description=f"A {label}{' ' if not text.startswith(chr(39)) else ''}{text}",
+        )
+
+
+def check_reference(
+    session: Session,
+    actor: Actor,
+    repository: type[Repository[Any]],
+    record_id: uuid.UUID | None,
+    field: str,
+) -> Any:
+    """The referenced record if ``actor`` can read it; 422 naming ``field`` otherwise."""
+    if record_id is None:
+        return None
+    try:
+        return repository(session).get(actor, record_id)
+    except NotFound:
+        raise ValidationFailed(
+            f"no {repository.object_name} with this id that you can see", field=field
+        ) from None
+
+
+class RecordService(Generic[M]):
+    model: ClassVar[type[Any]]
+    repository: ClassVar[type[Repository[Any]]]
+    label: ClassVar[str]  # "deal", "meeting" (used in messages)
+    default_sort: ClassVar[str] = "-created_at"
+    not_empty: ClassVar[tuple[str, ...]] = ()
+    unique: ClassVar[tuple[Unique, ...]] = ()
+    owned: ClassVar[bool] = True
+    custom_fields: ClassVar[bool] = False
+    # columns the API never writes directly (computed, or changed through a flow)
+    computed: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        self.repo = self.repository(session)
+
+    @property
+    def object_name(self) -> str:
+        return self.repository.object_name
+
+    # -- hooks --------------------------------------------------------------------------
+    def payload(self, record: M) -> dict[str, Any]:
+        return {"name": getattr(record, "name", None) or getattr(record, "title", None)}
+
+    def prepare(self, values: dict[str, Any], record: M | None) -> dict[str, Any]:
+        """Check and complete column values (``record`` is None on create)."""
+        return values
+
+    def after_create(self, record: M) -> None:
+        return None
+
+    def after_update(self, record: M, changes: dict[str, tuple[Any, Any]]) -> None:
+        return None
+
+    def list_contains(self) -> Any:
+        return None
+
+    # -- the life cycle -------------------------------------------------------------------
+    def values_of(self, data: BaseModel, *, partial: bool) -> dict[str, Any]:
+        exclude = {"custom_fields", *self.computed}
+        values = data.model_dump(exclude_unset=partial, exclude=exclude)
+        if partial:
+            for name in self.not_empty:
+                if name in values and values[name] is None:
+                    raise ValidationFailed(f"{name} cannot be empty", field=name)
+        for name in ("tags", "competitors"):
+            if name in values and values[name] is None:
+                values[name] = []
+        return values
+
+    def check_owner(self, owner_id: uuid.UUID, *, current: uuid.UUID | None) -> None:
+        check_owner(
+            self.actor,
+            self.object_name,
+            owner_id,
+            current=current,
+            load_user=lambda uid: self.session.get(User, uid),
+        )
+
+    def check_unique(self, values: dict[str, Any], exclude_id: uuid.UUID | None) -> None:
+        for rule in self.unique:
+            value = values.get(rule.field)
+            if value and self.taken(rule.field, value, exclude_id):
+                raise Conflict(
+                    f"a {self.label} with {rule.field} {value} already exists", field=rule.field
+                )
+
+    def taken(self, field: str, value: str, exclude_id: uuid.UUID | None) -> bool:
+        """Whether a live record holds ``value`` (system view: uniqueness sees everything)."""
+        column = getattr(self.model, field)
+        stmt = select(self.model.id).where(func.lower(column) == str(value).lower())
+        if hasattr(self.model, "deleted_at"):
+            stmt = stmt.where(self.model.deleted_at.is_(None))
+        if exclude_id is not None:
+            stmt = stmt.where(self.model.id != exclude_id)
+        return self.session.scalars(unscoped(stmt)).first() is not None
+
+    def flush(self, record: M) -> None:
+        """Flush; a twin that slipped past ``check_unique`` in a concurrent request is
+        stopped by the partial unique index and still answers 409 naming the field."""
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            for rule in self.unique:
+                if rule.index in str(exc.orig):
+                    value = getattr(record, rule.field)
+                    raise Conflict(
+                        f"a {self.label} with {rule.field} {value} already exists",
+                        field=rule.field,
+                    ) from None
+            raise
+
+    def publish(self, verb: str, record: M, changes: dict[str, Any] | None = None) -> None:
+        publish(
+            self.session,
+            self.actor,
+            f"{self.object_name}.{verb}",
+            record_type=self.object_name,
+            record_id=record.id,  # type: ignore[attr-defined]
+            changes=changes,
+            payload=self.payload(record),
+        )
+
+    def create(self, data: BaseModel, **extra: Any) -> M:
+        if not self.actor.can(f"{self.object_name}:create"):
+            raise PermissionDenied(f"you may not create {self.object_name} records")
+        values = self.values_of(data, partial=False)
+        values.update(extra)
+        if self.owned:
+            owner_id = values.pop("owner_id", None) or self.actor.user_id
+            if owner_id is not None:
+                self.check_owner(owner_id, current=None)
+            values["owner_id"] = owner_id
+        values = self.prepare(values, None)
+        self.check_unique(values, None)
+        if self.custom_fields:
+            values["custom_fields"] = metadata.validate_values(
+                self.session, self.object_name, getattr(data, "custom_fields", None)
+            )
+        record = self.model(id=uuid.uuid4(), **values)
+        self.session.add(record)
+        self.flush(record)
+        self.publish("created", record)
+        self.after_create(record)
+        return record
+
+    def get(self, record_id: uuid.UUID) -> M:
+        return self.repo.get(self.actor, record_id)  # type: ignore[no-any-return]
+
+    def get_for(self, record_id: uuid.UUID, action: str) -> M:
+        return self.repo.get_for(self.actor, record_id, action)  # type: ignore[no-any-return]
+
+    def update(self, record_id: uuid.UUID, data: BaseModel, *, if_match: int | None = None) -> M:
+        record = self.get_for(record_id, "write")
+        check_version(record, if_match)
+        values = self.values_of(data, partial=True)
+        return self.apply(record, values, getattr(data, "custom_fields", None))
+
+    def apply(self, record: M, values: dict[str, Any], custom: dict[str, Any] | None = None) -> M:
+        """Apply checked changes to ``record`` and publish ``.updated`` with the diff."""
+        if self.owned and "owner_id" in values:
+            new_owner = values["owner_id"]
+            if new_owner is None:
+                raise ValidationFailed("owner_id cannot be empty", field="owner_id")
+            if new_owner != record.owner_id:  # type: ignore[attr-defined]
+                self.repo.require(self.actor, record, "reassign")
+                self.check_owner(new_owner, current=record.owner_id)  # type: ignore[attr-defined]
+        values = self.prepare(values, record)
+        changed = {k: v for k, v in values.items() if getattr(record, k) != v}
+        self.check_unique(changed, record.id)  # type: ignore[attr-defined]
+        changes = apply_changes(record, values)
+        if self.custom_fields and custom is not None:
+            current = record.custom_fields  # type: ignore[attr-defined]
+            new_custom = metadata.validate_values(self.session, self.object_name, custom, current)
+            for key in set(new_custom) | set(current):
+                if new_custom.get(key) != current.get(key):
+                    changes[f"custom.{key}"] = (current.get(key), new_custom.get(key))
+            record.custom_fields = new_custom  # type: ignore[attr-defined]
+        if changes:
+            self.flush(record)
+            self.publish("updated", record, changes)
+            self.after_update(record, changes)
+        return record
+
+    def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> M:
+        return delete_record(  # type: ignore[no-any-return]
+            self.repo, self.actor, record_id, if_match=if_match, payload=self.payload
+        )
+
+    def restore(self, record_id: uuid.UUID) -> M:
+        def check_clash(record: M) -> None:
+            for rule in self.unique:
+                value = getattr(record, rule.field)
+                if value and self.taken(rule.field, value, record.id):  # type: ignore[attr-defined]
+                    raise Conflict(
+                        f"another live {self.label} has {rule.field} {value}; change it first",
+                        field=rule.field,
+                    )
+
+        return restore_record(  # type: ignore[no-any-return]
+            self.repo,
+            self.actor,
+            record_id,
+            check_clash=check_clash,
+            payload=self.payload,
+            flush=self.flush,
+        )
+
+    def list(self, query: ListQuery) -> tuple[list[M], str | None]:
+        return list_records(
+            self.repo,
+            self.actor,
+            query,
+            default_sort=self.default_sort,
+            list_contains=self.list_contains(),
+        )
+
+
+ServiceFactory = Callable[[Session, Actor], RecordService[Any]]
