@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from tests.factories.note import make_note
 from tests.permissions.subjects import Subject
 
