@@ -93,6 +93,32 @@ def sweep_outbox() -> None:
     deliver_outbox()
 
 
+@job("task.send_reminders", retries=0)
+def send_task_reminders(session: Any) -> int:
+    from nexa.task.service import send_due_reminders
+
+    return send_due_reminders(session)
+
+
+@huey.periodic_task(crontab(minute="*"), name="task.reminders.sweep")
+def sweep_task_reminders() -> None:
+    """Every minute: remind assignees of tasks whose reminder time has come."""
+    send_task_reminders()
+
+
+@job("quote.expire", retries=0)
+def expire_quotes(session: Any) -> int:
+    from nexa.quote.service import expire_quotes as expire
+
+    return expire(session)
+
+
+@huey.periodic_task(crontab(minute="5", hour="*"), name="quote.expire.sweep")
+def sweep_quotes() -> None:
+    """Hourly: sent quotes past their valid-until date become expired."""
+    expire_quotes()
+
+
 def configure_logging() -> None:
     logging.basicConfig(
         level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -116,3 +142,6 @@ def run_worker(workers: int = 1) -> None:
         check_worker_health=True,
     )
     consumer.run()
+
+
+import nexa.imports.jobs  # noqa: E402,F401  (registers import.run in the worker process)

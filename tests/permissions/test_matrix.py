@@ -89,9 +89,11 @@ def test_record_operation(client: Any, db: Any, route: Route, role: str, case: s
     record = SUBJECTS[route.object].make(db, cast.owner(case).id)
     db.commit()
     path, body, params = record_request(route, db, record, cast)
+    subject = SUBJECTS[route.object]
+    files = subject.files(route, db, record, cast) if subject.files else None
     db.commit()
     response = client.request(
-        route.method, path, headers=cast.actor.headers, json=body, params=params
+        route.method, path, headers=cast.actor.headers, json=body, params=params, files=files
     )
     if allowed(route.object, route.action, role, case):
         assert response.status_code < 300, f"{role} should be allowed ({case}): {response.text}"

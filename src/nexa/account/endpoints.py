@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -24,8 +25,11 @@ from nexa.api.crud import (
     with_etag,
 )
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.config import get_settings
 from nexa.core.schemas import Money, Page, Problem
 from nexa.models import Account
+
+CENT = Decimal("0.01")
 
 router = APIRouter(
     prefix="/accounts",
@@ -154,6 +158,9 @@ def account_rollup(account_id: uuid.UUID, session: SessionDep, actor: ActorDep) 
         contacts_rolled_up=top["contacts_rolled_up"],
         employees_rolled_up=top["employees_rolled_up"],
         annual_revenue_rolled_up=revenue,
+        deal_currency=get_settings().org_currency.upper(),
+        **{k: v.quantize(CENT) for k, v in top["deals"].items()},
+        **{f"{k}_rolled_up": v.quantize(CENT) for k, v in top["deals_rolled_up"].items()},
     )
 
 

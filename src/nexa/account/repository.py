@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, literal, select
 
 from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
-from nexa.core.repository import RecordTeamMember, Repository, unscoped
+from nexa.core.repository import REPOSITORIES, RecordTeamMember, Repository, unscoped
 from nexa.metadata import service as metadata
-from nexa.models import Account, Contact
+from nexa.models import Account, Contact, Deal
 from nexa.models.account import ACCOUNT_TIERS, ACCOUNT_TYPES
 
 KINDS = {
@@ -122,6 +122,7 @@ class AccountRepository(Repository[Account]):
             .group_by(Contact.account_id)
             .subquery()
         )
+        deals = self._deal_totals(actor, select(tree.c.id))
         stmt = (
             select(
                 Account.id,
@@ -133,9 +134,45 @@ class AccountRepository(Repository[Account]):
                 Account.annual_revenue,
                 Account.annual_revenue_currency,
                 func.coalesce(contacts.c.n, 0),
+                func.coalesce(deals.c.total, 0),
+                func.coalesce(deals.c.won, 0),
+                func.coalesce(deals.c.open, 0),
+                func.coalesce(deals.c.weighted, 0),
             )
             .join(tree, tree.c.id == Account.id)
             .outerjoin(contacts, contacts.c.account_id == Account.id)
+            .outerjoin(deals, deals.c.account_id == Account.id)
             .where(self.visibility_clause(actor))
         )
         return list(self.session.execute(unscoped(stmt)).all())
+
+    def _deal_totals(self, actor: Actor, account_ids: Any) -> Any:
+        """Per account: org-currency totals of the live deals ``actor`` may read (all, closed
+        won, open, open weighted), as a subquery to join."""
+        deal_repo = REPOSITORIES["deal"](self.session)
+        zero = literal(0)
+        return (
+            select(
+                Deal.account_id,
+                func.sum(func.coalesce(Deal.amount_org, zero)).label("total"),
+                func.sum(
+                    case((Deal.stage_kind == "won", func.coalesce(Deal.amount_org, zero)), else_=0)
+                ).label("won"),
+                func.sum(
+                    case((Deal.stage_kind == "open", func.coalesce(Deal.amount_org, zero)), else_=0)
+                ).label("open"),
+                func.sum(
+                    case(
+                        (Deal.stage_kind == "open", func.coalesce(Deal.weighted_value, zero)),
+                        else_=0,
+                    )
+                ).label("weighted"),
+            )
+            .where(
+                Deal.account_id.in_(account_ids),
+                Deal.deleted_at.is_(None),
+                deal_repo.visibility_clause(actor),
+            )
+            .group_by(Deal.account_id)
+            .subquery()
+        )

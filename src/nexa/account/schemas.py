@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -89,6 +90,15 @@ class AccountRollup(OutputModel):
     contacts_rolled_up: int = Field(description="Contacts of this account and every descendant")
     employees_rolled_up: int
     annual_revenue_rolled_up: Money | None = None
+    deal_currency: str = Field(description="The organization's currency: deal totals are in it")
+    deals_total: Decimal = Field(description="This account's live deals (any stage)")
+    closed_won_total: Decimal = Field(description="This account's closed-won deals")
+    open_pipeline: Decimal = Field(description="This account's open deals")
+    open_weighted: Decimal = Field(description="This account's open deals × probability")
+    deals_total_rolled_up: Decimal = Field(description="Deals of this account and descendants")
+    closed_won_total_rolled_up: Decimal
+    open_pipeline_rolled_up: Decimal
+    open_weighted_rolled_up: Decimal
 
 
 class AccountTreeNode(OutputModel):

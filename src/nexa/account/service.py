@@ -234,8 +234,16 @@ def hierarchy(session: Session, actor: Actor, account_id: uuid.UUID) -> dict[str
     root = repo.get(actor, account_id)
     rows = repo.subtree_rows(actor, root.id)
     nodes: dict[uuid.UUID, dict[str, Any]] = {}
-    for rid, parent, name, number, typ, employees, revenue, currency, n_contacts in rows:
+    for row in rows:
+        rid, parent, name, number, typ, employees, revenue, currency, n_contacts = row[:9]
+        deals_total, won, open_amount, open_weighted = (Decimal(str(v or 0)) for v in row[9:13])
         nodes[rid] = {
+            "deals": {
+                "deals_total": deals_total,
+                "closed_won_total": won,
+                "open_pipeline": open_amount,
+                "open_weighted": open_weighted,
+            },
             "id": rid,
             "parent_id": parent,
             "name": name,
@@ -259,8 +267,11 @@ def hierarchy(session: Session, actor: Actor, account_id: uuid.UUID) -> dict[str
         node["revenue_rolled_up"] = node["revenue"]
         node["descendants"] = 0
         node["currencies"] = {node["currency"]} if node["currency"] else set()
+        node["deals_rolled_up"] = dict(node["deals"])
         for child in node["children"]:
             roll(child)
+            for key, value in child["deals_rolled_up"].items():
+                node["deals_rolled_up"][key] += value
             node["contacts_rolled_up"] += child["contacts_rolled_up"]
             node["employees_rolled_up"] += child["employees_rolled_up"]
             node["revenue_rolled_up"] += child["revenue_rolled_up"]

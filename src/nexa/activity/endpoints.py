@@ -22,7 +22,22 @@ router = APIRouter(
     },
 )
 
-RecordType = Literal["account", "contact", "user", "team"]
+RecordType = Literal[
+    "lead",
+    "contact",
+    "account",
+    "deal",
+    "quote",
+    "order",
+    "product",
+    "task",
+    "meeting",
+    "call",
+    "note",
+    "list",
+    "user",
+    "team",
+]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[
     str | None, Query(max_length=1000, description="next_cursor of the previous page")

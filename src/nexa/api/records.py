@@ -89,7 +89,12 @@ def record_router(
             return shape(session, record), record.version
 
         return idempotent_create(
-            request, session, actor, idempotency_key, body.model_dump(mode="json"), create
+            request,
+            session,
+            actor,
+            idempotency_key,
+            body.model_dump(mode="json"),  # type: ignore[attr-defined]
+            create,
         )
 
     @router.get("/{record_id}", response_model=out_model, summary=f"Get {noun}")

@@ -11,7 +11,7 @@ from nexa.core.schemas import InputModel, OutputModel
 FieldType = Literal[
     "text", "number", "money", "date", "boolean", "select", "multiselect", "email", "url"
 ]
-ObjectType = Literal["account", "contact", "lead", "deal"]
+ObjectType = Literal["account", "contact", "lead", "deal", "product"]
 
 
 class CustomFieldCreate(InputModel):

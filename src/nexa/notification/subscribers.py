@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
 from nexa.core.events import Event, subscribe
@@ -23,6 +25,24 @@ def notify_new_owner(session: Session, event: Event) -> None:
             f"{event.record_type.capitalize()} {name} assigned to you"
             f" by {event.actor_name or 'Nexa'}"
         ),
+        record_type=event.record_type,
+        record_id=event.record_id,
+    )
+
+
+@subscribe("*.created")
+def notify_owner_of_new_record(session: Session, event: Event) -> None:
+    """ "New <record> assigned to you" when a record is created for someone else (a web form
+    routing a lead to a rep, onboarding tasks made by the closed-won flow)."""
+    owner = event.payload.get("owner_id")
+    if not owner or str(owner) == str(event.actor_id):
+        return
+    name = event.payload.get("name") or event.record_type
+    notify(
+        session,
+        user_id=uuid.UUID(str(owner)),
+        kind="assigned",
+        title=f"New {event.record_type} {name} assigned to you",
         record_type=event.record_type,
         record_id=event.record_id,
     )

@@ -173,6 +173,9 @@ class RecordService(Generic[M]):
             raise
 
     def publish(self, verb: str, record: M, changes: dict[str, Any] | None = None) -> None:
+        payload = self.payload(record)
+        if self.owned and getattr(record, "owner_id", None) is not None:
+            payload.setdefault("owner_id", str(record.owner_id))  # type: ignore[attr-defined]
         publish(
             self.session,
             self.actor,
@@ -180,7 +183,7 @@ class RecordService(Generic[M]):
             record_type=self.object_name,
             record_id=record.id,  # type: ignore[attr-defined]
             changes=changes,
-            payload=self.payload(record),
+            payload=payload,
         )
 
     def create(self, data: BaseModel, **extra: Any) -> M:
@@ -207,10 +210,10 @@ class RecordService(Generic[M]):
         return record
 
     def get(self, record_id: uuid.UUID) -> M:
-        return self.repo.get(self.actor, record_id)  # type: ignore[no-any-return]
+        return self.repo.get(self.actor, record_id)
 
     def get_for(self, record_id: uuid.UUID, action: str) -> M:
-        return self.repo.get_for(self.actor, record_id, action)  # type: ignore[no-any-return]
+        return self.repo.get_for(self.actor, record_id, action)
 
     def update(self, record_id: uuid.UUID, data: BaseModel, *, if_match: int | None = None) -> M:
         record = self.get_for(record_id, "write")
@@ -245,7 +248,7 @@ class RecordService(Generic[M]):
         return record
 
     def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> M:
-        return delete_record(  # type: ignore[no-any-return]
+        return delete_record(
             self.repo, self.actor, record_id, if_match=if_match, payload=self.payload
         )
 
@@ -259,7 +262,7 @@ class RecordService(Generic[M]):
                         field=rule.field,
                     )
 
-        return restore_record(  # type: ignore[no-any-return]
+        return restore_record(
             self.repo,
             self.actor,
             record_id,

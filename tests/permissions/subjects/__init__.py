@@ -30,6 +30,8 @@ class Subject:
     # whether the list endpoint shows exactly the readable records (owned objects)
     list_path: str | None = None
     reassignable: bool = False
+    # files(route, db, record, cast) -> multipart files for uploads; None = a JSON request
+    files: Callable[[Any, Any, Any, Any], dict[str, Any] | None] | None = None
 
 
 def load() -> dict[str, Subject]:

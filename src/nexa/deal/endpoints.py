@@ -1,0 +1,263 @@
+"""/api/v1/deals, /api/v1/pipelines and /api/v1/exchange-rates: parse, call one service,
+shape the answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+
+from nexa.api.crud import select_fields
+from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.api.records import PROBLEMS, record_router
+from nexa.core.db import utcnow
+from nexa.core.schemas import Page, Problem
+from nexa.deal import service
+from nexa.deal.schemas import (
+    DealCreate,
+    DealOut,
+    DealUpdate,
+    ExchangeRateIn,
+    ExchangeRateOut,
+    LineItemCreate,
+    LineItemOut,
+    LineItemUpdate,
+    PipelineCreate,
+    PipelineOut,
+    PipelineReport,
+    PipelineUpdate,
+    StageChangeOut,
+    StageMove,
+    StageOut,
+    StagesReplace,
+)
+from nexa.deal.service import DealService
+from nexa.models import Deal, Pipeline, PipelineStage
+
+
+def deal_out(deal: Deal, team: list[uuid.UUID] | None, stage_name: str | None) -> DealOut:
+    data = {c.key: getattr(deal, c.key) for c in Deal.__mapper__.column_attrs}
+    now = utcnow()
+    data.update(
+        org_currency=service.org_currency(),
+        sales_team=team or [],
+        stage_name=stage_name,
+        days_in_stage=service.days_between(deal.stage_entered_at, now),
+        sales_cycle_days=service.days_between(deal.created_at, deal.closed_at or now),
+    )
+    return DealOut.model_validate(data)
+
+
+def _one(session: Session, deal: Deal) -> DealOut:
+    teams, names = service.deal_extras(session, [deal])
+    return deal_out(deal, teams.get(deal.id), names.get(deal.stage_id))
+
+
+deals = record_router(
+    prefix="/deals",
+    noun="a deal",
+    plural="deals",
+    service=DealService,
+    create_model=DealCreate,
+    update_model=DealUpdate,
+    out_model=DealOut,
+    to_out=_one,
+)
+# The generic list shapes one row at a time; deals batch their sales teams and stage names
+# per page instead (a page of 50 costs what a page of 1 costs), so it is replaced below.
+deals.routes[:] = [
+    r
+    for r in deals.routes
+    if not (isinstance(r, APIRoute) and r.path == "/deals" and "GET" in (r.methods or set()))
+]
+_generic = list(deals.routes)
+deals.routes.clear()
+
+
+@deals.get("", response_model=Page[dict[str, Any]], summary="List deals")
+def list_deals(
+    session: SessionDep,
+    actor: ActorDep,
+    query: ListQueryDep,
+    deleted: Annotated[bool, Query(description="List the bin (soft-deleted) instead")] = False,
+) -> dict[str, Any]:
+    query.include_deleted = deleted
+    rows, next_cursor = DealService(session, actor).list(query)
+    teams, names = service.deal_extras(session, rows)
+    items = [
+        select_fields(
+            deal_out(r, teams.get(r.id), names.get(r.stage_id)).model_dump(mode="json"),
+            query.fields,
+        )
+        for r in rows
+    ]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@deals.get("/pipeline", response_model=PipelineReport, summary="Pipeline totals per stage")
+def deal_pipeline_report(
+    session: SessionDep,
+    actor: ActorDep,
+    pipeline_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+    close_from: date | None = None,
+    close_to: date | None = None,
+) -> Any:
+    return service.pipeline_report(
+        session,
+        actor,
+        pipeline_id=pipeline_id,
+        owner_id=owner_id,
+        close_from=close_from,
+        close_to=close_to,
+    )
+
+
+# the fixed paths above must come before "/deals/{record_id}"
+deals.routes.extend(_generic)
+
+
+@deals.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another stage")
+def move_deal_stage(
+    deal_id: uuid.UUID, body: StageMove, session: SessionDep, actor: ActorDep, response: Response
+) -> DealOut:
+    deal = service.move_deal_stage(
+        session,
+        actor,
+        deal_id,
+        body.stage,
+        lost_reason=body.lost_reason,
+        probability=body.probability,
+    )
+    response.headers["ETag"] = f'"{deal.version}"'
+    return _one(session, deal)
+
+
+@deals.get(
+    "/{deal_id}/stage-history",
+    response_model=list[StageChangeOut],
+    summary="A deal's stage changes, oldest first",
+)
+def deal_stage_history(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
+    return [
+        StageChangeOut.model_validate(c) for c in service.stage_history(session, actor, deal_id)
+    ]
+
+
+@deals.get("/{deal_id}/line-items", response_model=list[LineItemOut], summary="Line items")
+def list_line_items(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
+    return [LineItemOut.model_validate(i) for i in service.list_line_items(session, actor, deal_id)]
+
+
+@deals.post(
+    "/{deal_id}/line-items", response_model=LineItemOut, status_code=201, summary="Add a line"
+)
+def add_line_item(
+    deal_id: uuid.UUID, body: LineItemCreate, session: SessionDep, actor: ActorDep
+) -> Any:
+    return LineItemOut.model_validate(service.add_line_item(session, actor, deal_id, body))
+
+
+@deals.patch("/{deal_id}/line-items/{item_id}", response_model=LineItemOut, summary="Change a line")
+def update_line_item(
+    deal_id: uuid.UUID,
+    item_id: uuid.UUID,
+    body: LineItemUpdate,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Any:
+    item = service.update_line_item(session, actor, deal_id, item_id, body)
+    return LineItemOut.model_validate(item)
+
+
+@deals.delete("/{deal_id}/line-items/{item_id}", status_code=204, summary="Remove a line")
+def delete_line_item(
+    deal_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> Response:
+    service.delete_line_item(session, actor, deal_id, item_id)
+    return Response(status_code=204)
+
+
+# ---- pipelines -------------------------------------------------------------------------------
+pipelines = APIRouter(prefix="/pipelines", tags=["pipelines"], responses=PROBLEMS)
+
+
+def pipeline_out(pipeline: Pipeline, stages: list[PipelineStage]) -> PipelineOut:
+    return PipelineOut(
+        id=pipeline.id,
+        name=pipeline.name,
+        is_default=pipeline.is_default,
+        position=pipeline.position,
+        active=pipeline.active,
+        version=pipeline.version,
+        stages=[StageOut.model_validate(s) for s in sorted(stages, key=lambda s: s.position)],
+    )
+
+
+@pipelines.get("", response_model=list[PipelineOut], summary="Pipelines with their stages")
+def list_pipelines(session: SessionDep, actor: ActorDep) -> Any:
+    return [pipeline_out(p, s) for p, s in service.list_pipelines(session, actor)]
+
+
+@pipelines.post(
+    "",
+    response_model=PipelineOut,
+    status_code=201,
+    summary="Create a pipeline",
+    responses={409: {"model": Problem}},
+)
+def create_pipeline(body: PipelineCreate, session: SessionDep, actor: ActorDep) -> Any:
+    return pipeline_out(*service.create_pipeline(session, actor, body))
+
+
+@pipelines.patch(
+    "/{pipeline_id}",
+    response_model=PipelineOut,
+    summary="Rename, make default, (de)activate",
+    responses={409: {"model": Problem}},
+)
+def update_pipeline(
+    pipeline_id: uuid.UUID, body: PipelineUpdate, session: SessionDep, actor: ActorDep
+) -> Any:
+    return pipeline_out(*service.update_pipeline(session, actor, pipeline_id, body))
+
+
+@pipelines.put(
+    "/{pipeline_id}/stages",
+    response_model=PipelineOut,
+    summary="Replace the ordered stage list",
+    responses={409: {"model": Problem}},
+)
+def replace_stages(
+    pipeline_id: uuid.UUID, body: StagesReplace, session: SessionDep, actor: ActorDep
+) -> Any:
+    return pipeline_out(*service.replace_stages(session, actor, pipeline_id, body.stages))
+
+
+# ---- exchange rates --------------------------------------------------------------------------
+rates = APIRouter(prefix="/exchange-rates", tags=["exchange rates"], responses=PROBLEMS)
+
+
+@rates.get("", response_model=list[ExchangeRateOut], summary="Exchange rates to the org currency")
+def list_exchange_rates(session: SessionDep, actor: ActorDep) -> Any:
+    return [ExchangeRateOut.model_validate(r) for r in service.list_exchange_rates(session, actor)]
+
+
+@rates.put("/{currency}", response_model=ExchangeRateOut, summary="Set an exchange rate")
+def set_exchange_rate(
+    currency: Annotated[str, Path(pattern=r"^[A-Za-z]{3}$")],
+    body: ExchangeRateIn,
+    session: SessionDep,
+    actor: ActorDep,
+) -> Any:
+    return ExchangeRateOut.model_validate(service.set_exchange_rate(session, actor, currency, body))
+
+
+router = APIRouter()
+router.include_router(deals)
+router.include_router(pipelines)
+router.include_router(rates)

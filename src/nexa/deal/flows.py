@@ -1,0 +1,107 @@
+"""The closed-won flow (spec, Deals, week 8), run by an in-transaction subscriber of
+``deal.won`` so it commits or rolls back with the stage change (ARCHITECTURE rule 4):
+
+* the account's type becomes ``customer``;
+* onboarding tasks are created from the organization's template, assigned to the deal owner
+  and linked to the deal;
+* an order is generated from the deal (or the one made from its accepted quote is kept);
+* the account joins the customer-success handoff list.
+
+Each step goes through its domain's service as the system actor, so each leaves its own
+audit row and timeline entry; notifications and webhooks leave after commit from the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import SYSTEM, Actor
+from nexa.core.db import utcnow
+from nexa.core.errors import ValidationFailed
+from nexa.core.repository import unscoped
+from nexa.models import Account, Deal, OrgSetting
+
+ONBOARDING_KEY = "deal.won.onboarding_tasks"
+HANDOFF_LIST_KEY = "cs_handoff"
+HANDOFF_LIST_NAME = "Customer success handoff"
+DEFAULT_ONBOARDING: list[dict[str, Any]] = [
+    {"title": "Welcome email to {account}", "due_in_days": 1, "priority": "high"},
+    {"title": "Kick-off call with {account}", "due_in_days": 3, "priority": "high"},
+    {"title": "Set up {account}'s workspace and users", "due_in_days": 7, "priority": "normal"},
+    {"title": "Hand {account} over to customer success", "due_in_days": 10, "priority": "normal"},
+]
+MAX_TEMPLATE_TASKS = 20
+
+
+def onboarding_template(session: Session) -> list[dict[str, Any]]:
+    row = session.get(OrgSetting, ONBOARDING_KEY)
+    return list(row.value) if row is not None and row.value is not None else DEFAULT_ONBOARDING
+
+
+def set_onboarding_template(
+    session: Session, actor: Actor, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    from nexa.core.errors import PermissionDenied
+
+    if not actor.can("settings:write"):
+        raise PermissionDenied("only admins change the onboarding template")
+    if len(items) > MAX_TEMPLATE_TASKS:
+        raise ValidationFailed(f"at most {MAX_TEMPLATE_TASKS} tasks", field="tasks")
+    row = session.get(OrgSetting, ONBOARDING_KEY)
+    if row is None:
+        session.add(OrgSetting(key=ONBOARDING_KEY, value=items))
+    else:
+        row.value = items
+    session.flush()
+    return items
+
+
+def _title(template: str, account_name: str, deal_name: str) -> str:
+    return (
+        template.replace("{account}", account_name).replace("{deal}", deal_name).strip()[:300]
+        or "Onboarding"
+    )
+
+
+def run_closed_won(session: Session, deal_id: uuid.UUID) -> None:
+    from nexa.account.schemas import AccountUpdate
+    from nexa.account.service import update_account
+    from nexa.order.service import create_order_from_deal
+    from nexa.segment.service import add_members_as_system, system_list
+    from nexa.task.schemas import TaskCreate
+    from nexa.task.service import TaskService
+
+    deal = session.scalars(unscoped(select(Deal).where(Deal.id == deal_id))).one()
+    account = None
+    if deal.account_id is not None:
+        account = session.scalars(
+            unscoped(select(Account).where(Account.id == deal.account_id))
+        ).first()
+    if account is not None and account.deleted_at is None and account.type != "customer":
+        update_account(session, SYSTEM, account.id, AccountUpdate(type="customer"))
+    account_name = account.name if account is not None else deal.name
+    now = utcnow()
+    tasks = TaskService(session, SYSTEM)
+    for item in onboarding_template(session):
+        tasks.create(
+            TaskCreate(
+                title=_title(str(item.get("title", "")), account_name, deal.name),
+                priority=item.get("priority", "normal"),
+                due_at=now + timedelta(days=int(item.get("due_in_days", 7))),
+                related_type="deal",
+                related_id=deal.id,
+                owner_id=deal.owner_id,
+            ),
+            origin="onboarding",
+        )
+    create_order_from_deal(session, SYSTEM, deal)
+    if account is not None and account.deleted_at is None:
+        handoff = system_list(
+            session, HANDOFF_LIST_KEY, name=HANDOFF_LIST_NAME, object_type="account"
+        )
+        add_members_as_system(session, handoff, [account.id])

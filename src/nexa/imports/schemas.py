@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from nexa.core.schemas import InputModel, OutputModel
+
+ObjectType = Literal["lead", "contact", "account", "deal"]
+DuplicateMode = Literal["skip", "update"]
+
+
+class ImportRequest(InputModel):
+    """An import sent as JSON (the SDK's way): the file's text, or its bytes in base64."""
+
+    object_type: ObjectType
+    filename: str = Field(min_length=1, max_length=300, description="Ends in .csv or .xlsx")
+    content: str | None = Field(None, description="The CSV text")
+    content_base64: str | None = Field(None, description="The file's bytes (XLSX) in base64")
+    mapping: dict[str, str] | None = Field(
+        None, max_length=500, description='{"Column header": "field"}; "" ignores a column'
+    )
+    on_duplicate: DuplicateMode = "skip"
+    create_fuzzy: bool = False
+    dry_run: bool = False
+    batch_size: int = Field(500, ge=1, le=5000)
+
+
+class ImportCounts(OutputModel):
+    created: int
+    updated: int
+    skipped: int = Field(description="Exact duplicates skipped")
+    failed: int = Field(description="Invalid rows")
+    fuzzy: int = Field(description="Rows with fuzzy duplicate candidates")
+
+
+class ImportIssueOut(OutputModel):
+    row_number: int = Field(description="1-based data row; the header row is not counted")
+    kind: str = Field(description="invalid, duplicate or fuzzy")
+    field: str | None = None
+    message: str
+    record_id: uuid.UUID | None = None
+
+
+class ImportOut(OutputModel):
+    id: uuid.UUID
+    object_type: str
+    filename: str
+    status: str
+    dry_run: bool
+    on_duplicate: str
+    create_fuzzy: bool
+    mapping: dict[str, str]
+    batch_size: int
+    rows_total: int | None = None
+    rows_done: int
+    counts: ImportCounts
+    error: str | None = None
+    owner_id: uuid.UUID | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    issues: list[ImportIssueOut] | None = Field(
+        None, description="Dry runs: the first issues (all of them via /issues)"
+    )
+
+
+class ImportIssuePage(OutputModel):
+    items: list[ImportIssueOut]
+    next_after: int | None = Field(None, description="Pass as ?after= for the next page")

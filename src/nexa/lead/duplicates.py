@@ -1,0 +1,177 @@
+"""Finding leads and contacts that are probably the same person.
+
+Exact: the same email (case-insensitive). Fuzzy: the same company (after dropping legal
+suffixes such as Inc, Ltd, GmbH, Corp) and a similar name (difflib ratio >= 0.85, or the
+same first initial and last name). A contact's company is its account's name.
+
+Each check is one query over what the actor may read; the fuzzy one is narrowed in SQL by
+the company key and finished in Python, so the cost never grows with a row-by-row scan.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from nexa.contact.repository import ContactRepository
+from nexa.core.actor import Actor
+from nexa.lead.repository import LeadRepository
+from nexa.models import Account, Contact, Lead
+
+NAME_RATIO = 0.85
+COMPANY_SUFFIXES = frozenset(
+    {
+        "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp", "gmbh", "mbh", "ag", "kg",
+        "corp", "corporation", "co", "company", "plc", "sa", "sas", "sarl", "srl", "spa", "bv",
+        "nv", "oy", "ab", "as", "aps", "pty", "pte", "kk", "ug", "se",
+    }
+)  # fmt: skip
+_PUNCT = re.compile(r"[^\w\s&-]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    record_type: str  # "lead" | "contact"
+    id: uuid.UUID
+    name: str
+    email: str | None
+    company: str | None
+    reason: str
+
+
+def company_key(company: str | None) -> str:
+    """``"The Acme Corp., Inc."`` -> ``"acme"``: lower case, no punctuation, no legal suffix."""
+    if not company:
+        return ""
+    words = _PUNCT.sub(" ", company.lower()).replace(",", " ").split()
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in COMPANY_SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
+def _name(first: str | None, last: str | None) -> str:
+    return " ".join(p for p in ((first or "").strip(), (last or "").strip()) if p)
+
+
+def names_match(
+    first_a: str | None, last_a: str | None, first_b: str | None, last_b: str | None
+) -> bool:
+    a, b = _name(first_a, last_a).lower(), _name(first_b, last_b).lower()
+    if not a or not b:
+        return False
+    if SequenceMatcher(None, a, b).ratio() >= NAME_RATIO:
+        return True
+    la, lb = (last_a or "").strip().lower(), (last_b or "").strip().lower()
+    fa, fb = (first_a or "").strip().lower(), (first_b or "").strip().lower()
+    return bool(la and la == lb and fa and fb and fa[0] == fb[0])
+
+
+def _like_prefix(key: str) -> str:
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def find_duplicates(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    company: str | None = None,
+    exclude_id: uuid.UUID | None = None,
+    include_contacts: bool = True,
+) -> list[Candidate]:
+    """Live leads and contacts ``actor`` can read that look like this person (email twins
+    first). At most four queries, whatever the size of the tables."""
+    found: dict[tuple[str, uuid.UUID], Candidate] = {}
+    leads = LeadRepository(session)
+    contacts = ContactRepository(session)
+    email = (email or "").strip().lower() or None
+    key = company_key(company)
+
+    if email:
+        stmt = leads.readable(actor).where(func.lower(Lead.email) == email)
+        if exclude_id is not None:
+            stmt = stmt.where(Lead.id != exclude_id)
+        for lead in session.scalars(stmt.limit(50)):
+            found[("lead", lead.id)] = _lead_candidate(lead, "same email")
+        if include_contacts:
+            cstmt = _contacts_with_company(contacts, actor).where(
+                func.lower(Contact.email) == email
+            )
+            for contact, account_name in session.execute(cstmt.limit(50)):
+                found[("contact", contact.id)] = _contact_candidate(
+                    contact, account_name, "same email"
+                )
+
+    if key and last_name:
+        pattern = _like_prefix(key.split()[0])
+        stmt = leads.readable(actor).where(
+            func.lower(Lead.company).like(pattern, escape="\\"),
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(Lead.id != exclude_id)
+        for lead in session.scalars(stmt.limit(500)):
+            if ("lead", lead.id) in found or company_key(lead.company) != key:
+                continue
+            if names_match(first_name, last_name, lead.first_name, lead.last_name):
+                found[("lead", lead.id)] = _lead_candidate(lead, "similar name at the same company")
+        if include_contacts:
+            cstmt = _contacts_with_company(contacts, actor).where(
+                func.lower(Account.name).like(pattern, escape="\\")
+            )
+            for contact, account_name in session.execute(cstmt.limit(500)):
+                if ("contact", contact.id) in found or company_key(account_name) != key:
+                    continue
+                if names_match(first_name, last_name, contact.first_name, contact.last_name):
+                    found[("contact", contact.id)] = _contact_candidate(
+                        contact, account_name, "similar name at the same company"
+                    )
+    return sorted(found.values(), key=lambda c: (c.reason != "same email", c.record_type, c.name))
+
+
+def _contacts_with_company(contacts: ContactRepository, actor: Actor) -> Any:
+    # The account's name only labels a contact the actor can already read (no account row
+    # is returned, so the account's own scope is not involved).
+    return (
+        contacts.readable(actor)
+        .add_columns(Account.name)
+        .outerjoin(Account, Account.id == Contact.account_id)
+    )
+
+
+def _lead_candidate(lead: Lead, reason: str) -> Candidate:
+    return Candidate(
+        "lead", lead.id, _name(lead.first_name, lead.last_name), lead.email, lead.company, reason
+    )
+
+
+def _contact_candidate(contact: Contact, account_name: str | None, reason: str) -> Candidate:
+    return Candidate(
+        "contact",
+        contact.id,
+        _name(contact.first_name, contact.last_name),
+        contact.email,
+        account_name,
+        reason,
+    )
+
+
+def as_dict(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "record_type": candidate.record_type,
+        "id": str(candidate.id),
+        "name": candidate.name,
+        "email": candidate.email,
+        "company": candidate.company,
+        "reason": candidate.reason,
+    }

@@ -1,0 +1,338 @@
+"""Lead conversion: one transaction that turns a qualified lead into a contact, an account
+and (optionally) a deal — creating each or linking to an existing match — and archives the
+lead as converted with links to what it became.
+
+Matching (what a user would expect, and what the preview shows before confirming):
+* contact: an explicit ``contact_id``, else a live contact with the lead's email;
+* account: an explicit ``account_id``, else the matched contact's account, else a live
+  account with the lead's company name (case-insensitive), else one whose website has the
+  domain of the lead's website or (non-free-mail) email; else a new account named after the
+  company (no company → no account).
+Matches are looked up among records the actor can read; a twin the actor cannot see (names
+and emails are unique) answers 409 naming the field, instead of leaking or duplicating it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nexa.account.repository import AccountRepository
+from nexa.account.schemas import AccountCreate
+from nexa.account.service import create_account
+from nexa.contact.repository import ContactRepository
+from nexa.contact.schemas import ContactCreate
+from nexa.contact.service import create_contact
+from nexa.core.actor import Actor
+from nexa.core.errors import Conflict, PermissionDenied
+from nexa.core.repository import unscoped
+from nexa.deal.schemas import DealCreate
+from nexa.deal.service import DealService
+from nexa.lead.repository import LeadRepository
+from nexa.lead.service import mark_converted
+from nexa.models import Account, Contact, Deal, Lead
+
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "web.de",
+        "mail.com",
+        "yandex.ru",
+    }
+)
+
+
+@dataclass
+class ConversionOptions:
+    account_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    create_deal: bool = True
+    deal_name: str | None = None
+    deal_amount: Decimal | None = None
+    deal_currency: str | None = None
+    deal_stage: str | None = None
+    deal_close_date: date | None = None
+    deal_pipeline_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+
+
+@dataclass
+class ConversionPlan:
+    lead: Lead
+    contact: Contact | None
+    account: Account | None
+    create_contact: bool
+    create_account: bool
+    create_deal: bool
+    account_name: str | None
+    deal_name: str | None
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ConversionResult:
+    lead: Lead
+    contact: Contact
+    account: Account | None
+    deal: Deal | None
+    created: dict[str, bool]
+
+
+def _domain(value: str | None) -> str | None:
+    if not value:
+        return None
+    if "@" in value:
+        host = value.rsplit("@", 1)[1]
+    else:
+        host = urlsplit(value if "://" in value else f"https://{value}").hostname or ""
+    host = host.lower().removeprefix("www.")
+    return host or None
+
+
+def _lead_domain(lead: Lead) -> str | None:
+    site = _domain(lead.website)
+    if site:
+        return site
+    mail = _domain(lead.email)
+    return mail if mail and mail not in FREE_MAIL else None
+
+
+def _match_contact(session: Session, actor: Actor, lead: Lead) -> Contact | None:
+    if not lead.email:
+        return None
+    repo = ContactRepository(session)
+    found = session.scalars(
+        repo.readable(actor).where(func.lower(Contact.email) == lead.email.lower())
+    ).first()
+    if found is None and repo_email_taken(session, lead.email):
+        raise Conflict(
+            f"a contact with email {lead.email} exists that you cannot see; "
+            "ask its owner to share it or give contact_id",
+            field="contact_id",
+        )
+    return found
+
+
+def repo_email_taken(session: Session, email: str) -> bool:
+    return ContactRepository(session).email_taken(email)
+
+
+def _match_account(
+    session: Session, actor: Actor, lead: Lead, contact: Contact | None
+) -> tuple[Account | None, str]:
+    repo = AccountRepository(session)
+    if contact is not None and contact.account_id is not None:
+        account = session.scalars(
+            repo.readable(actor).where(Account.id == contact.account_id)
+        ).first()
+        if account is not None:
+            return account, "the contact's account"
+    if lead.company:
+        by_name = session.scalars(
+            repo.readable(actor).where(func.lower(Account.name) == lead.company.strip().lower())
+        ).first()
+        if by_name is not None:
+            return by_name, "same company name"
+    domain = _lead_domain(lead)
+    if domain:
+        pattern = f"%{domain}%"
+        candidates = session.scalars(
+            repo.readable(actor)
+            .where(Account.website.is_not(None), Account.website.ilike(pattern))
+            .limit(20)
+        ).all()
+        for account in candidates:
+            if _domain(account.website) == domain:
+                return account, f"website domain {domain}"
+    if lead.company:
+        hidden = session.scalars(
+            unscoped(
+                select(Account.id).where(
+                    func.lower(Account.name) == lead.company.strip().lower(),
+                    Account.deleted_at.is_(None),
+                )
+            )
+        ).first()
+        if hidden is not None:
+            raise Conflict(
+                f"an account named {lead.company} exists that you cannot see; "
+                "ask its owner to share it or give account_id",
+                field="account_id",
+            )
+    return None, ""
+
+
+def plan_conversion(
+    session: Session, actor: Actor, lead_id: uuid.UUID, options: ConversionOptions
+) -> ConversionPlan:
+    """What converting would create or link (the preview), with every check of the real
+    conversion that needs no writes."""
+    lead = LeadRepository(session).get_for(actor, lead_id, "write")
+    if lead.status == "converted":
+        raise Conflict(
+            "this lead was already converted"
+            + (f" (to contact {lead.converted_contact_id})" if lead.converted_contact_id else ""),
+            field="status",
+        )
+    if lead.status == "lost":
+        raise Conflict("a lost lead cannot be converted; reopen it first", field="status")
+    for permission in ("contact:create", "account:create") + (
+        ("deal:create",) if options.create_deal else ()
+    ):
+        if not actor.can(permission):
+            raise PermissionDenied(f"converting needs {permission}")
+    reasons: dict[str, str] = {}
+    if options.contact_id is not None:
+        contact = _readable_or_422(
+            session, actor, ContactRepository, options.contact_id, "contact_id"
+        )
+        reasons["contact"] = "chosen"
+    else:
+        contact = _match_contact(session, actor, lead)
+        if contact is not None:
+            reasons["contact"] = "same email"
+    if options.account_id is not None:
+        account = _readable_or_422(
+            session, actor, AccountRepository, options.account_id, "account_id"
+        )
+        reasons["account"] = "chosen"
+    else:
+        account, why = _match_account(session, actor, lead, contact)
+        if account is not None:
+            reasons["account"] = why
+    account_name = account.name if account else (lead.company.strip() if lead.company else None)
+    deal_name = None
+    if options.create_deal:
+        deal_name = options.deal_name or f"{account_name or _person(lead)} - New business"
+    return ConversionPlan(
+        lead=lead,
+        contact=contact,
+        account=account,
+        create_contact=contact is None,
+        create_account=account is None and account_name is not None,
+        create_deal=options.create_deal,
+        account_name=account_name,
+        deal_name=deal_name,
+        reasons=reasons,
+    )
+
+
+def _person(lead: Lead) -> str:
+    return f"{lead.first_name or ''} {lead.last_name}".strip()
+
+
+def _readable_or_422(
+    session: Session, actor: Actor, repository: Any, record_id: uuid.UUID, field_name: str
+) -> Any:
+    from nexa.record.service import check_reference
+
+    return check_reference(session, actor, repository, record_id, field_name)
+
+
+def convert_lead(
+    session: Session, actor: Actor, lead_id: uuid.UUID, options: ConversionOptions
+) -> ConversionResult:
+    """Convert in the caller's transaction (the request owns it): all or nothing."""
+    plan = plan_conversion(session, actor, lead_id, options)
+    lead = plan.lead
+    owner_id = options.owner_id or lead.owner_id or actor.user_id
+    account = plan.account
+    if plan.create_account:
+        account = create_account(
+            session,
+            actor,
+            AccountCreate(
+                name=plan.account_name,
+                industry=lead.industry,
+                website=lead.website,
+                owner_id=owner_id,
+            ),
+        )
+    contact = plan.contact
+    if contact is None:
+        contact = create_contact(
+            session,
+            actor,
+            ContactCreate(
+                first_name=lead.first_name or "-",
+                last_name=lead.last_name,
+                email=lead.email,
+                phone=lead.phone,
+                title=lead.title,
+                account_id=account.id if account else None,
+                owner_id=owner_id,
+            ),
+        )
+    elif account is not None and contact.account_id is None:
+        from nexa.contact.schemas import ContactUpdate
+        from nexa.contact.service import update_contact
+
+        update_contact(session, actor, contact.id, ContactUpdate(account_id=account.id))
+    deal = None
+    if plan.create_deal:
+        fields: dict[str, Any] = {
+            "name": plan.deal_name,
+            "account_id": account.id if account else None,
+            "primary_contact_id": contact.id,
+            "lead_id": lead.id,
+            "lead_source": lead.source,
+            "owner_id": owner_id,
+            "type": "new_business",
+        }
+        if options.deal_amount is not None:
+            fields["amount"] = options.deal_amount
+        if options.deal_currency:
+            fields["currency"] = options.deal_currency
+        if options.deal_stage:
+            fields["stage"] = options.deal_stage
+        if options.deal_pipeline_id:
+            fields["pipeline_id"] = options.deal_pipeline_id
+        fields["close_date"] = options.deal_close_date or (date.today() + timedelta(days=90))
+        deal = DealService(session, actor).create(DealCreate(**fields))
+    mark_converted(
+        session,
+        actor,
+        lead,
+        contact_id=contact.id,
+        account_id=account.id if account else None,
+        deal_id=deal.id if deal else None,
+    )
+    return ConversionResult(
+        lead=lead,
+        contact=contact,
+        account=account,
+        deal=deal,
+        created={
+            "contact": plan.create_contact,
+            "account": plan.create_account,
+            "deal": deal is not None,
+        },
+    )
+
+
+__all__ = [
+    "ConversionOptions",
+    "ConversionPlan",
+    "ConversionResult",
+    "convert_lead",
+    "plan_conversion",
+]

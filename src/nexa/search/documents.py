@@ -1,0 +1,106 @@
+"""What global search indexes for each record: a title and a body of plain words.
+
+The body holds words only (no punctuation), so the FTS5 tokenizer and PostgreSQL's
+``simple`` parser see the same tokens: ``ann@acme.com`` is indexed as ``ann acme com``.
+Phones are indexed digits-only, with every suffix of at least four digits, so
+``555 0101`` finds ``+15550101``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexa.core.repository import unscoped
+from nexa.models import Account, Contact, Deal, Lead
+
+SEARCH_TYPES = ("lead", "contact", "account", "deal")
+MODELS: dict[str, type[Any]] = {"lead": Lead, "contact": Contact, "account": Account, "deal": Deal}
+WORD = re.compile(r"[^\W_]+")
+MIN_PHONE_SUFFIX = 4
+
+
+def words(text: str | None) -> list[str]:
+    return WORD.findall(text or "")
+
+
+def phone_tokens(phone: str | None) -> list[str]:
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) < MIN_PHONE_SUFFIX:
+        return [digits] if digits else []
+    return [digits[i:] for i in range(len(digits) - MIN_PHONE_SUFFIX + 1)]
+
+
+def domain_of(website: str | None) -> str | None:
+    if not website:
+        return None
+    host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    return host.removeprefix("www.") or None
+
+
+def person_name(first: str | None, last: str | None) -> str:
+    return " ".join(p for p in (first, last) if p)
+
+
+def title_of(record_type: str, record: Any) -> str:
+    if record_type in ("lead", "contact"):
+        return person_name(record.first_name, record.last_name)[:300]
+    return str(record.name)[:300]
+
+
+def subtitle_of(record_type: str, record: Any, account_name: str | None = None) -> str | None:
+    parts: list[str | None]
+    if record_type == "contact":
+        parts = [record.title, account_name, record.email]
+    elif record_type == "lead":
+        parts = [record.company, record.email]
+    elif record_type == "account":
+        parts = [record.industry, domain_of(record.website)]
+    else:
+        amount = f"{record.amount} {record.currency}" if record.amount is not None else None
+        parts = [record.stage, amount, account_name]
+    text = " · ".join(p for p in parts if p)
+    return text or None
+
+
+def body_of(record_type: str, record: Any, account_name: str | None) -> str:
+    pieces: list[str | None] = []
+    phones: list[str | None] = []
+    if record_type == "contact":
+        pieces += [record.email, record.title, record.department, account_name]
+        phones += [record.phone, record.mobile]
+    elif record_type == "lead":
+        pieces += [record.email, record.company, record.title, domain_of(record.website)]
+        phones.append(record.phone)
+    elif record_type == "account":
+        pieces += [domain_of(record.website), record.industry, record.account_number]
+        phones.append(record.phone)
+    else:
+        pieces += [account_name, record.stage]
+    pieces += [str(t) for t in (getattr(record, "tags", None) or [])]
+    tokens = [w for piece in pieces for w in words(piece)]
+    for phone in phones:
+        tokens += words(phone)
+        tokens += phone_tokens(phone)
+    return " ".join(dict.fromkeys(tokens))
+
+
+def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Names of accounts (system view: the index is filtered per reader at query time)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    stmt = select(Account.id, Account.name).where(Account.id.in_(wanted))
+    return {row.id: row.name for row in session.execute(unscoped(stmt))}
+
+
+def account_id_of(record_type: str, record: Any) -> uuid.UUID | None:
+    if record_type in ("contact", "deal"):
+        return record.account_id
+    return None

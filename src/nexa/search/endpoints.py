@@ -1,0 +1,44 @@
+"""/api/v1/search: global search over leads, contacts, accounts and deals.
+
+No ``from __future__ import annotations``: FastAPI reads the parameter types from them.
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.records import PROBLEMS
+from nexa.core.schemas import OutputModel
+from nexa.search import service
+
+
+class SearchHitOut(OutputModel):
+    record_type: str
+    id: uuid.UUID
+    title: str
+    subtitle: str | None = None
+    score: float
+
+
+class SearchResults(OutputModel):
+    items: list[SearchHitOut]
+
+
+router = APIRouter(prefix="/search", tags=["search"], responses=PROBLEMS)
+
+
+@router.get("", response_model=SearchResults, summary="Search leads, contacts, accounts, deals")
+def search(
+    session: SessionDep,
+    actor: ActorDep,
+    q: Annotated[str, Query(max_length=200, description="words to look for")] = "",
+    types: Annotated[
+        str | None,
+        Query(max_length=100, description="comma-separated: lead,contact,account,deal"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> SearchResults:
+    hits = service.search(session, actor, q, types=types, limit=limit)
+    return SearchResults(items=[SearchHitOut.model_validate(h) for h in hits])

@@ -1,0 +1,241 @@
+"""Global search: one index over leads, contacts, accounts and deals, filtered per reader.
+
+Documents are kept by an in-transaction subscriber (``nexa.search.subscribers``); a query
+matches them with the engine's full-text index (FTS5 + bm25 on SQLite, a ``tsvector`` + GIN
+and ``ts_rank`` on PostgreSQL) and keeps only the hits the actor can read, one
+``readable(actor)`` query per record type.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Float, String, Uuid, bindparam, delete, insert, select, text
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import Actor
+from nexa.core.db import utcnow
+from nexa.core.errors import ValidationFailed
+from nexa.core.repository import REPOSITORIES, SCOPED, unscoped
+from nexa.models import SearchDocument
+from nexa.search.documents import (
+    MODELS,
+    SEARCH_TYPES,
+    account_id_of,
+    account_names,
+    body_of,
+    subtitle_of,
+    title_of,
+    words,
+)
+
+MAX_TOKENS = 8
+MAX_TOKEN_LENGTH = 64
+OVERFETCH = 5
+REINDEX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    record_type: str
+    id: uuid.UUID
+    title: str
+    subtitle: str | None
+    score: float
+
+
+# ---- the index -------------------------------------------------------------------------------
+
+
+def remove_document(session: Session, record_id: uuid.UUID) -> None:
+    session.execute(delete(SearchDocument).where(SearchDocument.record_id == record_id))
+
+
+def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> None:
+    """Bring the record's document up to date with its current row (in-transaction)."""
+    model = MODELS[record_type]
+    record = session.get(model, record_id, execution_options={SCOPED: True})
+    if record is None or record.deleted_at is not None:
+        remove_document(session, record_id)
+        return
+    account_id = account_id_of(record_type, record)
+    account_name = account_names(session, [account_id]).get(account_id) if account_id else None
+    values = {
+        "record_type": record_type,
+        "owner_id": record.owner_id,
+        "title": title_of(record_type, record),
+        "body": body_of(record_type, record, account_name),
+        "updated_at": record.updated_at or utcnow(),
+    }
+    doc = session.scalars(
+        select(SearchDocument).where(SearchDocument.record_id == record_id)
+    ).first()
+    if doc is None:
+        session.add(SearchDocument(record_id=record_id, **values))
+    else:
+        for name, value in values.items():
+            setattr(doc, name, value)
+    session.flush()
+
+
+def reindex(session: Session) -> int:
+    """Rebuild every document from the four tables (system view): the number indexed."""
+    session.execute(delete(SearchDocument))
+    count = 0
+    for record_type, model in MODELS.items():
+        stmt = unscoped(select(model).where(model.deleted_at.is_(None)).order_by(model.id))
+        batch: list[Any] = []
+        for record in session.scalars(stmt.execution_options(yield_per=REINDEX_BATCH)):
+            batch.append(record)
+            if len(batch) >= REINDEX_BATCH:
+                count += _insert_documents(session, record_type, batch)
+                batch = []
+        count += _insert_documents(session, record_type, batch)
+    session.flush()
+    return count
+
+
+def _insert_documents(session: Session, record_type: str, records: list[Any]) -> int:
+    if not records:
+        return 0
+    names = account_names(session, (account_id_of(record_type, r) for r in records))
+    rows = []
+    for r in records:
+        account_id = account_id_of(record_type, r)
+        rows.append(
+            {
+                "record_type": record_type,
+                "record_id": r.id,
+                "owner_id": r.owner_id,
+                "title": title_of(record_type, r),
+                "body": body_of(record_type, r, names.get(account_id) if account_id else None),
+                "updated_at": r.updated_at or utcnow(),
+            }
+        )
+    session.execute(insert(SearchDocument), rows)
+    return len(rows)
+
+
+# ---- queries ---------------------------------------------------------------------------------
+
+
+def query_tokens(q: str) -> list[str]:
+    """The user's words, stripped of any query syntax; 422 field q when none are left."""
+    tokens = [t[:MAX_TOKEN_LENGTH] for t in words(q)][:MAX_TOKENS]
+    if not tokens:
+        raise ValidationFailed("type at least one letter or digit to search for", field="q")
+    return tokens
+
+
+def phone_digits(q: str) -> str | None:
+    """The digits of a query that looks like (part of) a phone number."""
+    stripped = q.strip()
+    if not stripped or any(not (c.isdigit() or c in " +-().") for c in stripped):
+        return None
+    digits = "".join(c for c in stripped if c.isdigit())
+    return digits if len(digits) >= 4 else None
+
+
+def fts5_query(tokens: list[str], digits: str | None) -> str:
+    """Each token quoted, the last one a prefix; a phone query also tries its digits."""
+    quoted = [f'"{t}"' for t in tokens]
+    quoted[-1] += "*"
+    expr = " ".join(quoted)
+    if digits and len(tokens) > 1:
+        expr = f'({expr}) OR "{digits}"*'
+    return expr
+
+
+def tsquery(tokens: list[str], digits: str | None) -> str:
+    expr = " & ".join(f"{t.lower()}:*" for t in tokens)
+    if digits and len(tokens) > 1:
+        expr = f"({expr}) | {digits}:*"
+    return expr
+
+
+def _matches(
+    session: Session, q: str, types: tuple[str, ...], limit: int
+) -> list[tuple[str, uuid.UUID, float]]:
+    tokens = query_tokens(q)
+    digits = phone_digits(q)
+    columns = {"record_type": String, "record_id": Uuid, "score": Float}
+    if session.get_bind().dialect.name == "postgresql":
+        sql = text(
+            "SELECT d.record_type, d.record_id, "
+            "ts_rank(d.tsv, to_tsquery('simple', :q)) AS score "
+            "FROM search_documents d "
+            "WHERE d.tsv @@ to_tsquery('simple', :q) AND d.record_type IN :types "
+            "ORDER BY score DESC, d.rowid LIMIT :n"
+        )
+        match = tsquery(tokens, digits)
+    else:
+        sql = text(
+            "SELECT d.record_type, d.record_id, -bm25(search_fts, 10.0, 1.0) AS score "
+            "FROM search_fts JOIN search_documents d ON d.rowid = search_fts.rowid "
+            "WHERE search_fts MATCH :q AND d.record_type IN :types "
+            "ORDER BY bm25(search_fts, 10.0, 1.0), d.rowid LIMIT :n"
+        )
+        match = fts5_query(tokens, digits)
+    stmt = sql.bindparams(bindparam("types", expanding=True)).columns(**columns)
+    result = session.execute(stmt, {"q": match, "types": list(types), "n": limit})
+    return [(row.record_type, row.record_id, float(row.score or 0.0)) for row in result]
+
+
+def parse_types(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return SEARCH_TYPES
+    types = tuple(dict.fromkeys(t.strip() for t in raw.split(",") if t.strip()))
+    unknown = [t for t in types if t not in SEARCH_TYPES]
+    if unknown or not types:
+        raise ValidationFailed(
+            f"'{(unknown or [''])[0][:40]}' is not searchable; choose from "
+            f"{', '.join(SEARCH_TYPES)}",
+            field="types",
+        )
+    return types
+
+
+def search(
+    session: Session, actor: Actor, q: str, *, types: str | None = None, limit: int = 20
+) -> list[SearchHit]:
+    """The best ``limit`` hits for ``q`` among the records ``actor`` can read."""
+    wanted = parse_types(types)
+    if len(q) > 200:
+        raise ValidationFailed("at most 200 characters", field="q")
+    matches = _matches(session, q, wanted, limit * OVERFETCH)
+    by_type: dict[str, list[uuid.UUID]] = {}
+    for record_type, record_id, _ in matches:
+        by_type.setdefault(record_type, []).append(record_id)
+    readable: dict[uuid.UUID, tuple[str, Any]] = {}
+    for record_type, ids in by_type.items():
+        repo_cls = REPOSITORIES.get(record_type)
+        if repo_cls is None:
+            continue
+        repo = repo_cls(session)
+        rows = session.scalars(repo.readable(actor).where(repo_cls.model.id.in_(ids))).all()
+        for row in rows:
+            readable[row.id] = (record_type, row)
+    accounts = account_names(session, (account_id_of(t, r) for t, r in readable.values()))
+    hits: list[SearchHit] = []
+    for record_type, record_id, score in matches:
+        found = readable.get(record_id)
+        if found is None:
+            continue
+        row = found[1]
+        account_id = account_id_of(record_type, row)
+        hits.append(
+            SearchHit(
+                record_type=record_type,
+                id=record_id,
+                title=title_of(record_type, row),
+                subtitle=subtitle_of(
+                    record_type, row, accounts.get(account_id) if account_id else None
+                ),
+                score=round(score, 6),
+            )
+        )
+        if len(hits) >= limit:
+            break
+    return hits

@@ -1,0 +1,128 @@
+"""/api/v1/lists: CRUD (the standard record router), members and memberships.
+
+No ``from __future__ import annotations``: FastAPI reads the body types from the real
+annotations.
+"""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.api.records import PROBLEMS, record_router
+from nexa.core.schemas import Problem
+from nexa.models import RecordList
+from nexa.segment import service
+from nexa.segment.schemas import (
+    ListCreate,
+    ListObject,
+    ListOut,
+    ListUpdate,
+    MemberIds,
+    MemberOut,
+    MemberPage,
+    MembersChanged,
+    Memberships,
+)
+
+
+def to_out(_session: Session | None, record: RecordList) -> ListOut:
+    data = {c.key: getattr(record, c.key) for c in RecordList.__mapper__.column_attrs}
+    data["filters"] = service.split_filter(record.filter)
+    return ListOut.model_validate(data)
+
+
+def member_out(record_type: str, record: Any) -> MemberOut:
+    name = getattr(record, "name", None)
+    if name is None:
+        name = " ".join(
+            p
+            for p in (getattr(record, "first_name", None), getattr(record, "last_name", None))
+            if p
+        )
+    return MemberOut(
+        id=record.id,
+        record_type=record_type,
+        name=name or "",
+        email=getattr(record, "email", None),
+        owner_id=getattr(record, "owner_id", None),
+    )
+
+
+extra = APIRouter(prefix="/lists", tags=["lists"], responses=PROBLEMS)
+
+
+@extra.get("/memberships", response_model=Memberships, summary="The lists that hold a record")
+def list_memberships(
+    session: SessionDep,
+    actor: ActorDep,
+    record_type: Annotated[ListObject, Query(description="contact, lead or account")],
+    record_id: uuid.UUID,
+) -> Memberships:
+    lists = service.memberships(session, actor, record_type, record_id)
+    return Memberships(items=[to_out(session, lst) for lst in lists])
+
+
+@extra.get("/{list_id}/members", response_model=MemberPage, summary="The members of a list")
+def list_members(
+    list_id: uuid.UUID, session: SessionDep, actor: ActorDep, query: ListQueryDep
+) -> MemberPage:
+    lst, rows, next_cursor = service.list_members(session, actor, list_id, query)
+    return MemberPage(items=[member_out(lst.object_type, r) for r in rows], next_cursor=next_cursor)
+
+
+@extra.post(
+    "/{list_id}/members",
+    response_model=MembersChanged,
+    summary="Add records to a static list",
+    responses={409: {"model": Problem}},
+)
+def add_members(
+    list_id: uuid.UUID, body: MemberIds, session: SessionDep, actor: ActorDep
+) -> MembersChanged:
+    added, unchanged = service.add_members(session, actor, list_id, body.record_ids)
+    return MembersChanged(list_id=list_id, changed=added, unchanged=unchanged)
+
+
+@extra.delete(
+    "/{list_id}/members",
+    response_model=MembersChanged,
+    summary="Remove records from a static list",
+    responses={409: {"model": Problem}},
+)
+def remove_members(
+    list_id: uuid.UUID, body: MemberIds, session: SessionDep, actor: ActorDep
+) -> MembersChanged:
+    removed, unchanged = service.remove_members(session, actor, list_id, body.record_ids)
+    return MembersChanged(list_id=list_id, changed=removed, unchanged=unchanged)
+
+
+@extra.delete(
+    "/{list_id}/members/{record_id}",
+    response_model=MembersChanged,
+    summary="Remove one record from a static list",
+    responses={409: {"model": Problem}},
+)
+def remove_member(
+    list_id: uuid.UUID, record_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> MembersChanged:
+    removed, unchanged = service.remove_members(session, actor, list_id, [record_id])
+    return MembersChanged(list_id=list_id, changed=removed, unchanged=unchanged)
+
+
+crud = record_router(
+    prefix="/lists",
+    noun="a list",
+    plural="lists",
+    service=service.ListService,
+    create_model=ListCreate,
+    update_model=ListUpdate,
+    out_model=ListOut,
+    to_out=to_out,
+)
+
+router = APIRouter()
+router.include_router(extra)  # first: /lists/memberships before /lists/{record_id}
+router.include_router(crud)

@@ -1,0 +1,357 @@
+"""Lists (static and dynamic segments): the business rules.
+
+A static list holds the records added to it (``list_members``); a dynamic list holds a saved
+filter in the API's filter language and its members are whatever matches when it is read.
+Everything a reader sees of the members goes through the object's ``readable(actor)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import SYSTEM, Actor, Scope
+from nexa.core.db import utcnow
+from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
+from nexa.core.events import declare, publish
+from nexa.core.filtering import Condition, FieldSpec, ListQuery, apply_filters, parse_filters
+from nexa.core.records import keyset_page
+from nexa.core.repository import REPOSITORIES, Repository, unscoped
+from nexa.models import ListMember, RecordList
+from nexa.models.record_list import LIST_OBJECTS
+from nexa.record.service import RecordService, Unique, declare_lifecycle
+from nexa.segment.repository import ListRepository
+
+declare_lifecycle("list", "list")
+declare(
+    "list.members_added",
+    permission="list:read",
+    description="Records were added to a static list",
+)
+declare(
+    "list.members_removed",
+    permission="list:read",
+    description="Records were removed from a static list",
+)
+
+OBJECT = "list"
+EVENT_CAP = 100  # records named per event (also_on); bigger changes publish several events
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def record_repository(session: Session, object_type: str, field: str) -> Repository[Any]:
+    """The repository of the list's object, or 422 naming ``field`` when none is installed."""
+    repo_cls = REPOSITORIES.get(object_type) if object_type in LIST_OBJECTS else None
+    if repo_cls is None:
+        raise ValidationFailed(
+            f"'{object_type[:40]}' records cannot be put in lists (yet)", field=field
+        )
+    return repo_cls(session)
+
+
+def split_filter(text: str | None) -> list[str]:
+    """The saved filter text (one expression per line) as a list."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _fields(repo: Repository[Any]) -> dict[str, FieldSpec]:
+    return repo.fields()  # type: ignore[attr-defined]
+
+
+def _list_contains(repo: Repository[Any]) -> Any:
+    make = getattr(repo, "list_contains", None)
+    return make() if callable(make) else None
+
+
+def parse_saved_filter(repo: Repository[Any], expressions: list[str]) -> list[Condition]:
+    """Parse a dynamic list's filter with the object's fields; 422 field ``filters``."""
+    try:
+        return parse_filters(expressions, _fields(repo))
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"filters: {exc.detail}", field="filters") from None
+
+
+def _payload(record: RecordList) -> dict[str, Any]:
+    return {"name": record.name, "kind": record.kind, "object_type": record.object_type}
+
+
+# ---- CRUD ------------------------------------------------------------------------------------
+
+
+class ListService(RecordService[RecordList]):
+    model = RecordList
+    repository = ListRepository
+    label = "list"
+    default_sort = "name"
+    not_empty = ("name",)
+    unique = (Unique("name", "uq_lists_name_live", "list"),)
+    computed = ("system_key", "is_locked")
+
+    def payload(self, record: RecordList) -> dict[str, Any]:
+        return _payload(record)
+
+    def prepare(self, values: dict[str, Any], record: RecordList | None) -> dict[str, Any]:
+        if record is not None and record.is_locked:
+            raise Conflict(
+                "this list is maintained by Nexa; its definition cannot be changed",
+                field="is_locked",
+            )
+        filters = values.pop("filters", None)
+        if filters is not None and values.get("filter") is not None:
+            raise ValidationFailed("give filter or filters, not both", field="filters")
+        kind = values.get("kind", record.kind if record else "static")
+        object_type = values.get("object_type", record.object_type if record else "contact")
+        repo = record_repository(self.session, object_type, "object_type")
+        if filters is not None:
+            expressions = [f.strip() for f in filters if f.strip()]
+        elif "filter" in values:
+            expressions = split_filter(values["filter"])
+        else:
+            expressions = split_filter(record.filter) if record else []
+        if kind == "static":
+            if expressions:
+                raise ValidationFailed(
+                    "a static list has members, not a filter; use kind dynamic", field="filters"
+                )
+            values["filter"] = None
+            return values
+        if not expressions:
+            raise ValidationFailed(
+                "a dynamic list needs at least one filter expression", field="filters"
+            )
+        parse_saved_filter(repo, expressions)
+        values["filter"] = "\n".join(expressions)
+        return values
+
+    def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> RecordList:
+        record = self.get_for(record_id, "delete")
+        if record.is_locked:
+            raise Conflict("this list is maintained by Nexa; it cannot be deleted")
+        return super().delete(record_id, if_match=if_match)
+
+
+# ---- members ---------------------------------------------------------------------------------
+
+
+def list_members(
+    session: Session, actor: Actor, list_id: uuid.UUID, query: ListQuery
+) -> tuple[RecordList, list[Any], str | None]:
+    """A keyset page of the list's members that ``actor`` can read; the query's own filters,
+    sort and cursor apply on top (dynamic lists: on top of the saved filter)."""
+    lst = ListRepository(session).get(actor, list_id)
+    repo = record_repository(session, lst.object_type, "object_type")
+    model = repo.model
+    fields = _fields(repo)
+    contains = _list_contains(repo)
+    stmt = repo.readable(actor)
+    if lst.kind == "static":
+        in_list = select(ListMember.record_id).where(ListMember.list_id == lst.id)
+        stmt = stmt.where(model.id.in_(in_list))
+    else:
+        conditions = parse_saved_filter(repo, split_filter(lst.filter))
+        stmt = apply_filters(stmt, conditions, fields, contains)
+    sortable = fields.get("created_at")
+    default_sort = "-created_at" if sortable is not None and sortable.sortable else "id"
+    rows, next_cursor = keyset_page(
+        session, stmt, query, fields, model.id, default_sort=default_sort, list_contains=contains
+    )
+    return lst, rows, next_cursor
+
+
+def _checked_ids(
+    session: Session, actor: Actor, lst: RecordList, record_ids: list[uuid.UUID], *, adding: bool
+) -> list[uuid.UUID]:
+    """Who may change membership, and with which records (PRODUCT.md: a sales rep adds own
+    records; a marketer any). Scope own: only records the actor may write (403 otherwise);
+    scope all: adding needs records the actor can read (422 naming the first bad id)."""
+    scope = actor.scope_for("list:add_member")
+    if scope is None:
+        raise PermissionDenied("you may not change the members of lists")
+    if lst.kind != "static":
+        raise Conflict("a dynamic list's members follow its filter; edit the filter", field="kind")
+    ids = list(dict.fromkeys(record_ids))
+    repo = record_repository(session, lst.object_type, "object_type")
+    model = repo.model
+    if scope is not Scope.ALL:
+        allowed = set(
+            session.scalars(
+                repo.readable(actor, action="write")
+                .with_only_columns(model.id)
+                .where(model.id.in_(ids))
+            )
+        )
+        bad = next((i for i in ids if i not in allowed), None)
+        if bad is not None:
+            raise PermissionDenied(
+                f"you may add to lists or remove only records you can edit; {bad} is not one",
+                field="record_ids",
+            )
+    elif adding:
+        found = set(
+            session.scalars(
+                repo.readable(actor).with_only_columns(model.id).where(model.id.in_(ids))
+            )
+        )
+        bad = next((i for i in ids if i not in found), None)
+        if bad is not None:
+            raise ValidationFailed(
+                f"no {lst.object_type} {bad} that you can see", field="record_ids"
+            )
+    return ids
+
+
+def _publish_members(
+    session: Session, actor: Actor, lst: RecordList, verb: str, ids: list[uuid.UUID]
+) -> None:
+    for start in range(0, len(ids), EVENT_CAP):
+        chunk = ids[start : start + EVENT_CAP]
+        publish(
+            session,
+            actor,
+            f"list.members_{verb}",
+            record_type=OBJECT,
+            record_id=lst.id,
+            payload={
+                "name": lst.name,
+                "object_type": lst.object_type,
+                "count": len(chunk),
+                "record_ids": [str(i) for i in chunk],
+                "also_on": [[lst.object_type, str(i)] for i in chunk],
+            },
+        )
+
+
+def _insert_members(session: Session, actor: Actor, lst: RecordList, ids: list[uuid.UUID]) -> int:
+    repo = ListRepository(session)
+    present = repo.member_ids(lst.id, ids)
+    new = [i for i in ids if i not in present]
+    now = utcnow()
+    session.add_all(
+        ListMember(list_id=lst.id, record_id=i, added_by_id=actor.user_id, added_at=now)
+        for i in new
+    )
+    session.flush()
+    _publish_members(session, actor, lst, "added", new)
+    return len(new)
+
+
+def add_members(
+    session: Session, actor: Actor, list_id: uuid.UUID, record_ids: list[uuid.UUID]
+) -> tuple[int, int]:
+    """Add records to a static list (idempotent): (added, already there)."""
+    lst = ListRepository(session).get(actor, list_id)
+    ids = _checked_ids(session, actor, lst, record_ids, adding=True)
+    added = _insert_members(session, actor, lst, ids)
+    return added, len(ids) - added
+
+
+def remove_members(
+    session: Session, actor: Actor, list_id: uuid.UUID, record_ids: list[uuid.UUID]
+) -> tuple[int, int]:
+    """Take records out of a static list (idempotent): (removed, were not there)."""
+    repo = ListRepository(session)
+    lst = repo.get(actor, list_id)
+    ids = _checked_ids(session, actor, lst, record_ids, adding=False)
+    present = repo.member_ids(lst.id, ids)
+    gone = [i for i in ids if i in present]
+    if gone:
+        repo.remove_members(lst.id, gone)
+        session.flush()
+        _publish_members(session, actor, lst, "removed", gone)
+    return len(gone), len(ids) - len(gone)
+
+
+def memberships(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
+) -> list[RecordList]:
+    """The lists (static and dynamic) that hold a record ``actor`` can read."""
+    target = record_repository(session, record_type, "record_type")
+    target.get(actor, record_id)
+    lists = ListRepository(session)
+    static = session.scalars(
+        lists.readable(actor).where(
+            RecordList.kind == "static",
+            RecordList.object_type == record_type,
+            RecordList.id.in_(lists.static_lists_of(record_id)),
+        )
+    ).all()
+    found = list(static)
+    dynamic = session.scalars(
+        lists.readable(actor).where(
+            RecordList.kind == "dynamic", RecordList.object_type == record_type
+        )
+    ).all()
+    fields = _fields(target)
+    contains = _list_contains(target)
+    model = target.model
+    for lst in dynamic:
+        try:
+            conditions = parse_filters(split_filter(lst.filter), fields)
+        except ValidationFailed:
+            continue  # a field the filter names is gone (a deleted custom field)
+        stmt = target.readable(actor).with_only_columns(model.id).where(model.id == record_id)
+        stmt = apply_filters(stmt, conditions, fields, contains)
+        if session.scalars(stmt.limit(1)).first() is not None:
+            found.append(lst)
+    return sorted(found, key=lambda lst: lst.name.lower())
+
+
+# ---- lists the product maintains (closed-won: the customer-success handoff) -------------------
+
+
+def system_list(session: Session, key: str, *, name: str, object_type: str) -> RecordList:
+    """Get or create the locked static list ``key`` (owned by no one). Safe under a race:
+    the loser of a concurrent create falls back to the winner's row."""
+    repo = ListRepository(session)
+    existing = repo.by_system_key(key)
+    if existing is not None:
+        return existing
+    record_repository(session, object_type, "object_type")
+    label = name
+    clash = select(RecordList.id).where(
+        RecordList.deleted_at.is_(None), RecordList.name.ilike(label)
+    )
+    if session.scalars(unscoped(clash)).first() is not None:
+        label = f"{name} (Nexa)"
+    lst = RecordList(
+        id=uuid.uuid4(),
+        name=label,
+        kind="static",
+        object_type=object_type,
+        system_key=key,
+        is_locked=True,
+        owner_id=None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(lst)
+            session.flush()
+    except IntegrityError:
+        found = repo.by_system_key(key)
+        if found is None:
+            raise
+        return found
+    publish(
+        session,
+        SYSTEM,
+        "list.created",
+        record_type=OBJECT,
+        record_id=lst.id,
+        payload=_payload(lst),
+    )
+    return lst
+
+
+def add_members_as_system(session: Session, list_: RecordList, record_ids: list[uuid.UUID]) -> int:
+    """Add records to a list as Nexa itself (inside the caller's transaction): the number
+    added. Records that do not exist (or are in the bin) are refused with 422."""
+    if not record_ids:
+        return 0
+    ids = _checked_ids(session, SYSTEM, list_, record_ids, adding=True)
+    return _insert_members(session, SYSTEM, list_, ids)

@@ -1,0 +1,47 @@
+"""A page of 50 leads costs the same number of queries as a page of 1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from nexa.core.db import get_engine
+from tests.factories.lead import make_lead
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = get_engine()
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("role", ["admin", "sales_rep"])
+def test_list_page_of_50_costs_what_a_page_of_1_costs(
+    client: Any, db: Any, users: Any, role: str
+) -> None:
+    person = users.by_role[role]
+    for _ in range(50):
+        make_lead(db, owner_id=person.id, tags=["a"])
+    db.commit()
+    counts = {}
+    for limit in (1, 50):
+        with count_queries() as statements:
+            r = client.get("/api/v1/leads", headers=person.headers, params={"limit": limit})
+        assert r.status_code == 200
+        assert len(r.json()["items"]) == limit
+        counts[limit] = len(statements)
+    assert counts[1] == counts[50], counts
