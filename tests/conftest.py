@@ -154,14 +154,22 @@ def db(database_url: str, enqueued_jobs: list[Any]) -> Iterator[Any]:
         connection.close()
 
 
-@pytest.fixture
-def app(db: Any) -> Any:
-    from nexa.api.deps import get_session
+@pytest.fixture(scope="session")
+def built_app(database_url: str) -> Any:
+    """The application, built once per worker (building ~150 routes costs most of a second);
+    each test points its session dependency at that test's rolled-back session."""
     from nexa.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def app(db: Any, built_app: Any) -> Iterator[Any]:
+    from nexa.api.deps import get_session
     from nexa.core.events import run_after_commit
     from nexa.web.app import web_session
 
-    application = create_app()
+    application = built_app
 
     def shared_session() -> Iterator[Any]:
         db.info.pop("custom_field_defs", None)  # per-request caches start cold, as in production
@@ -178,7 +186,12 @@ def app(db: Any) -> Any:
         sub = getattr(route, "app", None)
         if hasattr(sub, "dependency_overrides"):
             sub.dependency_overrides[web_session] = shared_session
-    return application
+    yield application
+    application.dependency_overrides.clear()
+    for route in application.routes:
+        sub = getattr(route, "app", None)
+        if hasattr(sub, "dependency_overrides"):
+            sub.dependency_overrides.clear()
 
 
 @pytest.fixture

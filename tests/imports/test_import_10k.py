@@ -84,6 +84,7 @@ def make_existing(session: Any) -> None:
 EXPECTED = {"created": ROWS - 1000, "updated": 0, "skipped": 500, "failed": 500, "fuzzy": 0}
 
 
+@pytest.mark.scale
 def test_dry_run_then_import_10k(db: Any, users: Any, tmp_path: Path) -> None:
     from nexa.imports import service
     from nexa.models import DataImportIssue, Lead
@@ -143,6 +144,7 @@ def _scalar(url: str, sql: str) -> Any:
 
 
 @pytest.mark.live
+@pytest.mark.scale
 def test_kill_9_and_rerun_ends_with_the_same_counts(tmp_path: Path, test_env: Path) -> None:
     from nexa.core.db import make_engine, session_scope
     from nexa.user.schemas import UserCreate

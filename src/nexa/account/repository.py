@@ -59,7 +59,7 @@ class AccountRepository(Repository[Account]):
 
     def name_taken(self, name: str, exclude_id: uuid.UUID | None = None) -> bool:
         stmt = select(Account.id).where(
-            func.lower(Account.name) == name.lower(), Account.deleted_at.is_(None)
+            func.lower(Account.name) == func.lower(name), Account.deleted_at.is_(None)
         )
         if exclude_id is not None:
             stmt = stmt.where(Account.id != exclude_id)

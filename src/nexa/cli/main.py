@@ -361,7 +361,7 @@ def keys_create(
     expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
     with readable_errors(), session_scope() as session:
         user = session.scalars(
-            select(User).where(func.lower(User.email) == email.strip().lower())
+            select(User).where(func.lower(User.email) == func.lower(email.strip()))
         ).first()
         if user is None:
             raise fail(f"no user with email {email}", "create one with `nexa users create`")

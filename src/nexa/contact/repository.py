@@ -70,7 +70,7 @@ class ContactRepository(Repository[Contact]):
     def email_taken(self, email: str, exclude_id: uuid.UUID | None = None) -> bool:
         """Whether a live contact has this email (system view: uniqueness sees everything)."""
         stmt = select(Contact.id).where(
-            func.lower(Contact.email) == email.lower(), Contact.deleted_at.is_(None)
+            func.lower(Contact.email) == func.lower(email), Contact.deleted_at.is_(None)
         )
         if exclude_id is not None:
             stmt = stmt.where(Contact.id != exclude_id)

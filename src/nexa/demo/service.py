@@ -631,7 +631,9 @@ def _set_team_manager(session: Session, team: Team, manager_id: uuid.UUID) -> No
 def _ensure_users(session: Session, report: DemoReport, progress: Progress) -> dict[str, uuid.UUID]:
     teams: dict[str, Team] = {}
     for name, parent in DEMO_TEAMS:
-        found = session.scalars(select(Team).where(func.lower(Team.name) == name.lower())).first()
+        found = session.scalars(
+            select(Team).where(func.lower(Team.name) == func.lower(name))
+        ).first()
         if found is None:
             found = _create_team(session, name, teams[parent].id if parent else None)
             report.teams_created += 1

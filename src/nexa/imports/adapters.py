@@ -318,6 +318,18 @@ def _lead() -> Adapter:
 
     adapter.create = create
 
+    from nexa.lead.schemas import full_name
+
+    def to_rows(_session: Session, records: list[Any]) -> list[dict[str, Any]]:
+        rows = []
+        for lead in records:
+            data = {c.key: getattr(lead, c.key) for c in lead.__mapper__.column_attrs}
+            data["full_name"] = full_name(lead.first_name, lead.last_name)
+            rows.append(adapter.out_model.model_validate(data).model_dump(mode="json"))
+        return rows
+
+    adapter.to_rows = to_rows
+
     from nexa.lead.duplicates import company_key, names_match
     from nexa.models import Account, Contact, Lead
 
@@ -381,7 +393,28 @@ def _any_prefix(column: Any, prefixes: list[str]) -> Any:
 
 
 def _deal() -> Adapter:
-    return _record_service_adapter("deal", "deal", "DealService", None)
+    adapter = _record_service_adapter("deal", "deal", "DealService", None)
+    from nexa.core.db import utcnow
+    from nexa.deal import service as deals
+
+    def to_rows(session: Session, records: list[Any]) -> list[dict[str, Any]]:
+        teams, names = deals.deal_extras(session, records)
+        now = utcnow()
+        rows = []
+        for deal in records:
+            data = {c.key: getattr(deal, c.key) for c in deal.__mapper__.column_attrs}
+            data.update(
+                org_currency=deals.org_currency(),
+                sales_team=teams.get(deal.id) or [],
+                stage_name=names.get(deal.stage_id),
+                days_in_stage=deals.days_between(deal.stage_entered_at, now),
+                sales_cycle_days=deals.days_between(deal.created_at, deal.closed_at or now),
+            )
+            rows.append(adapter.out_model.model_validate(data).model_dump(mode="json"))
+        return rows
+
+    adapter.to_rows = to_rows
+    return adapter
 
 
 BUILDERS: dict[str, Callable[[], Adapter]] = {

@@ -589,7 +589,7 @@ def actor_by_email(session: Session, email: str | None) -> Actor:
 
     stmt = select(User).where(User.is_active.is_(True))
     if email:
-        stmt = stmt.where(func.lower(User.email) == email.strip().lower())
+        stmt = stmt.where(func.lower(User.email) == func.lower(email.strip()))
     else:
         stmt = stmt.where(User.role == "admin").order_by(User.created_at, User.email)
     user = session.scalars(stmt).first()

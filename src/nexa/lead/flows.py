@@ -121,7 +121,7 @@ def _match_contact(session: Session, actor: Actor, lead: Lead) -> Contact | None
         return None
     repo = ContactRepository(session)
     found = session.scalars(
-        repo.readable(actor).where(func.lower(Contact.email) == lead.email.lower())
+        repo.readable(actor).where(func.lower(Contact.email) == func.lower(lead.email))
     ).first()
     if found is None and repo_email_taken(session, lead.email):
         raise Conflict(
@@ -148,7 +148,7 @@ def _match_account(
             return account, "the contact's account"
     if lead.company:
         by_name = session.scalars(
-            repo.readable(actor).where(func.lower(Account.name) == lead.company.strip().lower())
+            repo.readable(actor).where(func.lower(Account.name) == func.lower(lead.company.strip()))
         ).first()
         if by_name is not None:
             return by_name, "same company name"
@@ -167,7 +167,7 @@ def _match_account(
         hidden = session.scalars(
             unscoped(
                 select(Account.id).where(
-                    func.lower(Account.name) == lead.company.strip().lower(),
+                    func.lower(Account.name) == func.lower(lead.company.strip()),
                     Account.deleted_at.is_(None),
                 )
             )

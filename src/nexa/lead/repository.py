@@ -92,7 +92,7 @@ class LeadRepository(Repository[Lead]):
     ) -> uuid.UUID | None:
         """The live lead holding ``email`` (system view: uniqueness sees everything)."""
         stmt = select(Lead.id).where(
-            func.lower(Lead.email) == email.lower(), Lead.deleted_at.is_(None)
+            func.lower(Lead.email) == func.lower(email), Lead.deleted_at.is_(None)
         )
         if exclude_id is not None:
             stmt = stmt.where(Lead.id != exclude_id)
@@ -102,7 +102,7 @@ class LeadRepository(Repository[Lead]):
     def live_with_email(self, email: str) -> Lead | None:
         """The live lead holding ``email``, loaded (system view, for web-to-lead)."""
         stmt = select(Lead).where(
-            func.lower(Lead.email) == email.lower(), Lead.deleted_at.is_(None)
+            func.lower(Lead.email) == func.lower(email), Lead.deleted_at.is_(None)
         )
         lead: Lead | None = self.session.scalars(unscoped(stmt.limit(1))).first()
         return lead

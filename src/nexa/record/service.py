@@ -150,7 +150,7 @@ class RecordService(Generic[M]):
     def taken(self, field: str, value: str, exclude_id: uuid.UUID | None) -> bool:
         """Whether a live record holds ``value`` (system view: uniqueness sees everything)."""
         column = getattr(self.model, field)
-        stmt = select(self.model.id).where(func.lower(column) == str(value).lower())
+        stmt = select(self.model.id).where(func.lower(column) == func.lower(str(value)))
         if hasattr(self.model, "deleted_at"):
             stmt = stmt.where(self.model.deleted_at.is_(None))
         if exclude_id is not None:
@@ -160,12 +160,13 @@ class RecordService(Generic[M]):
     def flush(self, record: M) -> None:
         """Flush; a twin that slipped past ``check_unique`` in a concurrent request is
         stopped by the partial unique index and still answers 409 naming the field."""
+        values = {rule.field: getattr(record, rule.field) for rule in self.unique}
         try:
             self.session.flush()
         except IntegrityError as exc:
             for rule in self.unique:
                 if rule.index in str(exc.orig):
-                    value = getattr(record, rule.field)
+                    value = values[rule.field]
                     raise Conflict(
                         f"a {self.label} with {rule.field} {value} already exists",
                         field=rule.field,

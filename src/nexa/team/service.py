@@ -67,7 +67,7 @@ def get_team(session: Session, actor: Actor, team_id: uuid.UUID) -> Team:
 
 
 def _check_name(session: Session, name: str, exclude_id: uuid.UUID | None = None) -> None:
-    stmt = select(Team.id).where(func.lower(Team.name) == name.lower())
+    stmt = select(Team.id).where(func.lower(Team.name) == func.lower(name))
     if exclude_id is not None:
         stmt = stmt.where(Team.id != exclude_id)
     if session.scalars(stmt).first() is not None:

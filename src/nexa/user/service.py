@@ -130,7 +130,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         raise PermissionDenied("only admins can create users")
     if data.role == "admin" and not actor.is_admin:
         raise PermissionDenied("only admins can create admins", field="role")
-    if session.scalar(select(User.id).where(func.lower(User.email) == data.email.lower())):
+    if session.scalar(select(User.id).where(func.lower(User.email) == func.lower(data.email))):
         raise Conflict(f"a user with email {data.email} exists", field="email")
     _check_team(session, data.team_id)
     _check_timezone(data.timezone)

@@ -22,6 +22,12 @@ def _lead_other(route: Any, _db: Any, _cast: Any) -> Request | None:
     return None
 
 
+def _lead_record(route: Any, _db: Any, record: Any, _cast: Any) -> Request | None:
+    if route.path.startswith("/api/v1/leads/{}/convert"):
+        return route.path.replace("{}", str(record.id)), {"deal_amount": "1000"}, None
+    return None
+
+
 SUBJECTS = [
     Subject(
         "lead",
@@ -29,6 +35,7 @@ SUBJECTS = [
         update_body={"title": "Head of matrix"},
         create_body=lambda _db, _cast: {"last_name": f"Matrix {uuid.uuid4().hex[:8]}"},
         other_request=_lead_other,
+        record_request=_lead_record,
         list_path="/api/v1/leads",
         reassignable=True,
     ),
