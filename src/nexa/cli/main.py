@@ -474,7 +474,8 @@ def demo(
         out.print(
             f"{OK} demo organization ready: created {report.teams_created} teams, "
             f"{report.users_created} users, {report.accounts_created} accounts, "
-            f"{report.contacts_created} contacts"
+            f"{report.contacts_created} contacts, {report.products_created} products, "
+            f"{report.leads_created} leads, {report.deals_created} deals"
         )
     else:
         out.print(f"{OK} demo organization already present: nothing to create")

@@ -40,6 +40,8 @@ ADMIN_EMAIL = "admin@demo.nexa"
 SEED = 2026
 DEFAULT_ACCOUNTS = 300
 DEFAULT_CONTACTS = 600
+DEFAULT_LEADS = 150
+DEFAULT_DEALS = 80
 BATCH_SIZE = 100
 
 # Contacts are created by nexa.contact.service when it can be imported; set this to False to
@@ -86,6 +88,9 @@ class DemoReport:
     teams_created: int = 0
     accounts_created: int = 0
     contacts_created: int = 0
+    products_created: int = 0
+    leads_created: int = 0
+    deals_created: int = 0
     users: int = 0
     accounts: int = 0
     contacts: int = 0
@@ -97,6 +102,8 @@ class DemoReport:
             self.users_created
             or self.teams_created
             or self.accounts_created
+            or self.leads_created
+            or self.deals_created
             or self.contacts_created
         )
 
@@ -551,6 +558,7 @@ def build_demo(
     seed: int = SEED,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    sales: bool = True,
 ) -> DemoReport:
     """Create what is missing of the demo organization; one transaction per batch."""
     report_progress = progress or _noop
@@ -573,6 +581,19 @@ def build_demo(
         report_progress,
         batch_size,
     )
+    if sales:
+        from nexa.demo.sales import build_sales
+
+        report_progress("sales", 0, 1)
+        reps = [user_ids[u.email] for u in DEMO_USERS if u.sells and u.email in user_ids]
+        with unit_of_work() as session:
+            sales_report = build_sales(
+                session, actor, reps, seed, leads=DEFAULT_LEADS, deals=DEFAULT_DEALS
+            )
+        report.products_created = sales_report.products
+        report.leads_created = sales_report.leads
+        report.deals_created = sales_report.deals
+        report_progress("sales", 1, 1)
     with unit_of_work() as session:
         report.users = session.scalar(select(func.count()).select_from(User)) or 0
         report.accounts = (
