@@ -269,3 +269,18 @@ def test_permissions(client: Any, users: Any) -> None:
     assert _export(client, users.marketer.headers, "deal").status_code == 403
     acct = upload(client, users.marketer.headers, "a.csv", "name\nX\n", object_type="account")
     assert acct.status_code == 403
+
+
+def test_xlsx_export_drops_control_characters_xml_cannot_hold(
+    client: Any, db: Any, users: Any
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    make_contact(
+        db, users.admin.actor, first_name="Ctl", last_name=f"Ctl {tag}", title="a\x01b\x1fc"
+    )
+    db.commit()
+    params = {"filter": f"last_name:eq:Ctl {tag}", "fields": "title"}
+    response = _export(client, users.admin.headers, "contact", format="xlsx", **params)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["abc"]

@@ -113,6 +113,7 @@ def write_csv(columns: list[str], rows: Iterator[list[Any]], out: IO[str]) -> in
 def write_xlsx(columns: list[str], rows: Iterator[list[Any]], target: Path | IO[bytes]) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("export")
@@ -122,7 +123,8 @@ def write_xlsx(columns: list[str], rows: Iterator[list[Any]], target: Path | IO[
         cells = []
         for value in row:
             if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=value)
+                # control characters XML cannot hold are dropped (openpyxl refuses them)
+                cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
                 cell.data_type = "s"  # never a formula, whatever the text starts with
                 cells.append(cell)
             else:

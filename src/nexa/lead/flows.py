@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from nexa.contact.repository import ContactRepository
 from nexa.contact.schemas import ContactCreate
 from nexa.contact.service import create_contact
 from nexa.core.actor import Actor
-from nexa.core.errors import Conflict, PermissionDenied
+from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.repository import unscoped
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
@@ -222,7 +223,7 @@ def plan_conversion(
     account_name = account.name if account else (lead.company.strip() if lead.company else None)
     deal_name = None
     if options.create_deal:
-        deal_name = options.deal_name or f"{account_name or _person(lead)} - New business"
+        deal_name = (options.deal_name or f"{account_name or _person(lead)} - New business")[:200]
     return ConversionPlan(
         lead=lead,
         contact=contact,
@@ -307,7 +308,13 @@ def convert_lead(
         if options.deal_pipeline_id:
             fields["pipeline_id"] = options.deal_pipeline_id
         fields["close_date"] = options.deal_close_date or (date.today() + timedelta(days=90))
-        deal = DealService(session, actor).create(DealCreate(**fields))
+        try:
+            deal_data = DealCreate(**fields)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "deal"
+            raise ValidationFailed(first["msg"], field=f"deal_{name}") from None
+        deal = DealService(session, actor).create(deal_data)
     mark_converted(
         session,
         actor,

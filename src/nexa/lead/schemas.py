@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
@@ -12,6 +11,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from nexa.config import get_settings
 from nexa.core.fields import normalise_email, normalise_phone, normalise_url
 from nexa.core.schemas import InputModel, OutputModel
+from nexa.deal.schemas import Amount, Currency, StageKey
 
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
 CompanySize = Literal["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+"]
@@ -255,9 +255,9 @@ class LeadConvert(InputModel):
     contact_id: uuid.UUID | None = Field(None, description="Link to this contact (else matched)")
     create_deal: bool = True
     deal_name: str | None = Field(None, min_length=1, max_length=200)
-    deal_amount: Decimal | None = Field(None, ge=0, le=Decimal("1e15"), allow_inf_nan=False)
-    deal_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
-    deal_stage: str | None = Field(None, max_length=40)
+    deal_amount: Amount | None = None
+    deal_currency: Currency | None = None
+    deal_stage: StageKey | None = None
     deal_close_date: date | None = None
     deal_pipeline_id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = Field(None, description="Owner of what is created")

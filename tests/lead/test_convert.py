@@ -1,0 +1,72 @@
+"""Lead conversion edge cases (the happy path is replayed in tests/flows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from nexa.core.repository import unscoped
+from nexa.models import Account, Contact
+from tests.factories.account import make_account
+from tests.factories.contact import make_contact
+from tests.factories.lead import make_lead
+
+
+def test_bad_deal_values_are_422_and_nothing_is_written(client: Any, db: Any, users: Any) -> None:
+    lead = make_lead(db, owner_id=users.rep.id, company="Nowhere Ltd", email="x@nowhere.example")
+    db.commit()
+    contacts_before = db.scalar(unscoped(select(func.count()).select_from(Contact)))
+    for body, field in (
+        ({"deal_stage": "("}, "deal_stage"),
+        ({"deal_amount": "374501703462738.56"}, "deal_amount"),
+        ({"deal_stage": "no_such_stage"}, "stage"),
+    ):
+        response = client.post(
+            f"/api/v1/leads/{lead.id}/convert", headers=users.rep.headers, json=body
+        )
+        assert response.status_code == 422, response.text
+        assert field in response.text
+    assert db.scalar(unscoped(select(func.count()).select_from(Contact))) == contacts_before
+
+
+def test_conversion_links_to_existing_contact_and_account(client: Any, db: Any, users: Any) -> None:
+    account = make_account(db, owner_id=users.rep.id, name="Globex Corporation")
+    contact = make_contact(
+        db, owner_id=users.rep.id, email="hank@globex.example", account_id=account.id
+    )
+    lead = make_lead(
+        db, owner_id=users.rep.id, email="hank@globex.example", company="Globex Corporation"
+    )
+    db.commit()
+    preview = client.post(
+        f"/api/v1/leads/{lead.id}/convert/preview", headers=users.rep.headers, json={}
+    ).json()
+    assert preview["contact_id"] == str(contact.id) and preview["account_id"] == str(account.id)
+    assert not preview["create_contact"] and not preview["create_account"]
+    result = client.post(
+        f"/api/v1/leads/{lead.id}/convert", headers=users.rep.headers, json={"create_deal": False}
+    )
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["created"] == {"contact": False, "account": False, "deal": False}
+    assert body["deal"] is None and body["lead"]["status"] == "converted"
+    assert (
+        db.scalar(
+            unscoped(
+                select(func.count())
+                .select_from(Account)
+                .where(Account.name == "Globex Corporation")
+            )
+        )
+        == 1
+    )
+
+
+def test_hidden_twin_account_is_a_409_not_a_leak(client: Any, db: Any, users: Any) -> None:
+    make_account(db, owner_id=users.other_rep.id, name="Initech")
+    lead = make_lead(db, owner_id=users.rep.id, company="Initech", email="peter@initech.example")
+    db.commit()
+    response = client.post(f"/api/v1/leads/{lead.id}/convert", headers=users.rep.headers, json={})
+    assert response.status_code == 409
+    assert "account_id" in response.text
