@@ -24,6 +24,7 @@ from nexa.models.product import DealLineItem, Product, ProductPrice
 from nexa.models.quote import Order, OrderLineItem, Quote, QuoteLineItem
 from nexa.models.record_list import ListMember, RecordList
 from nexa.models.role import Role
+from nexa.models.saved_view import ListPreference, SavedView
 from nexa.models.search_document import SearchDocument
 from nexa.models.task import Task
 from nexa.models.team import Team
@@ -49,6 +50,7 @@ __all__ = [
     "Lead",
     "LeadSource",
     "ListMember",
+    "ListPreference",
     "LoginAttempt",
     "Meeting",
     "MeetingAttendee",
@@ -67,6 +69,7 @@ __all__ = [
     "RecordList",
     "RecordTeamMember",
     "Role",
+    "SavedView",
     "SearchDocument",
     "Task",
     "Team",

@@ -2,53 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Annotated, Any
+import importlib
+from typing import Annotated
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from nexa.auth import service as auth_service
-from nexa.core.actor import Actor
-from nexa.core.db.session import unit_of_work
 from nexa.core.errors import DomainError
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token, verify_csrf
+from nexa.web.generic import object_router
+from nexa.web.objects import OBJECTS
+from nexa.web.pages import TEMPLATES, LoginRequired, WebActor, WebSession, is_htmx, render
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals["csrf_token"] = csrf_token
-
-
-class LoginRequired(Exception):
-    pass
-
-
-def web_session(request: Request) -> Iterator[Session]:
-    yield from unit_of_work(write=request.method == "POST")
-
-
-WebSession = Annotated[Session, Depends(web_session)]
-
-
-def web_actor(request: Request, session: WebSession) -> Actor:
-    user = auth_service.user_for_session(session, request.session.get("uid"))
-    if user is None or request.session.get("pwv") != (user.password_hash or "")[-12:]:
-        request.session.clear()
-        raise LoginRequired
-    return auth_service.actor_for(session, user)
+# Pages of one domain (registered before the generic record pages, so /deals/board is not
+# read as a deal id). A module that does not exist yet is skipped.
+PAGE_MODULES = [
+    "nexa.web.search.routes",
+    "nexa.web.dashboard.routes",
+    "nexa.web.lead.routes",
+    "nexa.web.account.routes",
+    "nexa.web.deal.routes",
+    "nexa.web.task.routes",
+    "nexa.web.meeting.routes",
+    "nexa.web.admin.routes",
+]
 
 
-WebActor = Annotated[Actor, Depends(web_actor)]
-
-
-def render(
-    request: Request, template: str, actor: Actor | None, session: Session | None, **ctx: Any
-) -> HTMLResponse:
-    unread = notifications.unread_count(session, actor) if actor and session else 0
-    return TEMPLATES.TemplateResponse(request, template, {"actor": actor, "unread": unread, **ctx})
+def _page_routers() -> list[APIRouter]:
+    routers = []
+    for name in PAGE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        routers.append(module.router)
+    return routers
 
 
 def create_web_app() -> FastAPI:
@@ -62,12 +54,17 @@ def create_web_app() -> FastAPI:
 
     @web.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        return TEMPLATES.TemplateResponse(
+        template = "_error.html" if is_htmx(request) else "error.html"
+        response = TEMPLATES.TemplateResponse(
             request,
-            "error.html",
+            template,
             {"actor": None, "unread": 0, "error": exc},
             status_code=exc.status,
         )
+        if is_htmx(request):
+            response.headers["HX-Retarget"] = "#flash-area"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
 
     @web.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/") -> HTMLResponse:
@@ -112,6 +109,11 @@ def create_web_app() -> FastAPI:
     def logout(request: Request) -> Response:
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+    for router in _page_routers():
+        web.include_router(router)
+    for obj in OBJECTS.values():
+        web.include_router(object_router(obj))
 
     @web.get("/", response_class=HTMLResponse)
     def home(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:

@@ -1,0 +1,1 @@
+"""Saved list views and per-user list columns."""

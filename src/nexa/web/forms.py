@@ -1,0 +1,254 @@
+"""Forms built from the API's own input schemas, so the UI accepts exactly what the API does.
+
+``form_fields`` describes the inputs of a create/update schema (plus the object's custom
+fields); ``parse_form`` turns a posted form into the dict the schema validates; errors of
+Pydantic or of the services come back as ``{field: message}`` to show on the field.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from nexa.core.errors import DomainError
+from nexa.metadata import service as metadata
+
+# reference fields: which list a lookup searches
+REFERENCES = {
+    "owner_id": "users",
+    "account_id": "accounts",
+    "parent_id": "accounts",
+    "contact_id": "contacts",
+    "primary_contact_id": "contacts",
+    "reports_to_id": "contacts",
+    "deal_id": "deals",
+    "lead_id": "leads",
+    "quote_id": "quotes",
+    "pipeline_id": "pipelines",
+    "product_id": "products",
+    "related_id": "records",
+}
+LONG_TEXT = {"description", "notes", "body", "terms", "outcome", "filter"}
+NEVER_IN_FORMS = {"custom_fields", "allow_duplicates", "if_match", "version"}
+
+
+@dataclass
+class FormField:
+    name: str
+    label: str
+    kind: str  # text textarea email url number date datetime select checkbox tags ref money
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    value: Any = None
+    help: str | None = None
+    ref: str | None = None
+    ref_label: str | None = None
+    error: str | None = None
+    custom: bool = False
+    step: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(the inner type, whether None is allowed)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) == 1:
+            inner, _ = _unwrap(args[0])
+            return inner, optional
+        return args[0], optional
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    return annotation, False
+
+
+def _kind(name: str, annotation: Any) -> tuple[str, tuple[str, ...]]:
+    inner, _ = _unwrap(annotation)
+    origin = typing.get_origin(inner)
+    if origin is Literal:
+        return "select", tuple(str(a) for a in typing.get_args(inner))
+    if origin in (list, tuple, set):
+        (item,) = typing.get_args(inner)[:1] or (str,)
+        item_inner, _ = _unwrap(item)
+        if item_inner is uuid.UUID or (
+            isinstance(item_inner, type) and issubclass(item_inner, BaseModel)
+        ):
+            return "unsupported", ()
+        return "tags", ()
+    if inner is bool:
+        return "checkbox", ()
+    if inner is uuid.UUID:
+        return ("ref", ()) if name in REFERENCES else ("text", ())
+    if inner in (int, float, Decimal):
+        return "number", ()
+    if inner is datetime:
+        return "datetime", ()
+    if inner is date:
+        return "date", ()
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        fields = set(inner.model_fields)
+        return ("money", ()) if fields == {"amount", "currency"} else ("unsupported", ())
+    if origin is dict or inner is dict:
+        return "unsupported", ()
+    if name == "email" or name.endswith("_email"):
+        return "email", ()
+    if name in ("website", "video_url", "redirect_url", "linkedin_url") or name.endswith("_url"):
+        return "url", ()
+    if name in LONG_TEXT:
+        return "textarea", ()
+    return "text", ()
+
+
+def form_fields(
+    session: Session,
+    model: type[BaseModel],
+    object_name: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    exclude: tuple[str, ...] = (),
+    custom_fields: bool = False,
+    choices: dict[str, tuple[str, ...]] | None = None,
+) -> list[FormField]:
+    values = values or {}
+    errors = errors or {}
+    out: list[FormField] = []
+    for name, info in model.model_fields.items():
+        if name in NEVER_IN_FORMS or name in exclude:
+            continue
+        kind, found_choices = _kind(name, info.annotation)
+        if kind == "unsupported":
+            continue
+        if choices and name in choices:
+            kind, found_choices = "select", choices[name]
+        step = None
+        inner, _ = _unwrap(info.annotation)
+        if kind == "number":
+            step = "1" if inner is int else "0.01"
+        out.append(
+            FormField(
+                name=name,
+                label=(info.title or name.replace("_id", "").replace("_", " ")).capitalize(),
+                kind=kind,
+                required=info.is_required(),
+                choices=found_choices,
+                value=values.get(name),
+                help=info.description,
+                ref=REFERENCES.get(name) if kind == "ref" else None,
+                error=errors.get(name),
+                step=step,
+            )
+        )
+    if custom_fields:
+        custom_values = values.get("custom_fields") or {}
+        for definition in metadata.definitions(session, object_name):
+            kind = {
+                "number": "number",
+                "money": "number",
+                "date": "date",
+                "boolean": "checkbox",
+                "select": "select",
+                "multiselect": "tags",
+                "email": "email",
+                "url": "url",
+            }.get(definition.field_type, "text")
+            key = f"custom.{definition.key}"
+            out.append(
+                FormField(
+                    name=key,
+                    label=definition.label,
+                    kind=kind,
+                    required=definition.required,
+                    choices=tuple(str(o) for o in (definition.options or ())),
+                    value=custom_values.get(definition.key),
+                    error=errors.get(key) or errors.get(f"custom_fields.{definition.key}"),
+                    custom=True,
+                    step="0.01" if kind == "number" else None,
+                    help=(
+                        "comma-separated: " + ", ".join(map(str, definition.options))
+                        if definition.field_type == "multiselect"
+                        else None
+                    ),
+                )
+            )
+    return out
+
+
+def parse_form(
+    form: Any, fields: list[FormField], *, only: set[str] | None = None
+) -> dict[str, Any]:
+    """The posted values of ``fields`` as the schema expects them (custom fields nested).
+    ``only``: parse just these names (inline edit of one field)."""
+    data: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for f in fields:
+        if only is not None and f.name not in only:
+            continue
+        if f.kind == "money":
+            amount = _text(form.get(f"{f.name}.amount"))
+            currency = _text(form.get(f"{f.name}.currency"))
+            value: Any = {"amount": amount, "currency": currency} if amount else None
+        elif f.kind == "checkbox":
+            posted = form.getlist(f.name) if hasattr(form, "getlist") else [form.get(f.name)]
+            value = bool(posted) and posted[-1] in ("on", "true", "1")
+        elif f.kind == "tags":
+            raw = _text(form.get(f.name))
+            value = [t.strip() for t in raw.split(",") if t.strip()] if raw else None
+        else:
+            value = _text(form.get(f.name))
+            if value is not None and f.kind == "datetime" and len(value) == 16:
+                value = value + ":00Z"  # datetime-local inputs are read as UTC
+        if f.custom:
+            custom[f.name.removeprefix("custom.")] = value
+        else:
+            data[f.name] = value
+    if custom:
+        data["custom_fields"] = custom
+    return data
+
+
+def _text(value: Any) -> str | None:
+    if value is None or not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def errors_of(exc: Exception) -> dict[str, str]:
+    """{field: message} for a Pydantic or a domain error."""
+    if isinstance(exc, ValidationError):
+        out: dict[str, str] = {}
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+            name = loc[0] if loc else "__all__"
+            if name == "custom_fields" and len(loc) > 1:
+                name = f"custom.{loc[1]}"
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            out.setdefault(name, message)
+        return out
+    if isinstance(exc, DomainError):
+        name = exc.field or "__all__"
+        if name.startswith("custom_fields."):
+            name = "custom." + name.removeprefix("custom_fields.")
+        return {name: exc.detail}
+    raise exc
+
+
+def create_values(data: dict[str, Any]) -> dict[str, Any]:
+    """On create, empty inputs are left out (the schema's defaults apply)."""
+    out = {k: v for k, v in data.items() if v is not None and v != []}
+    if "custom_fields" in out:
+        out["custom_fields"] = {k: v for k, v in out["custom_fields"].items() if v is not None}
+        if not out["custom_fields"]:
+            del out["custom_fields"]
+    return out

@@ -1,0 +1,626 @@
+"""The generic pages every record type gets: list (columns, sort, filters, saved views,
+cursor pages, bulk actions, export), detail (the 360° view: profile with inline edit,
+timeline, related records, actions), and create/edit forms. Routes are thin: they parse,
+call the record's service and render; the request's transaction makes a bulk action all
+or nothing."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from nexa.activity import service as activity
+from nexa.core.actor import Actor
+from nexa.core.errors import DomainError, ValidationFailed
+from nexa.core.filtering import OPERATORS, FieldSpec, ListQuery
+from nexa.imports import export as exporting
+from nexa.record import bulk
+from nexa.segment import service as lists
+from nexa.view import service as views
+from nexa.web import references
+from nexa.web.choices import field_choices
+from nexa.web.csrf import verify_csrf
+from nexa.web.forms import FormField, create_values, errors_of, form_fields, parse_form
+from nexa.web.objects import OBJECTS, WebObject
+from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+
+EXPORTABLE = {"lead", "contact", "account", "deal"}
+BULK_STATUS = {"lead": "status", "task": "status", "quote": "status", "order": "status"}
+PAGE_SIZES = (25, 50, 100)
+
+
+# ---- list ------------------------------------------------------------------------------
+
+
+def _filters_from(request: Request) -> list[str]:
+    """``f=field:op:value`` parameters plus the rows of the filter builder (ff/fo/fv)."""
+    params = request.query_params
+    filters = [f for f in params.getlist("f") if f.strip()]
+    for name, op, value in zip(
+        params.getlist("ff"), params.getlist("fo"), params.getlist("fv"), strict=False
+    ):
+        if name and op:
+            filters.append(f"{name}:{op}:{value}")
+    return filters[:20]
+
+
+def _list_columns(
+    obj: WebObject, chosen: list[str] | None, fields: dict[str, FieldSpec]
+) -> list[str]:
+    extra = set(obj.columns)
+    columns = [c for c in (chosen or obj.columns) if c in fields or c in extra]
+    return columns or list(obj.columns)
+
+
+def list_context(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    obj: WebObject,
+    *,
+    extra_filters: list[str] | None = None,
+) -> dict[str, Any]:
+    svc = obj.service(session, actor)
+    fields = svc.repo.fields()
+    params = request.query_params
+    view = None
+    view_id = parse_uuid(params.get("view"))
+    filters = _filters_from(request)
+    sort = params.get("sort") or None
+    chosen = views.columns_for(session, actor, obj.name)
+    if view_id:
+        view = views.get_view(session, actor, view_id)
+        if view.object_name != obj.name:
+            raise ValidationFailed("this view belongs to another list", field="view")
+        if not filters and "sort" not in params:
+            filters = list(view.filters or [])
+            sort = view.sort
+        chosen = list(view.columns or []) or chosen
+    columns = _list_columns(obj, chosen, fields)
+    try:
+        limit = int(params.get("limit", "50"))
+    except ValueError:
+        limit = 50
+    limit = limit if limit in PAGE_SIZES else 50
+    query = ListQuery(
+        filters=filters + list(extra_filters or []),
+        sort=sort,
+        cursor=params.get("cursor") or None,
+        limit=limit,
+    )
+    error = None
+    try:
+        records, next_cursor = svc.list(query)
+    except ValidationFailed as exc:
+        error = exc
+        records, next_cursor = [], None
+    rows = obj.list_rows(session, records)
+    names = references.resolve(session, actor, rows, columns)
+    saved = views.list_views(session, actor, obj.name)
+    parsed = []
+    for f in filters:
+        parts = f.split(":", 2)
+        if len(parts) == 3:
+            parsed.append(parts)
+    return {
+        "obj": obj,
+        "rows": rows,
+        "columns": columns,
+        "all_fields": sorted(set(fields) | set(obj.columns)),
+        "sortable": {n for n, s in fields.items() if s.sortable},
+        "filter_fields": fields,
+        "operators": OPERATORS,
+        "filters": filters,
+        "filter_rows": parsed,
+        "sort": sort or "",
+        "next_cursor": next_cursor,
+        "cursor": params.get("cursor") or "",
+        "limit": limit,
+        "names": names,
+        "views": saved,
+        "view": view,
+        "list_error": error,
+        "can_create": actor.can(f"{obj.name}:create"),
+        "can_export": obj.name in EXPORTABLE and actor.can(f"{obj.name}:export"),
+        "can_delete": actor.can(f"{obj.name}:delete"),
+        "can_write": actor.can(f"{obj.name}:write"),
+        "can_reassign": actor.can(f"{obj.name}:reassign"),
+        "bulk_status": _status_choices(obj, fields),
+        "static_lists": _static_lists(session, actor, obj),
+        "users": field_choices(session, actor, obj, "owner_id"),
+        "query_string": _query_string(filters, sort),
+    }
+
+
+def _status_choices(obj: WebObject, fields: dict[str, FieldSpec]) -> tuple[str, ...]:
+    name = BULK_STATUS.get(obj.name)
+    if not name or name not in fields:
+        return ()
+    return tuple(c for c in fields[name].choices if c not in ("converted",))
+
+
+def _static_lists(session: Session, actor: Actor, obj: WebObject) -> list[Any]:
+    if obj.name not in ("lead", "contact", "account") or not actor.can("list:write"):
+        return []
+    svc = OBJECTS["lists"].service(session, actor)
+    found, _ = svc.list(
+        ListQuery(filters=["kind:eq:static", f"object_type:eq:{obj.name}"], sort="name", limit=100)
+    )
+    return [lst for lst in found if not lst.is_locked]
+
+
+def _query_string(filters: list[str], sort: str | None) -> str:
+    from urllib.parse import urlencode
+
+    pairs = [("f", f) for f in filters]
+    if sort:
+        pairs.append(("sort", sort))
+    return urlencode(pairs)
+
+
+def _fields_and_extra(
+    obj: WebObject, session: Session, actor: Actor
+) -> tuple[dict[str, FieldSpec], set[str]]:
+    return obj.fields(session, actor), set(obj.columns)
+
+
+def object_router(obj: WebObject) -> APIRouter:
+    router = APIRouter(prefix=f"/{obj.path}")
+    csrf = [Depends(verify_csrf)]
+
+    @router.get("", response_class=HTMLResponse)
+    def list_page(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
+        ctx = list_context(request, session, actor, obj)
+        status = 422 if ctx["list_error"] else 200
+        template = (
+            "generic/_table.html"
+            if is_htmx(request) and request.query_params.get("partial")
+            else "generic/list.html"
+        )
+        return render(request, template, actor, session, status_code=status, **ctx)
+
+    @router.post("/columns", dependencies=csrf)
+    async def save_columns(request: Request, session: WebSession, actor: WebActor) -> Response:
+        form = await request.form()
+        fields, extra = _fields_and_extra(obj, session, actor)
+        if form.get("reset"):
+            views.reset_columns(session, actor, obj.name)
+        else:
+            views.set_columns(
+                session, actor, obj.name, [str(c) for c in form.getlist("columns")], fields, extra
+            )
+        return RedirectResponse(f"/{obj.path}?{form.get('back') or ''}", status_code=303)
+
+    @router.post("/views", dependencies=csrf)
+    async def save_view(request: Request, session: WebSession, actor: WebActor) -> Response:
+        form = await request.form()
+        fields, extra = _fields_and_extra(obj, session, actor)
+        view = views.save_view(
+            session,
+            actor,
+            obj.name,
+            name=str(form.get("name") or ""),
+            shared=form.get("shared") in ("on", "true"),
+            columns=[str(c) for c in form.getlist("columns")] or list(obj.columns),
+            filters=[str(f) for f in form.getlist("f") if str(f).strip()],
+            sort=str(form.get("sort") or "") or None,
+            fields=fields,
+            extra_columns=extra,
+        )
+        return RedirectResponse(f"/{obj.path}?view={view.id}", status_code=303)
+
+    @router.post("/views/{view_id}/delete", dependencies=csrf)
+    def delete_view(view_id: uuid.UUID, session: WebSession, actor: WebActor) -> Response:
+        views.delete_view(session, actor, view_id)
+        return RedirectResponse(f"/{obj.path}", status_code=303)
+
+    @router.post("/bulk", dependencies=csrf)
+    async def bulk_action(request: Request, session: WebSession, actor: WebActor) -> Response:
+        form = await request.form()
+        ids = [i for i in (parse_uuid(str(v)) for v in form.getlist("ids")) if i]
+        action = str(form.get("action") or "")
+        svc = obj.service(session, actor)
+        if not ids:
+            raise ValidationFailed("select at least one record", field="ids")
+        if action == "assign":
+            owner = parse_uuid(str(form.get("owner_id") or ""))
+            if owner is None:
+                raise ValidationFailed("choose the new owner", field="owner_id")
+            count = bulk.update_each(svc, obj.update_model, ids, {"owner_id": owner})
+        elif action == "status":
+            name = BULK_STATUS.get(obj.name, "status")
+            value = str(form.get("status") or "")
+            data: dict[str, Any] = {name: value}
+            if value == "lost":
+                data["lost_reason"] = str(form.get("lost_reason") or "") or None
+            count = bulk.update_each(svc, obj.update_model, ids, data)
+        elif action == "add_to_list":
+            list_id = parse_uuid(str(form.get("list_id") or ""))
+            if list_id is None:
+                raise ValidationFailed("choose a list", field="list_id")
+            count, _already = lists.add_members(session, actor, list_id, ids)
+        elif action == "delete":
+            count = bulk.delete_each(svc, ids)
+        else:
+            raise ValidationFailed("choose an action", field="action")
+        request.session["flash"] = (
+            f"{count} {obj.plural.lower()} updated"
+            if action != "delete"
+            else f"{count} {obj.plural.lower()} moved to the bin"
+        )
+        return RedirectResponse(f"/{obj.path}?{form.get('back') or ''}", status_code=303)
+
+    @router.get("/export.{fmt}")
+    def export(request: Request, fmt: str, session: WebSession, actor: WebActor) -> Response:
+        if obj.name not in EXPORTABLE:
+            raise ValidationFailed("this list cannot be exported", field="object_type")
+        if fmt not in ("csv", "xlsx"):
+            raise ValidationFailed("format must be csv or xlsx", field="format")
+        query = ListQuery(
+            filters=_filters_from(request), sort=request.query_params.get("sort") or None, limit=500
+        )
+        buffer = io.BytesIO()
+        exporting.export_to(session, actor, obj.name, query, fmt, buffer)
+        media = (
+            "text/csv; charset=utf-8"
+            if fmt == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        buffer.seek(0)
+        return StreamingResponse(
+            buffer,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{obj.path}.{fmt}"'},
+        )
+
+    # ---- create ------------------------------------------------------------------------
+
+    @router.get("/new", response_class=HTMLResponse)
+    def new_form(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
+        prefill = {
+            k: v for k, v in request.query_params.items() if k in obj.create_model.model_fields
+        }
+        fields = _form(session, actor, obj, obj.create_model, prefill, {})
+        return render(
+            request,
+            "generic/form.html",
+            actor,
+            session,
+            obj=obj,
+            fields=fields,
+            record=None,
+            errors={},
+            action=f"/{obj.path}/new",
+        )
+
+    @router.post("/new", dependencies=csrf)
+    async def create(request: Request, session: WebSession, actor: WebActor) -> Response:
+        form = await request.form()
+        fields = _form(session, actor, obj, obj.create_model, {}, {})
+        data = parse_form(form, fields)
+        try:
+            body = obj.create_model.model_validate(create_values(data) | _flags(form))
+            with session.begin_nested():
+                record = obj.service(session, actor).create(body)
+        except (ValidationError, DomainError) as exc:
+            errors = errors_of(exc)
+            fields = _form(session, actor, obj, obj.create_model, data, errors)
+            return render(
+                request,
+                "generic/form.html",
+                actor,
+                session,
+                status_code=_status(exc),
+                obj=obj,
+                fields=fields,
+                record=None,
+                errors=errors,
+                action=f"/{obj.path}/new",
+                conflict=getattr(exc, "extra", {}),
+            )
+        back = str(form.get("back") or "")
+        target = (
+            back
+            if back.startswith("/") and not back.startswith("//")
+            else f"/{obj.path}/{record.id}"
+        )
+        return RedirectResponse(target, status_code=303)
+
+    # ---- one record --------------------------------------------------------------------
+
+    @router.get("/{record_id}", response_class=HTMLResponse)
+    def detail(
+        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    ) -> HTMLResponse:
+        ctx = detail_context(request, session, actor, obj, record_id)
+        template = obj.extra.get("detail_template", "generic/detail.html")
+        return render(request, template, actor, session, **ctx)
+
+    @router.get("/{record_id}/timeline", response_class=HTMLResponse)
+    def timeline_page(
+        request: Request,
+        record_id: uuid.UUID,
+        session: WebSession,
+        actor: WebActor,
+        cursor: str | None = Query(None, max_length=200),
+    ) -> HTMLResponse:
+        entries, next_cursor = activity.timeline(
+            session, actor, record_type=obj.name, record_id=record_id, cursor=cursor, limit=30
+        )
+        return render(
+            request,
+            "components/_timeline.html",
+            actor,
+            session,
+            obj=obj,
+            record_id=record_id,
+            entries=entries,
+            next_cursor=next_cursor,
+        )
+
+    @router.get("/{record_id}/edit", response_class=HTMLResponse)
+    def edit_form(
+        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    ) -> HTMLResponse:
+        svc = obj.service(session, actor)
+        record = svc.get(record_id)
+        row = obj.shape(session, record).model_dump()
+        fields = _form(session, actor, obj, obj.update_model, row, {})
+        return render(
+            request,
+            "generic/form.html",
+            actor,
+            session,
+            obj=obj,
+            fields=fields,
+            record=row,
+            errors={},
+            action=f"/{obj.path}/{record_id}/edit",
+            version=record.version,
+        )
+
+    @router.post("/{record_id}/edit", dependencies=csrf)
+    async def update(
+        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    ) -> Response:
+        form = await request.form()
+        fields = _form(session, actor, obj, obj.update_model, {}, {})
+        data = parse_form(form, fields)
+        version = _int(form.get("version"))
+        try:
+            body = obj.update_model.model_validate(_drop_unchanged_custom(data))
+            with session.begin_nested():
+                obj.service(session, actor).update(record_id, body, if_match=version)
+        except (ValidationError, DomainError) as exc:
+            errors = errors_of(exc)
+            fields = _form(session, actor, obj, obj.update_model, data, errors)
+            return render(
+                request,
+                "generic/form.html",
+                actor,
+                session,
+                status_code=_status(exc),
+                obj=obj,
+                fields=fields,
+                record={"id": record_id, **data},
+                errors=errors,
+                action=f"/{obj.path}/{record_id}/edit",
+                version=version,
+            )
+        return RedirectResponse(f"/{obj.path}/{record_id}", status_code=303)
+
+    @router.get("/{record_id}/field/{name}", response_class=HTMLResponse)
+    def field_view(
+        request: Request,
+        record_id: uuid.UUID,
+        name: str,
+        session: WebSession,
+        actor: WebActor,
+        edit: bool = False,
+    ) -> HTMLResponse:
+        record = obj.service(session, actor).get(record_id)
+        row = obj.shape(session, record).model_dump()
+        return _field_partial(request, session, actor, obj, row, name, edit=edit, error=None)
+
+    @router.post("/{record_id}/field/{name}", dependencies=csrf)
+    async def field_save(
+        request: Request, record_id: uuid.UUID, name: str, session: WebSession, actor: WebActor
+    ) -> Response:
+        form = await request.form()
+        fields = [f for f in _form(session, actor, obj, obj.update_model, {}, {}) if f.name == name]
+        if not fields:
+            raise ValidationFailed(f"'{name[:60]}' cannot be edited here", field=name)
+        data = parse_form(form, fields)
+        try:
+            body = obj.update_model.model_validate(data)
+            with session.begin_nested():
+                record = obj.service(session, actor).update(
+                    record_id, body, if_match=_int(form.get("version"))
+                )
+        except (ValidationError, DomainError) as exc:
+            errors = errors_of(exc)
+            record = obj.service(session, actor).get(record_id)
+            row = obj.shape(session, record).model_dump()
+            message = errors.get(name) or next(iter(errors.values()), "invalid value")
+            return _field_partial(
+                request,
+                session,
+                actor,
+                obj,
+                row,
+                name,
+                edit=True,
+                error=message,
+                posted=data,
+                status=_status(exc),
+            )
+        row = obj.shape(session, record).model_dump()
+        return _field_partial(request, session, actor, obj, row, name, edit=False, error=None)
+
+    @router.post("/{record_id}/delete", dependencies=csrf)
+    async def delete(
+        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    ) -> Response:
+        obj.service(session, actor).delete(record_id)
+        request.session["flash"] = f"{obj.label} moved to the bin"
+        return RedirectResponse(f"/{obj.path}", status_code=303)
+
+    return router
+
+
+def _status(exc: Exception) -> int:
+    return exc.status if isinstance(exc, DomainError) else 422
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _flags(form: Any) -> dict[str, Any]:
+    return {"allow_duplicates": True} if form.get("allow_duplicates") in ("on", "true", "1") else {}
+
+
+def _drop_unchanged_custom(data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
+def _form(
+    session: Session,
+    actor: Actor,
+    obj: WebObject,
+    model: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+) -> list[FormField]:
+    choices = {
+        name: found
+        for name in model.model_fields
+        if (found := field_choices(session, actor, obj, name, values=values)) is not None
+    }
+    fields = form_fields(
+        session,
+        model,
+        obj.name,
+        values=values,
+        errors=errors,
+        exclude=obj.form_exclude,
+        custom_fields=obj.custom_fields,
+        choices={k: tuple(c[0] for c in v) for k, v in choices.items()},
+    )
+    for f in fields:
+        if f.name in choices:
+            f.extra["labels"] = dict(choices[f.name])
+    return fields
+
+
+def _field_partial(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    obj: WebObject,
+    row: dict[str, Any],
+    name: str,
+    *,
+    edit: bool,
+    error: str | None,
+    posted: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    values = dict(row)
+    if posted:
+        values.update(posted)
+    fields = {
+        f.name: f
+        for f in _form(
+            session, actor, obj, obj.update_model, values, {name: error} if error else {}
+        )
+    }
+    names = references.resolve(session, actor, [row], [name])
+    return render(
+        request,
+        "components/_field.html",
+        actor,
+        session,
+        status_code=status,
+        obj=obj,
+        row=row,
+        name=name,
+        field=fields.get(name),
+        edit=edit and name in fields,
+        error=error,
+        names=names,
+        editable=set(fields),
+        can_write=actor.can(f"{obj.name}:write"),
+    )
+
+
+def detail_context(
+    request: Request, session: Session, actor: Actor, obj: WebObject, record_id: uuid.UUID
+) -> dict[str, Any]:
+    svc = obj.service(session, actor)
+    record = svc.get(record_id)
+    row = obj.shape(session, record).model_dump()
+    fields = _form(session, actor, obj, obj.update_model, row, {})
+    editable = {f.name for f in fields}
+    shown = [
+        k
+        for k in row
+        if k
+        not in ("id", "custom_fields", "version", "deleted_at", "line_items", "attendees", "prices")
+    ]
+    names = references.resolve(session, actor, [row], shown)
+    entries: list[Any] = []
+    next_cursor: str | None = None
+    if obj.timeline:
+        entries, next_cursor = activity.timeline(
+            session, actor, record_type=obj.name, record_id=record_id, limit=30
+        )
+    related = []
+    for rel in obj.related:
+        target = OBJECTS[rel.path]
+        if not actor.can(f"{target.name}:read"):
+            continue
+        filters = [f"{rel.field}:eq:{record_id}"]
+        if rel.linked:
+            filters.insert(0, f"related_type:eq:{obj.name}")
+        items, more = target.service(session, actor).list(ListQuery(filters=filters, limit=10))
+        rows = target.list_rows(session, items)
+        related.append(
+            {
+                "rel": rel,
+                "target": target,
+                "rows": rows,
+                "more": more is not None,
+                "filters": filters,
+            }
+        )
+    memberships = []
+    if obj.name in ("lead", "contact", "account") and actor.can("list:read"):
+        memberships = lists.memberships(session, actor, obj.name, record_id)
+    custom = {f.name: f for f in fields if f.custom}
+    return {
+        "obj": obj,
+        "record": record,
+        "row": row,
+        "title": obj.title(row),
+        "shown": shown,
+        "editable": editable,
+        "custom": custom,
+        "names": names,
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "related": related,
+        "memberships": memberships,
+        "can_write": actor.can(f"{obj.name}:write"),
+        "can_delete": actor.can(f"{obj.name}:delete"),
+        "linkable": obj.name in ("lead", "contact", "account", "deal", "quote", "order"),
+    }

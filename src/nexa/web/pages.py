@@ -1,0 +1,156 @@
+"""What every web route shares: the templates, the request's session and acting user,
+``render`` and the small helpers pages use (names of referenced records, form parsing)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from nexa.auth import service as auth_service
+from nexa.core.actor import Actor
+from nexa.core.db.session import unit_of_work
+from nexa.notification import service as notifications
+from nexa.web.csrf import csrf_token
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["csrf_token"] = csrf_token
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def web_session(request: Request) -> Iterator[Session]:
+    yield from unit_of_work(write=request.method == "POST")
+
+
+WebSession = Annotated[Session, Depends(web_session)]
+
+
+def web_actor(request: Request, session: WebSession) -> Actor:
+    user = auth_service.user_for_session(session, request.session.get("uid"))
+    if user is None or request.session.get("pwv") != (user.password_hash or "")[-12:]:
+        request.session.clear()
+        raise LoginRequired
+    return auth_service.actor_for(session, user)
+
+
+WebActor = Annotated[Actor, Depends(web_actor)]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    actor: Actor | None,
+    session: Session | None,
+    *,
+    status_code: int = 200,
+    **ctx: Any,
+) -> HTMLResponse:
+    """A full page (or, for htmx requests of partial templates, the fragment)."""
+    partial = template.rsplit("/", 1)[-1].startswith("_")
+    unread = notifications.unread_count(session, actor) if actor and session and not partial else 0
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"actor": actor, "unread": unread, **ctx},
+        status_code=status_code,
+    )
+
+
+# ---- display filters ---------------------------------------------------------------------
+
+
+def humanise(name: str) -> str:
+    text = name.removeprefix("custom.").replace("_id", "").replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def display(value: Any) -> str:
+    """A value as a person reads it (text only: the template escapes it)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(display(v) for v in value)
+    if isinstance(value, dict):
+        if "amount" in value and "currency" in value:
+            return f"{display(_decimal(value['amount']))} {value['currency']}"
+        return ", ".join(f"{k}: {display(v)}" for k, v in value.items())
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return display(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _decimal(value: Any) -> Any:
+    try:
+        return Decimal(str(value))
+    except Exception:
+        return value
+
+
+def money(value: Any, currency: str | None = None) -> str:
+    if value is None:
+        return "—"
+    amount = _decimal(value)
+    text = f"{amount:,.0f}" if isinstance(amount, Decimal) else str(amount)
+    return f"{text} {currency}" if currency else text
+
+
+def safe_url(value: Any) -> str | None:
+    """Only http(s) and mailto/tel links are ever put in an href (never ``javascript:``)."""
+    if not isinstance(value, str):
+        return None
+    lowered = value.strip().lower()
+    if lowered.startswith(("http://", "https://", "mailto:", "tel:")):
+        return value.strip()
+    return None
+
+
+def short_id(value: Any) -> str:
+    return str(value)[:8]
+
+
+TEMPLATES.env.filters["humanise"] = humanise
+TEMPLATES.env.filters["display"] = display
+TEMPLATES.env.filters["money"] = money
+TEMPLATES.env.filters["safe_url"] = safe_url
+TEMPLATES.env.filters["short_id"] = short_id
+TEMPLATES.env.globals["Markup"] = Markup
+
+
+def parse_uuid(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,86 @@
+// Nexa CRM behaviours: small, dependency-free, attached by data attributes (no inline
+// scripts, so the Content-Security-Policy can forbid them).
+(function () {
+  "use strict";
+
+  function closest(el, selector) {
+    return el && el.closest ? el.closest(selector) : null;
+  }
+
+  // Menu toggle on narrow screens.
+  document.addEventListener("click", function (ev) {
+    var toggle = closest(ev.target, "[data-toggle]");
+    if (toggle) {
+      var target = document.getElementById(toggle.getAttribute("data-toggle"));
+      if (target) {
+        var open = target.classList.toggle("open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      }
+    }
+  });
+
+  // Confirm before destructive posts.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var message = form.getAttribute && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      ev.preventDefault();
+    }
+  });
+
+  // Bulk selection: select-all and the selected count.
+  function updateCount(form) {
+    var count = form.querySelectorAll("input[name=ids]:checked").length;
+    var label = form.querySelector("[data-selected-count]");
+    if (label) label.textContent = count + " selected";
+  }
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("[data-select-all]")) {
+      var form = closest(el, "form");
+      form.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = el.checked; });
+      updateCount(form);
+    } else if (el.matches && el.matches("input[name=ids]")) {
+      updateCount(closest(el, "form"));
+    }
+  });
+
+  // Reference lookups: type to search, pick a result, the hidden input gets its id.
+  var timer = null;
+  document.addEventListener("input", function (ev) {
+    var text = ev.target;
+    if (!text.classList || !text.classList.contains("lookup-text")) return;
+    var box = closest(text, ".lookup");
+    var hidden = box.querySelector("input[type=hidden]");
+    var list = box.querySelector(".lookup-results");
+    if (text.value === "") { hidden.value = ""; }
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var url = text.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(text.value);
+      fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) {
+          list.innerHTML = html; // server-rendered, autoescaped
+          list.hidden = false;
+        });
+    }, 180);
+  });
+  document.addEventListener("click", function (ev) {
+    var option = closest(ev.target, ".lookup-results button[data-value]");
+    if (!option) return;
+    var box = closest(option, ".lookup");
+    box.querySelector("input[type=hidden]").value = option.getAttribute("data-value");
+    box.querySelector(".lookup-text").value = option.textContent;
+    box.querySelector(".lookup-results").hidden = true;
+  });
+
+  // Close the search suggestions with Escape.
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") {
+      var results = document.getElementById("search-results");
+      if (results) results.innerHTML = "";
+    }
+  });
+
+  window.Nexa = window.Nexa || {};
+})();
