@@ -167,7 +167,7 @@ def built_app(database_url: str) -> Any:
 def app(db: Any, built_app: Any) -> Iterator[Any]:
     from nexa.api.deps import get_session
     from nexa.core.events import run_after_commit
-    from nexa.web.app import web_session
+    from nexa.web.pages import web_session
 
     application = built_app
 

@@ -1,0 +1,107 @@
+"""The generic list, detail and form pages of every record type, as an admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from nexa.web.objects import OBJECTS
+from tests.factories.lead import make_lead
+from tests.web.conftest import form_post, sign_in
+
+
+@pytest.mark.parametrize("path", sorted(OBJECTS))
+def test_every_list_and_new_form_renders(client: Any, users: Any, path: str) -> None:
+    sign_in(client, users.admin)
+    for url in (f"/{path}", f"/{path}/new"):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        assert "<h1>" in r.text
+
+
+def test_create_a_lead_from_the_form_then_edit_one_field_inline(
+    client: Any, db: Any, users: Any
+) -> None:
+    csrf = sign_in(client, users.rep)
+    r = form_post(
+        client,
+        "/leads/new",
+        csrf,
+        {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "status": "new"},
+    )
+    assert r.status_code == 303, r.text[:500]
+    lead_url = r.headers["location"]
+    page = client.get(lead_url)
+    assert "Ada Lovelace" in page.text
+    bad = form_post(
+        client,
+        f"{lead_url}/field/email",
+        csrf,
+        {"email": "not an email", "version": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert bad.status_code == 422
+    assert 'role="alert"' in bad.text and 'aria-invalid="true"' in bad.text
+    good = form_post(
+        client,
+        f"{lead_url}/field/company",
+        csrf,
+        {"company": "Analytical Engines", "version": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert good.status_code == 200, good.text[:300]
+    assert "Analytical Engines" in good.text
+
+
+def test_a_form_error_is_shown_on_its_field(client: Any, users: Any) -> None:
+    csrf = sign_in(client, users.rep)
+    r = form_post(
+        client, "/leads/new", csrf, {"first_name": "No", "last_name": "", "email": "x@example.com"}
+    )
+    assert r.status_code == 422
+    assert 'id="f-last_name-error"' in r.text
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: Any, users: Any) -> None:
+    sign_in(client, users.rep)
+    r = client.post("/leads/new", data={"last_name": "Nope"}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_bulk_assign_changes_every_selected_lead_in_one_go(
+    client: Any, db: Any, users: Any
+) -> None:
+    leads = [make_lead(db, users.admin.actor) for _ in range(3)]
+    db.commit()
+    csrf = sign_in(client, users.admin)
+    body = [("action", "assign"), ("owner_id", str(users.rep.id))] + [
+        ("ids", str(lead.id)) for lead in leads
+    ]
+    r = form_post(client, "/leads/bulk", csrf, body)
+    assert r.status_code == 303, r.text[:300]
+    for lead in leads:
+        db.refresh(lead)
+        assert lead.owner_id == users.rep.id
+
+
+def test_saved_view_keeps_filters_and_columns(client: Any, db: Any, users: Any) -> None:
+    make_lead(db, users.rep.actor, company="Zebra Stripes Ltd")
+    make_lead(db, users.rep.actor, company="Other Co")
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    r = form_post(
+        client,
+        "/leads/views",
+        csrf,
+        [
+            ("name", "Zebras"),
+            ("f", "company:contains:zebra"),
+            ("columns", "full_name"),
+            ("columns", "company"),
+        ],
+    )
+    assert r.status_code == 303, r.text[:300]
+    page = client.get(r.headers["location"])
+    assert "Zebra Stripes Ltd" in page.text and "Other Co" not in page.text
+    assert "Zebras" in page.text
