@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -31,6 +32,12 @@ from nexa.web.objects import OBJECTS, WebObject
 from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
 
 EXPORTABLE = {"lead", "contact", "account", "deal"}
+
+# Pages of one domain extend the generic record page: a module under nexa/web/<domain>/
+# registers a template (extending generic/detail.html) and a function adding context.
+DetailExtra = Callable[[Request, Session, Actor, Any, dict[str, Any]], dict[str, Any]]
+DETAIL_TEMPLATES: dict[str, str] = {}
+DETAIL_EXTRAS: dict[str, DetailExtra] = {}
 BULK_STATUS = {"lead": "status", "task": "status", "quote": "status", "order": "status"}
 PAGE_SIZES = (25, 50, 100)
 
@@ -339,7 +346,7 @@ def object_router(obj: WebObject) -> APIRouter:
         request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
     ) -> HTMLResponse:
         ctx = detail_context(request, session, actor, obj, record_id)
-        template = obj.extra.get("detail_template", "generic/detail.html")
+        template = DETAIL_TEMPLATES.get(obj.name, "generic/detail.html")
         return render(request, template, actor, session, **ctx)
 
     @router.get("/{record_id}/timeline", response_class=HTMLResponse)
@@ -607,7 +614,9 @@ def detail_context(
     if obj.name in ("lead", "contact", "account") and actor.can("list:read"):
         memberships = lists.memberships(session, actor, obj.name, record_id)
     custom = {f.name: f for f in fields if f.custom}
-    return {
+    extra_context = DETAIL_EXTRAS.get(obj.name)
+    added = extra_context(request, session, actor, record, row) if extra_context else {}
+    return added | {
         "obj": obj,
         "record": record,
         "row": row,
