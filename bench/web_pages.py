@@ -130,19 +130,16 @@ def main() -> None:
         _write(args.out, results, args.repeat, total)
 
 
-def _write(
-    out: Path, results: dict[str, dict[str, tuple[int, float, float]]], repeat: int, total: float
-) -> None:
+Timings = dict[str, dict[str, tuple[int, float, float]]]
+
+
+def _write(out: Path, results: Timings, repeat: int, total: float) -> None:
     cpus = os.cpu_count()
     mem = ""
-    try:
-        mem = next(
-            line
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        mem = next(line for line in meminfo if line.startswith("MemTotal"))
+    machine = f"{cpus} CPUs, {mem.split(':')[-1].strip()}"
     lines = [
         MARK_START,
         "## Web pages: server time on the demo data",
