@@ -523,9 +523,15 @@ def _form(
         custom_fields=obj.custom_fields,
         choices={k: tuple(c[0] for c in v) for k, v in choices.items()},
     )
+    refs = [f.name for f in fields if f.kind == "ref" and f.value]
+    names = references.resolve(session, actor, [values], refs) if refs else None
     for f in fields:
         if f.name in choices:
             f.extra["labels"] = dict(choices[f.name])
+        if names is not None and f.name in refs:
+            found = names.get(f.name, f.value, values)
+            if found:
+                f.extra["display"] = found[0]
     return fields
 
 
