@@ -1,0 +1,1 @@
+"""Task pages: my tasks, the board by status, quick actions and the task record page."""
