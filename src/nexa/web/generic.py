@@ -529,9 +529,9 @@ def _form(
         if f.name in choices:
             f.extra["labels"] = dict(choices[f.name])
         if names is not None and f.name in refs:
-            found = names.get(f.name, f.value, values)
-            if found:
-                f.extra["display"] = found[0]
+            ref_name = names.get(f.name, f.value, values)
+            if ref_name:
+                f.extra["display"] = ref_name[0]
     return fields
 
 
