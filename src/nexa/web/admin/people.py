@@ -1,0 +1,557 @@
+"""Admin pages for people: users, teams (a tree) and roles (grants and visibility)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import Actor, Scope
+from nexa.core.errors import DomainError, NotFound
+from nexa.core.filtering import ListQuery
+from nexa.core.permissions import (
+    DEFAULT_VISIBILITY,
+    OBJECTS,
+    RECORD_ACTIONS,
+    ROLE_LABELS,
+    ROLES,
+    VISIBILITY_CHOICES,
+)
+from nexa.models import Role, Team
+from nexa.team import service as teams
+from nexa.team.schemas import TeamCreate, TeamUpdate
+from nexa.user import service as users
+from nexa.user.schemas import UserCreate, UserUpdate
+from nexa.web.admin.common import (
+    done,
+    field_errors,
+    flag,
+    guard,
+    integer,
+    page,
+    status_of,
+    text,
+)
+from nexa.web.choices import user_choices
+from nexa.web.csrf import verify_csrf
+from nexa.web.pages import WebSession
+from nexa.web.references import resolve
+
+router = APIRouter()
+CSRF = [Depends(verify_csrf)]
+
+UsersActor = Annotated[Actor, Depends(guard("users"))]
+TeamsActor = Annotated[Actor, Depends(guard("teams"))]
+RolesActor = Annotated[Actor, Depends(guard("roles"))]
+
+ROLE_OPTIONS = [(r, ROLE_LABELS.get(r, r)) for r in ROLES]
+USERS_PER_PAGE = 100
+EXTRA_PERMISSIONS = ("list:add_member",)
+SCOPES = tuple(s.value for s in Scope)
+
+
+# ---- teams as a tree ---------------------------------------------------------------------
+
+
+def team_paths(all_teams: list[Team]) -> dict[uuid.UUID, str]:
+    """Each team's name with its parents ("Sales › East"), for pickers."""
+    by_id = {t.id: t for t in all_teams}
+    out: dict[uuid.UUID, str] = {}
+    for team in all_teams:
+        names: list[str] = []
+        seen: set[uuid.UUID] = set()
+        current: Team | None = team
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            names.append(current.name)
+            current = by_id.get(current.parent_id) if current.parent_id else None
+        out[team.id] = " › ".join(reversed(names))
+    return out
+
+
+def team_options(all_teams: list[Team]) -> list[tuple[str, str]]:
+    paths = team_paths(all_teams)
+    return sorted(((str(tid), path) for tid, path in paths.items()), key=lambda o: o[1].lower())
+
+
+def team_tree(all_teams: list[Team]) -> list[dict[str, Any]]:
+    """Nested nodes {team, children} from the flat list (roots: teams without a visible
+    parent); a cycle cannot loop."""
+    ids = {t.id for t in all_teams}
+    children: dict[uuid.UUID | None, list[Team]] = {}
+    for team in all_teams:
+        parent = team.parent_id if team.parent_id in ids else None
+        children.setdefault(parent, []).append(team)
+    seen: set[uuid.UUID] = set()
+
+    def build(parent: uuid.UUID | None) -> list[dict[str, Any]]:
+        nodes = []
+        for team in sorted(children.get(parent, []), key=lambda t: t.name.lower()):
+            if team.id in seen:
+                continue
+            seen.add(team.id)
+            nodes.append({"team": team, "children": build(team.id)})
+        return nodes
+
+    return build(None)
+
+
+# ---- users -------------------------------------------------------------------------------
+
+
+def _user_filters(role: str | None, active: str | None) -> list[str]:
+    filters = []
+    if role in ROLES:
+        filters.append(f"role:eq:{role}")
+    if active in ("true", "false"):
+        filters.append(f"is_active:eq:{active}")
+    return filters
+
+
+def _users_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    params = request.query_params
+    role = params.get("role") or None
+    active = params.get("active") or None
+    rows, next_cursor = users.list_users(
+        session,
+        actor,
+        ListQuery(
+            filters=_user_filters(role, active),
+            sort="full_name",
+            cursor=params.get("cursor") or None,
+            limit=USERS_PER_PAGE,
+        ),
+    )
+    all_teams = teams.list_teams(session, actor)
+    return page(
+        request,
+        "admin/users.html",
+        actor,
+        session,
+        "users",
+        status_code=status_code,
+        rows=rows,
+        next_cursor=next_cursor,
+        team_names=team_paths(all_teams),
+        team_options=team_options(all_teams),
+        role_options=ROLE_OPTIONS,
+        role_labels=ROLE_LABELS,
+        role=role,
+        active=active,
+        values=values or {"role": "sales_rep", "timezone": "UTC"},
+        errors=errors or {},
+    )
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(
+    request: Request,
+    session: WebSession,
+    actor: UsersActor,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    return _users_page(request, session, actor)
+
+
+@router.post("/users/new", dependencies=CSRF)
+async def create_user(request: Request, session: WebSession, actor: UsersActor) -> Response:
+    form = await request.form()
+    values = {
+        name: text(form, name)
+        for name in ("email", "full_name", "password", "role", "team_id", "timezone")
+    }
+    try:
+        body = UserCreate.model_validate({k: v for k, v in values.items() if v is not None})
+        with session.begin_nested():
+            user = users.create_user(session, actor, body)
+    except (ValidationError, DomainError) as exc:
+        values.pop("password", None)
+        return _users_page(
+            request,
+            session,
+            actor,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"User {user.full_name} created.", f"/admin/users/{user.id}")
+
+
+def _user_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    user_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    user = users.get_user(session, actor, user_id)
+    all_teams = teams.list_teams(session, actor)
+    keys = users.list_api_keys(session, actor, user_id=user.id) if actor.can("api_key:read") else []
+    current = {
+        "full_name": user.full_name,
+        "role": user.role,
+        "team_id": str(user.team_id) if user.team_id else None,
+        "is_active": user.is_active,
+        "timezone": user.timezone,
+    }
+    return page(
+        request,
+        "admin/user.html",
+        actor,
+        session,
+        "users",
+        status_code=status_code,
+        user=user,
+        keys=keys,
+        team_options=team_options(all_teams),
+        role_options=ROLE_OPTIONS,
+        values=current | (values or {}),
+        errors=errors or {},
+    )
+
+
+@router.get("/users/{user_id}", response_class=HTMLResponse)
+def user_page(
+    request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
+) -> HTMLResponse:
+    return _user_page(request, session, actor, user_id)
+
+
+@router.post("/users/{user_id}", dependencies=CSRF)
+async def update_user(
+    request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
+) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {
+        "full_name": text(form, "full_name"),
+        "role": text(form, "role"),
+        "team_id": text(form, "team_id"),
+        "is_active": flag(form, "is_active"),
+        "timezone": text(form, "timezone"),
+    }
+    try:
+        body = UserUpdate.model_validate(values)
+        with session.begin_nested():
+            user = users.update_user(
+                session, actor, user_id, body, if_match=integer(form.get("version"))
+            )
+    except (ValidationError, DomainError) as exc:
+        return _user_page(
+            request,
+            session,
+            actor,
+            user_id,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"User {user.full_name} saved.", f"/admin/users/{user.id}")
+
+
+@router.post("/users/{user_id}/password", dependencies=CSRF)
+async def reset_password(
+    request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
+) -> Response:
+    form = await request.form()
+    password = form.get("password")
+    try:
+        # an empty password is refused by the service ("cannot be empty"), on the field
+        body = UserUpdate.model_validate({"password": password or None})
+        with session.begin_nested():
+            user = users.update_user(session, actor, user_id, body)
+    except (ValidationError, DomainError) as exc:
+        return _user_page(
+            request,
+            session,
+            actor,
+            user_id,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"Password of {user.full_name} changed.", f"/admin/users/{user.id}")
+
+
+# ---- teams -------------------------------------------------------------------------------
+
+
+def _teams_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    all_teams = teams.list_teams(session, actor)
+    counts = teams.member_counts(session, [t.id for t in all_teams])
+    managers = resolve(session, actor, [{"user_id": t.manager_id} for t in all_teams], ["user_id"])
+    return page(
+        request,
+        "admin/teams.html",
+        actor,
+        session,
+        "teams",
+        status_code=status_code,
+        tree=team_tree(all_teams),
+        counts=counts,
+        managers=managers,
+        team_options=team_options(all_teams),
+        user_options=user_choices(session, actor),
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams_page(request: Request, session: WebSession, actor: TeamsActor) -> HTMLResponse:
+    return _teams_page(request, session, actor)
+
+
+def _team_values(form: Any) -> dict[str, Any]:
+    return {name: text(form, name) for name in ("name", "parent_id", "manager_id")}
+
+
+@router.post("/teams/new", dependencies=CSRF)
+async def create_team(request: Request, session: WebSession, actor: TeamsActor) -> Response:
+    form = await request.form()
+    values = _team_values(form)
+    try:
+        body = TeamCreate.model_validate(values)
+        with session.begin_nested():
+            team = teams.create_team(session, actor, body)
+    except (ValidationError, DomainError) as exc:
+        return _teams_page(
+            request,
+            session,
+            actor,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"Team {team.name} created.", "/admin/teams")
+
+
+def _team_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    team_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    team = teams.get_team(session, actor, team_id)
+    all_teams = teams.list_teams(session, actor)
+    members, _ = users.list_users(
+        session, actor, ListQuery(filters=[f"team_id:eq:{team.id}"], sort="full_name", limit=200)
+    )
+    current = {
+        "name": team.name,
+        "parent_id": str(team.parent_id) if team.parent_id else None,
+        "manager_id": str(team.manager_id) if team.manager_id else None,
+    }
+    return page(
+        request,
+        "admin/team.html",
+        actor,
+        session,
+        "teams",
+        status_code=status_code,
+        team=team,
+        members=members,
+        team_options=[o for o in team_options(all_teams) if o[0] != str(team.id)],
+        user_options=user_choices(session, actor),
+        values=current | (values or {}),
+        errors=errors or {},
+    )
+
+
+@router.get("/teams/{team_id}", response_class=HTMLResponse)
+def team_page(
+    request: Request, team_id: uuid.UUID, session: WebSession, actor: TeamsActor
+) -> HTMLResponse:
+    return _team_page(request, session, actor, team_id)
+
+
+@router.post("/teams/{team_id}", dependencies=CSRF)
+async def update_team(
+    request: Request, team_id: uuid.UUID, session: WebSession, actor: TeamsActor
+) -> Response:
+    form = await request.form()
+    values = _team_values(form)
+    try:
+        body = TeamUpdate.model_validate(values)
+        with session.begin_nested():
+            team = teams.update_team(
+                session, actor, team_id, body, if_match=integer(form.get("version"))
+            )
+    except (ValidationError, DomainError) as exc:
+        return _team_page(
+            request,
+            session,
+            actor,
+            team_id,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"Team {team.name} saved.", "/admin/teams")
+
+
+# ---- roles and visibility ----------------------------------------------------------------
+
+
+def _roles_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    visibility: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    roles = users.list_roles(session, actor)
+    if visibility is None:
+        visibility = users.get_visibility(session, actor) if actor.can("settings:read") else {}
+    return page(
+        request,
+        "admin/roles.html",
+        actor,
+        session,
+        "roles",
+        status_code=status_code,
+        roles=roles,
+        visibility=visibility,
+        visibility_objects=list(DEFAULT_VISIBILITY),
+        visibility_choices=VISIBILITY_CHOICES,
+        errors=errors or {},
+    )
+
+
+@router.get("/roles", response_class=HTMLResponse)
+def roles_page(request: Request, session: WebSession, actor: RolesActor) -> HTMLResponse:
+    return _roles_page(request, session, actor)
+
+
+@router.post("/roles/visibility", dependencies=CSRF)
+async def set_visibility(request: Request, session: WebSession, actor: RolesActor) -> Response:
+    form = await request.form()
+    # objects left out keep their setting, as in the API
+    values = {obj: value for obj in DEFAULT_VISIBILITY if (value := text(form, obj)) is not None}
+    try:
+        with session.begin_nested():
+            users.set_visibility(session, actor, values)
+    except DomainError as exc:
+        return _roles_page(
+            request,
+            session,
+            actor,
+            visibility=users.get_visibility(session, actor) | values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, "Record visibility saved.", "/admin/roles")
+
+
+def _role(session: Session, actor: Actor, name: str) -> Role:
+    for role in users.list_roles(session, actor):
+        if role.name == name:
+            return role
+    raise NotFound(f"role {name} not found")
+
+
+def _matrix(grants: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per object, one cell per action: (permission, scope or "")."""
+    return [
+        {
+            "object": obj,
+            "cells": [(f"{obj}:{a}", a, grants.get(f"{obj}:{a}", "")) for a in RECORD_ACTIONS],
+        }
+        for obj in OBJECTS
+    ]
+
+
+def _role_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    grants: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    role = _role(session, actor, name)
+    shown = grants if grants is not None else {p: str(s) for p, s in role.grants.items()}
+    return page(
+        request,
+        "admin/role.html",
+        actor,
+        session,
+        "roles",
+        status_code=status_code,
+        role=role,
+        matrix=_matrix(shown),
+        actions=RECORD_ACTIONS,
+        extras=[(p, shown.get(p, "")) for p in EXTRA_PERMISSIONS],
+        scopes=SCOPES,
+        can_write=actor.can("role:write"),
+        errors=errors or {},
+    )
+
+
+@router.get("/roles/{name}", response_class=HTMLResponse)
+def role_page(
+    request: Request,
+    name: Annotated[str, Path(max_length=40)],
+    session: WebSession,
+    actor: RolesActor,
+) -> HTMLResponse:
+    return _role_page(request, session, actor, name)
+
+
+@router.post("/roles/{name}", dependencies=CSRF)
+async def update_role(
+    request: Request,
+    name: Annotated[str, Path(max_length=40)],
+    session: WebSession,
+    actor: RolesActor,
+) -> Response:
+    form = await request.form()
+    grants: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if key.startswith("g:") and isinstance(value, str) and value:
+            grants[key[2:]] = value
+    try:
+        with session.begin_nested():
+            role = users.update_role_grants(
+                session, actor, name, grants, if_match=integer(form.get("version"))
+            )
+    except DomainError as exc:
+        return _role_page(
+            request,
+            session,
+            actor,
+            name,
+            grants=grants,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"Grants of {role.label} saved.", f"/admin/roles/{role.name}")

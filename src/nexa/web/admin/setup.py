@@ -1,0 +1,477 @@
+"""Admin pages for how the CRM is set up: pipelines and their stages, exchange rates,
+custom fields."""
+
+from __future__ import annotations
+
+import typing
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from nexa.core.actor import Actor
+from nexa.core.errors import DomainError, NotFound
+from nexa.deal import service as deals
+from nexa.deal.schemas import (
+    ExchangeRateIn,
+    PipelineCreate,
+    PipelineUpdate,
+    StageKind,
+    StagesReplace,
+)
+from nexa.metadata import service as metadata
+from nexa.metadata.schemas import CustomFieldCreate, CustomFieldUpdate, FieldType, ObjectType
+from nexa.models import Pipeline, PipelineStage
+from nexa.web.admin.common import (
+    done,
+    field_errors,
+    flag,
+    guard,
+    integer,
+    lines,
+    page,
+    status_of,
+    text,
+)
+from nexa.web.csrf import verify_csrf
+from nexa.web.pages import WebSession
+
+router = APIRouter()
+CSRF = [Depends(verify_csrf)]
+
+PipelinesActor = Annotated[Actor, Depends(guard("pipelines"))]
+FieldsActor = Annotated[Actor, Depends(guard("custom_fields"))]
+
+STAGE_KINDS: tuple[str, ...] = typing.get_args(StageKind)
+OBJECT_TYPES: tuple[str, ...] = typing.get_args(ObjectType)
+FIELD_TYPES: tuple[str, ...] = typing.get_args(FieldType)
+FIELD_TYPE_LABELS = {"multiselect": "multi-select", "url": "URL", "boolean": "yes/no"}
+STAGE_COLUMNS = ("key", "name", "probability", "kind", "stall_after_days")
+BLANK_STAGE_ROWS = 3
+
+
+# ---- pipelines ---------------------------------------------------------------------------
+
+
+def _pipelines_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    values: dict[str, Any] | None = None,
+    rate_values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "admin/pipelines.html",
+        actor,
+        session,
+        "pipelines",
+        status_code=status_code,
+        pipelines=deals.list_pipelines(session, actor),
+        rates=deals.list_exchange_rates(session, actor),
+        org_currency=deals.org_currency(),
+        can_write=actor.can("settings:write"),
+        values=values or {},
+        rate_values=rate_values or {},
+        errors=errors or {},
+    )
+
+
+@router.get("/pipelines", response_class=HTMLResponse)
+def pipelines_page(request: Request, session: WebSession, actor: PipelinesActor) -> HTMLResponse:
+    return _pipelines_page(request, session, actor)
+
+
+@router.post("/pipelines/new", dependencies=CSRF)
+async def create_pipeline(request: Request, session: WebSession, actor: PipelinesActor) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {"name": text(form, "name"), "is_default": flag(form, "is_default")}
+    try:
+        body = PipelineCreate.model_validate(values)
+        with session.begin_nested():
+            pipeline, _ = deals.create_pipeline(session, actor, body)
+    except (ValidationError, DomainError) as exc:
+        return _pipelines_page(
+            request,
+            session,
+            actor,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(
+        request,
+        f"Pipeline {pipeline.name} created with the standard stages; adjust them here.",
+        f"/admin/pipelines/{pipeline.id}",
+    )
+
+
+@router.post("/pipelines/rates", dependencies=CSRF)
+async def set_rate(request: Request, session: WebSession, actor: PipelinesActor) -> Response:
+    form = await request.form()
+    values = {"currency": text(form, "currency"), "rate": text(form, "rate")}
+    try:
+        body = ExchangeRateIn.model_validate({"rate": values["rate"]})
+        with session.begin_nested():
+            rate = deals.set_exchange_rate(session, actor, values["currency"] or "", body)
+    except (ValidationError, DomainError) as exc:
+        return _pipelines_page(
+            request,
+            session,
+            actor,
+            rate_values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(
+        request, f"Exchange rate of {rate.currency} set; open deals revalued.", "/admin/pipelines"
+    )
+
+
+def _pipeline(
+    session: Session, actor: Actor, pipeline_id: uuid.UUID
+) -> tuple[Pipeline, list[PipelineStage]]:
+    for pipeline, stages in deals.list_pipelines(session, actor):
+        if pipeline.id == pipeline_id:
+            return pipeline, sorted(stages, key=lambda s: s.position)
+    raise NotFound(f"pipeline {pipeline_id} not found")
+
+
+def _stage_rows(stages: list[PipelineStage]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "index": i,
+            "position": i + 1,
+            "existing": True,
+            "removed": False,
+            **{c: getattr(s, c) for c in STAGE_COLUMNS},
+        }
+        for i, s in enumerate(stages)
+    ]
+    return rows + _blank_rows(len(rows))
+
+
+def _blank_rows(start: int) -> list[dict[str, Any]]:
+    blank: dict[str, Any] = {c: None for c in STAGE_COLUMNS} | {"kind": "open"}
+    return [
+        {"index": start + i, "position": None, "existing": False, "removed": False, **blank}
+        for i in range(BLANK_STAGE_ROWS)
+    ]
+
+
+def _pipeline_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    pipeline_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    rows: list[dict[str, Any]] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    pipeline, stages = _pipeline(session, actor, pipeline_id)
+    current = {"name": pipeline.name, "is_default": pipeline.is_default, "active": pipeline.active}
+    return page(
+        request,
+        "admin/pipeline.html",
+        actor,
+        session,
+        "pipelines",
+        status_code=status_code,
+        pipeline=pipeline,
+        rows=rows if rows is not None else _stage_rows(stages),
+        kinds=STAGE_KINDS,
+        can_write=actor.can("settings:write"),
+        values=current | (values or {}),
+        errors=errors or {},
+    )
+
+
+@router.get("/pipelines/{pipeline_id}", response_class=HTMLResponse)
+def pipeline_page(
+    request: Request, pipeline_id: uuid.UUID, session: WebSession, actor: PipelinesActor
+) -> HTMLResponse:
+    return _pipeline_page(request, session, actor, pipeline_id)
+
+
+@router.post("/pipelines/{pipeline_id}", dependencies=CSRF)
+async def update_pipeline(
+    request: Request, pipeline_id: uuid.UUID, session: WebSession, actor: PipelinesActor
+) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {
+        "name": text(form, "name"),
+        "is_default": flag(form, "is_default"),
+        "active": flag(form, "active"),
+    }
+    try:
+        body = PipelineUpdate.model_validate(values)
+        with session.begin_nested():
+            pipeline, _ = deals.update_pipeline(session, actor, pipeline_id, body)
+    except (ValidationError, DomainError) as exc:
+        return _pipeline_page(
+            request,
+            session,
+            actor,
+            pipeline_id,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(request, f"Pipeline {pipeline.name} saved.", f"/admin/pipelines/{pipeline.id}")
+
+
+def _posted_stage_rows(form: Any) -> list[dict[str, Any]]:
+    """The rows as posted (aligned lists), with their index, position and removal mark."""
+    columns = {c: form.getlist(c) for c in ("position", *STAGE_COLUMNS)}
+    existing = set(form.getlist("existing"))
+    removed = set(form.getlist("remove"))
+    count = max((len(v) for v in columns.values()), default=0)
+    rows = []
+    for i in range(min(count, 60)):
+        row: dict[str, Any] = {"index": i, "existing": str(i) in existing}
+        for name, posted in columns.items():
+            value = posted[i] if i < len(posted) else ""
+            row[name] = value.strip() if isinstance(value, str) else ""
+        row["removed"] = str(i) in removed
+        rows.append(row)
+    return rows
+
+
+def _stages_from(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The stages to keep, ordered by position (then as posted), and the row index each
+    came from; blank rows are skipped."""
+    kept = []
+    for row in rows:
+        if row["removed"] or not (row["key"] or row["name"]):
+            continue
+        position = integer(row["position"])
+        kept.append((position if position is not None else 10_000, row["index"], row))
+    kept.sort(key=lambda k: (k[0], k[1]))
+    stages = [{c: (row[c] if row[c] != "" else None) for c in STAGE_COLUMNS} for _, _, row in kept]
+    return stages, [index for _, index, _ in kept]
+
+
+def _stage_errors(exc: Exception, origin: list[int]) -> dict[str, str]:
+    """Errors of the stage list; a row's error is keyed ``stages.<row>.<column>``."""
+    if isinstance(exc, ValidationError):
+        out: dict[str, str] = {}
+        for err in exc.errors():
+            loc = list(err.get("loc", ()))
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            if len(loc) >= 3 and loc[0] == "stages" and isinstance(loc[1], int):
+                row = origin[loc[1]] if loc[1] < len(origin) else loc[1]
+                out.setdefault(f"stages.{row}.{loc[2]}", message)
+            else:
+                out.setdefault("stages", message)
+        return out
+    return {"stages": next(iter(field_errors(exc).values()), "invalid stages")}
+
+
+@router.post("/pipelines/{pipeline_id}/stages", dependencies=CSRF)
+async def replace_stages(
+    request: Request, pipeline_id: uuid.UUID, session: WebSession, actor: PipelinesActor
+) -> Response:
+    form = await request.form()
+    rows = _posted_stage_rows(form)
+    errors = {
+        f"stages.{row['index']}.position": "a whole number"
+        for row in rows
+        if row["position"] and integer(row["position"]) is None
+    }
+    if errors:
+        return _pipeline_page(
+            request, session, actor, pipeline_id, rows=rows, errors=errors, status_code=422
+        )
+    stages, origin = _stages_from(rows)
+    try:
+        body = StagesReplace.model_validate({"stages": stages})
+        with session.begin_nested():
+            pipeline, _ = deals.replace_stages(session, actor, pipeline_id, body.stages)
+    except (ValidationError, DomainError) as exc:
+        return _pipeline_page(
+            request,
+            session,
+            actor,
+            pipeline_id,
+            rows=rows,
+            errors=_stage_errors(exc, origin),
+            status_code=status_of(exc),
+        )
+    return done(request, f"Stages of {pipeline.name} saved.", f"/admin/pipelines/{pipeline.id}")
+
+
+# ---- custom fields -----------------------------------------------------------------------
+
+
+def _fields_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    object_type: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    definitions = metadata.list_definitions(session, actor, object_type)
+    return page(
+        request,
+        "admin/custom_fields.html",
+        actor,
+        session,
+        "custom_fields",
+        status_code=status_code,
+        object_type=object_type,
+        object_types=OBJECT_TYPES,
+        object_type_options=[(t, t.capitalize()) for t in OBJECT_TYPES],
+        field_type_options=[(t, FIELD_TYPE_LABELS.get(t, t)) for t in FIELD_TYPES],
+        definitions=definitions,
+        can_write=actor.can("custom_field:write"),
+        can_create=actor.can("custom_field:create"),
+        values=values or {"object_type": object_type, "field_type": "text", "position": 0},
+        errors=errors or {},
+    )
+
+
+def _object_type(value: str | None) -> str:
+    return value if value in OBJECT_TYPES else "lead"
+
+
+@router.get("/custom-fields", response_class=HTMLResponse)
+def fields_page(
+    request: Request,
+    session: WebSession,
+    actor: FieldsActor,
+    object_type: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    return _fields_page(request, session, actor, _object_type(object_type))
+
+
+@router.post("/custom-fields/new", dependencies=CSRF)
+async def create_field(request: Request, session: WebSession, actor: FieldsActor) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {
+        "object_type": text(form, "object_type"),
+        "key": text(form, "key"),
+        "label": text(form, "label"),
+        "field_type": text(form, "field_type"),
+        "required": flag(form, "required"),
+        "options": lines(text(form, "options")),
+        "position": text(form, "position") or 0,
+    }
+    try:
+        body = CustomFieldCreate.model_validate(values)
+        with session.begin_nested():
+            definition = metadata.create_definition(session, actor, body)
+    except (ValidationError, DomainError) as exc:
+        return _fields_page(
+            request,
+            session,
+            actor,
+            _object_type(values["object_type"]),
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(
+        request,
+        f"Field {definition.label} added to {definition.object_type}s.",
+        f"/admin/custom-fields?object_type={definition.object_type}",
+    )
+
+
+def _field_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    field_id: uuid.UUID,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    definition = metadata.get_definition(session, field_id)
+    current = {
+        "label": definition.label,
+        "required": definition.required,
+        "options": list(definition.options or []),
+        "position": definition.position,
+    }
+    return page(
+        request,
+        "admin/custom_field.html",
+        actor,
+        session,
+        "custom_fields",
+        status_code=status_code,
+        definition=definition,
+        can_write=actor.can("custom_field:write"),
+        values=current | (values or {}),
+        errors=errors or {},
+    )
+
+
+@router.get("/custom-fields/{field_id}", response_class=HTMLResponse)
+def field_page(
+    request: Request, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
+) -> HTMLResponse:
+    return _field_page(request, session, actor, field_id)
+
+
+@router.post("/custom-fields/{field_id}", dependencies=CSRF)
+async def update_field(
+    request: Request, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
+) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {
+        "label": text(form, "label"),
+        "required": flag(form, "required"),
+        "options": lines(text(form, "options")),
+        "position": text(form, "position") or 0,
+    }
+    try:
+        body = CustomFieldUpdate.model_validate(
+            values | {"label": values["label"] or ""}  # an empty label: "too short"
+        )
+        with session.begin_nested():
+            definition = metadata.update_definition(session, actor, field_id, body)
+    except (ValidationError, DomainError) as exc:
+        return _field_page(
+            request,
+            session,
+            actor,
+            field_id,
+            values=values,
+            errors=field_errors(exc),
+            status_code=status_of(exc),
+        )
+    return done(
+        request,
+        f"Field {definition.label} saved.",
+        f"/admin/custom-fields?object_type={definition.object_type}",
+    )
+
+
+@router.post("/custom-fields/{field_id}/archive", dependencies=CSRF)
+async def archive_field(
+    request: Request, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
+) -> Response:
+    form = await request.form()
+    archived = flag(form, "archived")
+    definition = metadata.update_definition(
+        session, actor, field_id, CustomFieldUpdate(archived=archived)
+    )
+    word = "archived" if archived else "restored"
+    return done(
+        request,
+        f"Field {definition.label} {word}.",
+        f"/admin/custom-fields?object_type={definition.object_type}",
+    )
