@@ -1,0 +1,1 @@
+"""The account page: the hierarchy with rolled-up totals."""

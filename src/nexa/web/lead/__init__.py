@@ -1,0 +1,1 @@
+"""The lead page: status actions, duplicate warnings and the Convert dialog."""

@@ -1,0 +1,1 @@
+"""The meeting page: attendees and the .ics invitation."""
