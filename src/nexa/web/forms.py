@@ -36,6 +36,8 @@ REFERENCES = {
     "product_id": "products",
     "related_id": "records",
 }
+# Inputs a person fills first come first; long text last (the schemas' order is the API's).
+LEADING = ("first_name", "last_name", "name", "title", "subject", "body", "email", "phone")
 LONG_TEXT = {"description", "notes", "body", "terms", "outcome", "filter"}
 NEVER_IN_FORMS = {"custom_fields", "allow_duplicates", "if_match", "version"}
 
@@ -149,6 +151,13 @@ def form_fields(
                 step=step,
             )
         )
+
+    def rank(f: FormField) -> tuple[int, int]:
+        if f.name in LEADING:
+            return (0, LEADING.index(f.name))
+        return (2, 0) if f.kind == "textarea" else (1, 0)
+
+    out.sort(key=rank)  # stable: the rest keep the schema's order
     if custom_fields:
         custom_values = values.get("custom_fields") or {}
         for definition in metadata.definitions(session, object_name):

@@ -101,7 +101,7 @@ def display(value: Any) -> str:
     if isinstance(value, dict):
         if "amount" in value and "currency" in value:
             return f"{display(_decimal(value['amount']))} {value['currency']}"
-        return ", ".join(f"{k}: {display(v)}" for k, v in value.items())
+        return ", ".join(display(v) for v in value.values() if v not in (None, "", []))
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
             return display(datetime.fromisoformat(value))

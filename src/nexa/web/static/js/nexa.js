@@ -45,6 +45,17 @@
     }
   });
 
+  // Bulk bar: show the inputs of the chosen action only (all stay in the form without JS).
+  function showBulkInputs(select) {
+    var form = closest(select, "form");
+    form.querySelectorAll("[data-bulk-for]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-bulk-for") !== select.value;
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target.id === "bulk-action") showBulkInputs(ev.target);
+  });
+
   // Reference lookups: type to search, pick a result, the hidden input gets its id.
   var timer = null;
   document.addEventListener("input", function (ev) {
