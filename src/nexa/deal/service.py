@@ -820,3 +820,40 @@ def pipeline_report(
         "open_amount": _cents(open_amount),
         "weighted": _cents(weighted_open),
     }
+
+
+# ---- closed-won totals (dashboards) ----------------------------------------------------------
+def won_summary(
+    session: Session,
+    actor: Actor,
+    *,
+    closed_from: datetime,
+    closed_to: datetime,
+    owner_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """How many closed-won deals the actor may read were closed in [closed_from, closed_to),
+    and their sum in the organization's currency (one aggregate query)."""
+    from sqlalchemy import func
+
+    if not actor.can("deal:read"):
+        raise PermissionDenied("you may not read deals")
+    if closed_from >= closed_to:
+        raise ValidationFailed("closed_from must be before closed_to", field="closed_from")
+    stmt = (
+        DealRepository(session)
+        .readable(actor)
+        .with_only_columns(func.count(Deal.id), func.coalesce(func.sum(Deal.amount_org), 0))
+        .where(
+            Deal.stage_kind == "won",
+            Deal.closed_at >= closed_from,
+            Deal.closed_at < closed_to,
+        )
+    )
+    if owner_id is not None:
+        stmt = stmt.where(Deal.owner_id == owner_id)
+    count, amount = session.execute(stmt).one()
+    return {
+        "count": int(count),
+        "amount": _cents(Decimal(str(amount))),
+        "currency": org_currency(),
+    }
