@@ -40,6 +40,24 @@ DETAIL_TEMPLATES: dict[str, str] = {}
 DETAIL_EXTRAS: dict[str, DetailExtra] = {}
 BULK_STATUS = {"lead": "status", "task": "status", "quote": "status", "order": "status"}
 PAGE_SIZES = (25, 50, 100)
+# Keys of the API's shape that the profile does not list (shown elsewhere, or internal).
+NOT_IN_PROFILE = frozenset(
+    {
+        "id",
+        "custom_fields",
+        "version",
+        "deleted_at",
+        "line_items",
+        "attendees",
+        "prices",
+        "stage_id",
+        "stage_name",
+        "ics_uid",
+        "ics_sequence",
+        "recording_path",
+        "recording_sha256",
+    }
+)
 
 
 # ---- list ------------------------------------------------------------------------------
@@ -584,12 +602,7 @@ def detail_context(
     row = obj.shape(session, record).model_dump()
     fields = _form(session, actor, obj, obj.update_model, row, {})
     editable = {f.name for f in fields}
-    shown = [
-        k
-        for k in row
-        if k
-        not in ("id", "custom_fields", "version", "deleted_at", "line_items", "attendees", "prices")
-    ]
+    shown = [k for k in row if k not in NOT_IN_PROFILE]
     names = references.resolve(session, actor, [row], shown)
     entries: list[Any] = []
     next_cursor: str | None = None
