@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine for Nexa CRM; quiet, and fast when nothing changed.
 #   1. .venv with Python >= 3.11, `pip install -e '.[dev]'` (again only when pyproject.toml changed)
-#   2. front-end assets: `npm ci`, then htmx and Alpine.js copied into src/nexa/web/static/vendor/
+#   2. front-end assets: `npm ci`, then htmx copied into src/nexa/web/static/vendor/
 #   3. Debian's Chromium for the browser tests (apt-get, when running as root)
 set -euo pipefail
 
@@ -82,7 +82,6 @@ copy_asset() {  # copy only when different, so the file keeps its time stamp oth
   cmp -s "$1" "$VENDOR/$2" || cp "$1" "$VENDOR/$2"
 }
 copy_asset node_modules/htmx.org/dist/htmx.min.js htmx.min.js
-copy_asset node_modules/alpinejs/dist/cdn.min.js alpine.min.js
 say "front-end assets in src/nexa/web/static/vendor/"
 
 # ---- 3. Chromium for the browser tests ---------------------------------------------------

@@ -41,7 +41,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
 OK, FAIL, WARN = "[green]✓[/]", "[red]✗[/]", "[yellow]![/]"
-VENDOR_ASSETS = ("htmx.min.js", "alpine.min.js")
+VENDOR_ASSETS = ("htmx.min.js",)
 
 
 def console() -> Console:
@@ -694,9 +694,9 @@ def _check_assets() -> Check:
             "fail",
             "Front-end assets",
             f"missing in {folder}: {', '.join(missing)}",
-            "run scripts/setup.sh (npm ci, then it copies htmx and Alpine.js there)",
+            "run scripts/setup.sh (npm ci, then it copies htmx there)",
         )
-    return Check("ok", "Front-end assets", f"htmx and Alpine.js present in {folder}")
+    return Check("ok", "Front-end assets", f"htmx present in {folder}")
 
 
 def _check_secret(settings: Settings) -> Check:
