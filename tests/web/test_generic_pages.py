@@ -105,3 +105,55 @@ def test_saved_view_keeps_filters_and_columns(client: Any, db: Any, users: Any) 
     page = client.get(r.headers["location"])
     assert "Zebra Stripes Ltd" in page.text and "Other Co" not in page.text
     assert "Zebras" in page.text
+
+
+def test_a_product_gets_its_prices_from_the_rows_of_its_form(
+    client: Any, db: Any, users: Any
+) -> None:
+    csrf = sign_in(client, users.admin)
+    form = client.get("/products/new").text
+    assert 'name="prices.0.currency"' in form and 'name="prices.2.unit_price"' in form
+    body = {
+        "name": "Widget Pro",
+        "sku": "WID-PRO",
+        "prices.present": "1",
+        "prices.0.currency": "USD",
+        "prices.0.unit_price": "99.50",
+        "prices.1.currency": "EUR",
+        "prices.1.unit_price": "90",
+        "prices.2.currency": "",
+        "prices.2.unit_price": "",
+    }
+    r = form_post(client, "/products/new", csrf, body)
+    assert r.status_code == 303, r.text[:800]
+    edit = client.get(r.headers["location"] + "/edit").text
+    assert 'value="USD"' in edit and 'value="EUR"' in edit
+    bad = form_post(
+        client,
+        "/products/new",
+        csrf,
+        {
+            "name": "Widget Bad",
+            "sku": "WID-BAD",
+            "prices.0.currency": "usd",
+            "prices.0.unit_price": "1",
+        },
+    )
+    assert bad.status_code == 422
+    assert "row 1, currency" in bad.text
+
+
+def test_a_quote_is_made_with_line_items_from_its_form(client: Any, db: Any, users: Any) -> None:
+    csrf = sign_in(client, users.admin)
+    body = {
+        "name": "Q for Acme",
+        "currency": "USD",
+        "line_items.0.name": "Onboarding",
+        "line_items.0.quantity": "2",
+        "line_items.0.unit_price": "500",
+        "line_items.1.name": "",
+    }
+    r = form_post(client, "/quotes/new", csrf, body)
+    assert r.status_code == 303, r.text[:800]
+    page = client.get(r.headers["location"]).text
+    assert "1,000" in page

@@ -82,9 +82,9 @@ def _kind(name: str, annotation: Any) -> tuple[str, tuple[str, ...]]:
     if origin in (list, tuple, set):
         (item,) = typing.get_args(inner)[:1] or (str,)
         item_inner, _ = _unwrap(item)
-        if item_inner is uuid.UUID or (
-            isinstance(item_inner, type) and issubclass(item_inner, BaseModel)
-        ):
+        if isinstance(item_inner, type) and issubclass(item_inner, BaseModel):
+            return ("rows", ()) if _simple_rows(item_inner) else ("unsupported", ())
+        if item_inner is uuid.UUID:
             return "unsupported", ()
         return "tags", ()
     if inner is bool:
@@ -109,6 +109,53 @@ def _kind(name: str, annotation: Any) -> tuple[str, tuple[str, ...]]:
     if name in LONG_TEXT:
         return "textarea", ()
     return "text", ()
+
+
+ROW_KINDS = {
+    "text",
+    "textarea",
+    "email",
+    "url",
+    "number",
+    "date",
+    "datetime",
+    "select",
+    "checkbox",
+    "ref",
+}
+BLANK_ROWS = 3
+
+
+def _simple_rows(model: type[BaseModel]) -> bool:
+    """Rows of a table: a sub-model whose fields are all plain inputs."""
+    return all(_kind(n, i.annotation)[0] in ROW_KINDS for n, i in model.model_fields.items())
+
+
+def row_model(annotation: Any) -> type[BaseModel]:
+    inner, _ = _unwrap(annotation)
+    (item,) = typing.get_args(inner)[:1]
+    model, _ = _unwrap(item)
+    return model
+
+
+def row_columns(model: type[BaseModel]) -> list[FormField]:
+    columns = []
+    for name, info in model.model_fields.items():
+        kind, found = _kind(name, info.annotation)
+        inner, _ = _unwrap(info.annotation)
+        columns.append(
+            FormField(
+                name=name,
+                label=(info.title or name.replace("_id", "").replace("_", " ")).capitalize(),
+                kind="text" if kind == "textarea" else kind,
+                required=info.is_required(),
+                choices=found,
+                ref=REFERENCES.get(name) if kind == "ref" else None,
+                step=("1" if inner is int else "0.01") if kind == "number" else None,
+                help=info.description,
+            )
+        )
+    return columns
 
 
 def form_fields(
@@ -137,6 +184,10 @@ def form_fields(
         inner, _ = _unwrap(info.annotation)
         if kind == "number":
             step = "1" if inner is int else "0.01"
+        extra: dict[str, Any] = {}
+        if kind == "rows":
+            extra["columns"] = row_columns(row_model(info.annotation))
+            extra["blank"] = BLANK_ROWS
         out.append(
             FormField(
                 name=name,
@@ -149,6 +200,7 @@ def form_fields(
                 ref=REFERENCES.get(name) if kind == "ref" else None,
                 error=errors.get(name),
                 step=step,
+                extra=extra,
             )
         )
 
@@ -203,10 +255,15 @@ def parse_form(
     for f in fields:
         if only is not None and f.name not in only:
             continue
-        if f.kind == "money":
+        value: Any
+        if f.kind == "rows":
+            value = _rows(form, f)
+            if value is None:
+                continue
+        elif f.kind == "money":
             amount = _text(form.get(f"{f.name}.amount"))
             currency = _text(form.get(f"{f.name}.currency"))
-            value: Any = {"amount": amount, "currency": currency} if amount else None
+            value = {"amount": amount, "currency": currency} if amount else None
         elif f.kind == "checkbox":
             posted = form.getlist(f.name) if hasattr(form, "getlist") else [form.get(f.name)]
             value = bool(posted) and posted[-1] in ("on", "true", "1")
@@ -226,6 +283,38 @@ def parse_form(
     return data
 
 
+def _rows(form: Any, f: FormField) -> list[dict[str, Any]] | None:
+    """The filled rows of a table input (blank rows are left out); None when the form has
+    no input of this table at all (another part of the record was posted)."""
+    prefix = f.name + "."
+    indexes = sorted(
+        {int(k.split(".")[1]) for k in form if k.startswith(prefix) and k.split(".")[1].isdigit()}
+    )
+    if not indexes and form.get(prefix + "present") is None:
+        return None
+    rows = []
+    for i in indexes[:200]:
+        row: dict[str, Any] = {}
+        filled = False
+        for column in f.extra.get("columns", []):
+            key = f"{f.name}.{i}.{column.name}"
+            if column.kind == "checkbox":
+                posted = form.getlist(key) if hasattr(form, "getlist") else [form.get(key)]
+                if posted and posted[-1] in ("on", "true", "1"):
+                    row[column.name] = True
+                    filled = True
+                continue
+            value = _text(form.get(key))
+            if value is not None:
+                if column.kind == "datetime" and len(value) == 16:
+                    value += ":00Z"
+                row[column.name] = value
+                filled = True
+        if filled:
+            rows.append(row)
+    return rows
+
+
 def _text(value: Any) -> str | None:
     if value is None or not isinstance(value, str):
         return None
@@ -243,6 +332,9 @@ def errors_of(exc: Exception) -> dict[str, str]:
             if name == "custom_fields" and len(loc) > 1:
                 name = f"custom.{loc[1]}"
             message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            rows = [p for p in err.get("loc", ()) if isinstance(p, int)]
+            if rows and len(loc) > 1:
+                message = f"row {rows[0] + 1}, {loc[-1].replace('_', ' ')}: {message}"
             out.setdefault(name, message)
         return out
     if isinstance(exc, DomainError):
