@@ -157,3 +157,17 @@ def test_a_quote_is_made_with_line_items_from_its_form(client: Any, db: Any, use
     assert r.status_code == 303, r.text[:800]
     page = client.get(r.headers["location"]).text
     assert "1,000" in page
+
+
+def test_a_deleted_lead_is_in_the_bin_and_can_be_restored(client: Any, db: Any, users: Any) -> None:
+    lead = make_lead(db, users.rep.actor, last_name="Binned")
+    db.commit()
+    csrf = sign_in(client, users.admin)
+    r = form_post(client, f"/leads/{lead.id}/delete", csrf, {})
+    assert r.status_code == 303
+    assert "Binned" not in client.get("/leads").text
+    bin_page = client.get("/leads?deleted=1").text
+    assert "Binned" in bin_page and f"/leads/{lead.id}/restore" in bin_page
+    r = form_post(client, f"/leads/{lead.id}/restore", csrf, {})
+    assert r.status_code == 303
+    assert "Binned" in client.get("/leads").text

@@ -113,11 +113,13 @@ def list_context(
     except ValueError:
         limit = 50
     limit = limit if limit in PAGE_SIZES else 50
+    deleted = params.get("deleted") == "1" and actor.can(f"{obj.name}:delete")
     query = ListQuery(
         filters=filters + list(extra_filters or []),
         sort=sort,
         cursor=params.get("cursor") or None,
         limit=limit,
+        include_deleted=deleted,
     )
     error = None
     try:
@@ -159,7 +161,8 @@ def list_context(
         "bulk_status": _status_choices(obj, fields),
         "static_lists": _static_lists(session, actor, obj),
         "users": field_choices(session, actor, obj, "owner_id"),
-        "query_string": _query_string(filters, sort),
+        "query_string": _query_string(filters, sort) + ("&deleted=1" if deleted else ""),
+        "deleted": deleted,
     }
 
 
@@ -487,6 +490,14 @@ def object_router(obj: WebObject) -> APIRouter:
             )
         row = obj.shape(session, record).model_dump()
         return _field_partial(request, session, actor, obj, row, name, edit=False, error=None)
+
+    @router.post("/{record_id}/restore", dependencies=csrf)
+    def restore(
+        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    ) -> Response:
+        obj.service(session, actor).restore(record_id)
+        request.session["flash"] = f"{obj.label} restored from the bin"
+        return RedirectResponse(f"/{obj.path}/{record_id}", status_code=303)
 
     @router.post("/{record_id}/delete", dependencies=csrf)
     async def delete(

@@ -63,6 +63,7 @@ class FunctionOps:
     create_fn: Callable[..., Any]
     update_fn: Callable[..., Any]
     delete_fn: Callable[..., Any]
+    restore_fn: Callable[..., Any]
     get_fn: Callable[..., Any]
     list_fn: Callable[..., Any]
     repository: Any
@@ -87,6 +88,9 @@ class FunctionOps:
     def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> Any:
         return type(self).delete_fn(self.session, self.actor, record_id, if_match=if_match)
 
+    def restore(self, record_id: uuid.UUID) -> Any:
+        return type(self).restore_fn(self.session, self.actor, record_id)
+
 
 class AccountOps(FunctionOps):
     repository = AccountRepository
@@ -95,6 +99,7 @@ class AccountOps(FunctionOps):
     create_fn = staticmethod(account_service.create_account)
     update_fn = staticmethod(account_service.update_account)
     delete_fn = staticmethod(account_service.delete_account)
+    restore_fn = staticmethod(account_service.restore_account)
 
 
 class ContactOps(FunctionOps):
@@ -104,6 +109,7 @@ class ContactOps(FunctionOps):
     create_fn = staticmethod(contact_service.create_contact)
     update_fn = staticmethod(contact_service.update_contact)
     delete_fn = staticmethod(contact_service.delete_contact)
+    restore_fn = staticmethod(contact_service.restore_contact)
 
 
 @dataclass(frozen=True)
