@@ -229,3 +229,115 @@ def test_hostile_text_is_shown_literally_and_never_runs(e2e: E2E) -> None:
     page.goto("/")
     dashboard = page.locator("[data-testid=dash-weighted]").count() > 0
     assert_inert(page, "dashboard", literal=SCRIPT if dashboard else None)
+
+
+def test_hostile_names_in_the_set_up_stay_text(e2e: E2E) -> None:
+    """Names an admin or a user types in set-up (a user's name, a team, a pipeline and its
+    stages, a custom field's label, a web form and its fields) show up on many pages."""
+    u = unique()
+    mark = f"Hy{u}"
+    h = f"{mark} {SCRIPT} {IMG}"
+    team = e2e.create("admin", "/teams", {"name": h})
+    user = e2e.create(
+        "admin",
+        "/users",
+        {
+            "email": f"hostile-{u}@live.example.com",
+            "full_name": h,
+            "role": "sales_rep",
+            "team_id": team["id"],
+            "password": "hostile-password-123",
+        },
+    )
+    pipeline = e2e.create(
+        "admin",
+        "/pipelines",
+        {
+            "name": h,
+            "stages": [
+                {"key": "first", "name": h, "probability": 20},
+                {"key": "second", "name": IMG, "probability": 60},
+                {"key": "won", "name": SCRIPT, "probability": 100, "kind": "won"},
+                {"key": "lost", "name": f"{IMG} lost", "probability": 0, "kind": "lost"},
+            ],
+        },
+    )
+    field = e2e.create(
+        "admin",
+        "/custom-fields",
+        {
+            "object_type": "deal",
+            "key": f"hostile_{u}",
+            "label": h[:120],
+            "field_type": "select",
+            "options": [SCRIPT, IMG],
+        },
+    )
+    deal = e2e.create(
+        "admin",
+        "/deals",
+        {
+            "name": f"{mark} plain deal",
+            "amount": "300",
+            "pipeline_id": pipeline["id"],
+            "stage": "second",
+            "owner_id": user["id"],
+            "custom_fields": {field["key"]: IMG},
+        },
+    )
+    lead = e2e.create(
+        "admin", "/leads", {"last_name": f"{mark} plain lead", "owner_id": user["id"]}
+    )
+    slug = f"hostile-{u}"
+    e2e.create(
+        "admin",
+        "/web-forms",
+        {
+            "name": h,
+            "slug": slug,
+            "fields": [
+                {"key": "last_name", "label": h, "required": True},
+                {"key": "company", "label": IMG, "type": "select", "options": [SCRIPT, IMG]},
+            ],
+            "success_message": h,
+        },
+    )
+
+    page = e2e.page("admin")
+    for url, literal in (
+        (f"/deals/board?pipeline_id={pipeline['id']}", SCRIPT),
+        (f"/deals/{deal['id']}", SCRIPT),
+        (f"/deals/{deal['id']}/edit", None),
+        ("/deals/new", SCRIPT),
+        (f"/leads/{lead['id']}", SCRIPT),
+        (f"/leads?f=last_name:contains:{mark}", SCRIPT),
+        ("/", None),
+        ("/admin/users", SCRIPT),
+        (f"/admin/users/{user['id']}", None),
+        ("/admin/teams", SCRIPT),
+        (f"/admin/teams/{team['id']}", None),
+        ("/admin/pipelines", SCRIPT),
+        (f"/admin/pipelines/{pipeline['id']}", None),
+        ("/admin/custom-fields?object_type=deal", SCRIPT),
+        (f"/admin/custom-fields/{field['id']}", None),
+        ("/admin/web-forms", SCRIPT),
+    ):
+        response = page.goto(url)
+        assert response is not None and response.status == 200, (url, response)
+        assert_inert(page, url, literal=literal)
+
+    # The card's stage select lists the hostile stage names as text.
+    card = page.locator(f'article.deal-card[data-deal-id="{deal["id"]}"]')
+    page.goto(f"/deals/board?pipeline_id={pipeline['id']}")
+    options = card.get_by_label("Move to stage").locator("option").all_inner_texts()
+    assert SCRIPT in options and IMG in options, options
+
+    # The public form, signed out: labels and the thank-you message are text.
+    prospect = e2e.page(None)
+    prospect.goto(f"/forms/{slug}")
+    assert not prospect.evaluate(INERT)
+    expect(prospect.locator("form")).to_contain_text(SCRIPT)
+    prospect.get_by_label(h).fill(f"{mark} prospect")
+    prospect.get_by_role("button", name="Send").click()
+    expect(prospect.locator("body")).to_contain_text(SCRIPT)
+    assert not prospect.evaluate(INERT)

@@ -93,7 +93,9 @@ def test_web_form_lead_converted_and_won_by_clicking(e2e: E2E) -> None:
 
     # ... works it: a status action ...
     page.get_by_role("button", name="Mark contacted").click()
-    expect(page.locator("#lead-status")).to_contain_text("contacted")
+    expect(page.locator("#lead-status .pill")).to_have_text("contacted")
+    expect(page.get_by_role("button", name="Mark contacted")).to_have_count(0)
+    page.wait_for_load_state("load")
 
     # 3. ... and opens the Convert dialog, which says what will be created.
     page.locator('[data-action="convert"]').click()
@@ -105,6 +107,13 @@ def test_web_form_lead_converted_and_won_by_clicking(e2e: E2E) -> None:
     expect(dialog.locator('[data-plan="deal"]')).to_have_attribute("data-outcome", "create")
     expect(dialog.locator("input[name=create_deal]")).to_be_checked()
     e2e.shot(page, "lead-convert-dialog")
+    # Escape closes it and gives the focus back to the Convert button; it opens again.
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("document.activeElement.dataset.action") == "convert"
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator('[data-plan="deal"]')).to_have_attribute("data-outcome", "create")
     dialog.locator("input[name=deal_name]").fill(f"Initech seats {u}")
     dialog.locator("input[name=deal_amount]").fill("24000")
     dialog.locator("select[name=deal_stage]").select_option("prospecting")
