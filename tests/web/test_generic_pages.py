@@ -14,7 +14,8 @@ from tests.web.conftest import form_post, sign_in
 @pytest.mark.parametrize("path", sorted(OBJECTS))
 def test_every_list_and_new_form_renders(client: Any, users: Any, path: str) -> None:
     sign_in(client, users.admin)
-    for url in (f"/{path}", f"/{path}/new"):
+    urls = [f"/{path}", f"/{path}/new"] if OBJECTS[path].creatable else [f"/{path}"]
+    for url in urls:
         r = client.get(url)
         assert r.status_code == 200, (url, r.text[:300])
         assert "<h1>" in r.text

@@ -153,7 +153,7 @@ def list_context(
         "views": saved,
         "view": view,
         "list_error": error,
-        "can_create": actor.can(f"{obj.name}:create"),
+        "can_create": obj.creatable and actor.can(f"{obj.name}:create"),
         "can_export": obj.name in EXPORTABLE and actor.can(f"{obj.name}:export"),
         "can_delete": actor.can(f"{obj.name}:delete"),
         "can_write": actor.can(f"{obj.name}:write"),
@@ -507,6 +507,14 @@ def object_router(obj: WebObject) -> APIRouter:
         request.session["flash"] = f"{obj.label} moved to the bin"
         return RedirectResponse(f"/{obj.path}", status_code=303)
 
+    # Lists that cannot be exported, and records that are only made by a flow (orders come
+    # from an accepted quote or a won deal), get no such pages.
+    dropped = set()
+    if obj.name not in EXPORTABLE:
+        dropped.add(f"/{obj.path}/export.{{fmt}}")
+    if not obj.creatable:
+        dropped.add(f"/{obj.path}/new")
+    router.routes[:] = [r for r in router.routes if getattr(r, "path", None) not in dropped]
     return router
 
 

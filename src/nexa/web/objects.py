@@ -166,6 +166,7 @@ class WebObject:
     related: tuple[Related, ...] = ()
     form_exclude: tuple[str, ...] = ()
     timeline: bool = True
+    creatable: bool = True  # False: made only by a flow (orders)
     custom_fields: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -349,6 +350,7 @@ OBJECTS: dict[str, WebObject] = {
             shape=order_api.to_out,
             columns=("number", "status", "order_date", "account_id", "owner_id"),
             title_field="number",
+            creatable=False,
         ),
         WebObject(
             name="list",
