@@ -1,0 +1,159 @@
+"""Query-count baselines for every page of the web UI.
+
+Every GET route of the web sub-app (enumerated at run time, so a new page cannot be
+forgotten) is requested as an admin against a small organization, and the number of SQL
+statements it issues is compared with ``query_baselines.json``: more than the baseline
+fails (a page grew a query — often an N+1); a page missing from the file fails too.
+``NEXA_WRITE_QUERY_BASELINES=1 pytest tests/web/test_page_query_baselines.py`` rewrites the
+file after a deliberate change. How counts scale with rows is checked separately
+(test_page_query_counts.py and the page tests: 1 row vs many).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from nexa.core.actor import SYSTEM
+from nexa.deal.service import list_pipelines
+from nexa.metadata.schemas import CustomFieldCreate
+from nexa.metadata.service import create_definition
+from tests.factories.account import make_account
+from tests.factories.call import make_call
+from tests.factories.contact import make_contact
+from tests.factories.deal import make_deal
+from tests.factories.lead import make_lead, make_web_form
+from tests.factories.meeting import make_meeting
+from tests.factories.note import make_note
+from tests.factories.order import make_order
+from tests.factories.product import make_product
+from tests.factories.quote import make_quote
+from tests.factories.segment import make_list
+from tests.factories.task import make_task
+from tests.web.conftest import count_queries, sign_in
+from tests.web.test_csrf_sweep import _route_contexts, _web_app
+
+BASELINES = Path(__file__).with_name("query_baselines.json")
+PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+EDITABLE_FIELD = {
+    "leads": "company",
+    "contacts": "title",
+    "accounts": "industry",
+    "deals": "name",
+    "tasks": "title",
+    "meetings": "title",
+    "calls": "subject",
+    "notes": "body",
+    "products": "name",
+    "quotes": "name",
+    "orders": "notes",
+    "lists": "name",
+}
+# Pages that need state a GET cannot build (an upload in progress) or answer 404 by design
+# when the record has no such part.
+SKIPPED = {"/imports/map/{token}": "needs an uploaded file in the session"}
+MAY_BE_404 = {"/calls/{call_id}/recording"}
+
+
+def get_routes(app: Any) -> list[str]:
+    paths = []
+    for route in _route_contexts(_web_app(app).routes):
+        if "GET" in (getattr(route, "methods", None) or set()) and route.path not in paths:
+            paths.append(route.path)
+    return paths
+
+
+def organization(db: Any, users: Any) -> dict[str, Any]:
+    admin = users.admin
+    actor = admin.actor
+    parent = make_account(db, SYSTEM, owner_id=admin.id)
+    account = make_account(db, SYSTEM, owner_id=admin.id, parent_id=parent.id)
+    contact = make_contact(db, actor, account_id=account.id)
+    deal = make_deal(db, SYSTEM, owner_id=admin.id, account_id=account.id)
+    ids: dict[str, Any] = {
+        "leads": make_lead(db, actor, company="Acme").id,
+        "contacts": contact.id,
+        "accounts": account.id,
+        "deals": deal.id,
+        "tasks": make_task(db, actor, related_type="deal", related_id=deal.id).id,
+        "meetings": make_meeting(db, actor, related_type="deal", related_id=deal.id).id,
+        "calls": make_call(db, actor, related_type="deal", related_id=deal.id).id,
+        "notes": make_note(db, actor, related_type="deal", related_id=deal.id).id,
+        "products": make_product(db, SYSTEM).id,
+        "quotes": make_quote(db, SYSTEM, owner_id=admin.id).id,
+        "orders": make_order(db, SYSTEM, owner_id=admin.id).id,
+        "lists": make_list(db, SYSTEM, owner_id=admin.id).id,
+    }
+    field = create_definition(
+        db,
+        SYSTEM,
+        CustomFieldCreate(
+            object_type="lead", key=f"f{uuid.uuid4().hex[:8]}", label="Region", field_type="text"
+        ),
+    )
+    params = {
+        "lead_id": ids["leads"],
+        "meeting_id": ids["meetings"],
+        "quote_id": ids["quotes"],
+        "call_id": ids["calls"],
+        "list_id": ids["lists"],
+        "user_id": users.rep.id,
+        "team_id": users.rep.user.team_id,
+        "pipeline_id": list_pipelines(db, SYSTEM)[0][0].id,
+        "field_id": field.id,
+        "form_id": make_web_form(db, SYSTEM).id,
+        "target": "accounts",
+        "fmt": "csv",
+    }
+    db.commit()
+    return {"ids": ids, "params": params}
+
+
+def concrete(path: str, org: dict[str, Any]) -> str | None:
+    segment = path.strip("/").split("/")[0]
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "record_id":
+            return str(org["ids"][segment])
+        if name == "name":
+            return "sales_rep" if segment == "admin" else EDITABLE_FIELD[segment]
+        if name == "import_id":
+            return str(uuid.uuid4())
+        return str(org["params"][name])
+
+    return PARAM.sub(value, path)
+
+
+def test_every_page_stays_within_its_query_baseline(
+    client: Any, db: Any, users: Any, app: Any
+) -> None:
+    org = organization(db, users)
+    sign_in(client, users.admin)
+    counts: dict[str, int] = {}
+    problems = []
+    for path in get_routes(app):
+        if path in SKIPPED or path == "/login":
+            continue
+        url = concrete(path, org)
+        assert url is not None
+        client.get(url)  # warm per-process caches
+        with count_queries() as statements:
+            r = client.get(url)
+        allowed = {200, 404} if path in MAY_BE_404 or "{import_id}" in path else {200}
+        if r.status_code not in allowed:
+            problems.append(f"{path}: HTTP {r.status_code}")
+        counts[path] = len(statements)
+    if os.environ.get("NEXA_WRITE_QUERY_BASELINES") == "1":
+        BASELINES.write_text(json.dumps(dict(sorted(counts.items())), indent=2) + "\n")
+    baselines = json.loads(BASELINES.read_text()) if BASELINES.exists() else {}
+    for path, count in counts.items():
+        if path not in baselines:
+            problems.append(f"{path}: no baseline (it issues {count} statements)")
+        elif count > baselines[path]:
+            problems.append(f"{path}: {count} statements > baseline {baselines[path]}")
+    assert not problems, "\n".join(problems)
