@@ -47,6 +47,14 @@ ARGS = [
 EXPECTED_CONSOLE = ("Failed to load resource", "Response Status Error Code")
 
 
+try:  # a busy machine answers slower than Playwright's 5 s default
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+except ImportError:  # pragma: no cover - the browser fixture skips with a message
+    pass
+
+
 def email_of(role: str) -> str:
     return f"{role}@live.example.com"
 
