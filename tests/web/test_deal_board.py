@@ -10,13 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
+from nexa.core.repository import unscoped
 from nexa.deal import service as deal_service
 from nexa.deal.schemas import LineItemCreate
-from nexa.models import Deal
+from nexa.models import Deal, Order, Quote
 from nexa.web.deal import routes as deal_routes
+from tests.factories.account import make_account
 from tests.factories.deal import make_deal
+from tests.factories.order import insert_deal
+from tests.factories.product import make_product
 from tests.web.conftest import count_queries, form_post, sign_in
 
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "closed_won", "closed_lost")
@@ -339,3 +345,179 @@ def test_deal_page_query_count_does_not_grow_with_history(client: Any, db: Any, 
         )
     db.commit()
     assert counted() == one
+
+
+# ---- the line items editor, quote and order from the deal ------------------------------------
+
+
+def lines_of(db: Any, deal_id: uuid.UUID) -> list[Any]:
+    return deal_service.list_line_items(db, SYSTEM, deal_id)
+
+
+def test_add_a_price_book_line_and_the_amount_follows(client: Any, db: Any, users: Any) -> None:
+    product = make_product(db, name="Seat licence", prices={"USD": "120.00", "EUR": "110.00"})
+    make_product(db, name="Old thing", active=False)
+    deal = make_deal(db, users.rep.actor, name="Seats deal", amount=Decimal("1"))
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    page = client.get(f"/deals/{deal.id}").text
+    assert f'<option value="{product.id}"' in page and 'data-price="120.00"' in page
+    assert "Old thing" not in page  # inactive products are not offered
+    assert 'src="/static/js/commerce.js"' in page
+
+    r = form_post(
+        client,
+        f"/deals/{deal.id}/line-items",
+        csrf,
+        {"product_id": str(product.id), "quantity": "5", "discount_percent": "10"},
+    )
+    assert r.status_code == 303, r.text[:500]
+    (line,) = lines_of(db, deal.id)
+    assert line.name == "Seat licence" and line.unit_price == Decimal("120.00")
+    assert line.total == Decimal("540.00")
+    page = client.get(f"/deals/{deal.id}").text
+    assert "Line added: Seat licence" in page
+    assert 'data-testid="deal-amount">540 USD<' in page  # recomputed by the service
+
+
+def test_a_refused_line_is_shown_with_what_was_typed(client: Any, db: Any, users: Any) -> None:
+    deal = make_deal(db, users.rep.actor, amount=Decimal("1000"))
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    r = form_post(client, f"/deals/{deal.id}/line-items", csrf, {"name": "Consulting days"})
+    assert r.status_code == 422
+    assert 'data-testid="line-error">give a unit price<' in r.text
+    assert 'value="Consulting days"' in r.text  # the add form keeps the input
+    r = form_post(client, f"/deals/{deal.id}/line-items", csrf, {"name": "X", "unit_price": "-5"})
+    assert r.status_code == 422 and 'data-testid="line-error">Unit price: ' in r.text
+    assert lines_of(db, deal.id) == []
+
+
+def test_edit_and_remove_a_line(client: Any, db: Any, users: Any) -> None:
+    rep = users.rep.actor
+    deal = make_deal(db, rep, amount=Decimal("1"))
+    first = deal_service.add_line_item(
+        db, rep, deal.id, LineItemCreate(name="Setup", unit_price=Decimal("300"))
+    )
+    second = deal_service.add_line_item(
+        db, rep, deal.id, LineItemCreate(name="Training", unit_price=Decimal("200"))
+    )
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    url = f"/deals/{deal.id}/line-items/{first.id}"
+    edit = {"name": "Setup (on site)", "quantity": "2", "unit_price": "300", "discount_percent": ""}
+    r = form_post(client, url, csrf, edit | {"is_recurring": "true", "term_months": "12"})
+    assert r.status_code == 303, r.text[:500]
+    changed = next(li for li in lines_of(db, deal.id) if li.id == first.id)
+    assert changed.name == "Setup (on site)" and changed.total == Decimal("600.00")
+    assert changed.is_recurring and changed.term_months == 12
+    page = client.get(f"/deals/{deal.id}").text
+    assert 'data-testid="deal-amount">800 USD<' in page
+
+    r = form_post(client, url, csrf, edit | {"quantity": "0"})
+    assert r.status_code == 422 and 'data-testid="line-error">Quantity: ' in r.text
+    assert f'id="line-{first.id}"' in r.text
+
+    r = form_post(client, f"/deals/{deal.id}/line-items/{second.id}/delete", csrf, {})
+    assert r.status_code == 303, r.text[:500]
+    assert [li.id for li in lines_of(db, deal.id)] == [first.id]
+    page = client.get(f"/deals/{deal.id}").text
+    assert "Line removed" in page and 'data-testid="deal-amount">600 USD<' in page
+    r = form_post(client, f"/deals/{deal.id}/line-items/{second.id}/delete", csrf, {})
+    assert r.status_code == 404 and 'data-testid="line-error">' in r.text
+
+
+def test_quote_from_the_deal(client: Any, db: Any, users: Any) -> None:
+    rep = users.rep.actor
+    account = make_account(db, rep, name="Quoted Inc")
+    deal = make_deal(db, rep, name="Quote me", account_id=account.id)
+    deal_service.add_line_item(
+        db, rep, deal.id, LineItemCreate(name="Widgets", unit_price=Decimal("75"))
+    )
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    page = client.get(f"/deals/{deal.id}").text
+    link = f'href="/quotes/new?deal_id={deal.id}&amp;account_id={account.id}"'
+    assert link in page and "Create quote from this deal" in page
+    form = client.get(f"/quotes/new?deal_id={deal.id}&account_id={account.id}")
+    assert form.status_code == 200 and str(deal.id) in form.text and "Quoted Inc" in form.text
+
+    r = form_post(client, f"/deals/{deal.id}/quote", csrf, {})
+    assert r.status_code == 303, r.text[:500]
+    quote = db.scalars(unscoped(select(Quote).where(Quote.deal_id == deal.id))).one()
+    assert r.headers["location"] == f"/quotes/{quote.id}"
+    page = client.get(r.headers["location"]).text
+    assert "Widgets" in page and 'data-testid="grand-total">75.00 USD<' in page
+
+
+def test_make_order_for_a_won_deal_only(client: Any, db: Any, users: Any) -> None:
+    won = insert_deal(db, owner_id=users.rep.id, stage="closed_won", name="Won one")
+    open_deal = insert_deal(db, owner_id=users.rep.id, stage="proposal")
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    assert f'action="/deals/{won.id}/order"' in client.get(f"/deals/{won.id}").text
+    assert f'action="/deals/{open_deal.id}/order"' not in client.get(f"/deals/{open_deal.id}").text
+
+    r = form_post(client, f"/deals/{won.id}/order", csrf, {})
+    assert r.status_code == 303, r.text[:500]
+    order = db.scalars(unscoped(select(Order).where(Order.deal_id == won.id))).one()
+    assert r.headers["location"] == f"/orders/{order.id}"
+    assert f"Order {order.number} made" in client.get(r.headers["location"]).text
+    page = client.get(f"/deals/{won.id}").text  # now a link to it, not the button
+    assert f'href="/orders/{order.id}" data-action="open-order"' in page
+    assert f'action="/deals/{won.id}/order"' not in page
+
+    r = form_post(client, f"/deals/{open_deal.id}/order", csrf, {})
+    assert r.status_code == 409
+    assert 'data-testid="action-error">only a won deal becomes an order<' in r.text
+
+
+def test_a_rep_cannot_change_another_teams_deal(client: Any, db: Any, users: Any) -> None:
+    other = users.other_rep.actor
+    deal = make_deal(db, other, amount=Decimal("1000"))
+    line = deal_service.add_line_item(
+        db, other, deal.id, LineItemCreate(name="Theirs", unit_price=Decimal("10"))
+    )
+    won = insert_deal(db, owner_id=users.other_rep.id, stage="closed_won")
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    base = f"/deals/{deal.id}/line-items"
+    attempts = [
+        (base, {"name": "Mine", "unit_price": "1"}),
+        (f"{base}/{line.id}", {"name": "Mine", "quantity": "1", "unit_price": "1"}),
+        (f"{base}/{line.id}/delete", {}),
+        (f"/deals/{deal.id}/quote", {}),
+        (f"/deals/{won.id}/order", {}),
+    ]
+    for url, data in attempts:
+        r = form_post(client, url, csrf, data)
+        assert r.status_code == 404, (url, r.status_code)
+    assert [li.name for li in lines_of(db, deal.id)] == ["Theirs"]
+
+
+def test_deal_page_query_count_does_not_grow_with_line_items(
+    client: Any, db: Any, users: Any
+) -> None:
+    rep = users.rep.actor
+    products = [make_product(db, name=f"Product {i}") for i in range(3)]
+
+    def deal_with(count: int) -> Deal:
+        deal = make_deal(db, rep)
+        for i in range(count):
+            deal_service.add_line_item(
+                db, rep, deal.id, LineItemCreate(product_id=products[i % 3].id)
+            )
+        return deal
+
+    one, ten = deal_with(1), deal_with(10)
+    db.commit()
+    sign_in(client, users.rep)
+
+    def counted(deal: Deal) -> int:
+        db.info.pop("web_choices", None)
+        client.get(f"/deals/{deal.id}")
+        with count_queries() as statements:
+            assert client.get(f"/deals/{deal.id}").status_code == 200
+        return len(statements)
+
+    assert counted(one) == counted(ten)

@@ -34,6 +34,9 @@ PAGE_MODULES = [
     "nexa.web.task.routes",
     "nexa.web.meeting.routes",
     "nexa.web.admin.routes",
+    "nexa.web.quote.routes",
+    "nexa.web.order.routes",
+    "nexa.web.call.routes",
 ]
 
 

@@ -1,6 +1,7 @@
 """The deal pipeline: the kanban board (/deals/board), moving a deal to another stage (by
 drag and drop or the no-drag form on every card) and the deal record page (stage progress,
-stage history, line items). Routes parse, call ``nexa.deal.service`` and render."""
+stage history, the line items editor, a quote or the order from the deal). Routes parse,
+call ``nexa.deal.service`` (and the quote and order services for those) and render."""
 
 from __future__ import annotations
 
@@ -21,15 +22,20 @@ from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, ValidationFailed
 from nexa.core.filtering import ListQuery
 from nexa.deal import service as deals
-from nexa.deal.schemas import StageMove
+from nexa.deal.schemas import LineItemCreate, LineItemUpdate, StageMove
 from nexa.deal.service import DealService
+from nexa.order import service as order_service
+from nexa.product.service import ProductService
+from nexa.quote import service as quote_service
 from nexa.web import choices, references
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES
+from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.objects import OBJECTS
 from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
 
 router = APIRouter()
+DEALS = OBJECTS["deals"]
 
 CARD_CAP = 50  # cards per column; the rest are behind a link to the filtered list
 PERIODS = (
@@ -440,7 +446,180 @@ def deal_detail_extra(
         ),
         "stall_after": stall_after,
         "can_move": actor.can("deal:write"),
+        **line_editor_context(session, actor, record),
     }
+
+
+# ---- line items, quote and order from the deal ---------------------------------------------
+
+PRODUCT_CAP = 200  # products offered in the line editor's select (active ones, by name)
+LINE_TEXT = ("name", "description", "quantity", "unit_price", "discount_percent", "mrr")
+TRUE = ("true", "on", "1")
+
+
+def price_book(session: Session, actor: Actor, currency: str) -> list[dict[str, Any]]:
+    """Active products with their price in the deal's currency (two queries in all)."""
+    if not actor.can("product:read"):
+        return []
+    products, _ = ProductService(session, actor).list(
+        ListQuery(filters=["active:eq:true"], sort="name", limit=PRODUCT_CAP)
+    )
+    offered = []
+    for product in products:
+        prices = {
+            p.currency: p.unit_price for p in ProductService.prices_for_output(session, product)
+        }
+        offered.append(
+            {
+                "id": product.id,
+                "name": product.name,
+                "sku": product.sku,
+                "billing_period": product.billing_period,
+                "price": prices.get(currency),
+            }
+        )
+    return offered
+
+
+def line_editor_context(session: Session, actor: Actor, record: Any) -> dict[str, Any]:
+    can_edit = actor.can("deal:write")
+    won = record.stage_kind == "won"
+    return {
+        "can_edit_lines": can_edit,
+        "products": price_book(session, actor, record.currency) if can_edit else [],
+        "line_error": None,
+        "action_error": None,
+        "line_values": {},
+        "editing_id": None,
+        "can_quote": actor.can("quote:create"),
+        "can_order": won and actor.can("order:create"),
+    }
+
+
+def _line_values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The posted line as the API's body: empty inputs left out (the service's defaults)."""
+    values: dict[str, Any] = {}
+    for name in names:
+        text = str(form.get(name) or "").strip()
+        if text:
+            values[name] = text
+    return values
+
+
+def _line_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    deal_id: uuid.UUID,
+    exc: Exception,
+    *,
+    values: dict[str, Any] | None = None,
+    editing_id: uuid.UUID | None = None,
+    key: str = "line_error",
+) -> HTMLResponse:
+    """The deal page again with the refusal next to the line editor (``key="action_error"``:
+    above the page, for the quote and order buttons)."""
+    field, message = next(iter(errors_of(exc).items()), ("__all__", "invalid value"))
+    if isinstance(exc, ValidationError) and field != "__all__":
+        message = f"{field.replace('_', ' ').capitalize()}: {message}"  # name the input
+    ctx = detail_context(request, session, actor, DEALS, deal_id)
+    ctx.update({key: message, "line_values": values or {}, "editing_id": editing_id})
+    status = exc.status if isinstance(exc, DomainError) else 422
+    return render(request, "deal/detail.html", actor, session, status_code=status, **ctx)
+
+
+@router.post("/deals/{deal_id}/line-items", dependencies=[Depends(verify_csrf)])
+async def add_line(
+    request: Request, deal_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> Response:
+    """Add a line (POST /api/v1/deals/{id}/line-items): a product of the price book (its
+    price in the deal's currency unless one is typed) or a named line with its price."""
+    form = await request.form()
+    values = _line_values(form, (*LINE_TEXT, "product_id", "term_months", "is_recurring"))
+    body_values = dict(values)
+    if "is_recurring" in body_values:
+        body_values["is_recurring"] = body_values["is_recurring"] in TRUE
+    try:
+        body = LineItemCreate.model_validate(body_values)
+        with session.begin_nested():
+            item = deals.add_line_item(session, actor, deal_id, body)
+    except (ValidationError, DomainError) as exc:
+        return _line_page(request, session, actor, deal_id, exc, values=values)
+    request.session["flash"] = f"Line added: {item.name}"
+    return RedirectResponse(f"/deals/{deal_id}#lines-h", status_code=303)
+
+
+@router.post("/deals/{deal_id}/line-items/{item_id}", dependencies=[Depends(verify_csrf)])
+async def update_line(
+    request: Request,
+    deal_id: uuid.UUID,
+    item_id: uuid.UUID,
+    session: WebSession,
+    actor: WebActor,
+) -> Response:
+    """Change a line (PATCH /api/v1/deals/{id}/line-items/{item}): the edit form posts every
+    input; an empty term clears it, an empty MRR keeps the stored one."""
+    form = await request.form()
+    values = _line_values(form, LINE_TEXT)
+    values.setdefault("discount_percent", "0")
+    values["is_recurring"] = str(form.get("is_recurring") or "") in TRUE
+    term = str(form.get("term_months") or "").strip()
+    values["term_months"] = term or None
+    try:
+        body = LineItemUpdate.model_validate(values)
+        with session.begin_nested():
+            item = deals.update_line_item(session, actor, deal_id, item_id, body)
+    except (ValidationError, DomainError) as exc:
+        return _line_page(request, session, actor, deal_id, exc, editing_id=item_id)
+    request.session["flash"] = f"Line saved: {item.name}"
+    return RedirectResponse(f"/deals/{deal_id}#lines-h", status_code=303)
+
+
+@router.post("/deals/{deal_id}/line-items/{item_id}/delete", dependencies=[Depends(verify_csrf)])
+def delete_line(
+    request: Request,
+    deal_id: uuid.UUID,
+    item_id: uuid.UUID,
+    session: WebSession,
+    actor: WebActor,
+) -> Response:
+    try:
+        with session.begin_nested():
+            deals.delete_line_item(session, actor, deal_id, item_id)
+    except DomainError as exc:
+        return _line_page(request, session, actor, deal_id, exc)
+    request.session["flash"] = "Line removed"
+    return RedirectResponse(f"/deals/{deal_id}#lines-h", status_code=303)
+
+
+@router.post("/deals/{deal_id}/quote", dependencies=[Depends(verify_csrf)])
+def quote_from_deal(
+    request: Request, deal_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> Response:
+    """A draft quote copying the deal's lines (POST /api/v1/quotes/from-deal/{id})."""
+    try:
+        with session.begin_nested():
+            quote = quote_service.quote_from_deal(session, actor, deal_id)
+    except DomainError as exc:
+        return _line_page(request, session, actor, deal_id, exc, key="action_error")
+    request.session["flash"] = f"Draft quote {quote.number} made from the deal"
+    return RedirectResponse(f"/quotes/{quote.id}", status_code=303)
+
+
+@router.post("/deals/{deal_id}/order", dependencies=[Depends(verify_csrf)])
+def order_from_deal(
+    request: Request, deal_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> Response:
+    """The won deal's order (POST /api/v1/orders/from-deal/{id}): the existing one if any."""
+    try:
+        with session.begin_nested():
+            order, created = order_service.order_from_deal(session, actor, deal_id)
+    except DomainError as exc:
+        return _line_page(request, session, actor, deal_id, exc, key="action_error")
+    request.session["flash"] = (
+        f"Order {order.number} made" if created else f"This deal already has order {order.number}"
+    )
+    return RedirectResponse(f"/orders/{order.id}", status_code=303)
 
 
 DETAIL_TEMPLATES["deal"] = "deal/detail.html"
