@@ -34,6 +34,8 @@ PAGE_MODULES = [
     "nexa.web.task.routes",
     "nexa.web.meeting.routes",
     "nexa.web.admin.routes",
+    "nexa.web.segment.routes",
+    "nexa.web.imports.routes",
     "nexa.web.quote.routes",
     "nexa.web.order.routes",
     "nexa.web.call.routes",

@@ -1,0 +1,1 @@
+"""The import pages: upload, column mapping, dry run, progress and issues."""

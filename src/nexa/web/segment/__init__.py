@@ -1,0 +1,1 @@
+"""The list (segment) page: members, filter in words, add and remove."""
