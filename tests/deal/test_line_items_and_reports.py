@@ -51,6 +51,13 @@ def test_line_items_recompute_amount(client: Any, db: Any, users: Any) -> None:
     assert line["total"] == "270.00"
     r = client.post(base, headers=h, json={"product_id": str(monthly.id), "quantity": "2"})
     assert r.status_code == 201 and r.json()["is_recurring"] is True and r.json()["mrr"] == "100.00"
+    recurring = r.json()["id"]
+    # the monthly value follows a change of quantity unless it is given
+    r = client.patch(f"{base}/{recurring}", headers=h, json={"quantity": "4"})
+    assert r.status_code == 200 and r.json()["mrr"] == "200.00"
+    assert client.get(f"{API}/{deal.id}", headers=h).json()["total_mrr"] == "200.00"
+    r = client.patch(f"{base}/{recurring}", headers=h, json={"quantity": "2", "mrr": "100.00"})
+    assert r.status_code == 200 and r.json()["mrr"] == "100.00"
     got = client.get(f"{API}/{deal.id}", headers=h).json()
     assert got["amount"] == "370.00" and got["total_mrr"] == "100.00"
     assert got["weighted_value"] == "185.00"

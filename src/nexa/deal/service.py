@@ -739,6 +739,13 @@ def update_line_item(
             raise ValidationFailed(f"{key} cannot be empty", field=key)
     apply_changes(item, values)
     item.total = line_total(item.quantity, item.unit_price, item.discount_percent)
+    if "mrr" not in values:  # not given: the monthly value follows the line, as on create
+        if item.is_recurring:
+            product = repo.product(item.product_id) if item.product_id else None
+            annual = product is not None and product.billing_period == "annual"
+            item.mrr = _cents(item.total / 12) if annual else item.total
+        else:
+            item.mrr = None
     session.flush()
     _recompute_from_lines(session, actor, deal)
     return item
