@@ -555,10 +555,6 @@ def test_pages_fit_a_phone_screen(e2e: E2E) -> None:
     assert not wide, f"pages wider than {PHONE['width']} px: {wide}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: /search results do not wrap a long subtitle (e-mail) at 390 px",
-)
 def test_search_results_fit_a_phone_screen(e2e: E2E) -> None:
     ids = long_records(e2e)
     page = e2e.page("admin", phone=True)

@@ -80,7 +80,11 @@ def _list_columns(
 ) -> list[str]:
     extra = set(obj.columns)
     columns = [c for c in (chosen or obj.columns) if c in fields or c in extra]
-    return columns or list(obj.columns)
+    columns = columns or list(obj.columns)
+    if obj.title_field in columns:  # the name, which links to the record, comes first
+        columns.remove(obj.title_field)
+        columns.insert(0, obj.title_field)
+    return columns
 
 
 def list_context(
@@ -139,7 +143,8 @@ def list_context(
         "obj": obj,
         "rows": rows,
         "columns": columns,
-        "all_fields": sorted(set(fields) | set(obj.columns)),
+        # the chooser lists the shown columns first, in their order, so saving keeps it
+        "all_fields": columns + sorted((set(fields) | set(obj.columns)) - set(columns)),
         "sortable": {n for n, s in fields.items() if s.sortable},
         "filter_fields": fields,
         "operators": OPERATORS,
@@ -652,6 +657,7 @@ def detail_context(
     if obj.name in ("lead", "contact", "account") and actor.can("list:read"):
         memberships = lists.memberships(session, actor, obj.name, record_id)
     custom = {f.name: f for f in fields if f.custom}
+    frozen = obj.frozen is not None and obj.frozen(record)
     extra_context = DETAIL_EXTRAS.get(obj.name)
     added = extra_context(request, session, actor, record, row) if extra_context else {}
     return added | {
@@ -667,7 +673,7 @@ def detail_context(
         "next_cursor": next_cursor,
         "related": related,
         "memberships": memberships,
-        "can_write": actor.can(f"{obj.name}:write"),
-        "can_delete": actor.can(f"{obj.name}:delete"),
+        "can_write": actor.can(f"{obj.name}:write") and not frozen,
+        "can_delete": actor.can(f"{obj.name}:delete") and not frozen,
         "linkable": obj.name in ("lead", "contact", "account", "deal", "quote", "order"),
     }

@@ -167,6 +167,8 @@ class WebObject:
     form_exclude: tuple[str, ...] = ()
     timeline: bool = True
     creatable: bool = True  # False: made only by a flow (orders)
+    # a record its page offers no edit for (the service refuses it anyway)
+    frozen: Callable[[Any], bool] | None = None
     custom_fields: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -338,6 +340,7 @@ OBJECTS: dict[str, WebObject] = {
             update_model=QuoteUpdate,
             shape=quote_api.to_out,
             columns=("number", "name", "status", "total", "currency", "valid_until", "owner_id"),
+            frozen=lambda quote: quote.status != "draft",
         ),
         WebObject(
             name="order",
@@ -362,6 +365,7 @@ OBJECTS: dict[str, WebObject] = {
             update_model=ListUpdate,
             shape=segment_api.to_out,
             columns=("name", "kind", "object_type", "owner_id", "updated_at"),
+            frozen=lambda lst: bool(lst.is_locked),
             timeline=False,
         ),
     )

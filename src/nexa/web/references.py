@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.repository import REPOSITORIES
-from nexa.models import Pipeline, User
+from nexa.models import Pipeline, User, WebForm
 
 # field -> record type (None: the type is in the row's related_type)
 FIELD_TYPES: dict[str, str | None] = {
@@ -29,6 +29,7 @@ FIELD_TYPES: dict[str, str | None] = {
     "lead_id": "lead",
     "quote_id": "quote",
     "pipeline_id": "pipeline",
+    "web_form_id": "web_form",
     "converted_contact_id": "contact",
     "converted_account_id": "account",
     "converted_deal_id": "deal",
@@ -106,6 +107,11 @@ def resolve(
                 select(User.id, User.full_name).where(User.id.in_(ids))
             ):
                 found[("user", uid)] = (name, None)
+        elif record_type == "web_form":
+            for fid, name in session.execute(
+                select(WebForm.id, WebForm.name).where(WebForm.id.in_(ids))
+            ):
+                found[("web_form", fid)] = (name, None)
         elif record_type == "pipeline":
             for pid, name in session.execute(
                 select(Pipeline.id, Pipeline.name).where(Pipeline.id.in_(ids))
