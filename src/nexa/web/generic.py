@@ -653,6 +653,13 @@ def detail_context(
                 "filters": filters,
             }
         )
+    # names in the related lists: one query per referenced type for all of them together
+    related_names = references.resolve(
+        session,
+        actor,
+        [r for group in related for r in group["rows"]],
+        {c for group in related for c in group["target"].columns[1:3]},
+    )
     memberships = []
     if obj.name in ("lead", "contact", "account") and actor.can("list:read"):
         memberships = lists.memberships(session, actor, obj.name, record_id)
@@ -672,6 +679,7 @@ def detail_context(
         "entries": entries,
         "next_cursor": next_cursor,
         "related": related,
+        "related_names": related_names,
         "memberships": memberships,
         "can_write": actor.can(f"{obj.name}:write") and not frozen,
         "can_delete": actor.can(f"{obj.name}:delete") and not frozen,

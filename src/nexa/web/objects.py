@@ -314,7 +314,7 @@ OBJECTS: dict[str, WebObject] = {
             create_model=NoteCreate,
             update_model=NoteUpdate,
             shape=lambda _s, n: NoteOut.model_validate(n, from_attributes=True),
-            columns=("body", "related_type", "pinned", "owner_id", "created_at"),
+            columns=("body", "owner_id", "created_at", "related_type", "pinned"),
             title_field="body",
         ),
         WebObject(
