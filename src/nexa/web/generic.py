@@ -634,7 +634,7 @@ def detail_context(
         entries, next_cursor = activity.timeline(
             session, actor, record_type=obj.name, record_id=record_id, limit=30
         )
-    related = []
+    related: list[dict[str, Any]] = []
     for rel in obj.related:
         target = OBJECTS[rel.path]
         if not actor.can(f"{target.name}:read"):
