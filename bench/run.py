@@ -220,6 +220,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     ap.add_argument("--time-limit", type=float, default=12.0, help="seconds per measurement")
     ap.add_argument("--out", default="BENCHMARKS.md")
+    ap.add_argument("--skip-web", action="store_true", help="leave out bench/web_pages.py")
     args = ap.parse_args()
     started = time.monotonic()
     args.loadavg = os.getloadavg()
@@ -288,6 +289,10 @@ def main() -> None:
     out = Path(args.out)
     out.write_text(report(args, results, rss, lookup_us, total_s))
     print(f"wrote {out} in {total_s:.0f} s")
+    if not args.skip_web:  # the web pages' server times, added to the same file
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "web_pages.py"), "--out", str(out)], check=True
+        )
 
 
 # --- the report ----------------------------------------------------------------------------

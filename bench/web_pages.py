@@ -40,7 +40,19 @@ def _demo(url: str) -> None:
 
 def _pages(client: object, get: object) -> list[str]:
     first: dict[str, str] = {}
-    for path in ("leads", "contacts", "accounts", "deals", "tasks", "meetings", "quotes"):
+    for path in (
+        "leads",
+        "contacts",
+        "accounts",
+        "deals",
+        "tasks",
+        "meetings",
+        "calls",
+        "quotes",
+        "orders",
+        "products",
+        "lists",
+    ):
         html = get(f"/{path}").text  # type: ignore[operator,attr-defined]
         found = re.search(rf'href="/{path}/([0-9a-f-]{{36}})"', html)
         if found:
@@ -69,6 +81,9 @@ def _pages(client: object, get: object) -> list[str]:
         "/admin",
         "/admin/users",
         "/admin/pipelines",
+        "/admin/roles",
+        "/imports",
+        "/notifications",
     ]
     for path, record_id in first.items():
         pages.append(f"/{path}/{record_id}")
