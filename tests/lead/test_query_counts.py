@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from nexa.core.db import get_engine
 from tests.factories.lead import make_lead
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = get_engine()
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.query_counts import count_queries
 
 
 @pytest.mark.parametrize("role", ["admin", "sales_rep"])

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from nexa.core.actor import SYSTEM
-from nexa.core.db import get_engine, utcnow
+from nexa.core.db import utcnow
 from nexa.core.filtering import ListQuery
 from nexa.models import Notification, Task
 from nexa.task.schemas import TaskCreate
@@ -17,6 +15,7 @@ from nexa.task.service import TaskService, send_due_reminders
 from tests.factories.account import make_account
 from tests.factories.contact import make_contact
 from tests.factories.task import make_task
+from tests.query_counts import count_queries
 
 URL = "/api/v1/tasks"
 
@@ -29,22 +28,6 @@ def _field(response: Any, status: int = 422) -> str:
 
 def _iso(value: datetime) -> str:
     return value.isoformat()
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # ---- create, defaults, validation ----------------------------------------------------------

@@ -7,16 +7,15 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from itsdangerous import TimestampSigner
-from sqlalchemy import event
 
 from nexa.config import get_settings
-from nexa.core.db import get_engine
 from tests.factories.user import Person
+from tests.query_counts import count_queries
+
+__all__ = ["count_queries", "form_post", "sign_in"]
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -44,19 +43,3 @@ def form_post(
     for key, value in pairs:
         body.setdefault(key, []).append(value)
     return client.post(url, data=body, follow_redirects=False, **kw)
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = get_engine()
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
