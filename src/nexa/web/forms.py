@@ -322,6 +322,18 @@ def _text(value: Any) -> str | None:
     return value or None
 
 
+def _readable(err: Any) -> str:
+    """Pydantic's message with its limits written as people write numbers (not 1E+13)."""
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    for limit in (err.get("ctx") or {}).values():
+        if isinstance(limit, Decimal) and "E" in str(limit):
+            text = f"{limit:,f}"
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            message = message.replace(str(limit), text)
+    return message
+
+
 def errors_of(exc: Exception) -> dict[str, str]:
     """{field: message} for a Pydantic or a domain error."""
     if isinstance(exc, ValidationError):
@@ -331,7 +343,7 @@ def errors_of(exc: Exception) -> dict[str, str]:
             name = loc[0] if loc else "__all__"
             if name == "custom_fields" and len(loc) > 1:
                 name = f"custom.{loc[1]}"
-            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            message = _readable(err)
             rows = [p for p in err.get("loc", ()) if isinstance(p, int)]
             if rows and len(loc) > 1:
                 message = f"row {rows[0] + 1}, {loc[-1].replace('_', ' ')}: {message}"
