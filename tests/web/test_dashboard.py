@@ -167,3 +167,15 @@ def test_dashboard_query_count_does_not_grow_with_rows(client: Any, db: Any, use
     db.commit()
     twenty = counted()
     assert one == twenty, (one, twenty)
+
+
+def test_recent_activity_shows_what_happened_on_records_the_user_can_read(
+    client: Any, db: Any, users: Any
+) -> None:
+    make_deal(db, users.rep.actor, name="Visible activity deal")
+    make_deal(db, users.other_rep.actor, name="Hidden activity deal")
+    db.commit()
+    sign_in(client, users.rep)
+    feed = section(client.get("/").text, "activity")
+    assert "Visible activity deal" in feed
+    assert "Hidden activity deal" not in feed

@@ -134,3 +134,38 @@ def audit_log(
     if since is not None:
         stmt = stmt.where(AuditEntry.occurred_at >= _utc(since, "since"))
     return _newest_first(session, stmt, AuditEntry.occurred_at, AuditEntry.id, cursor, limit)
+
+
+FEED_TYPES = ("lead", "contact", "account", "deal")
+
+
+def recent_activity(
+    session: Session, actor: Actor, *, limit: int = 15, record_types: tuple[str, ...] = FEED_TYPES
+) -> list[Activity]:
+    """The latest timeline entries across the records of ``record_types`` that ``actor`` can
+    read (events the actor may see). Tasks, meetings, calls and notes appear through the
+    records they are linked to, whose timelines carry them. The newest ``limit × 5`` entries
+    are read, then kept when their record passes its type's ``readable(actor)``: one query
+    per readable type, always, so the cost does not depend on the rows."""
+    limit = max(1, min(limit, 100))
+    types = tuple(t for t in record_types if t in REPOSITORIES and actor.can(f"{t}:read"))
+    if not types:
+        return []
+    stmt = select(Activity).where(Activity.record_type.in_(types))
+    hidden = _hidden_events(actor)
+    if hidden:
+        stmt = stmt.where(Activity.event.not_in(hidden))
+    rows = list(
+        session.scalars(
+            stmt.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit * 5)
+        )
+    )
+    readable: set[tuple[str, uuid.UUID]] = set()
+    for record_type in types:
+        ids = {r.record_id for r in rows if r.record_type == record_type}
+        repo = REPOSITORIES[record_type](session)
+        found = session.scalars(
+            repo.readable(actor).with_only_columns(repo.model.id).where(repo.model.id.in_(ids))
+        )
+        readable.update((record_type, record_id) for record_id in found)
+    return [r for r in rows if (r.record_type, r.record_id) in readable][:limit]

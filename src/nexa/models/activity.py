@@ -14,7 +14,10 @@ class Activity(UUIDPkMixin, Base):
     """One entry of a record's timeline, derived from a domain event."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_record", "record_type", "record_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_activities_record", "record_type", "record_id", "occurred_at"),
+        Index("ix_activities_occurred_at", "occurred_at"),
+    )
 
     record_type: Mapped[str] = mapped_column(String(40), nullable=False)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

@@ -1,4 +1,4 @@
-"""saved views and list column preferences (web UI)
+"""saved views and list column preferences (web UI); activities by time (recent activity)
 
 Revision ID: 0003
 Revises: 0002
@@ -59,9 +59,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_views")),
     )
     op.create_index("ix_saved_views_object_owner", "saved_views", ["object_name", "owner_id"])
+    op.create_index("ix_activities_occurred_at", "activities", ["occurred_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activities_occurred_at", table_name="activities")
     op.drop_index("ix_saved_views_object_owner", table_name="saved_views")
     op.drop_table("saved_views")
     op.drop_table("list_preferences")

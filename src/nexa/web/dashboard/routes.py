@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from nexa.activity import service as activity
 from nexa.core.actor import Actor, Scope
 from nexa.core.db import utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -186,7 +187,7 @@ def dashboard_context(session: Session, actor: Actor, now: datetime) -> dict[str
     me = actor.user_id
     ctx: dict[str, Any] = {"now": now, "tasks": None, "leads": None, "pipeline": None}
     if me is None:
-        return ctx | {"recent": []}
+        return ctx | {"recent": [], "activity": []}
     sections: list[tuple[str, str, Callable[[], Any]]] = [
         ("tasks", "task:read", lambda: _tasks(session, actor, me, now)),
         ("leads", "lead:read", lambda: _leads(session, actor, me)),
@@ -199,6 +200,15 @@ def dashboard_context(session: Session, actor: Actor, now: datetime) -> dict[str
             except PermissionDenied:  # a role edited by an admin may lack a part
                 ctx[key] = None
     ctx["recent"] = _recent(session, actor, me)
+    ctx["activity"] = [
+        {
+            "entry": entry,
+            "url": f"/{references.PATHS[entry.record_type]}/{entry.record_id}"
+            if entry.record_type in references.PATHS
+            else None,
+        }
+        for entry in activity.recent_activity(session, actor, limit=LIST_SIZE)
+    ]
     return ctx
 
 
