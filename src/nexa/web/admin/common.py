@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, PermissionDenied
+from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
 from nexa.web.pages import TEMPLATES, WebActor, render
+
+# What every admin write route depends on.
+CSRF = [Depends(verify_csrf)]
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,14 @@ def guard(key: str) -> Callable[[Actor], Actor]:
     return dependency
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A refused form: the errors to show next to its fields and the status to answer."""
+
+    errors: dict[str, str]
+    status: int = 422
+
+
 def page(
     request: Request,
     template: str,
@@ -88,9 +101,16 @@ def page(
     section: str,
     *,
     status_code: int = 200,
+    failure: Failure | None = None,
     **ctx: Any,
 ) -> HTMLResponse:
-    """An admin page: the template extends admin/layout.html (the left sub-navigation)."""
+    """An admin page: the template extends admin/layout.html (the left sub-navigation).
+    With ``failure`` the page shows its errors (``errors`` in the template) and answers
+    with its status."""
+    if failure is not None:
+        ctx["errors"] = failure.errors
+        status_code = failure.status
+    ctx.setdefault("errors", {})
     return render(
         request,
         template,
@@ -115,6 +135,29 @@ def status_of(exc: Exception) -> int:
     return exc.status if isinstance(exc, DomainError) else 422
 
 
+Body = TypeVar("Body")
+Result = TypeVar("Result")
+
+
+def attempt(
+    session: Session,
+    parse: Callable[[], Body],
+    write: Callable[[Body], Result],
+    *,
+    errors: Callable[[Exception], dict[str, str]] = field_errors,
+) -> Result | Failure:
+    """Validate the posted values (``parse``), then call the service (``write``) in a
+    savepoint. A validation or domain error becomes a ``Failure`` to re-render the form
+    with (``errors`` maps it to fields; permission and not-found errors go on to the
+    error page)."""
+    try:
+        body = parse()
+        with session.begin_nested():
+            return write(body)
+    except (ValidationError, DomainError) as exc:
+        return Failure(errors(exc), status_of(exc))
+
+
 def text(form: Any, name: str) -> str | None:
     value = form.get(name)
     if not isinstance(value, str):
@@ -129,6 +172,11 @@ def flag(form: Any, name: str) -> bool:
     return bool(values) and values[-1] in ("on", "true", "1")
 
 
+def posted(form: Any, *names: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The named text inputs (see ``text``) and checkboxes (see ``flag``) of a form."""
+    return {name: text(form, name) for name in names} | {name: flag(form, name) for name in flags}
+
+
 def integer(value: Any) -> int | None:
     try:
         return int(str(value).strip()) if value not in (None, "") else None
@@ -141,6 +189,54 @@ def lines(value: str | None) -> list[str]:
     if not value:
         return []
     return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+MAX_ROWS = 60
+LAST = 10_000  # where a row without a position goes
+
+
+def posted_rows(form: Any, columns: tuple[str, ...], marks: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows of a table posted as aligned lists (one per column), each with its index;
+    ``marks`` names the checkboxes whose value is a row index ({"removed": "remove"})."""
+    posted = {c: form.getlist(c) for c in columns}
+    marked = {key: set(form.getlist(name)) for key, name in marks.items()}
+    count = max((len(v) for v in posted.values()), default=0)
+    rows = []
+    for i in range(min(count, MAX_ROWS)):
+        row: dict[str, Any] = {"index": i}
+        for name, values in posted.items():
+            value = values[i] if i < len(values) else ""
+            row[name] = value.strip() if isinstance(value, str) else ""
+        for key, indexes in marked.items():
+            row[key] = str(i) in indexes
+        rows.append(row)
+    return rows
+
+
+def kept_rows(
+    rows: list[dict[str, Any]], filled: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The rows to keep (not removed, one of ``filled`` given) ordered by position (then
+    as posted), and the row index each came from."""
+    kept = []
+    for row in rows:
+        if row["removed"] or not any(row[name] for name in filled):
+            continue
+        position = integer(row["position"])
+        kept.append((position if position is not None else LAST, row["index"], row))
+    kept.sort(key=lambda k: (k[0], k[1]))
+    return [row for _, _, row in kept], [index for _, index, _ in kept]
+
+
+def validation_messages(exc: ValidationError) -> list[tuple[list[Any], str]]:
+    """(location, message) of each error, without pydantic's "Value error, " prefix."""
+    return [
+        (
+            list(err.get("loc", ())),
+            str(err.get("msg", "invalid value")).removeprefix("Value error, "),
+        )
+        for err in exc.errors()
+    ]
 
 
 ROW_LISTS = {"stages": "Stage", "fields": "Field"}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from nexa.auth.endpoints import ApiKeyCreate
 from nexa.core.actor import Actor
-from nexa.core.errors import DomainError, ValidationFailed
+from nexa.core.errors import ValidationFailed
 from nexa.lead import service as leads
 from nexa.lead import webform
 from nexa.lead.schemas import (
@@ -27,26 +27,29 @@ from nexa.lead.schemas import (
     WebFormUpdate,
 )
 from nexa.metadata import service as metadata
-from nexa.models import WebForm
+from nexa.models import ApiKey, WebForm
 from nexa.user import service as users
 from nexa.web.admin.common import (
+    CSRF,
+    Failure,
+    attempt,
     done,
     field_errors,
-    flag,
     guard,
     integer,
+    kept_rows,
     lines,
     page,
-    status_of,
+    posted,
+    posted_rows,
     text,
+    validation_messages,
 )
 from nexa.web.choices import user_choices
-from nexa.web.csrf import verify_csrf
 from nexa.web.pages import WebSession
 from nexa.web.references import resolve
 
 router = APIRouter()
-CSRF = [Depends(verify_csrf)]
 
 FormsActor = Annotated[Actor, Depends(guard("web_forms"))]
 KeysActor = Annotated[Actor, Depends(guard("api_keys"))]
@@ -82,8 +85,7 @@ def _forms_page(
     *,
     source_values: dict[str, Any] | None = None,
     hosts: list[str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     forms = webform.list_forms(session, actor)
     return page(
@@ -92,14 +94,13 @@ def _forms_page(
         actor,
         session,
         "web_forms",
-        status_code=status_code,
+        failure=failure,
         forms=forms,
         urls={f.id: public_url(request, f.slug) for f in forms},
         sources=leads.list_sources(session, actor),
         hosts=hosts if hosts is not None else webform.get_settings_for(session, actor),
         can_write=actor.can("settings:write"),
         source_values=source_values or {},
-        errors=errors or {},
     )
 
 
@@ -111,22 +112,17 @@ def forms_page(request: Request, session: WebSession, actor: FormsActor) -> HTML
 @router.post("/web-forms/sources", dependencies=CSRF)
 async def create_source(request: Request, session: WebSession, actor: FormsActor) -> Response:
     form = await request.form()
-    values = {"source_key": text(form, "source_key"), "source_label": text(form, "source_label")}
-    try:
-        body = LeadSourceCreate.model_validate(
+    values = posted(form, "source_key", "source_label")
+    source = attempt(
+        session,
+        lambda: LeadSourceCreate.model_validate(
             {"key": values["source_key"], "label": values["source_label"]}
-        )
-        with session.begin_nested():
-            source = leads.create_source(session, actor, body)
-    except (ValidationError, DomainError) as exc:
-        return _forms_page(
-            request,
-            session,
-            actor,
-            source_values=values,
-            errors={f"source_{k}": v for k, v in field_errors(exc).items()},
-            status_code=status_of(exc),
-        )
+        ),
+        lambda body: leads.create_source(session, actor, body),
+        errors=lambda exc: {f"source_{k}": v for k, v in field_errors(exc).items()},
+    )
+    if isinstance(source, Failure):
+        return _forms_page(request, session, actor, source_values=values, failure=source)
     return done(request, f"Lead source {source.label} added.", "/admin/web-forms")
 
 
@@ -134,19 +130,13 @@ async def create_source(request: Request, session: WebSession, actor: FormsActor
 async def set_hosts(request: Request, session: WebSession, actor: FormsActor) -> Response:
     form = await request.form()
     hosts = lines(text(form, "redirect_hosts"))
-    try:
-        body = WebFormSettings.model_validate({"redirect_hosts": hosts})
-        with session.begin_nested():
-            webform.put_settings(session, actor, body)
-    except (ValidationError, DomainError) as exc:
-        return _forms_page(
-            request,
-            session,
-            actor,
-            hosts=hosts,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    saved = attempt(
+        session,
+        lambda: WebFormSettings.model_validate({"redirect_hosts": hosts}),
+        lambda body: webform.put_settings(session, actor, body),
+    )
+    if isinstance(saved, Failure):
+        return _forms_page(request, session, actor, hosts=hosts, failure=saved)
     return done(request, "Redirect hosts saved.", "/admin/web-forms")
 
 
@@ -183,34 +173,16 @@ def _field_rows(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _posted_field_rows(form: Any) -> list[dict[str, Any]]:
-    columns = {c: form.getlist(c) for c in ("position", *ROW_COLUMNS)}
-    required = set(form.getlist("required"))
-    removed = set(form.getlist("remove"))
-    count = max((len(v) for v in columns.values()), default=0)
-    rows = []
-    for i in range(min(count, 60)):
-        row: dict[str, Any] = {"index": i}
-        for name, posted in columns.items():
-            value = posted[i] if i < len(posted) else ""
-            row[name] = value.strip() if isinstance(value, str) else ""
-        row["required"] = str(i) in required
-        row["removed"] = str(i) in removed
-        rows.append(row)
-    return rows
+    marks = {"required": "required", "removed": "remove"}
+    return posted_rows(form, ("position", *ROW_COLUMNS), marks)
 
 
 def _fields_from(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
     """The form's fields in position order (blank and removed rows left out) and, for each,
     the row it came from."""
-    kept = []
-    for row in rows:
-        if row["removed"] or not (row["key"] or row["label"]):
-            continue
-        position = integer(row["position"])
-        kept.append((position if position is not None else 10_000, row["index"], row))
-    kept.sort(key=lambda k: (k[0], k[1]))
+    kept, origin = kept_rows(rows, ("key", "label"))
     fields = []
-    for _, _, row in kept:
+    for row in kept:
         field: dict[str, Any] = {
             "key": row["key"] or None,
             "label": row["label"] or None,
@@ -221,7 +193,7 @@ def _fields_from(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         if options:
             field["options"] = options
         fields.append(field)
-    return fields, [index for _, index, _ in kept]
+    return fields, origin
 
 
 _ROW_FIELD = re.compile(r"^fields\.(\d+)(\..+)?$")
@@ -237,9 +209,7 @@ def _form_errors(exc: Exception, origin: list[int]) -> dict[str, str]:
 
     out: dict[str, str] = {}
     if isinstance(exc, ValidationError):
-        for err in exc.errors():
-            loc = list(err.get("loc", ()))
-            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        for loc, message in validation_messages(exc):
             if len(loc) >= 2 and loc[0] == "fields" and isinstance(loc[1], int):
                 rest = "".join(f".{p}" for p in loc[2:] if not isinstance(p, int))
                 out.setdefault(row_key(loc[1], rest), message)
@@ -260,8 +230,7 @@ def _form_page(
     *,
     values: dict[str, Any] | None = None,
     rows: list[dict[str, Any]] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     if form is not None:
         current: dict[str, Any] = {name: getattr(form, name) for name in FORM_SETTINGS}
@@ -287,7 +256,7 @@ def _form_page(
         actor,
         session,
         "web_forms",
-        status_code=status_code,
+        failure=failure,
         form=form,
         url=url,
         embed=_embed(url, form.name) if form is not None and url else None,
@@ -299,7 +268,6 @@ def _form_page(
         hosts=webform.get_settings_for(session, actor),
         can_write=actor.can("settings:write"),
         values=current | (values or {}),
-        errors=errors or {},
     )
 
 
@@ -312,8 +280,7 @@ def _embed(url: str, name: str) -> str:
 
 
 def _posted_form(form: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:
-    values: dict[str, Any] = {name: text(form, name) for name in FORM_SETTINGS}
-    values["active"] = flag(form, "active")
+    values = posted(form, *FORM_SETTINGS, flags=("active",))
     rows = _posted_field_rows(form)
     fields, origin = _fields_from(rows)
     values["fields"] = fields
@@ -329,21 +296,14 @@ def new_form_page(request: Request, session: WebSession, actor: FormsActor) -> H
 async def create_form(request: Request, session: WebSession, actor: FormsActor) -> Response:
     posted = await request.form()
     values, rows, origin = _posted_form(posted)
-    try:
-        body = WebFormCreate.model_validate({k: v for k, v in values.items() if v is not None})
-        with session.begin_nested():
-            created = webform.create_form(session, actor, body)
-    except (ValidationError, DomainError) as exc:
-        return _form_page(
-            request,
-            session,
-            actor,
-            None,
-            values=values,
-            rows=rows,
-            errors=_form_errors(exc, origin),
-            status_code=status_of(exc),
-        )
+    created = attempt(
+        session,
+        lambda: WebFormCreate.model_validate({k: v for k, v in values.items() if v is not None}),
+        lambda body: webform.create_form(session, actor, body),
+        errors=lambda exc: _form_errors(exc, origin),
+    )
+    if isinstance(created, Failure):
+        return _form_page(request, session, actor, None, values=values, rows=rows, failure=created)
     return done(request, f"Web form {created.name} created.", f"/admin/web-forms/{created.id}")
 
 
@@ -360,23 +320,17 @@ async def update_form(
 ) -> Response:
     posted = await request.form()
     values, rows, origin = _posted_form(posted)
-    try:
-        body = WebFormUpdate.model_validate(values)
-        with session.begin_nested():
-            updated = webform.update_form(
-                session, actor, form_id, body, if_match=integer(posted.get("version"))
-            )
-    except (ValidationError, DomainError) as exc:
-        return _form_page(
-            request,
-            session,
-            actor,
-            webform.get_form(session, actor, form_id),
-            values=values,
-            rows=rows,
-            errors=_form_errors(exc, origin),
-            status_code=status_of(exc),
-        )
+    updated = attempt(
+        session,
+        lambda: WebFormUpdate.model_validate(values),
+        lambda body: webform.update_form(
+            session, actor, form_id, body, if_match=integer(posted.get("version"))
+        ),
+        errors=lambda exc: _form_errors(exc, origin),
+    )
+    if isinstance(updated, Failure):
+        form = webform.get_form(session, actor, form_id)
+        return _form_page(request, session, actor, form, values=values, rows=rows, failure=updated)
     return done(request, f"Web form {updated.name} saved.", f"/admin/web-forms/{updated.id}")
 
 
@@ -404,7 +358,7 @@ def _keys_page(
     actor: Actor,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
+    failure: Failure | None = None,
     created: Any = None,
     token: str | None = None,
     status_code: int = 200,
@@ -418,13 +372,13 @@ def _keys_page(
         session,
         "api_keys",
         status_code=status_code,
+        failure=failure,
         keys=keys,
         owners=owners,
         user_options=user_choices(session, actor),
         can_create=actor.can("api_key:create"),
         can_revoke=actor.can("api_key:delete"),
         values=values or {"user_id": str(actor.user_id), "scopes": "*"},
-        errors=errors or {},
         created=created,
         token=token,
     )
@@ -441,35 +395,30 @@ def keys_page(request: Request, session: WebSession, actor: KeysActor) -> HTMLRe
 @router.post("/api-keys/new", dependencies=CSRF)
 async def create_key(request: Request, session: WebSession, actor: KeysActor) -> Response:
     form = await request.form()
-    values: dict[str, Any] = {
-        "name": text(form, "name"),
-        "user_id": text(form, "user_id"),
-        "scopes": text(form, "scopes"),
-        "expires_at": text(form, "expires_at"),
-    }
-    try:
+    values = posted(form, "name", "user_id", "scopes", "expires_at")
+
+    def parse() -> tuple[ApiKeyCreate, uuid.UUID]:
         body = ApiKeyCreate.model_validate(values | {"scopes": _scopes(values["scopes"])})
         user_id = body.user_id or actor.user_id
         if user_id is None:
             raise ValidationFailed("say whose key this is", field="user_id")
-        with session.begin_nested():
-            key, token = users.create_api_key(
-                session,
-                actor,
-                user_id=user_id,
-                name=body.name,
-                scopes=body.scopes,
-                expires_at=body.expires_at,
-            )
-    except (ValidationError, DomainError) as exc:
-        return _keys_page(
-            request,
+        return body, user_id
+
+    def write(parsed: tuple[ApiKeyCreate, uuid.UUID]) -> tuple[ApiKey, str]:
+        body, user_id = parsed
+        return users.create_api_key(
             session,
             actor,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
+            user_id=user_id,
+            name=body.name,
+            scopes=body.scopes,
+            expires_at=body.expires_at,
         )
+
+    outcome = attempt(session, parse, write)
+    if isinstance(outcome, Failure):
+        return _keys_page(request, session, actor, values=values, failure=outcome)
+    key, token = outcome
     # Shown in this answer only (never put in the session cookie or a redirect).
     return _keys_page(request, session, actor, created=key, token=token, status_code=201)
 

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor, Scope
-from nexa.core.errors import DomainError, NotFound
+from nexa.core.errors import NotFound
 from nexa.core.filtering import ListQuery
 from nexa.core.permissions import (
     DEFAULT_VISIBILITY,
@@ -27,22 +26,21 @@ from nexa.team.schemas import TeamCreate, TeamUpdate
 from nexa.user import service as users
 from nexa.user.schemas import UserCreate, UserUpdate
 from nexa.web.admin.common import (
+    CSRF,
+    Failure,
+    attempt,
     done,
-    field_errors,
-    flag,
     guard,
     integer,
     page,
-    status_of,
+    posted,
     text,
 )
 from nexa.web.choices import user_choices
-from nexa.web.csrf import verify_csrf
 from nexa.web.pages import WebSession
 from nexa.web.references import resolve
 
 router = APIRouter()
-CSRF = [Depends(verify_csrf)]
 
 UsersActor = Annotated[Actor, Depends(guard("users"))]
 TeamsActor = Annotated[Actor, Depends(guard("teams"))]
@@ -118,8 +116,7 @@ def _users_page(
     actor: Actor,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     params = request.query_params
     role = params.get("role") or None
@@ -141,7 +138,7 @@ def _users_page(
         actor,
         session,
         "users",
-        status_code=status_code,
+        failure=failure,
         rows=rows,
         next_cursor=next_cursor,
         team_names=team_paths(all_teams),
@@ -151,7 +148,6 @@ def _users_page(
         role=role,
         active=active,
         values=values or {"role": "sales_rep", "timezone": "UTC"},
-        errors=errors or {},
     )
 
 
@@ -168,24 +164,15 @@ def users_page(
 @router.post("/users/new", dependencies=CSRF)
 async def create_user(request: Request, session: WebSession, actor: UsersActor) -> Response:
     form = await request.form()
-    values = {
-        name: text(form, name)
-        for name in ("email", "full_name", "password", "role", "team_id", "timezone")
-    }
-    try:
-        body = UserCreate.model_validate({k: v for k, v in values.items() if v is not None})
-        with session.begin_nested():
-            user = users.create_user(session, actor, body)
-    except (ValidationError, DomainError) as exc:
+    values = posted(form, "email", "full_name", "password", "role", "team_id", "timezone")
+    user = attempt(
+        session,
+        lambda: UserCreate.model_validate({k: v for k, v in values.items() if v is not None}),
+        lambda body: users.create_user(session, actor, body),
+    )
+    if isinstance(user, Failure):
         values.pop("password", None)
-        return _users_page(
-            request,
-            session,
-            actor,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+        return _users_page(request, session, actor, values=values, failure=user)
     return done(request, f"User {user.full_name} created.", f"/admin/users/{user.id}")
 
 
@@ -196,8 +183,7 @@ def _user_page(
     user_id: uuid.UUID,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     user = users.get_user(session, actor, user_id)
     all_teams = teams.list_teams(session, actor)
@@ -215,13 +201,12 @@ def _user_page(
         actor,
         session,
         "users",
-        status_code=status_code,
+        failure=failure,
         user=user,
         keys=keys,
         team_options=team_options(all_teams),
         role_options=ROLE_OPTIONS,
         values=current | (values or {}),
-        errors=errors or {},
     )
 
 
@@ -237,29 +222,16 @@ async def update_user(
     request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
 ) -> Response:
     form = await request.form()
-    values: dict[str, Any] = {
-        "full_name": text(form, "full_name"),
-        "role": text(form, "role"),
-        "team_id": text(form, "team_id"),
-        "is_active": flag(form, "is_active"),
-        "timezone": text(form, "timezone"),
-    }
-    try:
-        body = UserUpdate.model_validate(values)
-        with session.begin_nested():
-            user = users.update_user(
-                session, actor, user_id, body, if_match=integer(form.get("version"))
-            )
-    except (ValidationError, DomainError) as exc:
-        return _user_page(
-            request,
-            session,
-            actor,
-            user_id,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    values = posted(form, "full_name", "role", "team_id", "timezone", flags=("is_active",))
+    user = attempt(
+        session,
+        lambda: UserUpdate.model_validate(values),
+        lambda body: users.update_user(
+            session, actor, user_id, body, if_match=integer(form.get("version"))
+        ),
+    )
+    if isinstance(user, Failure):
+        return _user_page(request, session, actor, user_id, values=values, failure=user)
     return done(request, f"User {user.full_name} saved.", f"/admin/users/{user.id}")
 
 
@@ -269,20 +241,14 @@ async def reset_password(
 ) -> Response:
     form = await request.form()
     password = form.get("password")
-    try:
+    user = attempt(
+        session,
         # an empty password is refused by the service ("cannot be empty"), on the field
-        body = UserUpdate.model_validate({"password": password or None})
-        with session.begin_nested():
-            user = users.update_user(session, actor, user_id, body)
-    except (ValidationError, DomainError) as exc:
-        return _user_page(
-            request,
-            session,
-            actor,
-            user_id,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+        lambda: UserUpdate.model_validate({"password": password or None}),
+        lambda body: users.update_user(session, actor, user_id, body),
+    )
+    if isinstance(user, Failure):
+        return _user_page(request, session, actor, user_id, failure=user)
     return done(request, f"Password of {user.full_name} changed.", f"/admin/users/{user.id}")
 
 
@@ -295,8 +261,7 @@ def _teams_page(
     actor: Actor,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     all_teams = teams.list_teams(session, actor)
     counts = teams.member_counts(session, [t.id for t in all_teams])
@@ -307,14 +272,13 @@ def _teams_page(
         actor,
         session,
         "teams",
-        status_code=status_code,
+        failure=failure,
         tree=team_tree(all_teams),
         counts=counts,
         managers=managers,
         team_options=team_options(all_teams),
         user_options=user_choices(session, actor),
         values=values or {},
-        errors=errors or {},
     )
 
 
@@ -324,26 +288,20 @@ def teams_page(request: Request, session: WebSession, actor: TeamsActor) -> HTML
 
 
 def _team_values(form: Any) -> dict[str, Any]:
-    return {name: text(form, name) for name in ("name", "parent_id", "manager_id")}
+    return posted(form, "name", "parent_id", "manager_id")
 
 
 @router.post("/teams/new", dependencies=CSRF)
 async def create_team(request: Request, session: WebSession, actor: TeamsActor) -> Response:
     form = await request.form()
     values = _team_values(form)
-    try:
-        body = TeamCreate.model_validate(values)
-        with session.begin_nested():
-            team = teams.create_team(session, actor, body)
-    except (ValidationError, DomainError) as exc:
-        return _teams_page(
-            request,
-            session,
-            actor,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    team = attempt(
+        session,
+        lambda: TeamCreate.model_validate(values),
+        lambda body: teams.create_team(session, actor, body),
+    )
+    if isinstance(team, Failure):
+        return _teams_page(request, session, actor, values=values, failure=team)
     return done(request, f"Team {team.name} created.", "/admin/teams")
 
 
@@ -354,8 +312,7 @@ def _team_page(
     team_id: uuid.UUID,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     team = teams.get_team(session, actor, team_id)
     all_teams = teams.list_teams(session, actor)
@@ -373,13 +330,12 @@ def _team_page(
         actor,
         session,
         "teams",
-        status_code=status_code,
+        failure=failure,
         team=team,
         members=members,
         team_options=[o for o in team_options(all_teams) if o[0] != str(team.id)],
         user_options=user_choices(session, actor),
         values=current | (values or {}),
-        errors=errors or {},
     )
 
 
@@ -396,22 +352,15 @@ async def update_team(
 ) -> Response:
     form = await request.form()
     values = _team_values(form)
-    try:
-        body = TeamUpdate.model_validate(values)
-        with session.begin_nested():
-            team = teams.update_team(
-                session, actor, team_id, body, if_match=integer(form.get("version"))
-            )
-    except (ValidationError, DomainError) as exc:
-        return _team_page(
-            request,
-            session,
-            actor,
-            team_id,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    team = attempt(
+        session,
+        lambda: TeamUpdate.model_validate(values),
+        lambda body: teams.update_team(
+            session, actor, team_id, body, if_match=integer(form.get("version"))
+        ),
+    )
+    if isinstance(team, Failure):
+        return _team_page(request, session, actor, team_id, values=values, failure=team)
     return done(request, f"Team {team.name} saved.", "/admin/teams")
 
 
@@ -424,8 +373,7 @@ def _roles_page(
     actor: Actor,
     *,
     visibility: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     roles = users.list_roles(session, actor)
     if visibility is None:
@@ -436,12 +384,11 @@ def _roles_page(
         actor,
         session,
         "roles",
-        status_code=status_code,
+        failure=failure,
         roles=roles,
         visibility=visibility,
         visibility_objects=list(DEFAULT_VISIBILITY),
         visibility_choices=VISIBILITY_CHOICES,
-        errors=errors or {},
     )
 
 
@@ -455,18 +402,12 @@ async def set_visibility(request: Request, session: WebSession, actor: RolesActo
     form = await request.form()
     # objects left out keep their setting, as in the API
     values = {obj: value for obj in DEFAULT_VISIBILITY if (value := text(form, obj)) is not None}
-    try:
-        with session.begin_nested():
-            users.set_visibility(session, actor, values)
-    except DomainError as exc:
-        return _roles_page(
-            request,
-            session,
-            actor,
-            visibility=users.get_visibility(session, actor) | values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    saved = attempt(
+        session, lambda: values, lambda body: users.set_visibility(session, actor, body)
+    )
+    if isinstance(saved, Failure):
+        shown = users.get_visibility(session, actor) | values
+        return _roles_page(request, session, actor, visibility=shown, failure=saved)
     return done(request, "Record visibility saved.", "/admin/roles")
 
 
@@ -495,8 +436,7 @@ def _role_page(
     name: str,
     *,
     grants: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     role = _role(session, actor, name)
     shown = grants if grants is not None else {p: str(s) for p, s in role.grants.items()}
@@ -506,14 +446,13 @@ def _role_page(
         actor,
         session,
         "roles",
-        status_code=status_code,
+        failure=failure,
         role=role,
         matrix=_matrix(shown),
         actions=RECORD_ACTIONS,
         extras=[(p, shown.get(p, "")) for p in EXTRA_PERMISSIONS],
         scopes=SCOPES,
         can_write=actor.can("role:write"),
-        errors=errors or {},
     )
 
 
@@ -539,19 +478,13 @@ async def update_role(
     for key, value in form.multi_items():
         if key.startswith("g:") and isinstance(value, str) and value:
             grants[key[2:]] = value
-    try:
-        with session.begin_nested():
-            role = users.update_role_grants(
-                session, actor, name, grants, if_match=integer(form.get("version"))
-            )
-    except DomainError as exc:
-        return _role_page(
-            request,
-            session,
-            actor,
-            name,
-            grants=grants,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    role = attempt(
+        session,
+        lambda: grants,
+        lambda body: users.update_role_grants(
+            session, actor, name, body, if_match=integer(form.get("version"))
+        ),
+    )
+    if isinstance(role, Failure):
+        return _role_page(request, session, actor, name, grants=grants, failure=role)
     return done(request, f"Grants of {role.label} saved.", f"/admin/roles/{role.name}")

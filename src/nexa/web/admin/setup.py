@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
-from nexa.core.errors import DomainError, NotFound
+from nexa.core.errors import NotFound
 from nexa.deal import service as deals
 from nexa.deal.schemas import (
     ExchangeRateIn,
@@ -26,21 +26,25 @@ from nexa.metadata import service as metadata
 from nexa.metadata.schemas import CustomFieldCreate, CustomFieldUpdate, FieldType, ObjectType
 from nexa.models import Pipeline, PipelineStage
 from nexa.web.admin.common import (
+    CSRF,
+    Failure,
+    attempt,
     done,
     field_errors,
     flag,
     guard,
     integer,
+    kept_rows,
     lines,
     page,
-    status_of,
+    posted,
+    posted_rows,
     text,
+    validation_messages,
 )
-from nexa.web.csrf import verify_csrf
 from nexa.web.pages import WebSession
 
 router = APIRouter()
-CSRF = [Depends(verify_csrf)]
 
 PipelinesActor = Annotated[Actor, Depends(guard("pipelines"))]
 FieldsActor = Annotated[Actor, Depends(guard("custom_fields"))]
@@ -63,8 +67,7 @@ def _pipelines_page(
     *,
     values: dict[str, Any] | None = None,
     rate_values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     return page(
         request,
@@ -72,14 +75,13 @@ def _pipelines_page(
         actor,
         session,
         "pipelines",
-        status_code=status_code,
+        failure=failure,
         pipelines=deals.list_pipelines(session, actor),
         rates=deals.list_exchange_rates(session, actor),
         org_currency=deals.org_currency(),
         can_write=actor.can("settings:write"),
         values=values or {},
         rate_values=rate_values or {},
-        errors=errors or {},
     )
 
 
@@ -91,20 +93,14 @@ def pipelines_page(request: Request, session: WebSession, actor: PipelinesActor)
 @router.post("/pipelines/new", dependencies=CSRF)
 async def create_pipeline(request: Request, session: WebSession, actor: PipelinesActor) -> Response:
     form = await request.form()
-    values: dict[str, Any] = {"name": text(form, "name"), "is_default": flag(form, "is_default")}
-    try:
-        body = PipelineCreate.model_validate(values)
-        with session.begin_nested():
-            pipeline, _ = deals.create_pipeline(session, actor, body)
-    except (ValidationError, DomainError) as exc:
-        return _pipelines_page(
-            request,
-            session,
-            actor,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    values = posted(form, "name", flags=("is_default",))
+    pipeline = attempt(
+        session,
+        lambda: PipelineCreate.model_validate(values),
+        lambda body: deals.create_pipeline(session, actor, body)[0],
+    )
+    if isinstance(pipeline, Failure):
+        return _pipelines_page(request, session, actor, values=values, failure=pipeline)
     return done(
         request,
         f"Pipeline {pipeline.name} created with the standard stages; adjust them here.",
@@ -115,20 +111,14 @@ async def create_pipeline(request: Request, session: WebSession, actor: Pipeline
 @router.post("/pipelines/rates", dependencies=CSRF)
 async def set_rate(request: Request, session: WebSession, actor: PipelinesActor) -> Response:
     form = await request.form()
-    values = {"currency": text(form, "currency"), "rate": text(form, "rate")}
-    try:
-        body = ExchangeRateIn.model_validate({"rate": values["rate"]})
-        with session.begin_nested():
-            rate = deals.set_exchange_rate(session, actor, values["currency"] or "", body)
-    except (ValidationError, DomainError) as exc:
-        return _pipelines_page(
-            request,
-            session,
-            actor,
-            rate_values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    values = posted(form, "currency", "rate")
+    rate = attempt(
+        session,
+        lambda: ExchangeRateIn.model_validate({"rate": values["rate"]}),
+        lambda body: deals.set_exchange_rate(session, actor, values["currency"] or "", body),
+    )
+    if isinstance(rate, Failure):
+        return _pipelines_page(request, session, actor, rate_values=values, failure=rate)
     return done(
         request, f"Exchange rate of {rate.currency} set; open deals revalued.", "/admin/pipelines"
     )
@@ -173,8 +163,7 @@ def _pipeline_page(
     *,
     values: dict[str, Any] | None = None,
     rows: list[dict[str, Any]] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     pipeline, stages = _pipeline(session, actor, pipeline_id)
     current = {"name": pipeline.name, "is_default": pipeline.is_default, "active": pipeline.active}
@@ -184,13 +173,12 @@ def _pipeline_page(
         actor,
         session,
         "pipelines",
-        status_code=status_code,
+        failure=failure,
         pipeline=pipeline,
         rows=rows if rows is not None else _stage_rows(stages),
         kinds=STAGE_KINDS,
         can_write=actor.can("settings:write"),
         values=current | (values or {}),
-        errors=errors or {},
     )
 
 
@@ -206,66 +194,36 @@ async def update_pipeline(
     request: Request, pipeline_id: uuid.UUID, session: WebSession, actor: PipelinesActor
 ) -> Response:
     form = await request.form()
-    values: dict[str, Any] = {
-        "name": text(form, "name"),
-        "is_default": flag(form, "is_default"),
-        "active": flag(form, "active"),
-    }
-    try:
-        body = PipelineUpdate.model_validate(values)
-        with session.begin_nested():
-            pipeline, _ = deals.update_pipeline(session, actor, pipeline_id, body)
-    except (ValidationError, DomainError) as exc:
-        return _pipeline_page(
-            request,
-            session,
-            actor,
-            pipeline_id,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    values = posted(form, "name", flags=("is_default", "active"))
+    pipeline = attempt(
+        session,
+        lambda: PipelineUpdate.model_validate(values),
+        lambda body: deals.update_pipeline(session, actor, pipeline_id, body)[0],
+    )
+    if isinstance(pipeline, Failure):
+        return _pipeline_page(request, session, actor, pipeline_id, values=values, failure=pipeline)
     return done(request, f"Pipeline {pipeline.name} saved.", f"/admin/pipelines/{pipeline.id}")
 
 
 def _posted_stage_rows(form: Any) -> list[dict[str, Any]]:
-    """The rows as posted (aligned lists), with their index, position and removal mark."""
-    columns = {c: form.getlist(c) for c in ("position", *STAGE_COLUMNS)}
-    existing = set(form.getlist("existing"))
-    removed = set(form.getlist("remove"))
-    count = max((len(v) for v in columns.values()), default=0)
-    rows = []
-    for i in range(min(count, 60)):
-        row: dict[str, Any] = {"index": i, "existing": str(i) in existing}
-        for name, posted in columns.items():
-            value = posted[i] if i < len(posted) else ""
-            row[name] = value.strip() if isinstance(value, str) else ""
-        row["removed"] = str(i) in removed
-        rows.append(row)
-    return rows
+    """The rows as posted, with their index, position, and existing and removal marks."""
+    marks = {"existing": "existing", "removed": "remove"}
+    return posted_rows(form, ("position", *STAGE_COLUMNS), marks)
 
 
 def _stages_from(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
     """The stages to keep, ordered by position (then as posted), and the row index each
     came from; blank rows are skipped."""
-    kept = []
-    for row in rows:
-        if row["removed"] or not (row["key"] or row["name"]):
-            continue
-        position = integer(row["position"])
-        kept.append((position if position is not None else 10_000, row["index"], row))
-    kept.sort(key=lambda k: (k[0], k[1]))
-    stages = [{c: (row[c] if row[c] != "" else None) for c in STAGE_COLUMNS} for _, _, row in kept]
-    return stages, [index for _, index, _ in kept]
+    kept, origin = kept_rows(rows, ("key", "name"))
+    stages = [{c: (row[c] if row[c] != "" else None) for c in STAGE_COLUMNS} for row in kept]
+    return stages, origin
 
 
 def _stage_errors(exc: Exception, origin: list[int]) -> dict[str, str]:
     """Errors of the stage list; a row's error is keyed ``stages.<row>.<column>``."""
     if isinstance(exc, ValidationError):
         out: dict[str, str] = {}
-        for err in exc.errors():
-            loc = list(err.get("loc", ()))
-            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        for loc, message in validation_messages(exc):
             if len(loc) >= 3 and loc[0] == "stages" and isinstance(loc[1], int):
                 row = origin[loc[1]] if loc[1] < len(origin) else loc[1]
                 out.setdefault(f"stages.{row}.{loc[2]}", message)
@@ -288,23 +246,17 @@ async def replace_stages(
     }
     if errors:
         return _pipeline_page(
-            request, session, actor, pipeline_id, rows=rows, errors=errors, status_code=422
+            request, session, actor, pipeline_id, rows=rows, failure=Failure(errors)
         )
     stages, origin = _stages_from(rows)
-    try:
-        body = StagesReplace.model_validate({"stages": stages})
-        with session.begin_nested():
-            pipeline, _ = deals.replace_stages(session, actor, pipeline_id, body.stages)
-    except (ValidationError, DomainError) as exc:
-        return _pipeline_page(
-            request,
-            session,
-            actor,
-            pipeline_id,
-            rows=rows,
-            errors=_stage_errors(exc, origin),
-            status_code=status_of(exc),
-        )
+    pipeline = attempt(
+        session,
+        lambda: StagesReplace.model_validate({"stages": stages}),
+        lambda body: deals.replace_stages(session, actor, pipeline_id, body.stages)[0],
+        errors=lambda exc: _stage_errors(exc, origin),
+    )
+    if isinstance(pipeline, Failure):
+        return _pipeline_page(request, session, actor, pipeline_id, rows=rows, failure=pipeline)
     return done(request, f"Stages of {pipeline.name} saved.", f"/admin/pipelines/{pipeline.id}")
 
 
@@ -318,8 +270,7 @@ def _fields_page(
     object_type: str,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     definitions = metadata.list_definitions(session, actor, object_type)
     return page(
@@ -328,7 +279,7 @@ def _fields_page(
         actor,
         session,
         "custom_fields",
-        status_code=status_code,
+        failure=failure,
         object_type=object_type,
         object_types=OBJECT_TYPES,
         object_type_options=[(t, t.capitalize()) for t in OBJECT_TYPES],
@@ -337,7 +288,6 @@ def _fields_page(
         can_write=actor.can("custom_field:write"),
         can_create=actor.can("custom_field:create"),
         values=values or {"object_type": object_type, "field_type": "text", "position": 0},
-        errors=errors or {},
     )
 
 
@@ -355,32 +305,25 @@ def fields_page(
     return _fields_page(request, session, actor, _object_type(object_type))
 
 
+def _field_values(form: Any, *names: str) -> dict[str, Any]:
+    """A definition's inputs: ``names``, then required, options (one a line), position."""
+    values = posted(form, *names, flags=("required",))
+    options = lines(text(form, "options"))
+    return values | {"options": options, "position": text(form, "position") or 0}
+
+
 @router.post("/custom-fields/new", dependencies=CSRF)
 async def create_field(request: Request, session: WebSession, actor: FieldsActor) -> Response:
     form = await request.form()
-    values: dict[str, Any] = {
-        "object_type": text(form, "object_type"),
-        "key": text(form, "key"),
-        "label": text(form, "label"),
-        "field_type": text(form, "field_type"),
-        "required": flag(form, "required"),
-        "options": lines(text(form, "options")),
-        "position": text(form, "position") or 0,
-    }
-    try:
-        body = CustomFieldCreate.model_validate(values)
-        with session.begin_nested():
-            definition = metadata.create_definition(session, actor, body)
-    except (ValidationError, DomainError) as exc:
-        return _fields_page(
-            request,
-            session,
-            actor,
-            _object_type(values["object_type"]),
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    values = _field_values(form, "object_type", "key", "label", "field_type")
+    definition = attempt(
+        session,
+        lambda: CustomFieldCreate.model_validate(values),
+        lambda body: metadata.create_definition(session, actor, body),
+    )
+    if isinstance(definition, Failure):
+        object_type = _object_type(values["object_type"])
+        return _fields_page(request, session, actor, object_type, values=values, failure=definition)
     return done(
         request,
         f"Field {definition.label} added to {definition.object_type}s.",
@@ -395,8 +338,7 @@ def _field_page(
     field_id: uuid.UUID,
     *,
     values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failure: Failure | None = None,
 ) -> HTMLResponse:
     definition = metadata.get_definition(session, field_id)
     current = {
@@ -411,11 +353,10 @@ def _field_page(
         actor,
         session,
         "custom_fields",
-        status_code=status_code,
+        failure=failure,
         definition=definition,
         can_write=actor.can("custom_field:write"),
         values=current | (values or {}),
-        errors=errors or {},
     )
 
 
@@ -431,28 +372,15 @@ async def update_field(
     request: Request, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
 ) -> Response:
     form = await request.form()
-    values: dict[str, Any] = {
-        "label": text(form, "label"),
-        "required": flag(form, "required"),
-        "options": lines(text(form, "options")),
-        "position": text(form, "position") or 0,
-    }
-    try:
-        body = CustomFieldUpdate.model_validate(
-            values | {"label": values["label"] or ""}  # an empty label: "too short"
-        )
-        with session.begin_nested():
-            definition = metadata.update_definition(session, actor, field_id, body)
-    except (ValidationError, DomainError) as exc:
-        return _field_page(
-            request,
-            session,
-            actor,
-            field_id,
-            values=values,
-            errors=field_errors(exc),
-            status_code=status_of(exc),
-        )
+    values = _field_values(form, "label")
+    definition = attempt(
+        session,
+        # an empty label: "too short"
+        lambda: CustomFieldUpdate.model_validate(values | {"label": values["label"] or ""}),
+        lambda body: metadata.update_definition(session, actor, field_id, body),
+    )
+    if isinstance(definition, Failure):
+        return _field_page(request, session, actor, field_id, values=values, failure=definition)
     return done(
         request,
         f"Field {definition.label} saved.",
