@@ -24,7 +24,9 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from unit_of_work(write=request.method in WRITE_METHODS)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response leaves, so a client that
+# acts on a 201 (or follows a redirect) always finds what was written.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 bearer = HTTPBearer(

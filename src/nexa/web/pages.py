@@ -34,7 +34,9 @@ def web_session(request: Request) -> Iterator[Session]:
     yield from unit_of_work(write=request.method == "POST")
 
 
-WebSession = Annotated[Session, Depends(web_session)]
+# scope="function": commit before the response is sent (a redirect after a post must find
+# the record it points to).
+WebSession = Annotated[Session, Depends(web_session, scope="function")]
 
 
 def web_actor(request: Request, session: WebSession) -> Actor:
