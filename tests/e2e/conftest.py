@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +21,8 @@ import httpx
 import pytest
 
 from tests.conftest import BACKEND, IN_CI, create_database, drop_database
-from tests.live.conftest import LiveServer, free_port, seed
+from tests.live.conftest import LiveServer, seed
+from tests.live.conftest import start_server as start_live_server
 
 CHROMIUM = os.environ.get("NEXA_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("NEXA_SCREENSHOT_DIR", "test-output/screenshots"))
@@ -92,46 +91,9 @@ def seed_other_team(url: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def start_server(url: str, var_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn on loopback; waits for /health (generously: a busy 2-core machine can take
-    half a minute to import the application)."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "NEXA_DATABASE_URL": url,
-        "NEXA_VAR_DIR": str(var_dir),
-        "NEXA_JOBS_IMMEDIATE": "true",
-        "NEXA_COOKIE_SECURE": "false",
-        "NEXA_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "nexa.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"the server did not answer /health within {START_TIMEOUT} s")
+    """The live-server start, waiting generously: a busy 2-core machine can take half a
+    minute to import the application."""
+    return start_live_server(url, var_dir, timeout=START_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

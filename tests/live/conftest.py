@@ -74,8 +74,9 @@ def seed(url: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def start_server(
-    url: str, var_dir: Path, *, workers: int = 1
+    url: str, var_dir: Path, *, workers: int = 1, timeout: float = 30.0
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn on loopback; waits up to ``timeout`` seconds for /health."""
     port = free_port()
     env = {
         **os.environ,
@@ -104,18 +105,18 @@ def start_server(
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("the server exited during start-up")
         try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("the server did not answer /health within 30 s")
+    raise RuntimeError(f"the server did not answer /health within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")
