@@ -319,17 +319,8 @@ def object_router(obj: WebObject) -> APIRouter:
         prefill = {
             k: v for k, v in request.query_params.items() if k in obj.create_model.model_fields
         }
-        fields = _form(session, actor, obj, obj.create_model, prefill, {})
-        return render(
-            request,
-            "generic/form.html",
-            actor,
-            session,
-            obj=obj,
-            fields=fields,
-            record=None,
-            errors={},
-            action=f"/{obj.path}/new",
+        return _form_page(
+            request, session, actor, obj, obj.create_model, prefill, record=None, action="new"
         )
 
     @router.post("/new", dependencies=csrf)
@@ -343,18 +334,17 @@ def object_router(obj: WebObject) -> APIRouter:
                 record = obj.service(session, actor).create(body)
         except (ValidationError, DomainError) as exc:
             errors = errors_of(exc)
-            fields = _form(session, actor, obj, obj.create_model, data, errors)
-            return render(
+            return _form_page(
                 request,
-                "generic/form.html",
-                actor,
                 session,
-                status_code=_status(exc),
-                obj=obj,
-                fields=fields,
-                record=None,
+                actor,
+                obj,
+                obj.create_model,
+                data,
                 errors=errors,
-                action=f"/{obj.path}/new",
+                status_code=_status(exc),
+                record=None,
+                action="new",
                 conflict=getattr(exc, "extra", {}),
             )
         back = str(form.get("back") or "")
@@ -404,17 +394,15 @@ def object_router(obj: WebObject) -> APIRouter:
         svc = obj.service(session, actor)
         record = svc.get(record_id)
         row = obj.shape(session, record).model_dump()
-        fields = _form(session, actor, obj, obj.update_model, row, {})
-        return render(
+        return _form_page(
             request,
-            "generic/form.html",
-            actor,
             session,
-            obj=obj,
-            fields=fields,
+            actor,
+            obj,
+            obj.update_model,
+            row,
             record=row,
-            errors={},
-            action=f"/{obj.path}/{record_id}/edit",
+            action=f"{record_id}/edit",
             version=record.version,
         )
 
@@ -432,18 +420,17 @@ def object_router(obj: WebObject) -> APIRouter:
                 obj.service(session, actor).update(record_id, body, if_match=version)
         except (ValidationError, DomainError) as exc:
             errors = errors_of(exc)
-            fields = _form(session, actor, obj, obj.update_model, data, errors)
-            return render(
+            return _form_page(
                 request,
-                "generic/form.html",
-                actor,
                 session,
-                status_code=_status(exc),
-                obj=obj,
-                fields=fields,
-                record={"id": record_id, **data},
+                actor,
+                obj,
+                obj.update_model,
+                data,
                 errors=errors,
-                action=f"/{obj.path}/{record_id}/edit",
+                status_code=_status(exc),
+                record={"id": record_id, **data},
+                action=f"{record_id}/edit",
                 version=version,
             )
         return RedirectResponse(f"/{obj.path}/{record_id}", status_code=303)
@@ -521,6 +508,37 @@ def object_router(obj: WebObject) -> APIRouter:
         dropped.add(f"/{obj.path}/new")
     router.routes[:] = [r for r in router.routes if getattr(r, "path", None) not in dropped]
     return router
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    obj: WebObject,
+    model: Any,
+    values: dict[str, Any],
+    *,
+    record: dict[str, Any] | None,
+    action: str,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    """The create or edit form of ``obj`` (``action`` below its path), with errors on fields."""
+    errors = errors or {}
+    return render(
+        request,
+        "generic/form.html",
+        actor,
+        session,
+        status_code=status_code,
+        obj=obj,
+        fields=_form(session, actor, obj, model, values, errors),
+        record=record,
+        errors=errors,
+        action=f"/{obj.path}/{action}",
+        **extra,
+    )
 
 
 def _status(exc: Exception) -> int:
