@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import enqueue_after_commit
 from nexa.core.ownership import check_owner
+from nexa.core.repository import unscoped
 from nexa.imports import readers
 from nexa.imports.adapters import Adapter, adapter_for
 from nexa.imports.repository import ImportRepository
@@ -184,6 +186,22 @@ def columns_of(data_import: DataImport) -> dict[str, str]:
 
 
 # ---- reading imports ----------------------------------------------------------------------
+
+
+def recent_imports(
+    session: Session, actor: Actor, object_types: list[str], *, limit: int = 20
+) -> list[DataImport]:
+    """The newest imports of ``object_types`` that ``actor`` may open: their own, or
+    everyone's for admins (``ImportRepository.visible_to``)."""
+    stmt = (
+        select(DataImport)
+        .where(DataImport.object_type.in_(object_types))
+        .order_by(DataImport.created_at.desc())
+        .limit(limit)
+    )
+    if not actor.is_admin:
+        stmt = stmt.where(DataImport.owner_id == actor.user_id)
+    return list(session.scalars(unscoped(stmt)))
 
 
 def get_import(session: Session, actor: Actor, import_id: uuid.UUID) -> DataImport:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,19 +149,30 @@ def list_members(
     model = repo.model
     fields = _fields(repo)
     contains = _list_contains(repo)
-    stmt = repo.readable(actor)
-    if lst.kind == "static":
-        in_list = select(ListMember.record_id).where(ListMember.list_id == lst.id)
-        stmt = stmt.where(model.id.in_(in_list))
-    else:
-        conditions = parse_saved_filter(repo, split_filter(lst.filter))
-        stmt = apply_filters(stmt, conditions, fields, contains)
+    stmt = _members(session, actor, lst, repo)
     sortable = fields.get("created_at")
     default_sort = "-created_at" if sortable is not None and sortable.sortable else "id"
     rows, next_cursor = keyset_page(
         session, stmt, query, fields, model.id, default_sort=default_sort, list_contains=contains
     )
     return lst, rows, next_cursor
+
+
+def _members(session: Session, actor: Actor, lst: RecordList, repo: Repository[Any]) -> Any:
+    """The members of ``lst`` that ``actor`` can read, as a statement."""
+    stmt = repo.readable(actor)
+    if lst.kind == "static":
+        in_list = select(ListMember.record_id).where(ListMember.list_id == lst.id)
+        return stmt.where(repo.model.id.in_(in_list))
+    conditions = parse_saved_filter(repo, split_filter(lst.filter))
+    return apply_filters(stmt, conditions, _fields(repo), _list_contains(repo))
+
+
+def count_members(session: Session, actor: Actor, lst: RecordList) -> int:
+    """How many members of ``lst`` ``actor`` can read (one query)."""
+    repo = record_repository(session, lst.object_type, "object_type")
+    stmt = _members(session, actor, lst, repo).with_only_columns(repo.model.id)
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
 def _checked_ids(

@@ -31,14 +31,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import nexa.imports.jobs  # noqa: F401  (registers the import job, as the API does)
 from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
-from nexa.core.repository import unscoped
 from nexa.imports import readers, service
 from nexa.imports.adapters import EXPLICIT_ONLY, OBJECT_TYPES, adapter_for
 from nexa.imports.rows import normalise_header
@@ -265,17 +263,7 @@ def mapping_context(
 
 
 def recent_imports(session: Session, actor: Actor, types: list[str]) -> list[DataImport]:
-    """The newest imports ``actor`` may open: their own, or everyone's for admins (the
-    rule of ``ImportRepository.visible_to``), of the object types they may import."""
-    stmt = (
-        select(DataImport)
-        .where(DataImport.object_type.in_(types))
-        .order_by(DataImport.created_at.desc())
-        .limit(RECENT)
-    )
-    if not actor.is_admin:
-        stmt = stmt.where(DataImport.owner_id == actor.user_id)
-    return list(session.scalars(unscoped(stmt)))
+    return service.recent_imports(session, actor, types, limit=RECENT)
 
 
 def _int(value: str | None) -> int:

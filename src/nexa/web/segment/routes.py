@@ -12,13 +12,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
-from nexa.core.filtering import FieldSpec, ListQuery, apply_filters
-from nexa.models import ListMember, RecordList
+from nexa.core.filtering import FieldSpec, ListQuery
+from nexa.models import RecordList
 from nexa.search import service as search_service
 from nexa.segment import service as lists
 from nexa.web import references
@@ -70,24 +69,11 @@ def member_object(lst: RecordList) -> WebObject:
 
 
 def member_count(session: Session, actor: Actor, lst: RecordList) -> int | None:
-    """How many members ``actor`` can see: the statement of ``list_members`` counted (one
-    query). None when a dynamic list's filter no longer parses."""
-    repo = lists.record_repository(session, lst.object_type, "object_type")
-    model = repo.model
-    stmt = repo.readable(actor)
-    if lst.kind == "static":
-        in_list = select(ListMember.record_id).where(ListMember.list_id == lst.id)
-        stmt = stmt.where(model.id.in_(in_list))
-    else:
-        try:
-            conditions = lists.parse_saved_filter(repo, lists.split_filter(lst.filter))
-        except ValidationFailed:
-            return None
-        fields: dict[str, FieldSpec] = repo.fields()  # type: ignore[attr-defined]
-        contains = getattr(repo, "list_contains", None)
-        stmt = apply_filters(stmt, conditions, fields, contains() if callable(contains) else None)
-    counted = select(func.count()).select_from(stmt.with_only_columns(model.id).subquery())
-    return int(session.scalar(counted) or 0)
+    """How many members ``actor`` can see; None when a dynamic list's filter no longer parses."""
+    try:
+        return lists.count_members(session, actor, lst)
+    except ValidationFailed:
+        return None
 
 
 def _words_value(value: str, kind: str) -> str:
