@@ -41,6 +41,10 @@ API_ROUTERS = [
     "nexa.segment.endpoints",
     "nexa.imports.endpoints",
     "nexa.search.endpoints",
+    "nexa.scoring.endpoints",
+    "nexa.routing.endpoints",
+    "nexa.forecast.endpoints",
+    "nexa.enrichment.endpoints",
 ]
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms).
 PUBLIC_ROUTERS = ["nexa.lead.public"]

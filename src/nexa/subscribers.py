@@ -26,6 +26,11 @@ DOMAINS = (
     "segment",
     "imports",
     "search",
+    # intelligence: enrichment first, then the score, then routing on the score
+    "enrichment",
+    "scoring",
+    "routing",
+    "forecast",
 )
 
 

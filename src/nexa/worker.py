@@ -145,3 +145,18 @@ def run_worker(workers: int = 1) -> None:
 
 
 import nexa.imports.jobs  # noqa: E402,F401  (registers import.run in the worker process)
+
+
+def _import_jobs() -> None:
+    """The intelligence domains' jobs and periodic tasks (retraining, rescoring, SLA clocks)."""
+    import importlib
+
+    for name in ("nexa.scoring.jobs", "nexa.routing.jobs", "nexa.forecast.jobs"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+
+
+_import_jobs()

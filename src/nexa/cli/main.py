@@ -1004,3 +1004,9 @@ def search_reindex() -> None:
     with readable_errors(), session_scope() as session:
         count = reindex(session)
     typer.echo(f"{count} records indexed")
+
+
+# `nexa ai …` (its modules use the helpers above, so it is added last)
+from nexa.cli.ai import ai_app  # noqa: E402
+
+app.add_typer(ai_app, name="ai")

@@ -17,6 +17,7 @@ from nexa.models.job_run import JobRun
 from nexa.models.lead import Lead, LeadSource, WebForm, WebFormSubmission
 from nexa.models.login_attempt import LoginAttempt
 from nexa.models.meeting import Meeting, MeetingAttendee
+from nexa.models.ml_model import LeadScoreChange, MLModel
 from nexa.models.note import Note
 from nexa.models.notification import Notification
 from nexa.models.org_setting import OrgSetting
@@ -48,10 +49,12 @@ __all__ = [
     "IdempotencyKey",
     "JobRun",
     "Lead",
+    "LeadScoreChange",
     "LeadSource",
     "ListMember",
     "ListPreference",
     "LoginAttempt",
+    "MLModel",
     "Meeting",
     "MeetingAttendee",
     "Note",

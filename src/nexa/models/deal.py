@@ -127,6 +127,12 @@ class Deal(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
     tags: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
     # filled by the intelligence layer (issue 5); stored with model version and factors there
     win_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    win_model_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # [{"feature": "days_in_stage", "label": "31 days in Proposal", "points": -8}, …]
+    win_factors: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
+    predicted_close_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    prediction_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    predicted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_best_action: Mapped[str | None] = mapped_column(String(500), nullable=True)
     risk_factors: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

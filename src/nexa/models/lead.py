@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nexa.core.db import (
@@ -67,7 +67,35 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="new")
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lost_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # -- intelligence: the score, its model and its explanation (nexa.scoring) -------------
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    score_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score_model_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # [{"feature": "source", "label": "Referral source", "points": 14}, …] best first
+    score_factors: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
+    score_factors_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # -- routing and the SLA clock (nexa.routing) -----------------------------------------
+    routing_rule: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    routing_segment: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_priority: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    sla_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sla_breached: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # -- enrichment from what we hold locally (nexa.enrichment) ---------------------------
+    email_kind: Mapped[str | None] = mapped_column(String(12), nullable=True)  # business/free/…
+    seniority: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    phone_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    phone_line_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    matched_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     tags: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
     last_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -39,6 +39,10 @@ PAGE_MODULES = [
     "nexa.web.quote.routes",
     "nexa.web.order.routes",
     "nexa.web.call.routes",
+    "nexa.web.scoring.routes",
+    "nexa.web.routing.routes",
+    "nexa.web.forecast.routes",
+    "nexa.web.enrichment.routes",
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -38,6 +39,29 @@ EXPORTABLE = {"lead", "contact", "account", "deal"}
 DetailExtra = Callable[[Request, Session, Actor, Any, dict[str, Any]], dict[str, Any]]
 DETAIL_TEMPLATES: dict[str, str] = {}
 DETAIL_EXTRAS: dict[str, DetailExtra] = {}
+
+
+@dataclass(frozen=True)
+class InsightPanel:
+    """A card on a record page filled after the page loads (``hx-trigger="load"``): the
+    intelligence modules (score, SLA clock, win prediction, next best action) each register
+    one, so the record page itself stays as cheap as before."""
+
+    label: str
+    url: str  # with ``{id}`` for the record's id
+    permission: str  # shown only to actors who have it
+
+
+# object name -> its insight panels, in the order they are shown (top of the side column)
+INSIGHT_PANELS: dict[str, list[InsightPanel]] = {}
+
+
+def add_insight_panel(object_name: str, panel: InsightPanel) -> None:
+    panels = INSIGHT_PANELS.setdefault(object_name, [])
+    if panel not in panels:
+        panels.append(panel)
+
+
 BULK_STATUS = {"lead": "status", "task": "status", "quote": "status", "order": "status"}
 PAGE_SIZES = (25, 50, 100)
 # Keys of the API's shape that the profile does not list (shown elsewhere, or internal).
@@ -702,4 +726,9 @@ def detail_context(
         "can_write": actor.can(f"{obj.name}:write") and not frozen,
         "can_delete": actor.can(f"{obj.name}:delete") and not frozen,
         "linkable": obj.name in ("lead", "contact", "account", "deal", "quote", "order"),
+        "insight_panels": [
+            (p.label, p.url.format(id=record_id))
+            for p in INSIGHT_PANELS.get(obj.name, [])
+            if actor.can(p.permission)
+        ],
     }
