@@ -1,0 +1,98 @@
+"""`nexa ai train deals` and `nexa ai backtest deals`: the deal win model and the replay of
+past forecasts, from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from nexa.cli.ai import ai_app
+from nexa.cli.main import console, readable_errors, ready_to_write
+
+
+def ai_group(name: str, help_text: str) -> typer.Typer:
+    """The `nexa ai <name>` group, shared by the lead and deal commands (made once)."""
+    for info in ai_app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    ai_app.add_typer(group, name=name)
+    return group
+
+
+train_app = ai_group("train", "Train a model on this organization's records.")
+backtest_app = ai_group("backtest", "Replay past periods and measure the forecast's error.")
+
+
+def print_card(report: dict[str, Any]) -> None:
+    out = console()
+    if not report["trained"]:
+        out.print(f"[yellow]![/] not trained: {report['message']}")
+        out.print(f"closed deals: {report['closed_deals']} of {report['needed']} needed")
+        return
+    card = report["card"]
+    data, metrics = card["data"], card["metrics"]
+    out.print(f"[green]✓[/] {report['model']} is active ({report['message']})")
+    out.print(
+        f"data: {data['closed_deals']} closed deals, {data['snapshots']} stage snapshots "
+        f"({data['train']} train / {data['test']} held out, {data['split']})"
+    )
+    out.print(
+        f"held-out AUC {metrics['auc']}  Brier {metrics['brier']} "
+        f"(predicting the base rate: {metrics['base_rate_brier']})"
+    )
+    out.print("reliability (predicted → observed win rate):")
+    for b in card["reliability"]:
+        out.print(f"  n={b['n']:<4} {b['predicted']:.2f} → {b['observed']:.2f}")
+    out.print("top features:")
+    for f in card["top_features"][:6]:
+        out.print(f"  {f['feature']:<26} {f['importance']:.1%}")
+    out.print(f"open deals rescored: {report['rescored']}")
+
+
+@train_app.command("deals")
+def train_deals() -> None:
+    """Train the deal win model on the closed deals and print its model card."""
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import session_scope
+    from nexa.forecast.service import train_deal_model
+
+    ready_to_write()
+    with readable_errors(), session_scope() as session:
+        report = train_deal_model(session, SYSTEM)
+    print_card(report)
+    if not report["trained"]:
+        raise typer.Exit(code=2)
+
+
+@backtest_app.command("deals")
+def backtest_deals(
+    periods: Annotated[int, typer.Option(min=1, max=24, help="How many past periods")] = 4,
+    unit: Annotated[str, typer.Option(help="quarter or month")] = "quarter",
+) -> None:
+    """Replay the last complete periods from stage history: forecast vs closed-won revenue."""
+    from nexa.core.db import session_scope
+    from nexa.forecast.service import backtest
+
+    ready_to_write()
+    with readable_errors(), session_scope(write=False) as session:
+        result = backtest(session, periods, unit=unit)
+    out = console()
+    out.print(
+        f"{'period':<10} {'deals':>5} {'predictor':<10} {'forecast':>12} {'P10':>12} "
+        f"{'P90':>12} {'actual':>12} {'abs err':>12} {'APE':>7} {'stage-p APE':>11}"
+    )
+    for r in result["periods"]:
+        ape = f"{r['ape']:.1%}" if r["ape"] is not None else "-"
+        base = f"{r['baseline_ape']:.1%}" if r["baseline_ape"] is not None else "-"
+        out.print(
+            f"{r['period']:<10} {r['open_deals']:>5} {r['predictor']:<10} {r['forecast']:>12,.0f} "
+            f"{r['p10']:>12,.0f} {r['p90']:>12,.0f} {r['actual']:>12,.0f} "
+            f"{r['abs_error']:>12,.0f} {ape:>7} {base:>11}"
+        )
+    m, b = result["mape"], result["baseline_mape"]
+    out.print(
+        f"MAPE {m:.1%}" if m is not None else "MAPE - (no period with closed-won revenue)",
+        f"(stage probabilities alone: {b:.1%})" if b is not None else "",
+    )

@@ -1,0 +1,201 @@
+"""The forecast's SQL: what the database holds about deals, with times, turned into
+``DealFacts`` for the as-of features. Organization-wide history (norms, training, backtests)
+is read unscoped on purpose — the service decides whose deals a person sees."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexa.core.repository import unscoped
+from nexa.intelligence.deal_features import DealFacts, StageEntry, StageInfo, is_interaction
+from nexa.models import (
+    Activity,
+    Call,
+    Deal,
+    DealLineItem,
+    DealStageChange,
+    Meeting,
+    MeetingAttendee,
+    PipelineStage,
+)
+
+CHUNK = 500
+TRACKED = ("close_date", "competitors", "amount")
+
+
+def _chunks(ids: list[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def stage_map(session: Session) -> dict[tuple[uuid.UUID, str], StageInfo]:
+    return {
+        (s.pipeline_id, s.key): StageInfo(
+            key=s.key,
+            name=s.name,
+            probability=s.probability,
+            kind=s.kind,
+            position=s.position,
+            stall_after_days=s.stall_after_days,
+        )
+        for s in session.scalars(select(PipelineStage))
+    }
+
+
+def all_deal_ids(session: Session) -> list[uuid.UUID]:
+    stmt = select(Deal.id).where(Deal.deleted_at.is_(None)).order_by(Deal.created_at)
+    return list(session.scalars(unscoped(stmt)))
+
+
+def open_deal_ids(session: Session) -> list[uuid.UUID]:
+    stmt = select(Deal.id).where(Deal.deleted_at.is_(None), Deal.stage_kind == "open")
+    return list(session.scalars(unscoped(stmt)))
+
+
+def history_facts(session: Session) -> list[DealFacts]:
+    """Every live deal with its stage history and outcome, and nothing else (what the norms
+    need): two column queries."""
+    facts: dict[uuid.UUID, DealFacts] = {}
+    stmt = select(
+        Deal.id,
+        Deal.owner_id,
+        Deal.pipeline_id,
+        Deal.created_at,
+        Deal.amount_org,
+        Deal.stage_kind,
+        Deal.closed_at,
+    ).where(Deal.deleted_at.is_(None))
+    for d in session.execute(unscoped(stmt)):
+        closed = d.stage_kind in ("won", "lost")
+        facts[d.id] = DealFacts(
+            deal_id=d.id,
+            owner_id=d.owner_id,
+            pipeline_id=d.pipeline_id,
+            created_at=d.created_at,
+            entries=[],
+            amount_org=_float(d.amount_org),
+            outcome=d.stage_kind if closed else None,
+            closed_at=d.closed_at if closed else None,
+        )
+    rows = session.execute(
+        select(
+            DealStageChange.deal_id, DealStageChange.changed_at, DealStageChange.to_stage
+        ).order_by(DealStageChange.changed_at)
+    )
+    for deal_id, at, stage in rows:
+        f = facts.get(deal_id)
+        if f is not None:
+            f.entries.append(StageEntry(at, stage))
+    return list(facts.values())
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def load_facts(
+    session: Session, deal_ids: Iterable[uuid.UUID], *, light: bool = False
+) -> dict[uuid.UUID, DealFacts]:
+    """Facts for these deals: six queries per 500 deals, whatever their history (``light``:
+    only the deals and their stage history, which is all the norms need)."""
+    ids = list(dict.fromkeys(deal_ids))
+    out: dict[uuid.UUID, DealFacts] = {}
+    for chunk in _chunks(ids):
+        out.update(_load_chunk(session, chunk, light))
+    return out
+
+
+def _load_chunk(session: Session, ids: list[uuid.UUID], light: bool) -> dict[uuid.UUID, DealFacts]:
+    deals = session.scalars(
+        unscoped(select(Deal).where(Deal.id.in_(ids), Deal.deleted_at.is_(None)))
+    ).all()
+    facts: dict[uuid.UUID, DealFacts] = {}
+    for d in deals:
+        facts[d.id] = DealFacts(
+            deal_id=d.id,
+            owner_id=d.owner_id,
+            pipeline_id=d.pipeline_id,
+            created_at=d.created_at,
+            entries=[],
+            amount_org=_float(d.amount_org),
+            amount=_float(d.amount),
+            close_date=d.close_date,
+            competitors=len(d.competitors or []),
+            outcome=d.stage_kind if d.stage_kind in ("won", "lost") else None,
+            closed_at=d.closed_at if d.stage_kind in ("won", "lost") else None,
+            name=d.name,
+        )
+        if d.primary_contact_id is not None:
+            facts[d.id].contacts.append((d.created_at, str(d.primary_contact_id)))
+    if not facts:
+        return facts
+    ids = list(facts)
+    for row in session.execute(
+        select(
+            DealStageChange.deal_id,
+            DealStageChange.changed_at,
+            DealStageChange.to_stage,
+            DealStageChange.amount,
+            DealStageChange.close_date,
+        )
+        .where(DealStageChange.deal_id.in_(ids))
+        .order_by(DealStageChange.changed_at)
+    ):
+        facts[row.deal_id].entries.append(
+            StageEntry(row.changed_at, row.to_stage, _float(row.amount), row.close_date)
+        )
+    for act in session.execute(
+        select(Activity.record_id, Activity.event, Activity.occurred_at, Activity.data)
+        .where(Activity.record_type == "deal", Activity.record_id.in_(ids))
+        .order_by(Activity.occurred_at)
+    ):
+        f = facts[act.record_id]
+        if is_interaction(act.event):
+            f.activities.append(act.occurred_at)
+        elif act.event == "deal.updated":
+            changes = (act.data or {}).get("changes") or {}
+            for name in TRACKED:
+                pair = changes.get(name)
+                if isinstance(pair, list | tuple) and len(pair) == 2:
+                    f.changes.setdefault(name, []).append((act.occurred_at, pair[0], pair[1]))
+    for deal_id, at, contact_id in session.execute(
+        unscoped(
+            select(Meeting.related_id, Meeting.starts_at, MeetingAttendee.contact_id)
+            .join(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+            .where(
+                Meeting.related_type == "deal",
+                Meeting.related_id.in_(ids),
+                Meeting.deleted_at.is_(None),
+                MeetingAttendee.contact_id.is_not(None),
+            )
+        )
+    ):
+        facts[deal_id].contacts.append((at, str(contact_id)))
+    for deal_id, at, contact_id in session.execute(
+        unscoped(
+            select(Call.related_id, Call.started_at, Call.contact_id).where(
+                Call.related_type == "deal",
+                Call.related_id.in_(ids),
+                Call.deleted_at.is_(None),
+                Call.contact_id.is_not(None),
+            )
+        )
+    ):
+        facts[deal_id].contacts.append((at, str(contact_id)))
+    for (deal_id,) in session.execute(
+        select(DealLineItem.deal_id)
+        .where(DealLineItem.deal_id.in_(ids), DealLineItem.discount_percent > 0)
+        .distinct()
+    ):
+        facts[deal_id].discount = True
+    for f in facts.values():
+        f.activities.sort()
+        f.contacts.sort()
+        if not f.entries:  # a deal without history rows (should not happen): its creation
+            f.entries.append(StageEntry(f.created_at, "", f.amount, f.close_date))
+    return facts

@@ -1,0 +1,573 @@
+"""Deal win prediction and the pipeline forecast (spec Use Case 3, issue 5).
+
+* ``predict_deal`` — a deal's win probability (model or cold start), its factors and risk
+  factors in words, a predicted close date and a confidence, written on the deal.
+* ``rescore_open_deals`` — the same for every open deal (a job; also run per deal by the
+  ``deal.*`` subscribers).
+* ``predict_pipeline`` — totals, weighted and high-confidence forecast, at-risk deals and
+  P10/P50/P90 of closed-won revenue for a period by Monte Carlo, over the deals the actor
+  may read.
+* ``train_deal_model`` (admins) and ``backtest`` (replays past periods from stage history).
+
+Predictions are derived data: they are written with a plain UPDATE that leaves the deal's
+version (its ETag) and ``updated_at`` alone, so a rescore never makes someone's edit stale.
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from nexa.core.actor import Actor
+from nexa.core.db import utcnow
+from nexa.core.errors import PermissionDenied, ValidationFailed
+from nexa.core.repository import unscoped
+from nexa.deal.repository import DealRepository
+from nexa.deal.service import org_currency
+from nexa.forecast import repository as repo
+from nexa.intelligence import deal_model
+from nexa.intelligence.deal_features import (
+    DealFacts,
+    History,
+    Norms,
+    StageInfo,
+    features_as_of,
+    risk_factors,
+    training_rows,
+)
+from nexa.intelligence.forecast import (
+    HIGH_CONFIDENCE_P,
+    confidence,
+    mape,
+    past_periods,
+    period_errors,
+    period_label,
+    predicted_close,
+    simulate_revenue,
+)
+from nexa.models import Deal, DealStageChange
+
+log = logging.getLogger("nexa.forecast")
+CENT = Decimal("0.01")
+COLD_START = "cold-start"
+MAX_SIMULATIONS = 100_000
+AT_RISK_P = 0.3
+AT_RISK_STAGE_PROBABILITY = 50  # "proposal and later" in the default pipeline
+SERIOUS_RISKS = ("stalled", "close_date_past", "close_date_pushed", "no_activity")
+HISTORY_TTL_SECONDS = 600.0
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(round(value, 2))).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _start_of(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+# ---- the organization's history (norms), cached while nothing moved --------------------------
+_HISTORY: dict[tuple[Any, ...], tuple[float, History]] = {}
+
+
+def org_history(session: Session) -> History:
+    """Every deal's stage stays and outcome. Cached per database until a stage moves (the
+    key is the count and latest time of stage-history rows) or for ten minutes."""
+    count, latest = session.execute(
+        select(func.count(DealStageChange.id), func.max(DealStageChange.changed_at))
+    ).one()
+    bind = session.get_bind()
+    key = (str(bind.engine.url), int(count), str(latest))
+    hit = _HISTORY.get(key)
+    if hit is not None and time.monotonic() - hit[0] < HISTORY_TTL_SECONDS:
+        return hit[1]
+    history = History(repo.history_facts(session))
+    _HISTORY.clear()
+    _HISTORY[key] = (time.monotonic(), history)
+    return history
+
+
+@dataclass
+class Context:
+    now: datetime
+    stages: dict[tuple[uuid.UUID, str], StageInfo]
+    norms: Norms
+    model: deal_model.WinModel | None
+    model_auc: float | None
+    model_label: str
+
+
+def context(session: Session, now: datetime | None = None) -> Context:
+    now = now or utcnow()
+    row = deal_model.active_model_row(session)
+    model = deal_model.load_active(session) if row is not None else None
+    return Context(
+        now=now,
+        stages=repo.stage_map(session),
+        norms=org_history(session).norms(now),
+        model=model,
+        model_auc=row.auc if row is not None else None,
+        model_label=row.label if row is not None else COLD_START,
+    )
+
+
+# ---- predictions -----------------------------------------------------------------------------
+def _predictions(ctx: Context, facts: list[DealFacts]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Prediction values for each deal (batched: one model call for all)."""
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    rows = []
+    for f in facts:
+        if f.outcome is not None:
+            out[f.deal_id] = _closed_values(ctx, f)
+            continue
+        row = features_as_of(f, ctx.now, ctx.norms, ctx.stages)
+        if row is None:
+            continue
+        rows.append((f, row))
+    if not rows:
+        return out
+    probs: list[float]
+    factors: list[list[dict[str, Any]]]
+    if ctx.model is not None:
+        x = np.array([row.vector() for _, row in rows], dtype=float)
+        probs = [float(p) for p in ctx.model.predict(x)]
+        contribs = ctx.model.contributions(x)
+        factors = [
+            deal_model.explain(ctx.model, row, ctx.norms, contribs[i])
+            for i, (_, row) in enumerate(rows)
+        ]
+    else:
+        pairs = [deal_model.cold_start(row, ctx.norms) for _, row in rows]
+        probs = [p for p, _ in pairs]
+        factors = [f for _, f in pairs]
+    for (f, row), p, why in zip(rows, probs, factors, strict=True):
+        out[f.deal_id] = {
+            "win_probability": round(p, 4),
+            "win_model_version": ctx.model_label,
+            "win_factors": why,
+            "risk_factors": risk_factors(row, ctx.norms, ctx.now, discount=f.discount),
+            "predicted_close_date": predicted_close(row, ctx.norms, ctx.now.date()),
+            "prediction_confidence": confidence(
+                p, row, ctx.norms, model_auc=ctx.model_auc if ctx.model else None
+            ),
+            "predicted_at": ctx.now,
+        }
+    return out
+
+
+def _closed_values(ctx: Context, f: DealFacts) -> dict[str, Any]:
+    won = f.outcome == "won"
+    return {
+        "win_probability": 1.0 if won else 0.0,
+        "win_model_version": ctx.model_label,
+        "win_factors": [
+            {"feature": "outcome", "label": "Closed won" if won else "Closed lost", "points": 0}
+        ],
+        "risk_factors": [],
+        "predicted_close_date": f.closed_at.date() if f.closed_at else None,
+        "prediction_confidence": 1.0,
+        "predicted_at": ctx.now,
+    }
+
+
+def _write(session: Session, deal_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """Store the prediction without touching the deal's version or updated_at."""
+    session.execute(
+        update(Deal)
+        .where(Deal.id == deal_id)
+        .values(**values, updated_at=Deal.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    deal = session.identity_map.get(session.identity_key(Deal, deal_id))
+    if deal is not None:
+        for key, value in values.items():
+            set_committed_value(deal, key, value)
+
+
+def predict_deal(
+    session: Session,
+    actor: Actor,
+    deal_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    store: bool = True,
+) -> dict[str, Any]:
+    """Recompute the prediction of a deal the actor may read; stored on the deal unless
+    ``store`` is false (reads on GET requests answer fresh figures without writing)."""
+    deal = DealRepository(session).get(actor, deal_id)
+    values = _compute(session, deal.id, now)
+    if values is not None and store:
+        _write(session, deal.id, values)
+    out = prediction_of(deal)
+    if values is not None:
+        out.update(values)
+    return out
+
+
+def _compute(session: Session, deal_id: uuid.UUID, now: datetime | None) -> dict[str, Any] | None:
+    facts = repo.load_facts(session, [deal_id])
+    if deal_id not in facts:
+        return None
+    return _predictions(context(session, now), [facts[deal_id]]).get(deal_id)
+
+
+def refresh_deal(session: Session, deal_id: uuid.UUID, *, now: datetime | None = None) -> bool:
+    """System: recompute and store one deal's prediction (the subscribers' entry point)."""
+    values = _compute(session, deal_id, now)
+    if values is None:
+        return False
+    _write(session, deal_id, values)
+    return True
+
+
+def rescore_open_deals(session: Session, *, now: datetime | None = None) -> int:
+    """System job: every open deal's prediction; returns how many were written."""
+    ctx = context(session, now)
+    ids = repo.open_deal_ids(session)
+    written = 0
+    for i in range(0, len(ids), repo.CHUNK):
+        facts = repo.load_facts(session, ids[i : i + repo.CHUNK])
+        for deal_id, values in _predictions(ctx, list(facts.values())).items():
+            _write(session, deal_id, values)
+            written += 1
+    session.flush()
+    return written
+
+
+def prediction_of(deal: Deal) -> dict[str, Any]:
+    return {
+        "deal_id": deal.id,
+        "name": deal.name,
+        "stage": deal.stage,
+        "probability": deal.probability,
+        "win_probability": deal.win_probability,
+        "win_model_version": deal.win_model_version,
+        "win_factors": deal.win_factors or [],
+        "risk_factors": deal.risk_factors or [],
+        "predicted_close_date": deal.predicted_close_date,
+        "prediction_confidence": deal.prediction_confidence,
+        "predicted_at": deal.predicted_at,
+    }
+
+
+# ---- the pipeline forecast -------------------------------------------------------------------
+def _expected_close(deal: Deal, today: date) -> date:
+    """When the forecast expects the deal: its close date; an overdue one slips to the
+    predicted close date (or today)."""
+    if deal.close_date is not None and deal.close_date >= today:
+        return deal.close_date
+    if deal.predicted_close_date is not None:
+        return max(deal.predicted_close_date, today)
+    return deal.close_date if deal.close_date is not None else today
+
+
+def _p(deal: Deal) -> float:
+    if deal.win_probability is not None:
+        return float(deal.win_probability)
+    return deal.probability / 100
+
+
+def predict_pipeline(
+    session: Session,
+    actor: Actor,
+    period_start: date,
+    period_end: date,
+    *,
+    simulations: int = 10000,
+    seed: int = 0,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The forecast of the period over the open deals the actor may read whose (expected)
+    close date falls in it. Probabilities are the stored win probabilities, falling back to
+    the stage probability for a deal not scored yet."""
+    if not actor.can("deal:read"):
+        raise PermissionDenied("you may not read deals")
+    if period_start > period_end:
+        raise ValidationFailed("the period starts after it ends", field="start")
+    if (period_end - period_start).days > 366 * 2:
+        raise ValidationFailed("a forecast period is at most two years", field="end")
+    if not 1 <= simulations <= MAX_SIMULATIONS:
+        raise ValidationFailed(
+            f"simulations must be between 1 and {MAX_SIMULATIONS}", field="simulations"
+        )
+    now = now or utcnow()
+    today = now.date()
+    readable = DealRepository(session).readable(actor)
+    deals = [
+        d
+        for d in session.scalars(readable.where(Deal.stage_kind == "open").order_by(Deal.id))
+        if period_start <= _expected_close(d, today) <= period_end
+    ]
+    won_amount = session.scalar(
+        readable.with_only_columns(func.coalesce(func.sum(Deal.amount_org), 0)).where(
+            Deal.stage_kind == "won",
+            Deal.closed_at >= _start_of(period_start),
+            Deal.closed_at < _start_of(period_end + timedelta(days=1)),
+        )
+    )
+    stage_names = DealRepository(session).stage_names({d.stage_id for d in deals})
+    predictions = []
+    amounts: list[float] = []
+    probs: list[float] = []
+    for d in deals:
+        amount = float(d.amount_org or 0)
+        p = _p(d)
+        amounts.append(amount)
+        probs.append(p)
+        predictions.append(
+            {
+                "deal_id": d.id,
+                "name": d.name,
+                "owner_id": d.owner_id,
+                "value": _money(amount),
+                "stage": d.stage,
+                "stage_name": stage_names.get(d.stage_id, d.stage),
+                "stage_probability": d.probability,
+                "win_probability": round(p, 4),
+                "scored": d.win_probability is not None,
+                "weighted_value": _money(amount * p),
+                "risk_factors": d.risk_factors or [],
+                "close_date": d.close_date,
+                "predicted_close": d.predicted_close_date,
+                "confidence": d.prediction_confidence,
+            }
+        )
+    sim = simulate_revenue(amounts, probs, simulations=simulations, seed=seed)
+    at_risk = [
+        p
+        for p in predictions
+        if (
+            p["win_probability"] < AT_RISK_P and p["stage_probability"] >= AT_RISK_STAGE_PROBABILITY
+        )
+        or any(r.get("rule") in SERIOUS_RISKS for r in p["risk_factors"])
+    ]
+    at_risk.sort(key=lambda p: -p["value"])
+    total = sum(amounts)
+    return {
+        "period": period_label(period_start, period_end),
+        "start": period_start,
+        "end": period_end,
+        "currency": org_currency(),
+        "deals": len(predictions),
+        "total_pipeline": _money(total),
+        "weighted_forecast": _money(sum(a * p for a, p in zip(amounts, probs, strict=True))),
+        "high_confidence": _money(
+            sum(a * p for a, p in zip(amounts, probs, strict=True) if p >= HIGH_CONFIDENCE_P)
+        ),
+        "high_confidence_p": HIGH_CONFIDENCE_P,
+        "closed_won": _money(float(won_amount or 0)),
+        "p10": _money(sim.p10),
+        "p50": _money(sim.p50),
+        "p90": _money(sim.p90),
+        "simulations": sim.simulations,
+        "seed": seed,
+        "at_risk_deals": at_risk,
+        "predictions": predictions,
+    }
+
+
+# ---- training --------------------------------------------------------------------------------
+def _all_facts(session: Session) -> list[DealFacts]:
+    return list(repo.load_facts(session, repo.all_deal_ids(session)).values())
+
+
+def train_deal_model(
+    session: Session, actor: Actor, *, now: datetime | None = None, rescore: bool = True
+) -> dict[str, Any]:
+    """Admins: train the win model on the closed deals; the new version becomes active and
+    the open deals are rescored. With too little history it refuses and says how far the
+    organization is (``trained`` false, nothing stored)."""
+    if not (actor.is_admin or actor.can("settings:write")):
+        raise PermissionDenied("only admins train models")
+    now = now or utcnow()
+    facts = _all_facts(session)
+    history = History(facts)
+    stages = repo.stage_map(session)
+    closed = sum(1 for f in facts if f.outcome is not None)
+    x, y, times = training_rows(facts, history, stages)
+    result = deal_model.train(x, y, times, closed_deals=closed)
+    report: dict[str, Any] = {
+        "trained": result.trained,
+        "message": result.message,
+        "closed_deals": closed,
+        "needed": result.needed,
+        "snapshots": len(y),
+        "version": None,
+        "auc": result.auc,
+        "brier": result.brier,
+        "card": result.card,
+        "rescored": 0,
+    }
+    if not result.trained:
+        return report
+    row = deal_model.save_model(session, result, trained_at=now, trained_by=actor.user_id)
+    report["version"] = row.version
+    report["model"] = row.label
+    if rescore:
+        report["rescored"] = rescore_open_deals(session, now=now)
+    return report
+
+
+def model_status(session: Session, actor: Actor) -> dict[str, Any]:
+    """The active deal model's card (or how far the organization is from one)."""
+    if not actor.can("deal:read"):
+        raise PermissionDenied("you may not read deals")
+    row = deal_model.active_model_row(session)
+    closed = session.scalar(
+        unscoped(
+            select(func.count(Deal.id)).where(
+                Deal.deleted_at.is_(None), Deal.stage_kind.in_(("won", "lost"))
+            )
+        )
+    )
+    return {
+        "model": row.label if row else COLD_START,
+        "version": row.version if row else None,
+        "trained_at": row.trained_at if row else None,
+        "auc": row.auc if row else None,
+        "brier": row.brier if row else None,
+        "card": row.card if row else {},
+        "closed_deals": int(closed or 0),
+        "needed": deal_model.MIN_CLOSED_DEALS,
+    }
+
+
+# ---- backtest --------------------------------------------------------------------------------
+def backtest(
+    session: Session,
+    periods: int = 4,
+    *,
+    unit: str = "quarter",
+    now: datetime | None = None,
+    simulations: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Replay the last ``periods`` complete periods: at each start, the deals open then, with
+    features as of then and a model trained only on deals closed before then (the cold start
+    when there were too few); the forecast against the closed-won revenue of those deals in
+    the period. Also the plain stage-probability forecast, for comparison. System-wide."""
+    if unit not in ("quarter", "month"):
+        raise ValidationFailed("unit is quarter or month", field="unit")
+    if not 1 <= periods <= 24:
+        raise ValidationFailed("periods must be between 1 and 24", field="periods")
+    now = now or utcnow()
+    facts = _all_facts(session)
+    history = History(facts)
+    stages = repo.stage_map(session)
+    rows: list[dict[str, Any]] = []
+    for start, end in past_periods(now.date(), periods, unit):
+        s = _start_of(start)
+        e = _start_of(end + timedelta(days=1))
+        x, y, times = training_rows(facts, history, stages, closed_before=s)
+        closed_before = sum(
+            1 for f in facts if f.closed_at is not None and f.outcome and f.closed_at < s
+        )
+        trained = deal_model.train(x, y, times, closed_deals=closed_before)
+        ctx = Context(
+            now=s,
+            stages=stages,
+            norms=history.norms(s),
+            model=trained.model,
+            model_auc=trained.auc,
+            model_label="model" if trained.model else COLD_START,
+        )
+        in_play: list[DealFacts] = []
+        for f in facts:
+            entry = f.entry_at(s)
+            if entry is None or (f.closed_at is not None and f.closed_at < s):
+                continue
+            info = stages.get((f.pipeline_id, entry.stage))
+            if info is None or info.kind != "open":
+                continue
+            open_f = _as_open(f)
+            row = features_as_of(open_f, s, ctx.norms, stages)
+            if row is None:
+                continue
+            expected = row.close_date
+            if expected is None or expected < start:
+                expected = predicted_close(row, ctx.norms, start)
+            if start <= expected <= end:
+                in_play.append(open_f)
+        preds = _predictions(ctx, in_play)
+        amounts, probs, baseline = [], [], 0.0
+        actual = 0.0
+        for f in in_play:
+            amount = f.amount_org_at(s) or 0.0
+            p = float(preds[f.deal_id]["win_probability"]) if f.deal_id in preds else 0.0
+            amounts.append(amount)
+            probs.append(p)
+            entry = f.entry_at(s)
+            info = stages.get((f.pipeline_id, entry.stage)) if entry else None
+            baseline += amount * (info.probability / 100 if info else 0)
+        originals = {f.deal_id: f for f in facts}
+        for f in in_play:
+            orig = originals[f.deal_id]
+            if orig.outcome == "won" and orig.closed_at is not None and s <= orig.closed_at < e:
+                actual += orig.amount_org or 0.0
+        all_won = sum(
+            f.amount_org or 0.0
+            for f in facts
+            if f.outcome == "won" and f.closed_at is not None and s <= f.closed_at < e
+        )
+        forecast = float(np.dot(amounts, probs)) if amounts else 0.0
+        sim = simulate_revenue(amounts, probs, simulations=simulations, seed=seed)
+        rows.append(
+            {
+                "period": period_label(start, end),
+                "open_deals": len(in_play),
+                "predictor": "model" if trained.model else COLD_START,
+                "training_closed_deals": closed_before,
+                "pipeline": round(sum(amounts), 2),
+                "forecast": round(forecast, 2),
+                "p10": round(sim.p10, 2),
+                "p90": round(sim.p90, 2),
+                "actual": round(actual, 2),
+                "all_won_in_period": round(all_won, 2),
+                "within_p10_p90": sim.p10 <= actual <= sim.p90,
+                **period_errors(forecast, actual),
+                "baseline_forecast": round(baseline, 2),
+                "baseline_abs_error": round(abs(baseline - actual), 2),
+                "baseline_ape": period_errors(baseline, actual)["ape"],
+            }
+        )
+    return {
+        "unit": unit,
+        "periods": rows,
+        "mape": mape(rows),
+        "baseline_mape": mape([{"ape": r["baseline_ape"]} for r in rows]),
+        "mean_abs_error": round(float(np.mean([r["abs_error"] for r in rows])), 2)
+        if rows
+        else None,
+    }
+
+
+def _as_open(f: DealFacts) -> DealFacts:
+    """The deal as the past saw it: outcome unknown (features never read it anyway)."""
+    return DealFacts(
+        deal_id=f.deal_id,
+        owner_id=f.owner_id,
+        pipeline_id=f.pipeline_id,
+        created_at=f.created_at,
+        entries=f.entries,
+        activities=f.activities,
+        contacts=f.contacts,
+        changes=f.changes,
+        amount_org=f.amount_org,
+        amount=f.amount,
+        close_date=f.close_date,
+        competitors=f.competitors,
+        discount=False,
+        outcome=None,
+        closed_at=None,
+        name=f.name,
+    )
