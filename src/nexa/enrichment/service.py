@@ -1,0 +1,168 @@
+"""Enrichment of leads from what we hold locally (rules in nexa.intelligence.enrichment).
+
+``enrich_lead`` runs inside the transaction that creates or changes a lead (see
+subscribers.py, before the score). It derives the email kind, seniority, department, phone
+country and line type, fills company, website and country only where they are empty (what
+a person typed is never overwritten) and links the lead to a live account on its business
+email's domain (free-mail and disposable addresses never match).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from nexa.account.repository import AccountRepository
+from nexa.core.actor import Actor
+from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
+from nexa.core.events import publish
+from nexa.enrichment.repository import EnrichmentRepository
+from nexa.enrichment.schemas import AccountMatch, EnrichmentPreview, LeadEnrichment
+from nexa.intelligence.enrichment import enrich, is_company_domain
+from nexa.lead.repository import LeadRepository
+from nexa.lead.schemas import full_name
+from nexa.models import Account, Lead
+
+# the lead fields whose change means enrichment runs again
+SOURCE_FIELDS = frozenset({"email", "phone", "title", "company", "country", "website"})
+# derived fields: always recomputed from the sources
+DERIVED_FIELDS = (
+    "email_kind",
+    "seniority",
+    "department",
+    "phone_country",
+    "phone_line_type",
+    "matched_account_id",
+)
+ENRICHMENT_SOURCE = "enrichment"
+MAX_COMPANY = 200
+MAX_WEBSITE = 500
+
+
+def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
+    """Derive and fill the lead's enrichment fields in place; the changes, field by field.
+
+    A system step (it runs for whoever created the lead): the account match looks at every
+    live account; readers see the matched account only if they can read it."""
+    found = enrich(email=lead.email, phone=lead.phone, title=lead.title, country=lead.country)
+    account: Account | None = None
+    if is_company_domain(found.email_kind) and found.email_domain:
+        account = EnrichmentRepository(session).account_for_domain(found.email_domain)
+    values: dict[str, Any] = {
+        "email_kind": found.email_kind,
+        "seniority": found.seniority,
+        "department": found.department,
+        "phone_country": found.phone_country,
+        "phone_line_type": found.phone_line_type,
+        "matched_account_id": account.id if account is not None else None,
+    }
+    # fill what is empty, never overwrite what a person typed
+    company = account.name if account is not None else found.company_guess
+    fills = {
+        "company": company[:MAX_COMPANY] if company else None,
+        "website": found.website_guess[:MAX_WEBSITE] if found.website_guess else None,
+        "country": found.phone_country,
+    }
+    for name, value in fills.items():
+        if value and not (getattr(lead, name) or "").strip():
+            values[name] = value
+    changes: dict[str, tuple[Any, Any]] = {}
+    for name, value in values.items():
+        before = getattr(lead, name)
+        if before != value:
+            setattr(lead, name, value)
+            changes[name] = (before, value)
+    return changes
+
+
+def _match_for(session: Session, actor: Actor, account_id: uuid.UUID | None) -> AccountMatch | None:
+    if account_id is None:
+        return None
+    try:
+        account = AccountRepository(session).get(actor, account_id)
+    except NotFound:
+        return AccountMatch(id=account_id, name=None)
+    return AccountMatch(id=account.id, name=account.name)
+
+
+def preview(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    title: str | None = None,
+    country: str | None = None,
+) -> EnrichmentPreview:
+    """What enrichment would derive from these values (GET /enrichment/preview)."""
+    if not actor.can("lead:read"):
+        raise PermissionDenied("you may not read leads")
+    if country is not None and country.strip():
+        country = country.strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise ValidationFailed(
+                "use a two-letter ISO 3166 country code such as DE or US", field="country"
+            )
+    found = enrich(email=email, phone=phone, title=title, country=country or None)
+    match = None
+    if is_company_domain(found.email_kind) and found.email_domain:
+        account = EnrichmentRepository(session).account_for_domain(found.email_domain)
+        if account is not None:
+            visible = _match_for(session, actor, account.id)
+            match = visible if visible is not None and visible.name is not None else None
+    return EnrichmentPreview(**found.as_dict(), matched_account=match)
+
+
+def _view(
+    session: Session, actor: Actor, lead: Lead, changed: list[str] | None = None
+) -> LeadEnrichment:
+    found = enrich(email=lead.email, phone=lead.phone, title=lead.title, country=lead.country)
+    return LeadEnrichment(
+        lead_id=lead.id,
+        email_kind=lead.email_kind,
+        email_domain=found.email_domain,
+        company=lead.company,
+        website=lead.website,
+        phone_country=lead.phone_country,
+        phone_line_type=lead.phone_line_type,
+        phone_e164=found.phone_e164,
+        seniority=lead.seniority,
+        department=lead.department,
+        matched_account=_match_for(session, actor, lead.matched_account_id),
+        changed=changed or [],
+    )
+
+
+def lead_enrichment(session: Session, actor: Actor, lead_id: uuid.UUID) -> LeadEnrichment:
+    """What we know about a lead the actor can read (the "What we know" panel)."""
+    lead = LeadRepository(session).get(actor, lead_id)
+    return _view(session, actor, lead)
+
+
+def reenrich_lead(session: Session, actor: Actor, lead_id: uuid.UUID) -> LeadEnrichment:
+    """Run enrichment again on a lead the actor may write (POST /leads/{id}/enrich). Filled
+    fields are published as ``lead.updated`` (timeline, audit, and a new score)."""
+    lead = LeadRepository(session).get_for(actor, lead_id, "write")
+    if lead.status == "converted":
+        raise ValidationFailed("this lead was converted; enrich its contact instead")
+    changes = enrich_lead(session, lead)
+    if changes:
+        session.flush()
+        publish(
+            session,
+            actor,
+            "lead.updated",
+            record_type="lead",
+            record_id=lead.id,
+            changes=changes,
+            payload={
+                "name": full_name(lead.first_name, lead.last_name),
+                "email": lead.email,
+                "company": lead.company,
+                "status": lead.status,
+                "source": ENRICHMENT_SOURCE,
+            },
+        )
+    return _view(session, actor, lead, sorted(changes))

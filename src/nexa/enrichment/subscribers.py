@@ -1,0 +1,34 @@
+"""Enrich a lead in the transaction that creates or changes it, before it is scored
+(nexa.subscribers imports enrichment before scoring, so the score sees the seniority)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from nexa.core.events import Event, subscribe
+from nexa.enrichment.service import ENRICHMENT_SOURCE, SOURCE_FIELDS, enrich_lead
+from nexa.models import Lead
+
+
+@subscribe("lead.created")
+def enrich_new_lead(session: Session, event: Event) -> None:
+    _enrich(session, event)
+
+
+@subscribe("lead.updated")
+def enrich_changed_lead(session: Session, event: Event) -> None:
+    if event.payload.get("source") == ENRICHMENT_SOURCE:
+        return  # our own re-run: already enriched
+    if SOURCE_FIELDS.isdisjoint(event.changes):
+        return
+    _enrich(session, event)
+
+
+def _enrich(session: Session, event: Event) -> None:
+    if event.record_id is None:
+        return
+    lead = session.get(Lead, event.record_id)
+    if lead is None or lead.deleted_at is not None:
+        return
+    if enrich_lead(session, lead):
+        session.flush()
