@@ -247,3 +247,13 @@ def test_next_actions_are_scoped_by_the_actor(db: Any, users: Any) -> None:
     assert actions.next_actions(db, users.read_only.actor, "lead", theirs.id)
     with pytest.raises(PermissionDenied):  # reads the lead, may not create tasks
         actions.act_on(db, users.read_only.actor, "lead", theirs.id, "schedule_demo")
+
+
+def test_a_new_account_is_seen_by_the_next_lead_in_the_same_transaction(
+    db: Any, users: Any
+) -> None:
+    first = make_lead(db, users.rep.actor, email="one@soylent.example")
+    assert first.matched_account_id is None  # remembered: no account on this domain
+    account = make_account(db, users.rep.actor, name="Soylent", website="soylent.example")
+    second = make_lead(db, users.rep.actor, email="two@soylent.example")
+    assert second.matched_account_id == account.id

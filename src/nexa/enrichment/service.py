@@ -23,7 +23,7 @@ from nexa.enrichment.schemas import AccountMatch, EnrichmentPreview, LeadEnrichm
 from nexa.intelligence.enrichment import enrich, is_company_domain
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import full_name
-from nexa.models import Account, Lead
+from nexa.models import Lead
 
 # the lead fields whose change means enrichment runs again
 SOURCE_FIELDS = frozenset({"email", "phone", "title", "company", "country", "website"})
@@ -37,6 +37,7 @@ DERIVED_FIELDS = (
     "matched_account_id",
 )
 ENRICHMENT_SOURCE = "enrichment"
+DOMAIN_CACHE = "enrichment_domains"
 MAX_COMPANY = 200
 MAX_WEBSITE = 500
 
@@ -47,19 +48,19 @@ def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
     A system step (it runs for whoever created the lead): the account match looks at every
     live account; readers see the matched account only if they can read it."""
     found = enrich(email=lead.email, phone=lead.phone, title=lead.title, country=lead.country)
-    account: Account | None = None
+    account: tuple[uuid.UUID, str] | None = None
     if is_company_domain(found.email_kind) and found.email_domain:
-        account = EnrichmentRepository(session).account_for_domain(found.email_domain)
+        account = _account_on(session, found.email_domain)
     values: dict[str, Any] = {
         "email_kind": found.email_kind,
         "seniority": found.seniority,
         "department": found.department,
         "phone_country": found.phone_country,
         "phone_line_type": found.phone_line_type,
-        "matched_account_id": account.id if account is not None else None,
+        "matched_account_id": account[0] if account is not None else None,
     }
     # fill what is empty, never overwrite what a person typed
-    company = account.name if account is not None else found.company_guess
+    company = account[1] if account is not None else found.company_guess
     fills = {
         "company": company[:MAX_COMPANY] if company else None,
         "website": found.website_guess[:MAX_WEBSITE] if found.website_guess else None,
@@ -75,6 +76,21 @@ def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
             setattr(lead, name, value)
             changes[name] = (before, value)
     return changes
+
+
+def _account_on(session: Session, domain: str) -> tuple[uuid.UUID, str] | None:
+    """(id, name) of the account on ``domain``, remembered for the session's transaction
+    (an import enriches many leads of the same companies); any account or contact event
+    forgets it (subscribers.py)."""
+    cache: dict[str, tuple[uuid.UUID, str] | None] = session.info.setdefault(DOMAIN_CACHE, {})
+    if domain not in cache:
+        account = EnrichmentRepository(session).account_for_domain(domain)
+        cache[domain] = (account.id, account.name) if account is not None else None
+    return cache[domain]
+
+
+def forget_domains(session: Session) -> None:
+    session.info.pop(DOMAIN_CACHE, None)
 
 
 def _match_for(session: Session, actor: Actor, account_id: uuid.UUID | None) -> AccountMatch | None:

@@ -6,7 +6,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from nexa.core.events import Event, subscribe
-from nexa.enrichment.service import ENRICHMENT_SOURCE, SOURCE_FIELDS, enrich_lead
+from nexa.enrichment.service import (
+    ENRICHMENT_SOURCE,
+    SOURCE_FIELDS,
+    enrich_lead,
+    forget_domains,
+)
 from nexa.models import Lead
 
 
@@ -32,3 +37,11 @@ def _enrich(session: Session, event: Event) -> None:
         return
     if enrich_lead(session, lead):
         session.flush()
+
+
+@subscribe("account.*")
+@subscribe("contact.*")
+def forget_matched_domains(session: Session, event: Event) -> None:
+    """A new, changed or deleted account or contact may change which account a domain
+    belongs to: forget what this transaction remembered."""
+    forget_domains(session)
