@@ -12,6 +12,16 @@ ai_app = typer.Typer(
 )
 
 
+def ai_group(name: str, help_text: str) -> typer.Typer:
+    """The `nexa ai <name>` group (train, evaluate, …), shared by the lead and deal commands."""
+    for info in ai_app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    ai_app.add_typer(group, name=name)
+    return group
+
+
 def _load_commands() -> None:
     """Each intelligence area adds its commands from its own module."""
     for name in ("nexa.cli.ai_leads", "nexa.cli.ai_deals", "nexa.cli.ai_routing"):

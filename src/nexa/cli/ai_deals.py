@@ -7,19 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from nexa.cli.ai import ai_app
+from nexa.cli.ai import ai_group
 from nexa.cli.main import console, readable_errors, ready_to_write
-
-
-def ai_group(name: str, help_text: str) -> typer.Typer:
-    """The `nexa ai <name>` group, shared by the lead and deal commands (made once)."""
-    for info in ai_app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    group = typer.Typer(help=help_text, no_args_is_help=True)
-    ai_app.add_typer(group, name=name)
-    return group
-
 
 train_app = ai_group("train", "Train a model on this organization's records.")
 backtest_app = ai_group("backtest", "Replay past periods and measure the forecast's error.")

@@ -175,6 +175,11 @@ class DealOut(OutputModel):
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     win_probability: float | None = None
+    win_model_version: str | None = None
+    win_factors: list[Any] = Field(default_factory=list)
+    predicted_close_date: date | None = None
+    prediction_confidence: float | None = None
+    predicted_at: datetime | None = None
     next_best_action: str | None = None
     risk_factors: list[Any] = Field(default_factory=list)
     last_activity_at: datetime | None = None

@@ -94,6 +94,12 @@ class LeadUpdate(_LeadFields):
     last_name: str | None = Field(None, min_length=1, max_length=100)
 
 
+class ScoreFactor(OutputModel):
+    feature: str
+    label: str = Field(description='In words, e.g. "Referral source"')
+    points: int = Field(description="Score points this factor adds (negative: takes away)")
+
+
 class LeadOut(OutputModel):
     id: uuid.UUID
     first_name: str | None = None
@@ -111,7 +117,26 @@ class LeadOut(OutputModel):
     status: str
     status_changed_at: datetime | None = None
     lost_reason: str | None = None
-    score: int | None = None
+    score: int | None = Field(None, description="0-100; see score_factors for why")
+    score_probability: float | None = Field(
+        None, description="Calibrated conversion probability (learned models only)"
+    )
+    score_model_version: str | None = None
+    scored_at: datetime | None = None
+    score_factors: list[ScoreFactor] = Field(default_factory=list)
+    routing_rule: str | None = None
+    routing_segment: str | None = None
+    routed_at: datetime | None = None
+    sla_priority: str | None = None
+    sla_due_at: datetime | None = None
+    sla_breached: bool = False
+    first_response_at: datetime | None = None
+    email_kind: str | None = None
+    seniority: str | None = None
+    department: str | None = None
+    phone_country: str | None = None
+    phone_line_type: str | None = None
+    matched_account_id: uuid.UUID | None = None
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     last_contacted_at: datetime | None = None

@@ -80,6 +80,25 @@ NOT_IN_PROFILE = frozenset(
         "ics_sequence",
         "recording_path",
         "recording_sha256",
+        # intelligence: shown by the insight panels (score, SLA clock, win prediction)
+        "score_factors",
+        "score_probability",
+        "score_model_version",
+        "scored_at",
+        "routing_rule",
+        "routing_segment",
+        "routed_at",
+        "sla_priority",
+        "sla_due_at",
+        "sla_breached",
+        "first_response_at",
+        "matched_account_id",
+        "win_factors",
+        "win_model_version",
+        "predicted_at",
+        "prediction_confidence",
+        "risk_factors",
+        "next_best_action",
     }
 )
 

@@ -1,0 +1,195 @@
+"""`nexa ai … leads`: train, list, roll back, rescore and evaluate the lead score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from nexa.cli.ai import ai_group
+from nexa.cli.main import console, fail, load_settings, readable_errors, ready_to_write
+
+train_app = ai_group("train", "Train a model on this organization's records.")
+models_app = ai_group("models", "List trained models and their cards.")
+rollback_app = ai_group("rollback", "Make an earlier model version the active one.")
+rescore_app = ai_group("rescore", "Score every record again with the active model.")
+evaluate_app = ai_group("evaluate", "Evaluate a model on a CSV of your own history.")
+
+
+def print_card(card: dict[str, Any], title: str) -> None:
+    out = console()
+    metrics = card.get("metrics", {})
+    data = card.get("data", {})
+    out.print(f"[bold]{title}[/bold]")
+    out.print(
+        f"  data: {data.get('training_leads')} training leads "
+        f"({data.get('training_snapshots')} snapshots, "
+        f"{data.get('conversion_rate_training')} % converted), "
+        f"{data.get('held_out_leads')} held out "
+        f"({data.get('conversion_rate_held_out')} % converted); {data.get('split')}"
+    )
+    out.print(
+        f"  held-out AUC {metrics.get('auc')}  Brier {metrics.get('brier')}  "
+        f"trees {card.get('trees')}  features {len(card.get('features', []))}"
+    )
+    table = Table("score bin", "leads", "predicted %", "observed %", "gap")
+    for row in metrics.get("reliability", []):
+        table.add_row(
+            str(row["bin"]),
+            str(row["leads"]),
+            f"{row['predicted']:.1f}",
+            f"{row['observed']:.1f}",
+            f"{row['gap']:+.1f}",
+        )
+    out.print(table)
+    top = ", ".join(f"{t['label']} {t['share']}%" for t in card.get("top_features", [])[:8])
+    out.print(f"  top features: {top}")
+    for note in card.get("notes", []):
+        out.print(f"  [yellow]note:[/yellow] {note}")
+
+
+@train_app.command("leads")
+def train_leads(
+    as_: Annotated[str | None, typer.Option("--as", help="Act as this admin")] = None,
+) -> None:
+    """Train the lead score on the closed leads and print its model card."""
+    from nexa.core.db import session_scope
+    from nexa.core.errors import Conflict
+    from nexa.imports.service import actor_by_email
+    from nexa.scoring import service
+
+    ready_to_write()
+    with readable_errors(), session_scope() as session:
+        actor = actor_by_email(session, as_)
+        try:
+            row = service.train_lead_model(session, actor)
+        except Conflict as exc:
+            raise fail(f"not trained: {exc}") from None
+        print_card(row.card, f"lead model v{row.version} (active)")
+
+
+@models_app.command("leads")
+def models_leads() -> None:
+    """The lead models, newest first, with their held-out figures."""
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import session_scope
+    from nexa.scoring import service
+
+    load_settings()
+    with readable_errors(), session_scope(write=False) as session:
+        status = service.training_status(session, SYSTEM)
+        out = console()
+        out.print(
+            f"scoring with {status['scorer']}; {status['closed']} closed leads "
+            f"({status['converted']} converted, {status['lost']} lost; {status['needed']} needed)"
+        )
+        table = Table("version", "status", "trained", "AUC", "Brier", "train", "held out")
+        for row in service.list_models(session, SYSTEM):
+            table.add_row(
+                str(row.version),
+                row.status,
+                row.trained_at.strftime("%Y-%m-%d %H:%M"),
+                f"{row.auc:.3f}" if row.auc is not None else "—",
+                f"{row.brier:.3f}" if row.brier is not None else "—",
+                str(row.n_train),
+                str(row.n_test),
+            )
+        out.print(table)
+
+
+@rollback_app.command("leads")
+def rollback_leads(
+    version: Annotated[int, typer.Argument(help="The version to make active")],
+    as_: Annotated[str | None, typer.Option("--as", help="Act as this admin")] = None,
+) -> None:
+    """Make an earlier lead model the one that scores; every lead is rescored."""
+    from nexa.core.db import session_scope
+    from nexa.imports.service import actor_by_email
+    from nexa.scoring import service
+
+    ready_to_write()
+    with readable_errors(), session_scope() as session:
+        row = service.activate_model(session, actor_by_email(session, as_), version)
+        console().print(f"lead model v{row.version} is active; leads rescored")
+
+
+@rescore_app.command("leads")
+def rescore_leads() -> None:
+    """Score every live lead again (the nightly job does the same)."""
+    from nexa.core.db import session_scope
+    from nexa.scoring import service
+
+    ready_to_write()
+    with readable_errors(), session_scope() as session:
+        stats = service.score_leads(session, None, reason="rescore")
+    console().print(
+        f"{stats['leads']} leads: {stats['rescored']} rescored, {stats['moved']} moved 5+ points, "
+        f"{stats['explained']} explained"
+    )
+
+
+@evaluate_app.command("leads")
+def evaluate_leads(
+    file: Annotated[Path, typer.Argument(help="CSV of historical leads", exists=True)],
+    target: Annotated[str, typer.Option(help="The column saying whether the lead converted")],
+    positive: Annotated[
+        str | None, typer.Option(help="The value meaning converted (default 1/yes/true)")
+    ] = None,
+    exclude: Annotated[
+        str | None, typer.Option(help="Columns to leave out, comma-separated")
+    ] = None,
+    date_column: Annotated[
+        str | None, typer.Option(help="Split by this date column (default: row order)")
+    ] = None,
+    shuffle: Annotated[
+        int | None,
+        typer.Option(help="Shuffle rows with this seed first (a random split, for comparison)"),
+    ] = None,
+) -> None:
+    """Import FILE into a scratch organization, train through the product, print held-out
+    AUC, Brier score and the reliability table; the last line is `AUC=<v> BRIER=<v>`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from nexa.scoring.evaluation import evaluate_leads as run
+
+    load_settings()
+    columns = [c.strip() for c in (exclude or "").split(",") if c.strip()]
+    with (
+        readable_errors(),
+        Progress(
+            TextColumn("{task.description:<8}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console(),
+            transient=True,
+        ) as bar,
+    ):
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run(
+            file,
+            target=target,
+            positive=positive,
+            exclude=columns,
+            date_column=date_column,
+            shuffle_seed=shuffle,
+            progress=progress,
+        )
+    out = console()
+    out.print(
+        f"{result.rows} rows ({result.positives} converted), {result.imported} imported, "
+        f"{result.failed} refused, {result.custom_fields} custom fields; "
+        f"import {result.seconds.get('import', 0):.0f} s, "
+        f"train {result.seconds.get('train', 0):.0f} s"
+    )
+    print_card(result.card, "evaluation (scratch organization)")
+    auc = f"{result.auc:.4f}" if result.auc is not None else "nan"
+    brier = f"{result.brier:.4f}" if result.brier is not None else "nan"
+    typer.echo(f"AUC={auc} BRIER={brier}")

@@ -1,0 +1,341 @@
+"""The learned lead score: gradient boosting on the organization's closed leads, calibrated
+so that a score of 70 means about 70 % of such leads converted, and explained per lead.
+
+Training is split by time, never at random: the newest 20 % of leads (by creation) are held
+out and only scored, the rest trains; inside the training part the newest 20 % pick the number
+of trees (early stopping) and fit the calibration (Platt scaling on the log-odds). The model card
+reports AUC, Brier score and a reliability table on the held-out leads, which are the leads most
+like tomorrow's."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nexa.intelligence.lead_features import FeatureSpace
+
+if TYPE_CHECKING:  # imported when a model is loaded or trained: it costs seconds at start-up
+    import lightgbm as lgb
+
+ALGORITHM = "lightgbm-platt"
+MIN_CLOSED_LEADS = 200  # converted + lost before a learned model replaces the scorecard
+MIN_PER_CLASS = 20
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.9,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "cat_smooth": 20,
+    "min_data_per_group": 50,
+    "max_cat_to_onehot": 8,
+    "num_threads": 1,  # ~10x faster than 2 on a busy 2-core machine
+    "verbose": -1,
+    "seed": 2026,
+    "deterministic": True,
+}
+MAX_ROUNDS = 600
+EARLY_STOP = 40
+
+
+class NotEnoughData(ValueError):
+    """Too little history to train; the message says how far the organization is."""
+
+
+@dataclass
+class LeadModel:
+    """A trained booster, its feature space and its calibration."""
+
+    space: FeatureSpace
+    booster: lgb.Booster
+    platt_a: float
+    platt_b: float
+
+    def logits(self, matrix: np.ndarray) -> np.ndarray:
+        raw = self.booster.predict(matrix, raw_score=True)
+        return np.asarray(raw, dtype=np.float64)
+
+    def calibrate(self, logits: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.platt_a * logits + self.platt_b)))
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibrate(self.logits(matrix))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-row log-odds contributions of each feature (last column: the bias)."""
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+
+    def explain(
+        self, matrix: np.ndarray, probabilities: np.ndarray, top: int = 3
+    ) -> list[list[dict[str, Any]]]:
+        """Top positive and negative factors per row, in score points.
+
+        A feature's points are its log-odds contribution times the slope of the calibrated
+        score at this lead (100·a·p·(1−p)): how many points the score moves because of it."""
+        contrib = self.contributions(matrix)[:, :-1]
+        out: list[list[dict[str, Any]]] = []
+        for i in range(matrix.shape[0]):
+            p = float(probabilities[i])
+            slope = 100.0 * self.platt_a * p * (1.0 - p)
+            points = contrib[i] * slope
+            order = np.argsort(points)
+            factors: list[dict[str, Any]] = []
+            for j in reversed(order[-top:]):
+                if points[j] >= 0.5:
+                    factors.append(self._factor(int(j), float(matrix[i, j]), float(points[j])))
+            for j in order[:top]:
+                if points[j] <= -0.5:
+                    factors.append(self._factor(int(j), float(matrix[i, j]), float(points[j])))
+            out.append(factors)
+        return out
+
+    def _factor(self, j: int, value: float, points: float) -> dict[str, Any]:
+        return {
+            "feature": self.space.features[j].name,
+            "label": self.space.describe(j, value),
+            "points": round(points),
+        }
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            {
+                "space": self.space.to_json(),
+                "booster": self.booster.model_to_string(),
+                "platt": [self.platt_a, self.platt_b],
+            }
+        ).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LeadModel:
+        import lightgbm as lgb
+
+        payload = json.loads(data)
+        booster = lgb.Booster(model_str=payload["booster"], params={"num_threads": 1})
+        a, b = payload["platt"]
+        return cls(FeatureSpace.from_json(payload["space"]), booster, float(a), float(b))
+
+
+# ---- metrics ---------------------------------------------------------------------------
+
+
+def auc(y: np.ndarray, p: np.ndarray) -> float:
+    """Area under the ROC curve (rank statistic, ties averaged)."""
+    y = np.asarray(y, dtype=np.int64)
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    order = np.argsort(p, kind="mergesort")
+    ranks = np.empty(len(p), dtype=np.float64)
+    sorted_p = np.asarray(p)[order]
+    i = 0
+    while i < len(p):
+        j = i
+        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((np.asarray(p) - np.asarray(y)) ** 2))
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
+    """Equal-count bins by predicted probability: mean predicted vs observed rate (percent)."""
+    order = np.argsort(p, kind="mergesort")
+    table = []
+    for k, chunk in enumerate(np.array_split(order, bins)):
+        if len(chunk) == 0:
+            continue
+        predicted = float(np.mean(p[chunk])) * 100
+        observed = float(np.mean(y[chunk])) * 100
+        table.append(
+            {
+                "bin": k + 1,
+                "leads": len(chunk),
+                "predicted": round(predicted, 1),
+                "observed": round(observed, 1),
+                "gap": round(predicted - observed, 1),
+            }
+        )
+    return table
+
+
+# ---- training --------------------------------------------------------------------------
+
+
+def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Fit p = sigmoid(a·logit + b) by Newton's method (with Platt's target smoothing)."""
+    positives = float(y.sum())
+    negatives = float(len(y) - positives)
+    target = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+    a, b = 1.0, 0.0
+    for _ in range(100):
+        z = a * logits + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        w = np.maximum(p * (1 - p), 1e-12)
+        g_a = float(np.sum((p - target) * logits))
+        g_b = float(np.sum(p - target))
+        h_aa = float(np.sum(w * logits * logits)) + 1e-9
+        h_ab = float(np.sum(w * logits))
+        h_bb = float(np.sum(w)) + 1e-9
+        det = h_aa * h_bb - h_ab * h_ab
+        if abs(det) < 1e-18:
+            break
+        step_a = (h_bb * g_a - h_ab * g_b) / det
+        step_b = (h_aa * g_b - h_ab * g_a) / det
+        a, b = a - step_a, b - step_b
+        if abs(step_a) < 1e-9 and abs(step_b) < 1e-9:
+            break
+    if not math.isfinite(a) or not math.isfinite(b) or a <= 0:
+        return 1.0, 0.0
+    return a, b
+
+
+@dataclass
+class TrainingResult:
+    model: LeadModel
+    card: dict[str, Any] = field(default_factory=dict)
+    auc: float | None = None
+    brier: float | None = None
+    n_train: int = 0
+    n_test: int = 0
+
+
+def check_enough(labels: Sequence[int], minimum: int = MIN_CLOSED_LEADS) -> None:
+    closed = len(labels)
+    converted = int(sum(labels))
+    lost = closed - converted
+    if closed < minimum:
+        raise NotEnoughData(
+            f"{closed} closed leads ({converted} converted, {lost} lost); a learned model needs "
+            f"{minimum} — {minimum - closed} to go. The scorecard keeps scoring until then."
+        )
+    if converted < MIN_PER_CLASS or lost < MIN_PER_CLASS:
+        raise NotEnoughData(
+            f"{converted} converted and {lost} lost leads; training needs at least "
+            f"{MIN_PER_CLASS} of each"
+        )
+
+
+def train(
+    space: FeatureSpace,
+    train_rows: Sequence[dict[str, Any]],
+    train_labels: Sequence[int],
+    train_groups: Sequence[int],
+    test_rows: Sequence[dict[str, Any]],
+    test_labels: Sequence[int],
+) -> TrainingResult:
+    """Train on ``train_rows`` (time-ordered: earliest first; ``train_groups`` numbers each
+    row's lead in creation order so one lead's snapshots stay on one side of the inner split),
+    evaluate on ``test_rows`` (the newest leads, one row each)."""
+    import lightgbm as lgb
+
+    X = space.encode(train_rows)
+    y = np.asarray(train_labels, dtype=np.int64)
+    groups = np.asarray(train_groups)
+    cut_group = np.quantile(groups, 0.8)
+    fit_mask = groups <= cut_group
+    valid_mask = ~fit_mask
+    if (
+        y[fit_mask].sum() == 0
+        or y[valid_mask].sum() == 0
+        or y[valid_mask].sum() == valid_mask.sum()
+    ):
+        # too few positives late in time for an inner split: validate on a stratified tail
+        fit_mask = np.ones(len(y), dtype=bool)
+        valid_mask = np.zeros(len(y), dtype=bool)
+        valid_mask[-max(1, len(y) // 5) :] = True
+    categorical = space.categorical_indexes()
+    params = dict(PARAMS)
+    params["min_data_in_leaf"] = int(max(10, min(PARAMS["min_data_in_leaf"], len(y) // 50)))
+    params["min_data_per_group"] = int(max(5, min(PARAMS["min_data_per_group"], len(y) // 50)))
+    fit_set = lgb.Dataset(
+        X[fit_mask], y[fit_mask], categorical_feature=categorical, free_raw_data=False
+    )
+    valid_set = lgb.Dataset(
+        X[valid_mask], y[valid_mask], categorical_feature=categorical, reference=fit_set
+    )
+    booster = lgb.train(
+        params,
+        fit_set,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+    )
+    best = booster.best_iteration or booster.current_iteration()
+    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    valid_logits = np.asarray(booster.predict(X[valid_mask], raw_score=True))
+    a, b = _platt(valid_logits, y[valid_mask])
+    model = LeadModel(space, booster, a, b)
+
+    X_test = space.encode(test_rows)
+    y_test = np.asarray(test_labels, dtype=np.int64)
+    p_test = model.probability(X_test) if len(y_test) else np.zeros(0)
+    result_auc = auc(y_test, p_test) if len(y_test) else float("nan")
+    result_brier = brier(y_test, p_test) if len(y_test) else float("nan")
+    importance = booster.feature_importance(importance_type="gain")
+    total_gain = float(importance.sum()) or 1.0
+    top = sorted(
+        (
+            {
+                "feature": f.name,
+                "label": f.label,
+                "share": round(float(g) / total_gain * 100, 1),
+            }
+            for f, g in zip(space.features, importance, strict=True)
+        ),
+        key=lambda d: -float(d["share"]),  # type: ignore[arg-type]
+    )[:10]
+    train_rate = float(y.mean()) * 100
+    test_rate = float(y_test.mean()) * 100 if len(y_test) else float("nan")
+    table = reliability(y_test, p_test) if len(y_test) >= 10 else []
+    worst_gap = max((abs(r["gap"]) for r in table), default=None)
+    notes = []
+    if len(y_test) and abs(test_rate - train_rate) > max(5.0, train_rate * 0.5):
+        notes.append(
+            f"The newest leads converted at {test_rate:.1f} % against {train_rate:.1f} % in the "
+            "training period: the ranking still holds where the AUC says so, but the "
+            "probabilities are off by the shift. Retrain as outcomes come in."
+        )
+    card = {
+        "algorithm": ALGORITHM,
+        "data": {
+            "training_snapshots": len(y),
+            "training_leads": len(set(groups.tolist())),
+            "held_out_leads": len(y_test),
+            "conversion_rate_training": round(train_rate, 2),
+            "conversion_rate_held_out": round(test_rate, 2) if len(y_test) else None,
+            "split": "by creation time: the newest 20 % of leads held out",
+        },
+        "features": [{"name": f.name, "label": f.label, "kind": f.kind} for f in space.features],
+        "top_features": top,
+        "metrics": {
+            "auc": None if math.isnan(result_auc) else round(result_auc, 4),
+            "brier": None if math.isnan(result_brier) else round(result_brier, 4),
+            "reliability": table,
+            "max_calibration_gap": worst_gap,
+        },
+        "trees": int(best),
+        "calibration": {"method": "platt", "a": round(a, 4), "b": round(b, 4)},
+        "params": {k: v for k, v in params.items() if k not in ("verbose",)},
+        "notes": notes,
+    }
+    return TrainingResult(
+        model=model,
+        card=card,
+        auc=None if math.isnan(result_auc) else result_auc,
+        brier=None if math.isnan(result_brier) else result_brier,
+        n_train=len(y),
+        n_test=len(y_test),
+    )

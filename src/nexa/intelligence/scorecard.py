@@ -1,0 +1,201 @@
+"""The cold-start score: a transparent scorecard of fit, intent and engagement.
+
+Used until the organization has enough closed leads for a learned model (and whenever no model
+is active). Every point comes from a visible weight an admin can change; the factors are the
+weights that applied."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_WEIGHTS: dict[str, Any] = {
+    "base": 20,
+    "fit": {
+        "company_size": {
+            "1-10": 0,
+            "11-50": 4,
+            "51-200": 8,
+            "201-500": 10,
+            "501-1000": 12,
+            "1001-5000": 14,
+            "5001+": 15,
+        },
+        "seniority": {
+            "c_level": 15,
+            "vp": 12,
+            "director": 10,
+            "manager": 6,
+            "senior": 3,
+            "entry": 0,
+        },
+        "source": {
+            "referral": 15,
+            "event": 8,
+            "website": 8,
+            "social_media": 4,
+            "cold_call": 2,
+        },
+        "industry": {},  # e.g. {"Software": 5}: the admin's target industries
+        "email_kind": {"business": 5, "role": -3, "free": -5, "disposable": -15},
+    },
+    "intent": {
+        "form_submitted": 8,  # per submission of a public web form, up to 2
+        "demo_form": 10,  # the form's type mentions a demo / trial / pricing
+        "described_need": 3,  # the lead wrote what they need
+    },
+    "engagement": {
+        "call": 4,
+        "meeting": 10,
+        "reply": 6,
+        "email_open": 1,
+        "cap": 30,  # engagement adds at most this much
+        "stale_after_days": 10,  # no activity for this long…
+        "stale": -6,  # …costs this much
+    },
+}
+SECTIONS = ("fit", "intent", "engagement")
+SOURCE_LABELS = {
+    "referral": "Referral source",
+    "event": "Event source",
+    "website": "Website source",
+    "social_media": "Social media source",
+    "cold_call": "Cold call source",
+}
+SENIORITY_LABELS = {
+    "c_level": "C-level title",
+    "vp": "VP title",
+    "director": "Director title",
+    "manager": "Manager title",
+    "senior": "Senior title",
+    "entry": "Entry-level title",
+}
+EMAIL_LABELS = {
+    "business": "Business email",
+    "role": "Role address (info@, sales@…)",
+    "free": "Free-mail address",
+    "disposable": "Disposable email address",
+}
+
+
+def merged(
+    weights: Mapping[str, Any] | None, base: Mapping[str, Any] = DEFAULT_WEIGHTS
+) -> dict[str, Any]:
+    """``base`` (the default weights) overlaid with the admin's changes, section by section."""
+    result = copy.deepcopy(dict(base))
+    for key, value in (weights or {}).items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            for sub, sub_value in value.items():
+                if isinstance(sub_value, Mapping) and isinstance(result[key].get(sub), dict):
+                    result[key][sub] = {**result[key][sub], **sub_value}
+                else:
+                    result[key][sub] = sub_value
+        else:
+            result[key] = value
+    return result
+
+
+def validate(weights: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Problems with admin-supplied weights, as ``{"field", "message"}`` (empty when fine)."""
+    errors: list[dict[str, str]] = []
+
+    def check_number(path: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append({"field": path, "message": "must be a number of points"})
+        elif not -100 <= value <= 100:
+            errors.append({"field": path, "message": "must be between -100 and 100"})
+
+    for key, value in weights.items():
+        if key == "base":
+            check_number("base", value)
+        elif key in SECTIONS:
+            if not isinstance(value, Mapping):
+                errors.append({"field": key, "message": "must be an object"})
+                continue
+            allowed = DEFAULT_WEIGHTS[key]
+            for sub, sub_value in value.items():
+                path = f"{key}.{sub}"
+                if sub not in allowed:
+                    errors.append({"field": path, "message": "is not a scorecard weight"})
+                elif isinstance(allowed[sub], dict):
+                    if not isinstance(sub_value, Mapping):
+                        errors.append({"field": path, "message": "must map values to points"})
+                        continue
+                    for level, points in sub_value.items():
+                        check_number(f"{path}.{level}", points)
+                else:
+                    check_number(path, sub_value)
+        else:
+            errors.append({"field": key, "message": "is not a scorecard section"})
+    return errors
+
+
+def score(facts: Mapping[str, Any], weights: Mapping[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    """(score 0–100, factors best first) for a lead's facts: its fields plus engagement
+    counters (``calls``, ``meetings``, ``replies``, ``email_opens``, ``form_submissions``,
+    ``days_since_activity``) and ``form_type``."""
+    w = merged(weights)
+    factors: list[dict[str, Any]] = []
+
+    def add(feature: str, label: str, points: float) -> None:
+        if points:
+            factors.append({"feature": feature, "label": label, "points": round(points)})
+
+    fit = w["fit"]
+    size = facts.get("company_size")
+    if size in fit["company_size"]:
+        add("company_size", f"Company size {size}", fit["company_size"][size])
+    seniority = str(facts.get("seniority") or "")
+    if seniority in fit["seniority"]:
+        add("seniority", SENIORITY_LABELS.get(seniority, seniority), fit["seniority"][seniority])
+    source = str(facts.get("source") or "")
+    if source in fit["source"]:
+        add("source", SOURCE_LABELS.get(source, f"Source {source}"), fit["source"][source])
+    industry = facts.get("industry")
+    if industry:
+        points = {k.lower(): v for k, v in fit["industry"].items()}.get(str(industry).lower())
+        if points:
+            add("industry", f"Industry {industry}", points)
+    kind = str(facts.get("email_kind") or "")
+    if kind in fit["email_kind"]:
+        add("email_kind", EMAIL_LABELS.get(kind, kind), fit["email_kind"][kind])
+
+    intent = w["intent"]
+    forms = min(int(facts.get("form_submissions") or 0), 2)
+    if forms:
+        add("form_submissions", f"{forms} web form submission(s)", forms * intent["form_submitted"])
+    form_type = str(facts.get("form_type") or "").lower()
+    if any(word in form_type for word in ("demo", "trial", "pricing", "quote")):
+        add("form_type", f"Asked for a {facts.get('form_type')}", intent["demo_form"])
+    if facts.get("description"):
+        add("description", "Described what they need", intent["described_need"])
+
+    eng = w["engagement"]
+    engaged = (
+        int(facts.get("calls") or 0) * eng["call"]
+        + int(facts.get("meetings") or 0) * eng["meeting"]
+        + int(facts.get("replies") or 0) * eng["reply"]
+        + int(facts.get("email_opens") or 0) * eng["email_open"]
+    )
+    if engaged:
+        parts = [
+            f"{int(facts.get(k) or 0)} {label}"
+            for k, label in (
+                ("meetings", "meeting(s)"),
+                ("replies", "reply(ies)"),
+                ("calls", "call(s)"),
+                ("email_opens", "open(s)"),
+            )
+            if facts.get(k)
+        ]
+        add("engagement", "Engagement: " + ", ".join(parts), min(engaged, eng["cap"]))
+    idle = facts.get("days_since_activity")
+    if idle is not None and idle >= eng["stale_after_days"]:
+        add("days_since_activity", f"No activity in {int(idle)} days", eng["stale"])
+
+    total = w["base"] + sum(f["points"] for f in factors)
+    factors.sort(key=lambda f: -abs(f["points"]))
+    positives = [f for f in factors if f["points"] > 0]
+    negatives = [f for f in factors if f["points"] < 0]
+    return max(0, min(100, round(total))), positives + negatives

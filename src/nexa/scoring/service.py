@@ -1,0 +1,496 @@
+"""Lead scoring: every lead gets a 0–100 score with its model version, time and factors.
+
+* Cold start: the scorecard (nexa.intelligence.scorecard) whose weights admins see and tune.
+* Once the organization has enough closed leads, a learned model (nexa.intelligence.lead_model)
+  trained on them — through ``train_lead_model`` (`nexa ai train leads`, the admin page, the
+  weekly job) — becomes the active one; admins can roll back to any earlier version.
+* Scores follow events (created, edited, a call, a meeting, a reply, a form) in the same
+  transaction, and a nightly batch rescore keeps recency-based features fresh. Explanations
+  are recomputed when a score moves by 5 points or more, and on demand when a person opens
+  the lead (per-row contributions are the slow part of scoring).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from nexa.core.actor import Actor
+from nexa.core.db import utcnow
+from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from nexa.core.events import declare, publish
+from nexa.intelligence import lead_features as features
+from nexa.intelligence import lead_model, scorecard
+from nexa.intelligence.bands import display_band
+from nexa.lead.repository import LeadRepository
+from nexa.metadata import service as metadata
+from nexa.models import Lead, MLModel, OrgSetting
+from nexa.scoring import repository as repo
+
+KIND = "lead_score"
+SCORECARD_KEY = "scoring.scorecard"
+EXPLAIN_MOVE = 5  # points a score must move before its explanation is recomputed
+SECOND_SNAPSHOT = timedelta(days=7)
+SCORE_COLUMNS = (
+    "score",
+    "score_probability",
+    "score_model_version",
+    "scored_at",
+)
+FACTOR_COLUMNS = ("score_factors", "score_factors_at")
+
+declare("lead.model_trained", permission="settings:read", description="A lead model was trained")
+declare(
+    "lead.model_activated",
+    permission="settings:read",
+    description="A lead model version became the active one (a rollback or a new model)",
+)
+
+
+# ---- the active scorer -------------------------------------------------------------------
+
+
+@dataclass
+class Scorer:
+    """What scores leads right now: a learned model or the scorecard."""
+
+    version: str
+    model: lead_model.LeadModel | None
+    weights: dict[str, Any]
+
+    def score(
+        self, facts: list[dict[str, Any]], *, explain: list[bool] | None = None
+    ) -> list[tuple[int, float | None, list[dict[str, Any]] | None]]:
+        """(score, probability, factors or None when not asked) per lead."""
+        explain = explain or [True] * len(facts)
+        if self.model is None:
+            out: list[tuple[int, float | None, list[dict[str, Any]] | None]] = []
+            for fact, want in zip(facts, explain, strict=True):
+                value, factors = scorecard.score(fact, self.weights)
+                out.append((value, None, factors if want else None))
+            return out
+        matrix = self.model.space.encode(facts)
+        probabilities = self.model.probability(matrix) if len(facts) else np.zeros(0)
+        wanted = [i for i, want in enumerate(explain) if want]
+        explained: dict[int, list[dict[str, Any]]] = {}
+        if wanted:
+            factors_of = self.model.explain(matrix[wanted], probabilities[wanted])
+            explained = dict(zip(wanted, factors_of, strict=True))
+        return [
+            (round(float(p) * 100), float(p), explained.get(i)) for i, p in enumerate(probabilities)
+        ]
+
+
+_loaded: dict[uuid.UUID, lead_model.LeadModel] = {}
+
+
+def scorecard_setting(session: Session) -> dict[str, Any]:
+    row = session.get(OrgSetting, SCORECARD_KEY)
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    return {"version": int(value.get("version", 1)), "weights": value.get("weights") or {}}
+
+
+def current_scorer(session: Session) -> Scorer:
+    active = repo.active_version(session, KIND)
+    if active is not None:
+        model_id, version = active
+        model = _loaded.get(model_id)
+        if model is None:
+            row = session.get(MLModel, model_id)
+            assert row is not None
+            model = lead_model.LeadModel.from_bytes(row.artifact)
+            _loaded.clear()  # one model in memory: the active one
+            _loaded[model_id] = model
+        return Scorer(f"{KIND}-v{version}", model, {})
+    card = scorecard_setting(session)
+    return Scorer(f"scorecard-v{card['version']}", None, card["weights"])
+
+
+# ---- facts and scoring ---------------------------------------------------------------------
+
+
+def _engagement(
+    entry: dict[str, Any] | None, created_at: datetime, now: datetime
+) -> dict[str, Any]:
+    entry = entry or {}
+    counts: dict[str, Any] = {k: float(entry.get(k, 0)) for k in features.ENGAGEMENT_LABELS}
+    last = entry.get("last") or created_at
+    counts["days_since_activity"] = max(0.0, (now - last).total_seconds() / 86400)
+    counts["age_days"] = max(0.0, (now - created_at).total_seconds() / 86400)
+    return counts
+
+
+def facts_now(
+    rows: list[dict[str, Any]], engagement: dict[uuid.UUID, dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        fact = features.current_row(
+            row, _engagement(engagement.get(row["id"]), row["created_at"], now)
+        )
+        fact["description"] = row.get("description")
+        out.append(fact)
+    return out
+
+
+def score_leads(
+    session: Session,
+    lead_ids: list[uuid.UUID] | None,
+    *,
+    reason: str,
+    now: datetime | None = None,
+    explain_all: bool = False,
+) -> dict[str, int]:
+    """Score these leads (every live lead when None) with the active scorer, in one pass.
+
+    Writes score, probability, model version and time; recomputes the factors of leads that
+    are new, moved by ``EXPLAIN_MOVE`` points or more under the same scorer, or when
+    ``explain_all``; records a score change row for moves of 5 points or more. Core UPDATEs:
+    the lead's version (ETag) does not change."""
+    now = now or utcnow()
+    session.flush()
+    scorer = current_scorer(session)
+    rows = repo.fact_rows(session, lead_ids)
+    engagement = repo.engagement_now(session, None if lead_ids is None else [r["id"] for r in rows])
+    facts = facts_now(rows, engagement, now)
+    same_scorer = [r.get("score_model_version") == scorer.version for r in rows]
+    # explanations: new leads and leads scored by another scorer are explained only when asked
+    # in the same breath (events do), a batch pass leaves them to be computed on demand
+    results = scorer.score(facts, explain=[False] * len(facts))
+    explain_idx = []
+    for i, (row, (value, _, _)) in enumerate(zip(rows, results, strict=True)):
+        previous = row.get("score")
+        moved = previous is None or abs(value - previous) >= EXPLAIN_MOVE
+        if explain_all or (moved and (same_scorer[i] or lead_ids is not None)):
+            explain_idx.append(i)
+    explained: dict[int, list[dict[str, Any]]] = {}
+    if explain_idx:
+        again = scorer.score([facts[i] for i in explain_idx])
+        explained = {i: r[2] or [] for i, r in zip(explain_idx, again, strict=True)}
+    score_rows: list[dict[str, Any]] = []
+    factor_rows: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for i, (row, (value, probability, _)) in enumerate(zip(rows, results, strict=True)):
+        previous = row.get("score")
+        if previous == value and same_scorer[i] and i not in explained:
+            continue
+        score_rows.append(
+            {
+                "id": row["id"],
+                "score": value,
+                "score_probability": probability,
+                "score_model_version": scorer.version,
+                "scored_at": now,
+            }
+        )
+        if i in explained:
+            factor_rows.append(
+                {"id": row["id"], "score_factors": explained[i], "score_factors_at": now}
+            )
+        if previous is None or abs(value - previous) >= EXPLAIN_MOVE:
+            changes.append(
+                {
+                    "id": uuid.uuid4(),
+                    "lead_id": row["id"],
+                    "score": value,
+                    "previous_score": previous,
+                    "model_version": scorer.version,
+                    "reason": reason[:60],
+                    "scored_at": now,
+                }
+            )
+    repo.write_scores(session, score_rows, SCORE_COLUMNS)
+    repo.write_scores(session, factor_rows, FACTOR_COLUMNS)
+    repo.add_changes(session, changes)
+    _refresh_loaded(session, score_rows + factor_rows)
+    return {
+        "leads": len(rows),
+        "rescored": len(score_rows),
+        "explained": len(factor_rows),
+        "moved": len(changes),
+    }
+
+
+def _refresh_loaded(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Leads already loaded in this session see their new score without being marked dirty."""
+    for row in rows:
+        lead = session.identity_map.get(session.identity_key(Lead, row["id"]))
+        if lead is None:
+            continue
+        for key, value in row.items():
+            if key != "id":
+                set_committed_value(lead, key, value)
+
+
+def score_lead(
+    session: Session, lead_id: uuid.UUID, *, reason: str, now: datetime | None = None
+) -> None:
+    score_leads(session, [lead_id], reason=reason, now=now)
+
+
+# ---- what a person sees -------------------------------------------------------------------
+
+
+def explanation(
+    session: Session, actor: Actor, lead_id: uuid.UUID, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The lead's score as shown on its page; factors are recomputed on demand when the
+    score was rescored since they were last explained (or by another scorer)."""
+    lead = LeadRepository(session).get(actor, lead_id)
+    scorer = current_scorer(session)
+    stale = (
+        lead.score is None
+        or lead.score_model_version != scorer.version
+        or lead.score_factors_at is None
+        or (lead.scored_at is not None and lead.score_factors_at < lead.scored_at)
+    )
+    if stale:
+        score_leads(session, [lead.id], reason="opened", now=now, explain_all=True)
+    history = [
+        {
+            "score": c.score,
+            "previous_score": c.previous_score,
+            "model_version": c.model_version,
+            "reason": c.reason,
+            "scored_at": c.scored_at,
+        }
+        for c in repo.score_changes(session, lead.id)
+    ]
+    return {
+        "lead_id": lead.id,
+        "score": lead.score,
+        "band": display_band(lead.score),
+        "probability": lead.score_probability,
+        "model_version": lead.score_model_version,
+        "scored_at": lead.scored_at,
+        "learned": scorer.model is not None,
+        "factors": lead.score_factors or [],
+        "history": history,
+    }
+
+
+# ---- training and the registry ----------------------------------------------------------------
+
+
+def _need(actor: Actor, permission: str, what: str) -> None:
+    if not actor.can(permission):
+        raise PermissionDenied(f"only admins can {what}")
+
+
+def training_status(session: Session, actor: Actor) -> dict[str, Any]:
+    _need(actor, "settings:read", "see the lead models")
+    counts = repo.closed_counts(session)
+    closed = counts["converted"] + counts["lost"]
+    active = repo.active_model(session, KIND)
+    return {
+        **counts,
+        "closed": closed,
+        "needed": lead_model.MIN_CLOSED_LEADS,
+        "ready": closed >= lead_model.MIN_CLOSED_LEADS
+        and min(counts.values()) >= lead_model.MIN_PER_CLASS,
+        "active_version": active.version if active else None,
+        "scorer": current_scorer(session).version,
+    }
+
+
+def custom_field_types(session: Session) -> dict[str, tuple[str, str]]:
+    return {d.key: (d.label, d.field_type) for d in metadata.definitions(session, "lead")}
+
+
+def training_rows(
+    session: Session, *, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], list[int], list[int], list[dict[str, Any]], list[int]]:
+    """(train rows, labels, lead order numbers, held-out rows, labels) — no leakage: every row
+    is the lead as it was at a snapshot before its outcome (fields from the audit trail,
+    engagement from the timeline). The newest 20 % of leads (by creation) are held out and
+    seen once, at creation; the others give a snapshot at creation and, when the outcome was
+    still open a week later, one at day 7."""
+    leads = repo.closed_fact_rows(session)
+    labels = [1 if r["status"] == "converted" else 0 for r in leads]
+    lead_model.check_enough(labels)
+    ids = [r["id"] for r in leads]
+    changes = repo.field_changes(session, ids)
+    timelines = repo.timelines(session, ids)
+    cut = int(len(leads) * 0.8)
+    train_rows: list[dict[str, Any]] = []
+    train_labels: list[int] = []
+    groups: list[int] = []
+    test_rows: list[dict[str, Any]] = []
+    test_labels: list[int] = []
+    for n, (lead, label) in enumerate(zip(leads, labels, strict=True)):
+        created = lead["created_at"]
+        outcome_at = lead.get("converted_at") or lead.get("status_changed_at") or created
+        times = [created + timedelta(seconds=1)]
+        if n < cut and outcome_at > created + SECOND_SNAPSHOT:
+            times.append(created + SECOND_SNAPSHOT)
+        for t in times:
+            row = features.snapshot(
+                lead, changes.get(lead["id"], []), timelines.get(lead["id"], []), t
+            )
+            row["description"] = lead.get("description")
+            if n < cut:
+                train_rows.append(row)
+                train_labels.append(label)
+                groups.append(n)
+            else:
+                test_rows.append(row)
+                test_labels.append(label)
+    return train_rows, train_labels, groups, test_rows, test_labels
+
+
+def train_lead_model(
+    session: Session, actor: Actor, *, now: datetime | None = None, activate: bool = True
+) -> MLModel:
+    """Train a model on the organization's closed leads and store it with its card.
+
+    Refuses with a 409 saying how far the organization is when there is too little history.
+    The new version becomes active (and all leads are rescored) unless ``activate`` is False."""
+    _need(actor, "settings:write", "train lead models")
+    now = now or utcnow()
+    try:
+        train_rows, train_labels, groups, test_rows, test_labels = training_rows(session, now=now)
+    except lead_model.NotEnoughData as exc:
+        raise Conflict(str(exc), field="leads") from None
+    space = features.build_space(train_rows, custom_field_types(session))
+    if not space.features:
+        raise Conflict("the closed leads have no field that differs between them", field="leads")
+    result = lead_model.train(space, train_rows, train_labels, groups, test_rows, test_labels)
+    version = repo.next_version(session, KIND)
+    card = {
+        **result.card,
+        "version": version,
+        "trained_at": now.isoformat(),
+        "trained_by": actor.display_name,
+    }
+    row = MLModel(
+        kind=KIND,
+        version=version,
+        status="retired",
+        algorithm=lead_model.ALGORITHM,
+        trained_at=now,
+        trained_by_id=actor.user_id,
+        n_train=result.n_train,
+        n_test=result.n_test,
+        auc=result.auc,
+        brier=result.brier,
+        card=card,
+        artifact=result.model.to_bytes(),
+    )
+    session.add(row)
+    session.flush()
+    publish(
+        session,
+        actor,
+        "lead.model_trained",
+        record_type="ml_model",
+        record_id=row.id,
+        payload={"version": version, "auc": result.auc, "brier": result.brier},
+    )
+    if activate:
+        _activate(session, actor, row, now=now)
+    return row
+
+
+def _activate(session: Session, actor: Actor, row: MLModel, *, now: datetime | None = None) -> None:
+    repo.retire_all(session, KIND)
+    row.status = "active"
+    session.flush()
+    _loaded.clear()
+    publish(
+        session,
+        actor,
+        "lead.model_activated",
+        record_type="ml_model",
+        record_id=row.id,
+        payload={"version": row.version},
+    )
+    score_leads(session, None, reason=f"model v{row.version}", now=now)
+
+
+def list_models(session: Session, actor: Actor) -> list[MLModel]:
+    _need(actor, "settings:read", "see the lead models")
+    return repo.models(session, KIND)
+
+
+def get_model(session: Session, actor: Actor, version: int) -> MLModel:
+    _need(actor, "settings:read", "see the lead models")
+    row = repo.model_by_version(session, KIND, version)
+    if row is None:
+        raise NotFound(f"lead model v{version} not found")
+    return row
+
+
+def activate_model(
+    session: Session, actor: Actor, version: int, *, now: datetime | None = None
+) -> MLModel:
+    """Make an earlier (or the newest) version the one that scores: a rollback."""
+    _need(actor, "settings:write", "roll back lead models")
+    row = get_model(session, actor, version)
+    if row.status != "active":
+        _activate(session, actor, row, now=now)
+    return row
+
+
+def use_scorecard(session: Session, actor: Actor, *, now: datetime | None = None) -> None:
+    """Stop using learned models: the scorecard scores every lead again."""
+    _need(actor, "settings:write", "change the lead scoring")
+    repo.retire_all(session, KIND)
+    _loaded.clear()
+    session.flush()
+    score_leads(session, None, reason="scorecard", now=now)
+
+
+# ---- the scorecard --------------------------------------------------------------------------
+
+
+def get_scorecard(session: Session, actor: Actor) -> dict[str, Any]:
+    _need(actor, "settings:read", "see the scorecard")
+    setting = scorecard_setting(session)
+    return {
+        "version": setting["version"],
+        "weights": scorecard.merged(setting["weights"]),
+        "in_use": repo.active_version(session, KIND) is None,
+    }
+
+
+def update_scorecard(
+    session: Session, actor: Actor, weights: dict[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Change scorecard weights (merged over the current ones); rescores when it is in use."""
+    _need(actor, "settings:write", "change the scorecard")
+    errors = scorecard.validate(weights)
+    if errors:
+        raise ValidationFailed(
+            "; ".join(f"{e['field']} {e['message']}" for e in errors[:5]),
+            errors=[{"field": f"weights.{e['field']}", "message": e["message"]} for e in errors],
+        )
+    setting = scorecard_setting(session)
+    combined = scorecard.merged(weights, base=scorecard.merged(setting["weights"]))
+    row = session.get(OrgSetting, SCORECARD_KEY)
+    value = {"version": setting["version"] + 1, "weights": combined}
+    if row is None:
+        session.add(OrgSetting(key=SCORECARD_KEY, value=value))
+    else:
+        row.value = value
+    session.flush()
+    if repo.active_version(session, KIND) is None:
+        score_leads(session, None, reason="scorecard changed", now=now)
+    return get_scorecard(session, actor)
+
+
+def newest_outcome(session: Session) -> datetime | None:
+    return repo.newest_close(session)
+
+
+def model_label(row: MLModel) -> str:
+    return f"{KIND}-v{row.version}"
+
+
+def require_lead(session: Session, actor: Actor, lead_id: uuid.UUID) -> Lead:
+    return LeadRepository(session).get(actor, lead_id)

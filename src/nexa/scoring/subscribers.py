@@ -1,0 +1,56 @@
+"""Scores follow events, in the transaction that caused them: a new lead, an edit of a field
+the score reads, and engagement on the lead's timeline (a call, a meeting, a note, an email,
+a form submission). Runs after enrichment (seniority, email kind) and before routing."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from nexa.activity.subscribers import linked_records
+from nexa.core.events import Event, subscribe
+from nexa.intelligence.lead_features import ENGAGEMENT_EVENTS, STANDARD_FIELDS
+from nexa.scoring.service import score_leads
+
+# edits of these fields (and of any custom field) change what the score sees
+CLOSED = ("converted", "lost")
+SCORED_FIELDS = frozenset({*STANDARD_FIELDS, "description", "web_form_id"})
+
+
+def _scored_change(event: Event) -> bool:
+    return any(name in SCORED_FIELDS or name.startswith("custom.") for name in event.changes)
+
+
+@subscribe("lead.created")
+def score_new_lead(session: Session, event: Event) -> None:
+    """Open leads are scored as they arrive; a closed one (history being imported) is an
+    outcome to learn from, not a lead to work."""
+    if event.record_id is None or event.payload.get("status") in CLOSED:
+        return
+    score_leads(session, [event.record_id], reason="created", now=event.occurred_at)
+
+
+@subscribe("lead.updated")
+def rescore_edited_lead(session: Session, event: Event) -> None:
+    if event.record_id is not None and _scored_change(event):
+        score_leads(session, [event.record_id], reason="edited", now=event.occurred_at)
+
+
+@subscribe("lead.restored")
+def rescore_restored_lead(session: Session, event: Event) -> None:
+    if event.record_id is not None:
+        score_leads(session, [event.record_id], reason="restored", now=event.occurred_at)
+
+
+@subscribe("*")
+def rescore_on_engagement(session: Session, event: Event) -> None:
+    if event.name not in ENGAGEMENT_EVENTS or event.record_id is None:
+        return
+    leads: list[uuid.UUID] = [
+        record_id
+        for record_type, record_id in [(event.record_type, event.record_id), *linked_records(event)]
+        if record_type == "lead"
+    ]
+    if leads:
+        score_leads(session, leads, reason=event.name, now=event.occurred_at)
