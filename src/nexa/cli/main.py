@@ -891,6 +891,21 @@ def _import_command(plural: str) -> None:
             str | None, typer.Option("--as", help="Act as this user (default: the first admin)")
         ] = None,
         batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
+        new_fields: Annotated[
+            bool,
+            typer.Option(
+                "--new-fields",
+                help="Columns naming no field become custom fields (number/boolean/text)",
+            ),
+        ] = False,
+        historical: Annotated[
+            bool,
+            typer.Option(
+                "--historical",
+                help="Leads: import created_at, converted_at, status_changed_at and "
+                "converted/lost statuses (admins)",
+            ),
+        ] = False,
     ) -> None:
         from nexa.core.db import session_scope
         from nexa.imports import service
@@ -909,8 +924,16 @@ def _import_command(plural: str) -> None:
                 dry_run=dry_run,
                 batch_size=batch_size,
                 resume=True,
+                new_fields=new_fields,
+                historical=historical,
             )
             import_id = data_import.id
+            for planned in service.fields_planned(data_import):
+                verb = "created" if planned["created"] else "would create"
+                console().print(
+                    f"  {verb} custom field {escape(planned['key'])} ({planned['field_type']}) "
+                    f"for column '{escape(planned['column'])}'"
+                )
         _run_import_cli(import_id, as_, fresh=not resumed)
 
     command.__doc__ = (

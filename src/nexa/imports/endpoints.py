@@ -1,10 +1,10 @@
 """Imports and exports over HTTP.
 
 POST /imports takes the file as multipart form data (file, object_type, mapping as JSON,
-on_duplicate, create_fuzzy, dry_run, batch_size) or as JSON (``ImportRequest``: the CSV text
-or base64 bytes). Dry runs answer with the report at once; real imports of up to
-``SYNC_ROWS`` rows run inside the request, larger ones as a background job (poll GET
-/imports/{id}). GET /exports/{object_type} returns the filtered list as CSV or XLSX.
+on_duplicate, create_fuzzy, dry_run, batch_size, new_fields, historical) or as JSON
+(``ImportRequest``: the CSV text or base64 bytes). Dry runs answer with the report at once;
+real imports of up to ``SYNC_ROWS`` rows run inside the request, larger ones as a background
+job (poll GET /imports/{id}). GET /exports/{object_type} returns the filtered list as CSV or XLSX.
 """
 
 import base64
@@ -34,13 +34,23 @@ from nexa.imports.schemas import (
     ImportIssuePage,
     ImportOut,
     ImportRequest,
+    NewFieldOut,
 )
 from nexa.models import DataImport
 
 router = APIRouter(tags=["imports"], responses=PROBLEMS)
 
 MAX_JSON_BYTES = 70 * 1024 * 1024
-FORM_FIELDS = ("object_type", "mapping", "on_duplicate", "create_fuzzy", "dry_run", "batch_size")
+FORM_FIELDS = (
+    "object_type",
+    "mapping",
+    "on_duplicate",
+    "create_fuzzy",
+    "dry_run",
+    "batch_size",
+    "new_fields",
+    "historical",
+)
 
 
 @dataclass
@@ -120,6 +130,15 @@ _form_schema = {
         "create_fuzzy": {"type": "boolean"},
         "dry_run": {"type": "boolean"},
         "batch_size": {"type": "integer", "minimum": 1, "maximum": 5000},
+        "new_fields": {
+            "type": "boolean",
+            "description": "Unknown columns become typed custom fields (admins)",
+        },
+        "historical": {
+            "type": "boolean",
+            "description": "Leads: created_at, converted_at, status_changed_at, converted/lost "
+            "statuses (admins)",
+        },
     },
 }
 IMPORT_BODY = {
@@ -157,6 +176,13 @@ def to_out(session: Any, data_import: DataImport, *, issues: int = 0) -> ImportO
         started_at=data_import.started_at,
         finished_at=data_import.finished_at,
         issues=listed,
+        new_fields=service.has_new_fields(data_import),
+        historical=service.is_historical(data_import),
+        fields=(
+            [NewFieldOut.model_validate(f) for f in service.fields_planned(data_import)]
+            if service.has_new_fields(data_import)
+            else None
+        ),
     )
 
 
@@ -181,6 +207,8 @@ def create_import(upload: UploadDep, session: SessionDep, actor: ActorDep) -> JS
         create_fuzzy=o.create_fuzzy,
         dry_run=o.dry_run,
         batch_size=o.batch_size,
+        new_fields=o.new_fields,
+        historical=o.historical,
     )
     out = to_out(session, data_import, issues=100 if service.is_dry_run(data_import) else 0)
     return JSONResponse(out.model_dump(mode="json"), status_code=202 if queued else 201)

@@ -13,6 +13,13 @@ from nexa.core.actor import Actor
 from nexa.core.repository import unscoped
 from nexa.models import DataImport, DataImportIssue
 
+# what an import found in its file rather than was asked to do (new_fields' report)
+NOT_SETTINGS = ("fields",)
+
+
+def _settings_of(mapping: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (mapping or {}).items() if k not in NOT_SETTINGS}
+
 
 class ImportRepository:
     def __init__(self, session: Session) -> None:
@@ -51,8 +58,9 @@ class ImportRepository:
             )
             .order_by(DataImport.created_at.desc())
         )
+        settings = _settings_of(mapping)
         for candidate in self.session.scalars(unscoped(stmt)):
-            if candidate.mapping == mapping:
+            if _settings_of(candidate.mapping) == settings:
                 return candidate
         return None
 

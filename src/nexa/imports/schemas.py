@@ -26,6 +26,16 @@ class ImportRequest(InputModel):
     create_fuzzy: bool = False
     dry_run: bool = False
     batch_size: int = Field(500, ge=1, le=5000)
+    new_fields: bool = Field(
+        False,
+        description="Columns naming no field become custom fields typed from the file "
+        "(number, boolean or text); needs custom field rights (admins)",
+    )
+    historical: bool = Field(
+        False,
+        description="Leads only, admins: rows may carry created_at, converted_at, "
+        "status_changed_at and a converted or lost status",
+    )
 
 
 class ImportCounts(OutputModel):
@@ -42,6 +52,14 @@ class ImportIssueOut(OutputModel):
     field: str | None = None
     message: str
     record_id: uuid.UUID | None = None
+
+
+class NewFieldOut(OutputModel):
+    column: str = Field(description="The file's header")
+    key: str
+    label: str
+    field_type: str = Field(description="number, boolean or text (from the file's values)")
+    created: bool = Field(description="False in a dry run: the field would be created")
 
 
 class ImportOut(OutputModel):
@@ -64,6 +82,11 @@ class ImportOut(OutputModel):
     finished_at: datetime | None = None
     issues: list[ImportIssueOut] | None = Field(
         None, description="Dry runs: the first issues (all of them via /issues)"
+    )
+    new_fields: bool = False
+    historical: bool = False
+    fields: list[NewFieldOut] | None = Field(
+        None, description="new_fields: the custom fields created (dry run: that would be)"
     )
 
 

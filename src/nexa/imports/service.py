@@ -29,6 +29,7 @@ from nexa.core.errors import DomainError, NotFound, PermissionDenied, Validation
 from nexa.core.events import enqueue_after_commit
 from nexa.core.ownership import check_owner
 from nexa.core.repository import unscoped
+from nexa.imports import new_fields as fields_of_file
 from nexa.imports import readers
 from nexa.imports.adapters import Adapter, adapter_for
 from nexa.imports.repository import ImportRepository
@@ -41,6 +42,7 @@ DEFAULT_BATCH = 500
 MAX_BATCH = 5000
 JOB_NAME = "import.run"
 SYNC_ROWS = 1000
+PLANNED_KEY = "fields"  # in DataImport.mapping: the new_fields report
 Progress = Callable[[int, int], None]
 
 
@@ -54,6 +56,33 @@ def _no_commit() -> None:
 def require_permission(actor: Actor, object_type: str, action: str) -> None:
     if not actor.can(f"{object_type}:{action}"):
         raise PermissionDenied(f"you may not {action} {object_type} records")
+
+
+def require_new_fields(actor: Actor) -> None:
+    """``new_fields`` defines custom fields: the custom field settings (admins)."""
+    if not actor.can("custom_field:create"):
+        raise PermissionDenied(
+            "new_fields: only admins may add custom fields (custom field settings)",
+            field="new_fields",
+        )
+
+
+def require_historical(actor: Actor, object_type: str) -> None:
+    """Migrating history (past dates, converted and lost outcomes) is an admin act."""
+    if object_type != "lead":
+        raise ValidationFailed("historical imports are for leads only", field="historical")
+    if not actor.can("settings:write"):
+        raise PermissionDenied(
+            "historical: only admins may import lead history (settings)", field="historical"
+        )
+
+
+def adapter_of(object_type: str, *, historical: bool = False) -> Adapter:
+    if historical:
+        from nexa.imports.historical import historical_lead_adapter
+
+        return historical_lead_adapter()
+    return adapter_for(object_type)
 
 
 def import_actor(actor: Actor, object_type: str) -> Actor:
@@ -101,13 +130,29 @@ def start_import(
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH,
     resume: bool = False,
+    new_fields: bool = False,
+    historical: bool = False,
 ) -> tuple[DataImport, bool]:
     """Store the file and record the import; (import, resumed). With ``resume`` an unfinished
-    import of the same file and settings by the same person is returned instead."""
+    import of the same file and settings by the same person is returned instead.
+
+    ``new_fields``: every column naming no field of the object becomes a custom field typed
+    from the file's values (number / boolean / text), defined here, in the caller's
+    transaction; a dry run only lists them (``fields_planned``). Needs custom field rights.
+    ``historical`` (leads, admins): rows may carry created_at, converted_at,
+    status_changed_at and a converted or lost status (see ``nexa.imports.historical``)."""
     require_permission(actor, object_type, "import")
-    adapter = adapter_for(object_type)
+    if historical:
+        require_historical(actor, object_type)
+    if new_fields:
+        require_new_fields(actor)
+    adapter = adapter_of(object_type, historical=historical)
     if on_duplicate not in DUPLICATE_MODES:
         raise ValidationFailed("on_duplicate must be skip or update", field="on_duplicate")
+    if historical and on_duplicate != "skip":
+        raise ValidationFailed(
+            "a historical import creates leads; on_duplicate must be skip", field="on_duplicate"
+        )
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValidationFailed(f"batch_size must be 1 to {MAX_BATCH}", field="batch_size")
     mapping = dict(mapping or {})
@@ -121,7 +166,21 @@ def start_import(
     try:
         header = readers.read_header(path, fmt)
         resolve_mapping(session, adapter, header, mapping)
-        stored_mapping = {"columns": mapping, "dry_run": dry_run}
+        columns = dict(mapping)
+        planned: list[fields_of_file.NewField] = []
+        if new_fields:
+            reserved = {c.key for c in adapter.model.__table__.columns}
+            extra, planned = fields_of_file.plan(
+                session, actor, adapter, header, mapping, reserved=reserved
+            )
+            columns.update(extra)
+            if not dry_run:
+                columns.update({f.column: f"custom.{f.key}" for f in planned})
+        stored_mapping: dict[str, Any] = {"columns": columns, "dry_run": dry_run}
+        if new_fields:
+            stored_mapping["new_fields"] = True
+        if historical:
+            stored_mapping["historical"] = True
         if resume and not dry_run:
             twin = ImportRepository(session).unfinished_twin(
                 actor,
@@ -134,7 +193,14 @@ def start_import(
             if twin is not None:
                 path.unlink(missing_ok=True)
                 return twin, True
-        total = readers.count_rows(path, fmt)
+        if planned:
+            total = fields_of_file.scan(path, fmt, header, planned)
+            if not dry_run:
+                fields_of_file.create(session, actor, object_type, planned)
+        else:
+            total = readers.count_rows(path, fmt)
+        if new_fields:
+            stored_mapping[PLANNED_KEY] = [f.as_dict() for f in planned]
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -179,6 +245,20 @@ def start_import_from_path(
 
 def is_dry_run(data_import: DataImport) -> bool:
     return bool((data_import.mapping or {}).get("dry_run"))
+
+
+def is_historical(data_import: DataImport) -> bool:
+    return bool((data_import.mapping or {}).get("historical"))
+
+
+def has_new_fields(data_import: DataImport) -> bool:
+    return bool((data_import.mapping or {}).get("new_fields"))
+
+
+def fields_planned(data_import: DataImport) -> list[dict[str, Any]]:
+    """``new_fields``: the custom fields the import created (or, dry, would create):
+    column, key, label, field_type, created."""
+    return list((data_import.mapping or {}).get(PLANNED_KEY) or [])
 
 
 def columns_of(data_import: DataImport) -> dict[str, str]:
@@ -509,7 +589,10 @@ def run_import(
     data_import = get_import(session, actor, import_id)
     if data_import.status == "completed":
         return data_import
-    adapter = adapter_for(data_import.object_type)
+    historical = is_historical(data_import)
+    if historical:
+        require_historical(actor, data_import.object_type)
+    adapter = adapter_of(data_import.object_type, historical=historical)
     path = Path(data_import.stored_path)
     if not path.exists():
         raise ValidationFailed("the import's file is no longer stored", field="file")
