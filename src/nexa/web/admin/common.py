@@ -56,6 +56,9 @@ SECTIONS = (
         "web_forms", "/admin/web-forms", "Web forms", "settings:read", "Web-to-lead forms, sources"
     ),
     Section("api_keys", "/admin/api-keys", "API keys", "api_key:read", "Keys for the REST API"),
+    Section(
+        "ai", "/admin/ai", "AI models", "settings:read", "Lead scoring models and the scorecard"
+    ),
 )
 BY_KEY = {s.key: s for s in SECTIONS}
 

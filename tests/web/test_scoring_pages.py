@@ -1,0 +1,211 @@
+"""Lead scoring pages: the "Lead score" panel of lead pages and the AI models admin section
+(training status, Train now, versions and rollback, model cards, the scorecard editor)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from nexa.core.actor import SYSTEM, Scope
+from nexa.core.repository import unscoped
+from nexa.models import Lead, MLModel, Role
+from nexa.scoring import service as scoring
+from tests.factories.lead import make_lead
+from tests.scoring.factories import closed_history
+from tests.web.conftest import form_post, sign_in
+
+HTMX = {"HX-Request": "true"}
+MINUS = "\u2212"
+
+
+def _active_version(db: Any) -> int | None:
+    db.expire_all()
+    rows = db.scalars(select(MLModel).where(MLModel.kind == "lead_score")).all()
+    active = [m.version for m in rows if m.status == "active"]
+    return active[0] if active else None
+
+
+# ---- the lead panel ------------------------------------------------------------------------
+
+
+def test_the_panel_shows_score_band_and_factors(client: Any, db: Any, users: Any) -> None:
+    lead = make_lead(db, users.rep.actor, source="referral", email="sam@gmail.com")
+    db.commit()
+    sign_in(client, users.rep)
+    assert f'hx-get="/leads/{lead.id}/score"' in client.get(f"/leads/{lead.id}").text
+
+    r = client.get(f"/leads/{lead.id}/score", headers=HTMX)
+    assert r.status_code == 200, r.text
+    html = r.text
+    assert "<html" not in html  # a fragment
+    db.refresh(lead)
+    score = re.search(r'data-testid="lead-score">(\d+)<', html)
+    assert score is not None and int(score.group(1)) == lead.score
+    band = "high" if lead.score >= 75 else "medium" if lead.score >= 50 else "low"
+    assert f'data-band="{band}"' in html
+    assert f"> {band.capitalize()}<" in html  # the band in words, not only a colour
+    assert "Scorecard — not yet learned from your outcomes." in html
+    assert "scorecard-v" in html  # the model version
+    # factors with their sign in text: positives and negatives apart
+    assert '<li class="factor-up"><span class="points">+15</span> Referral source</li>' in html
+    assert f'<li class="factor-down"><span class="points">{MINUS}5</span> Free-mail' in html
+    assert "Recent changes" in html and "<td>new</td>" not in html
+
+
+def test_a_rep_cannot_open_another_reps_lead_panel(client: Any, db: Any, users: Any) -> None:
+    lead = make_lead(db, users.other_rep.actor, source="referral")
+    db.commit()
+    sign_in(client, users.rep)
+    r = client.get(f"/leads/{lead.id}/score", headers=HTMX)
+    assert r.status_code == 404
+    assert "<html" not in r.text and "Referral" not in r.text
+    assert client.get(f"/leads/{lead.id}/score").status_code == 404
+
+
+# ---- /admin/ai -----------------------------------------------------------------------------
+
+
+def test_models_are_listed_with_their_card_after_training(client: Any, db: Any, users: Any) -> None:
+    closed_history(db, n=220)
+    scoring.train_lead_model(db, SYSTEM)
+    db.commit()
+    sign_in(client, users.admin)
+
+    r = client.get("/admin/ai")
+    assert r.status_code == 200, r.text
+    html = r.text
+    assert "220 closed leads of 200 needed — ready" in html
+    assert 'aria-label="Admin sections"' in html and 'href="/admin/ai"' in html
+    row = re.search(r'<tr data-version="1">(.*?)</tr>', html, re.S)
+    assert row is not None
+    assert "Active" in row.group(1) and 'href="/admin/ai/models/1"' in row.group(1)
+    assert "/admin/ai/models/1/activate" not in html  # the active version has no Activate
+    assert "Use the scorecard instead" in html
+    assert "<script>" not in html
+
+    card = client.get("/admin/ai/models/1")
+    assert card.status_code == 200, card.text
+    text = card.text
+    assert "Lead model v1" in text and "Held-out metrics" in text
+    assert 'data-testid="reliability-chart"' in text and "<circle" in text
+    assert 'class="diagonal"' in text and 'id="reliability-table"' in text
+    assert 'id="top-features"' in text and "<rect" in text
+    assert "Platt scaling" in text
+    assert client.get("/admin/ai/models/99").status_code == 404
+
+
+def test_train_now_then_roll_back_through_the_page(client: Any, db: Any, users: Any) -> None:
+    closed_history(db, n=220)
+    db.commit()
+    csrf = sign_in(client, users.admin)
+    r = form_post(client, "/admin/ai/train", csrf, {})
+    assert r.status_code == 303, r.text[:500]
+    assert _active_version(db) == 1
+    assert "Lead model v1 trained" in client.get("/admin/ai").text  # the flash
+
+    r = form_post(client, "/admin/ai/scorecard/activate", csrf, {})
+    assert r.status_code == 303
+    assert _active_version(db) is None
+    page = client.get("/admin/ai").text
+    assert "/admin/ai/models/1/activate" in page
+    assert "220 closed leads" in page
+
+    r = form_post(client, "/admin/ai/models/1/activate", csrf, {})
+    assert r.status_code == 303
+    assert _active_version(db) == 1
+    lead = db.scalars(unscoped(select(Lead).where(Lead.deleted_at.is_(None)).limit(1))).one()
+    assert lead.score_model_version == "lead_score-v1"  # leads were rescored by v1
+    assert form_post(client, "/admin/ai/models/7/activate", csrf, {}).status_code == 404
+
+
+def test_train_refused_shows_the_message(client: Any, db: Any, users: Any) -> None:
+    closed_history(db, n=40)
+    db.commit()
+    csrf = sign_in(client, users.admin)
+    page = client.get("/admin/ai").text
+    assert "40 of 200 — 160 to go; the scorecard scores until then" in page
+    r = form_post(client, "/admin/ai/train", csrf, {})
+    assert r.status_code == 409
+    message = re.search(r'data-testid="train-error">([^<]+)<', r.text)
+    assert message is not None and "160 to go" in message.group(1)
+    assert "No lead model trained yet" in r.text
+    assert _active_version(db) is None
+
+
+# ---- the scorecard -------------------------------------------------------------------------
+
+
+def test_the_scorecard_form_saves_a_weight_and_shows_field_errors(
+    client: Any, db: Any, users: Any
+) -> None:
+    csrf = sign_in(client, users.admin)
+    page = client.get("/admin/ai/scorecard")
+    assert page.status_code == 200, page.text
+    assert re.search(r'name="fit\.source\.referral"[^>]*value="15"', page.text, re.S)
+    for name in ("base", "intent.demo_form", "engagement.stale", "fit.company_size.5001+"):
+        assert f'name="{name}"' in page.text
+
+    r = form_post(
+        client,
+        "/admin/ai/scorecard",
+        csrf,
+        {"fit.source.referral": "22", "add.fit.industry.name": "Software",
+         "add.fit.industry.points": "6"},
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:800]
+    weights = scoring.get_scorecard(db, SYSTEM)["weights"]
+    assert weights["fit"]["source"]["referral"] == 22
+    assert weights["fit"]["industry"] == {"Software": 6}
+    assert re.search(
+        r'name="fit\.source\.referral"[^>]*value="22"', client.get("/admin/ai/scorecard").text
+    )
+
+    bad = form_post(
+        client,
+        "/admin/ai/scorecard",
+        csrf,
+        {"fit.source.event": "500", "engagement.call": "lots", "fit.source.referral": "30"},
+    )
+    assert bad.status_code == 422
+    event = re.search(r'data-field="fit\.source\.event">(.*?)</div>', bad.text, re.S)
+    assert event is not None and "must be between -100 and 100" in event.group(1)
+    assert 'aria-invalid="true"' in event.group(1)
+    call = re.search(r'data-field="engagement\.call">(.*?)</div>', bad.text, re.S)
+    assert call is not None and "must be a number of points" in call.group(1)
+    assert 'value="lots"' in call.group(1)  # the posted value is shown again
+    weights = scoring.get_scorecard(db, SYSTEM)["weights"]
+    assert weights["fit"]["source"]["referral"] == 22  # nothing saved
+
+
+def test_the_scorecard_is_read_only_without_settings_write(
+    client: Any, db: Any, users: Any
+) -> None:
+    role = db.get(Role, "marketer")
+    role.grants = {**role.grants, "settings:read": Scope.ALL.value}
+    db.commit()
+    csrf = sign_in(client, users.marketer)
+    page = client.get("/admin/ai/scorecard")
+    assert page.status_code == 200
+    assert "Save the scorecard" not in page.text and "readonly" in page.text
+    assert "Train now" not in client.get("/admin/ai").text
+    r = form_post(client, "/admin/ai/scorecard", csrf, {"fit.source.referral": "1"})
+    assert r.status_code == 403
+    assert form_post(client, "/admin/ai/train", csrf, {}).status_code == 403
+
+
+def test_sales_reps_and_managers_are_denied(client: Any, db: Any, users: Any) -> None:
+    for person in (users.rep, users.manager):
+        csrf = sign_in(client, person)
+        for url in ("/admin/ai", "/admin/ai/scorecard", "/admin/ai/models/1"):
+            assert client.get(url).status_code == 403, url
+        for url in (
+            "/admin/ai/train",
+            "/admin/ai/scorecard",
+            "/admin/ai/scorecard/activate",
+            "/admin/ai/models/1/activate",
+        ):
+            r = form_post(client, url, csrf, {"fit.source.referral": "1"})
+            assert r.status_code == 403, url
+    assert scoring.get_scorecard(db, SYSTEM)["weights"]["fit"]["source"]["referral"] == 15
