@@ -34,7 +34,6 @@ class _LeadFields(InputModel):
         None, description="new, contacted, qualified or lost (converted only by conversion)"
     )
     lost_reason: str | None = Field(None, max_length=500, description="Required for lost")
-    score: int | None = Field(None, ge=0, le=100)
     description: str | None = Field(None, max_length=50_000)
     tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
     last_contacted_at: datetime | None = None

@@ -59,6 +59,13 @@ SECTIONS = (
     Section(
         "ai", "/admin/ai", "AI models", "settings:read", "Lead scoring models and the scorecard"
     ),
+    Section(
+        "routing",
+        "/admin/routing",
+        "Lead routing",
+        "settings:read",
+        "Score bands, segments, SLA clocks, working hours",
+    ),
 )
 BY_KEY = {s.key: s for s in SECTIONS}
 
