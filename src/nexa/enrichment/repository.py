@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select, update
 
 from nexa.account.repository import AccountRepository
 from nexa.core.actor import Actor
@@ -26,6 +26,7 @@ from nexa.models import (
     Activity,
     Contact,
     Deal,
+    Lead,
     Meeting,
     MeetingAttendee,
     Quote,
@@ -91,6 +92,12 @@ class EnrichmentRepository:
             if email_domain(email) == domain:
                 return account
         return None
+
+    def write_lead(self, lead_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """Store enrichment on a lead without bumping its version (a Core UPDATE)."""
+        table = Lead.__table__
+        assert isinstance(table, Table)
+        self.session.execute(update(table).where(table.c.id == lead_id).values(values))
 
     # -- facts about one record ------------------------------------------------------------
     def interactions(self, record_type: str, record_id: uuid.UUID) -> dict[str, datetime]:

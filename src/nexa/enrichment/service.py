@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nexa.account.repository import AccountRepository
 from nexa.core.actor import Actor
@@ -43,7 +44,11 @@ MAX_WEBSITE = 500
 
 
 def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
-    """Derive and fill the lead's enrichment fields in place; the changes, field by field.
+    """Derive and fill the lead's enrichment fields; the changes, field by field.
+
+    Written with a Core UPDATE, like the score: enrichment is the system's output, not a
+    person's edit, so the lead's version (its ETag) does not move and nobody's open edit
+    turns into a 412. The loaded lead shows the new values at once.
 
     A system step (it runs for whoever created the lead): the account match looks at every
     live account; readers see the matched account only if they can read it."""
@@ -69,12 +74,15 @@ def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
     for name, value in fills.items():
         if value and not (getattr(lead, name) or "").strip():
             values[name] = value
-    changes: dict[str, tuple[Any, Any]] = {}
-    for name, value in values.items():
-        before = getattr(lead, name)
-        if before != value:
-            setattr(lead, name, value)
-            changes[name] = (before, value)
+    changes = {
+        name: (getattr(lead, name), value)
+        for name, value in values.items()
+        if getattr(lead, name) != value
+    }
+    if changes:
+        EnrichmentRepository(session).write_lead(lead.id, {k: v for k, (_, v) in changes.items()})
+        for name, (_, value) in changes.items():
+            set_committed_value(lead, name, value)  # seen by the loaded lead, not "dirty"
     return changes
 
 
@@ -165,7 +173,6 @@ def reenrich_lead(session: Session, actor: Actor, lead_id: uuid.UUID) -> LeadEnr
         raise ValidationFailed("this lead was converted; enrich its contact instead")
     changes = enrich_lead(session, lead)
     if changes:
-        session.flush()
         publish(
             session,
             actor,

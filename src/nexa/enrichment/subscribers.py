@@ -35,8 +35,7 @@ def _enrich(session: Session, event: Event) -> None:
     lead = session.get(Lead, event.record_id)
     if lead is None or lead.deleted_at is not None:
         return
-    if enrich_lead(session, lead):
-        session.flush()
+    enrich_lead(session, lead)
 
 
 @subscribe("account.*")
