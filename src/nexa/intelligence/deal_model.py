@@ -25,6 +25,7 @@ from nexa.intelligence.deal_features import (
     feature_label,
     stall_limit,
 )
+from nexa.intelligence.metrics import auc, brier, platt_fit, reliability, sigmoid
 from nexa.models import MLModel
 
 KIND = "deal_win"
@@ -49,35 +50,6 @@ PARAMS: dict[str, Any] = {
 ROUNDS = 120
 
 
-def _sigmoid(x: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
-
-
-# ---- metrics ---------------------------------------------------------------------------------
-def auc(y: Any, p: Any) -> float | None:
-    """Area under the ROC curve by ranks (ties share their mean rank); None with one class."""
-    y = np.asarray(y, dtype=int)
-    p = np.asarray(p, dtype=float)
-    pos, neg = int(y.sum()), int((1 - y).sum())
-    if pos == 0 or neg == 0:
-        return None
-    order = np.argsort(p, kind="mergesort")
-    ranks = np.empty(len(p), dtype=float)
-    sorted_p = p[order]
-    i = 0
-    while i < len(p):
-        j = i
-        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
-
-
-def brier(y: Any, p: Any) -> float:
-    return float(np.mean((np.asarray(p, dtype=float) - np.asarray(y, dtype=float)) ** 2))
-
-
 # ---- the trained model -----------------------------------------------------------------------
 @dataclass
 class WinModel:
@@ -100,7 +72,7 @@ class WinModel:
 
     def calibrate(self, margin: Any) -> Any:
         a, b = self.platt
-        return _sigmoid(a * np.asarray(margin, dtype=float) + b)
+        return sigmoid(a * np.asarray(margin, dtype=float) + b)
 
     def predict(self, x: Any) -> Any:
         return self.calibrate(self.margins(x))
@@ -132,18 +104,6 @@ def _fit(x: Any, y: Any) -> Any:
     params["min_data_in_leaf"] = max(5, len(y) // 25)
     data = lgb.Dataset(np.asarray(x, dtype=float), label=np.asarray(y), free_raw_data=True)
     return lgb.train(params, data, num_boost_round=ROUNDS)
-
-
-def _platt(margins: Any, y: Any) -> tuple[float, float]:
-    """Logistic regression of the outcome on the raw margin; identity with one class."""
-    y = np.asarray(y, dtype=int)
-    if y.min() == y.max():
-        return (1.0, 0.0)
-    from sklearn.linear_model import LogisticRegression
-
-    lr = LogisticRegression(C=100.0)
-    lr.fit(np.asarray(margins, dtype=float).reshape(-1, 1), y)
-    return (float(lr.coef_[0][0]), float(lr.intercept_[0]))
 
 
 @dataclass
@@ -194,7 +154,7 @@ def train(
             )
     n_fit = int(n_train * 0.75)
     inner = _fit(xa[:n_fit], ya[:n_fit])
-    platt = _platt(inner.predict(xa[n_fit:n_train], raw_score=True), ya[n_fit:n_train])
+    platt = platt_fit(inner.predict(xa[n_fit:n_train], raw_score=True), ya[n_fit:n_train])
     booster = _fit(xa[:n_train], train_y)
     model = WinModel(booster_text=booster.model_to_string(), platt=platt, _booster=booster)
     p_test = model.predict(xa[n_train:])
@@ -218,10 +178,10 @@ def train(
         },
         "metrics": {
             "auc": round(test_auc, 4) if test_auc is not None else None,
-            "brier": round(test_brier, 4),
-            "base_rate_brier": round(brier(test_y, np.full(len(test_y), train_y.mean())), 4),
+            "brier": round(test_brier or 0.0, 4),
+            "base_rate_brier": round(brier(test_y, np.full(len(test_y), train_y.mean())) or 0.0, 4),
         },
-        "reliability": reliability(test_y, p_test),
+        "reliability": reliability(test_y, p_test, bins=5),
         "top_features": top[:8],
         "calibration": {"method": "platt", "a": round(platt[0], 4), "b": round(platt[1], 4)},
         "params": {k: v for k, v in PARAMS.items() if k != "verbose"} | {"rounds": ROUNDS},
@@ -238,24 +198,6 @@ def train(
         auc=test_auc,
         brier=test_brier,
     )
-
-
-def reliability(y: Any, p: Any, bins: int = 5) -> list[dict[str, Any]]:
-    """Equal-count bins of the predictions: mean predicted vs observed win rate."""
-    y = np.asarray(y, dtype=float)
-    p = np.asarray(p, dtype=float)
-    order = np.argsort(p, kind="mergesort")
-    out = []
-    for chunk in np.array_split(order, min(bins, len(order))):
-        if chunk.size:
-            out.append(
-                {
-                    "n": int(chunk.size),
-                    "predicted": round(float(p[chunk].mean()), 3),
-                    "observed": round(float(y[chunk].mean()), 3),
-                }
-            )
-    return out
 
 
 # ---- explanations ----------------------------------------------------------------------------

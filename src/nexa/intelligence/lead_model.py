@@ -10,13 +10,13 @@ like tomorrow's."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nexa.intelligence import metrics
 from nexa.intelligence.lead_features import FeatureSpace
 
 if TYPE_CHECKING:  # imported when a model is loaded or trained: it costs seconds at start-up
@@ -125,83 +125,18 @@ class LeadModel:
         return cls(FeatureSpace.from_json(payload["space"]), booster, float(a), float(b))
 
 
-# ---- metrics ---------------------------------------------------------------------------
-
-
-def auc(y: np.ndarray, p: np.ndarray) -> float:
-    """Area under the ROC curve (rank statistic, ties averaged)."""
-    y = np.asarray(y, dtype=np.int64)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
-        return float("nan")
-    order = np.argsort(p, kind="mergesort")
-    ranks = np.empty(len(p), dtype=np.float64)
-    sorted_p = np.asarray(p)[order]
-    i = 0
-    while i < len(p):
-        j = i
-        while j + 1 < len(p) and sorted_p[j + 1] == sorted_p[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
-        i = j + 1
-    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def brier(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean((np.asarray(p) - np.asarray(y)) ** 2))
-
-
-def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
-    """Equal-count bins by predicted probability: mean predicted vs observed rate (percent)."""
-    order = np.argsort(p, kind="mergesort")
-    table = []
-    for k, chunk in enumerate(np.array_split(order, bins)):
-        if len(chunk) == 0:
-            continue
-        predicted = float(np.mean(p[chunk])) * 100
-        observed = float(np.mean(y[chunk])) * 100
-        table.append(
-            {
-                "bin": k + 1,
-                "leads": len(chunk),
-                "predicted": round(predicted, 1),
-                "observed": round(observed, 1),
-                "gap": round(predicted - observed, 1),
-            }
-        )
-    return table
-
-
-# ---- training --------------------------------------------------------------------------
-
-
-def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Fit p = sigmoid(a·logit + b) by Newton's method (with Platt's target smoothing)."""
-    positives = float(y.sum())
-    negatives = float(len(y) - positives)
-    target = np.where(y == 1, (positives + 1) / (positives + 2), 1 / (negatives + 2))
-    a, b = 1.0, 0.0
-    for _ in range(100):
-        z = a * logits + b
-        p = 1.0 / (1.0 + np.exp(-z))
-        w = np.maximum(p * (1 - p), 1e-12)
-        g_a = float(np.sum((p - target) * logits))
-        g_b = float(np.sum(p - target))
-        h_aa = float(np.sum(w * logits * logits)) + 1e-9
-        h_ab = float(np.sum(w * logits))
-        h_bb = float(np.sum(w)) + 1e-9
-        det = h_aa * h_bb - h_ab * h_ab
-        if abs(det) < 1e-18:
-            break
-        step_a = (h_bb * g_a - h_ab * g_b) / det
-        step_b = (h_aa * g_b - h_ab * g_a) / det
-        a, b = a - step_a, b - step_b
-        if abs(step_a) < 1e-9 and abs(step_b) < 1e-9:
-            break
-    if not math.isfinite(a) or not math.isfinite(b) or a <= 0:
-        return 1.0, 0.0
-    return a, b
+def reliability_percent(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
+    """The reliability table as the model card shows it: percent, with the gap."""
+    return [
+        {
+            "bin": row["bin"],
+            "leads": row["n"],
+            "predicted": round(row["predicted"] * 100, 1),
+            "observed": round(row["observed"] * 100, 1),
+            "gap": round((row["predicted"] - row["observed"]) * 100, 1),
+        }
+        for row in metrics.reliability(y, p, bins)
+    ]
 
 
 @dataclass
@@ -278,14 +213,14 @@ def train(
     best = booster.best_iteration or booster.current_iteration()
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     valid_logits = np.asarray(booster.predict(X[valid_mask], raw_score=True))
-    a, b = _platt(valid_logits, y[valid_mask])
+    a, b = metrics.platt_fit(valid_logits, y[valid_mask])
     model = LeadModel(space, booster, a, b)
 
     X_test = space.encode(test_rows)
     y_test = np.asarray(test_labels, dtype=np.int64)
     p_test = model.probability(X_test) if len(y_test) else np.zeros(0)
-    result_auc = auc(y_test, p_test) if len(y_test) else float("nan")
-    result_brier = brier(y_test, p_test) if len(y_test) else float("nan")
+    result_auc = metrics.auc(y_test, p_test)
+    result_brier = metrics.brier(y_test, p_test)
     importance = booster.feature_importance(importance_type="gain")
     total_gain = float(importance.sum()) or 1.0
     top = sorted(
@@ -301,7 +236,7 @@ def train(
     )[:10]
     train_rate = float(y.mean()) * 100
     test_rate = float(y_test.mean()) * 100 if len(y_test) else float("nan")
-    table = reliability(y_test, p_test) if len(y_test) >= 10 else []
+    table = reliability_percent(y_test, p_test) if len(y_test) >= 10 else []
     worst_gap = max((abs(r["gap"]) for r in table), default=None)
     notes = []
     if len(y_test) and abs(test_rate - train_rate) > max(5.0, train_rate * 0.5):
@@ -323,8 +258,8 @@ def train(
         "features": [{"name": f.name, "label": f.label, "kind": f.kind} for f in space.features],
         "top_features": top,
         "metrics": {
-            "auc": None if math.isnan(result_auc) else round(result_auc, 4),
-            "brier": None if math.isnan(result_brier) else round(result_brier, 4),
+            "auc": None if result_auc is None else round(result_auc, 4),
+            "brier": None if result_brier is None else round(result_brier, 4),
             "reliability": table,
             "max_calibration_gap": worst_gap,
         },
@@ -336,8 +271,8 @@ def train(
     return TrainingResult(
         model=model,
         card=card,
-        auc=None if math.isnan(result_auc) else result_auc,
-        brier=None if math.isnan(result_brier) else result_brier,
+        auc=result_auc,
+        brier=result_brier,
         n_train=len(y),
         n_test=len(y_test),
     )
