@@ -17,6 +17,7 @@ from nexa import __version__
 from nexa.api import problems
 from nexa.config import get_settings
 from nexa.core.db import get_engine
+from nexa.core.modules import import_if_present
 from nexa.subscribers import install as install_subscribers
 
 API_ROUTERS = [
@@ -51,14 +52,9 @@ PUBLIC_ROUTERS = ["nexa.lead.public"]
 
 
 def _import_router(module_name: str, attribute: str = "router") -> APIRouter | None:
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module_name.startswith(exc.name):
-            return None
-        raise
+    module = import_if_present(module_name)
+    if module is None:
+        return None
     router: APIRouter = getattr(module, attribute)
     return router
 

@@ -7,9 +7,8 @@ one (the closed-won effects, the search index …)."""
 
 from __future__ import annotations
 
-import importlib
-
 from nexa.core.events import mark_installed
+from nexa.core.modules import import_if_present
 
 DOMAINS = (
     "account",
@@ -34,20 +33,12 @@ DOMAINS = (
 )
 
 
-def _import_if_present(module_name: str) -> None:
-    try:
-        importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module_name.startswith(exc.name):
-            raise
-
-
 def install() -> None:
     import nexa.activity.subscribers
     import nexa.core.audit
     import nexa.notification.subscribers  # noqa: F401
 
     for domain in DOMAINS:
-        _import_if_present(f"nexa.{domain}.service")
-        _import_if_present(f"nexa.{domain}.subscribers")
+        import_if_present(f"nexa.{domain}.service")
+        import_if_present(f"nexa.{domain}.subscribers")
     mark_installed()

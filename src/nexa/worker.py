@@ -149,14 +149,10 @@ import nexa.imports.jobs  # noqa: E402,F401  (registers import.run in the worker
 
 def _import_jobs() -> None:
     """The intelligence domains' jobs and periodic tasks (retraining, rescoring, SLA clocks)."""
-    import importlib
+    from nexa.core.modules import import_if_present
 
     for name in ("nexa.scoring.jobs", "nexa.routing.jobs", "nexa.forecast.jobs"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
+        import_if_present(name)
 
 
 _import_jobs()

@@ -3,9 +3,9 @@ organization's own records (lead scores, deal win probabilities) and replay fore
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from nexa.core.modules import import_if_present
 
 ai_app = typer.Typer(
     help="The intelligence: models trained on your own records, explained.", no_args_is_help=True
@@ -24,12 +24,8 @@ def ai_group(name: str, help_text: str) -> typer.Typer:
 
 def _load_commands() -> None:
     """Each intelligence area adds its commands from its own module."""
-    for name in ("nexa.cli.ai_leads", "nexa.cli.ai_deals", "nexa.cli.ai_routing"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
+    for name in ("nexa.cli.ai_leads", "nexa.cli.ai_deals"):
+        import_if_present(name)
 
 
 _load_commands()

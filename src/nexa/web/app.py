@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
@@ -10,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nexa.auth import service as auth_service
 from nexa.core.errors import DomainError
+from nexa.core.modules import import_if_present
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token, verify_csrf
 from nexa.web.generic import object_router
@@ -49,13 +49,9 @@ PAGE_MODULES = [
 def _page_routers() -> list[APIRouter]:
     routers = []
     for name in PAGE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue
-            raise
-        routers.append(module.router)
+        module = import_if_present(name)
+        if module is not None:
+            routers.append(module.router)
     return routers
 
 
