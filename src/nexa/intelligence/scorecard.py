@@ -134,8 +134,12 @@ def validate(weights: Mapping[str, Any]) -> list[dict[str, str]]:
 def score(facts: Mapping[str, Any], weights: Mapping[str, Any]) -> tuple[int, list[dict[str, Any]]]:
     """(score 0–100, factors best first) for a lead's facts: its fields plus engagement
     counters (``calls``, ``meetings``, ``replies``, ``email_opens``, ``form_submissions``,
-    ``days_since_activity``) and ``form_type``."""
-    w = merged(weights)
+    ``days_since_activity``) and ``form_type``. ``weights``: the admin's changes."""
+    return score_with(facts, merged(weights))
+
+
+def score_with(facts: Mapping[str, Any], w: Mapping[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    """``score`` with complete weights (``merged`` once for a whole batch)."""
     factors: list[dict[str, Any]] = []
 
     def add(feature: str, label: str, points: float) -> None:

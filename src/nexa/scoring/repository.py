@@ -162,8 +162,14 @@ def field_changes(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
     return found
 
 
-def write_scores(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
-    """One executemany UPDATE of ``columns`` for rows ``{"id", <column>…}``.
+def write_scores(
+    session: Session,
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    same: dict[str, Any] | None = None,
+) -> None:
+    """One executemany UPDATE of ``columns`` for rows ``{"id", <column>…}``, plus the
+    columns in ``same`` set to one value for every row (bound once, not per row).
 
     A Core statement on purpose: a score is the system's output, not an edit, so it must not
     bump the lead's version (its ETag) and turn a person's open edit into a 412."""
@@ -175,12 +181,19 @@ def write_scores(session: Session, rows: list[dict[str, Any]], columns: Sequence
         update(table)
         .where(table.c.id == bindparam("_id"))
         .values({c: bindparam(f"_{c}") for c in columns})
+        .values(same or {})
     )
     session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
-def add_changes(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
+def add_changes(
+    session: Session, rows: list[dict[str, Any]], same: dict[str, Any] | None = None
+) -> None:
+    """Score change rows; ``same``: columns with one value for every row (bound once)."""
+    if rows and same:
+        stmt = insert(LeadScoreChange.__table__).values(same)  # type: ignore[arg-type]
+        session.execute(stmt, rows)
+    elif rows:
         session.execute(insert(LeadScoreChange.__table__), rows)  # type: ignore[arg-type]
 
 

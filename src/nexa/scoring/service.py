@@ -38,13 +38,9 @@ SCORECARD_KEY = "scoring.scorecard"
 SCORER_KEY = "nexa.lead_scorer"
 EXPLAIN_MOVE = 5  # points a score must move before its explanation is recomputed
 SECOND_SNAPSHOT = timedelta(days=7)
-SCORE_COLUMNS = (
-    "score",
-    "score_probability",
-    "score_model_version",
-    "scored_at",
-)
-FACTOR_COLUMNS = ("score_factors", "score_factors_at")
+# per lead (bound row by row) — the scorer's version and the time are one value per pass
+SCORE_COLUMNS = ("score", "score_probability")
+FACTOR_COLUMNS = ("score_factors",)
 
 declare("lead.model_trained", permission="settings:read", description="A lead model was trained")
 declare(
@@ -72,8 +68,9 @@ class Scorer:
         explain = explain or [True] * len(facts)
         if self.model is None:
             out: list[tuple[int, float | None, list[dict[str, Any]] | None]] = []
+            weights = scorecard.merged(self.weights)
             for fact, want in zip(facts, explain, strict=True):
-                value, factors = scorecard.score(fact, self.weights)
+                value, factors = scorecard.score_with(fact, weights)
                 out.append((value, None, factors if want else None))
             return out
         matrix = self.model.space.encode(facts)
@@ -194,19 +191,9 @@ def score_leads(
         previous = row.get("score")
         if previous == value and same_scorer[i] and i not in explained:
             continue
-        score_rows.append(
-            {
-                "id": row["id"],
-                "score": value,
-                "score_probability": probability,
-                "score_model_version": scorer.version,
-                "scored_at": now,
-            }
-        )
+        score_rows.append({"id": row["id"], "score": value, "score_probability": probability})
         if i in explained:
-            factor_rows.append(
-                {"id": row["id"], "score_factors": explained[i], "score_factors_at": now}
-            )
+            factor_rows.append({"id": row["id"], "score_factors": explained[i]})
         if previous is None or abs(value - previous) >= EXPLAIN_MOVE:
             changes.append(
                 {
@@ -214,18 +201,23 @@ def score_leads(
                     "lead_id": row["id"],
                     "score": value,
                     "previous_score": previous,
-                    "model_version": scorer.version,
-                    "reason": reason[:60],
-                    "scored_at": now,
                 }
             )
     explained_ids = {r["id"]: r for r in factor_rows}
     both = [{**r, **explained_ids[r["id"]]} for r in score_rows if r["id"] in explained_ids]
     only_scores = [r for r in score_rows if r["id"] not in explained_ids]
-    repo.write_scores(session, both, SCORE_COLUMNS + FACTOR_COLUMNS)
-    repo.write_scores(session, only_scores, SCORE_COLUMNS)
-    repo.add_changes(session, changes)
-    _refresh_loaded(session, score_rows + factor_rows)
+    same = {"score_model_version": scorer.version, "scored_at": now}
+    repo.write_scores(
+        session, both, SCORE_COLUMNS + FACTOR_COLUMNS, {**same, "score_factors_at": now}
+    )
+    repo.write_scores(session, only_scores, SCORE_COLUMNS, same)
+    repo.add_changes(
+        session,
+        changes,
+        {"model_version": scorer.version, "reason": reason[:60], "scored_at": now},
+    )
+    _refresh_loaded(session, [{**r, **same} for r in only_scores])
+    _refresh_loaded(session, [{**r, **same, "score_factors_at": now} for r in both])
     return {
         "leads": len(rows),
         "rescored": len(score_rows),
