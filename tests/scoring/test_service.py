@@ -153,3 +153,22 @@ def test_use_scorecard_again(db: Any) -> None:
     scoring.use_scorecard(db, SYSTEM)
     db.refresh(lead)
     assert lead.score_model_version == "scorecard-v1"
+
+
+def test_a_large_batch_is_written_through_the_driver_like_a_small_one(db: Any) -> None:
+    from nexa.scoring.repository import BULK_ROWS
+
+    leads = [make_lead(db, source="referral") for _ in range(BULK_ROWS + 10)]
+    versions = {lead.id: lead.version for lead in leads}
+    scoring.update_scorecard(db, SYSTEM, {"base": 30})  # every lead: 35 -> 45
+    for lead in leads:
+        db.refresh(lead)
+        assert (lead.score, lead.score_model_version) == (45, "scorecard-v2")
+        assert lead.scored_at is not None and lead.version == versions[lead.id]
+    moved = db.scalars(
+        select(LeadScoreChange).where(LeadScoreChange.reason == "scorecard changed")
+    ).all()
+    assert len(moved) == len(leads)
+    assert {(c.previous_score, c.score, c.model_version) for c in moved} == {
+        (35, 45, "scorecard-v2")
+    }

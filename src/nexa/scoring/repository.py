@@ -162,6 +162,29 @@ def field_changes(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
     return found
 
 
+BULK_ROWS = 200  # above this, write through the driver (SQLAlchemy's per-row work dominates)
+
+
+def _driver_executemany(
+    session: Session, table: Table, sql: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """executemany straight on the driver: values go through each column type's bind
+    processor (UUIDs as SQLite stores them, times as UTC), nothing else per row."""
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    params = [
+        tuple(
+            p(v) if p is not None and v is not None else v
+            for p, v in zip(processors, row, strict=True)
+        )
+        for row in rows
+    ]
+    if dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    connection.exec_driver_sql(sql, params)
+
+
 def write_scores(
     session: Session,
     rows: list[dict[str, Any]],
@@ -169,7 +192,7 @@ def write_scores(
     same: dict[str, Any] | None = None,
 ) -> None:
     """One executemany UPDATE of ``columns`` for rows ``{"id", <column>…}``, plus the
-    columns in ``same`` set to one value for every row (bound once, not per row).
+    columns in ``same`` set to one value for every row.
 
     A Core statement on purpose: a score is the system's output, not an edit, so it must not
     bump the lead's version (its ETag) and turn a person's open edit into a 412."""
@@ -177,11 +200,21 @@ def write_scores(
         return
     table = Lead.__table__
     assert isinstance(table, Table)
+    same = same or {}
+    if len(rows) > BULK_ROWS and "score_factors" not in columns:
+        names = [*columns, *same, "id"]
+        # identifiers are this module's column names; every value is bound
+        assignments = ", ".join(f"{c} = ?" for c in [*columns, *same])
+        sql = f"UPDATE leads SET {assignments} WHERE id = ?"  # noqa: S608
+        constants = tuple(same.values())
+        values = [(*(row[c] for c in columns), *constants, row["id"]) for row in rows]
+        _driver_executemany(session, table, sql, names, values)
+        return
     stmt = (
         update(table)
         .where(table.c.id == bindparam("_id"))
         .values({c: bindparam(f"_{c}") for c in columns})
-        .values(same or {})
+        .values(same)
     )
     session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
@@ -189,12 +222,24 @@ def write_scores(
 def add_changes(
     session: Session, rows: list[dict[str, Any]], same: dict[str, Any] | None = None
 ) -> None:
-    """Score change rows; ``same``: columns with one value for every row (bound once)."""
-    if rows and same:
-        stmt = insert(LeadScoreChange.__table__).values(same)  # type: ignore[arg-type]
-        session.execute(stmt, rows)
-    elif rows:
-        session.execute(insert(LeadScoreChange.__table__), rows)  # type: ignore[arg-type]
+    """Score change rows; ``same``: columns with one value for every row."""
+    if not rows:
+        return
+    table = LeadScoreChange.__table__
+    assert isinstance(table, Table)
+    same = same or {}
+    if len(rows) > BULK_ROWS:
+        names = [*rows[0], *same]
+        # identifiers are this module's column names; every value is bound
+        sql = (
+            f"INSERT INTO lead_score_changes ({', '.join(names)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
+        constants = tuple(same.values())
+        values = [(*row.values(), *constants) for row in rows]
+        _driver_executemany(session, table, sql, names, values)
+        return
+    session.execute(insert(table).values(same), rows)
 
 
 def score_changes(session: Session, lead_id: uuid.UUID, limit: int = 20) -> list[LeadScoreChange]:
