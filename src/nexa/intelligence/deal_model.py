@@ -64,7 +64,7 @@ class WinModel:
         if self._booster is None:
             import lightgbm as lgb
 
-            self._booster = lgb.Booster(model_str=self.booster_text, params={"num_threads": 1})
+            self._booster = lgb.Booster(model_str=self.booster_text)  # threads: at predict
         return self._booster
 
     def margins(self, x: Any) -> Any:

@@ -237,12 +237,6 @@ def _refresh_loaded(session: Session, rows: list[dict[str, Any]]) -> None:
                 set_committed_value(lead, key, value)
 
 
-def score_lead(
-    session: Session, lead_id: uuid.UUID, *, reason: str, now: datetime | None = None
-) -> None:
-    score_leads(session, [lead_id], reason=reason, now=now)
-
-
 # ---- what a person sees -------------------------------------------------------------------
 
 
@@ -313,7 +307,7 @@ def custom_field_types(session: Session) -> dict[str, tuple[str, str]]:
 
 
 def training_rows(
-    session: Session, *, now: datetime | None = None
+    session: Session,
 ) -> tuple[list[dict[str, Any]], list[int], list[int], list[dict[str, Any]], list[int]]:
     """(train rows, labels, lead order numbers, held-out rows, labels) — no leakage: every row
     is the lead as it was at a snapshot before its outcome (fields from the audit trail,
@@ -363,7 +357,7 @@ def train_lead_model(
     _need(actor, "settings:write", "train lead models")
     now = now or utcnow()
     try:
-        train_rows, train_labels, groups, test_rows, test_labels = training_rows(session, now=now)
+        train_rows, train_labels, groups, test_rows, test_labels = training_rows(session)
     except lead_model.NotEnoughData as exc:
         raise Conflict(str(exc), field="leads") from None
     space = features.build_space(train_rows, custom_field_types(session))
@@ -494,15 +488,3 @@ def update_scorecard(
     if repo.active_version(session, KIND) is None:
         score_leads(session, None, reason="scorecard changed", now=now)
     return get_scorecard(session, actor)
-
-
-def newest_outcome(session: Session) -> datetime | None:
-    return repo.newest_close(session)
-
-
-def model_label(row: MLModel) -> str:
-    return f"{KIND}-v{row.version}"
-
-
-def require_lead(session: Session, actor: Actor, lead_id: uuid.UUID) -> Lead:
-    return LeadRepository(session).get(actor, lead_id)
