@@ -46,6 +46,7 @@ API_ROUTERS = [
     "nexa.routing.endpoints",
     "nexa.forecast.endpoints",
     "nexa.enrichment.endpoints",
+    "nexa.webhook.endpoints",
 ]
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms).
 PUBLIC_ROUTERS = ["nexa.lead.public"]

@@ -151,7 +151,12 @@ def _import_jobs() -> None:
     """The intelligence domains' jobs and periodic tasks (retraining, rescoring, SLA clocks)."""
     from nexa.core.modules import import_if_present
 
-    for name in ("nexa.scoring.jobs", "nexa.routing.jobs", "nexa.forecast.jobs"):
+    for name in (
+        "nexa.scoring.jobs",
+        "nexa.routing.jobs",
+        "nexa.forecast.jobs",
+        "nexa.webhook.jobs",
+    ):
         import_if_present(name)
 
 

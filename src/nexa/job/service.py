@@ -16,9 +16,27 @@ from nexa.core.errors import PermissionDenied
 from nexa.core.events import OutboxMessage
 from nexa.models import JobRun
 
-DeliveryHandler = Callable[[Session, OutboxMessage], None]
+DeliveryHandler = Callable[[Session, OutboxMessage], Any]
 _handlers: list[tuple[str, DeliveryHandler]] = []
 MAX_ATTEMPTS = 12
+# Domains whose after-commit work hangs off the outbox: (module, handler, event prefix).
+HANDLERS = (("nexa.webhook.service", "fan_out", ""),)
+_domain_handlers: list[tuple[str, DeliveryHandler]] | None = None
+
+
+def domain_handlers() -> list[tuple[str, DeliveryHandler]]:
+    """The domains' outbox handlers (webhooks: every event), imported once."""
+    global _domain_handlers
+    if _domain_handlers is None:
+        from nexa.core.modules import import_if_present
+
+        found = []
+        for module_name, attribute, prefix in HANDLERS:
+            module = import_if_present(module_name)
+            if module is not None:
+                found.append((prefix, getattr(module, attribute)))
+        _domain_handlers = found
+    return _domain_handlers
 
 
 def on_delivery(prefix: str) -> Callable[[DeliveryHandler], DeliveryHandler]:
@@ -34,6 +52,7 @@ def on_delivery(prefix: str) -> Callable[[DeliveryHandler], DeliveryHandler]:
 
 def deliver_outbox(session: Session, ids: list[str] | None = None, batch: int = 200) -> int:
     """Deliver pending outbox rows (given ids, or every due one). Safe to run twice."""
+    handlers = [*_handlers, *domain_handlers()]
     now = utcnow()
     stmt = select(OutboxMessage).where(
         OutboxMessage.delivered_at.is_(None), OutboxMessage.available_at <= now
@@ -44,7 +63,7 @@ def deliver_outbox(session: Session, ids: list[str] | None = None, batch: int = 
     for message in session.scalars(stmt.order_by(OutboxMessage.created_at).limit(batch)):
         try:
             with session.begin_nested():
-                for prefix, handler in _handlers:
+                for prefix, handler in handlers:
                     if message.event.startswith(prefix):
                         handler(session, message)
             message.delivered_at = utcnow()

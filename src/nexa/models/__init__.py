@@ -30,6 +30,7 @@ from nexa.models.search_document import SearchDocument
 from nexa.models.task import Task
 from nexa.models.team import Team
 from nexa.models.user import User
+from nexa.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -79,4 +80,7 @@ __all__ = [
     "User",
     "WebForm",
     "WebFormSubmission",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints admins register, signed deliveries through the outbox (issue 6)."""
