@@ -393,7 +393,7 @@ def fan_out(session: Session, message: OutboxMessage) -> list[uuid.UUID]:
                 "payload": body,
                 "status": "pending",
                 "attempts": 0,
-                "next_attempt_at": now,
+                "next_attempt_at": message.created_at,  # due since the event happened
                 "created_at": now,
             }
             for e in endpoints
