@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine for Nexa CRM; quiet, and fast when nothing changed.
-#   1. .venv with Python >= 3.11, `pip install -e '.[dev]'` (again only when pyproject.toml changed)
+#   1. .venv with Python >= 3.11, `pip install -e '.[dev]'` (again only when pyproject.toml changed),
+#      and the SDK: `pip install -e ./sdk` (again only when sdk/pyproject.toml changed)
 #   2. front-end assets: `npm ci`, then htmx copied into src/nexa/web/static/vendor/
 #   3. Debian's Chromium for the browser tests (apt-get, when running as root)
 set -euo pipefail
@@ -50,6 +51,16 @@ else
   say "installing python packages (pip install -e '.[dev]')"
   quietly "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e '.[dev]'
   echo "$WANT" >"$STAMP"
+fi
+# the Python SDK (its own distribution, sdk/): editable, so the tests use the checkout's code
+SDK_STAMP="$VENV/.nexa-sdk-installed"
+SDK_WANT="$(hash_of sdk/pyproject.toml)"
+if [[ "$(cat "$SDK_STAMP" 2>/dev/null)" == "$SDK_WANT" ]] && "$VENV/bin/python" -c 'import nexa_sdk' >/dev/null 2>&1; then
+  say "python SDK up to date"
+else
+  say "installing the python SDK (pip install -e ./sdk)"
+  quietly "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ./sdk
+  echo "$SDK_WANT" >"$SDK_STAMP"
 fi
 
 # ---- 2. front-end assets -----------------------------------------------------------------

@@ -1,0 +1,137 @@
+"""Models of the answers the server's OpenAPI document does not describe (yet): the deal
+prediction, the pipeline forecast and the forecast model card — written by hand and checked
+against live answers in tests/sdk (the keys must match exactly) — and the customer 360 view,
+which the SDK assembles from several calls.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nexa_sdk.models import (
+    AccountOut,
+    AccountRollup,
+    ContactOut,
+    DealOut,
+    NextAction,
+    TimelineEntryOut,
+)
+from nexa_sdk.pagination import records_to_dataframe
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class DealPrediction(_Answer):
+    """``GET /deals/{id}/prediction``: the deal's win probability, recomputed now."""
+
+    deal_id: UUID
+    name: str
+    stage: str
+    probability: int = Field(description="The stage's (or the rep's) probability, percent")
+    win_probability: float | None = Field(description="The model's probability, 0-1")
+    win_model_version: str | None
+    win_factors: list[dict[str, Any]]
+    risk_factors: list[dict[str, Any]]
+    predicted_close_date: date | None
+    prediction_confidence: float | None
+    predicted_at: datetime | None
+
+    @property
+    def confidence(self) -> float | None:
+        return self.prediction_confidence
+
+
+class ForecastDeal(_Answer):
+    """One open deal in a pipeline forecast."""
+
+    deal_id: UUID
+    name: str
+    owner_id: UUID | None
+    value: Decimal = Field(description="The amount in the organization's currency")
+    stage: str
+    stage_name: str
+    stage_probability: int
+    win_probability: float
+    scored: bool = Field(description="False: no model score yet, the stage probability is used")
+    weighted_value: Decimal
+    risk_factors: list[dict[str, Any]]
+    close_date: date | None
+    predicted_close: date | None
+    confidence: float | None
+
+
+class PipelineForecast(_Answer):
+    """``GET /forecast``: the period's open pipeline, weighted by win probabilities, with
+    a Monte Carlo range (p10/p50/p90) of the revenue it brings."""
+
+    period: str
+    start: date
+    end: date
+    currency: str
+    deals: int
+    total_pipeline: Decimal
+    weighted_forecast: Decimal
+    high_confidence: Decimal
+    high_confidence_p: float
+    closed_won: Decimal
+    p10: Decimal
+    p50: Decimal
+    p90: Decimal
+    simulations: int
+    seed: int
+    at_risk_deals: list[ForecastDeal]
+    predictions: list[ForecastDeal]
+
+    def to_dataframe(self) -> Any:
+        """The per-deal predictions as a pandas DataFrame (pandas must be installed)."""
+        return records_to_dataframe(self.predictions)
+
+
+class ForecastModel(_Answer):
+    """``GET /forecast/model``: the active deal win model's card."""
+
+    model: str
+    version: int | None
+    trained_at: datetime | None
+    auc: float | None
+    brier: float | None
+    card: dict[str, Any]
+    closed_deals: int
+    needed: int
+
+
+class Customer360(BaseModel):
+    """A contact with its company, deals, history and the next best actions, assembled by
+    ``customers.get_360`` from the API's contact, account, rollup, deal, timeline and
+    next-action calls (only the parts asked for in ``include`` are fetched)."""
+
+    contact: ContactOut
+    account: AccountOut | None = None
+    account_rollup: AccountRollup | None = None
+    deals: list[DealOut] = Field(default_factory=list)
+    timeline: list[TimelineEntryOut] = Field(default_factory=list)
+    next_actions: list[NextAction] = Field(default_factory=list)
+
+    @property
+    def open_deals(self) -> list[DealOut]:
+        return [d for d in self.deals if d.stage_kind == "open"]
+
+    @property
+    def won_deals(self) -> list[DealOut]:
+        return [d for d in self.deals if d.stage_kind == "won"]
+
+
+__all__ = [
+    "Customer360",
+    "DealPrediction",
+    "ForecastDeal",
+    "ForecastModel",
+    "PipelineForecast",
+]
