@@ -848,6 +848,12 @@ class AsyncScoring(AsyncResource):
     async def scorecard(self) -> m.ScorecardOut:
         return await self._client.call(m.ScorecardOut, "GET", "/scoring/scorecard")
 
+    async def update_scorecard(self, weights: Mapping[str, Any]) -> m.ScorecardOut:
+        """Change scorecard weights (merged over the current ones; admins), e.g.
+        ``{"fit": {"industry": {"Software": 10}}}``; leads are rescored when it is in use."""
+        body = body_of(m.ScorecardUpdate, {"weights": dict(weights)}, {})
+        return await self._client.call(m.ScorecardOut, "PUT", "/scoring/scorecard", json=body)
+
     async def rescore(self) -> m.RescoreOut:
         return await self._client.call(m.RescoreOut, "POST", "/scoring/rescore")
 

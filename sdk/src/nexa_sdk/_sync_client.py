@@ -821,6 +821,12 @@ class Scoring(Resource):
     def scorecard(self) -> m.ScorecardOut:
         return self._client.call(m.ScorecardOut, "GET", "/scoring/scorecard")
 
+    def update_scorecard(self, weights: Mapping[str, Any]) -> m.ScorecardOut:
+        """Change scorecard weights (merged over the current ones; admins), e.g.
+        ``{"fit": {"industry": {"Software": 10}}}``; leads are rescored when it is in use."""
+        body = body_of(m.ScorecardUpdate, {"weights": dict(weights)}, {})
+        return self._client.call(m.ScorecardOut, "PUT", "/scoring/scorecard", json=body)
+
     def rescore(self) -> m.RescoreOut:
         return self._client.call(m.RescoreOut, "POST", "/scoring/rescore")
 
