@@ -110,11 +110,37 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "pipeline_id": list_pipelines(db, SYSTEM)[0][0].id,
         "field_id": field.id,
         "form_id": make_web_form(db, SYSTEM).id,
+        "webhook_id": _webhook(db),
         "target": "accounts",
         "fmt": "csv",
     }
     db.commit()
     return {"ids": ids, "params": params}
+
+
+def _webhook(db: Any) -> uuid.UUID:
+    """A webhook with one delivery in its log (public IP literal: nothing is resolved)."""
+    from nexa.models import WebhookDelivery
+    from nexa.webhook.schemas import WebhookCreate
+    from nexa.webhook.service import create_endpoint
+
+    endpoint, _ = create_endpoint(
+        db, SYSTEM, WebhookCreate(url="https://93.184.216.34/hooks", events=["deal.*"])
+    )
+    db.add(
+        WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id=uuid.uuid4(),
+            event_type="deal.won",
+            payload={},
+            status="failed",
+            attempts=1,
+            response_status=500,
+            last_error="HTTP 500",
+        )
+    )
+    db.flush()
+    return endpoint.id
 
 
 def concrete(path: str, org: dict[str, Any]) -> str | None:

@@ -43,6 +43,7 @@ PAGE_MODULES = [
     "nexa.web.routing.routes",
     "nexa.web.forecast.routes",
     "nexa.web.enrichment.routes",
+    "nexa.web.webhook.routes",
 ]
 
 

@@ -66,6 +66,13 @@ SECTIONS = (
         "settings:read",
         "Score bands, segments, SLA clocks, working hours",
     ),
+    Section(
+        "webhooks",
+        "/admin/webhooks",
+        "Webhooks",
+        "webhook:read",
+        "Signed event deliveries to other systems, delivery log",
+    ),
 )
 BY_KEY = {s.key: s for s in SECTIONS}
 
