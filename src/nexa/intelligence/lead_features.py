@@ -112,23 +112,23 @@ class FeatureSpace:
 
     def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Rows → a float matrix: categorical values as level codes, missing as NaN."""
-        matrix = np.full((len(rows), len(self.features)), np.nan, dtype=np.float64)
+        columns = {f.name: [row.get(f.name) for row in rows] for f in self.features}
+        return self.encode_columns(columns, len(rows))
+
+    def encode_columns(self, columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
+        """``encode`` for ``n`` rows held column by column (batch scoring): a feature missing
+        from ``columns`` is not given for any row; float arrays are taken as they are."""
+        matrix = np.full((n, len(self.features)), np.nan, dtype=np.float64)
         for j, feature in enumerate(self.features):
+            values = columns.get(feature.name)
+            if values is None:
+                continue
             if feature.kind == "cat":
-                codes = {level: i for i, level in enumerate(feature.levels)}
-                other = codes.get(OTHER)
-                for i, row in enumerate(rows):
-                    value = row.get(feature.name)
-                    if value is None or value == "":
-                        continue
-                    code = codes.get(str(value), other)
-                    if code is not None:
-                        matrix[i, j] = code
+                matrix[:, j] = level_codes(values, feature.levels)
+            elif isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+                matrix[:, j] = values
             else:
-                for i, row in enumerate(rows):
-                    number = as_number(row.get(feature.name))
-                    if number is not None:
-                        matrix[i, j] = number
+                matrix[:, j] = np.array([as_number(v) for v in values], dtype=np.float64)
         return matrix
 
     def describe(self, index: int, value: float) -> str:
@@ -147,6 +147,21 @@ class FeatureSpace:
         if feature.name in ENGAGEMENT_LABELS:
             return f"{int(value)} {feature.label}"
         return f"{feature.label} {format_number(value)}"
+
+
+def level_codes(values: Sequence[Any], levels: Sequence[str]) -> list[float]:
+    """Each value's level code: its text among ``levels``, else the "(other)" level when there
+    is one; NaN when not given (None or "") or when nothing matches."""
+    codes = {level: float(i) for i, level in enumerate(levels)}
+    other = codes.get(OTHER, math.nan)
+    given = {**codes, "": math.nan}  # text values (the usual case) are looked up as they are
+
+    def code(value: Any) -> float:
+        if value is None or value == "":
+            return math.nan
+        return codes.get(str(value), other)
+
+    return [given.get(v, other) if v.__class__ is str else code(v) for v in values]
 
 
 def as_number(value: Any) -> float | None:
