@@ -221,6 +221,11 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=12.0, help="seconds per measurement")
     ap.add_argument("--out", default="BENCHMARKS.md")
     ap.add_argument("--skip-web", action="store_true", help="leave out bench/web_pages.py")
+    ap.add_argument(
+        "--size",
+        choices=("small", "medium", "large", "xlarge"),
+        help="then run bench/scale.py at this size (SQLite and PostgreSQL)",
+    )
     args = ap.parse_args()
     started = time.monotonic()
     args.loadavg = os.getloadavg()
@@ -287,11 +292,27 @@ def main() -> None:
 
     total_s = time.monotonic() - started
     out = Path(args.out)
-    out.write_text(report(args, results, rss, lookup_us, total_s))
+    # the API section is the head of the file; the marked sections other benchmarks write
+    # (web pages, intelligence, scale) are kept as they are
+    current = out.read_text() if out.exists() else ""
+    kept = current[current.index("<!-- ") :] if "<!-- " in current else ""
+    out.write_text(report(args, results, rss, lookup_us, total_s).rstrip() + "\n\n" + kept)
     print(f"wrote {out} in {total_s:.0f} s")
     if not args.skip_web:  # the web pages' server times, added to the same file
         subprocess.run(
             [sys.executable, str(ROOT / "bench" / "web_pages.py"), "--out", str(out)], check=True
+        )
+    if args.size:  # the organization at scale, against the bare database and web stack
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "scale.py"),
+                "--size",
+                args.size,
+                "--out",
+                str(out),
+            ],
+            check=True,
         )
 
 

@@ -418,8 +418,20 @@ def demo(
     ] = False,
     accounts: Annotated[int, typer.Option(min=0, help="How many accounts")] = 300,
     contacts: Annotated[int, typer.Option(min=0, help="How many contacts")] = 600,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="Add a generated organization at scale for benchmarks: small (10k contacts), "
+            "medium (100k), large (300k), xlarge (1M contacts, 1M leads, 250k deals)"
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="The generator's seed (with --size)")] = 2026,
 ) -> None:
     """Create a demo organization (users, teams, accounts, contacts). Safe to run twice."""
+    from nexa.demo.scale import SIZES
+
+    if size is not None and size not in SIZES:
+        raise typer.BadParameter(f"choose one of {', '.join(SIZES)}", param_hint="--size")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from nexa.core.db import reset_engine, session_scope
@@ -469,6 +481,13 @@ def demo(
             bar.update(tasks[stage], completed=done, total=total)
 
         report = build_demo(session_scope, accounts=accounts, contacts=contacts, progress=progress)
+        if size is not None:
+            from nexa.demo.scale import analyze, build_scale
+
+            scale = build_scale(session_scope, SIZES[size], seed=seed, progress=progress)
+            if not scale.skipped:
+                with session_scope() as session:
+                    analyze(session)
 
     if report.created_anything:
         out.print(
@@ -479,10 +498,27 @@ def demo(
         )
     else:
         out.print(f"{OK} demo organization already present: nothing to create")
-    out.print(
-        f"   database now holds {report.users} users, {report.accounts} accounts, "
-        f"{report.contacts} contacts"
-    )
+    if size is not None:
+        if scale.skipped:
+            out.print(f"{OK} a generated organization is already here: nothing added")
+        else:
+            out.print(
+                f"{OK} {size} organization generated: {scale.rows:,} rows in "
+                f"{scale.seconds:.0f} s ({scale.rows / max(scale.seconds, 1e-9):,.0f} rows/s)"
+            )
+        with session_scope() as session:
+            from nexa.demo.scale import counts
+
+            held = counts(session)
+        out.print(
+            "   database now holds "
+            + ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in held.items())
+        )
+    else:
+        out.print(
+            f"   database now holds {report.users} users, {report.accounts} accounts, "
+            f"{report.contacts} contacts"
+        )
     if report.contacts_written_by != "service":
         out.print(
             f"{WARN} contacts were written as plain rows (the contact service is not available yet)"
