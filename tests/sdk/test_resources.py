@@ -219,3 +219,74 @@ def test_http_client_can_be_given(sdk_server: LiveServer) -> None:
         assert crm.me().role == "admin"
         crm.close()
         assert not http.is_closed  # not ours to close
+
+
+def test_webhooks_namespace_and_a_signed_delivery_verifies(
+    crm: Client, sdk_server: LiveServer
+) -> None:
+    """The webhooks calls end to end: a receiver on loopback gets the server's ping, and
+    verify_webhook accepts it with the secret from create (then not after a rotation)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from nexa_sdk import WebhookVerificationError, verify_webhook
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert any(e.name.startswith("deal.") for e in crm.webhooks.event_types().items)
+        assert crm.webhooks.update_settings(allowed_hosts=["127.0.0.1"]).allowed_hosts == [
+            "127.0.0.1"
+        ]
+        assert crm.webhooks.settings().allowed_hosts == ["127.0.0.1"]
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        hook = crm.webhooks.create(url, ["deal.*"], description="SDK test")
+        assert hook.secret.startswith("whsec_")
+        assert [w.id for w in crm.webhooks.list()] == [hook.id]
+        assert crm.webhooks.update(hook.id, description="renamed").description == "renamed"
+        assert crm.webhooks.get(hook.id).events == ["deal.*"]
+
+        delivery = crm.webhooks.ping(hook.id)
+        assert delivery.webhook_id == hook.id
+        deliveries = crm.webhooks.deliveries(hook.id)
+        assert [d.id for d in deliveries] == [delivery.id]
+        assert received, "the ping was not delivered"
+        headers, body = received[-1]
+        payload = verify_webhook(hook.secret, headers, body)
+        assert isinstance(payload, dict)
+        assert headers["webhook-id"] == str(delivery.id)
+
+        again = crm.webhooks.redeliver(hook.id, delivery.id)
+        assert again.id == delivery.id
+        rotated = crm.webhooks.rotate_secret(hook.id).secret
+        assert rotated != hook.secret
+        crm.webhooks.ping(hook.id)
+        headers, body = received[-1]
+        assert verify_webhook(rotated, headers, body) is not None
+        with pytest.raises(WebhookVerificationError):
+            verify_webhook(hook.secret, headers, body)  # the old secret no longer signs
+
+        crm.webhooks.delete(hook.id)
+        with pytest.raises(NotFound):
+            crm.webhooks.get(hook.id)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_webhooks_are_for_admins(sdk_server: LiveServer) -> None:
+    rep = Client(sdk_server.base_url, api_key=sdk_server.tokens["sales_rep"])
+    with rep, pytest.raises(PermissionDenied):
+        rep.webhooks.create("https://example.com/hook", ["deal.*"])
