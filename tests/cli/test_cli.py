@@ -326,3 +326,10 @@ def test_readme_documents_every_setting() -> None:
         if f"`NEXA_{name.upper()}`" not in readme
     ]
     assert not missing, f"README.md's Configuration section lacks {missing}"
+
+
+def test_demo_size_names_the_choices(cli_db: str) -> None:
+    upgrade()
+    result = nexa("demo", "--size", "huge")
+    assert result.exit_code == 2
+    assert "--size" in result.output and "xlarge" in result.output
