@@ -191,10 +191,20 @@ class Target:
         return uuid.UUID(value).hex if self.kind == "sqlite" else uuid.UUID(value)
 
 
+def sh(argv: list[str], env: dict[str, str]) -> str:
+    """Run a command; on failure show what it printed."""
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv[1:])} exited {done.returncode}:\n{(done.stdout + done.stderr)[-3000:]}"
+        )
+    return done.stdout
+
+
 def generate(target: Target) -> dict[str, Any]:
-    base.sh([NEXA, "db", "upgrade"], target.env)
+    sh([NEXA, "db", "upgrade"], target.env)
     t0 = time.perf_counter()
-    out = base.sh([NEXA, "demo", "--size", target.size], target.env)
+    out = sh([NEXA, "demo", "--size", target.size], target.env)
     seconds = time.perf_counter() - t0
     rows = next((line for line in out.splitlines() if "rows in" in line), "").strip()
     held = next((line for line in out.splitlines() if "database now holds" in line), "").strip()
@@ -422,7 +432,7 @@ def import_export(target: Target, s: dict[str, Any]) -> dict[str, Any]:
             w.writerow(["Imported", f"Lead {i}", email, "Bench Imports Ltd", "website"])
     before = _count(target, "leads")
     t0 = time.perf_counter()
-    base.sh([NEXA, "import", "leads", str(path), "--on-duplicate", "skip"], target.env)
+    sh([NEXA, "import", "leads", str(path), "--on-duplicate", "skip"], target.env)
     import_s = time.perf_counter() - t0
     imported = _count(target, "leads") - before
     t0 = time.perf_counter()
@@ -474,7 +484,7 @@ def bench_target(kind: str, args: argparse.Namespace, var: Path) -> dict[str, An
         gen = generate(target)
         print(f"  {gen['line']}", flush=True)
         s = sample(target)
-        key = base.sh([NEXA, "keys", "create", "admin@demo.nexa", "-q"], target.env)
+        key = sh([NEXA, "keys", "create", "admin@demo.nexa", "-q"], target.env)
         auth = {"Authorization": f"Bearer {key.strip().splitlines()[-1]}"}
         print("  bare database queries", flush=True)
         bare = bare_queries(target, s, args.samples)
