@@ -156,9 +156,7 @@ def test_use_scorecard_again(db: Any) -> None:
 
 
 def test_a_large_batch_is_written_through_the_driver_like_a_small_one(db: Any) -> None:
-    from nexa.scoring.repository import BULK_ROWS
-
-    leads = [make_lead(db, source="referral") for _ in range(BULK_ROWS + 10)]
+    leads = [make_lead(db, source="referral") for _ in range(210)]
     versions = {lead.id: lead.version for lead in leads}
     scoring.update_scorecard(db, SYSTEM, {"base": 30})  # every lead: 35 -> 45
     for lead in leads:

@@ -115,7 +115,9 @@ class FeatureSpace:
         columns = {f.name: [row.get(f.name) for row in rows] for f in self.features}
         return self.encode_columns(columns, len(rows))
 
-    def encode_columns(self, columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
+    def encode_columns(
+        self, columns: Mapping[str, Sequence[Any] | np.ndarray], n: int
+    ) -> np.ndarray:
         """``encode`` for ``n`` rows held column by column (batch scoring): a feature missing
         from ``columns`` is not given for any row; float arrays are taken as they are."""
         matrix = np.full((n, len(self.features)), np.nan, dtype=np.float64)
@@ -149,7 +151,7 @@ class FeatureSpace:
         return f"{feature.label} {format_number(value)}"
 
 
-def level_codes(values: Sequence[Any], levels: Sequence[str]) -> list[float]:
+def level_codes(values: Iterable[Any], levels: Sequence[str]) -> list[float]:
     """Each value's level code: its text among ``levels``, else the "(other)" level when there
     is one; NaN when not given (None or "") or when nothing matches."""
     codes = {level: float(i) for i, level in enumerate(levels)}

@@ -28,6 +28,7 @@ from nexa.core.events import declare, publish
 from nexa.intelligence import lead_features as features
 from nexa.intelligence import lead_model, scorecard
 from nexa.intelligence.bands import display_band
+from nexa.intelligence.lead_facts import LeadFacts, engagement_features
 from nexa.lead.repository import LeadRepository
 from nexa.metadata import service as metadata
 from nexa.models import Lead, MLModel, OrgSetting
@@ -38,9 +39,6 @@ SCORECARD_KEY = "scoring.scorecard"
 SCORER_KEY = "nexa.lead_scorer"
 EXPLAIN_MOVE = 5  # points a score must move before its explanation is recomputed
 SECOND_SNAPSHOT = timedelta(days=7)
-# per lead (bound row by row) — the scorer's version and the time are one value per pass
-SCORE_COLUMNS = ("score", "score_probability")
-FACTOR_COLUMNS = ("score_factors",)
 
 declare("lead.model_trained", permission="settings:read", description="A lead model was trained")
 declare(
@@ -54,6 +52,15 @@ declare(
 
 
 @dataclass
+class Scored:
+    """A scorer's output for a batch of leads."""
+
+    values: np.ndarray  # the 0–100 scores
+    probabilities: np.ndarray | None  # learned model only
+    matrix: np.ndarray | None  # the learned model's features, to explain from
+
+
+@dataclass
 class Scorer:
     """What scores leads right now: a learned model or the scorecard."""
 
@@ -61,28 +68,32 @@ class Scorer:
     model: lead_model.LeadModel | None
     weights: dict[str, Any]
 
-    def score(
-        self, facts: list[dict[str, Any]], *, explain: list[bool] | None = None
-    ) -> list[tuple[int, float | None, list[dict[str, Any]] | None]]:
-        """(score, probability, factors or None when not asked) per lead."""
-        explain = explain or [True] * len(facts)
+    def __post_init__(self) -> None:
+        self.complete_weights = scorecard.merged(self.weights)
+
+    @property
+    def custom_keys(self) -> list[str]:
+        """The custom fields the scorer reads (the scorecard reads none)."""
         if self.model is None:
-            out: list[tuple[int, float | None, list[dict[str, Any]] | None]] = []
-            weights = scorecard.merged(self.weights)
-            for fact, want in zip(facts, explain, strict=True):
-                value, factors = scorecard.score_with(fact, weights)
-                out.append((value, None, factors if want else None))
-            return out
-        matrix = self.model.space.encode(facts)
-        probabilities = self.model.probability(matrix) if len(facts) else np.zeros(0)
-        wanted = [i for i, want in enumerate(explain) if want]
-        explained: dict[int, list[dict[str, Any]]] = {}
-        if wanted:
-            factors_of = self.model.explain(matrix[wanted], probabilities[wanted])
-            explained = dict(zip(wanted, factors_of, strict=True))
+            return []
         return [
-            (round(float(p) * 100), float(p), explained.get(i)) for i, p in enumerate(probabilities)
+            n.removeprefix("custom.") for n in self.model.space.names if n.startswith("custom.")
         ]
+
+    def score(self, facts: LeadFacts) -> Scored:
+        """Every lead's score, column by column."""
+        if self.model is None:
+            return Scored(scorecard.scores(facts, self.complete_weights), None, None)
+        matrix = self.model.space.encode_columns(facts.columns(), len(facts))
+        probabilities = self.model.probability(matrix) if len(facts) else np.zeros(0)
+        values = np.rint(probabilities * 100).astype(np.int64)  # round() of each
+        return Scored(values, probabilities, matrix)
+
+    def explain(self, facts: LeadFacts, scored: Scored, rows: np.ndarray) -> list[list[Any]]:
+        """The factors of leads ``rows`` (indexes into ``facts``), best first."""
+        if self.model is None or scored.matrix is None or scored.probabilities is None:
+            return [scorecard.score_with(facts.row(i), self.complete_weights)[1] for i in rows]
+        return self.model.explain(scored.matrix[rows], scored.probabilities[rows])
 
 
 _loaded: dict[uuid.UUID, lead_model.LeadModel] = {}
@@ -127,28 +138,10 @@ def _lookup_scorer(session: Session) -> Scorer:
 # ---- facts and scoring ---------------------------------------------------------------------
 
 
-def _engagement(
-    entry: dict[str, Any] | None, created_at: datetime, now: datetime
-) -> dict[str, Any]:
-    entry = entry or {}
-    counts: dict[str, Any] = {k: float(entry.get(k, 0)) for k in features.ENGAGEMENT_LABELS}
-    last = entry.get("last") or created_at
-    counts["days_since_activity"] = max(0.0, (now - last).total_seconds() / 86400)
-    counts["age_days"] = max(0.0, (now - created_at).total_seconds() / 86400)
-    return counts
-
-
-def facts_now(
-    rows: list[dict[str, Any]], engagement: dict[uuid.UUID, dict[str, Any]], now: datetime
-) -> list[dict[str, Any]]:
-    out = []
-    for row in rows:
-        fact = features.current_row(
-            row, _engagement(engagement.get(row["id"]), row["created_at"], now)
-        )
-        fact["description"] = row.get("description")
-        out.append(fact)
-    return out
+def facts_now(columns: repo.LeadColumns, now: datetime) -> LeadFacts:
+    """What the scorers read about these leads at ``now``: their fields and engagement."""
+    engagement = engagement_features(columns.counts, columns.last_engaged, columns.created, now)
+    return LeadFacts(columns.fields, columns.custom, columns.described, engagement)
 
 
 def score_leads(
@@ -161,80 +154,90 @@ def score_leads(
 ) -> dict[str, int]:
     """Score these leads (every live lead when None) with the active scorer, in one pass.
 
-    Writes score, probability, model version and time; recomputes the factors of leads that
+    Writes score, probability, model version and time of the leads whose score or scorer
+    changed (a pass where nothing moved writes nothing); recomputes the factors of leads that
     are new, moved by ``EXPLAIN_MOVE`` points or more under the same scorer, or when
     ``explain_all``; records a score change row for moves of 5 points or more. Core UPDATEs:
-    the lead's version (ETag) does not change."""
+    the lead's version (ETag) does not change. Column by column: a few array operations per
+    pass, Python work only for the leads explained."""
     now = now or utcnow()
     scorer = current_scorer(session)
-    rows = repo.fact_rows(session, lead_ids)
-    engagement = repo.engagement_now(session, None if lead_ids is None else [r["id"] for r in rows])
-    facts = facts_now(rows, engagement, now)
-    same_scorer = [r.get("score_model_version") == scorer.version for r in rows]
+    stored = repo.lead_columns(session, lead_ids, scorer.custom_keys)
+    facts = facts_now(stored, now)
+    scored = scorer.score(facts)
+    values = scored.values
+    previous = np.array(stored.scores, dtype=np.float64)  # None → NaN: never scored
+    same_scorer = np.array([v == scorer.version for v in stored.versions], dtype=bool)
+    moved = np.isnan(previous) | (np.abs(values - previous) >= EXPLAIN_MOVE)
     # explanations: new leads and leads scored by another scorer are explained only when asked
     # in the same breath (events do), a batch pass leaves them to be computed on demand
-    results = scorer.score(facts, explain=[False] * len(facts))
-    explain_idx = []
-    for i, (row, (value, _, _)) in enumerate(zip(rows, results, strict=True)):
-        previous = row.get("score")
-        moved = previous is None or abs(value - previous) >= EXPLAIN_MOVE
-        if explain_all or (moved and (same_scorer[i] or lead_ids is not None)):
-            explain_idx.append(i)
-    explained: dict[int, list[dict[str, Any]]] = {}
-    if explain_idx:
-        again = scorer.score([facts[i] for i in explain_idx])
-        explained = {i: r[2] or [] for i, r in zip(explain_idx, again, strict=True)}
-    score_rows: list[dict[str, Any]] = []
-    factor_rows: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    for i, (row, (value, probability, _)) in enumerate(zip(rows, results, strict=True)):
-        previous = row.get("score")
-        if previous == value and same_scorer[i] and i not in explained:
-            continue
-        score_rows.append({"id": row["id"], "score": value, "score_probability": probability})
-        if i in explained:
-            factor_rows.append({"id": row["id"], "score_factors": explained[i]})
-        if previous is None or abs(value - previous) >= EXPLAIN_MOVE:
-            changes.append(
-                {
-                    "id": uuid.uuid4(),
-                    "lead_id": row["id"],
-                    "score": value,
-                    "previous_score": previous,
-                }
-            )
-    explained_ids = {r["id"]: r for r in factor_rows}
-    both = [{**r, **explained_ids[r["id"]]} for r in score_rows if r["id"] in explained_ids]
-    only_scores = [r for r in score_rows if r["id"] not in explained_ids]
+    explain = moved & (same_scorer | (lead_ids is not None)) | explain_all
+    write = explain | ~same_scorer | (previous != values)
+    explained = np.flatnonzero(explain)
+    rescored = np.flatnonzero(write & ~explain)
+    changed = np.flatnonzero(write & moved)
+    probabilities = scored.probabilities
+
+    def columns(rows: np.ndarray) -> dict[str, list[Any]]:
+        """The values written per lead (plain ints and floats)."""
+        return {
+            "score": values[rows].tolist(),
+            "score_probability": (
+                [None] * len(rows) if probabilities is None else probabilities[rows].tolist()
+            ),
+        }
+
     same = {"score_model_version": scorer.version, "scored_at": now}
-    repo.write_scores(
-        session, both, SCORE_COLUMNS + FACTOR_COLUMNS, {**same, "score_factors_at": now}
+    factors = scorer.explain(facts, scored, explained) if len(explained) else []
+    writes = (
+        (
+            explained,
+            {**columns(explained), "score_factors": factors},
+            {**same, "score_factors_at": now},
+        ),
+        (rescored, columns(rescored), same),
     )
-    repo.write_scores(session, only_scores, SCORE_COLUMNS, same)
+    for rows, per_lead, constants in writes:
+        ids = [stored.ids[i] for i in rows]
+        repo.write_scores(session, ids, per_lead, constants)
+        _refresh_loaded(session, ids, per_lead, constants)
     repo.add_changes(
         session,
-        changes,
+        [stored.ids[i] for i in changed],
+        values[changed].tolist(),
+        [stored.scores[i] for i in changed],
         {"model_version": scorer.version, "reason": reason[:60], "scored_at": now},
     )
-    _refresh_loaded(session, [{**r, **same} for r in only_scores])
-    _refresh_loaded(session, [{**r, **same, "score_factors_at": now} for r in both])
     return {
-        "leads": len(rows),
-        "rescored": len(score_rows),
-        "explained": len(factor_rows),
-        "moved": len(changes),
+        "leads": len(stored),
+        "rescored": int(write.sum()),
+        "explained": len(explained),
+        "moved": len(changed),
     }
 
 
-def _refresh_loaded(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Leads already loaded in this session see their new score without being marked dirty."""
-    for row in rows:
-        lead = session.identity_map.get(session.identity_key(Lead, row["id"]))
+def _refresh_loaded(
+    session: Session, ids: list[Any], values: dict[str, list[Any]], same: dict[str, Any]
+) -> None:
+    """Leads already loaded in this session see what was written (``ids`` as
+    ``repo.lead_columns`` hands them, ``values`` a list per column) without being marked
+    dirty."""
+    to_driver = Lead.__table__.c.id.type.bind_processor(session.connection().dialect)
+    loaded = {
+        to_driver(state.identity[0]) if to_driver else state.identity[0]: state.obj()
+        for state in session.identity_map.all_states()
+        if state.class_ is Lead and state.identity is not None
+    }
+    if not loaded:
+        return
+    for k, lead_id in enumerate(ids):
+        lead = loaded.get(lead_id)
         if lead is None:
             continue
-        for key, value in row.items():
-            if key != "id":
-                set_committed_value(lead, key, value)
+        for name, column in values.items():
+            set_committed_value(lead, name, column[k])
+        for name, value in same.items():
+            set_committed_value(lead, name, value)
 
 
 # ---- what a person sees -------------------------------------------------------------------
