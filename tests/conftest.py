@@ -79,6 +79,9 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         NEXA_SECRET_KEY="test-secret-key-not-for-production",
         NEXA_REDIS_URL="",
         NEXA_LOGIN_RATE_PER_MINUTE="1000",
+        # webhooks and any other outbound HTTP reach loopback only, whatever a test (or the
+        # fuzzer, registering webhooks with generated URLs) asks for
+        NEXA_OUTBOUND_LOOPBACK_ONLY="true",
     )
     from nexa.config import get_settings
     from nexa.subscribers import install

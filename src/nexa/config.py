@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     org_currency: str = Field("USD", min_length=3, max_length=3, description="Reporting currency")
     default_region: str = Field("US", description="Region for phone numbers written without +")
     jobs_immediate: bool = Field(False, description="Run jobs inline (tests, single-process use)")
+    outbound_loopback_only: bool = Field(
+        False,
+        description="Outbound HTTP (webhooks) may reach loopback addresses only: the test "
+        "suite sets it so that nothing it does (fuzzing included) leaves the machine",
+    )
     worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
     log_level: str = Field("INFO", description="Python logging level")
 

@@ -202,3 +202,17 @@ def test_the_audit_sees_every_connection(receiver: Receiver) -> None:
     sys.audit("socket.connect", None, ("10.0.0.1", 80))  # an event only, no socket
     assert non_loopback_connections() == [("10.0.0.1", 80)]
     CONNECTIONS.clear()
+
+
+def test_the_test_suite_never_sends_beyond_loopback() -> None:
+    """NEXA_OUTBOUND_LOOPBACK_ONLY (set for every test, live servers included): a public
+    address that passes the guard is still refused before a socket is opened, so fuzzing
+    that registers webhooks with generated URLs cannot reach the internet."""
+    from nexa.config import get_settings
+
+    assert get_settings().outbound_loopback_only
+    CONNECTIONS.clear()
+    for url in ("https://public.test/hook", "http://8.8.8.8/", "http://134744072/"):
+        with pytest.raises(outbound.OutboundRefused, match="loopback"):
+            outbound.send("POST", url, content=b"{}")
+    assert [c for c in CONNECTIONS if c[0] == "connect"] == []

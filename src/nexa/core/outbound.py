@@ -306,6 +306,20 @@ def _host_header(target: Target) -> str:
     return host if target.port == default else f"{host}:{target.port}"
 
 
+def _loopback_only(target: Target) -> None:
+    """Under ``NEXA_OUTBOUND_LOOPBACK_ONLY`` (the test suite), refuse any other address."""
+    from nexa.config import get_settings
+
+    if (
+        get_settings().outbound_loopback_only
+        and not ipaddress.ip_address(target.address).is_loopback
+    ):
+        raise OutboundRefused(
+            f"{target.address} is not a loopback address and outbound HTTP is limited to "
+            "loopback here (NEXA_OUTBOUND_LOOPBACK_ONLY)"
+        )
+
+
 def send(
     method: str,
     url: str,
@@ -330,6 +344,7 @@ def send(
     ) as client:
         for _ in range(max_redirects + 1):
             target = check_url(current, allowed_hosts=allow, resolver=resolver)
+            _loopback_only(target)
             hops.append(current)
             request_headers = {**(headers or {}), "Host": _host_header(target)}
             extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
