@@ -95,8 +95,11 @@ class Adapter:
         wanted = sorted({k for k in keys if k})
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
+            # ``column IS NOT NULL`` lets SQLite use the partial unique index on lower(column)
             stmt = select(self.model.id, func.lower(column)).where(
-                func.lower(column).in_(chunk), self.model.deleted_at.is_(None)
+                func.lower(column).in_(chunk),
+                self.model.deleted_at.is_(None),
+                column.is_not(None),
             )
             for record_id, key in session.execute(unscoped(stmt)):
                 found.setdefault(key, record_id)

@@ -583,9 +583,12 @@ def run_import(
     *,
     commit: Callable[[], None] = _no_commit,
     progress: Progress | None = None,
+    per_row: bool = False,
 ) -> DataImport:
     """Run (or resume) an import. ``commit`` is called after every batch (the caller owns
-    the transaction: a job or the CLI commits; a request passes nothing and commits once)."""
+    the transaction: a job or the CLI commits; a request passes nothing and commits once).
+    ``per_row`` writes every row through the object's service one by one (the reference the
+    batch path is tested against)."""
     data_import = get_import(session, actor, import_id)
     if data_import.status == "completed":
         return data_import

@@ -90,9 +90,12 @@ class LeadRepository(Repository[Lead]):
     def live_id_with_email(
         self, email: str, exclude_id: uuid.UUID | None = None
     ) -> uuid.UUID | None:
-        """The live lead holding ``email`` (system view: uniqueness sees everything)."""
+        """The live lead holding ``email`` (system view: uniqueness sees everything).
+        ``email IS NOT NULL`` lets SQLite use the partial index ``uq_leads_email_live``."""
         stmt = select(Lead.id).where(
-            func.lower(Lead.email) == func.lower(email), Lead.deleted_at.is_(None)
+            func.lower(Lead.email) == func.lower(email),
+            Lead.deleted_at.is_(None),
+            Lead.email.is_not(None),
         )
         if exclude_id is not None:
             stmt = stmt.where(Lead.id != exclude_id)
@@ -102,7 +105,9 @@ class LeadRepository(Repository[Lead]):
     def live_with_email(self, email: str) -> Lead | None:
         """The live lead holding ``email``, loaded (system view, for web-to-lead)."""
         stmt = select(Lead).where(
-            func.lower(Lead.email) == func.lower(email), Lead.deleted_at.is_(None)
+            func.lower(Lead.email) == func.lower(email),
+            Lead.deleted_at.is_(None),
+            Lead.email.is_not(None),
         )
         lead: Lead | None = self.session.scalars(unscoped(stmt.limit(1))).first()
         return lead
