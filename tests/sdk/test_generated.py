@@ -155,3 +155,14 @@ def test_every_record_type_of_the_api_has_a_namespace(openapi: dict[str, Any]) -
         assert f"/api/v1/{noun}" in openapi["paths"], noun
         assert hasattr(crm, noun), noun
     crm.close()
+
+
+def test_the_intelligence_answers_match_the_openapi_document(openapi: dict[str, Any]) -> None:
+    """The forecast and prediction answers are SDK models of their own (money as Decimal, a
+    ``to_dataframe()``); their fields are exactly the server's documented ones."""
+    from nexa_sdk import DealPrediction, ForecastDeal, ForecastModel, PipelineForecast
+
+    schemas = openapi["components"]["schemas"]
+    for model in (DealPrediction, ForecastDeal, ForecastModel, PipelineForecast):
+        documented = set(schemas[model.__name__]["properties"])
+        assert set(model.model_fields) == documented, model.__name__

@@ -290,3 +290,10 @@ def test_webhooks_are_for_admins(sdk_server: LiveServer) -> None:
     rep = Client(sdk_server.base_url, api_key=sdk_server.tokens["sales_rep"])
     with rep, pytest.raises(PermissionDenied):
         rep.webhooks.create("https://example.com/hook", ["deal.*"])
+
+
+def test_the_deal_model_card_and_training_with_too_little_history(crm: Client) -> None:
+    card = crm.deals.forecast_model()
+    assert card.needed > card.closed_deals
+    result = crm.deals.train_model()
+    assert result.trained is False and result.message and result.needed > 0

@@ -186,7 +186,7 @@ def test_customer_360(crm: Client) -> None:
 def test_hand_written_models_match_the_answers_exactly(
     crm: Client, sdk_server: LiveServer, model: Any, path: str
 ) -> None:
-    """The OpenAPI document does not describe these answers: their keys are checked here."""
+    """These SDK models (see nexa_sdk.insights) have exactly the answers' keys."""
     deal = crm.deals.create(name="Shape", amount="100", close_date="2026-06-30")
     url = sdk_server.base_url + "/api/v1" + path.format(deal=deal.id)
     body = httpx.get(url, headers=sdk_server.headers("admin"), timeout=30).json()

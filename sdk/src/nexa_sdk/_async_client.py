@@ -533,6 +533,11 @@ class AsyncDeals(AsyncCrud[m.DealOut]):
         """The active deal win model's card (cold start until enough deals have closed)."""
         return await self._client.call(ForecastModel, "GET", "/forecast/model")
 
+    async def train_model(self) -> m.ForecastTraining:
+        """Admins: train the deal win model on the closed deals now (``trained`` false, with
+        the reason, while there are too few)."""
+        return await self._client.call(m.ForecastTraining, "POST", "/forecast/train")
+
     async def next_best_action(self, deal: ID) -> m.NextActionList:
         return await self._client.call(
             m.NextActionList, "GET", f"/deals/{id_of(deal)}/next-actions"

@@ -1,7 +1,7 @@
-"""Models of the answers the server's OpenAPI document does not describe (yet): the deal
-prediction, the pipeline forecast and the forecast model card — written by hand and checked
-against live answers in tests/sdk (the keys must match exactly) — and the customer 360 view,
-which the SDK assembles from several calls.
+"""The intelligence answers as the SDK gives them: the deal prediction, the pipeline forecast
+(money as ``Decimal``, ``to_dataframe()``) and the forecast model card — written here, their
+fields checked against the server's OpenAPI document and against live answers in tests/sdk —
+and the customer 360 view, which the SDK assembles from several calls.
 """
 
 from __future__ import annotations

@@ -800,6 +800,22 @@ class DealOut(OutputModel):
     deleted_at: datetime | None = None
 
 
+class DealPrediction(OutputModel):
+    """(OpenAPI: `DealPrediction`)"""
+
+    deal_id: UUID
+    name: str
+    stage: str
+    probability: int = Field(description="The stage's (or the rep's) probability, percent")
+    win_probability: float | None = Field(description="The model's probability, 0–1")
+    win_model_version: str | None
+    win_factors: list[dict[str, Any]]
+    risk_factors: list[dict[str, Any]]
+    predicted_close_date: date | None
+    prediction_confidence: float | None
+    predicted_at: datetime | None
+
+
 class DealUpdate(InputModel):
     """(OpenAPI: `DealUpdate`)"""
 
@@ -883,6 +899,54 @@ class ExchangeRateOut(OutputModel):
     currency: str
     rate: str
     updated_at: datetime | None = None
+
+
+class ForecastDeal(OutputModel):
+    """One open deal in a pipeline forecast (OpenAPI: `ForecastDeal`)"""
+
+    deal_id: UUID
+    name: str
+    owner_id: UUID | None
+    value: str = Field(description="The amount in the organization's currency")
+    stage: str
+    stage_name: str
+    stage_probability: int
+    win_probability: float
+    scored: bool = Field(description="False: no model score yet, the stage probability is used")
+    weighted_value: str
+    risk_factors: list[dict[str, Any]]
+    close_date: date | None
+    predicted_close: date | None
+    confidence: float | None
+
+
+class ForecastModel(OutputModel):
+    """The active deal win model's card, or how far the organization is from one (OpenAPI: `ForecastModel`)"""
+
+    model: str
+    version: int | None
+    trained_at: datetime | None
+    auc: float | None
+    brier: float | None
+    card: dict[str, Any]
+    closed_deals: int
+    needed: int
+
+
+class ForecastTraining(OutputModel):
+    """What training the deal win model did (``trained`` false: too little history) (OpenAPI: `ForecastTraining`)"""
+
+    trained: bool
+    message: str | None = None
+    closed_deals: int
+    needed: int
+    snapshots: int
+    version: int | None
+    model: str | None = None
+    auc: float | None
+    brier: float | None
+    card: dict[str, Any] | None
+    rescored: int
 
 
 class FormField(InputModel):
@@ -1544,6 +1608,28 @@ class PipelineCreate(InputModel):
     stages: list[StageIn] | None = Field(
         default=None, description="Default: the six standard stages"
     )
+
+
+class PipelineForecast(OutputModel):
+    """The period's open pipeline, weighted by win probabilities, with a Monte Carlo range (p10 / p50 / p90) of the closed-won revenue it brings (OpenAPI: `PipelineForecast`)"""
+
+    period: str
+    start: date
+    end: date
+    currency: str
+    deals: int
+    total_pipeline: str
+    weighted_forecast: str
+    high_confidence: str
+    high_confidence_p: float
+    closed_won: str
+    p10: str
+    p50: str
+    p90: str
+    simulations: int
+    seed: int
+    at_risk_deals: list[ForecastDeal]
+    predictions: list[ForecastDeal]
 
 
 class PipelineOut(OutputModel):
@@ -2368,12 +2454,16 @@ CustomFieldUpdate.model_rebuild()
 DealCreate.model_rebuild()
 DealLineItemOut.model_rebuild()
 DealOut.model_rebuild()
+DealPrediction.model_rebuild()
 DealUpdate.model_rebuild()
 DuplicateCandidateOut.model_rebuild()
 DuplicateList.model_rebuild()
 EnrichmentPreview.model_rebuild()
 ExchangeRateIn.model_rebuild()
 ExchangeRateOut.model_rebuild()
+ForecastDeal.model_rebuild()
+ForecastModel.model_rebuild()
+ForecastTraining.model_rebuild()
 FormField.model_rebuild()
 ImportCounts.model_rebuild()
 ImportIssueOut.model_rebuild()
@@ -2419,6 +2509,7 @@ NotificationOut.model_rebuild()
 OrderOut.model_rebuild()
 OrderUpdate.model_rebuild()
 PipelineCreate.model_rebuild()
+PipelineForecast.model_rebuild()
 PipelineOut.model_rebuild()
 PipelineReport.model_rebuild()
 PipelineUpdate.model_rebuild()
@@ -2517,12 +2608,16 @@ __all__ = [
     "DealCreate",
     "DealLineItemOut",
     "DealOut",
+    "DealPrediction",
     "DealUpdate",
     "DuplicateCandidateOut",
     "DuplicateList",
     "EnrichmentPreview",
     "ExchangeRateIn",
     "ExchangeRateOut",
+    "ForecastDeal",
+    "ForecastModel",
+    "ForecastTraining",
     "FormField",
     "ImportCounts",
     "ImportIssueOut",
@@ -2568,6 +2663,7 @@ __all__ = [
     "OrderOut",
     "OrderUpdate",
     "PipelineCreate",
+    "PipelineForecast",
     "PipelineOut",
     "PipelineReport",
     "PipelineUpdate",

@@ -14,6 +14,7 @@ from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
 from nexa.core.events import jsonable
 from nexa.forecast import service
+from nexa.forecast.schemas import DealPrediction, ForecastModel, ForecastTraining, PipelineForecast
 from nexa.intelligence.forecast import parse_period
 
 router = APIRouter(tags=["forecast"])
@@ -39,7 +40,11 @@ def period_bounds(period: str | None, start: date | None, end: date | None) -> t
     return bounds
 
 
-@router.get("/forecast", summary="The pipeline forecast of a period (deals you may read)")
+@router.get(
+    "/forecast",
+    response_model=PipelineForecast,
+    summary="The pipeline forecast of a period (deals you may read)",
+)
 def get_forecast(
     session: SessionDep,
     actor: ActorDep,
@@ -56,16 +61,24 @@ def get_forecast(
     )
 
 
-@router.get("/forecast/model", summary="The active deal win model's card")
+@router.get(
+    "/forecast/model", response_model=ForecastModel, summary="The active deal win model's card"
+)
 def get_model(session: SessionDep, actor: ActorDep) -> Any:
     return jsonable(service.model_status(session, actor))
 
 
-@router.post("/forecast/train", summary="Train the deal win model (admins)")
+@router.post(
+    "/forecast/train", response_model=ForecastTraining, summary="Train the deal win model (admins)"
+)
 def train(session: SessionDep, actor: ActorDep) -> Any:
     return jsonable(service.train_deal_model(session, actor))
 
 
-@router.get("/deals/{deal_id}/prediction", summary="A deal's win prediction, recomputed")
+@router.get(
+    "/deals/{deal_id}/prediction",
+    response_model=DealPrediction,
+    summary="A deal's win prediction, recomputed",
+)
 def deal_prediction(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
     return jsonable(service.predict_deal(session, actor, deal_id, store=False))

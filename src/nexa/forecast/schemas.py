@@ -1,0 +1,96 @@
+"""The answers of /api/v1/forecast, /forecast/model, /forecast/train and
+/deals/{id}/prediction, described for the OpenAPI document (and the SDK generated from it).
+Money is a string, like every other amount of the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class DealPrediction(BaseModel):
+    deal_id: uuid.UUID
+    name: str
+    stage: str
+    probability: int = Field(description="The stage's (or the rep's) probability, percent")
+    win_probability: float | None = Field(description="The model's probability, 0–1")
+    win_model_version: str | None
+    win_factors: list[dict[str, Any]]
+    risk_factors: list[dict[str, Any]]
+    predicted_close_date: date | None
+    prediction_confidence: float | None
+    predicted_at: datetime | None
+
+
+class ForecastDeal(BaseModel):
+    """One open deal in a pipeline forecast."""
+
+    deal_id: uuid.UUID
+    name: str
+    owner_id: uuid.UUID | None
+    value: str = Field(description="The amount in the organization's currency")
+    stage: str
+    stage_name: str
+    stage_probability: int
+    win_probability: float
+    scored: bool = Field(description="False: no model score yet, the stage probability is used")
+    weighted_value: str
+    risk_factors: list[dict[str, Any]]
+    close_date: date | None
+    predicted_close: date | None
+    confidence: float | None
+
+
+class PipelineForecast(BaseModel):
+    """The period's open pipeline, weighted by win probabilities, with a Monte Carlo range
+    (p10 / p50 / p90) of the closed-won revenue it brings."""
+
+    period: str
+    start: date
+    end: date
+    currency: str
+    deals: int
+    total_pipeline: str
+    weighted_forecast: str
+    high_confidence: str
+    high_confidence_p: float
+    closed_won: str
+    p10: str
+    p50: str
+    p90: str
+    simulations: int
+    seed: int
+    at_risk_deals: list[ForecastDeal]
+    predictions: list[ForecastDeal]
+
+
+class ForecastModel(BaseModel):
+    """The active deal win model's card, or how far the organization is from one."""
+
+    model: str
+    version: int | None
+    trained_at: datetime | None
+    auc: float | None
+    brier: float | None
+    card: dict[str, Any]
+    closed_deals: int
+    needed: int
+
+
+class ForecastTraining(BaseModel):
+    """What training the deal win model did (``trained`` false: too little history)."""
+
+    trained: bool
+    message: str | None = None
+    closed_deals: int
+    needed: int
+    snapshots: int
+    version: int | None
+    model: str | None = None
+    auc: float | None
+    brier: float | None
+    card: dict[str, Any] | None
+    rescored: int
