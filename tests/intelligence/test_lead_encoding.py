@@ -17,6 +17,7 @@ SPACE = FeatureSpace(
         Feature("industry", "Industry", "cat", ["Software", "Retail"]),  # no "(other)" level
         Feature("custom.plan", "Plan", "cat", ["basic", "1", "True", "2.5", OTHER]),
         Feature("custom.budget", "Budget", "num"),
+        Feature("custom.amount", "Amount", "num"),  # numbers only (the quick path)
         Feature("calls", "calls logged", "num"),
         Feature("days_since_activity", "days", "num"),
     ]
@@ -52,6 +53,7 @@ def test_columns_rows_and_the_reference_agree_on_odd_values() -> None:
     rows: list[dict[str, Any]] = []
     for _ in range(400):
         row = {name: rng.choice(ODD_VALUES) for name in SPACE.names if rng.random() < 0.9}
+        row["custom.amount"] = rng.choice([None, 1, 2.5, float("nan"), 10**20, -0.0, 7])
         row["calls"] = float(rng.randint(0, 4))
         row["days_since_activity"] = rng.uniform(0, 90)
         rows.append(row)
@@ -64,8 +66,8 @@ def test_columns_rows_and_the_reference_agree_on_odd_values() -> None:
     by_columns = SPACE.encode_columns(columns, len(rows))
     for got in (by_rows, by_columns[:, :]):
         assert got.shape == expected.shape
-        assert np.array_equal(got[:, :4], expected[:, :4], equal_nan=True)
+        assert np.array_equal(got[:, :5], expected[:, :5], equal_nan=True)
     assert np.array_equal(by_rows, expected, equal_nan=True)
-    assert np.isnan(by_columns[:, 4]).all()  # a column not given: not given for any row
-    assert np.array_equal(by_columns[:, 5], expected[:, 5])
-    assert not math.isnan(expected[0, 5])
+    assert np.isnan(by_columns[:, 5]).all()  # a column not given: not given for any row
+    assert np.array_equal(by_columns[:, 6], expected[:, 6])
+    assert not math.isnan(expected[0, 6])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,7 +18,9 @@ from sqlalchemy import event, insert, select, update
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
 from nexa.core.repository import unscoped
-from nexa.models import Activity, Lead, LeadScoreChange
+from nexa.intelligence import scorecard
+from nexa.intelligence.lead_features import ENGAGEMENT_EVENTS, ENGAGEMENT_LABELS, STANDARD_FIELDS
+from nexa.models import Activity, Lead, LeadScoreChange, WebForm
 from nexa.models.lead import COMPANY_SIZES
 from nexa.scoring import service as scoring
 from tests.factories.lead import make_lead, make_web_form
@@ -126,6 +129,41 @@ def one_at_a_time(db: Any, ids: list[uuid.UUID], now: datetime) -> dict[uuid.UUI
     return stored(db)
 
 
+def scored_lead_by_lead(db: Any, now: datetime) -> dict[uuid.UUID, tuple[Any, ...]]:
+    """The reference: each live lead loaded as an object with its timeline, its facts as a
+    dict, scored and explained on its own by the active scorer — (score, probability,
+    factors) per lead."""
+    scorer = scoring.current_scorer(db)
+    form_types = dict(db.execute(select(WebForm.id, WebForm.form_type)).all())
+    timeline: dict[uuid.UUID, list[tuple[str, datetime]]] = defaultdict(list)
+    activities = select(Activity.record_id, Activity.event, Activity.occurred_at).where(
+        Activity.record_type == "lead"
+    )
+    for record_id, name, at in db.execute(activities):
+        if name in ENGAGEMENT_EVENTS:
+            timeline[record_id].append((ENGAGEMENT_EVENTS[name], at))
+    out = {}
+    for lead in db.scalars(unscoped(select(Lead).where(Lead.deleted_at.is_(None)))):
+        facts: dict[str, Any] = {n: getattr(lead, n) for n in STANDARD_FIELDS if n != "form_type"}
+        facts["form_type"] = form_types.get(lead.web_form_id)
+        facts.update({f"custom.{key}": value for key, value in lead.custom_fields.items()})
+        facts.update(dict.fromkeys(ENGAGEMENT_LABELS, 0.0))
+        for counter, _ in timeline[lead.id]:
+            facts[counter] += 1
+        last = max((at for _, at in timeline[lead.id]), default=lead.created_at)
+        facts["days_since_activity"] = max(0.0, (now - last).total_seconds() / 86400)
+        facts["age_days"] = max(0.0, (now - lead.created_at).total_seconds() / 86400)
+        facts["description"] = lead.description
+        if scorer.model is None:
+            score, factors = scorecard.score(facts, scorer.weights)
+            out[lead.id] = (score, None, factors)
+            continue
+        matrix = scorer.model.space.encode([facts])
+        p = scorer.model.probability(matrix)
+        out[lead.id] = (round(float(p[0]) * 100), float(p[0]), scorer.model.explain(matrix, p)[0])
+    return out
+
+
 def forget_scores(db: Any) -> None:
     """No stored score (the scorer's version kept): the next batch pass explains every lead."""
     db.execute(
@@ -167,11 +205,22 @@ def assert_batch_matches_single(db: Any, version: str) -> None:
     batch = stored(db)
     for lead_id in live:
         assert batch[lead_id] == single[lead_id], lead_id
+    reference = scored_lead_by_lead(db, now)
+    assert {k: (v[0], v[1], v[4]) for k, v in batch.items()} == reference
 
 
 def test_scorecard_batch_equals_one_lead_at_a_time(db: Any) -> None:
     diverse_leads(db, 300)
     assert_batch_matches_single(db, "scorecard-v1")
+    # weights with halves (rounded to even, factor by factor), industries in another case
+    weights = {
+        "base": 20.5,
+        "fit": {"industry": {"Software": 5, "RETAIL": -2.5}, "email_kind": {"free": -4.5}},
+        "intent": {"form_submitted": 2.5},
+        "engagement": {"email_open": 1.5, "cap": 12, "stale": -6.5},
+    }
+    scoring.update_scorecard(db, SYSTEM, weights)
+    assert_batch_matches_single(db, "scorecard-v2")
 
 
 def test_learned_model_batch_equals_one_lead_at_a_time(db: Any) -> None:

@@ -129,6 +129,8 @@ class FeatureSpace:
                 matrix[:, j] = level_codes(values, feature.levels)
             elif isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
                 matrix[:, j] = values
+            elif all(v is None or v.__class__ in (int, float) for v in values):
+                matrix[:, j] = np.array(values, dtype=np.float64)  # None → NaN, as below
             else:
                 matrix[:, j] = np.array([as_number(v) for v in values], dtype=np.float64)
         return matrix

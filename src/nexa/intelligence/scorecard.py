@@ -60,6 +60,8 @@ DEFAULT_WEIGHTS: dict[str, Any] = {
     },
 }
 SECTIONS = ("fit", "intent", "engagement")
+# the lead fields the scorecard reads (besides engagement and whether there is a description)
+FIELDS = ("company_size", "seniority", "source", "industry", "email_kind", "form_type")
 SOURCE_LABELS = {
     "referral": "Referral source",
     "event": "Event source",

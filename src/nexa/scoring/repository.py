@@ -5,7 +5,10 @@ who may see the results."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,7 +17,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, bindparam, case, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -120,22 +137,6 @@ def _raw(expression: Any) -> Any:
 COUNTER_EVENTS: dict[str, list[str]] = defaultdict(list)
 for _event, _counter in ENGAGEMENT_EVENTS.items():
     COUNTER_EVENTS[_counter].append(_event)
-LEAD_COLUMNS = (
-    _raw(Lead.id),
-    _raw(Lead.created_at),
-    Lead.score,
-    Lead.score_model_version,
-    case((or_(Lead.description.is_(None), Lead.description == ""), False), else_=True),
-    *(getattr(Lead, name) for name in STANDARD_FIELDS if name != "form_type"),
-    WebForm.form_type,
-)
-FIELD_NAMES = [*(name for name in STANDARD_FIELDS if name != "form_type"), "form_type"]
-LEADS = (
-    select(*LEAD_COLUMNS)
-    .outerjoin(WebForm, WebForm.id == Lead.web_form_id)
-    .where(Lead.deleted_at.is_(None))
-    .order_by(Lead.created_at, Lead.id)
-)
 ENGAGEMENT = (
     select(
         _raw(Activity.record_id),
@@ -148,15 +149,54 @@ ENGAGEMENT = (
     .where(Activity.record_type == "lead", Activity.event.in_(list(ENGAGEMENT_EVENTS)))
     .group_by(Activity.record_id)
 )
-# the leads with their custom fields (parsed only when the scorer reads some), and the
-# statements for one lead (scoring on an event): built once, so a lead's create pays only for
-# executing them
-LEADS_CUSTOM = LEADS.add_columns(Lead.custom_fields)
-ONE_LEAD = {
-    custom: statement.where(Lead.id == bindparam("lead_id"))
-    for custom, statement in ((False, LEADS), (True, LEADS_CUSTOM))
-}
+# one lead (scoring on an event): built once, so a lead's create pays only for executing it
 ONE_ENGAGEMENT = ENGAGEMENT.where(Activity.record_id == bindparam("lead_id"))
+
+
+def _custom_value(key: str, dialect: str) -> Any:
+    """One custom field's value as JSON text (NULL when absent), or None when this database
+    cannot say: SQLite's ``->`` (3.38 and later) and PostgreSQL's ``->`` keep the value's
+    text, so parsing it gives what parsing the whole document gives."""
+    if dialect == "postgresql":
+        return cast(Lead.custom_fields.op("->")(literal(key, String)), Text)
+    if dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):
+        return Lead.custom_fields.op("->", return_type=Text())(literal(f"$.{key}", String))
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _leads_statement(
+    fields: tuple[str, ...], custom_keys: tuple[str, ...], dialect: str, one: bool
+) -> tuple[Select[Any], bool]:
+    """The leads' SELECT for these standard fields and custom keys (built once per scorer):
+    id, created_at, score, its scorer, whether there is a description, the fields, then each
+    custom value's JSON text — or the whole custom_fields document when the database cannot
+    pick values (the bool says which). In table order: the order the UPDATEs find the rows."""
+    columns: list[Any] = [
+        _raw(Lead.id),
+        _raw(Lead.created_at),
+        Lead.score,
+        Lead.score_model_version,
+        case((or_(Lead.description.is_(None), Lead.description == ""), False), else_=True),
+        *(WebForm.form_type if name == "form_type" else getattr(Lead, name) for name in fields),
+    ]
+    picked = [_custom_value(key, dialect) for key in custom_keys]
+    by_key = all(value is not None for value in picked)
+    if by_key:
+        columns += picked
+    elif custom_keys:
+        columns.append(Lead.custom_fields)
+    statement = select(*columns).where(Lead.deleted_at.is_(None))
+    if "form_type" in fields:
+        statement = statement.outerjoin(WebForm, WebForm.id == Lead.web_form_id)
+    if one:
+        statement = statement.where(Lead.id == bindparam("lead_id"))
+    return statement, by_key
+
+
+def _parse_json(texts: Sequence[str | None]) -> list[Any]:
+    """JSON texts (None: absent) parsed in one go."""
+    return list(json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]"))
 
 
 @dataclass
@@ -168,7 +208,7 @@ class LeadColumns:
     scores: list[int | None]
     versions: list[str | None]  # the scorer that wrote the score
     described: np.ndarray  # bool: a description that is not empty
-    fields: dict[str, list[Any]]  # the standard fields (STANDARD_FIELDS)
+    fields: dict[str, list[Any]]  # the standard fields asked for
     custom: dict[str, list[Any]]  # "custom.<key>" for the keys asked for; None when absent
     counts: dict[str, np.ndarray]  # engagement counters (ENGAGEMENT_EVENTS' values)
     last_engaged: np.ndarray  # datetime64[us] of the last engagement event, NaT when none
@@ -189,18 +229,23 @@ def datetime64(values: Sequence[Any]) -> np.ndarray:
 
 
 def lead_columns(
-    session: Session, ids: Sequence[uuid.UUID] | None, custom_keys: Sequence[str] = ()
+    session: Session,
+    ids: Sequence[uuid.UUID] | None,
+    fields: Sequence[str] = tuple(STANDARD_FIELDS),
+    custom_keys: Sequence[str] = (),
 ) -> LeadColumns:
-    """The facts batch scoring reads, for live leads (all of them when ``ids`` is None): two
-    plain SELECTs (the leads; their engagement counted per lead in SQL) without ORM entities.
-    Custom fields are parsed only when ``custom_keys`` asks for some."""
+    """The facts batch scoring reads, for live leads (all of them when ``ids`` is None): the
+    standard ``fields`` and ``custom_keys`` a scorer reads and the engagement counted per lead
+    in SQL — two plain SELECTs without ORM entities, values as the driver hands them."""
     if session.autoflush:  # as an ORM query would: this transaction's pending changes count
         session.flush()
     connection = session.connection()
-    statement = LEADS_CUSTOM if custom_keys else LEADS
+    fields, custom_keys, dialect = tuple(fields), tuple(custom_keys), connection.dialect.name
+    statement, by_key = _leads_statement(fields, custom_keys, dialect, False)
     if ids is not None and len(ids) == 1:
         one = {"lead_id": ids[0]}
-        lead_rows = connection.execute(ONE_LEAD[bool(custom_keys)], one).all()
+        statement, by_key = _leads_statement(fields, custom_keys, dialect, True)
+        lead_rows = connection.execute(statement, one).all()
         engaged = connection.execute(ONE_ENGAGEMENT, one).all()
     elif ids is None:
         lead_rows = connection.execute(statement).all()
@@ -213,11 +258,15 @@ def lead_columns(
     n = len(lead_rows)
     columns = list(zip(*lead_rows, strict=True)) if n else [()] * len(statement.selected_columns)
     lead_ids = list(columns[0])
-    fields = {name: list(columns[5 + i]) for i, name in enumerate(FIELD_NAMES)}
+    first = 5  # id, created_at, score, score_model_version, described
+    values = {name: list(columns[first + i]) for i, name in enumerate(fields)}
+    rest = columns[first + len(fields) :]
     custom: dict[str, list[Any]] = {}
-    if custom_keys:
-        stored = [c or {} for c in columns[-1]]
-        custom = {f"custom.{key}": [c.get(key) for c in stored] for key in custom_keys}
+    if by_key:
+        custom = {f"custom.{k}": _parse_json(rest[i]) for i, k in enumerate(custom_keys)}
+    elif custom_keys:
+        documents = [d or {} for d in rest[0]]
+        custom = {f"custom.{key}": [d.get(key) for d in documents] for key in custom_keys}
     counts = {counter: np.zeros(n, dtype=np.int64) for counter in COUNTER_EVENTS}
     last_engaged = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     if engaged:
@@ -234,7 +283,7 @@ def lead_columns(
         scores=list(columns[2]),
         versions=list(columns[3]),
         described=np.array(columns[4], dtype=bool),
-        fields=fields,
+        fields=values,
         custom=custom,
         counts=counts,
         last_engaged=last_engaged,
@@ -246,9 +295,15 @@ def _bound(session: Session, table: Table, values: Mapping[str, Any]) -> tuple[A
     dialect = session.connection().dialect
     out = []
     for name, value in values.items():
-        processor = table.c[name].type.bind_processor(dialect)
+        processor = _to_driver(table.c[name].type, dialect)
         out.append(processor(value) if processor is not None and value is not None else value)
     return tuple(out)
+
+
+def _to_driver(column_type: Any, dialect: Any) -> Any:
+    """The column type's bind processor on this database (SQLite: times as SQLAlchemy's text,
+    UUIDs as hex), None when the driver takes values as they are."""
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -310,13 +365,13 @@ def add_changes(
     same: Mapping[str, Any],
 ) -> None:
     """Score change rows (``lead_ids`` as ``lead_columns`` hands them); ``same``: columns
-    with one value for every row. Inserted in the order of their new ids (the primary key's
-    index grows in order: about half the time of random order on SQLite)."""
+    with one value for every row. Inserted in lead order: the lead index and the foreign key
+    checks then walk their pages in order (about 40 % faster than random order on SQLite)."""
     if not lead_ids:
         return
     table = LeadScoreChange.__table__
     assert isinstance(table, Table)
-    to_driver = table.c.id.type.bind_processor(session.connection().dialect)
+    to_driver = _to_driver(table.c.id.type, session.connection().dialect)
     ids = [to_driver(i) for i in new_ids(len(lead_ids))] if to_driver else new_ids(len(lead_ids))
     names = ["id", "lead_id", "score", "previous_score", *same]
     # identifiers are this module's column names; every value is bound
@@ -325,8 +380,8 @@ def add_changes(
         f"VALUES ({', '.join('?' for _ in names)})"
     )
     constants = _bound(session, table, same)
-    rows = sorted(zip(ids, lead_ids, scores, previous, strict=True))
-    _executemany(session, sql, ((*row, *constants) for row in rows))
+    rows = sorted(zip(lead_ids, ids, scores, previous, strict=True))
+    _executemany(session, sql, ((i, lead, *rest, *constants) for lead, i, *rest in rows))
 
 
 def score_changes(session: Session, lead_id: uuid.UUID, limit: int = 20) -> list[LeadScoreChange]:

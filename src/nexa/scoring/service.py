@@ -72,13 +72,19 @@ class Scorer:
         self.complete_weights = scorecard.merged(self.weights)
 
     @property
+    def fields(self) -> list[str]:
+        """The standard fields the scorer reads."""
+        if self.model is None:
+            return list(scorecard.FIELDS)
+        return [name for name in self.model.space.names if name in features.STANDARD_FIELDS]
+
+    @property
     def custom_keys(self) -> list[str]:
         """The custom fields the scorer reads (the scorecard reads none)."""
         if self.model is None:
             return []
-        return [
-            n.removeprefix("custom.") for n in self.model.space.names if n.startswith("custom.")
-        ]
+        names = self.model.space.names
+        return [name.removeprefix("custom.") for name in names if name.startswith("custom.")]
 
     def score(self, facts: LeadFacts) -> Scored:
         """Every lead's score, column by column."""
@@ -162,7 +168,7 @@ def score_leads(
     pass, Python work only for the leads explained."""
     now = now or utcnow()
     scorer = current_scorer(session)
-    stored = repo.lead_columns(session, lead_ids, scorer.custom_keys)
+    stored = repo.lead_columns(session, lead_ids, scorer.fields, scorer.custom_keys)
     facts = facts_now(stored, now)
     scored = scorer.score(facts)
     values = scored.values
@@ -222,7 +228,8 @@ def _refresh_loaded(
     """Leads already loaded in this session see what was written (``ids`` as
     ``repo.lead_columns`` hands them, ``values`` a list per column) without being marked
     dirty."""
-    to_driver = Lead.__table__.c.id.type.bind_processor(session.connection().dialect)
+    dialect = session.connection().dialect
+    to_driver = Lead.__table__.c.id.type.dialect_impl(dialect).bind_processor(dialect)
     loaded = {
         to_driver(state.identity[0]) if to_driver else state.identity[0]: state.obj()
         for state in session.identity_map.all_states()
