@@ -561,7 +561,7 @@ def section(args: argparse.Namespace, runs: dict[str, dict[str, Any]], seconds: 
             "",
             f"`nexa demo --size {args.size}` took {r['generate']['seconds']:.0f} s (the "
             f"ordinary demo first, through the services; then the {r['generate']['line']}). "
-            "Holds {n['n_contacts']:,} contacts, {n['n_leads']:,} "
+            f"Holds {n['n_contacts']:,} contacts, {n['n_leads']:,} "
             f"leads, {n['n_deals']:,} deals, {n['n_docs']:,} search documents.",
             "",
             "One request at a time (ms; the API on 1 worker, authenticated as the admin, "

@@ -116,9 +116,9 @@ class AccountRepository(Repository[Account]):
             .join(tree, Account.parent_id == tree.c.id)
             .where(Account.deleted_at.is_(None))
         )
-        contacts = (
+        contacts = (  # counted for the subtree's accounts only (ix_contacts_account_id)
             select(Contact.account_id, func.count().label("n"))
-            .where(Contact.deleted_at.is_(None))
+            .where(Contact.account_id.in_(select(tree.c.id)), Contact.deleted_at.is_(None))
             .group_by(Contact.account_id)
             .subquery()
         )

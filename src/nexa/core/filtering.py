@@ -18,7 +18,18 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement as _CE
 
 from nexa.core.errors import ValidationFailed
@@ -251,11 +262,17 @@ def decode_cursor(cursor: str, spec: FieldSpec) -> tuple[Any, uuid.UUID]:
 def apply_keyset(
     stmt: Select[Any], spec: FieldSpec, desc: bool, id_col: Any, cursor: str | None
 ) -> Select[Any]:
-    """ORDER BY (value IS NULL), value, id — nulls last in both directions — and seek."""
+    """ORDER BY (value IS NULL), value, id — nulls last in both directions — and seek.
+
+    A column that cannot be null is ordered by itself and the id alone, so an index on
+    (column, id) serves the page without sorting every matching row."""
     col = _expr(spec)
     is_null = col.is_(None)
+    nullable = _nullable(col)
     if spec.name == "id":
         order = [id_col.desc() if desc else id_col.asc()]
+    elif not nullable:
+        order = [col.desc() if desc else col.asc(), id_col.desc() if desc else id_col.asc()]
     else:
         order = [
             func.coalesce(func.cast(is_null, _int_type()), 0).asc(),
@@ -272,7 +289,15 @@ def apply_keyset(
     if value is None:
         return stmt.where(and_(is_null, id_after))
     beyond = col < value if desc else col > value
+    if not nullable:
+        return stmt.where(or_(beyond, and_(col == value, id_after)))
     return stmt.where(or_(beyond, and_(col == value, id_after), is_null))
+
+
+def _nullable(col: Any) -> bool:
+    """False only for a mapped table column declared NOT NULL (expressions may be null)."""
+    column = getattr(col, "expression", col)
+    return not (isinstance(column, Column) and column.nullable is False)
 
 
 def _int_type() -> Any:

@@ -371,8 +371,8 @@ class _Scale:
                 parent = None
             elif i <= ROLLUP_CHILDREN:
                 parent = rows[0]["id"]
-            elif i > 50 and rng.random() < 0.1:
-                parent = rows[rng.randrange(1, 50)]["id"]
+            elif i > ROLLUP_CHILDREN + 50 and rng.random() < 0.1:  # other, smaller groups
+                parent = rows[rng.randrange(ROLLUP_CHILDREN + 1, ROLLUP_CHILDREN + 50)]["id"]
             else:
                 parent = None
             slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24]
