@@ -177,7 +177,7 @@ def _leads_statement(
         _raw(Lead.created_at),
         Lead.score,
         Lead.score_model_version,
-        case((or_(Lead.description.is_(None), Lead.description == ""), False), else_=True),
+        _raw(case((or_(Lead.description.is_(None), Lead.description == ""), 0), else_=1)),
         *(WebForm.form_type if name == "form_type" else getattr(Lead, name) for name in fields),
     ]
     picked = [_custom_value(key, dialect) for key in custom_keys]
