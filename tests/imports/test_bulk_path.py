@@ -237,9 +237,20 @@ def run_both(
     ids=["skip", "update-and-create-fuzzy"],
 )
 def test_batch_path_leaves_what_the_row_path_leaves(
-    db: Any, users: Any, tmp_path: Path, options: dict[str, Any]
+    db: Any, users: Any, tmp_path: Path, options: dict[str, Any], monkeypatch: Any
 ) -> None:
+    from nexa.lead.bulk import BulkLeads
+
+    written: list[int] = []
+    plain_write = BulkLeads.write
+
+    def counted(self: BulkLeads, leads: list[Any]) -> None:
+        written.append(len(leads))
+        plain_write(self, leads)
+
+    monkeypatch.setattr(BulkLeads, "write", counted)
     reference, batch = run_both(db, users, tmp_path, **options)
+    assert sum(written) == batch["counts"]["created"] - 1  # all but the lead for another owner
     assert reference["counts"] == batch["counts"]
     assert reference["issues"] == batch["issues"]
     for part in ("leads", "audit", "timeline", "search", "outbox", "scores", "notifications"):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Uuid
+from sqlalchemy import Index, String, Table, Uuid, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nexa.core.db.base import Base
@@ -47,3 +47,36 @@ def write_audit_rows(session: Session, event: Event) -> None:
         session.add(
             AuditEntry(**common, field=field_name, old_value=jsonable(old), new_value=jsonable(new))
         )
+
+
+def add_audit_rows(session: Session, events: list[Event]) -> None:
+    """What ``write_audit_rows`` writes for each of ``events``, as one executemany (bulk
+    creates: ``nexa.lead.bulk``)."""
+    rows = []
+    for event in events:
+        common = dict(
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            actor_name=event.actor_name,
+            event=event.name,
+            record_type=event.record_type,
+            record_id=event.record_id,
+        )
+        if not event.changes:
+            rows.append({"id": uuid.uuid4(), **common, "field": None, "old_value": None,
+                         "new_value": None})  # fmt: skip
+            continue
+        for field_name, (old, new) in event.changes.items():
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    **common,
+                    "field": field_name,
+                    "old_value": jsonable(old),
+                    "new_value": jsonable(new),
+                }
+            )
+    if rows:
+        table = AuditEntry.__table__
+        assert isinstance(table, Table)
+        session.execute(insert(table), rows)

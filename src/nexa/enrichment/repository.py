@@ -93,6 +93,35 @@ class EnrichmentRepository:
                 return account
         return None
 
+    def domains_in_use(self, domains: set[str]) -> set[str]:
+        """Those of ``domains`` that some live account's website or some live contact's
+        email (of a live account) is on: the only ones ``account_for_domain`` can match.
+        One pass over each column; a value the parsers refuse counts every domain in."""
+        found: set[str] = set()
+        sites = unscoped(
+            select(Account.website).where(
+                Account.deleted_at.is_(None), Account.website.is_not(None)
+            )
+        )
+        emails = unscoped(
+            select(Contact.email)
+            .join(Account, Account.id == Contact.account_id)
+            .where(
+                Account.deleted_at.is_(None),
+                Contact.deleted_at.is_(None),
+                Contact.email.is_not(None),
+            )
+        )
+        for statement, domain_of in ((sites, domain_of_website), (emails, email_domain)):
+            for value in self.session.scalars(statement):
+                try:
+                    domain = domain_of(value)
+                except Exception:  # the row-by-row lookup would judge it: let it
+                    return set(domains)
+                if domain in domains:
+                    found.add(domain)
+        return found
+
     def write_lead(self, lead_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Store enrichment on a lead without bumping its version (a Core UPDATE)."""
         table = Lead.__table__

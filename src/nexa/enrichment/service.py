@@ -10,6 +10,7 @@ email's domain (free-mail and disposable addresses never match).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,6 +54,38 @@ def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
     A system step (it runs for whoever created the lead): the account match looks at every
     live account; readers see the matched account only if they can read it."""
     found = enrich(email=lead.email, phone=lead.phone, title=lead.title, country=lead.country)
+    changes = _changes(session, found, lambda name: getattr(lead, name))
+    if changes:
+        EnrichmentRepository(session).write_lead(lead.id, {k: v for k, (_, v) in changes.items()})
+        for name, (_, value) in changes.items():
+            set_committed_value(lead, name, value)  # seen by the loaded lead, not "dirty"
+    return changes
+
+
+def enrichment_of_new_leads(session: Session, leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ``enrich_lead`` would write on each of these leads right after their insert
+    (``leads``: their column values), the batch's email domains matched to accounts
+    together: one pass over the accounts' websites and contacts' emails tells which domains
+    can match at all, and only those are looked up as ``enrich_lead`` looks them up."""
+    found = [
+        enrich(email=v.get("email"), phone=v.get("phone"), title=v.get("title"),
+               country=v.get("country"))
+        for v in leads
+    ]  # fmt: skip
+    _prime_domains(
+        session,
+        {f.email_domain for f in found if is_company_domain(f.email_kind) and f.email_domain},
+    )
+    return [
+        {k: new for k, (_, new) in _changes(session, f, values.get).items()}
+        for f, values in zip(found, leads, strict=True)
+    ]
+
+
+def _changes(
+    session: Session, found: Any, current: Callable[[str], Any]
+) -> dict[str, tuple[Any, Any]]:
+    """The enrichment fields that differ from ``current`` (name -> value), as (old, new)."""
     account: tuple[uuid.UUID, str] | None = None
     if is_company_domain(found.email_kind) and found.email_domain:
         account = _account_on(session, found.email_domain)
@@ -72,18 +105,26 @@ def enrich_lead(session: Session, lead: Lead) -> dict[str, tuple[Any, Any]]:
         "country": found.phone_country,
     }
     for name, value in fills.items():
-        if value and not (getattr(lead, name) or "").strip():
+        if value and not (current(name) or "").strip():
             values[name] = value
-    changes = {
-        name: (getattr(lead, name), value)
-        for name, value in values.items()
-        if getattr(lead, name) != value
+    return {
+        name: (current(name), value) for name, value in values.items() if current(name) != value
     }
-    if changes:
-        EnrichmentRepository(session).write_lead(lead.id, {k: v for k, (_, v) in changes.items()})
-        for name, (_, value) in changes.items():
-            set_committed_value(lead, name, value)  # seen by the loaded lead, not "dirty"
-    return changes
+
+
+def _prime_domains(session: Session, domains: set[str]) -> None:
+    """Fill the transaction's domain cache for ``domains``: ``None`` without a query for
+    those no live account website or contact email is on, ``_account_on`` for the rest."""
+    cache: dict[str, tuple[uuid.UUID, str] | None] = session.info.setdefault(DOMAIN_CACHE, {})
+    missing = domains - cache.keys()
+    if not missing:
+        return
+    possible = EnrichmentRepository(session).domains_in_use(missing)
+    for domain in sorted(missing):
+        if domain in possible:
+            _account_on(session, domain)
+        else:
+            cache[domain] = None
 
 
 def _account_on(session: Session, domain: str) -> tuple[uuid.UUID, str] | None:

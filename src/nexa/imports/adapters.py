@@ -5,6 +5,7 @@ validation, events, audit and timeline run exactly as for the API."""
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 import uuid
@@ -58,6 +59,10 @@ class Adapter:
     ) = None
     extra_check: Callable[[Session, Actor, BaseModel], None] | None = None
     to_rows: Callable[[Session, list[Any]], list[dict[str, Any]]] | None = None
+    # many creates at once: (session, actor) -> an object with in_bulk(data), prepare(data)
+    # (checks, raises what ``create`` raises, returns something with an ``id``) and
+    # write(prepared) (leaves what ``create`` leaves for each); None: row by row
+    bulk: Callable[[Session, Actor], Any] | None = None
 
     # -- fields ------------------------------------------------------------------------------
     def shapes(self) -> dict[str, Shape]:
@@ -142,7 +147,9 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+@functools.cache
 def field_shapes(model: type[BaseModel]) -> dict[str, Shape]:
+    """The shape of each field of ``model`` (worked out once per model: every row asks)."""
     shapes = {}
     for name, info in model.model_fields.items():
         if name == "custom_fields":
@@ -320,6 +327,13 @@ def _lead() -> Adapter:
         return plain_create(session, actor, data.model_copy(update={"allow_duplicates": True}))
 
     adapter.create = create
+
+    def bulk(session: Session, actor: Actor) -> Any:
+        from nexa.lead.bulk import BulkLeads
+
+        return BulkLeads(session, actor)
+
+    adapter.bulk = bulk
 
     from nexa.lead.schemas import full_name
 

@@ -127,4 +127,5 @@ def historical_lead_adapter() -> Adapter:
     adapter.create_model = HistoricalLeadCreate
     adapter.create = create
     adapter.extra_check = prepare_check
+    adapter.bulk = None  # history goes row by row through HistoricalLeadService
     return adapter

@@ -419,8 +419,45 @@ def rows_errors(exc: ValidationError) -> list[RowError]:
     ]
 
 
-def _process_batch(run: _Run, batch: list[tuple[int, list[str]]]) -> None:
+COUNTERS = ("created_count", "updated_count", "skipped_count", "failed_count", "fuzzy_count")
+
+
+def _process_batch(run: _Run, batch: list[tuple[int, list[str]]], *, per_row: bool) -> None:
+    """Decide and write one batch. Creates go through the adapter's bulk path when it has
+    one (a few statements for the batch, same result as row by row); should the bulk write
+    fail (a twin slipped in, refused by a unique index), the batch is rolled back and done
+    again row by row, each row in its savepoint, so the outcome is the row-by-row one."""
+    session, imp = run.session, run.data_import
+    if per_row or run.dry_run or run.adapter.bulk is None:
+        _decide_batch(run, batch, None)
+        return
+    counts = {name: getattr(imp, name) for name in COUNTERS}
+    info = session.info
+    outbox, jobs = len(info.get("outbox_ids", [])), len(info.get("after_commit_jobs", []))
+    savepoint = session.begin_nested()
+    try:
+        _decide_batch(run, batch, run.adapter.bulk(session, run.actor))
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        for name, value in counts.items():
+            setattr(imp, name, value)
+        if "outbox_ids" in info:
+            del info["outbox_ids"][outbox:]
+        if "after_commit_jobs" in info:
+            del info["after_commit_jobs"][jobs:]
+        _decide_batch(run, batch, None)
+
+
+def _decide_batch(run: _Run, batch: list[tuple[int, list[str]]], bulk: Any) -> None:
     session, adapter, imp = run.session, run.adapter, run.data_import
+    pending: list[Any] = []  # prepared creates not written yet (bulk path)
+
+    def write_pending() -> None:
+        if pending:
+            bulk.write(pending)
+            pending.clear()
+
     parsed: list[tuple[int, BaseModel | None, list[RowError]]] = []
     for number, cells in batch:
         data, errors = parse_row(session, adapter, run.columns, cells)
@@ -495,6 +532,7 @@ def _process_batch(run: _Run, batch: list[tuple[int, list[str]]]) -> None:
                     twin_id,
                 )
                 continue
+            write_pending()  # the twin may be a row of this batch
             _update(run, number, data, twin_id, where)
             continue
         candidates, candidate_id = fuzzy_of(data)
@@ -519,8 +557,13 @@ def _process_batch(run: _Run, batch: list[tuple[int, list[str]]]) -> None:
                 run.issue(number, "fuzzy", f"possible duplicate of {similar}; would be created")
             continue
         try:
-            with _Savepoint(session):
-                record = adapter.create(session, run.actor, data)
+            if bulk is not None and bulk.in_bulk(data):
+                record = bulk.prepare(data)
+                pending.append(record)
+            else:
+                write_pending()  # rows are written in file order
+                with _Savepoint(session):
+                    record = adapter.create(session, run.actor, data)
         except WRITE_ERRORS as exc:
             error = _error_of(exc)
             imp.failed_count += 1
@@ -535,6 +578,7 @@ def _process_batch(run: _Run, batch: list[tuple[int, list[str]]]) -> None:
             run.issue(
                 number, "fuzzy", f"created although it may duplicate {similar}", None, record.id
             )
+    write_pending()
 
 
 def _update(run: _Run, number: int, data: BaseModel, twin_id: uuid.UUID | None, where: str) -> None:
@@ -624,7 +668,7 @@ def run_import(
         progress(data_import.rows_done, total)
     rows = readers.data_rows(path, fmt, start=data_import.rows_done)
     for batch in _batches(rows, data_import.batch_size):
-        _process_batch(run, batch)
+        _process_batch(run, batch, per_row=per_row)
         data_import.rows_done = batch[-1][0]
         session.flush()
         commit()

@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import Table, exists, func, insert, literal, select
 
+from nexa.core.events import OutboxMessage
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
 from nexa.metadata import service as metadata
-from nexa.models import Lead
+from nexa.models import Activity, Lead, LeadSource
 from nexa.models.lead import COMPANY_SIZES, LEAD_STATUSES
 
 KINDS = {
@@ -111,3 +112,44 @@ class LeadRepository(Repository[Lead]):
         )
         lead: Lead | None = self.session.scalars(unscoped(stmt.limit(1))).first()
         return lead
+
+    # -- many new leads at once (nexa.lead.bulk) -------------------------------------------
+    @staticmethod
+    def new_row_defaults() -> dict[str, Any]:
+        """Every column of a new lead with the value the ORM would give it when unset."""
+        table = Lead.__table__
+        assert isinstance(table, Table)
+        row: dict[str, Any] = {}
+        for column in table.columns:
+            default = column.default
+            if default is None:
+                row[column.key] = None
+            elif getattr(default, "is_scalar", False):
+                row[column.key] = default.arg
+            else:
+                row[column.key] = default.arg(None)
+        return row
+
+    def sources(self) -> list[LeadSource]:
+        """Every lead source (a handful; the bulk path keeps them loaded)."""
+        return list(self.session.scalars(select(LeadSource)))
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """New leads, one executemany (every row names every column)."""
+        self.session.execute(insert(_table(Lead)), rows)
+
+    def insert_timeline_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Timeline entries of lead events, one executemany (``Activity`` columns)."""
+        if rows:
+            self.session.execute(insert(_table(Activity)), rows)
+
+    def insert_outbox_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Outbox rows of lead events, one executemany (``OutboxMessage`` columns)."""
+        if rows:
+            self.session.execute(insert(_table(OutboxMessage)), rows)
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -80,6 +80,13 @@ def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> No
     session.flush()
 
 
+def index_new_records(session: Session, record_type: str, records: list[Any]) -> int:
+    """Documents of records that have none yet (just created), in one executemany: what
+    ``index_record`` writes for each. ``records`` need only the columns (any object with
+    the attributes will do)."""
+    return _insert_documents(session, record_type, records)
+
+
 def reindex(session: Session) -> int:
     """Rebuild every document from the four tables (system view): the number indexed."""
     session.execute(delete(SearchDocument))
