@@ -320,9 +320,9 @@ def write_scores(
     same: Mapping[str, Any],
 ) -> None:
     """UPDATE leads ``ids`` (as ``lead_columns`` hands them): ``values`` a list per column
-    (one entry per lead), ``same`` one value for every lead. Plain values go in one
-    executemany through the driver with each constant bound once; the factors (JSON, bound by
-    their column type on each database) through a Core executemany.
+    (one entry per lead), ``same`` one value for every lead — one executemany through the
+    driver; values go through their column type's bind processor (the factors' JSON), each
+    constant once.
 
     A Core statement on purpose: a score is the system's output, not an edit, so it must not
     bump the lead's version (its ETag) and turn a person's open edit into a 412."""
@@ -330,24 +330,18 @@ def write_scores(
         return
     table = Lead.__table__
     assert isinstance(table, Table)
-    if "score_factors" in values:
-        stmt = (
-            update(table)
-            .where(table.c.id == _raw(bindparam("_id")))
-            .values({c: bindparam(f"_{c}") for c in values})
-            .values(dict(same))
+    dialect = session.connection().dialect
+    columns = []
+    for name, column in values.items():
+        processor = _to_driver(table.c[name].type, dialect)
+        columns.append(
+            column if processor is None else [None if v is None else processor(v) for v in column]
         )
-        keys = ["_id", *(f"_{c}" for c in values)]
-        params = [
-            dict(zip(keys, row, strict=True)) for row in zip(ids, *values.values(), strict=True)
-        ]
-        session.connection().execute(stmt, params)
-        return
     names = [*values, *same]
     # identifiers are this module's column names; every value is bound
     sql = f"UPDATE leads SET {', '.join(f'{c} = ?' for c in names)} WHERE id = ?"  # noqa: S608
     constants = _bound(session, table, same)
-    rows = zip(*values.values(), ids, strict=True)
+    rows = zip(*columns, ids, strict=True)
     _executemany(session, sql, ((*row[:-1], *constants, row[-1]) for row in rows))
 
 
