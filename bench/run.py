@@ -23,8 +23,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -56,26 +58,33 @@ class Result:
 # --- load generator ------------------------------------------------------------------------
 
 
+Request = tuple[str, str, dict[str, Any] | None, dict[str, str]]  # method, path, json, headers
+
+
 async def _load(
-    base: str, paths: list[str], headers: dict[str, str], n: int, conc: int, limit_s: float
+    base_url: str,
+    make: Callable[[int], Request],
+    headers: dict[str, str],
+    n: int,
+    conc: int,
+    limit_s: float,
 ) -> tuple[list[float], int, float]:
     latencies: list[float] = []
-    errors = 0
-    issued = 0
+    errors = issued = 0
     limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits) as client:
         start = time.perf_counter()
         deadline = start + limit_s
 
         async def worker() -> None:
             nonlocal issued, errors
             while issued < n and time.perf_counter() < deadline:
-                path = paths[issued % len(paths)]
+                method, path, body, extra = make(issued)
                 issued += 1
                 t0 = time.perf_counter()
                 try:
-                    resp = await client.get(path)
-                    ok = resp.status_code == 200
+                    resp = await client.request(method, path, json=body, headers=extra)
+                    ok = resp.status_code < 300
                 except httpx.HTTPError:
                     ok = False
                 latencies.append(time.perf_counter() - t0)
@@ -86,6 +95,28 @@ async def _load(
     return latencies, errors, elapsed
 
 
+def load(
+    base_url: str,
+    make: Callable[[int], Request],
+    headers: dict[str, str],
+    n: int,
+    conc: int,
+    limit_s: float,
+    warm: bool = True,
+) -> Result:
+    if warm:
+        asyncio.run(_load(base_url, make, headers, min(100, n), conc, limit_s))
+    cpu0 = _cpu()
+    lat, errors, elapsed = asyncio.run(_load(base_url, make, headers, n, conc, limit_s))
+    cpu = _cpu() - cpu0
+    lat.sort()
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
+
+    return Result(len(lat), errors, elapsed, pct(0.50), pct(0.99), cpu)
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -94,16 +125,8 @@ def _cpu() -> float:
 def measure(
     base: str, paths: list[str], headers: dict[str, str], n: int, conc: int, limit_s: float
 ) -> Result:
-    asyncio.run(_load(base, paths, headers, min(100, n), conc, limit_s))  # warm-up, not counted
-    cpu0 = _cpu()
-    lat, errors, elapsed = asyncio.run(_load(base, paths, headers, n, conc, limit_s))
-    cpu = _cpu() - cpu0
-    lat.sort()
-
-    def pct(q: float) -> float:
-        return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
-
-    return Result(len(lat), errors, elapsed, pct(0.50), pct(0.99), cpu)
+    """GETs of ``paths`` in turn (see ``load``)."""
+    return load(base, lambda i: ("GET", paths[i % len(paths)], None, {}), headers, n, conc, limit_s)
 
 
 # --- servers -------------------------------------------------------------------------------

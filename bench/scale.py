@@ -19,7 +19,6 @@ It rewrites the ``scale`` section of BENCHMARKS.md. Goals are reported, never fa
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import datetime as dt
 import os
@@ -58,67 +57,6 @@ def pg_answers() -> bool:
             return True
     except Exception:
         return False
-
-
-# ---- the load generator -----------------------------------------------------------------
-
-Request = tuple[str, str, dict[str, Any] | None, dict[str, str]]  # method, path, json, headers
-
-
-async def _load(
-    base_url: str,
-    make: Callable[[int], Request],
-    headers: dict[str, str],
-    n: int,
-    conc: int,
-    limit_s: float,
-) -> tuple[list[float], int, float]:
-    latencies: list[float] = []
-    errors = issued = 0
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits) as client:
-        start = time.perf_counter()
-        deadline = start + limit_s
-
-        async def worker() -> None:
-            nonlocal issued, errors
-            while issued < n and time.perf_counter() < deadline:
-                method, path, body, extra = make(issued)
-                issued += 1
-                t0 = time.perf_counter()
-                try:
-                    resp = await client.request(method, path, json=body, headers=extra)
-                    ok = resp.status_code < 300
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - t0)
-                errors += not ok
-
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        elapsed = time.perf_counter() - start
-    return latencies, errors, elapsed
-
-
-def load(
-    base_url: str,
-    make: Callable[[int], Request],
-    headers: dict[str, str],
-    n: int,
-    conc: int,
-    limit_s: float,
-    warm: bool = True,
-) -> base.Result:
-    if warm:
-        asyncio.run(_load(base_url, make, headers, min(100, n), conc, limit_s))
-    cpu0 = base._cpu()
-    lat, errors, elapsed = asyncio.run(_load(base_url, make, headers, n, conc, limit_s))
-    cpu = base._cpu() - cpu0
-    lat.sort()
-
-    def pct(q: float) -> float:
-        return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
-
-    return base.Result(len(lat), errors, elapsed, pct(0.50), pct(0.99), cpu)
 
 
 def timed(fn: Callable[[int], Any], n: int) -> dict[str, float]:
@@ -364,14 +302,14 @@ def concurrency(
     rss: dict[tuple[str, int], tuple[int, int]] = {}
     created: list[str] = []
 
-    def nexa_ops() -> dict[str, Callable[[int], Request]]:
-        def get(i: int) -> Request:
+    def nexa_ops() -> dict[str, Callable[[int], base.Request]]:
+        def get(i: int) -> base.Request:
             return "GET", f"/api/v1/contacts/{ids[i % len(ids)]}", None, {}
 
-        def page(i: int) -> Request:
+        def page(i: int) -> base.Request:
             return "GET", f"/api/v1/contacts?{LIST_QUERY}", None, {}
 
-        def create(i: int) -> Request:
+        def create(i: int) -> base.Request:
             body = {
                 "first_name": "Bench",
                 "last_name": f"Create {uuid.uuid4().hex[:10]}",
@@ -379,13 +317,13 @@ def concurrency(
             }
             return "POST", "/api/v1/contacts", body, {}
 
-        def update(i: int) -> Request:
+        def update(i: int) -> base.Request:
             body = {"title": f"Buyer {i}"}
             return "PATCH", f"/api/v1/contacts/{ids[i % len(ids)]}", body, {"If-Match": "*"}
 
         return {"get": get, "list": page, "create": create, "update": update}
 
-    def bare_ops() -> dict[str, Callable[[int], Request]]:
+    def bare_ops() -> dict[str, Callable[[int], base.Request]]:
         return {
             "get": lambda i: ("GET", f"/contacts/{ids[i % len(ids)]}", None, {}),
             "list": lambda i: ("GET", "/contacts?limit=50", None, {}),
@@ -409,7 +347,7 @@ def concurrency(
                 url = f"http://127.0.0.1:{port}"
                 for op, make in ops.items():
                     for conc in base.CONCURRENCY:
-                        r = load(url, make, headers, args.requests, conc, args.time_limit)
+                        r = base.load(url, make, headers, args.requests, conc, args.time_limit)
                         results[(name, op, workers, conc)] = r
                         print(
                             f"  {target.kind} {name:4} {op:6} w={workers} c={conc:2}: "

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,10 +120,10 @@ def start_server(
     raise RuntimeError(f"the server did not answer /health within {timeout:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, test_env: Path) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("live")
-    name = f"nexa_live_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def running_server(tmp: Path, prefix: str) -> Iterator[LiveServer]:
+    """A seeded database of its own and a uvicorn serving it; both gone afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     url = create_database(name, tmp)
     tokens, ids = seed(url)
     proc, base = start_server(url, tmp)
@@ -135,6 +136,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, test_env: Path) -> Ite
         except subprocess.TimeoutExpired:
             proc.kill()
         drop_database(name, url)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, test_env: Path) -> Iterator[LiveServer]:
+    with running_server(tmp_path_factory.mktemp("live"), "nexa_live") as server:
+        yield server
 
 
 def count_rows(url: str, table: str, where: str = "1=1", **params: Any) -> int:
