@@ -83,20 +83,19 @@ class LeadModel:
         A feature's points are its log-odds contribution times the slope of the calibrated
         score at this lead (100·a·p·(1−p)): how many points the score moves because of it."""
         contrib = self.contributions(matrix)[:, :-1]
+        p = np.asarray(probabilities, dtype=np.float64)
+        slope = 100.0 * self.platt_a * p * (1.0 - p)
+        points = contrib * slope[:, None]
+        order = np.argsort(points, axis=1)  # each row on its own, ascending
+        best = np.take_along_axis(points, order, axis=1)
+        positive = best[:, -top:][:, ::-1] >= 0.5  # the largest first
+        negative = best[:, :top] <= -0.5  # the most negative first
         out: list[list[dict[str, Any]]] = []
         for i in range(matrix.shape[0]):
-            p = float(probabilities[i])
-            slope = 100.0 * self.platt_a * p * (1.0 - p)
-            points = contrib[i] * slope
-            order = np.argsort(points)
-            factors: list[dict[str, Any]] = []
-            for j in reversed(order[-top:]):
-                if points[j] >= 0.5:
-                    factors.append(self._factor(int(j), float(matrix[i, j]), float(points[j])))
-            for j in order[:top]:
-                if points[j] <= -0.5:
-                    factors.append(self._factor(int(j), float(matrix[i, j]), float(points[j])))
-            out.append(factors)
+            picked = [*order[i, -top:][::-1][positive[i]], *order[i, :top][negative[i]]]
+            out.append(
+                [self._factor(int(j), float(matrix[i, j]), float(points[i, j])) for j in picked]
+            )
         return out
 
     def _factor(self, j: int, value: float, points: float) -> dict[str, Any]:
