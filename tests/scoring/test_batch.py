@@ -284,3 +284,34 @@ def test_explanations_follow_moves_and_a_quiet_pass_writes_nothing(db: Any, lear
     expected = {(i, reference[i][0] + 7, reference[i][0]) for i in up7}
     expected |= {(i, None, reference[i][0]) for i in gone}
     assert set(changes) == expected and len(changes) == 10
+
+
+def test_custom_values_picked_in_sql_equal_the_parsed_document(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Custom field values picked in SQL (JSON text of one key) are what parsing the whole
+    document gives, odd values included; SQLite before 3.38 (no ``->``) parses documents."""
+    from nexa.scoring import repository as repo
+
+    odd: list[Any] = [
+        0.30000000000000004, -0.0, 12345678901234567890, 1e300, True, False, None, "x\"y",
+        "", [1, "a"], {"a": {"b": 1.5}}, 7, "1,200", "Ünïcode ✓",
+    ]  # fmt: skip
+    leads = [make_lead(db, last_name=f"Odd {i}") for i in range(len(odd) + 1)]
+    for lead, value in zip(leads, odd, strict=False):
+        db.execute(update(Lead).where(Lead.id == lead.id).values(custom_fields={"v": value}))
+    keys = ["v", "missing"]
+
+    def load() -> dict[str, list[Any]]:
+        repo._leads_statement.cache_clear()
+        return repo.lead_columns(db, [lead.id for lead in leads], [], keys).custom
+
+    picked = load()
+    monkeypatch.setattr(repo.sqlite3, "sqlite_version_info", (3, 37, 2))
+    parsed = load()
+    repo._leads_statement.cache_clear()
+    assert repr(picked) == repr(parsed)
+    db.expire_all()  # what the ORM reads (PostgreSQL's jsonb has no -0.0)
+    stored_values = [db.get(Lead, lead.id).custom_fields.get("v") for lead in leads]
+    assert sorted(map(repr, picked["custom.v"])) == sorted(map(repr, stored_values))
+    assert picked["custom.missing"] == [None] * len(leads)

@@ -201,7 +201,7 @@ def _parse_json(texts: Sequence[str | None]) -> list[Any]:
 
 @dataclass
 class LeadColumns:
-    """Live leads' stored facts and engagement, column by column, oldest first."""
+    """Live leads' stored facts and engagement, column by column, in table order."""
 
     ids: list[Any]  # as the driver hands them: write them back as they are
     created: np.ndarray  # datetime64[us], UTC
@@ -304,6 +304,12 @@ def _to_driver(column_type: Any, dialect: Any) -> Any:
     """The column type's bind processor on this database (SQLite: times as SQLAlchemy's text,
     UUIDs as hex), None when the driver takes values as they are."""
     return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def driver_ids(session: Session, ids: Sequence[uuid.UUID]) -> list[Any]:
+    """Lead ids as the driver hands them (to find them among ``lead_columns``' ids)."""
+    to_driver = _to_driver(Lead.__table__.c.id.type, session.connection().dialect)
+    return [to_driver(i) for i in ids] if to_driver else list(ids)
 
 
 def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:

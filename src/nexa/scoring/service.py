@@ -16,7 +16,7 @@ import gc
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,7 +69,8 @@ class Scorer:
 
     version: str
     model: lead_model.LeadModel | None
-    weights: dict[str, Any]
+    weights: dict[str, Any]  # the admin's scorecard changes
+    complete_weights: dict[str, Any] = field(init=False)  # merged once per scorer
 
     def __post_init__(self) -> None:
         self.complete_weights = scorecard.merged(self.weights)
@@ -203,7 +204,7 @@ def _score_leads(
     moved = np.isnan(previous) | (np.abs(values - previous) >= EXPLAIN_MOVE)
     # explanations: new leads and leads scored by another scorer are explained only when asked
     # in the same breath (events do), a batch pass leaves them to be computed on demand
-    explain = moved & (same_scorer | (lead_ids is not None)) | explain_all
+    explain = (moved & (same_scorer | (lead_ids is not None))) | explain_all
     write = explain | ~same_scorer | (previous != values)
     explained = np.flatnonzero(explain)
     rescored = np.flatnonzero(write & ~explain)
@@ -254,15 +255,14 @@ def _refresh_loaded(
     """Leads already loaded in this session see what was written (``ids`` as
     ``repo.lead_columns`` hands them, ``values`` a list per column) without being marked
     dirty."""
-    dialect = session.connection().dialect
-    to_driver = Lead.__table__.c.id.type.dialect_impl(dialect).bind_processor(dialect)
-    loaded = {
-        to_driver(state.identity[0]) if to_driver else state.identity[0]: state.obj()
-        for state in session.identity_map.all_states()
-        if state.class_ is Lead and state.identity is not None
-    }
-    if not loaded:
+    loaded_ids, leads = [], []
+    for state in session.identity_map.all_states():
+        if state.class_ is Lead and state.identity is not None:
+            loaded_ids.append(state.identity[0])
+            leads.append(state.obj())
+    if not leads:
         return
+    loaded = dict(zip(repo.driver_ids(session, loaded_ids), leads, strict=True))
     for k, lead_id in enumerate(ids):
         lead = loaded.get(lead_id)
         if lead is None:
