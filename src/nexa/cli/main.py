@@ -926,7 +926,7 @@ def _import_command(plural: str) -> None:
         as_: Annotated[
             str | None, typer.Option("--as", help="Act as this user (default: the first admin)")
         ] = None,
-        batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
+        batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 2000,
         new_fields: Annotated[
             bool,
             typer.Option(

@@ -9,6 +9,7 @@ account already has an open deal (yes/no, so nobody is told to open a duplicate 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -54,6 +55,11 @@ MATCH_CANDIDATES = 20
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# pure functions of one text, asked again for every batch of an import: remembered
+_website_domain = functools.lru_cache(maxsize=200_000)(domain_of_website)
+_email_domain = functools.lru_cache(maxsize=200_000)(email_domain)
 
 
 class EnrichmentRepository:
@@ -112,7 +118,7 @@ class EnrichmentRepository:
                 Contact.email.is_not(None),
             )
         )
-        for statement, domain_of in ((sites, domain_of_website), (emails, email_domain)):
+        for statement, domain_of in ((sites, _website_domain), (emails, _email_domain)):
             for value in self.session.scalars(statement):
                 try:
                     domain = domain_of(value)

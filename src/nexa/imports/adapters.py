@@ -360,6 +360,8 @@ def _lead() -> Adapter:
             getattr(data, "first_name", None), getattr(data, "last_name", None), first, last
         )
 
+    keys_of: dict[str, str] = {}  # company -> company_key, for the whole run
+
     def lookup(
         session: Session, actor: Actor, rows: list[BaseModel]
     ) -> list[tuple[str, Any, Any, uuid.UUID]]:
@@ -369,28 +371,42 @@ def _lead() -> Adapter:
         from nexa.contact.repository import ContactRepository
         from nexa.lead.repository import LeadRepository
 
-        prefixes = sorted({k.split()[0] for k in (key(r) for r in rows) if k})
+        wanted = {k for k in (key(r) for r in rows) if k}
+        prefixes = sorted({k.split()[0] for k in wanted})
+        sqlite = session.get_bind().dialect.name == "sqlite"
         found: list[tuple[str, Any, Any, uuid.UUID]] = []
-        for start in range(0, len(prefixes), 50):
-            chunk = prefixes[start : start + 50]
-            lead_company = func.lower(Lead.company)
-            stmt = (
-                LeadRepository(session)
-                .readable(actor)
-                .with_only_columns(Lead.company, Lead.first_name, Lead.last_name, Lead.id)
-                .where(_any_prefix(lead_company, chunk))
+        if not prefixes:
+            return found
+        # one statement per table, run per chunk of prefixes (the last chunk padded)
+        size = min(PREFIX_CHUNK, len(prefixes))
+        lead_company = func.lower(Lead.company)
+        stmt = (
+            LeadRepository(session)
+            .readable(actor)
+            .with_only_columns(Lead.company, Lead.first_name, Lead.last_name, _raw_id(Lead.id))
+            .where(_any_prefix(lead_company, size, sqlite=sqlite))
+        )
+        account_name = func.lower(Account.name)
+        live_account = Account.deleted_at.is_(None)
+        cstmt = (
+            ContactRepository(session)
+            .readable(actor)
+            .with_only_columns(
+                Account.name, Contact.first_name, Contact.last_name, _raw_id(Contact.id)
             )
-            account_name = func.lower(Account.name)
-            cstmt = (
-                ContactRepository(session)
-                .readable(actor)
-                .with_only_columns(Account.name, Contact.first_name, Contact.last_name, Contact.id)
-                .join(Account, Account.id == Contact.account_id)
-                .where(_any_prefix(account_name, chunk), Account.deleted_at.is_(None))
-            )
+            .join(Account, Account.id == Contact.account_id)
+            .where(_any_prefix(account_name, size, sqlite=sqlite, within=live_account))
+        )
+        for start in range(0, len(prefixes), size):
+            chunk = prefixes[start : start + size]
+            params = _prefix_params(chunk + [chunk[-1]] * (size - len(chunk)), sqlite=sqlite)
             for statement in (stmt, cstmt):
-                for company, first, last, rid in session.execute(statement):
-                    found.append((company_key(company), first, last, rid))
+                for company, first, last, rid in session.execute(statement, params):
+                    company_key_ = keys_of.get(company)
+                    if company_key_ is None:
+                        company_key_ = keys_of[company] = company_key(company)
+                    if company_key_ in wanted:  # the others can never be compared with
+                        found.append((company_key_, first, last, _as_uuid(rid)))
         return found
 
     adapter.fuzzy_key = key
@@ -399,14 +415,60 @@ def _lead() -> Adapter:
     return adapter
 
 
-def _any_prefix(column: Any, prefixes: list[str]) -> Any:
-    from sqlalchemy import or_
+PREFIX_CHUNK = 50
 
-    def like(p: str) -> Any:
-        escaped = p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return column.like(f"{escaped}%", escape="\\")
 
-    return or_(*(like(p) for p in prefixes))
+def _raw_id(column: Any) -> Any:
+    """An id column as the driver gives it: most candidates are dropped unseen, so the
+    UUID is made only for those kept (``_as_uuid``)."""
+    from sqlalchemy import String, type_coerce
+
+    return type_coerce(column, String)
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):  # PostgreSQL's driver makes them itself
+        return value
+    return uuid.UUID(str(value))
+
+
+def _any_prefix(column: Any, size: int, *, sqlite: bool, within: Any = None) -> Any:
+    """``column`` (a lower-cased text) starts with one of ``size`` prefixes, given as the
+    parameters ``_prefix_params`` makes (``within``: a condition joined to each prefix).
+
+    On SQLite as ranges ``lo <= column < hi`` (hi = the prefix with its last character
+    moved one up): SQLite's LIKE folds ASCII case only and the column and prefixes are
+    lower case already, so both mean "starts with these exact characters" in binary order,
+    and ranges use an index on the expression (``ix_leads_company_lower``,
+    ``uq_accounts_name_live`` — a partial index, hence ``within`` inside each term).
+    PostgreSQL's linguistic collations do not order by code point: there it is a LIKE."""
+    from sqlalchemy import and_, bindparam, or_
+
+    extra = [within] if within is not None else []
+    if sqlite:
+        return or_(
+            *(
+                and_(column >= bindparam(f"lo{i}"), column < bindparam(f"hi{i}"), *extra)
+                for i in range(size)
+            )
+        )
+    return and_(or_(*(column.like(bindparam(f"lo{i}"), escape="\\") for i in range(size))), *extra)
+
+
+def _prefix_params(prefixes: list[str], *, sqlite: bool) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for i, p in enumerate(prefixes):
+        if sqlite:
+            last = ord(p[-1])
+            following = min(last + 1, 0x10FFFF)
+            if 0xD800 <= following <= 0xDFFF:  # no text holds a surrogate
+                following = 0xE000
+            high = p[:-1] + chr(following) if last < 0x10FFFF else p + chr(0x10FFFF)
+            params[f"lo{i}"], params[f"hi{i}"] = p, high
+        else:
+            escaped = p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params[f"lo{i}"] = f"{escaped}%"
+    return params
 
 
 def _deal() -> Adapter:

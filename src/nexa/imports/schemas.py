@@ -25,7 +25,7 @@ class ImportRequest(InputModel):
     on_duplicate: DuplicateMode = "skip"
     create_fuzzy: bool = False
     dry_run: bool = False
-    batch_size: int = Field(500, ge=1, le=5000)
+    batch_size: int = Field(2000, ge=1, le=5000)
     new_fields: bool = Field(
         False,
         description="Columns naming no field become custom fields typed from the file "

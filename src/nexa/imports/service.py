@@ -38,7 +38,7 @@ from nexa.models import DataImport, DataImportIssue, User
 from nexa.models.data_import import DUPLICATE_MODES
 
 MAX_BYTES = 50 * 1024 * 1024
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 2000  # a batch is one transaction; bigger ones spread its fixed costs
 MAX_BATCH = 5000
 JOB_NAME = "import.run"
 SYNC_ROWS = 1000

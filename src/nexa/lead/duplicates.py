@@ -67,7 +67,9 @@ def names_match(
     a, b = _name(first_a, last_a).lower(), _name(first_b, last_b).lower()
     if not a or not b:
         return False
-    if SequenceMatcher(None, a, b).ratio() >= NAME_RATIO:
+    matcher = SequenceMatcher(None, a, b)
+    # quick_ratio() is an upper bound of ratio(): the full comparison only when it can pass
+    if matcher.quick_ratio() >= NAME_RATIO and matcher.ratio() >= NAME_RATIO:
         return True
     la, lb = (last_a or "").strip().lower(), (last_b or "").strip().lower()
     fa, fb = (first_a or "").strip().lower(), (first_b or "").strip().lower()

@@ -49,6 +49,8 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
         Index("ix_leads_owner_created", "owner_id", "created_at"),
         Index("ix_leads_status_created", "status", "created_at"),
         Index("ix_leads_last_name", "last_name", "id"),
+        # fuzzy twins: company prefixes, looked up per import batch (nexa.imports.adapters)
+        Index("ix_leads_company_lower", text("lower(company)")),
     )
 
     first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
