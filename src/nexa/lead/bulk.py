@@ -132,9 +132,11 @@ class BulkLeads:
         session, actor = self.session, self.actor
         repo = LeadRepository(session)
         rows = []
+        defaults = repo.new_row_defaults()
+        mutable = [k for k, v in defaults.items() if isinstance(v, list | dict)]
         for lead in leads:
             now = utcnow()
-            row = {**repo.new_row_defaults(), **lead.values}
+            row = {**defaults, **{k: type(defaults[k])() for k in mutable}, **lead.values}
             row.update(id=lead.id, created_at=now, updated_at=now, version=1)
             rows.append(row)
         # the event's payload is made, and the search document indexed, before enrichment
