@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from nexa.config import get_settings
 from nexa.core.actor import Actor, Scope
@@ -175,9 +180,16 @@ def authenticate_api_key(session: Session, token: str) -> tuple[User, ApiKey]:
     return user, key
 
 
+TOUCH_EVERY = timedelta(minutes=5)
+
+
 def key_needs_touch(key: ApiKey) -> bool:
     """last_used_at is refreshed at most every 5 minutes, so reads stay reads."""
-    return key.last_used_at is None or utcnow() - key.last_used_at > timedelta(minutes=5)
+    return _stale(key.last_used_at)
+
+
+def _stale(last_used_at: datetime | None) -> bool:
+    return last_used_at is None or utcnow() - last_used_at > TOUCH_EVERY
 
 
 def touch_api_key(session: Session, key_id: uuid.UUID) -> None:
@@ -186,3 +198,153 @@ def touch_api_key(session: Session, key_id: uuid.UUID) -> None:
 
 def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+# ---- the actor behind an API key, cached briefly ------------------------------------------
+#
+# Resolving a key (the key and its user, the role's grants, the team tree and its members,
+# the visibility defaults) takes 6 SQL statements. The result is kept per process for
+# ACTOR_CACHE_SECONDS, by the token's SHA-256. Any change to api_keys, users, teams, roles or
+# org_settings made through a session of this process empties the whole cache when it is
+# flushed and again when its transaction ends, so a revoked key, a deactivated user, a changed
+# role or team applies on this process's next request. A change made by another process (a
+# second web worker, the CLI, a job worker) applies there at the latest ACTOR_CACHE_SECONDS
+# later. An expired key is refused from its expiry on (the cached expiry is checked each time).
+
+ACTOR_CACHE_SECONDS = 5.0
+_MAX_CACHED_KEYS = 10_000
+
+
+@dataclass(frozen=True)
+class ApiKeyActor:
+    actor: Actor
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ActorCache:
+    """Resolved API keys by token digest, each for ``ttl`` seconds. ``generation`` keeps a
+    request that read the database before a concurrent change emptied the cache from storing
+    what it read."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self.generation = 0
+        self._entries: dict[str, tuple[float, ApiKeyActor]] = {}
+        self._touch_asked: dict[uuid.UUID, float] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> ApiKeyActor | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]
+
+    def put(self, digest: str, resolved: ApiKeyActor, generation: int) -> None:
+        if self.ttl <= 0:
+            return
+        now = self.clock()
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._entries) >= _MAX_CACHED_KEYS:
+                self._entries = {d: e for d, e in self._entries.items() if e[0] > now}
+            self._entries[digest] = (now + self.ttl, resolved)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def ask_touch(self, key_id: uuid.UUID) -> bool:
+        """True at most once per TOUCH_EVERY for a key in this process: until the job has
+        run (no worker yet, or a queue behind), requests do not enqueue it again."""
+        now = self.clock()
+        with self._lock:
+            asked = self._touch_asked.get(key_id)
+            if asked is not None and now - asked < TOUCH_EVERY.total_seconds():
+                return False
+            if len(self._touch_asked) >= _MAX_CACHED_KEYS:
+                self._touch_asked.clear()
+            self._touch_asked[key_id] = now
+            return True
+
+
+actor_cache = ActorCache(ACTOR_CACHE_SECONDS)
+
+
+def _check_token(token: str) -> None:
+    if not token.startswith(API_KEY_PREFIX) or len(token) > 200:
+        raise NotAuthenticated("the API key is not valid")
+
+
+def _usable(resolved: ApiKeyActor) -> ApiKeyActor:
+    if resolved.expires_at is not None and resolved.expires_at <= utcnow():
+        raise NotAuthenticated("the API key is not valid, revoked or expired")
+    return resolved
+
+
+def cached_api_key_actor(token: str) -> ApiKeyActor | None:
+    """The cached resolution of ``token`` (no I/O), or None when it must be read."""
+    _check_token(token)
+    resolved = actor_cache.get(token_digest(token))
+    return None if resolved is None else _usable(resolved)
+
+
+def api_key_actor(session: Session, token: str) -> ApiKeyActor:
+    """Resolve ``token`` (401 for an unknown, revoked or expired key or an inactive user) and
+    cache the result."""
+    _check_token(token)
+    digest = token_digest(token)
+    generation = actor_cache.generation  # read before the database: see ActorCache
+    user, key = authenticate_api_key(session, token)
+    resolved = ApiKeyActor(actor_for(session, user, key), key.expires_at, key.last_used_at)
+    actor_cache.put(digest, resolved, generation)
+    return resolved
+
+
+def needs_touch(resolved: ApiKeyActor) -> bool:
+    """Whether this request should ask for ``api_key.touch`` (see ``ActorCache.ask_touch``)."""
+    key_id = resolved.actor.api_key_id
+    return key_id is not None and _stale(resolved.last_used_at) and actor_cache.ask_touch(key_id)
+
+
+# What an actor is made of. Changes to these tables through any session of this process
+# (flushed objects; bulk UPDATE, DELETE or INSERT statements) empty the cache.
+_ACTOR_SOURCES = (ApiKey, User, Role, Team, OrgSetting)
+_ACTOR_TABLES = frozenset(model.__tablename__ for model in _ACTOR_SOURCES)
+_CHANGED = "nexa_actor_sources_changed"
+
+
+def _source_changed(session: Session | None) -> None:
+    actor_cache.clear()
+    if session is not None:
+        session.info[_CHANGED] = True
+
+
+def _on_row_written(_mapper: Any, _connection: Any, target: Any) -> None:
+    _source_changed(object_session(target))
+
+
+for _model in _ACTOR_SOURCES:
+    for _name in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _name, _on_row_written)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_bulk_statement(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _ACTOR_TABLES:
+        _source_changed(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _on_transaction_end(session: Session) -> None:
+    # again once the change is visible (or gone): a request that read before it cannot have
+    # stored its reading (generation), and one that reads after sees the new state
+    if session.info.pop(_CHANGED, False):
+        actor_cache.clear()
