@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, SessionDep
@@ -38,6 +40,24 @@ def parse_if_match(value: str | None) -> int | None:
 
 def with_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
+
+
+@functools.cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def model_response(
+    model: Any, value: Any, *, version: int | None = None, status_code: int = 200
+) -> Response:
+    """The answer FastAPI sends for ``response_model=model`` (``value`` validated from
+    attributes, dumped to JSON by alias: the same bytes), built in the endpoint's own thread.
+    Returning the model instead makes FastAPI validate a sync endpoint's result in one more
+    hand-off to the thread pool (~0.2 ms of CPU per request). ``version`` sets the ETag."""
+    adapter = _adapter(model)
+    body = adapter.dump_json(adapter.validate_python(value, from_attributes=True), by_alias=True)
+    headers = {"ETag": etag_for(version)} if version is not None else None
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
 def select_fields(item: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:

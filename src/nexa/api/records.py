@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from nexa.api.crud import (
     add_bin_routes,
     idempotent_create,
+    model_response,
     parse_if_match,
     select_fields,
     with_etag,
@@ -98,12 +99,9 @@ def record_router(
         )
 
     @router.get("/{record_id}", response_model=out_model, summary=f"Get {noun}")
-    def get_record(
-        record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
-    ) -> Any:
+    def get_record(record_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
         record = service(session, actor).get(record_id)
-        with_etag(response, record.version)
-        return shape(session, record)
+        return model_response(out_model, shape(session, record), version=record.version)
 
     @router.patch(
         "/{record_id}",

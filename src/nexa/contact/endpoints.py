@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from nexa.api.crud import (
     add_bin_routes,
     idempotent_create,
+    model_response,
     parse_if_match,
     select_fields,
     with_etag,
@@ -81,12 +82,9 @@ def create_contact(
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="Get a contact")
-def get_contact(
-    contact_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
-) -> ContactOut:
+def get_contact(contact_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     contact = service.get_contact(session, actor, contact_id)
-    with_etag(response, contact.version)
-    return to_out(contact)
+    return model_response(ContactOut, to_out(contact), version=contact.version)
 
 
 @router.patch(
