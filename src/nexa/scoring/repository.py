@@ -365,14 +365,16 @@ def add_changes(
     same: Mapping[str, Any],
 ) -> None:
     """Score change rows (``lead_ids`` as ``lead_columns`` hands them); ``same``: columns
-    with one value for every row. Inserted in lead order: the lead index and the foreign key
-    checks then walk their pages in order (about 40 % faster than random order on SQLite)."""
+    with one value for every row. The new random ids are handed out in ascending order to
+    the rows in lead order, so both the primary key and the lead index are filled in order
+    (on SQLite with a long history about half the time of random order)."""
     if not lead_ids:
         return
     table = LeadScoreChange.__table__
     assert isinstance(table, Table)
     to_driver = _to_driver(table.c.id.type, session.connection().dialect)
-    ids = [to_driver(i) for i in new_ids(len(lead_ids))] if to_driver else new_ids(len(lead_ids))
+    fresh = new_ids(len(lead_ids))
+    ids = sorted([to_driver(i) for i in fresh] if to_driver else fresh)
     names = ["id", "lead_id", "score", "previous_score", *same]
     # identifiers are this module's column names; every value is bound
     sql = (
@@ -380,8 +382,12 @@ def add_changes(
         f"VALUES ({', '.join('?' for _ in names)})"
     )
     constants = _bound(session, table, same)
-    rows = sorted(zip(lead_ids, ids, scores, previous, strict=True))
-    _executemany(session, sql, ((i, lead, *rest, *constants) for lead, i, *rest in rows))
+    rows = sorted(zip(lead_ids, scores, previous, strict=True), key=lambda row: row[0])
+    _executemany(
+        session,
+        sql,
+        ((i, *row, *constants) for i, row in zip(ids, rows, strict=True)),
+    )
 
 
 def score_changes(session: Session, lead_id: uuid.UUID, limit: int = 20) -> list[LeadScoreChange]:
