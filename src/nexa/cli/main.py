@@ -490,9 +490,14 @@ def demo(
 
         report = build_demo(session_scope, accounts=accounts, contacts=contacts, progress=progress)
         if size is not None:
-            from nexa.demo.scale import analyze, build_scale
+            from nexa.demo.scale import InterruptedGeneration, analyze, build_scale
 
-            scale = build_scale(session_scope, SIZES[size], seed=seed, progress=progress)
+            try:
+                scale = build_scale(
+                    session_scope, SIZES[size], seed=seed, progress=progress, commit_every=250_000
+                )
+            except InterruptedGeneration as exc:
+                raise fail(str(exc), "run `nexa demo --reset --size …`") from None
             if not scale.skipped:
                 with session_scope() as session:
                     analyze(session)

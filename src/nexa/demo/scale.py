@@ -166,9 +166,13 @@ def _chunks(rows: Sequence[dict[str, Any]], size: int = CHUNK) -> Iterator[Seque
 class _Writer:
     """Bulk rows into one table, ``CHUNK`` rows a statement, counted per table."""
 
-    def __init__(self, session: Session, report: ScaleReport) -> None:
+    def __init__(
+        self, session: Session, report: ScaleReport, commit_every: int | None = None
+    ) -> None:
         self.session = session
         self.report = report
+        self.commit_every = commit_every
+        self.uncommitted = 0
         self.pending: dict[str, list[dict[str, Any]]] = {}
 
     def add(self, model: type[Base], row: dict[str, Any]) -> None:
@@ -186,11 +190,26 @@ class _Writer:
             if rows:
                 self.session.execute(insert(Base.metadata.tables[table]), rows)
                 self.report.created[table] = self.report.created.get(table, 0) + len(rows)
+                self.uncommitted += len(rows)
+        if name is None and self.commit_every and self.uncommitted >= self.commit_every:
+            # everything pending is written, parents first: a consistent point to commit at
+            self.session.commit()
+            self.uncommitted = 0
+
+
+def scale_state(session: Session) -> dict[str, Any] | None:
+    """What an earlier ``build_scale`` left: size, seed, and whether it completed."""
+    row = session.get(OrgSetting, SETTING_KEY)
+    return row.value if row is not None and isinstance(row.value, dict) else None
 
 
 def existing_scale(session: Session) -> str | None:
-    row = session.get(OrgSetting, SETTING_KEY)
-    return None if row is None or not isinstance(row.value, dict) else row.value.get("size")
+    state = scale_state(session)
+    return None if state is None else state.get("size")
+
+
+class InterruptedGeneration(RuntimeError):
+    """An earlier generation stopped half-way (it commits as it goes): start again afresh."""
 
 
 def build_scale(
@@ -200,24 +219,33 @@ def build_scale(
     seed: int = 2026,
     progress: Progress | None = None,
     now: datetime | None = None,
+    commit_every: int | None = None,
 ) -> ScaleReport:
-    """Add ``size``'s records to the demo organization (which must exist: ``build_demo``)."""
+    """Add ``size``'s records to the demo organization (which must exist: ``build_demo``).
+
+    One transaction by default. ``commit_every`` rows commits as it goes (the CLI does, so the
+    database's write-ahead log stays small on large sizes); the marker then says whether the
+    generation completed, and a half-done one is refused rather than added to."""
     report_progress = progress or _noop
     report = ScaleReport(size.name)
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     with unit_of_work() as session:
-        if existing_scale(session) is not None:
+        state = scale_state(session)
+        if state is not None and state.get("complete", True):
             report.skipped = True
             return report
-        gen = _Scale(session, size, random.Random(seed), now, report, report_progress)
-        gen.run()
-        session.merge(
-            OrgSetting(
-                key=SETTING_KEY,
-                value={"size": size.name, "seed": seed, "built_at": now.isoformat()},
+        if state is not None:
+            raise InterruptedGeneration(
+                f"a generation of size {state.get('size')} stopped half-way; "
+                "start again on an empty database (nexa demo --reset --size …)"
             )
-        )
+        marker = {"size": size.name, "seed": seed, "built_at": now.isoformat()}
+        session.merge(OrgSetting(key=SETTING_KEY, value={**marker, "complete": False}))
+        gen = _Scale(session, size, random.Random(seed), now, report, report_progress)
+        gen.out.commit_every = commit_every
+        gen.run()
+        session.merge(OrgSetting(key=SETTING_KEY, value={**marker, "complete": True}))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -729,4 +757,13 @@ def counts(session: Session) -> dict[str, int]:
     return out
 
 
-__all__ = ["SIZES", "ScaleReport", "Size", "analyze", "build_scale", "counts"]
+__all__ = [
+    "SIZES",
+    "InterruptedGeneration",
+    "ScaleReport",
+    "Size",
+    "analyze",
+    "build_scale",
+    "counts",
+    "scale_state",
+]
