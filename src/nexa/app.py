@@ -62,13 +62,12 @@ def _import_router(module_name: str, attribute: str = "router") -> APIRouter | N
     return router
 
 
-def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
-    for module_name in API_ROUTERS:
-        module_router = _import_router(module_name)
-        if module_router is not None:
-            router.include_router(module_router)
-    return router
+API_PREFIX = "/api/v1"
+
+
+def api_routers() -> list[APIRouter]:
+    routers = (_import_router(module_name) for module_name in API_ROUTERS)
+    return [router for router in routers if router is not None]
 
 
 class WebSessionMiddleware(SessionMiddleware):
@@ -121,7 +120,11 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    app.include_router(api_router())
+    # Each domain's router straight under the app, not under an /api/v1 router of routers:
+    # FastAPI (>= 0.137) keeps included routers as nodes and resolves every level on each
+    # request (walking all the routes below it), so a level fewer is less work per request.
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
     for module_name in PUBLIC_ROUTERS:
         public = _import_router(module_name)
         if public is not None:

@@ -66,10 +66,11 @@ def record_router(
         actor: ActorDep,
         query: ListQueryDep,
         deleted: Annotated[bool, Query(description="List the bin (soft-deleted) instead")] = False,
-    ) -> dict[str, Any]:
+    ) -> Response:
         query.include_deleted = deleted
         rows, next_cursor = service(session, actor).list(query)
-        return page_of(rows, next_cursor, query, lambda r: shape(session, r))
+        page = page_of(rows, next_cursor, query, lambda r: shape(session, r))
+        return model_response(Page[dict[str, Any]], page)
 
     @router.post(
         "",

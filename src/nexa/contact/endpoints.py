@@ -52,10 +52,10 @@ def list_contacts(
     actor: ActorDep,
     query: ListQueryDep,
     deleted: Annotated[bool, Query(description="List the bin (soft-deleted) instead")] = False,
-) -> dict[str, Any]:
+) -> Response:
     query.include_deleted = deleted
     rows, next_cursor = service.list_contacts(session, actor, query)
-    return _page(rows, next_cursor, query)
+    return model_response(Page[dict[str, Any]], _page(rows, next_cursor, query))
 
 
 @router.post(
