@@ -260,7 +260,9 @@ def test_explanations_follow_moves_and_a_quiet_pass_writes_nothing(db: Any, lear
         (other, {"score_model_version": "somebody-else"}),
     ):
         db.execute(update(Lead).where(Lead.id.in_(group)).values(score_factors=[], **values))
-    later = now + timedelta(hours=1)
+    # a second later: "No activity in N days" must not cross a day boundary between the
+    # reference and this pass (an hour did, now and then)
+    later = now + timedelta(seconds=1)
     with writes(db) as seen:
         stats = scoring.score_leads(db, None, reason="perturbed", now=later)
     assert any(s.lstrip().upper().startswith("UPDATE LEADS") for s in seen)
