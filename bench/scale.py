@@ -46,7 +46,11 @@ PG_ADMIN = os.environ.get("NEXA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432
 LIST_QUERY = "limit=50&sort=last_name&filter=lifecycle_stage:eq:customer"
 SEARCH_TERMS = ("smith", "garcia software", "patel", "horizon", "nguyen", "willow labs")
 IMPORT_ROWS = {"small": 2_000, "medium": 5_000, "large": 10_000, "xlarge": 10_000}
-MARK_START, MARK_END = "<!-- scale:start -->", "<!-- scale:end -->"
+
+
+def marks(size: str) -> tuple[str, str]:
+    """Each size has its own section of BENCHMARKS.md (a medium run keeps the xlarge one)."""
+    return f"<!-- scale-{size}:start -->", f"<!-- scale-{size}:end -->"
 
 
 def pg_answers() -> bool:
@@ -496,7 +500,7 @@ def _goal(ok: bool) -> str:
 def section(args: argparse.Namespace, runs: dict[str, dict[str, Any]], seconds: float) -> str:
     m = base.machine()
     lines = [
-        MARK_START,
+        marks(args.size)[0],
         f"## At scale: the `{args.size}` organization",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {m['nproc']} cores "
@@ -597,15 +601,16 @@ def section(args: argparse.Namespace, runs: dict[str, dict[str, Any]], seconds: 
             + ".",
             "",
         ]
-    lines.append(MARK_END)
+    lines.append(marks(args.size)[1])
     return "\n".join(lines)
 
 
-def write(out: Path, text: str) -> None:
+def write(out: Path, text: str, size: str) -> None:
+    start, end = marks(size)
     current = out.read_text() if out.exists() else ""
-    if MARK_START in current and MARK_END in current:
-        head, rest = current.split(MARK_START, 1)
-        tail = rest.split(MARK_END, 1)[1]
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        tail = rest.split(end, 1)[1]
         out.write_text(head + text + tail)
     else:
         out.write_text(current.rstrip() + "\n\n" + text + "\n")
@@ -634,7 +639,7 @@ def main() -> None:
     finally:
         shutil.rmtree(var, ignore_errors=True)
     seconds = time.monotonic() - started
-    write(args.out, section(args, runs, seconds))
+    write(args.out, section(args, runs, seconds), args.size)
     print(f"wrote the scale section of {args.out} in {seconds / 60:.1f} min", flush=True)
 
 
