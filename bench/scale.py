@@ -621,7 +621,7 @@ def main() -> None:
     ap.add_argument("--size", default="small", choices=("small", "medium", "large", "xlarge"))
     ap.add_argument("--db", default="both", choices=("sqlite", "postgresql", "both"))
     ap.add_argument("--requests", type=int, default=1000, help="requests per load measurement")
-    ap.add_argument("--time-limit", type=float, default=3.0, help="seconds per load measurement")
+    ap.add_argument("--time-limit", type=float, default=2.5, help="seconds per load measurement")
     ap.add_argument("--samples", type=int, default=40, help="sequential requests per read")
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = ap.parse_args()
