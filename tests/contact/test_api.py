@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from nexa.contact.repository import ContactRepository
 from nexa.contact.schemas import ContactCreate, ContactUpdate
-from nexa.contact.service import create_contact, update_contact
+from nexa.contact.service import ContactService, create_contact, update_contact
 from nexa.core.audit import AuditEntry
 from nexa.core.db import get_engine
 from nexa.core.repository import unscoped
@@ -148,9 +147,7 @@ def test_unique_index_backs_up_the_email_check(
     h = users.admin.headers
     body = {"first_name": "Race", "last_name": "One", "email": "race@acme.example"}
     first = client.post(URL, headers=h, json=body).json()
-    monkeypatch.setattr(
-        ContactRepository, "email_taken", lambda self, email, exclude_id=None: False
-    )
+    monkeypatch.setattr(ContactService, "taken", lambda self, field, value, exclude_id: False)
     twin = client.post(URL, headers=h, json={**body, "email": "RACE@acme.example"})
     assert _field(twin, 409) == "email"
     other = client.post(URL, headers=h, json={**body, "email": "other@acme.example"}).json()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
+from typing import Any
 
 from nexa.account import service
 from nexa.account.schemas import (
@@ -17,30 +14,14 @@ from nexa.account.schemas import (
     AccountTreeNode,
     AccountUpdate,
 )
-from nexa.api.crud import (
-    add_bin_routes,
-    idempotent_create,
-    parse_if_match,
-    select_fields,
-    with_etag,
-)
-from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.account.service import AccountService
+from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.records import record_router
 from nexa.config import get_settings
-from nexa.core.schemas import Money, Page, Problem
+from nexa.core.schemas import Money
 from nexa.models import Account
 
 CENT = Decimal("0.01")
-
-router = APIRouter(
-    prefix="/accounts",
-    tags=["accounts"],
-    responses={
-        401: {"model": Problem},
-        403: {"model": Problem},
-        404: {"model": Problem},
-        422: {"model": Problem},
-    },
-)
 
 
 def to_out(account: Account, team: list[uuid.UUID] | None = None) -> AccountOut:
@@ -58,83 +39,29 @@ def _one(session: Any, account: Account) -> AccountOut:
     return to_out(account, service.team_members(session, [account.id]).get(account.id, []))
 
 
-@router.get("", response_model=Page[dict[str, Any]], summary="List accounts")
-def list_accounts(
-    session: SessionDep,
-    actor: ActorDep,
-    query: ListQueryDep,
-    deleted: Annotated[bool, Query(description="List the bin (soft-deleted) instead")] = False,
-) -> dict[str, Any]:
-    query.include_deleted = deleted
-    rows, next_cursor = service.list_accounts(session, actor, query)
-    teams = service.team_members(session, [r.id for r in rows])
-    items = [
-        select_fields(to_out(r, teams.get(r.id)).model_dump(mode="json"), query.fields)
-        for r in rows
-    ]
-    return {"items": items, "next_cursor": next_cursor}
+def _page(session: Any, accounts: list[Account]) -> list[AccountOut]:
+    """A page's account teams in one query."""
+    teams = service.team_members(session, [a.id for a in accounts])
+    return [to_out(a, teams.get(a.id)) for a in accounts]
 
 
-@router.post(
-    "",
-    response_model=AccountOut,
-    status_code=201,
-    summary="Create an account",
-    responses={409: {"model": Problem}},
-)
-def create_account(
-    request: Request,
-    body: AccountCreate,
-    session: SessionDep,
-    actor: ActorDep,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> JSONResponse:
-    def create() -> tuple[AccountOut, int]:
-        account = service.create_account(session, actor, body)
-        return _one(session, account), account.version
-
-    return idempotent_create(
-        request, session, actor, idempotency_key, body.model_dump(mode="json"), create
-    )
-
-
-@router.get("/{account_id}", response_model=AccountOut, summary="Get an account")
-def get_account(
-    account_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
-) -> AccountOut:
-    account = service.get_account(session, actor, account_id)
-    with_etag(response, account.version)
-    return _one(session, account)
-
-
-@router.patch(
-    "/{account_id}",
-    response_model=AccountOut,
-    summary="Update an account",
-    responses={409: {"model": Problem}, 412: {"model": Problem}},
-)
-def update_account(
-    account_id: uuid.UUID,
-    body: AccountUpdate,
-    session: SessionDep,
-    actor: ActorDep,
-    response: Response,
-    if_match: Annotated[str | None, Header(max_length=100)] = None,
-) -> AccountOut:
-    account = service.update_account(
-        session, actor, account_id, body, if_match=parse_if_match(if_match)
-    )
-    with_etag(response, account.version)
-    return _one(session, account)
-
-
-add_bin_routes(
-    router,
+router = record_router(
+    prefix="/accounts",
     noun="an account",
+    plural="accounts",
+    service=AccountService,
+    create_model=AccountCreate,
+    update_model=AccountUpdate,
     out_model=AccountOut,
-    delete=service.delete_account,
-    restore=service.restore_account,
     to_out=_one,
+    shape_page=_page,
+    id_param="account_id",
+    names={
+        "list": "list_accounts",
+        "create": "create_account",
+        "get": "get_account",
+        "update": "update_account",
+    },
 )
 
 

@@ -57,14 +57,6 @@ class AccountRepository(Repository[Account]):
         specs.update(metadata.filter_specs(self.session, "account", Account.custom_fields))
         return specs
 
-    def name_taken(self, name: str, exclude_id: uuid.UUID | None = None) -> bool:
-        stmt = select(Account.id).where(
-            func.lower(Account.name) == func.lower(name), Account.deleted_at.is_(None)
-        )
-        if exclude_id is not None:
-            stmt = stmt.where(Account.id != exclude_id)
-        return self.session.scalars(unscoped(stmt)).first() is not None
-
     def parent_chain(self, account_id: uuid.UUID) -> list[uuid.UUID]:
         """Ids from ``account_id`` up to the root (system view: cycle checks see everything)."""
         chain, seen = [], set()

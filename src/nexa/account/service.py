@@ -1,4 +1,4 @@
-"""Accounts: the business rules. Every function takes the session and the acting user."""
+"""Accounts: the business rules, on the shared record life cycle (``RecordService``)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,13 @@ from sqlalchemy.orm import Session
 from nexa.account.repository import AccountRepository
 from nexa.account.schemas import AccountCreate, AccountUpdate
 from nexa.core.actor import Actor
-from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.errors import ValidationFailed
+from nexa.core.events import declare
 from nexa.core.filtering import ListQuery
-from nexa.core.ownership import check_owner
-from nexa.core.records import (
-    apply_changes,
-    check_version,
-    delete_record,
-    list_records,
-    restore_record,
-)
 from nexa.core.sequence import next_value
 from nexa.metadata import service as metadata
 from nexa.models import Account, User
+from nexa.record.service import RecordService, Unique, check_reference
 
 declare("account.created", permission="account:read", description="An account was created")
 declare("account.updated", permission="account:read", description="An account's fields changed")
@@ -34,93 +27,101 @@ declare("account.restored", permission="account:read", description="An account w
 OBJECT = "account"
 
 
-def _column_values(data: AccountCreate | AccountUpdate, *, partial: bool) -> dict[str, Any]:
-    raw = data.model_dump(
-        exclude_unset=partial, exclude={"custom_fields", "account_team", "annual_revenue"}
+class AccountService(RecordService[Account]):
+    model = Account
+    repository = AccountRepository
+    label = "account"
+    default_sort = "name"
+    not_empty = ("type", "name")
+    unique = (
+        Unique(
+            "name",
+            "uq_accounts_name_live",
+            "account",
+            message="an account named '{value}' already exists",
+            restore_message="another live account is named '{value}'; rename it first",
+        ),
     )
-    if "annual_revenue" in data.model_fields_set or not partial:
-        money = data.annual_revenue
-        raw["annual_revenue"] = money.amount if money else None
-        raw["annual_revenue_currency"] = money.currency if money else None
-    for key in ("billing_address", "shipping_address"):
-        if key in raw and raw[key] is not None:
-            raw[key] = {k: v for k, v in raw[key].items() if v is not None}
-    if "type" in raw and raw["type"] is None:
-        if partial:
-            raise ValidationFailed("type cannot be empty", field="type")
-        raw["type"] = "prospect"
-    return raw
+    custom_fields = True
+    related_fields = ("account_team",)
+    announce_owner = False
+    repo: AccountRepository
+
+    def payload(self, record: Account) -> dict[str, Any]:
+        return {"name": record.name}
+
+    def event_payload(self, verb: str, record: Account) -> dict[str, Any]:
+        if verb == "created":
+            return {"name": record.name, "account_number": record.account_number}
+        return self.payload(record)
+
+    def prepare(self, values: dict[str, Any], record: Account | None) -> dict[str, Any]:
+        if "annual_revenue" in values:
+            money = values.pop("annual_revenue")
+            values["annual_revenue"] = money["amount"] if money else None
+            values["annual_revenue_currency"] = money["currency"] if money else None
+        for key in ("billing_address", "shipping_address"):
+            if values.get(key) is not None:
+                values[key] = {k: v for k, v in values[key].items() if v is not None}
+        if record is None and values.get("type") is None:
+            values["type"] = "prospect"
+        if record is None or "parent_id" in values:
+            self._check_parent(record.id if record else None, values.get("parent_id"))
+        if values.get("primary_contact_id"):
+            check_reference(
+                self.session,
+                self.actor,
+                "contact",  # by name: the contact package is not imported (it imports accounts)
+                values["primary_contact_id"],
+                "primary_contact_id",
+                message="no such contact",
+            )
+        return values
+
+    def on_insert(self, values: dict[str, Any]) -> dict[str, Any]:
+        values["account_number"] = f"ACC-{next_value(self.session, 'account_number'):06d}"
+        return values
+
+    def write_related(
+        self, record: Account, related: dict[str, Any], *, created: bool
+    ) -> dict[str, tuple[Any, Any]]:
+        team = related.get("account_team")
+        if team is None or (created and not team):
+            return {}
+        self._check_users(team, "account_team")
+        if created:
+            self.repo.set_team(record.id, team)
+            return {}
+        before = sorted(str(u) for u in self.repo.team_members([record.id]).get(record.id, []))
+        after = sorted(str(u) for u in dict.fromkeys(team))
+        if before == after:
+            return {}
+        self.repo.set_team(record.id, team)
+        return {"account_team": (before, after)}
+
+    def list_contains(self) -> Any:
+        return metadata.list_contains_clause(self.session, Account.custom_fields)
+
+    def _check_users(self, user_ids: list[uuid.UUID], field: str) -> None:
+        for uid in user_ids:
+            if self.session.get(User, uid) is None:
+                raise ValidationFailed(f"no user {uid}", field=field)
+
+    def _check_parent(self, account_id: uuid.UUID | None, parent_id: uuid.UUID | None) -> None:
+        if parent_id is None:
+            return
+        self.repo.get(self.actor, parent_id)  # the parent must exist and be visible
+        if account_id is not None and account_id in self.repo.parent_chain(parent_id):
+            raise ValidationFailed(
+                "an account cannot be its own ancestor (that would make a cycle)",
+                field="parent_id",
+            )
 
 
-def _check_owner(
-    session: Session, actor: Actor, owner_id: uuid.UUID, *, current: uuid.UUID | None
-) -> None:
-    check_owner(
-        actor, OBJECT, owner_id, current=current, load_user=lambda uid: session.get(User, uid)
-    )
-
-
-def _check_users(session: Session, user_ids: list[uuid.UUID], field: str) -> None:
-    for uid in user_ids:
-        if session.get(User, uid) is None:
-            raise ValidationFailed(f"no user {uid}", field=field)
-
-
-def _check_parent(
-    repo: AccountRepository, actor: Actor, account_id: uuid.UUID | None, parent_id: uuid.UUID | None
-) -> None:
-    if parent_id is None:
-        return
-    repo.get(actor, parent_id)  # the parent must exist and be visible
-    if account_id is not None and account_id in repo.parent_chain(parent_id):
-        raise ValidationFailed(
-            "an account cannot be its own ancestor (that would make a cycle)", field="parent_id"
-        )
-
-
+# Function-style entry points for flows (lead conversion, closed won, demo, import): each is
+# the service's own life cycle, nothing more.
 def create_account(session: Session, actor: Actor, data: AccountCreate) -> Account:
-    if not actor.can(f"{OBJECT}:create"):
-        raise PermissionDenied("you may not create accounts")
-    repo = AccountRepository(session)
-    values = _column_values(data, partial=False)
-    owner_id = values.pop("owner_id", None) or actor.user_id
-    if owner_id is not None:
-        _check_owner(session, actor, owner_id, current=None)
-    if repo.name_taken(data.name):
-        raise Conflict(f"an account named '{data.name}' already exists", field="name")
-    _check_parent(repo, actor, None, data.parent_id)
-    if data.primary_contact_id is not None:
-        _check_primary_contact(session, actor, data.primary_contact_id)
-    account = Account(
-        id=uuid.uuid4(),
-        account_number=f"ACC-{next_value(session, 'account_number'):06d}",
-        owner_id=owner_id,
-        custom_fields=metadata.validate_values(session, OBJECT, data.custom_fields),
-        **values,
-    )
-    session.add(account)
-    session.flush()
-    if data.account_team:
-        _check_users(session, data.account_team, "account_team")
-        repo.set_team(account.id, data.account_team)
-    publish(
-        session,
-        actor,
-        "account.created",
-        record_type=OBJECT,
-        record_id=account.id,
-        payload={"name": account.name, "account_number": account.account_number},
-    )
-    return account
-
-
-def _check_primary_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> None:
-    from nexa.contact.repository import ContactRepository
-
-    try:
-        ContactRepository(session).get(actor, contact_id)
-    except Exception:
-        raise ValidationFailed("no such contact", field="primary_contact_id") from None
+    return AccountService(session, actor).create(data)
 
 
 def update_account(
@@ -131,95 +132,17 @@ def update_account(
     *,
     if_match: int | None = None,
 ) -> Account:
-    repo = AccountRepository(session)
-    account = repo.get_for(actor, account_id, "write")
-    check_version(account, if_match)
-    values = _column_values(data, partial=True)
-    if "name" in values:
-        if values["name"] is None:
-            raise ValidationFailed("name cannot be empty", field="name")
-        if values["name"].lower() != account.name.lower() and repo.name_taken(
-            values["name"], account.id
-        ):
-            raise Conflict(f"an account named '{values['name']}' already exists", field="name")
-    if "owner_id" in values:
-        new_owner = values["owner_id"]
-        if new_owner is None:
-            raise ValidationFailed("owner_id cannot be empty", field="owner_id")
-        if new_owner != account.owner_id:
-            repo.require(actor, account, "reassign")
-            _check_owner(session, actor, new_owner, current=account.owner_id)
-    if "parent_id" in values:
-        _check_parent(repo, actor, account.id, values["parent_id"])
-    if values.get("primary_contact_id"):
-        _check_primary_contact(session, actor, values["primary_contact_id"])
-    changes = apply_changes(account, values)
-    if data.custom_fields is not None:
-        new_custom = metadata.validate_values(
-            session, OBJECT, data.custom_fields, account.custom_fields
-        )
-        for key in set(new_custom) | set(account.custom_fields):
-            if new_custom.get(key) != account.custom_fields.get(key):
-                changes[f"custom.{key}"] = (account.custom_fields.get(key), new_custom.get(key))
-        account.custom_fields = new_custom
-    if data.account_team is not None:
-        _check_users(session, data.account_team, "account_team")
-        before = sorted(str(u) for u in repo.team_members([account.id]).get(account.id, []))
-        after = sorted(str(u) for u in dict.fromkeys(data.account_team))
-        if before != after:
-            repo.set_team(account.id, data.account_team)
-            changes["account_team"] = (before, after)
-    if changes:
-        session.flush()
-        publish(
-            session,
-            actor,
-            "account.updated",
-            record_type=OBJECT,
-            record_id=account.id,
-            changes=changes,
-            payload={"name": account.name},
-        )
-    return account
-
-
-def _payload(account: Account) -> dict[str, Any]:
-    return {"name": account.name}
-
-
-def delete_account(
-    session: Session, actor: Actor, account_id: uuid.UUID, *, if_match: int | None = None
-) -> Account:
-    repo = AccountRepository(session)
-    return delete_record(repo, actor, account_id, if_match=if_match, payload=_payload)
-
-
-def restore_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Account:
-    repo = AccountRepository(session)
-
-    def check_clash(account: Account) -> None:
-        if repo.name_taken(account.name, account.id):
-            raise Conflict(
-                f"another live account is named '{account.name}'; rename it first", field="name"
-            )
-
-    return restore_record(repo, actor, account_id, check_clash=check_clash, payload=_payload)
+    return AccountService(session, actor).update(account_id, data, if_match=if_match)
 
 
 def get_account(session: Session, actor: Actor, account_id: uuid.UUID) -> Account:
-    return AccountRepository(session).get(actor, account_id)
+    return AccountService(session, actor).get(account_id)
 
 
 def list_accounts(
     session: Session, actor: Actor, query: ListQuery
 ) -> tuple[list[Account], str | None]:
-    return list_records(
-        AccountRepository(session),
-        actor,
-        query,
-        default_sort="name",
-        list_contains=metadata.list_contains_clause(session, Account.custom_fields),
-    )
+    return AccountService(session, actor).list(query)
 
 
 def team_members(

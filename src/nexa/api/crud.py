@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -111,14 +111,25 @@ def add_bin_routes(
     delete: Callable[..., Any],
     restore: Callable[..., Any],
     to_out: Callable[[Session, Any], Any],
+    operations: Collection[str] = ("delete", "restore"),
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """DELETE /{id} (to the bin, honouring If-Match) and POST /{id}/restore for a record type."""
+    """DELETE /{id} (to the bin, honouring If-Match) and POST /{id}/restore for a record type;
+    ``operations`` picks either or both, ``names`` their route names."""
+    names = {"delete": "delete_record", "restore": "restore_record", **(names or {})}
+    if "delete" in operations:
+        _add_delete(router, noun, delete, names["delete"])
+    if "restore" in operations:
+        _add_restore(router, out_model, restore, to_out, names["restore"])
 
+
+def _add_delete(router: APIRouter, noun: str, delete: Callable[..., Any], name: str) -> None:
     @router.delete(
         "/{record_id}",
         status_code=204,
         summary=f"Move {noun} to the bin",
         responses={412: {"model": Problem}},
+        name=name,
     )
     def delete_record(
         record_id: uuid.UUID,
@@ -129,11 +140,20 @@ def add_bin_routes(
         delete(session, actor, record_id, if_match=parse_if_match(if_match))
         return Response(status_code=204)
 
+
+def _add_restore(
+    router: APIRouter,
+    out_model: type[Any],
+    restore: Callable[..., Any],
+    to_out: Callable[[Session, Any], Any],
+    name: str,
+) -> None:
     @router.post(
         "/{record_id}/restore",
         response_model=out_model,
         summary="Restore from the bin",
         responses={409: {"model": Problem}},
+        name=name,
     )
     def restore_record(
         record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response

@@ -2,15 +2,20 @@
 list (filter/sort/cursor/fields, the bin with ``deleted=true``), create (Idempotency-Key),
 get (ETag), patch (If-Match), delete to the bin and restore.
 
+A domain adds its own routes to the router this returns (after the generic ones), or, for
+fixed paths that ``/{id}`` would otherwise shadow, through ``fixed_routes`` (registered
+before the ``/{id}`` routes); ``operations`` chooses which generic routes exist, and
+``shape_page`` shapes a whole page at once (one query for a page's extras, not one per row).
+
 No ``from __future__ import annotations`` here: FastAPI reads the body types of the
 endpoints built below from their real annotations.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -27,6 +32,8 @@ from nexa.core.actor import Actor
 from nexa.core.filtering import ListQuery
 from nexa.core.schemas import Page, Problem
 from nexa.record.service import RecordService
+
+OPERATIONS = ("list", "create", "get", "update", "delete", "restore")
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
@@ -53,81 +60,122 @@ def record_router(
     update_model: type[Any],
     out_model: type[Any],
     to_out: Callable[[Session, Any], Any] | None = None,
+    shape_page: Callable[[Session, list[Any]], list[Any]] | None = None,
     tags: list[str] | None = None,
+    operations: Collection[str] = OPERATIONS,
+    fixed_routes: Callable[[APIRouter], None] | None = None,
+    id_param: str = "record_id",
+    names: Mapping[str, str] | None = None,
 ) -> APIRouter:
     """The standard REST shape for one record type. ``to_out(session, record)`` defaults to
-    ``out_model.model_validate(record)`` (attributes)."""
+    ``out_model.model_validate(record)`` (attributes); ``shape_page(session, records)`` to
+    ``to_out`` per record. ``id_param`` names the path parameter of get and patch, ``names``
+    the routes per operation (their OpenAPI operation ids: ``{"get": "get_account"}``)."""
+    unknown = set(operations) - set(OPERATIONS)
+    if unknown:
+        raise ValueError(f"unknown record operations: {sorted(unknown)}")
     router = APIRouter(prefix=prefix, tags=list(tags or [plural]), responses=PROBLEMS)
     shape = to_out or (lambda _s, record: out_model.model_validate(record, from_attributes=True))
+    shape_all = shape_page or (lambda session, rows: [shape(session, r) for r in rows])
+    name = {op: f"{op}_records" if op == "list" else f"{op}_record" for op in OPERATIONS}
+    name.update(names or {})
+    record_path = "/{" + id_param + "}"
+    RecordId = Annotated[uuid.UUID, Path(alias=id_param)]
 
-    @router.get("", response_model=Page[dict[str, Any]], summary=f"List {plural}")
-    def list_records(
-        session: SessionDep,
-        actor: ActorDep,
-        query: ListQueryDep,
-        deleted: Annotated[bool, Query(description="List the bin (soft-deleted) instead")] = False,
-    ) -> Response:
-        query.include_deleted = deleted
-        rows, next_cursor = service(session, actor).list(query)
-        page = page_of(rows, next_cursor, query, lambda r: shape(session, r))
-        return model_response(Page[dict[str, Any]], page)
+    if "list" in operations:
 
-    @router.post(
-        "",
-        response_model=out_model,
-        status_code=201,
-        summary=f"Create {noun}",
-        responses={409: {"model": Problem}},
-    )
-    def create_record(
-        request: Request,
-        body: create_model,  # type: ignore[valid-type]
-        session: SessionDep,
-        actor: ActorDep,
-        idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-    ) -> JSONResponse:
-        def create() -> tuple[Any, int]:
-            record = service(session, actor).create(body)
-            return shape(session, record), record.version
-
-        return idempotent_create(
-            request,
-            session,
-            actor,
-            idempotency_key,
-            body.model_dump(mode="json"),  # type: ignore[attr-defined]
-            create,
+        @router.get(
+            "", response_model=Page[dict[str, Any]], summary=f"List {plural}", name=name["list"]
         )
+        def list_records(
+            session: SessionDep,
+            actor: ActorDep,
+            query: ListQueryDep,
+            deleted: Annotated[
+                bool, Query(description="List the bin (soft-deleted) instead")
+            ] = False,
+        ) -> Response:
+            query.include_deleted = deleted
+            rows, next_cursor = service(session, actor).list(query)
+            items = [
+                select_fields(out.model_dump(mode="json"), query.fields)
+                for out in shape_all(session, rows)
+            ]
+            page = {"items": items, "next_cursor": next_cursor}
+            return model_response(Page[dict[str, Any]], page)
 
-    @router.get("/{record_id}", response_model=out_model, summary=f"Get {noun}")
-    def get_record(record_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
-        record = service(session, actor).get(record_id)
-        return model_response(out_model, shape(session, record), version=record.version)
+    if fixed_routes is not None:
+        fixed_routes(router)
 
-    @router.patch(
-        "/{record_id}",
-        response_model=out_model,
-        summary=f"Update {noun}",
-        responses={409: {"model": Problem}, 412: {"model": Problem}},
-    )
-    def update_record(
-        record_id: uuid.UUID,
-        body: update_model,  # type: ignore[valid-type]
-        session: SessionDep,
-        actor: ActorDep,
-        response: Response,
-        if_match: Annotated[str | None, Header(max_length=100)] = None,
-    ) -> Any:
-        record = service(session, actor).update(record_id, body, if_match=parse_if_match(if_match))
-        with_etag(response, record.version)
-        return shape(session, record)
+    if "create" in operations:
 
-    add_bin_routes(
-        router,
-        noun=noun,
-        out_model=out_model,
-        delete=lambda s, a, rid, if_match: service(s, a).delete(rid, if_match=if_match),
-        restore=lambda s, a, rid: service(s, a).restore(rid),
-        to_out=shape,
-    )
+        @router.post(
+            "",
+            response_model=out_model,
+            status_code=201,
+            summary=f"Create {noun}",
+            responses={409: {"model": Problem}},
+            name=name["create"],
+        )
+        def create_record(
+            request: Request,
+            body: create_model,  # type: ignore[valid-type]
+            session: SessionDep,
+            actor: ActorDep,
+            idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+        ) -> JSONResponse:
+            def create() -> tuple[Any, int]:
+                record = service(session, actor).create(body)
+                return shape(session, record), record.version
+
+            return idempotent_create(
+                request,
+                session,
+                actor,
+                idempotency_key,
+                body.model_dump(mode="json"),  # type: ignore[attr-defined]
+                create,
+            )
+
+    if "get" in operations:
+
+        @router.get(record_path, response_model=out_model, summary=f"Get {noun}", name=name["get"])
+        def get_record(record_id: RecordId, session: SessionDep, actor: ActorDep) -> Response:
+            record = service(session, actor).get(record_id)
+            return model_response(out_model, shape(session, record), version=record.version)
+
+    if "update" in operations:
+
+        @router.patch(
+            record_path,
+            response_model=out_model,
+            summary=f"Update {noun}",
+            responses={409: {"model": Problem}, 412: {"model": Problem}},
+            name=name["update"],
+        )
+        def update_record(
+            record_id: RecordId,
+            body: update_model,  # type: ignore[valid-type]
+            session: SessionDep,
+            actor: ActorDep,
+            response: Response,
+            if_match: Annotated[str | None, Header(max_length=100)] = None,
+        ) -> Any:
+            record = service(session, actor).update(
+                record_id, body, if_match=parse_if_match(if_match)
+            )
+            with_etag(response, record.version)
+            return shape(session, record)
+
+    if "delete" in operations or "restore" in operations:
+        add_bin_routes(
+            router,
+            noun=noun,
+            out_model=out_model,
+            delete=lambda s, a, rid, if_match: service(s, a).delete(rid, if_match=if_match),
+            restore=lambda s, a, rid: service(s, a).restore(rid),
+            to_out=shape,
+            operations=operations,
+            names=name,
+        )
     return router

@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import Select, exists, func, literal, select
 
+from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
@@ -75,6 +76,10 @@ class ContactRepository(Repository[Contact]):
         if exclude_id is not None:
             stmt = stmt.where(Contact.id != exclude_id)
         return self.session.scalars(unscoped(stmt)).first() is not None
+
+    def reporting_to(self, actor: Actor, manager_id: uuid.UUID) -> Select[Any]:
+        """The readable live contacts who report to ``manager_id`` (a statement to page)."""
+        return self.readable(actor).where(Contact.reporting_to_id == manager_id)
 
     def reporting_chain(self, contact_id: uuid.UUID) -> set[uuid.UUID]:
         """Ids from ``contact_id`` up its reporting line to the top, in one recursive query

@@ -7,15 +7,13 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Path, Response
 from sqlalchemy.orm import Session
 
-from nexa.api.crud import select_fields
-from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
 from nexa.core.db import utcnow
-from nexa.core.schemas import Page, Problem
+from nexa.core.schemas import Problem
 from nexa.deal import service
 from nexa.deal.schemas import (
     DealCreate,
@@ -57,6 +55,35 @@ def _one(session: Session, deal: Deal) -> DealOut:
     return deal_out(deal, teams.get(deal.id), names.get(deal.stage_id))
 
 
+def _page(session: Session, records: list[Deal]) -> list[DealOut]:
+    """A page's sales teams and stage names in one query each (a page of 50 costs what a
+    page of 1 costs)."""
+    teams, names = service.deal_extras(session, records)
+    return [deal_out(r, teams.get(r.id), names.get(r.stage_id)) for r in records]
+
+
+def _fixed_routes(deals: APIRouter) -> None:
+    """Fixed paths, registered before "/deals/{record_id}" would take them."""
+
+    @deals.get("/pipeline", response_model=PipelineReport, summary="Pipeline totals per stage")
+    def deal_pipeline_report(
+        session: SessionDep,
+        actor: ActorDep,
+        pipeline_id: uuid.UUID | None = None,
+        owner_id: uuid.UUID | None = None,
+        close_from: date | None = None,
+        close_to: date | None = None,
+    ) -> Any:
+        return service.pipeline_report(
+            session,
+            actor,
+            pipeline_id=pipeline_id,
+            owner_id=owner_id,
+            close_from=close_from,
+            close_to=close_to,
+        )
+
+
 deals = record_router(
     prefix="/deals",
     noun="a deal",
@@ -66,59 +93,10 @@ deals = record_router(
     update_model=DealUpdate,
     out_model=DealOut,
     to_out=_one,
+    shape_page=_page,
+    fixed_routes=_fixed_routes,
+    names={"list": "list_deals"},
 )
-# The generic list shapes one row at a time; deals batch their sales teams and stage names
-# per page instead (a page of 50 costs what a page of 1 costs), so it is replaced below.
-deals.routes[:] = [
-    r
-    for r in deals.routes
-    if not (isinstance(r, APIRoute) and r.path == "/deals" and "GET" in (r.methods or set()))
-]
-_generic = list(deals.routes)
-deals.routes.clear()
-
-
-@deals.get("", response_model=Page[dict[str, Any]], summary="List deals")
-def list_deals(
-    session: SessionDep,
-    actor: ActorDep,
-    query: ListQueryDep,
-    deleted: Annotated[bool, Query(description="List the bin (soft-deleted) instead")] = False,
-) -> dict[str, Any]:
-    query.include_deleted = deleted
-    rows, next_cursor = DealService(session, actor).list(query)
-    teams, names = service.deal_extras(session, rows)
-    items = [
-        select_fields(
-            deal_out(r, teams.get(r.id), names.get(r.stage_id)).model_dump(mode="json"),
-            query.fields,
-        )
-        for r in rows
-    ]
-    return {"items": items, "next_cursor": next_cursor}
-
-
-@deals.get("/pipeline", response_model=PipelineReport, summary="Pipeline totals per stage")
-def deal_pipeline_report(
-    session: SessionDep,
-    actor: ActorDep,
-    pipeline_id: uuid.UUID | None = None,
-    owner_id: uuid.UUID | None = None,
-    close_from: date | None = None,
-    close_to: date | None = None,
-) -> Any:
-    return service.pipeline_report(
-        session,
-        actor,
-        pipeline_id=pipeline_id,
-        owner_id=owner_id,
-        close_from=close_from,
-        close_to=close_to,
-    )
-
-
-# the fixed paths above must come before "/deals/{record_id}"
-deals.routes.extend(_generic)
 
 
 @deals.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another stage")

@@ -1,9 +1,12 @@
 """The life cycle every record type shares, as a class a domain service specialises.
 
 A subclass names its model, repository and events, and overrides the hooks it needs:
-``prepare`` (normalise and validate column values, check references), ``payload`` (what the
-events carry), ``after_create``/``after_update`` (side effects in the same transaction) and
-``unique`` (live-uniqueness rules answered with 409 naming the field).
+``prepare`` (normalise and validate column values, check references), ``on_insert`` (values
+drawn only once a create passed its checks: numbers from a sequence), ``payload``/
+``event_payload`` (what the events carry), ``write_related`` (input that is not a column,
+such as an account's team, written in the same transaction and reported as changes),
+``after_create``/``after_update`` (side effects in the same transaction), ``list_contains``
+and ``unique`` (live-uniqueness rules answered with 409 naming the field).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,9 +32,10 @@ from nexa.core.records import (
     list_records,
     restore_record,
 )
-from nexa.core.repository import Repository, unscoped
+from nexa.core.repository import REPOSITORIES, Repository
 from nexa.metadata import service as metadata
 from nexa.models import User
+from nexa.record.repository import value_taken
 
 M = TypeVar("M")
 
@@ -44,6 +47,13 @@ class Unique:
     field: str
     index: str
     noun: str = "record"
+    # the 409's message; {label}, {field} and {value} are filled in
+    message: str = "a {label} with {field} {value} already exists"
+    restore_message: str = "another live {label} has {field} {value}; change it first"
+
+    def clash(self, label: str, value: Any, *, restoring: bool = False) -> Conflict:
+        text = self.restore_message if restoring else self.message
+        return Conflict(text.format(label=label, field=self.field, value=value), field=self.field)
 
 
 def declare_lifecycle(object_name: str, label: str) -> None:
@@ -64,18 +74,23 @@ def declare_lifecycle(object_name: str, label: str) -> None:
 def check_reference(
     session: Session,
     actor: Actor,
-    repository: type[Repository[Any]],
+    repository: type[Repository[Any]] | str,
     record_id: uuid.UUID | None,
     field: str,
+    *,
+    message: str | None = None,
 ) -> Any:
-    """The referenced record if ``actor`` can read it; 422 naming ``field`` otherwise."""
+    """The referenced record if ``actor`` can read it; 422 naming ``field`` otherwise.
+    ``repository`` may be an object name ("account"): the registry finds its repository, so
+    a domain checks a reference to another without importing it (no cycle between them)."""
     if record_id is None:
         return None
+    repo = REPOSITORIES[repository] if isinstance(repository, str) else repository
     try:
-        return repository(session).get(actor, record_id)
+        return repo(session).get(actor, record_id)
     except NotFound:
         raise ValidationFailed(
-            f"no {repository.object_name} with this id that you can see", field=field
+            message or f"no {repo.object_name} with this id that you can see", field=field
         ) from None
 
 
@@ -90,6 +105,12 @@ class RecordService(Generic[M]):
     custom_fields: ClassVar[bool] = False
     # columns the API never writes directly (computed, or changed through a flow)
     computed: ClassVar[tuple[str, ...]] = ()
+    # input fields that are not columns (an account's team): kept out of the column values
+    # and handed to ``write_related`` once the record exists
+    related_fields: ClassVar[tuple[str, ...]] = ()
+    # whether events carry ``owner_id`` (then "*.created" tells an owner someone else
+    # created the record for them)
+    announce_owner: ClassVar[bool] = True
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
@@ -104,9 +125,23 @@ class RecordService(Generic[M]):
     def payload(self, record: M) -> dict[str, Any]:
         return {"name": getattr(record, "name", None) or getattr(record, "title", None)}
 
+    def event_payload(self, verb: str, record: M) -> dict[str, Any]:
+        """What the ``<object>.<verb>`` event carries (``payload`` unless a verb says more)."""
+        return self.payload(record)
+
     def prepare(self, values: dict[str, Any], record: M | None) -> dict[str, Any]:
         """Check and complete column values (``record`` is None on create)."""
         return values
+
+    def on_insert(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Complete a new row's values once every check passed (numbers from a sequence)."""
+        return values
+
+    def write_related(
+        self, record: M, related: dict[str, Any], *, created: bool
+    ) -> dict[str, tuple[Any, Any]]:
+        """Write the ``related_fields`` the input gave; return what changed (for the event)."""
+        return {}
 
     def after_create(self, record: M) -> None:
         return None
@@ -119,7 +154,7 @@ class RecordService(Generic[M]):
 
     # -- the life cycle -------------------------------------------------------------------
     def values_of(self, data: BaseModel, *, partial: bool) -> dict[str, Any]:
-        exclude = {"custom_fields", *self.computed}
+        exclude = {"custom_fields", *self.computed, *self.related_fields}
         values = data.model_dump(exclude_unset=partial, exclude=exclude)
         if partial:
             for name in self.not_empty:
@@ -129,6 +164,14 @@ class RecordService(Generic[M]):
             if name in values and values[name] is None:
                 values[name] = []
         return values
+
+    def related_of(self, data: BaseModel, *, partial: bool) -> dict[str, Any]:
+        given = data.model_fields_set
+        return {
+            name: getattr(data, name)
+            for name in self.related_fields
+            if not partial or name in given
+        }
 
     def check_owner(self, owner_id: uuid.UUID, *, current: uuid.UUID | None) -> None:
         check_owner(
@@ -143,19 +186,11 @@ class RecordService(Generic[M]):
         for rule in self.unique:
             value = values.get(rule.field)
             if value and self.taken(rule.field, value, exclude_id):
-                raise Conflict(
-                    f"a {self.label} with {rule.field} {value} already exists", field=rule.field
-                )
+                raise rule.clash(self.label, value)
 
     def taken(self, field: str, value: str, exclude_id: uuid.UUID | None) -> bool:
         """Whether a live record holds ``value`` (system view: uniqueness sees everything)."""
-        column = getattr(self.model, field)
-        stmt = select(self.model.id).where(func.lower(column) == func.lower(str(value)))
-        if hasattr(self.model, "deleted_at"):
-            stmt = stmt.where(self.model.deleted_at.is_(None))
-        if exclude_id is not None:
-            stmt = stmt.where(self.model.id != exclude_id)
-        return self.session.scalars(unscoped(stmt)).first() is not None
+        return value_taken(self.session, self.model, field, value, exclude_id)
 
     def flush(self, record: M) -> None:
         """Flush; a twin that slipped past ``check_unique`` in a concurrent request is
@@ -166,16 +201,12 @@ class RecordService(Generic[M]):
         except IntegrityError as exc:
             for rule in self.unique:
                 if rule.index in str(exc.orig):
-                    value = values[rule.field]
-                    raise Conflict(
-                        f"a {self.label} with {rule.field} {value} already exists",
-                        field=rule.field,
-                    ) from None
+                    raise rule.clash(self.label, values[rule.field]) from None
             raise
 
     def publish(self, verb: str, record: M, changes: dict[str, Any] | None = None) -> None:
-        payload = self.payload(record)
-        if self.owned and getattr(record, "owner_id", None) is not None:
+        payload = self.event_payload(verb, record)
+        if self.owned and self.announce_owner and getattr(record, "owner_id", None) is not None:
             payload.setdefault("owner_id", str(record.owner_id))  # type: ignore[attr-defined]
         publish(
             self.session,
@@ -191,6 +222,7 @@ class RecordService(Generic[M]):
         if not self.actor.can(f"{self.object_name}:create"):
             raise PermissionDenied(f"you may not create {self.object_name} records")
         values = self.values_of(data, partial=False)
+        related = self.related_of(data, partial=False)
         values.update(extra)
         if self.owned:
             owner_id = values.pop("owner_id", None) or self.actor.user_id
@@ -203,9 +235,11 @@ class RecordService(Generic[M]):
             values["custom_fields"] = metadata.validate_values(
                 self.session, self.object_name, getattr(data, "custom_fields", None)
             )
-        record = self.model(id=uuid.uuid4(), **values)
+        record = self.model(id=uuid.uuid4(), **self.on_insert(values))
         self.session.add(record)
         self.flush(record)
+        if related:
+            self.write_related(record, related, created=True)
         self.publish("created", record)
         self.after_create(record)
         return record
@@ -220,9 +254,16 @@ class RecordService(Generic[M]):
         record = self.get_for(record_id, "write")
         check_version(record, if_match)
         values = self.values_of(data, partial=True)
-        return self.apply(record, values, getattr(data, "custom_fields", None))
+        related = self.related_of(data, partial=True)
+        return self.apply(record, values, getattr(data, "custom_fields", None), related)
 
-    def apply(self, record: M, values: dict[str, Any], custom: dict[str, Any] | None = None) -> M:
+    def apply(
+        self,
+        record: M,
+        values: dict[str, Any],
+        custom: dict[str, Any] | None = None,
+        related: dict[str, Any] | None = None,
+    ) -> M:
         """Apply checked changes to ``record`` and publish ``.updated`` with the diff."""
         if self.owned and "owner_id" in values:
             new_owner = values["owner_id"]
@@ -242,6 +283,8 @@ class RecordService(Generic[M]):
                 if new_custom.get(key) != current.get(key):
                     changes[f"custom.{key}"] = (current.get(key), new_custom.get(key))
             record.custom_fields = new_custom  # type: ignore[attr-defined]
+        if related:
+            changes.update(self.write_related(record, related, created=False))
         if changes:
             self.flush(record)
             self.publish("updated", record, changes)
@@ -258,10 +301,7 @@ class RecordService(Generic[M]):
             for rule in self.unique:
                 value = getattr(record, rule.field)
                 if value and self.taken(rule.field, value, record.id):  # type: ignore[attr-defined]
-                    raise Conflict(
-                        f"another live {self.label} has {rule.field} {value}; change it first",
-                        field=rule.field,
-                    )
+                    raise rule.clash(self.label, value, restoring=True)
 
         return restore_record(
             self.repo,

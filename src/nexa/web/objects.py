@@ -8,7 +8,6 @@ list columns and the related lists of the 360° view.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,18 +16,16 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from nexa.account import endpoints as account_api
-from nexa.account import service as account_service
-from nexa.account.repository import AccountRepository
 from nexa.account.schemas import AccountCreate, AccountUpdate
+from nexa.account.service import AccountService
 from nexa.call import endpoints as call_api
 from nexa.call.schemas import CallCreate, CallUpdate
 from nexa.call.service import CallService
 from nexa.contact import endpoints as contact_api
-from nexa.contact import service as contact_service
-from nexa.contact.repository import ContactRepository
 from nexa.contact.schemas import ContactCreate, ContactUpdate
+from nexa.contact.service import ContactService
 from nexa.core.actor import Actor
-from nexa.core.filtering import FieldSpec, ListQuery
+from nexa.core.filtering import FieldSpec
 from nexa.deal import endpoints as deal_api
 from nexa.deal import service as deal_service
 from nexa.deal.schemas import DealCreate, DealUpdate
@@ -55,61 +52,6 @@ from nexa.segment.schemas import ListCreate, ListUpdate
 from nexa.segment.service import ListService
 from nexa.task.schemas import TaskCreate, TaskOut, TaskUpdate
 from nexa.task.service import TaskService
-
-
-class FunctionOps:
-    """Accounts and contacts have function services; this gives them the RecordService shape."""
-
-    create_fn: Callable[..., Any]
-    update_fn: Callable[..., Any]
-    delete_fn: Callable[..., Any]
-    restore_fn: Callable[..., Any]
-    get_fn: Callable[..., Any]
-    list_fn: Callable[..., Any]
-    repository: Any
-
-    def __init__(self, session: Session, actor: Actor) -> None:
-        self.session = session
-        self.actor = actor
-        self.repo = self.repository(session)
-
-    def list(self, query: ListQuery) -> tuple[list[Any], str | None]:
-        return type(self).list_fn(self.session, self.actor, query)
-
-    def get(self, record_id: uuid.UUID) -> Any:
-        return type(self).get_fn(self.session, self.actor, record_id)
-
-    def create(self, data: BaseModel) -> Any:
-        return type(self).create_fn(self.session, self.actor, data)
-
-    def update(self, record_id: uuid.UUID, data: BaseModel, *, if_match: int | None = None) -> Any:
-        return type(self).update_fn(self.session, self.actor, record_id, data, if_match=if_match)
-
-    def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> Any:
-        return type(self).delete_fn(self.session, self.actor, record_id, if_match=if_match)
-
-    def restore(self, record_id: uuid.UUID) -> Any:
-        return type(self).restore_fn(self.session, self.actor, record_id)
-
-
-class AccountOps(FunctionOps):
-    repository = AccountRepository
-    list_fn = staticmethod(account_service.list_accounts)
-    get_fn = staticmethod(account_service.get_account)
-    create_fn = staticmethod(account_service.create_account)
-    update_fn = staticmethod(account_service.update_account)
-    delete_fn = staticmethod(account_service.delete_account)
-    restore_fn = staticmethod(account_service.restore_account)
-
-
-class ContactOps(FunctionOps):
-    repository = ContactRepository
-    list_fn = staticmethod(contact_service.list_contacts)
-    get_fn = staticmethod(contact_service.get_contact)
-    create_fn = staticmethod(contact_service.create_contact)
-    update_fn = staticmethod(contact_service.update_contact)
-    delete_fn = staticmethod(contact_service.delete_contact)
-    restore_fn = staticmethod(contact_service.restore_contact)
 
 
 @dataclass(frozen=True)
@@ -214,7 +156,7 @@ OBJECTS: dict[str, WebObject] = {
             path="contacts",
             label="Contact",
             plural="Contacts",
-            ops=ContactOps,
+            ops=ContactService,
             create_model=ContactCreate,
             update_model=ContactUpdate,
             shape=lambda _s, c: contact_api.to_out(c),
@@ -229,7 +171,7 @@ OBJECTS: dict[str, WebObject] = {
             path="accounts",
             label="Account",
             plural="Accounts",
-            ops=AccountOps,
+            ops=AccountService,
             create_model=AccountCreate,
             update_model=AccountUpdate,
             shape=account_api._one,
