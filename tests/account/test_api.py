@@ -186,3 +186,9 @@ def test_mass_assignment_is_rejected(client: Any, users: Any) -> None:
         json={"owner_id": str(users.other_rep.id)},
     )
     assert outside_team.status_code == 403
+
+
+def test_a_role_without_create_is_refused_by_name(client: Any, users: Any) -> None:
+    refused = client.post("/api/v1/accounts", headers=users.support.headers, json={"name": "No"})
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "you may not create accounts"

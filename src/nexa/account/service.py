@@ -45,6 +45,7 @@ class AccountService(RecordService[Account]):
     custom_fields = True
     related_fields = ("account_team",)
     announce_owner = False
+    create_denied = "you may not create accounts"
     repo: AccountRepository
 
     def payload(self, record: Account) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class ContactService(RecordService[Contact]):
     )
     custom_fields = True
     announce_owner = False
+    create_denied = "you may not create contacts"
     repo: ContactRepository
 
     def payload(self, record: Contact) -> dict[str, Any]:

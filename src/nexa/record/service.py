@@ -108,6 +108,8 @@ class RecordService(Generic[M]):
     # input fields that are not columns (an account's team): kept out of the column values
     # and handed to ``write_related`` once the record exists
     related_fields: ClassVar[tuple[str, ...]] = ()
+    # the 403's message when the actor may not create this kind of record
+    create_denied: ClassVar[str] = "you may not create {object} records"
     # whether events carry ``owner_id`` (then "*.created" tells an owner someone else
     # created the record for them)
     announce_owner: ClassVar[bool] = True
@@ -220,7 +222,7 @@ class RecordService(Generic[M]):
 
     def create(self, data: BaseModel, **extra: Any) -> M:
         if not self.actor.can(f"{self.object_name}:create"):
-            raise PermissionDenied(f"you may not create {self.object_name} records")
+            raise PermissionDenied(self.create_denied.format(object=self.object_name))
         values = self.values_of(data, partial=False)
         related = self.related_of(data, partial=False)
         values.update(extra)
