@@ -33,8 +33,8 @@ from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.repository import unscoped
+from nexa.deal.currency import org_currency
 from nexa.deal.repository import DealRepository
-from nexa.deal.service import org_currency
 from nexa.forecast import repository as repo
 from nexa.intelligence import deal_model
 from nexa.intelligence.deal_features import (
