@@ -13,7 +13,7 @@ from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.deal.currency import cents, org_currency
 from nexa.deal.repository import DealRepository
-from nexa.models import Deal, Pipeline
+from nexa.models import Pipeline
 
 
 def pipeline_report(
@@ -92,25 +92,13 @@ def won_summary(
 ) -> dict[str, Any]:
     """How many closed-won deals the actor may read were closed in [closed_from, closed_to),
     and their sum in the organization's currency (one aggregate query)."""
-    from sqlalchemy import func
-
     if not actor.can("deal:read"):
         raise PermissionDenied("you may not read deals")
     if closed_from >= closed_to:
         raise ValidationFailed("closed_from must be before closed_to", field="closed_from")
-    stmt = (
-        DealRepository(session)
-        .readable(actor)
-        .with_only_columns(func.count(Deal.id), func.coalesce(func.sum(Deal.amount_org), 0))
-        .where(
-            Deal.stage_kind == "won",
-            Deal.closed_at >= closed_from,
-            Deal.closed_at < closed_to,
-        )
+    count, amount = DealRepository(session).won_totals(
+        actor, closed_from=closed_from, closed_to=closed_to, owner_id=owner_id
     )
-    if owner_id is not None:
-        stmt = stmt.where(Deal.owner_id == owner_id)
-    count, amount = session.execute(stmt).one()
     return {
         "count": int(count),
         "amount": cents(Decimal(str(amount))),
