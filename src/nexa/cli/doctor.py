@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+import nexa
 from nexa.cli.shared import FAIL, OK, WARN, console, first_line, mask_url, settings_errors
 
 if TYPE_CHECKING:
@@ -199,8 +200,6 @@ def _check_jobs(settings: Settings) -> Check:
 
 
 def vendor_dir() -> Path:
-    import nexa
-
     return Path(nexa.__file__).parent / "web" / "static" / "vendor"
 
 
@@ -284,8 +283,6 @@ def run_checks() -> Iterator[Check]:
 
 def doctor() -> None:
     """Check the installation; exits non-zero when something must be fixed."""
-    import nexa
-
     out = console()
     out.print(f"Nexa CRM {nexa.__version__} on Python {sys.version.split()[0]}")
     marks = {"ok": OK, "fail": FAIL, "warn": WARN}

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+import nexa
 from nexa.cli.shared import WARN, console, first_line, load_settings, mask_url
 
 
@@ -26,8 +27,6 @@ def serve(
 ) -> None:
     """Run the web server (API + web UI) with uvicorn."""
     import uvicorn
-
-    import nexa
 
     settings = load_settings()
     out = console()

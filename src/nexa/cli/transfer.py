@@ -4,6 +4,7 @@ CSV/XLSX (imports in batches, resumable)."""
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -181,8 +182,6 @@ def import_resume(
     as_: Annotated[str | None, typer.Option("--as", help="Act as this user")] = None,
 ) -> None:
     """Continue an import from its last committed batch."""
-    import uuid
-
     try:
         parsed = uuid.UUID(import_id)
     except ValueError:

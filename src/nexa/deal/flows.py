@@ -19,11 +19,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nexa.account.schemas import AccountUpdate
+from nexa.account.service import update_account
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
-from nexa.core.errors import ValidationFailed
+from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.deal.repository import DealRepository
 from nexa.models import OrgSetting
+from nexa.order.service import create_order_from_deal
+from nexa.segment.service import add_members_as_system, system_list
+from nexa.task.schemas import TaskCreate
+from nexa.task.service import TaskService
 
 ONBOARDING_KEY = "deal.won.onboarding_tasks"
 HANDOFF_LIST_KEY = "cs_handoff"
@@ -45,8 +51,6 @@ def onboarding_template(session: Session) -> list[dict[str, Any]]:
 def set_onboarding_template(
     session: Session, actor: Actor, items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    from nexa.core.errors import PermissionDenied
-
     if not actor.can("settings:write"):
         raise PermissionDenied("only admins change the onboarding template")
     if len(items) > MAX_TEMPLATE_TASKS:
@@ -68,13 +72,6 @@ def _title(template: str, account_name: str, deal_name: str) -> str:
 
 
 def run_closed_won(session: Session, deal_id: uuid.UUID) -> None:
-    from nexa.account.schemas import AccountUpdate
-    from nexa.account.service import update_account
-    from nexa.order.service import create_order_from_deal
-    from nexa.segment.service import add_members_as_system, system_list
-    from nexa.task.schemas import TaskCreate
-    from nexa.task.service import TaskService
-
     repo = DealRepository(session)
     deal = repo.any_by_id(deal_id)
     account = repo.account_of(deal) if deal.account_id is not None else None
