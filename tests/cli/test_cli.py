@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from nexa.cli.main import VENDOR_ASSETS, app, vendor_dir
+from nexa.cli.doctor import VENDOR_ASSETS, vendor_dir
+from nexa.cli.main import app
 
 BACKEND = os.environ.get("NEXA_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("NEXA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")

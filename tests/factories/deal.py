@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from nexa.core.actor import SYSTEM, Actor
+from nexa.deal.currency import set_exchange_rate
 from nexa.deal.schemas import DealCreate, ExchangeRateIn
-from nexa.deal.service import DealService, set_exchange_rate
+from nexa.deal.service import DealService
 from nexa.models import Deal
 
 

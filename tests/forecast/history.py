@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from nexa.core.actor import SYSTEM
-from nexa.deal.service import move_stage
+from nexa.deal.stages import move_stage
 from nexa.models import Activity, Deal, DealStageChange
 from tests.factories.deal import make_deal
 

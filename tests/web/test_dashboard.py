@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nexa.core.db import utcnow
-from nexa.deal import service as deal_service
+from nexa.deal import stages as deal_stages
 from tests.factories.deal import make_deal
 from tests.factories.lead import make_lead
 from tests.factories.task import make_task
@@ -88,7 +88,7 @@ def test_pipeline_chart_data_and_won_this_month(client: Any, db: Any, users: Any
     rep = users.rep.actor
     make_deal(db, rep, name="Open one", amount=Decimal("1000"))
     won = make_deal(db, rep, name="Won one", amount=Decimal("2500"))
-    deal_service.move_deal_stage(db, rep, won.id, "closed_won")
+    deal_stages.move_deal_stage(db, rep, won.id, "closed_won")
     make_deal(db, users.other_rep.actor, name="Not mine", amount=Decimal("9000"))
     db.commit()
     sign_in(client, users.rep)
@@ -154,7 +154,7 @@ def test_dashboard_query_count_does_not_grow_with_rows(client: Any, db: Any, use
     for i in range(19):
         d = make_deal(db, rep, name=f"Deal {i}", amount=Decimal(100 + i))
         if i % 4 == 0:
-            deal_service.move_deal_stage(db, rep, d.id, "closed_won")
+            deal_stages.move_deal_stage(db, rep, d.id, "closed_won")
         make_task(
             db,
             rep,

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
 from nexa.core.repository import unscoped
-from nexa.deal import service as deal_service
+from nexa.deal import line_items as deal_lines
+from nexa.deal import stages as deal_stages
 from nexa.deal.schemas import LineItemCreate
 from nexa.models import Deal, Order, Quote
 from nexa.web.deal import routes as deal_routes
@@ -50,7 +51,7 @@ def test_board_has_a_column_per_stage_with_count_total_and_weighted(
     make_deal(db, rep, name="Alpha", amount=Decimal("1000"))
     make_deal(db, rep, name="Beta", amount=Decimal("3000"))
     moved = make_deal(db, rep, name="Gamma", amount=Decimal("2000"))
-    deal_service.move_deal_stage(db, rep, moved.id, "proposal")
+    deal_stages.move_deal_stage(db, rep, moved.id, "proposal")
     db.commit()
     sign_in(client, users.rep)
     r = client.get("/deals/board")
@@ -91,7 +92,7 @@ def test_move_with_the_fallback_form_changes_the_stage_and_writes_history(
     after = stage_of(db, deal.id)
     assert after.stage == "negotiation" and after.probability == 75
     assert after.weighted_value == Decimal("3750.00")
-    history = deal_service.stage_history(db, users.rep.actor, deal.id)
+    history = deal_stages.stage_history(db, users.rep.actor, deal.id)
     assert [(h.from_stage, h.to_stage) for h in history] == [
         (None, "prospecting"),
         ("prospecting", "negotiation"),
@@ -275,13 +276,13 @@ def test_the_deal_page_shows_progress_history_and_line_items(
 ) -> None:
     rep = users.rep.actor
     deal = make_deal(db, rep, name="Detailed", amount=Decimal("1000"))
-    deal_service.add_line_item(
+    deal_lines.add_line_item(
         db,
         rep,
         deal.id,
         LineItemCreate(name="Seats", quantity=Decimal("4"), unit_price=Decimal("500")),
     )
-    deal_service.move_deal_stage(db, rep, deal.id, "proposal")
+    deal_stages.move_deal_stage(db, rep, deal.id, "proposal")
     db.commit()
     csrf = sign_in(client, users.rep)
     r = client.get(f"/deals/{deal.id}")
@@ -317,7 +318,7 @@ def test_board_query_count_does_not_grow_with_deals(client: Any, db: Any, users:
     for i in range(19):
         deal = make_deal(db, users.rep.actor, name=f"Bulk {i}")
         if i % 3 == 0:
-            deal_service.move_deal_stage(db, users.rep.actor, deal.id, "proposal")
+            deal_stages.move_deal_stage(db, users.rep.actor, deal.id, "proposal")
     db.commit()
     twenty = counted()
     assert one == twenty, (one, twenty)
@@ -338,9 +339,9 @@ def test_deal_page_query_count_does_not_grow_with_history(client: Any, db: Any, 
 
     one = counted()
     for stage in ("qualification", "proposal", "negotiation", "proposal", "qualification"):
-        deal_service.move_deal_stage(db, rep, deal.id, stage)
+        deal_stages.move_deal_stage(db, rep, deal.id, stage)
     for i in range(4):
-        deal_service.add_line_item(
+        deal_lines.add_line_item(
             db, rep, deal.id, LineItemCreate(name=f"Line {i}", unit_price=Decimal("10"))
         )
     db.commit()
@@ -351,7 +352,7 @@ def test_deal_page_query_count_does_not_grow_with_history(client: Any, db: Any, 
 
 
 def lines_of(db: Any, deal_id: uuid.UUID) -> list[Any]:
-    return deal_service.list_line_items(db, SYSTEM, deal_id)
+    return deal_lines.list_line_items(db, SYSTEM, deal_id)
 
 
 def test_add_a_price_book_line_and_the_amount_follows(client: Any, db: Any, users: Any) -> None:
@@ -396,10 +397,10 @@ def test_a_refused_line_is_shown_with_what_was_typed(client: Any, db: Any, users
 def test_edit_and_remove_a_line(client: Any, db: Any, users: Any) -> None:
     rep = users.rep.actor
     deal = make_deal(db, rep, amount=Decimal("1"))
-    first = deal_service.add_line_item(
+    first = deal_lines.add_line_item(
         db, rep, deal.id, LineItemCreate(name="Setup", unit_price=Decimal("300"))
     )
-    second = deal_service.add_line_item(
+    second = deal_lines.add_line_item(
         db, rep, deal.id, LineItemCreate(name="Training", unit_price=Decimal("200"))
     )
     db.commit()
@@ -431,7 +432,7 @@ def test_quote_from_the_deal(client: Any, db: Any, users: Any) -> None:
     rep = users.rep.actor
     account = make_account(db, rep, name="Quoted Inc")
     deal = make_deal(db, rep, name="Quote me", account_id=account.id)
-    deal_service.add_line_item(
+    deal_lines.add_line_item(
         db, rep, deal.id, LineItemCreate(name="Widgets", unit_price=Decimal("75"))
     )
     db.commit()
@@ -475,7 +476,7 @@ def test_make_order_for_a_won_deal_only(client: Any, db: Any, users: Any) -> Non
 def test_a_rep_cannot_change_another_teams_deal(client: Any, db: Any, users: Any) -> None:
     other = users.other_rep.actor
     deal = make_deal(db, other, amount=Decimal("1000"))
-    line = deal_service.add_line_item(
+    line = deal_lines.add_line_item(
         db, other, deal.id, LineItemCreate(name="Theirs", unit_price=Decimal("10"))
     )
     won = insert_deal(db, owner_id=users.other_rep.id, stage="closed_won")
@@ -504,7 +505,7 @@ def test_deal_page_query_count_does_not_grow_with_line_items(
     def deal_with(count: int) -> Deal:
         deal = make_deal(db, rep)
         for i in range(count):
-            deal_service.add_line_item(
+            deal_lines.add_line_item(
                 db, rep, deal.id, LineItemCreate(product_id=products[i % 3].id)
             )
         return deal

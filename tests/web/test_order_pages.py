@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from nexa.models import Order
+from nexa.order.flows import accept_quote
 from nexa.order.service import create_order_from_deal
 from nexa.quote.service import QuoteService
 from tests.factories.account import make_account
@@ -38,7 +39,7 @@ def order_of_quote(db: Any, users: Any) -> Order:
     )
     service = QuoteService(db, rep)
     service.send(quote.id)
-    _, order = service.accept(quote.id)
+    _, order = accept_quote(db, rep, quote.id)
     return order
 
 

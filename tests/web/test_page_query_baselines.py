@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nexa.core.actor import SYSTEM
-from nexa.deal.service import list_pipelines
+from nexa.deal.pipelines import list_pipelines
 from nexa.metadata.schemas import CustomFieldCreate
 from nexa.metadata.service import create_definition
 from tests.factories.account import make_account

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from nexa.cli.ai import ai_group
-from nexa.cli.main import console, readable_errors, ready_to_write
+from nexa.cli.shared import console, readable_errors, ready_to_write
 
 train_app = ai_group("train", "Train a model on this organization's records.")
 backtest_app = ai_group("backtest", "Replay past periods and measure the forecast's error.")

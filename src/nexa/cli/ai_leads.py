@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from nexa.cli.ai import ai_group
-from nexa.cli.main import console, fail, load_settings, readable_errors, ready_to_write
+from nexa.cli.shared import console, fail, load_settings, readable_errors, ready_to_write
 
 train_app = ai_group("train", "Train a model on this organization's records.")
 models_app = ai_group("models", "List trained models and their cards.")

@@ -14,7 +14,12 @@ from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
 from nexa.core.db import utcnow
 from nexa.core.schemas import Problem
+from nexa.deal import currency as deal_currency
+from nexa.deal import line_items as deal_lines
+from nexa.deal import pipelines as deal_pipelines
+from nexa.deal import reports as deal_reports
 from nexa.deal import service
+from nexa.deal import stages as deal_stages
 from nexa.deal.schemas import (
     DealCreate,
     DealOut,
@@ -41,7 +46,7 @@ def deal_out(deal: Deal, team: list[uuid.UUID] | None, stage_name: str | None) -
     data = {c.key: getattr(deal, c.key) for c in Deal.__mapper__.column_attrs}
     now = utcnow()
     data.update(
-        org_currency=service.org_currency(),
+        org_currency=deal_currency.org_currency(),
         sales_team=team or [],
         stage_name=stage_name,
         days_in_stage=service.days_between(deal.stage_entered_at, now),
@@ -74,7 +79,7 @@ def _fixed_routes(deals: APIRouter) -> None:
         close_from: date | None = None,
         close_to: date | None = None,
     ) -> Any:
-        return service.pipeline_report(
+        return deal_reports.pipeline_report(
             session,
             actor,
             pipeline_id=pipeline_id,
@@ -103,7 +108,7 @@ deals = record_router(
 def move_deal_stage(
     deal_id: uuid.UUID, body: StageMove, session: SessionDep, actor: ActorDep, response: Response
 ) -> DealOut:
-    deal = service.move_deal_stage(
+    deal = deal_stages.move_deal_stage(
         session,
         actor,
         deal_id,
@@ -122,13 +127,15 @@ def move_deal_stage(
 )
 def deal_stage_history(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
     return [
-        StageChangeOut.model_validate(c) for c in service.stage_history(session, actor, deal_id)
+        StageChangeOut.model_validate(c) for c in deal_stages.stage_history(session, actor, deal_id)
     ]
 
 
 @deals.get("/{deal_id}/line-items", response_model=list[LineItemOut], summary="Line items")
 def list_line_items(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
-    return [LineItemOut.model_validate(i) for i in service.list_line_items(session, actor, deal_id)]
+    return [
+        LineItemOut.model_validate(i) for i in deal_lines.list_line_items(session, actor, deal_id)
+    ]
 
 
 @deals.post(
@@ -137,7 +144,7 @@ def list_line_items(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) ->
 def add_line_item(
     deal_id: uuid.UUID, body: LineItemCreate, session: SessionDep, actor: ActorDep
 ) -> Any:
-    return LineItemOut.model_validate(service.add_line_item(session, actor, deal_id, body))
+    return LineItemOut.model_validate(deal_lines.add_line_item(session, actor, deal_id, body))
 
 
 @deals.patch("/{deal_id}/line-items/{item_id}", response_model=LineItemOut, summary="Change a line")
@@ -148,7 +155,7 @@ def update_line_item(
     session: SessionDep,
     actor: ActorDep,
 ) -> Any:
-    item = service.update_line_item(session, actor, deal_id, item_id, body)
+    item = deal_lines.update_line_item(session, actor, deal_id, item_id, body)
     return LineItemOut.model_validate(item)
 
 
@@ -156,7 +163,7 @@ def update_line_item(
 def delete_line_item(
     deal_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> Response:
-    service.delete_line_item(session, actor, deal_id, item_id)
+    deal_lines.delete_line_item(session, actor, deal_id, item_id)
     return Response(status_code=204)
 
 
@@ -178,7 +185,7 @@ def pipeline_out(pipeline: Pipeline, stages: list[PipelineStage]) -> PipelineOut
 
 @pipelines.get("", response_model=list[PipelineOut], summary="Pipelines with their stages")
 def list_pipelines(session: SessionDep, actor: ActorDep) -> Any:
-    return [pipeline_out(p, s) for p, s in service.list_pipelines(session, actor)]
+    return [pipeline_out(p, s) for p, s in deal_pipelines.list_pipelines(session, actor)]
 
 
 @pipelines.post(
@@ -189,7 +196,7 @@ def list_pipelines(session: SessionDep, actor: ActorDep) -> Any:
     responses={409: {"model": Problem}},
 )
 def create_pipeline(body: PipelineCreate, session: SessionDep, actor: ActorDep) -> Any:
-    return pipeline_out(*service.create_pipeline(session, actor, body))
+    return pipeline_out(*deal_pipelines.create_pipeline(session, actor, body))
 
 
 @pipelines.patch(
@@ -201,7 +208,7 @@ def create_pipeline(body: PipelineCreate, session: SessionDep, actor: ActorDep) 
 def update_pipeline(
     pipeline_id: uuid.UUID, body: PipelineUpdate, session: SessionDep, actor: ActorDep
 ) -> Any:
-    return pipeline_out(*service.update_pipeline(session, actor, pipeline_id, body))
+    return pipeline_out(*deal_pipelines.update_pipeline(session, actor, pipeline_id, body))
 
 
 @pipelines.put(
@@ -213,7 +220,7 @@ def update_pipeline(
 def replace_stages(
     pipeline_id: uuid.UUID, body: StagesReplace, session: SessionDep, actor: ActorDep
 ) -> Any:
-    return pipeline_out(*service.replace_stages(session, actor, pipeline_id, body.stages))
+    return pipeline_out(*deal_pipelines.replace_stages(session, actor, pipeline_id, body.stages))
 
 
 # ---- exchange rates --------------------------------------------------------------------------
@@ -222,7 +229,9 @@ rates = APIRouter(prefix="/exchange-rates", tags=["exchange rates"], responses=P
 
 @rates.get("", response_model=list[ExchangeRateOut], summary="Exchange rates to the org currency")
 def list_exchange_rates(session: SessionDep, actor: ActorDep) -> Any:
-    return [ExchangeRateOut.model_validate(r) for r in service.list_exchange_rates(session, actor)]
+    return [
+        ExchangeRateOut.model_validate(r) for r in deal_currency.list_exchange_rates(session, actor)
+    ]
 
 
 @rates.put("/{currency}", response_model=ExchangeRateOut, summary="Set an exchange rate")
@@ -232,7 +241,9 @@ def set_exchange_rate(
     session: SessionDep,
     actor: ActorDep,
 ) -> Any:
-    return ExchangeRateOut.model_validate(service.set_exchange_rate(session, actor, currency, body))
+    return ExchangeRateOut.model_validate(
+        deal_currency.set_exchange_rate(session, actor, currency, body)
+    )
 
 
 router = APIRouter()

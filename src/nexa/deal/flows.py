@@ -17,14 +17,19 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nexa.account.schemas import AccountUpdate
+from nexa.account.service import update_account
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
-from nexa.core.errors import ValidationFailed
-from nexa.core.repository import unscoped
-from nexa.models import Account, Deal, OrgSetting
+from nexa.core.errors import PermissionDenied, ValidationFailed
+from nexa.deal.repository import DealRepository
+from nexa.models import OrgSetting
+from nexa.order.service import create_order_from_deal
+from nexa.segment.service import add_members_as_system, system_list
+from nexa.task.schemas import TaskCreate
+from nexa.task.service import TaskService
 
 ONBOARDING_KEY = "deal.won.onboarding_tasks"
 HANDOFF_LIST_KEY = "cs_handoff"
@@ -46,8 +51,6 @@ def onboarding_template(session: Session) -> list[dict[str, Any]]:
 def set_onboarding_template(
     session: Session, actor: Actor, items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    from nexa.core.errors import PermissionDenied
-
     if not actor.can("settings:write"):
         raise PermissionDenied("only admins change the onboarding template")
     if len(items) > MAX_TEMPLATE_TASKS:
@@ -69,19 +72,9 @@ def _title(template: str, account_name: str, deal_name: str) -> str:
 
 
 def run_closed_won(session: Session, deal_id: uuid.UUID) -> None:
-    from nexa.account.schemas import AccountUpdate
-    from nexa.account.service import update_account
-    from nexa.order.service import create_order_from_deal
-    from nexa.segment.service import add_members_as_system, system_list
-    from nexa.task.schemas import TaskCreate
-    from nexa.task.service import TaskService
-
-    deal = session.scalars(unscoped(select(Deal).where(Deal.id == deal_id))).one()
-    account = None
-    if deal.account_id is not None:
-        account = session.scalars(
-            unscoped(select(Account).where(Account.id == deal.account_id))
-        ).first()
+    repo = DealRepository(session)
+    deal = repo.any_by_id(deal_id)
+    account = repo.account_of(deal) if deal.account_id is not None else None
     if account is not None and account.deleted_at is None and account.type != "customer":
         update_account(session, SYSTEM, account.id, AccountUpdate(type="customer"))
     account_name = account.name if account is not None else deal.name

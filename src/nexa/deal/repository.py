@@ -4,7 +4,7 @@ and line items."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from nexa.core.records import model_fields
 from nexa.core.repository import RecordTeamMember, Repository, unscoped
 from nexa.metadata import service as metadata
 from nexa.models import (
+    Account,
     Deal,
     DealLineItem,
     DealStageChange,
@@ -291,3 +292,36 @@ class DealRepository(Repository[Deal]):
         if close_to is not None:
             stmt = stmt.where(Deal.close_date <= close_to)
         return list(self.session.execute(stmt).all())
+
+    def won_totals(
+        self,
+        actor: Actor,
+        *,
+        closed_from: datetime,
+        closed_to: datetime,
+        owner_id: uuid.UUID | None = None,
+    ) -> tuple[int, Decimal]:
+        """Count and org-currency sum of the closed-won deals ``actor`` may read that were
+        closed in [closed_from, closed_to) (one aggregate query)."""
+        stmt = (
+            self.readable(actor)
+            .with_only_columns(func.count(Deal.id), func.coalesce(func.sum(Deal.amount_org), 0))
+            .where(
+                Deal.stage_kind == "won",
+                Deal.closed_at >= closed_from,
+                Deal.closed_at < closed_to,
+            )
+        )
+        if owner_id is not None:
+            stmt = stmt.where(Deal.owner_id == owner_id)
+        count, amount = self.session.execute(stmt).one()
+        return int(count), Decimal(str(amount))
+
+    def any_by_id(self, deal_id: uuid.UUID) -> Deal:
+        """The deal, whoever owns it and even if binned (system flows such as closed-won)."""
+        return self.session.scalars(unscoped(select(Deal).where(Deal.id == deal_id))).one()
+
+    def account_of(self, deal: Deal) -> Account | None:
+        """The deal's account as stored, binned or not (system view)."""
+        stmt = select(Account).where(Account.id == deal.account_id)
+        return self.session.scalars(unscoped(stmt)).first()

@@ -47,7 +47,8 @@ def build_sales(
     session: Session, actor: Actor, rep_ids: list[uuid.UUID], seed: int, leads: int, deals: int
 ) -> SalesReport:
     from nexa.deal.schemas import DealCreate
-    from nexa.deal.service import DealService, move_stage
+    from nexa.deal.service import DealService
+    from nexa.deal.stages import move_stage
     from nexa.lead.schemas import LeadCreate, WebFormCreate
     from nexa.lead.service import LeadService
     from nexa.lead.webform import create_form

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from nexa.core.repository import unscoped
@@ -199,3 +200,51 @@ def _load_chunk(session: Session, ids: list[uuid.UUID], light: bool) -> dict[uui
         if not f.entries:  # a deal without history rows (should not happen): its creation
             f.entries.append(StageEntry(f.created_at, "", f.amount, f.close_date))
     return facts
+
+
+def stage_history_mark(session: Session) -> tuple[int, Any]:
+    """Count and latest time of the stage-history rows: they change whenever a stage moves."""
+    count, latest = session.execute(
+        select(func.count(DealStageChange.id), func.max(DealStageChange.changed_at))
+    ).one()
+    return int(count), latest
+
+
+def write_prediction(session: Session, deal_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """Store a deal's prediction columns without touching its version or updated_at."""
+    session.execute(
+        update(Deal)
+        .where(Deal.id == deal_id)
+        .values(**values, updated_at=Deal.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def open_deals(session: Session, readable: Select[Any]) -> list[Deal]:
+    """The open deals of ``readable`` (a deal query scoped to an actor), by id."""
+    return list(session.scalars(readable.where(Deal.stage_kind == "open").order_by(Deal.id)))
+
+
+def won_amount(
+    session: Session, readable: Select[Any], *, closed_from: datetime, closed_to: datetime
+) -> Any:
+    """The org-currency sum of the deals of ``readable`` closed won in [closed_from, closed_to)."""
+    return session.scalar(
+        readable.with_only_columns(func.coalesce(func.sum(Deal.amount_org), 0)).where(
+            Deal.stage_kind == "won",
+            Deal.closed_at >= closed_from,
+            Deal.closed_at < closed_to,
+        )
+    )
+
+
+def closed_deal_count(session: Session) -> int:
+    """How many live deals are closed (won or lost): the deal model's training set size."""
+    count = session.scalar(
+        unscoped(
+            select(func.count(Deal.id)).where(
+                Deal.deleted_at.is_(None), Deal.stage_kind.in_(("won", "lost"))
+            )
+        )
+    )
+    return int(count or 0)

@@ -25,16 +25,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
-from nexa.core.repository import unscoped
+from nexa.deal.currency import org_currency
 from nexa.deal.repository import DealRepository
-from nexa.deal.service import org_currency
 from nexa.forecast import repository as repo
 from nexa.intelligence import deal_model
 from nexa.intelligence.deal_features import (
@@ -56,7 +54,7 @@ from nexa.intelligence.forecast import (
     predicted_close,
     simulate_revenue,
 )
-from nexa.models import Deal, DealStageChange
+from nexa.models import Deal
 
 log = logging.getLogger("nexa.forecast")
 CENT = Decimal("0.01")
@@ -83,9 +81,7 @@ _HISTORY: dict[tuple[Any, ...], tuple[float, History]] = {}
 def org_history(session: Session) -> History:
     """Every deal's stage stays and outcome. Cached per database until a stage moves (the
     key is the count and latest time of stage-history rows) or for ten minutes."""
-    count, latest = session.execute(
-        select(func.count(DealStageChange.id), func.max(DealStageChange.changed_at))
-    ).one()
+    count, latest = repo.stage_history_mark(session)
     bind = session.get_bind()
     key = (str(bind.engine.url), int(count), str(latest))
     hit = _HISTORY.get(key)
@@ -182,12 +178,7 @@ def _closed_values(ctx: Context, f: DealFacts) -> dict[str, Any]:
 
 def _write(session: Session, deal_id: uuid.UUID, values: dict[str, Any]) -> None:
     """Store the prediction without touching the deal's version or updated_at."""
-    session.execute(
-        update(Deal)
-        .where(Deal.id == deal_id)
-        .values(**values, updated_at=Deal.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    repo.write_prediction(session, deal_id, values)
     deal = session.identity_map.get(session.identity_key(Deal, deal_id))
     if deal is not None:
         for key, value in values.items():
@@ -305,18 +296,17 @@ def predict_pipeline(
     readable = DealRepository(session).readable(actor)
     deals = [
         d
-        for d in session.scalars(readable.where(Deal.stage_kind == "open").order_by(Deal.id))
+        for d in repo.open_deals(session, readable)
         if period_start <= _expected_close(d, today) <= period_end
     ]
-    won_amount = session.scalar(
-        readable.with_only_columns(func.coalesce(func.sum(Deal.amount_org), 0)).where(
-            Deal.stage_kind == "won",
-            Deal.closed_at >= _start_of(period_start),
-            Deal.closed_at < _start_of(period_end + timedelta(days=1)),
-        )
+    won_amount = repo.won_amount(
+        session,
+        readable,
+        closed_from=_start_of(period_start),
+        closed_to=_start_of(period_end + timedelta(days=1)),
     )
     stage_names = DealRepository(session).stage_names({d.stage_id for d in deals})
-    predictions = []
+    predictions: list[dict[str, Any]] = []
     amounts: list[float] = []
     probs: list[float] = []
     for d in deals:
@@ -423,13 +413,7 @@ def model_status(session: Session, actor: Actor) -> dict[str, Any]:
     if not actor.can("deal:read"):
         raise PermissionDenied("you may not read deals")
     row = deal_model.active_model_row(session)
-    closed = session.scalar(
-        unscoped(
-            select(func.count(Deal.id)).where(
-                Deal.deleted_at.is_(None), Deal.stage_kind.in_(("won", "lost"))
-            )
-        )
-    )
+    closed = repo.closed_deal_count(session)
     return {
         "model": row.label if row else COLD_START,
         "version": row.version if row else None,

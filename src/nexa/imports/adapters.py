@@ -475,6 +475,7 @@ def _deal() -> Adapter:
     adapter = _record_service_adapter("deal", "deal", "DealService", None)
     from nexa.core.db import utcnow
     from nexa.deal import service as deals
+    from nexa.deal.currency import org_currency
 
     def to_rows(session: Session, records: list[Any]) -> list[dict[str, Any]]:
         teams, names = deals.deal_extras(session, records)
@@ -483,7 +484,7 @@ def _deal() -> Adapter:
         for deal in records:
             data = {c.key: getattr(deal, c.key) for c in deal.__mapper__.column_attrs}
             data.update(
-                org_currency=deals.org_currency(),
+                org_currency=org_currency(),
                 sales_team=teams.get(deal.id) or [],
                 stage_name=names.get(deal.stage_id),
                 days_in_stage=deals.days_between(deal.stage_entered_at, now),

@@ -14,16 +14,11 @@ from nexa.api.records import record_router
 from nexa.core.schemas import Problem
 from nexa.models import Order
 from nexa.order import service
-from nexa.order.schemas import OrderCreate, OrderOut, OrderUpdate
-from nexa.quote.schemas import LineItemOut
+from nexa.order.schemas import OrderCreate, OrderOut, OrderUpdate, order_out
 
 
 def to_out(session: Session, order: Order) -> OrderOut:
-    data = {c.key: getattr(order, c.key) for c in Order.__mapper__.column_attrs}
-    data["line_items"] = [
-        LineItemOut.model_validate(li) for li in service.order_lines(session, order)
-    ]
-    return OrderOut.model_validate(data)
+    return order_out(order, service.order_lines(session, order))
 
 
 router = record_router(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
-from nexa.models import Order, OrderLineItem
+from nexa.models import Order, OrderLineItem, QuoteLineItem
 from nexa.models.quote import ORDER_STATUSES
 
 KINDS = {
@@ -70,3 +70,12 @@ class OrderRepository(Repository[Order]):
     def order_of_quote(self, quote_id: uuid.UUID) -> Order | None:
         stmt = select(Order).where(Order.quote_id == quote_id)
         return self.session.scalars(unscoped(stmt)).first()
+
+    def quote_lines(self, quote_id: uuid.UUID) -> list[QuoteLineItem]:
+        """An accepted quote's line items, in order (copied into its order)."""
+        stmt = (
+            select(QuoteLineItem)
+            .where(QuoteLineItem.quote_id == quote_id)
+            .order_by(QuoteLineItem.position)
+        )
+        return list(self.session.scalars(stmt))

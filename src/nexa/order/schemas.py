@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from nexa.core.schemas import InputModel, OutputModel
-from nexa.quote.schemas import LineItemOut
+from nexa.models import Order
+from nexa.quote.schemas import LineItemOut, QuoteOut
 
 OrderStatus = Literal["draft", "confirmed", "fulfilled", "cancelled"]
 
@@ -47,3 +48,14 @@ class OrderOut(OutputModel):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+
+
+class AcceptOut(QuoteOut):
+    order: OrderOut  # an accepted quote with the order it made
+
+
+def order_out(order: Order, lines: list[Any]) -> OrderOut:
+    """The API shape of an order and its line items."""
+    data = {c.key: getattr(order, c.key) for c in Order.__mapper__.column_attrs}
+    data["line_items"] = [LineItemOut.model_validate(li) for li in lines]
+    return OrderOut.model_validate(data)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
@@ -17,11 +16,11 @@ from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
 from nexa.core.filtering import ListQuery
 from nexa.core.sequence import next_value
-from nexa.models import Deal, Order, OrderLineItem, Quote, QuoteLineItem
-from nexa.order.deals import deal_lines, readable_deal
+from nexa.models import Deal, Order, OrderLineItem, Quote
 from nexa.order.repository import OrderRepository
 from nexa.product.lines import copy_lines, line_money, totals_of
 from nexa.product.service import product_tax_rates
+from nexa.quote.deals import deal_lines, readable_deal
 from nexa.record.service import RecordService, declare_lifecycle
 
 declare_lifecycle("order", "order")
@@ -175,13 +174,7 @@ def create_order_from_quote(session: Session, actor: Actor, quote: Quote) -> Ord
     if quote.status != "accepted":
         raise Conflict("only an accepted quote becomes an order", field="status")
     _check_can_create(actor)
-    lines = list(
-        session.scalars(
-            select(QuoteLineItem)
-            .where(QuoteLineItem.quote_id == quote.id)
-            .order_by(QuoteLineItem.position)
-        )
-    )
+    lines = repo.quote_lines(quote.id)
     if not lines:
         raise ValidationFailed("the quote has no line items", field="line_items")
     return _new_order(

@@ -76,3 +76,10 @@ class ProductRepository(Repository[Product]):
                 )
             )
         self.session.flush()
+
+    def live_by_ids(self, product_ids: Iterable[uuid.UUID]) -> list[Product]:
+        """Live products among ``product_ids`` (the price book is public to every reader)."""
+        stmt = select(Product).where(
+            Product.id.in_(list(product_ids)), Product.deleted_at.is_(None)
+        )
+        return list(self.session.scalars(stmt))

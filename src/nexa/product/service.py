@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.db import utcnow
@@ -107,8 +106,7 @@ def live_products(session: Session, product_ids: list[uuid.UUID]) -> dict[uuid.U
     ids = [i for i in set(product_ids) if i is not None]
     if not ids:
         return {}
-    rows = session.scalars(select(Product).where(Product.id.in_(ids), Product.deleted_at.is_(None)))
-    return {p.id: p for p in rows}
+    return {p.id: p for p in ProductRepository(session).live_by_ids(ids)}
 
 
 def product_tax_rates(session: Session, lines: list[Any]) -> dict[uuid.UUID, Decimal | None]:

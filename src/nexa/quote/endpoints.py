@@ -13,8 +13,9 @@ from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
 from nexa.core.schemas import Problem
 from nexa.models import Quote
-from nexa.order.endpoints import to_out as order_out
-from nexa.order.schemas import OrderOut
+from nexa.order.flows import accept_quote as accept_and_order
+from nexa.order.schemas import AcceptOut, order_out
+from nexa.order.service import order_lines
 from nexa.quote import service
 from nexa.quote.schemas import (
     LineItemOut,
@@ -94,10 +95,6 @@ def send_quote(
     return _answer(session, service.QuoteService(session, actor).send(record_id), response)
 
 
-class AcceptOut(QuoteOut):
-    order: OrderOut
-
-
 @records.post(
     "/{record_id}/accept",
     response_model=AcceptOut,
@@ -107,9 +104,9 @@ class AcceptOut(QuoteOut):
 def accept_quote(
     record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
 ) -> Any:
-    quote, order = service.QuoteService(session, actor).accept(record_id)
+    quote, order = accept_and_order(session, actor, record_id)
     out = _answer(session, quote, response)
-    return AcceptOut(**out.model_dump(), order=order_out(session, order))
+    return AcceptOut(**out.model_dump(), order=order_out(order, order_lines(session, order)))
 
 
 @records.post(

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.account.repository import AccountRepository
@@ -25,14 +24,12 @@ from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
 from nexa.core.filtering import ListQuery
 from nexa.core.records import check_version
-from nexa.core.repository import unscoped
 from nexa.core.sequence import next_value
-from nexa.models import Account, Contact, Order, OrgSetting, Quote, QuoteLineItem
-from nexa.order.deals import check_deal, deal_lines, readable_deal
-from nexa.order.service import create_order_from_quote
+from nexa.models import OrgSetting, Quote, QuoteLineItem
 from nexa.product.lines import copy_lines, line_money, totals_of
 from nexa.product.service import live_products, product_prices, product_tax_rates
 from nexa.quote import pdf
+from nexa.quote.deals import check_deal, deal_lines, readable_deal
 from nexa.quote.repository import QuoteRepository
 from nexa.quote.schemas import LineItemIn, QuoteCreate
 from nexa.record.service import RecordService, check_reference, declare_lifecycle
@@ -260,11 +257,13 @@ class QuoteService(RecordService[Quote]):
         self._publish_status("sent", quote, "draft")
         return quote
 
-    def accept(self, record_id: uuid.UUID) -> tuple[Quote, Order]:
+    def accept(self, record_id: uuid.UUID) -> Quote:
+        """Mark a sent quote accepted. Its order is made by ``nexa.order.flows.accept_quote``,
+        which calls this in the same transaction (orders know quotes, not the reverse)."""
         quote = self._transition(record_id, ("sent",), "accepted")
         quote.status, quote.decided_at = "accepted", utcnow()
         self._publish_status("accepted", quote, "sent")
-        return quote, create_order_from_quote(self.session, self.actor, quote)
+        return quote
 
     def decline(self, record_id: uuid.UUID, reason: str | None) -> Quote:
         quote = self._transition(record_id, ("sent",), "declined")
@@ -327,13 +326,7 @@ def quote_from_deal(session: Session, actor: Actor, deal_id: uuid.UUID) -> Quote
 def expire_quotes(session: Session) -> int:
     """Store ``expired`` on sent quotes past ``valid_until`` (a periodic job); the count."""
     today = utcnow().date()
-    stmt = select(Quote).where(
-        Quote.status == "sent",
-        Quote.valid_until.is_not(None),
-        Quote.valid_until < today,
-        Quote.deleted_at.is_(None),
-    )
-    quotes = list(session.scalars(unscoped(stmt)))
+    quotes = QuoteRepository(session).sent_past_validity(today)
     for quote in quotes:
         quote.status = "expired"
     session.flush()
@@ -423,20 +416,11 @@ def set_template(session: Session, actor: Actor, html: str) -> str:
 
 
 def _context(session: Session, quote: Quote) -> dict[str, Any]:
-    account = (
-        session.scalars(
-            unscoped(select(Account.name).where(Account.id == quote.account_id))
-        ).first()
-        if quote.account_id
-        else None
-    )
+    repo = QuoteRepository(session)
+    account = repo.account_name(quote.account_id) if quote.account_id else None
     contact = None
     if quote.contact_id:
-        names = session.execute(
-            unscoped(
-                select(Contact.first_name, Contact.last_name).where(Contact.id == quote.contact_id)
-            )
-        ).first()
+        names = repo.contact_names(quote.contact_id)
         contact = f"{names[0]} {names[1]}".strip() if names else None
     lines = [
         {

@@ -12,7 +12,7 @@ from nexa.core.actor import Actor
 from nexa.core.errors import PermissionDenied
 from nexa.core.filtering import ListQuery
 from nexa.core.repository import LINKABLE
-from nexa.deal import service as deals
+from nexa.deal import pipelines as deal_pipelines
 from nexa.lead import service as leads
 from nexa.models.record_list import LIST_OBJECTS
 from nexa.user import service as users
@@ -38,7 +38,7 @@ def user_choices(session: Session, actor: Actor) -> Choices:
 def pipelines(session: Session, actor: Actor) -> list[tuple[Any, list[Any]]]:
     cache = session.info.setdefault("web_choices", {})
     if "pipelines" not in cache:
-        cache["pipelines"] = deals.list_pipelines(session, actor)
+        cache["pipelines"] = deal_pipelines.list_pipelines(session, actor)
     return list(cache["pipelines"])
 
 

@@ -17,8 +17,8 @@ def _deal(db: Any, owner_id: Any) -> Any:
 
 
 def _line_item(db: Any, deal: Any) -> Any:
+    from nexa.deal.line_items import add_line_item
     from nexa.deal.schemas import LineItemCreate
-    from nexa.deal.service import add_line_item
 
     return add_line_item(db, SYSTEM, deal.id, LineItemCreate(name="Seat", unit_price=Decimal("10")))
 
@@ -37,8 +37,8 @@ def _deal_request(route: Any, db: Any, record: Any, cast: Any) -> Request | None
 
 
 def _settings_request(route: Any, db: Any, cast: Any) -> Request | None:
+    from nexa.deal.pipelines import create_pipeline
     from nexa.deal.schemas import PipelineCreate
-    from nexa.deal.service import create_pipeline
 
     tag = uuid.uuid4().hex[:8]
     if route.path == "/api/v1/pipelines" and route.method == "POST":

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from nexa.core.actor import Actor
 from nexa.core.filtering import ListQuery
-from nexa.deal import service as deals
+from nexa.deal import pipelines as deal_pipelines
 from nexa.lead import webform
 from nexa.metadata import service as metadata
 from nexa.team import service as teams
@@ -38,7 +38,7 @@ def overview(request: Request, session: WebSession, actor: OverviewActor) -> HTM
     if "roles" in shown:
         counts["roles"] = f"{len(users.list_roles(session, actor))} roles"
     if "pipelines" in shown:
-        found_pipelines = deals.list_pipelines(session, actor)
+        found_pipelines = deal_pipelines.list_pipelines(session, actor)
         stages = sum(len(s) for _, s in found_pipelines)
         counts["pipelines"] = f"{len(found_pipelines)} pipelines, {stages} stages"
     if "custom_fields" in shown:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound
-from nexa.deal import service as deals
+from nexa.deal import currency as deal_currency
+from nexa.deal import pipelines as deal_pipelines
 from nexa.deal.schemas import (
     ExchangeRateIn,
     PipelineCreate,
@@ -76,9 +77,9 @@ def _pipelines_page(
         session,
         "pipelines",
         failure=failure,
-        pipelines=deals.list_pipelines(session, actor),
-        rates=deals.list_exchange_rates(session, actor),
-        org_currency=deals.org_currency(),
+        pipelines=deal_pipelines.list_pipelines(session, actor),
+        rates=deal_currency.list_exchange_rates(session, actor),
+        org_currency=deal_currency.org_currency(),
         can_write=actor.can("settings:write"),
         values=values or {},
         rate_values=rate_values or {},
@@ -97,7 +98,7 @@ async def create_pipeline(request: Request, session: WebSession, actor: Pipeline
     pipeline = attempt(
         session,
         lambda: PipelineCreate.model_validate(values),
-        lambda body: deals.create_pipeline(session, actor, body)[0],
+        lambda body: deal_pipelines.create_pipeline(session, actor, body)[0],
     )
     if isinstance(pipeline, Failure):
         return _pipelines_page(request, session, actor, values=values, failure=pipeline)
@@ -115,7 +116,9 @@ async def set_rate(request: Request, session: WebSession, actor: PipelinesActor)
     rate = attempt(
         session,
         lambda: ExchangeRateIn.model_validate({"rate": values["rate"]}),
-        lambda body: deals.set_exchange_rate(session, actor, values["currency"] or "", body),
+        lambda body: deal_currency.set_exchange_rate(
+            session, actor, values["currency"] or "", body
+        ),
     )
     if isinstance(rate, Failure):
         return _pipelines_page(request, session, actor, rate_values=values, failure=rate)
@@ -127,7 +130,7 @@ async def set_rate(request: Request, session: WebSession, actor: PipelinesActor)
 def _pipeline(
     session: Session, actor: Actor, pipeline_id: uuid.UUID
 ) -> tuple[Pipeline, list[PipelineStage]]:
-    for pipeline, stages in deals.list_pipelines(session, actor):
+    for pipeline, stages in deal_pipelines.list_pipelines(session, actor):
         if pipeline.id == pipeline_id:
             return pipeline, sorted(stages, key=lambda s: s.position)
     raise NotFound(f"pipeline {pipeline_id} not found")
@@ -198,7 +201,7 @@ async def update_pipeline(
     pipeline = attempt(
         session,
         lambda: PipelineUpdate.model_validate(values),
-        lambda body: deals.update_pipeline(session, actor, pipeline_id, body)[0],
+        lambda body: deal_pipelines.update_pipeline(session, actor, pipeline_id, body)[0],
     )
     if isinstance(pipeline, Failure):
         return _pipeline_page(request, session, actor, pipeline_id, values=values, failure=pipeline)
@@ -252,7 +255,7 @@ async def replace_stages(
     pipeline = attempt(
         session,
         lambda: StagesReplace.model_validate({"stages": stages}),
-        lambda body: deals.replace_stages(session, actor, pipeline_id, body.stages)[0],
+        lambda body: deal_pipelines.replace_stages(session, actor, pipeline_id, body.stages)[0],
         errors=lambda exc: _stage_errors(exc, origin),
     )
     if isinstance(pipeline, Failure):

@@ -20,7 +20,7 @@ from nexa.core.actor import Actor, Scope
 from nexa.core.db import utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.core.filtering import ListQuery
-from nexa.deal import service as deals
+from nexa.deal import reports as deal_reports
 from nexa.lead.service import LeadService
 from nexa.task.service import TaskService
 from nexa.web import references
@@ -131,11 +131,11 @@ def _number(value: Any) -> float:
 
 def _pipeline(session: Session, actor: Actor, now: datetime) -> dict[str, Any] | None:
     try:
-        report = deals.pipeline_report(session, actor)
+        report = deal_reports.pipeline_report(session, actor)
     except (NotFound, ValidationFailed):
         return None
     start, end = _month_bounds(now)
-    won = deals.won_summary(session, actor, closed_from=start, closed_to=end)
+    won = deal_reports.won_summary(session, actor, closed_from=start, closed_to=end)
     chart = {
         "currency": report["currency"],
         "stages": [

@@ -21,7 +21,10 @@ from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, ValidationFailed
 from nexa.core.filtering import ListQuery
+from nexa.deal import line_items as deal_lines
+from nexa.deal import reports as deal_reports
 from nexa.deal import service as deals
+from nexa.deal import stages as deal_stages
 from nexa.deal.schemas import LineItemCreate, LineItemUpdate, StageMove
 from nexa.deal.service import DealService
 from nexa.order import service as order_service
@@ -199,7 +202,7 @@ def board_context(session: Session, actor: Actor, filters: BoardFilters) -> dict
     the same number whatever the number of deals."""
     found = choices.pipelines(session, actor)
     pipeline, stages = _pipeline_of(found, filters.pipeline_id)
-    report = deals.pipeline_report(
+    report = deal_reports.pipeline_report(
         session,
         actor,
         pipeline_id=pipeline.id,
@@ -329,7 +332,7 @@ def move_stage(
             {"stage": stage.strip(), "lost_reason": lost_reason.strip() or None}
         )
         with session.begin_nested():
-            deal = deals.move_deal_stage(
+            deal = deal_stages.move_deal_stage(
                 session, actor, deal_id, body.stage, lost_reason=body.lost_reason
             )
     except (ValidationError, DomainError) as exc:
@@ -417,8 +420,8 @@ def deal_detail_extra(
     request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
 ) -> dict[str, Any]:
     """Stage progress (with the move form), stage history and line items."""
-    history = deals.stage_history(session, actor, record.id)
-    items = deals.list_line_items(session, actor, record.id)
+    history = deal_stages.stage_history(session, actor, record.id)
+    items = deal_lines.list_line_items(session, actor, record.id)
     stages = _stages_of(session, actor, record.pipeline_id)
     names = {s.id: s.name for _, st in choices.pipelines(session, actor) for s in st}
     people = references.resolve(
@@ -542,7 +545,7 @@ async def add_line(
     try:
         body = LineItemCreate.model_validate(body_values)
         with session.begin_nested():
-            item = deals.add_line_item(session, actor, deal_id, body)
+            item = deal_lines.add_line_item(session, actor, deal_id, body)
     except (ValidationError, DomainError) as exc:
         return _line_page(request, session, actor, deal_id, exc, values=values)
     request.session["flash"] = f"Line added: {item.name}"
@@ -568,7 +571,7 @@ async def update_line(
     try:
         body = LineItemUpdate.model_validate(values)
         with session.begin_nested():
-            item = deals.update_line_item(session, actor, deal_id, item_id, body)
+            item = deal_lines.update_line_item(session, actor, deal_id, item_id, body)
     except (ValidationError, DomainError) as exc:
         return _line_page(request, session, actor, deal_id, exc, editing_id=item_id)
     request.session["flash"] = f"Line saved: {item.name}"
@@ -585,7 +588,7 @@ def delete_line(
 ) -> Response:
     try:
         with session.begin_nested():
-            deals.delete_line_item(session, actor, deal_id, item_id)
+            deal_lines.delete_line_item(session, actor, deal_id, item_id)
     except DomainError as exc:
         return _line_page(request, session, actor, deal_id, exc)
     request.session["flash"] = "Line removed"

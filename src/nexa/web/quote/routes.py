@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError
 from nexa.core.filtering import ListQuery
+from nexa.order.flows import accept_quote
 from nexa.order.service import OrderService
 from nexa.quote import service as quotes
 from nexa.quote.schemas import QuoteDecline
@@ -115,7 +116,7 @@ def send(request: Request, quote_id: uuid.UUID, session: WebSession, actor: WebA
 def accept(request: Request, quote_id: uuid.UUID, session: WebSession, actor: WebActor) -> Response:
     try:
         with session.begin_nested():
-            quote, order = QuoteService(session, actor).accept(quote_id)
+            quote, order = accept_quote(session, actor, quote_id)
     except DomainError as exc:
         return _error_page(request, session, actor, quote_id, exc)
     return _done(

@@ -1,4 +1,4 @@
-"""What orders and quotes need of deals: a deal the actor can read, and its line items.
+"""What quotes and orders need of deals: a deal the actor can read, and its line items.
 
 The deals domain owns the Deal model and its repository; this module reads through the
 registered ``deal`` repository (so deal visibility stays defined in one place)."""
@@ -8,13 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, ValidationFailed
 from nexa.core.repository import REPOSITORIES, Repository
 from nexa.models import Deal, DealLineItem
+from nexa.quote.repository import QuoteRepository
 
 
 class _DealScope(Repository[Deal]):
@@ -48,10 +48,4 @@ def check_deal(
 
 
 def deal_lines(session: Session, deal_id: uuid.UUID) -> list[DealLineItem]:
-    return list(
-        session.scalars(
-            select(DealLineItem)
-            .where(DealLineItem.deal_id == deal_id)
-            .order_by(DealLineItem.position)
-        )
-    )
+    return QuoteRepository(session).deal_lines(deal_id)

@@ -1,0 +1,65 @@
+"""`nexa serve` and `nexa worker`: the web server and the background job worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+import nexa
+from nexa.cli.shared import WARN, console, first_line, load_settings, mask_url
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Web processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="Log every request (off by default: it costs ~5 % of a request's CPU; "
+            "the reverse proxy usually keeps access logs)"
+        ),
+    ] = False,
+) -> None:
+    """Run the web server (API + web UI) with uvicorn."""
+    import uvicorn
+
+    settings = load_settings()
+    out = console()
+    url = settings.effective_database_url
+    try:
+        from nexa.migrations import current_and_head
+
+        current, head = current_and_head(url)
+        if current != head:
+            out.print(
+                f"{WARN} the database is at {current or 'no schema'}, the code expects {head}: "
+                "run `nexa db upgrade`"
+            )
+    except Exception as exc:
+        out.print(f"{WARN} cannot read the schema version of {mask_url(url)}: {first_line(exc)}")
+    out.print(f"Nexa CRM on [bold]http://{host}:{port}[/] (database {escape(mask_url(url))})")
+    uvicorn.run(
+        "nexa.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        reload_dirs=[str(Path(nexa.__file__).parent)] if reload else None,
+        log_level=settings.log_level.lower(),
+        access_log=access_log,
+        proxy_headers=True,
+    )
+
+
+def worker(workers: Annotated[int, typer.Option(min=1, help="Worker threads")] = 1) -> None:
+    """Run the background job worker (Huey consumer with the periodic tasks)."""
+    load_settings()
+    from nexa.worker import run_worker
+
+    run_worker(workers)
