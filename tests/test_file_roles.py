@@ -43,17 +43,6 @@ NOT_YET_CONVERTED: dict[str, str] = {
     "order": "converted on the deal branch",
     "forecast": "converted on the deal branch",
     "job": "converted on the jobs branch",
-    # this branch, emptied package by package below
-    "activity": "being converted in this branch",
-    "auth": "being converted in this branch",
-    "imports": "being converted in this branch",
-    "metadata": "being converted in this branch",
-    "notification": "being converted in this branch",
-    "search": "being converted in this branch",
-    "segment": "being converted in this branch",
-    "team": "being converted in this branch",
-    "user": "being converted in this branch",
-    "view": "being converted in this branch",
 }
 
 STATEMENT_BUILDERS = {

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from nexa.core.repository import unscoped
 from nexa.models import Account, Contact, Deal, Lead
 
 SEARCH_TYPES = ("lead", "contact", "account", "deal")
@@ -89,15 +84,6 @@ def body_of(record_type: str, record: Any, account_name: str | None) -> str:
         tokens += words(phone)
         tokens += phone_tokens(phone)
     return " ".join(dict.fromkeys(tokens))
-
-
-def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    """Names of accounts (system view: the index is filtered per reader at query time)."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    stmt = select(Account.id, Account.name).where(Account.id.in_(wanted))
-    return {row.id: row.name for row in session.execute(unscoped(stmt))}
 
 
 def account_id_of(record_type: str, record: Any) -> uuid.UUID | None:
