@@ -179,11 +179,6 @@ def authenticate_api_key(session: Session, token: str) -> tuple[User, ApiKey]:
 TOUCH_EVERY = timedelta(minutes=5)
 
 
-def key_needs_touch(key: ApiKey) -> bool:
-    """last_used_at is refreshed at most every 5 minutes, so reads stay reads."""
-    return _stale(key.last_used_at)
-
-
 def _stale(last_used_at: datetime | None) -> bool:
     return last_used_at is None or utcnow() - last_used_at > TOUCH_EVERY
 

@@ -130,10 +130,6 @@ class ImportRepository:
             stmt = stmt.where(DataImportIssue.kind == kind)
         return list(self.session.scalars(stmt))
 
-    def count_issues(self, import_id: uuid.UUID) -> int:
-        stmt = select(func.count()).where(DataImportIssue.import_id == import_id)
-        return int(self.session.scalar(stmt) or 0)
-
     def clear_issues(self, import_id: uuid.UUID) -> None:
         self.session.execute(delete(DataImportIssue).where(DataImportIssue.import_id == import_id))
 

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from nexa.core.names import person_name
 from nexa.models import Account, Contact, Deal, Lead
 
 SEARCH_TYPES = ("lead", "contact", "account", "deal")
@@ -37,10 +38,6 @@ def domain_of(website: str | None) -> str | None:
         return None
     host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
     return host.removeprefix("www.") or None
-
-
-def person_name(first: str | None, last: str | None) -> str:
-    return " ".join(p for p in (first, last) if p)
 
 
 def title_of(record_type: str, record: Any) -> str:
