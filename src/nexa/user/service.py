@@ -197,6 +197,12 @@ def update_user(
     if user.role == "admin" and not actor.is_admin:
         raise PermissionDenied("only admins can change an admin")
     changes = _apply_user_changes(session, actor, user, data.model_dump(exclude_unset=True))
+    _saved(session, actor, user, changes)
+    return user
+
+
+def _saved(session: Session, actor: Actor, user: User, changes: dict[str, tuple[Any, Any]]) -> None:
+    """Flush and publish ``user.updated`` when anything changed."""
     if changes:
         session.flush()
         publish(
@@ -208,7 +214,6 @@ def update_user(
             changes=changes,
             payload={"name": user.full_name},
         )
-    return user
 
 
 def get_me(session: Session, actor: Actor) -> User:
@@ -233,17 +238,7 @@ def update_me(session: Session, actor: Actor, values: dict[str, Any]) -> User:
     ):
         raise ValidationFailed("the current password is wrong", field="current_password")
     changes = _apply_user_changes(session, actor, user, values)
-    if changes:
-        session.flush()
-        publish(
-            session,
-            actor,
-            "user.updated",
-            record_type="user",
-            record_id=user.id,
-            changes=changes,
-            payload={"name": user.full_name},
-        )
+    _saved(session, actor, user, changes)
     return user
 
 
