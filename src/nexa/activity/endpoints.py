@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from nexa.activity import service
+from nexa.activity.schemas import AuditEntryOut, RecordType, TimelineEntryOut
 from nexa.api.deps import ActorDep, SessionDep
-from nexa.core.schemas import OutputModel, Page, Problem
+from nexa.core.schemas import Page, Problem
 
 router = APIRouter(
     tags=["activity"],
@@ -22,51 +23,10 @@ router = APIRouter(
     },
 )
 
-RecordType = Literal[
-    "lead",
-    "contact",
-    "account",
-    "deal",
-    "quote",
-    "order",
-    "product",
-    "task",
-    "meeting",
-    "call",
-    "note",
-    "list",
-    "user",
-    "team",
-]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[
     str | None, Query(max_length=1000, description="next_cursor of the previous page")
 ]
-
-
-class TimelineEntryOut(OutputModel):
-    id: uuid.UUID
-    record_type: str
-    record_id: uuid.UUID
-    event: str
-    summary: str
-    actor_id: uuid.UUID | None = None
-    actor_name: str
-    occurred_at: datetime
-    data: dict[str, Any]
-
-
-class AuditEntryOut(OutputModel):
-    id: uuid.UUID
-    occurred_at: datetime
-    actor_id: uuid.UUID | None = None
-    actor_name: str
-    event: str
-    record_type: str
-    record_id: uuid.UUID | None = None
-    field: str | None = None
-    old_value: Any = None
-    new_value: Any = None
 
 
 @router.get(

@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from nexa.activity.repository import ActivityRepository
 from nexa.core.actor import Actor
 from nexa.core.audit import AuditEntry
 from nexa.core.errors import PermissionDenied, ValidationFailed
@@ -70,15 +70,8 @@ def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
     return _utc(value, "cursor"), last_id
 
 
-def _newest_first(
-    session: Session, stmt: Select[Any], time_col: Any, id_col: Any, cursor: str | None, limit: int
-) -> tuple[list[Any], str | None]:
+def _page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
     """Keyset pagination over (time, id), newest first: page 1,000 costs what page 1 costs."""
-    stmt = stmt.order_by(time_col.desc(), id_col.desc())
-    if cursor:
-        at, last_id = _decode(cursor)
-        stmt = stmt.where(or_(time_col < at, and_(time_col == at, id_col < last_id)))
-    rows = list(session.scalars(stmt.limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
@@ -95,13 +88,11 @@ def timeline(
     limit: int = 50,
 ) -> tuple[list[Activity], str | None]:
     _require_readable(session, actor, record_type, record_id)
-    stmt = select(Activity).where(
-        Activity.record_type == record_type, Activity.record_id == record_id
+    after = _decode(cursor) if cursor else None
+    rows = ActivityRepository(session).timeline(
+        record_type, record_id, _hidden_events(actor), after, limit
     )
-    hidden = _hidden_events(actor)
-    if hidden:
-        stmt = stmt.where(Activity.event.not_in(hidden))
-    return _newest_first(session, stmt, Activity.occurred_at, Activity.id, cursor, limit)
+    return _page(rows, limit)
 
 
 def audit_log(
@@ -120,20 +111,19 @@ def audit_log(
     """Who changed what, newest first; admins only."""
     if not actor.can("audit:read"):
         raise PermissionDenied("only admins can read the audit log")
-    stmt = select(AuditEntry)
-    if record_type:
-        stmt = stmt.where(AuditEntry.record_type == record_type)
-    if record_id is not None:
-        stmt = stmt.where(AuditEntry.record_id == record_id)
-    if actor_id is not None:
-        stmt = stmt.where(AuditEntry.actor_id == actor_id)
-    if field:
-        stmt = stmt.where(AuditEntry.field == field)
-    if event:
-        stmt = stmt.where(AuditEntry.event == event)
-    if since is not None:
-        stmt = stmt.where(AuditEntry.occurred_at >= _utc(since, "since"))
-    return _newest_first(session, stmt, AuditEntry.occurred_at, AuditEntry.id, cursor, limit)
+    since_utc = _utc(since, "since") if since is not None else None
+    after = _decode(cursor) if cursor else None
+    rows = ActivityRepository(session).audit_log(
+        record_type=record_type,
+        record_id=record_id,
+        actor_id=actor_id,
+        field=field,
+        event=event,
+        since=since_utc,
+        after=after,
+        limit=limit,
+    )
+    return _page(rows, limit)
 
 
 FEED_TYPES = ("lead", "contact", "account", "deal")
@@ -151,21 +141,11 @@ def recent_activity(
     types = tuple(t for t in record_types if t in REPOSITORIES and actor.can(f"{t}:read"))
     if not types:
         return []
-    stmt = select(Activity).where(Activity.record_type.in_(types))
-    hidden = _hidden_events(actor)
-    if hidden:
-        stmt = stmt.where(Activity.event.not_in(hidden))
-    rows = list(
-        session.scalars(
-            stmt.order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(limit * 5)
-        )
-    )
+    repo = ActivityRepository(session)
+    rows = repo.newest_of_types(types, _hidden_events(actor), limit * 5)
     readable: set[tuple[str, uuid.UUID]] = set()
     for record_type in types:
         ids = {r.record_id for r in rows if r.record_type == record_type}
-        repo = REPOSITORIES[record_type](session)
-        found = session.scalars(
-            repo.readable(actor).with_only_columns(repo.model.id).where(repo.model.id.in_(ids))
-        )
+        found = repo.readable_ids(actor, record_type, ids)
         readable.update((record_type, record_id) for record_id in found)
     return [r for r in rows if (r.record_type, r.record_id) in readable][:limit]

@@ -14,9 +14,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
+from nexa.auth.repository import AuthRepository
 from nexa.config import get_settings
 from nexa.core.actor import Actor, Scope
 from nexa.core.db import utcnow
@@ -51,17 +52,14 @@ def authenticate(session: Session, email: str, password: str, client: str) -> Us
     settings = get_settings()
     now = utcnow()
     window_start = now - timedelta(minutes=1)
-    recent = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.client == client, LoginAttempt.attempted_at >= window_start)
-    )
-    if (recent or 0) >= settings.login_rate_per_minute:
+    repo = AuthRepository(session)
+    recent = repo.attempts_since(client, window_start)
+    if recent >= settings.login_rate_per_minute:
         raise TooManyRequests(
             "too many sign-in attempts from this address; wait a minute", retry_after=60
         )
     email_norm = email.strip().lower()
-    user = session.scalars(select(User).where(func.lower(User.email) == email_norm)).first()
+    user = repo.user_by_email(email_norm)
     session.add(LoginAttempt(client=client[:64], email=email_norm[:254], attempted_at=now))
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
@@ -94,9 +92,7 @@ def role_grants(session: Session, role_name: str) -> dict[str, Scope]:
 
 
 def visibility_defaults(session: Session) -> dict[str, str]:
-    rows = session.execute(
-        select(OrgSetting.key, OrgSetting.value).where(OrgSetting.key.like("visibility.%"))
-    ).all()
+    rows = AuthRepository(session).visibility_settings()
     result = dict(DEFAULT_VISIBILITY)
     for key, value in rows:
         result[key.removeprefix("visibility.")] = value
@@ -107,7 +103,7 @@ def team_tree(session: Session, team_id: uuid.UUID | None) -> set[uuid.UUID]:
     """``team_id`` and all its sub-teams."""
     if team_id is None:
         return set()
-    rows = session.execute(select(Team.id, Team.parent_id)).all()
+    rows = AuthRepository(session).team_parents()
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for tid, parent in rows:
         children.setdefault(parent, []).append(tid)
@@ -130,7 +126,7 @@ def actor_for(session: Session, user: User, api_key: ApiKey | None = None) -> Ac
     teams = team_tree(session, user.team_id)
     members: set[uuid.UUID] = set()
     if teams:
-        members = set(session.scalars(select(User.id).where(User.team_id.in_(teams))).all())
+        members = AuthRepository(session).member_ids(teams)
     return Actor(
         user_id=user.id,
         role=user.role,
@@ -170,7 +166,7 @@ def token_digest(token: str) -> str:
 def authenticate_api_key(session: Session, token: str) -> tuple[User, ApiKey]:
     if not token.startswith(API_KEY_PREFIX) or len(token) > 200:
         raise NotAuthenticated("the API key is not valid")
-    key = session.scalars(select(ApiKey).where(ApiKey.token_sha256 == token_digest(token))).first()
+    key = AuthRepository(session).api_key_by_digest(token_digest(token))
     now = utcnow()
     if key is None or key.revoked_at is not None or (key.expires_at and key.expires_at <= now):
         raise NotAuthenticated("the API key is not valid, revoked or expired")
@@ -183,17 +179,12 @@ def authenticate_api_key(session: Session, token: str) -> tuple[User, ApiKey]:
 TOUCH_EVERY = timedelta(minutes=5)
 
 
-def key_needs_touch(key: ApiKey) -> bool:
-    """last_used_at is refreshed at most every 5 minutes, so reads stay reads."""
-    return _stale(key.last_used_at)
-
-
 def _stale(last_used_at: datetime | None) -> bool:
     return last_used_at is None or utcnow() - last_used_at > TOUCH_EVERY
 
 
 def touch_api_key(session: Session, key_id: uuid.UUID) -> None:
-    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+    AuthRepository(session).touch_api_key(key_id, utcnow())
 
 
 def is_locked(user: User, now: datetime | None = None) -> bool:

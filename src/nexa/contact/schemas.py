@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from nexa.config import get_settings
 from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.names import person_name
 from nexa.core.schemas import InputModel, OutputModel
 
 LifecycleStage = Literal["subscriber", "lead", "opportunity", "customer", "advocate"]
@@ -89,5 +90,4 @@ class ContactOut(OutputModel):
     deleted_at: datetime | None = None
 
 
-def full_name(first_name: str, last_name: str) -> str:
-    return f"{first_name} {last_name}".strip()
+full_name = person_name  # how a contact's name is shown (nexa.core.names)

@@ -48,7 +48,3 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, role="system", is_system=True, display_name="Nexa")
-
-
-def system_actor() -> Actor:
-    return SYSTEM

@@ -73,10 +73,6 @@ def use_resolver(resolver: Resolver | None) -> Resolver:
     return previous
 
 
-def current_resolver() -> Resolver:
-    return _resolver
-
-
 # ---- reading a host ---------------------------------------------------------------------
 
 

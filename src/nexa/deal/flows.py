@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 
 from nexa.account.schemas import AccountUpdate
 from nexa.account.service import update_account
-from nexa.core.actor import SYSTEM, Actor
+from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
-from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.deal.repository import DealRepository
 from nexa.models import OrgSetting
 from nexa.order.service import create_order_from_deal
@@ -40,28 +39,11 @@ DEFAULT_ONBOARDING: list[dict[str, Any]] = [
     {"title": "Set up {account}'s workspace and users", "due_in_days": 7, "priority": "normal"},
     {"title": "Hand {account} over to customer success", "due_in_days": 10, "priority": "normal"},
 ]
-MAX_TEMPLATE_TASKS = 20
 
 
 def onboarding_template(session: Session) -> list[dict[str, Any]]:
     row = session.get(OrgSetting, ONBOARDING_KEY)
     return list(row.value) if row is not None and row.value is not None else DEFAULT_ONBOARDING
-
-
-def set_onboarding_template(
-    session: Session, actor: Actor, items: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    if not actor.can("settings:write"):
-        raise PermissionDenied("only admins change the onboarding template")
-    if len(items) > MAX_TEMPLATE_TASKS:
-        raise ValidationFailed(f"at most {MAX_TEMPLATE_TASKS} tasks", field="tasks")
-    row = session.get(OrgSetting, ONBOARDING_KEY)
-    if row is None:
-        session.add(OrgSetting(key=ONBOARDING_KEY, value=items))
-    else:
-        row.value = items
-    session.flush()
-    return items
 
 
 def _title(template: str, account_name: str, deal_name: str) -> str:

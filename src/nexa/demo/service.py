@@ -15,11 +15,11 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from faker import Faker
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ from nexa.account.schemas import AccountCreate
 from nexa.account.service import create_account
 from nexa.auth.service import actor_for
 from nexa.core.actor import SYSTEM, Actor
+from nexa.core.batches import chunks
 from nexa.core.repository import unscoped
 from nexa.core.schemas import Address, Money
 from nexa.models import Account, Contact, Team, User
@@ -538,13 +539,6 @@ def _plan_contacts(
 
 # ---- writing it -------------------------------------------------------------------------
 
-T = TypeVar("T")
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
 
 def _noop(stage: str, done: int, total: int) -> None:
     return None
@@ -696,7 +690,7 @@ def _ensure_accounts(
     """Returns the id of every planned account, keyed by lower-cased name."""
     ids: dict[str, uuid.UUID] = {}
     done = 0
-    for chunk in _chunks(plans, batch_size):
+    for chunk in chunks(plans, batch_size):
         with unit_of_work() as session:
             names = [p.name.lower() for p in chunk]
             rows = session.execute(
@@ -777,7 +771,7 @@ def _ensure_contacts(
     write, report.contacts_written_by = _contact_writer()
     ids: dict[str, uuid.UUID] = {}
     done = 0
-    for chunk in _chunks(plans, batch_size):
+    for chunk in chunks(plans, batch_size):
         with unit_of_work() as session:
             emails = [p.email for p in chunk] + [p.reports_to for p in chunk if p.reports_to]
             rows = session.execute(

@@ -5,13 +5,14 @@ is read unscoped on purpose — the service decides whose deals a person sees.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from nexa.core.batches import chunks
 from nexa.core.repository import unscoped
 from nexa.intelligence.deal_features import DealFacts, StageEntry, StageInfo, is_interaction
 from nexa.models import (
@@ -27,11 +28,6 @@ from nexa.models import (
 
 CHUNK = 500
 TRACKED = ("close_date", "competitors", "amount")
-
-
-def _chunks(ids: list[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
 
 
 def stage_map(session: Session) -> dict[tuple[uuid.UUID, str], StageInfo]:
@@ -106,7 +102,7 @@ def load_facts(
     only the deals and their stage history, which is all the norms need)."""
     ids = list(dict.fromkeys(deal_ids))
     out: dict[uuid.UUID, DealFacts] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         out.update(_load_chunk(session, chunk, light))
     return out
 

@@ -21,7 +21,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
+from nexa.core.money import to_cents
 from nexa.deal.currency import org_currency
 from nexa.deal.repository import DealRepository
 from nexa.forecast import repository as repo
@@ -57,17 +57,12 @@ from nexa.intelligence.forecast import (
 from nexa.models import Deal
 
 log = logging.getLogger("nexa.forecast")
-CENT = Decimal("0.01")
 COLD_START = "cold-start"
 MAX_SIMULATIONS = 100_000
 AT_RISK_P = 0.3
 AT_RISK_STAGE_PROBABILITY = 50  # "proposal and later" in the default pipeline
 SERIOUS_RISKS = ("stalled", "close_date_past", "close_date_pushed", "no_activity")
 HISTORY_TTL_SECONDS = 600.0
-
-
-def _money(value: float) -> Decimal:
-    return Decimal(str(round(value, 2))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _start_of(d: date) -> datetime:
@@ -319,13 +314,13 @@ def predict_pipeline(
                 "deal_id": d.id,
                 "name": d.name,
                 "owner_id": d.owner_id,
-                "value": _money(amount),
+                "value": to_cents(amount),
                 "stage": d.stage,
                 "stage_name": stage_names.get(d.stage_id, d.stage),
                 "stage_probability": d.probability,
                 "win_probability": round(p, 4),
                 "scored": d.win_probability is not None,
-                "weighted_value": _money(amount * p),
+                "weighted_value": to_cents(amount * p),
                 "risk_factors": d.risk_factors or [],
                 "close_date": d.close_date,
                 "predicted_close": d.predicted_close_date,
@@ -349,16 +344,16 @@ def predict_pipeline(
         "end": period_end,
         "currency": org_currency(),
         "deals": len(predictions),
-        "total_pipeline": _money(total),
-        "weighted_forecast": _money(sum(a * p for a, p in zip(amounts, probs, strict=True))),
-        "high_confidence": _money(
+        "total_pipeline": to_cents(total),
+        "weighted_forecast": to_cents(sum(a * p for a, p in zip(amounts, probs, strict=True))),
+        "high_confidence": to_cents(
             sum(a * p for a, p in zip(amounts, probs, strict=True) if p >= HIGH_CONFIDENCE_P)
         ),
         "high_confidence_p": HIGH_CONFIDENCE_P,
-        "closed_won": _money(float(won_amount or 0)),
-        "p10": _money(sim.p10),
-        "p50": _money(sim.p50),
-        "p90": _money(sim.p90),
+        "closed_won": to_cents(float(won_amount or 0)),
+        "p10": to_cents(sim.p10),
+        "p50": to_cents(sim.p50),
+        "p90": to_cents(sim.p90),
         "simulations": sim.simulations,
         "seed": seed,
         "at_risk_deals": at_risk,

@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, ValidationFailed
 from nexa.core.filtering import ListQuery
-from nexa.core.repository import Repository, unscoped
+from nexa.core.repository import Repository
 from nexa.core.schemas import Money
+from nexa.imports.repository import ImportRepository, as_uuid
 
 OBJECT_TYPES = ("lead", "contact", "account", "deal")
 # fields never mapped by header name alone (owner = the acting user unless mapped on purpose)
@@ -95,20 +95,7 @@ class Adapter:
         A system view: uniqueness sees every record, readable or not."""
         if self.twin_field is None:
             return {}
-        column = getattr(self.model, self.twin_field)
-        found: dict[str, uuid.UUID] = {}
-        wanted = sorted({k for k in keys if k})
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            # ``column IS NOT NULL`` lets SQLite use the partial unique index on lower(column)
-            stmt = select(self.model.id, func.lower(column)).where(
-                func.lower(column).in_(chunk),
-                self.model.deleted_at.is_(None),
-                column.is_not(None),
-            )
-            for record_id, key in session.execute(unscoped(stmt)):
-                found.setdefault(key, record_id)
-        return found
+        return ImportRepository(session).twins(self.model, self.twin_field, keys)
 
     def twin_key(self, data: BaseModel) -> str | None:
         if self.twin_field is None:
@@ -195,18 +182,7 @@ def _contact() -> Adapter:
         session: Session, actor: Actor, rows: list[BaseModel]
     ) -> list[tuple[str, Any, Any, uuid.UUID]]:
         keys = sorted({k for k in (key(r) for r in rows) if k})
-        found: list[tuple[str, Any, Any, uuid.UUID]] = []
-        for start in range(0, len(keys), 500):
-            stmt = (
-                ContactRepository(session)
-                .readable(actor)
-                .with_only_columns(Contact.last_name, Contact.first_name, Contact.id)
-                .where(func.lower(Contact.last_name).in_(keys[start : start + 500]))
-            )
-            found.extend(
-                (last.lower(), first, last, cid) for last, first, cid in session.execute(stmt)
-            )
-        return found
+        return ImportRepository(session).contacts_by_last_name(actor, keys)
 
     def to_rows(_session: Session, records: list[Any]) -> list[dict[str, Any]]:
         rows = []
@@ -348,7 +324,6 @@ def _lead() -> Adapter:
     adapter.to_rows = to_rows
 
     from nexa.lead.duplicates import company_key, names_match
-    from nexa.models import Account, Contact, Lead
 
     def key(data: BaseModel) -> str | None:
         if not getattr(data, "last_name", None):
@@ -368,107 +343,23 @@ def _lead() -> Adapter:
         """Readable leads and contacts (by their account's name) whose company starts with
         the first word of a row's company key — the lead service's rule (name + company),
         asked once per batch and as plain columns."""
-        from nexa.contact.repository import ContactRepository
-        from nexa.lead.repository import LeadRepository
-
         wanted = {k for k in (key(r) for r in rows) if k}
         prefixes = sorted({k.split()[0] for k in wanted})
-        sqlite = session.get_bind().dialect.name == "sqlite"
         found: list[tuple[str, Any, Any, uuid.UUID]] = []
-        if not prefixes:
-            return found
-        # one statement per table, run per chunk of prefixes (the last chunk padded)
-        size = min(PREFIX_CHUNK, len(prefixes))
-        lead_company = func.lower(Lead.company)
-        stmt = (
-            LeadRepository(session)
-            .readable(actor)
-            .with_only_columns(Lead.company, Lead.first_name, Lead.last_name, _raw_id(Lead.id))
-            .where(_any_prefix(lead_company, size, sqlite=sqlite))
-        )
-        account_name = func.lower(Account.name)
-        live_account = Account.deleted_at.is_(None)
-        cstmt = (
-            ContactRepository(session)
-            .readable(actor)
-            .with_only_columns(
-                Account.name, Contact.first_name, Contact.last_name, _raw_id(Contact.id)
-            )
-            .join(Account, Account.id == Contact.account_id)
-            .where(_any_prefix(account_name, size, sqlite=sqlite, within=live_account))
-        )
-        for start in range(0, len(prefixes), size):
-            chunk = prefixes[start : start + size]
-            params = _prefix_params(chunk + [chunk[-1]] * (size - len(chunk)), sqlite=sqlite)
-            for statement in (stmt, cstmt):
-                for company, first, last, rid in session.execute(statement, params):
-                    company_key_ = keys_of.get(company)
-                    if company_key_ is None:
-                        company_key_ = keys_of[company] = company_key(company)
-                    if company_key_ in wanted:  # the others can never be compared with
-                        found.append((company_key_, first, last, _as_uuid(rid)))
+        for company, first, last, rid in ImportRepository(session).people_by_company_prefix(
+            actor, prefixes
+        ):
+            company_key_ = keys_of.get(company)
+            if company_key_ is None:
+                company_key_ = keys_of[company] = company_key(company)
+            if company_key_ in wanted:  # the others can never be compared with
+                found.append((company_key_, first, last, as_uuid(rid)))
         return found
 
     adapter.fuzzy_key = key
     adapter.fuzzy_same = same
     adapter.fuzzy_lookup = lookup
     return adapter
-
-
-PREFIX_CHUNK = 50
-
-
-def _raw_id(column: Any) -> Any:
-    """An id column as the driver gives it: most candidates are dropped unseen, so the
-    UUID is made only for those kept (``_as_uuid``)."""
-    from sqlalchemy import String, type_coerce
-
-    return type_coerce(column, String)
-
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):  # PostgreSQL's driver makes them itself
-        return value
-    return uuid.UUID(str(value))
-
-
-def _any_prefix(column: Any, size: int, *, sqlite: bool, within: Any = None) -> Any:
-    """``column`` (a lower-cased text) starts with one of ``size`` prefixes, given as the
-    parameters ``_prefix_params`` makes (``within``: a condition joined to each prefix).
-
-    On SQLite as ranges ``lo <= column < hi`` (hi = the prefix with its last character
-    moved one up): SQLite's LIKE folds ASCII case only and the column and prefixes are
-    lower case already, so both mean "starts with these exact characters" in binary order,
-    and ranges use an index on the expression (``ix_leads_company_lower``,
-    ``uq_accounts_name_live`` — a partial index, hence ``within`` inside each term).
-    PostgreSQL's linguistic collations do not order by code point: there it is a LIKE."""
-    from sqlalchemy import and_, bindparam, or_
-
-    extra = [within] if within is not None else []
-    if sqlite:
-        return or_(
-            *(
-                and_(column >= bindparam(f"lo{i}"), column < bindparam(f"hi{i}"), *extra)
-                for i in range(size)
-            )
-        )
-    return and_(or_(*(column.like(bindparam(f"lo{i}"), escape="\\") for i in range(size))), *extra)
-
-
-def _prefix_params(prefixes: list[str], *, sqlite: bool) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for i, p in enumerate(prefixes):
-        if sqlite:
-            last = ord(p[-1])
-            following = min(last + 1, 0x10FFFF)
-            if 0xD800 <= following <= 0xDFFF:  # no text holds a surrogate
-                following = 0xE000
-            high = p[:-1] + chr(following) if last < 0x10FFFF else p + chr(0x10FFFF)
-            params[f"lo{i}"], params[f"hi{i}"] = p, high
-        else:
-            escaped = p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params[f"lo{i}"] = f"{escaped}%"
-    return params
 
 
 def _deal() -> Adapter:

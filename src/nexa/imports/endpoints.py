@@ -246,7 +246,7 @@ MEDIA = {
 }
 
 
-def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+def _spooled_bytes(spool: IO[bytes]) -> Iterator[bytes]:
     try:
         spool.seek(0)
         while chunk := spool.read(256 * 1024):
@@ -288,7 +288,7 @@ def export_records(
         raise
     filename = f"{object_type}s.{format}"
     return StreamingResponse(
-        _chunks(spool),
+        _spooled_bytes(spool),
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,6 @@ from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import enqueue_after_commit
 from nexa.core.ownership import check_owner
-from nexa.core.repository import unscoped
 from nexa.imports import new_fields as fields_of_file
 from nexa.imports import readers
 from nexa.imports.adapters import Adapter, adapter_for
@@ -273,15 +271,9 @@ def recent_imports(
 ) -> list[DataImport]:
     """The newest imports of ``object_types`` that ``actor`` may open: their own, or
     everyone's for admins (``ImportRepository.visible_to``)."""
-    stmt = (
-        select(DataImport)
-        .where(DataImport.object_type.in_(object_types))
-        .order_by(DataImport.created_at.desc())
-        .limit(limit)
+    return ImportRepository(session).recent(
+        object_types, limit, actor.user_id, everyone=actor.is_admin
     )
-    if not actor.is_admin:
-        stmt = stmt.where(DataImport.owner_id == actor.user_id)
-    return list(session.scalars(unscoped(stmt)))
 
 
 def get_import(session: Session, actor: Actor, import_id: uuid.UUID) -> DataImport:
@@ -731,16 +723,9 @@ def summary(data_import: DataImport) -> dict[str, int]:
 def actor_by_email(session: Session, email: str | None) -> Actor:
     """The acting user for the command line: the active user with ``email``, or the first
     admin. A system view: whoever runs the CLI already holds the database."""
-    from sqlalchemy import func, select
-
     from nexa.auth.service import actor_for
 
-    stmt = select(User).where(User.is_active.is_(True))
-    if email:
-        stmt = stmt.where(func.lower(User.email) == func.lower(email.strip()))
-    else:
-        stmt = stmt.where(User.role == "admin").order_by(User.created_at, User.email)
-    user = session.scalars(stmt).first()
+    user = ImportRepository(session).active_user(email)
     if user is None:
         raise NotFound(f"no active user {email}" if email else "no active admin to act as")
     return actor_for(session, user)

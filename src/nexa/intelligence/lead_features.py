@@ -277,12 +277,3 @@ def snapshot(
             row[change.field] = value_as_of(None, changes, change.field, t)
     row.update(engagement_as_of(entries, lead["created_at"], t))
     return row
-
-
-def current_row(lead: Mapping[str, Any], engagement: Mapping[str, float]) -> dict[str, Any]:
-    """The lead's features now (scoring): its fields as they are plus engagement so far."""
-    row: dict[str, Any] = {name: lead.get(name) for name in STANDARD_FIELDS}
-    for key, value in (lead.get("custom_fields") or {}).items():
-        row[f"custom.{key}"] = value
-    row.update(engagement)
-    return row

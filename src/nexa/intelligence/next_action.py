@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from nexa.core.money import money
 from nexa.intelligence.bands import display_band
 
 OPEN_LEAD_STATUSES = ("new", "contacted", "qualified")
@@ -59,10 +60,6 @@ def _days(now: datetime, then: datetime) -> int:
 def _latest(*values: datetime | None) -> datetime | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.0f}"
 
 
 # ---- leads ------------------------------------------------------------------------------
@@ -272,8 +269,8 @@ def deal_actions(facts: DealFacts, now: datetime) -> list[Action]:
         who = "only one contact is" if facts.contacts_engaged == 1 else "no contact is"
         found.append(
             Action("bring_in_executive", "Bring in an executive",
-                   f"{_money(facts.amount)} is {times:.1f}× the median deal "
-                   f"({_money(facts.median_amount)}) and {who} engaged",
+                   f"{money(facts.amount)} is {times:.1f}× the median deal "
+                   f"({money(facts.median_amount)}) and {who} engaged",
                    "amount", 70, now + timedelta(days=3))
         )  # fmt: skip
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from nexa.contact.repository import ContactRepository
 from nexa.core.actor import Actor
+from nexa.core.names import person_name
 from nexa.lead.repository import LeadRepository
 from nexa.models import Account, Contact, Lead
 
@@ -57,14 +58,10 @@ def company_key(company: str | None) -> str:
     return " ".join(words)
 
 
-def _name(first: str | None, last: str | None) -> str:
-    return " ".join(p for p in ((first or "").strip(), (last or "").strip()) if p)
-
-
 def names_match(
     first_a: str | None, last_a: str | None, first_b: str | None, last_b: str | None
 ) -> bool:
-    a, b = _name(first_a, last_a).lower(), _name(first_b, last_b).lower()
+    a, b = person_name(first_a, last_a).lower(), person_name(first_b, last_b).lower()
     if not a or not b:
         return False
     matcher = SequenceMatcher(None, a, b)
@@ -153,7 +150,12 @@ def _contacts_with_company(contacts: ContactRepository, actor: Actor) -> Any:
 
 def _lead_candidate(lead: Lead, reason: str) -> Candidate:
     return Candidate(
-        "lead", lead.id, _name(lead.first_name, lead.last_name), lead.email, lead.company, reason
+        "lead",
+        lead.id,
+        person_name(lead.first_name, lead.last_name),
+        lead.email,
+        lead.company,
+        reason,
     )
 
 
@@ -161,7 +163,7 @@ def _contact_candidate(contact: Contact, account_name: str | None, reason: str) 
     return Candidate(
         "contact",
         contact.id,
-        _name(contact.first_name, contact.last_name),
+        person_name(contact.first_name, contact.last_name),
         contact.email,
         account_name,
         reason,

@@ -33,6 +33,7 @@ from nexa.contact.schemas import ContactCreate
 from nexa.contact.service import create_contact
 from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
+from nexa.core.names import person_name
 from nexa.core.repository import unscoped
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
@@ -223,7 +224,10 @@ def plan_conversion(
     account_name = account.name if account else (lead.company.strip() if lead.company else None)
     deal_name = None
     if options.create_deal:
-        deal_name = (options.deal_name or f"{account_name or _person(lead)} - New business")[:200]
+        deal_name = (
+            options.deal_name
+            or f"{account_name or person_name(lead.first_name, lead.last_name)} - New business"
+        )[:200]
     return ConversionPlan(
         lead=lead,
         contact=contact,
@@ -235,10 +239,6 @@ def plan_conversion(
         deal_name=deal_name,
         reasons=reasons,
     )
-
-
-def _person(lead: Lead) -> str:
-    return f"{lead.first_name or ''} {lead.last_name}".strip()
 
 
 def _readable_or_422(

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from nexa.config import get_settings
 from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.names import person_name
 from nexa.core.schemas import InputModel, OutputModel
 from nexa.deal.schemas import Amount, Currency, StageKey
 
@@ -268,8 +269,7 @@ class WebFormSettingsOut(OutputModel):
     redirect_hosts: list[str]
 
 
-def full_name(first_name: str | None, last_name: str) -> str:
-    return f"{first_name or ''} {last_name}".strip()
+full_name = person_name  # how a lead's name is shown (nexa.core.names)
 
 
 class LeadConvert(InputModel):

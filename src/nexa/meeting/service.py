@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from nexa.contact.repository import ContactRepository
 from nexa.core.errors import ValidationFailed
 from nexa.core.filtering import ListQuery
+from nexa.core.names import person_name
 from nexa.meeting import ics
 from nexa.meeting.repository import MeetingRepository
 from nexa.meeting.schemas import AttendeeIn
@@ -150,7 +151,7 @@ class MeetingService(RecordService[Meeting]):
                     item.contact_id,
                     f"attendees.{i}.contact_id",
                 )
-                name = f"{contact.first_name or ''} {contact.last_name or ''}".strip()
+                name = person_name(contact.first_name, contact.last_name)
                 row.update(contact_id=contact.id, email=contact.email, name=name or None)
             elif item.user_id is not None:
                 user = self.session.get(User, item.user_id)

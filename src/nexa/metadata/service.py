@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import String, exists, func, select, type_coerce
+from sqlalchemy import String, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -17,6 +17,8 @@ from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from nexa.core.events import declare, publish
 from nexa.core.fields import normalise_email, normalise_url
 from nexa.core.filtering import FieldSpec
+from nexa.metadata.repository import CustomFieldRepository
+from nexa.metadata.repository import list_contains_clause as list_contains_clause
 from nexa.metadata.schemas import CustomFieldCreate, CustomFieldUpdate
 from nexa.models import CustomField
 
@@ -49,25 +51,14 @@ def definitions(session: Session, object_type: str) -> list[CustomField]:
     """Live definitions for an object, cached for the unit of work."""
     cache: dict[str, list[CustomField]] = session.info.setdefault("custom_field_defs", {})
     if object_type not in cache:
-        cache[object_type] = list(
-            session.scalars(
-                select(CustomField)
-                .where(CustomField.object_type == object_type, CustomField.archived.is_(False))
-                .order_by(CustomField.position, CustomField.key)
-            )
-        )
+        cache[object_type] = CustomFieldRepository(session).live(object_type)
     return cache[object_type]
 
 
 def list_definitions(
     session: Session, actor: Actor, object_type: str | None = None
 ) -> list[CustomField]:
-    stmt = select(CustomField).order_by(
-        CustomField.object_type, CustomField.position, CustomField.key
-    )
-    if object_type:
-        stmt = stmt.where(CustomField.object_type == object_type)
-    return list(session.scalars(stmt))
+    return CustomFieldRepository(session).all(object_type)
 
 
 def create_definition(session: Session, actor: Actor, data: CustomFieldCreate) -> CustomField:
@@ -76,11 +67,7 @@ def create_definition(session: Session, actor: Actor, data: CustomFieldCreate) -
         raise ValidationFailed("select fields need at least one option", field="options")
     if len(set(data.options)) != len(data.options):
         raise ValidationFailed("options must be distinct", field="options")
-    taken = session.scalar(
-        select(
-            exists().where(CustomField.object_type == data.object_type, CustomField.key == data.key)
-        )
-    )
+    taken = CustomFieldRepository(session).key_taken(data.object_type, data.key)
     if taken:
         raise Conflict(f"{data.object_type} already has a field '{data.key}'", field="key")
     definition = CustomField(id=uuid.uuid4(), **data.model_dump())
@@ -263,17 +250,3 @@ def filter_specs(session: Session, object_type: str, json_column: Any) -> dict[s
             choices=tuple(defn.options) if kind == "enum" else (),
         )
     return specs
-
-
-def list_contains_clause(session: Session, json_column: Any) -> Any:
-    """``custom.tags:contains:x`` on a multi-select (JSON array) field, on both back ends."""
-
-    def clause(spec: FieldSpec, value: str) -> Any:
-        key = spec.name.removeprefix("custom.")
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            return json_column[key].op("@>")(func.jsonb_build_array(value))
-        each = func.json_each(json_column, f"$.{key}").table_valued("value")
-        return exists(select(1).select_from(each).where(each.c.value == value))
-
-    return clause

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from nexa.api.deps import ActorDep, SessionDep
-from nexa.core.schemas import OutputModel
 from nexa.notification import service
+from nexa.notification.schemas import NotificationList, NotificationOut
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
-
-
-class NotificationOut(OutputModel):
-    id: uuid.UUID
-    kind: str
-    title: str
-    body: str | None = None
-    record_type: str | None = None
-    record_id: uuid.UUID | None = None
-    created_at: datetime
-    read_at: datetime | None = None
-
-
-class NotificationList(BaseModel):
-    items: list[NotificationOut]
-    unread: int
 
 
 @router.get("", response_model=NotificationList, summary="My notifications, newest first")

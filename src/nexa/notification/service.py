@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
@@ -12,6 +11,7 @@ from nexa.core.db import utcnow
 from nexa.core.errors import NotAuthenticated, NotFound
 from nexa.core.events import declare, publish
 from nexa.models import Notification
+from nexa.notification.repository import NotificationRepository
 
 declare("notification.created", permission="notification:read", description="A user was notified")
 
@@ -63,31 +63,15 @@ def _me(actor: Actor) -> uuid.UUID:
 def list_notifications(
     session: Session, actor: Actor, *, unread_only: bool = False, limit: int = 50
 ) -> list[Notification]:
-    stmt = select(Notification).where(Notification.user_id == _me(actor))
-    if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    return list(
-        session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id).limit(limit))
-    )
+    return NotificationRepository(session).of_user(_me(actor), unread_only=unread_only, limit=limit)
 
 
 def unread_count(session: Session, actor: Actor) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == _me(actor), Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return NotificationRepository(session).unread_count(_me(actor))
 
 
 def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> Notification:
-    note = session.scalars(
-        select(Notification).where(
-            Notification.id == notification_id, Notification.user_id == _me(actor)
-        )
-    ).first()
+    note = NotificationRepository(session).one_of_user(notification_id, _me(actor))
     if note is None:
         raise NotFound(f"notification {notification_id} not found")
     if note.read_at is None:
@@ -97,12 +81,7 @@ def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID) -> Not
 
 
 def mark_all_read(session: Session, actor: Actor) -> int:
-    result = session.execute(
-        update(Notification)
-        .where(Notification.user_id == _me(actor), Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return NotificationRepository(session).mark_all_read(_me(actor), utcnow())
 
 
 __all__ = ["list_notifications", "mark_all_read", "mark_read", "notify", "publish", "unread_count"]

@@ -23,6 +23,7 @@ from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
 from nexa.core.filtering import ListQuery
+from nexa.core.money import money
 from nexa.core.records import check_version
 from nexa.core.sequence import next_value
 from nexa.models import OrgSetting, Quote, QuoteLineItem
@@ -358,10 +359,6 @@ def get_template(session: Session, actor: Actor) -> tuple[str, bool]:
     return current_template(session)
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
 def _sample_context() -> dict[str, Any]:
     quote = {
         "number": "Q-000001",
@@ -427,12 +424,12 @@ def _context(session: Session, quote: Quote) -> dict[str, Any]:
             "name": ln.name,
             "description": ln.description or "",
             "quantity": f"{ln.quantity.normalize():f}",
-            "unit_price": _money(ln.unit_price),
+            "unit_price": money(ln.unit_price, places=2, missing=""),
             "discount_percent": f"{Decimal(ln.discount_percent).normalize():f}",
             "tax_rate": "" if ln.tax_rate is None else f"{Decimal(ln.tax_rate).normalize():f}",
-            "total": _money(ln.total),
+            "total": money(ln.total, places=2, missing=""),
             "is_recurring": ln.is_recurring,
-            "mrr": _money(ln.mrr),
+            "mrr": money(ln.mrr, places=2, missing=""),
             "term_months": ln.term_months or "",
         }
         for ln in QuoteRepository(session).lines_of([quote.id])[quote.id]
@@ -446,11 +443,11 @@ def _context(session: Session, quote: Quote) -> dict[str, Any]:
         "valid_until": quote.valid_until.isoformat() if quote.valid_until else "",
         "terms": quote.terms or "",
         "notes": quote.notes or "",
-        "subtotal": _money(quote.subtotal),
-        "discount_total": _money(quote.discount_total),
-        "tax_total": _money(quote.tax_total),
-        "total": _money(quote.total),
-        "total_mrr": _money(quote.total_mrr) if quote.total_mrr else "",
+        "subtotal": money(quote.subtotal, places=2, missing=""),
+        "discount_total": money(quote.discount_total, places=2, missing=""),
+        "tax_total": money(quote.tax_total, places=2, missing=""),
+        "total": money(quote.total, places=2, missing=""),
+        "total_mrr": money(quote.total_mrr, places=2, missing="") if quote.total_mrr else "",
         "sent_at": quote.sent_at.date().isoformat() if quote.sent_at else "",
     }
     return {

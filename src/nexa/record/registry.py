@@ -11,14 +11,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, ValidationFailed
-from nexa.core.repository import LINKABLE, REPOSITORIES, Repository
-
-
-def repository_for(session: Session, record_type: str) -> Repository[Any]:
-    try:
-        return REPOSITORIES[record_type](session)
-    except KeyError:
-        raise ValidationFailed(f"unknown record type '{record_type[:40]}'") from None
+from nexa.core.repository import LINKABLE, REPOSITORIES
 
 
 def require_readable_link(

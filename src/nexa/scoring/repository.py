@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from nexa.core.audit import AuditEntry
+from nexa.core.batches import chunks
 from nexa.core.repository import unscoped
 from nexa.intelligence.lead_features import (
     ENGAGEMENT_EVENTS,
@@ -67,11 +68,6 @@ def _fact(row: Any) -> dict[str, Any]:
     return data
 
 
-def _chunks(ids: Sequence[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
 def closed_fact_rows(session: Session) -> list[dict[str, Any]]:
     """Converted and lost live leads, oldest first: the training history."""
     stmt = (
@@ -95,7 +91,7 @@ def closed_counts(session: Session) -> dict[str, int]:
 
 def timelines(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[TimelineEntry]]:
     found: dict[uuid.UUID, list[TimelineEntry]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         stmt = select(Activity.record_id, Activity.event, Activity.occurred_at).where(
             Activity.record_type == "lead",
             Activity.record_id.in_(chunk),
@@ -109,7 +105,7 @@ def timelines(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, lis
 def field_changes(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[FieldChange]]:
     """Each lead's field edits (from the audit trail): what a field held before each change."""
     found: dict[uuid.UUID, list[FieldChange]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         stmt = select(
             AuditEntry.record_id, AuditEntry.field, AuditEntry.old_value, AuditEntry.occurred_at
         ).where(
@@ -252,7 +248,7 @@ def lead_columns(
         engaged = connection.execute(ENGAGEMENT).all()
     else:
         lead_rows, engaged = [], []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, CHUNK):
             lead_rows += connection.execute(statement.where(Lead.id.in_(chunk))).all()
             engaged += connection.execute(ENGAGEMENT.where(Activity.record_id.in_(chunk))).all()
     n = len(lead_rows)

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from nexa.core.repository import unscoped
+from nexa.core.names import person_name
 from nexa.models import Account, Contact, Deal, Lead
 
 SEARCH_TYPES = ("lead", "contact", "account", "deal")
@@ -42,10 +38,6 @@ def domain_of(website: str | None) -> str | None:
         return None
     host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
     return host.removeprefix("www.") or None
-
-
-def person_name(first: str | None, last: str | None) -> str:
-    return " ".join(p for p in (first, last) if p)
 
 
 def title_of(record_type: str, record: Any) -> str:
@@ -89,15 +81,6 @@ def body_of(record_type: str, record: Any, account_name: str | None) -> str:
         tokens += words(phone)
         tokens += phone_tokens(phone)
     return " ".join(dict.fromkeys(tokens))
-
-
-def account_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    """Names of accounts (system view: the index is filtered per reader at query time)."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    stmt = select(Account.id, Account.name).where(Account.id.in_(wanted))
-    return {row.id: row.name for row in session.execute(unscoped(stmt))}
 
 
 def account_id_of(record_type: str, record: Any) -> uuid.UUID | None:

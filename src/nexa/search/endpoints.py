@@ -3,28 +3,14 @@
 No ``from __future__ import annotations``: FastAPI reads the parameter types from them.
 """
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS
-from nexa.core.schemas import OutputModel
 from nexa.search import service
-
-
-class SearchHitOut(OutputModel):
-    record_type: str
-    id: uuid.UUID
-    title: str
-    subtitle: str | None = None
-    score: float
-
-
-class SearchResults(OutputModel):
-    items: list[SearchHitOut]
-
+from nexa.search.schemas import SearchHitOut, SearchResults
 
 router = APIRouter(prefix="/search", tags=["search"], responses=PROBLEMS)
 

@@ -12,24 +12,23 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, String, Uuid, bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
-from nexa.core.repository import REPOSITORIES, SCOPED, unscoped
+from nexa.core.repository import REPOSITORIES, SCOPED
 from nexa.models import SearchDocument
 from nexa.search.documents import (
     MODELS,
     SEARCH_TYPES,
     account_id_of,
-    account_names,
     body_of,
     subtitle_of,
     title_of,
     words,
 )
+from nexa.search.repository import SearchRepository
 
 MAX_TOKENS = 8
 MAX_TOKEN_LENGTH = 64
@@ -50,7 +49,7 @@ class SearchHit:
 
 
 def remove_document(session: Session, record_id: uuid.UUID) -> None:
-    session.execute(delete(SearchDocument).where(SearchDocument.record_id == record_id))
+    SearchRepository(session).remove(record_id)
 
 
 def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> None:
@@ -61,7 +60,8 @@ def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> No
         remove_document(session, record_id)
         return
     account_id = account_id_of(record_type, record)
-    account_name = account_names(session, [account_id]).get(account_id) if account_id else None
+    repo = SearchRepository(session)
+    account_name = repo.account_names([account_id]).get(account_id) if account_id else None
     values = {
         "record_type": record_type,
         "owner_id": record.owner_id,
@@ -69,9 +69,7 @@ def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> No
         "body": body_of(record_type, record, account_name),
         "updated_at": record.updated_at or utcnow(),
     }
-    doc = session.scalars(
-        select(SearchDocument).where(SearchDocument.record_id == record_id)
-    ).first()
+    doc = repo.document(record_id)
     if doc is None:
         session.add(SearchDocument(record_id=record_id, **values))
     else:
@@ -89,12 +87,12 @@ def index_new_records(session: Session, record_type: str, records: list[Any]) ->
 
 def reindex(session: Session) -> int:
     """Rebuild every document from the four tables (system view): the number indexed."""
-    session.execute(delete(SearchDocument))
+    repo = SearchRepository(session)
+    repo.remove_all()
     count = 0
     for record_type, model in MODELS.items():
-        stmt = unscoped(select(model).where(model.deleted_at.is_(None)).order_by(model.id))
         batch: list[Any] = []
-        for record in session.scalars(stmt.execution_options(yield_per=REINDEX_BATCH)):
+        for record in repo.live_records(model, REINDEX_BATCH):
             batch.append(record)
             if len(batch) >= REINDEX_BATCH:
                 count += _insert_documents(session, record_type, batch)
@@ -107,7 +105,8 @@ def reindex(session: Session) -> int:
 def _insert_documents(session: Session, record_type: str, records: list[Any]) -> int:
     if not records:
         return 0
-    names = account_names(session, (account_id_of(record_type, r) for r in records))
+    repo = SearchRepository(session)
+    names = repo.account_names(account_id_of(record_type, r) for r in records)
     rows = []
     for r in records:
         account_id = account_id_of(record_type, r)
@@ -121,7 +120,7 @@ def _insert_documents(session: Session, record_type: str, records: list[Any]) ->
                 "updated_at": r.updated_at or utcnow(),
             }
         )
-    session.execute(insert(SearchDocument), rows)
+    repo.insert_documents(rows)
     return len(rows)
 
 
@@ -167,27 +166,9 @@ def _matches(
 ) -> list[tuple[str, uuid.UUID, float]]:
     tokens = query_tokens(q)
     digits = phone_digits(q)
-    columns = {"record_type": String, "record_id": Uuid, "score": Float}
-    if session.get_bind().dialect.name == "postgresql":
-        sql = text(
-            "SELECT d.record_type, d.record_id, "
-            "ts_rank(d.tsv, to_tsquery('simple', :q)) AS score "
-            "FROM search_documents d "
-            "WHERE d.tsv @@ to_tsquery('simple', :q) AND d.record_type IN :types "
-            "ORDER BY score DESC, d.rowid LIMIT :n"
-        )
-        match = tsquery(tokens, digits)
-    else:
-        sql = text(
-            "SELECT d.record_type, d.record_id, -bm25(search_fts, 10.0, 1.0) AS score "
-            "FROM search_fts JOIN search_documents d ON d.rowid = search_fts.rowid "
-            "WHERE search_fts MATCH :q AND d.record_type IN :types "
-            "ORDER BY bm25(search_fts, 10.0, 1.0), d.rowid LIMIT :n"
-        )
-        match = fts5_query(tokens, digits)
-    stmt = sql.bindparams(bindparam("types", expanding=True)).columns(**columns)
-    result = session.execute(stmt, {"q": match, "types": list(types), "n": limit})
-    return [(row.record_type, row.record_id, float(row.score or 0.0)) for row in result]
+    repo = SearchRepository(session)
+    match = tsquery(tokens, digits) if repo.is_postgresql() else fts5_query(tokens, digits)
+    return repo.matches(match, types, limit)
 
 
 def parse_types(raw: str | None) -> tuple[str, ...]:
@@ -220,11 +201,12 @@ def search(
         repo_cls = REPOSITORIES.get(record_type)
         if repo_cls is None:
             continue
-        repo = repo_cls(session)
-        rows = session.scalars(repo.readable(actor).where(repo_cls.model.id.in_(ids))).all()
+        rows = SearchRepository(session).readable_rows(repo_cls(session), actor, ids)
         for row in rows:
             readable[row.id] = (record_type, row)
-    accounts = account_names(session, (account_id_of(t, r) for t, r in readable.values()))
+    accounts = SearchRepository(session).account_names(
+        account_id_of(t, r) for t, r in readable.values()
+    )
     hits: list[SearchHit] = []
     for record_type, record_id, score in matches:
         found = readable.get(record_id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
+from nexa.core.names import person_name
 from nexa.core.schemas import Problem
 from nexa.models import RecordList
 from nexa.segment import service
@@ -37,11 +38,7 @@ def to_out(_session: Session | None, record: RecordList) -> ListOut:
 def member_out(record_type: str, record: Any) -> MemberOut:
     name = getattr(record, "name", None)
     if name is None:
-        name = " ".join(
-            p
-            for p in (getattr(record, "first_name", None), getattr(record, "last_name", None))
-            if p
-        )
+        name = person_name(getattr(record, "first_name", None), getattr(record, "last_name", None))
     return MemberOut(
         id=record.id,
         record_type=record_type,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
 from nexa.core.filtering import Condition, FieldSpec, ListQuery, apply_filters, parse_filters
 from nexa.core.records import keyset_page
-from nexa.core.repository import REPOSITORIES, Repository, unscoped
+from nexa.core.repository import REPOSITORIES, Repository
 from nexa.models import ListMember, RecordList
 from nexa.models.record_list import LIST_OBJECTS
 from nexa.record.service import RecordService, Unique, declare_lifecycle
@@ -162,7 +161,7 @@ def _members(session: Session, actor: Actor, lst: RecordList, repo: Repository[A
     """The members of ``lst`` that ``actor`` can read, as a statement."""
     stmt = repo.readable(actor)
     if lst.kind == "static":
-        in_list = select(ListMember.record_id).where(ListMember.list_id == lst.id)
+        in_list = ListRepository(session).members_of(lst.id)
         return stmt.where(repo.model.id.in_(in_list))
     conditions = parse_saved_filter(repo, split_filter(lst.filter))
     return apply_filters(stmt, conditions, _fields(repo), _list_contains(repo))
@@ -172,7 +171,7 @@ def count_members(session: Session, actor: Actor, lst: RecordList) -> int:
     """How many members of ``lst`` ``actor`` can read (one query)."""
     repo = record_repository(session, lst.object_type, "object_type")
     stmt = _members(session, actor, lst, repo).with_only_columns(repo.model.id)
-    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    return ListRepository(session).count_rows(stmt)
 
 
 def _checked_ids(
@@ -188,15 +187,8 @@ def _checked_ids(
         raise Conflict("a dynamic list's members follow its filter; edit the filter", field="kind")
     ids = list(dict.fromkeys(record_ids))
     repo = record_repository(session, lst.object_type, "object_type")
-    model = repo.model
     if scope is not Scope.ALL:
-        allowed = set(
-            session.scalars(
-                repo.readable(actor, action="write")
-                .with_only_columns(model.id)
-                .where(model.id.in_(ids))
-            )
-        )
+        allowed = ListRepository(session).ids_for(repo, actor, ids, action="write")
         bad = next((i for i in ids if i not in allowed), None)
         if bad is not None:
             raise PermissionDenied(
@@ -204,11 +196,7 @@ def _checked_ids(
                 field="record_ids",
             )
     elif adding:
-        found = set(
-            session.scalars(
-                repo.readable(actor).with_only_columns(model.id).where(model.id.in_(ids))
-            )
-        )
+        found = ListRepository(session).ids_for(repo, actor, ids, action="read")
         bad = next((i for i in ids if i not in found), None)
         if bad is not None:
             raise ValidationFailed(
@@ -285,19 +273,8 @@ def memberships(
     target = record_repository(session, record_type, "record_type")
     target.get(actor, record_id)
     lists = ListRepository(session)
-    static = session.scalars(
-        lists.readable(actor).where(
-            RecordList.kind == "static",
-            RecordList.object_type == record_type,
-            RecordList.id.in_(lists.static_lists_of(record_id)),
-        )
-    ).all()
-    found = list(static)
-    dynamic = session.scalars(
-        lists.readable(actor).where(
-            RecordList.kind == "dynamic", RecordList.object_type == record_type
-        )
-    ).all()
+    found = lists.static_holding(actor, record_type, record_id)
+    dynamic = lists.dynamic_of(actor, record_type)
     fields = _fields(target)
     contains = _list_contains(target)
     model = target.model
@@ -307,8 +284,7 @@ def memberships(
         except ValidationFailed:
             continue  # a field the filter names is gone (a deleted custom field)
         stmt = target.readable(actor).with_only_columns(model.id).where(model.id == record_id)
-        stmt = apply_filters(stmt, conditions, fields, contains)
-        if session.scalars(stmt.limit(1)).first() is not None:
+        if lists.any_row(apply_filters(stmt, conditions, fields, contains)):
             found.append(lst)
     return sorted(found, key=lambda lst: lst.name.lower())
 
@@ -325,10 +301,7 @@ def system_list(session: Session, key: str, *, name: str, object_type: str) -> R
         return existing
     record_repository(session, object_type, "object_type")
     label = name
-    clash = select(RecordList.id).where(
-        RecordList.deleted_at.is_(None), RecordList.name.ilike(label)
-    )
-    if session.scalars(unscoped(clash)).first() is not None:
+    if repo.live_name_taken(label):
         label = f"{name} (Nexa)"
     lst = RecordList(
         id=uuid.uuid4(),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
-from nexa.core.actor import Actor, Scope
+from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
 from nexa.core.records import apply_changes, check_version
 from nexa.models import Team, User
+from nexa.team.repository import TeamRepository
 from nexa.team.schemas import TeamCreate, TeamUpdate
 
 declare("team.created", permission="team:read", description="A team was created")
@@ -23,54 +23,29 @@ declare(
 OBJECT = "team"
 
 
-def _team_clause(session: Session, actor: Actor, permission: str) -> ColumnElement[bool]:
-    scope = actor.scope_for(permission)
-    if scope is None:
-        return false()
-    if scope is Scope.ALL:
-        return true()
-    if scope is Scope.TEAM:
-        return Team.id.in_(actor.team_ids) if actor.team_ids else false()
-    own = session.get(User, actor.user_id) if actor.user_id else None
-    return Team.id == own.team_id if own is not None and own.team_id else false()
-
-
 def member_counts(session: Session, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     if not team_ids:
         return {}
-    rows = session.execute(
-        select(User.team_id, func.count()).where(User.team_id.in_(team_ids)).group_by(User.team_id)
-    ).all()
-    return {tid: int(n) for tid, n in rows if tid is not None}
+    return TeamRepository(session).member_counts(team_ids)
 
 
 def list_teams(session: Session, actor: Actor) -> list[Team]:
     if not actor.can("team:read"):
         raise PermissionDenied("you may not see teams")
-    stmt = (
-        select(Team)
-        .where(_team_clause(session, actor, "team:read"))
-        .order_by(func.lower(Team.name), Team.id)
-    )
-    return list(session.scalars(stmt))
+    return TeamRepository(session).readable(actor)
 
 
 def get_team(session: Session, actor: Actor, team_id: uuid.UUID) -> Team:
     if not actor.can("team:read"):
         raise PermissionDenied("you may not see teams")
-    team = session.scalars(
-        select(Team).where(Team.id == team_id, _team_clause(session, actor, "team:read"))
-    ).first()
+    team = TeamRepository(session).get(actor, team_id)
     if team is None:
         raise NotFound(f"team {team_id} not found")
     return team
 
 
 def _check_name(session: Session, name: str, exclude_id: uuid.UUID | None = None) -> None:
-    stmt = select(Team.id).where(func.lower(Team.name) == func.lower(name))
-    if exclude_id is not None:
-        stmt = stmt.where(Team.id != exclude_id)
-    if session.scalars(stmt).first() is not None:
+    if TeamRepository(session).name_taken(name, exclude_id):
         raise Conflict(f"a team named '{name}' already exists", field="name")
 
 
@@ -86,7 +61,7 @@ def _check_parent(session: Session, team_id: uuid.UUID | None, parent_id: uuid.U
     """The parent must exist, and the team must not end up below itself."""
     if parent_id is None:
         return
-    parents = {tid: parent for tid, parent in session.execute(select(Team.id, Team.parent_id))}
+    parents = TeamRepository(session).parents()
     if parent_id not in parents:
         raise ValidationFailed("no such team", field="parent_id")
     current: uuid.UUID | None = parent_id
@@ -133,10 +108,7 @@ def update_team(
     if not actor.can("team:write"):
         raise PermissionDenied("only admins can change teams")
     team = get_team(session, actor, team_id)
-    allowed = session.scalar(
-        select(true()).where(Team.id == team.id, _team_clause(session, actor, "team:write"))
-    )
-    if not allowed:
+    if not TeamRepository(session).may_write(actor, team.id):
         raise PermissionDenied("you may not change this team")
     check_version(team, if_match)
     values: dict[str, Any] = data.model_dump(exclude_unset=True)

@@ -6,13 +6,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
-from pydantic import Field
 
 from nexa.api.crud import parse_if_match, select_fields, with_etag
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
-from nexa.core.schemas import InputModel, Page, Problem
+from nexa.core.schemas import Page, Problem
 from nexa.user import service
-from nexa.user.schemas import UserCreate, UserOut, UserUpdate
+from nexa.user.schemas import MeOut, MeUpdate, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(
     tags=["users"],
@@ -23,25 +22,6 @@ router = APIRouter(
         422: {"model": Problem},
     },
 )
-
-
-class MeUpdate(InputModel):
-    """What everyone may change about themselves; role, team and activity are refused."""
-
-    full_name: str | None = Field(None, min_length=1, max_length=200)
-    timezone: str | None = Field(
-        None, min_length=1, max_length=60, description="IANA zone, e.g. Europe/Paris"
-    )
-    password: str | None = Field(
-        None, min_length=10, max_length=200, description="Needs current_password"
-    )
-    current_password: str | None = Field(None, max_length=1000)
-
-
-class MeOut(UserOut):
-    permissions: dict[str, str] = Field(
-        default_factory=dict, description="{permission: scope} in effect"
-    )
 
 
 @router.get(

@@ -49,3 +49,22 @@ class UserOut(OutputModel):
     locked_until: datetime | None = None
     version: int
     created_at: datetime
+
+
+class MeUpdate(InputModel):
+    """What everyone may change about themselves; role, team and activity are refused."""
+
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    timezone: str | None = Field(
+        None, min_length=1, max_length=60, description="IANA zone, e.g. Europe/Paris"
+    )
+    password: str | None = Field(
+        None, min_length=10, max_length=200, description="Needs current_password"
+    )
+    current_password: str | None = Field(None, max_length=1000)
+
+
+class MeOut(UserOut):
+    permissions: dict[str, str] = Field(
+        default_factory=dict, description="{permission: scope} in effect"
+    )

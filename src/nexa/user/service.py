@@ -8,7 +8,6 @@ import zoneinfo
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from nexa.auth.service import (
@@ -39,6 +38,7 @@ from nexa.core.permissions import (
 )
 from nexa.core.records import check_version, keyset_page, model_fields
 from nexa.models import ApiKey, OrgSetting, Role, Team, User
+from nexa.user.repository import UserRepository
 from nexa.user.schemas import UserCreate, UserUpdate
 
 declare("user.created", permission="user:read", description="A user was created")
@@ -87,21 +87,6 @@ def _check_team(session: Session, team_id: uuid.UUID | None) -> None:
         raise ValidationFailed("no such team", field="team_id")
 
 
-def _user_clause(actor: Actor, permission: str) -> ColumnElement[bool]:
-    """Which users ``actor`` may ``permission``: all, their team tree, or themselves."""
-    scope = actor.scope_for(permission)
-    if scope is None:
-        return false()
-    if scope is Scope.ALL:
-        return true()
-    if scope is Scope.TEAM:
-        members = set(actor.team_member_ids)
-        if actor.user_id is not None:
-            members.add(actor.user_id)
-        return User.id.in_(members) if members else false()
-    return User.id == actor.user_id if actor.user_id is not None else false()
-
-
 def user_fields() -> dict[str, FieldSpec]:
     return model_fields(User, USER_KINDS, USER_SORTABLE, {"role": ROLES})
 
@@ -109,7 +94,7 @@ def user_fields() -> dict[str, FieldSpec]:
 def list_users(session: Session, actor: Actor, query: ListQuery) -> tuple[list[User], str | None]:
     if not actor.can("user:read"):
         raise PermissionDenied("you may not see users")
-    stmt = select(User).where(_user_clause(actor, "user:read"))
+    stmt = UserRepository(session).readable(actor)
     return keyset_page(session, stmt, query, user_fields(), User.id, default_sort="full_name")
 
 
@@ -117,9 +102,7 @@ def get_user(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     """The user if ``actor`` may see them (404 otherwise; 403 without user:read at all)."""
     if not actor.can("user:read"):
         raise PermissionDenied("you may not see users")
-    user = session.scalars(
-        select(User).where(User.id == user_id, _user_clause(actor, "user:read"))
-    ).first()
+    user = UserRepository(session).get(actor, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     return user
@@ -130,7 +113,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         raise PermissionDenied("only admins can create users")
     if data.role == "admin" and not actor.is_admin:
         raise PermissionDenied("only admins can create admins", field="role")
-    if session.scalar(select(User.id).where(func.lower(User.email) == func.lower(data.email))):
+    if UserRepository(session).email_taken(data.email):
         raise Conflict(f"a user with email {data.email} exists", field="email")
     _check_team(session, data.team_id)
     _check_timezone(data.timezone)
@@ -159,12 +142,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
 def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
     """Active admins other than ``user_id``; the rows are locked on PostgreSQL so two
     demotions cannot race past each other (SQLite serialises writers already)."""
-    ids = session.scalars(
-        select(User.id)
-        .where(User.role == "admin", User.is_active.is_(True), User.id != user_id)
-        .with_for_update()
-    ).all()
-    return len(ids)
+    return len(UserRepository(session).other_active_admin_ids(user_id))
 
 
 def _apply_user_changes(
@@ -214,14 +192,17 @@ def update_user(
         raise PermissionDenied("only admins can change users")
     user = get_user(session, actor, user_id)
     check_version(user, if_match)
-    allowed = session.scalar(
-        select(true()).where(User.id == user.id, _user_clause(actor, "user:write"))
-    )
-    if not allowed:
+    if not UserRepository(session).may_write(actor, user.id):
         raise PermissionDenied("you may not change this user")
     if user.role == "admin" and not actor.is_admin:
         raise PermissionDenied("only admins can change an admin")
     changes = _apply_user_changes(session, actor, user, data.model_dump(exclude_unset=True))
+    _saved(session, actor, user, changes)
+    return user
+
+
+def _saved(session: Session, actor: Actor, user: User, changes: dict[str, tuple[Any, Any]]) -> None:
+    """Flush and publish ``user.updated`` when anything changed."""
     if changes:
         session.flush()
         publish(
@@ -233,7 +214,6 @@ def update_user(
             changes=changes,
             payload={"name": user.full_name},
         )
-    return user
 
 
 def get_me(session: Session, actor: Actor) -> User:
@@ -258,17 +238,7 @@ def update_me(session: Session, actor: Actor, values: dict[str, Any]) -> User:
     ):
         raise ValidationFailed("the current password is wrong", field="current_password")
     changes = _apply_user_changes(session, actor, user, values)
-    if changes:
-        session.flush()
-        publish(
-            session,
-            actor,
-            "user.updated",
-            record_type="user",
-            record_id=user.id,
-            changes=changes,
-            payload={"name": user.full_name},
-        )
+    _saved(session, actor, user, changes)
     return user
 
 
@@ -338,10 +308,7 @@ def list_api_keys(
 ) -> list[ApiKey]:
     if not actor.can("api_key:read"):
         raise PermissionDenied("only admins can see API keys")
-    stmt = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)
-    if user_id is not None:
-        stmt = stmt.where(ApiKey.user_id == user_id)
-    return list(session.scalars(stmt))
+    return UserRepository(session).api_keys(user_id)
 
 
 def revoke_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
@@ -377,7 +344,7 @@ def role_record_id(name: str) -> uuid.UUID:
 def list_roles(session: Session, actor: Actor) -> list[Role]:
     if not actor.can("role:read"):
         raise PermissionDenied("only admins can see roles")
-    rows = {r.name: r for r in session.scalars(select(Role))}
+    rows = {r.name: r for r in UserRepository(session).roles()}
     order = {name: i for i, name in enumerate(ROLES)}
     return sorted(rows.values(), key=lambda r: (order.get(r.name, len(order)), r.name))
 

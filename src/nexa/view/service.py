@@ -8,13 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.core.filtering import FieldSpec, parse_filters, parse_sort
 from nexa.models import ListPreference, SavedView
+from nexa.view.repository import ViewRepository
 
 MAX_COLUMNS = 30
 
@@ -34,16 +34,7 @@ def list_views(session: Session, actor: Actor, object_name: str) -> list[SavedVi
     """The actor's own views and the shared ones, by name."""
     _check_read(actor, object_name)
     user_id = _user(actor)
-    return list(
-        session.scalars(
-            select(SavedView)
-            .where(
-                SavedView.object_name == object_name,
-                or_(SavedView.owner_id == user_id, SavedView.shared.is_(True)),
-            )
-            .order_by(SavedView.name, SavedView.id)
-        )
-    )
+    return ViewRepository(session).visible_to(user_id, object_name)
 
 
 def get_view(session: Session, actor: Actor, view_id: uuid.UUID) -> SavedView:

@@ -3,7 +3,6 @@ stages, lead sources, linkable record types. Read through the services, as the a
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -74,10 +73,3 @@ def field_choices(
     if name == "object_type" and obj.name == "list":
         return [(t, t.capitalize()) for t in LIST_OBJECTS]
     return None
-
-
-def as_uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

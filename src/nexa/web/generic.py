@@ -458,7 +458,7 @@ def object_router(obj: WebObject) -> APIRouter:
         data = parse_form(form, fields)
         version = _int(form.get("version"))
         try:
-            body = obj.update_model.model_validate(_drop_unchanged_custom(data))
+            body = obj.update_model.model_validate(data)
             with session.begin_nested():
                 obj.service(session, actor).update(record_id, body, if_match=version)
         except (ValidationError, DomainError) as exc:
@@ -597,10 +597,6 @@ def _int(value: Any) -> int | None:
 
 def _flags(form: Any) -> dict[str, Any]:
     return {"allow_duplicates": True} if form.get("allow_duplicates") in ("on", "true", "1") else {}
-
-
-def _drop_unchanged_custom(data: dict[str, Any]) -> dict[str, Any]:
-    return data
 
 
 def _form(

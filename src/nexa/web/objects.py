@@ -26,6 +26,7 @@ from nexa.contact.schemas import ContactCreate, ContactUpdate
 from nexa.contact.service import ContactService
 from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
+from nexa.core.names import person_name
 from nexa.deal import endpoints as deal_api
 from nexa.deal import service as deal_service
 from nexa.deal.schemas import DealCreate, DealUpdate
@@ -70,7 +71,7 @@ def _columns(record: Any) -> dict[str, Any]:
 
 def _person(record: Any) -> dict[str, Any]:
     row = _columns(record)
-    row["full_name"] = " ".join(p for p in (record.first_name, record.last_name) if p)
+    row["full_name"] = person_name(record.first_name, record.last_name)
     return row
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db.session import unit_of_work
+from nexa.core.money import money
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token
 
@@ -117,14 +118,6 @@ def _decimal(value: Any) -> Any:
         return Decimal(str(value))
     except Exception:
         return value
-
-
-def money(value: Any, currency: str | None = None) -> str:
-    if value is None:
-        return "—"
-    amount = _decimal(value)
-    text = f"{amount:,.0f}" if isinstance(amount, Decimal) else str(amount)
-    return f"{text} {currency}" if currency else text
 
 
 def safe_url(value: Any) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
+from nexa.core.names import person_name
 from nexa.core.repository import REPOSITORIES
 from nexa.models import Pipeline, User, WebForm
 
@@ -53,7 +54,7 @@ PATHS = {
 
 def record_title(record_type: str, record: Any) -> str:
     if record_type in ("lead", "contact"):
-        return " ".join(p for p in (record.first_name, record.last_name) if p) or "—"
+        return person_name(record.first_name, record.last_name) or "—"
     for attr in ("name", "title", "subject", "number"):
         value = getattr(record, attr, None)
         if value:

@@ -428,13 +428,6 @@ def get_delivery(
     return delivery
 
 
-def list_attempts(
-    session: Session, actor: Actor, endpoint_id: uuid.UUID, delivery_id: uuid.UUID
-) -> list[WebhookAttempt]:
-    get_delivery(session, actor, endpoint_id, delivery_id)
-    return WebhookRepository(session).attempts_of(delivery_id)
-
-
 def redeliver(
     session: Session,
     actor: Actor,

@@ -20,6 +20,7 @@ from nexa.core.actor import Actor, Scope
 from nexa.core.db import utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.core.filtering import ListQuery
+from nexa.core.names import person_name
 from nexa.deal import reports as deal_reports
 from nexa.lead.service import LeadService
 from nexa.task.service import TaskService
@@ -94,7 +95,7 @@ def _leads(session: Session, actor: Actor, me: uuid.UUID) -> dict[str, Any]:
     rows = [
         {
             "id": lead.id,
-            "name": " ".join(p for p in (lead.first_name, lead.last_name) if p) or "—",
+            "name": person_name(lead.first_name, lead.last_name) or "—",
             "company": lead.company,
             "status": lead.status,
             "score": lead.score,

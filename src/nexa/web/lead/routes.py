@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError
+from nexa.core.names import person_name
 from nexa.lead import service as lead_service
 from nexa.lead.flows import ConversionOptions, ConversionPlan, convert_lead, plan_conversion
 from nexa.lead.schemas import LeadConvert, LeadUpdate
@@ -139,7 +140,7 @@ def _convert_context(
 ) -> dict[str, Any]:
     return {
         "lead": lead,
-        "lead_name": " ".join(p for p in (lead.first_name, lead.last_name) if p),
+        "lead_name": person_name(lead.first_name, lead.last_name),
         "plan": plan,
         "values": values,
         "errors": errors,
