@@ -30,7 +30,7 @@ from nexa.web.choices import field_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import FormField, create_values, errors_of, form_fields, parse_form
 from nexa.web.objects import OBJECTS, WebObject
-from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
 EXPORTABLE = {"lead", "contact", "account", "deal"}
 
@@ -262,8 +262,9 @@ def object_router(obj: WebObject) -> APIRouter:
         return render(request, template, actor, session, status_code=status, **ctx)
 
     @router.post("/columns", dependencies=csrf)
-    async def save_columns(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def save_columns(
+        request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
         fields, extra = _fields_and_extra(obj, session, actor)
         if form.get("reset"):
             views.reset_columns(session, actor, obj.name)
@@ -274,8 +275,9 @@ def object_router(obj: WebObject) -> APIRouter:
         return RedirectResponse(f"/{obj.path}?{form.get('back') or ''}", status_code=303)
 
     @router.post("/views", dependencies=csrf)
-    async def save_view(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def save_view(
+        request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
         fields, extra = _fields_and_extra(obj, session, actor)
         view = views.save_view(
             session,
@@ -297,8 +299,9 @@ def object_router(obj: WebObject) -> APIRouter:
         return RedirectResponse(f"/{obj.path}", status_code=303)
 
     @router.post("/bulk", dependencies=csrf)
-    async def bulk_action(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def bulk_action(
+        request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
         ids = [i for i in (parse_uuid(str(v)) for v in form.getlist("ids")) if i]
         action = str(form.get("action") or "")
         svc = obj.service(session, actor)
@@ -367,8 +370,9 @@ def object_router(obj: WebObject) -> APIRouter:
         )
 
     @router.post("/new", dependencies=csrf)
-    async def create(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def create(
+        request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
         fields = _form(session, actor, obj, obj.create_model, {}, {})
         data = parse_form(form, fields)
         try:
@@ -450,10 +454,13 @@ def object_router(obj: WebObject) -> APIRouter:
         )
 
     @router.post("/{record_id}/edit", dependencies=csrf)
-    async def update(
-        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    def update(
+        request: Request,
+        form: PostedForm,
+        record_id: uuid.UUID,
+        session: WebSession,
+        actor: WebActor,
     ) -> Response:
-        form = await request.form()
         fields = _form(session, actor, obj, obj.update_model, {}, {})
         data = parse_form(form, fields)
         version = _int(form.get("version"))
@@ -492,10 +499,14 @@ def object_router(obj: WebObject) -> APIRouter:
         return _field_partial(request, session, actor, obj, row, name, edit=edit, error=None)
 
     @router.post("/{record_id}/field/{name}", dependencies=csrf)
-    async def field_save(
-        request: Request, record_id: uuid.UUID, name: str, session: WebSession, actor: WebActor
+    def field_save(
+        request: Request,
+        form: PostedForm,
+        record_id: uuid.UUID,
+        name: str,
+        session: WebSession,
+        actor: WebActor,
     ) -> Response:
-        form = await request.form()
         fields = [f for f in _form(session, actor, obj, obj.update_model, {}, {}) if f.name == name]
         if not fields:
             raise ValidationFailed(f"'{name[:60]}' cannot be edited here", field=name)
@@ -535,7 +546,7 @@ def object_router(obj: WebObject) -> APIRouter:
         return RedirectResponse(f"/{obj.path}/{record_id}", status_code=303)
 
     @router.post("/{record_id}/delete", dependencies=csrf)
-    async def delete(
+    def delete(
         request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
     ) -> Response:
         obj.service(session, actor).delete(record_id)

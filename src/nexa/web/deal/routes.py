@@ -32,7 +32,7 @@ from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
 from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
 router = APIRouter()
 DEALS = OBJECTS["deals"]
@@ -529,12 +529,11 @@ def _line_page(
 
 
 @router.post("/deals/{deal_id}/line-items", dependencies=[Depends(verify_csrf)])
-async def add_line(
-    request: Request, deal_id: uuid.UUID, session: WebSession, actor: WebActor
+def add_line(
+    request: Request, form: PostedForm, deal_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
     """Add a line (POST /api/v1/deals/{id}/line-items): a product of the price book (its
     price in the deal's currency unless one is typed) or a named line with its price."""
-    form = await request.form()
     values = _line_values(form, (*LINE_TEXT, "product_id", "term_months", "is_recurring"))
     body_values = dict(values)
     if "is_recurring" in body_values:
@@ -550,8 +549,9 @@ async def add_line(
 
 
 @router.post("/deals/{deal_id}/line-items/{item_id}", dependencies=[Depends(verify_csrf)])
-async def update_line(
+def update_line(
     request: Request,
+    form: PostedForm,
     deal_id: uuid.UUID,
     item_id: uuid.UUID,
     session: WebSession,
@@ -559,7 +559,6 @@ async def update_line(
 ) -> Response:
     """Change a line (PATCH /api/v1/deals/{id}/line-items/{item}): the edit form posts every
     input; an empty term clears it, an empty MRR keeps the stored one."""
-    form = await request.form()
     values = _line_values(form, LINE_TEXT)
     values.setdefault("discount_percent", "0")
     values["is_recurring"] = str(form.get("is_recurring") or "") in TRUE

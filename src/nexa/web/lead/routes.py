@@ -24,7 +24,7 @@ from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
 from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import WebActor, WebSession, is_htmx, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, render
 
 router = APIRouter(prefix="/leads")
 CSRF = [Depends(verify_csrf)]
@@ -81,10 +81,9 @@ DETAIL_EXTRAS["lead"] = lead_extra
 
 
 @router.post("/{lead_id}/status", dependencies=CSRF)
-async def change_status(
-    request: Request, lead_id: uuid.UUID, session: WebSession, actor: WebActor
+def change_status(
+    request: Request, form: PostedForm, lead_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
-    form = await request.form()
     status = str(form.get("status") or "")
     reason = str(form.get("lost_reason") or "").strip() or None
     values: dict[str, Any] = {"status": status}
@@ -187,10 +186,9 @@ def _conversion_values(form: Any) -> dict[str, Any]:
 
 
 @router.post("/{lead_id}/convert", dependencies=CSRF)
-async def convert(
-    request: Request, lead_id: uuid.UUID, session: WebSession, actor: WebActor
+def convert(
+    request: Request, form: PostedForm, lead_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
-    form = await request.form()
     values = _conversion_values(form)
     lead = LeadService(session, actor).get(lead_id)
     try:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
@@ -23,7 +24,7 @@ from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
 from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
 router = APIRouter(prefix="/meetings")
 CSRF = [Depends(verify_csrf)]
@@ -102,14 +103,14 @@ def _version(form: Any) -> int | None:
         return None
 
 
-async def _change_attendees(
+def _change_attendees(
     request: Request,
+    form: FormData,
     meeting_id: uuid.UUID,
     session: Session,
     actor: Actor,
     change: Any,
 ) -> Response:
-    form = await request.form()
     svc = MeetingService(session, actor)
     try:
         record = svc.get(meeting_id)
@@ -142,18 +143,19 @@ async def _change_attendees(
 
 
 @router.post("/{meeting_id}/attendees", dependencies=CSRF)
-async def add_attendee(
-    request: Request, meeting_id: uuid.UUID, session: WebSession, actor: WebActor
+def add_attendee(
+    request: Request, form: PostedForm, meeting_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
     def add(rows: list[dict[str, Any]], form: Any) -> list[dict[str, Any]]:
         return [*_inputs(rows), _new_attendee(form)]
 
-    return await _change_attendees(request, meeting_id, session, actor, add)
+    return _change_attendees(request, form, meeting_id, session, actor, add)
 
 
 @router.post("/{meeting_id}/attendees/{attendee_id}/remove", dependencies=CSRF)
-async def remove_attendee(
+def remove_attendee(
     request: Request,
+    form: PostedForm,
     meeting_id: uuid.UUID,
     attendee_id: uuid.UUID,
     session: WebSession,
@@ -162,4 +164,4 @@ async def remove_attendee(
     def remove(rows: list[dict[str, Any]], form: Any) -> list[dict[str, Any]]:
         return _inputs([r for r in rows if r["id"] != attendee_id])
 
-    return await _change_attendees(request, meeting_id, session, actor, remove)
+    return _change_attendees(request, form, meeting_id, session, actor, remove)
