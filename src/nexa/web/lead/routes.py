@@ -22,7 +22,7 @@ from nexa.models import Lead
 from nexa.web.choices import stage_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, render
 
@@ -62,19 +62,19 @@ def duplicates_of(session: Session, actor: Actor, lead: Lead) -> list[Any]:
     return [c for c in found if not (c.record_type == "lead" and c.id == lead.id)]
 
 
-def lead_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "status_actions": status_actions(record),
-        "duplicates": duplicates_of(session, actor, record),
-        "can_convert": can_convert(actor, record),
-        "status_error": None,
-    }
+@object_view("lead")
+class LeadView(ObjectView):
+    template = "lead/detail.html"
 
-
-DETAIL_TEMPLATES["lead"] = "lead/detail.html"
-DETAIL_EXTRAS["lead"] = lead_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "status_actions": status_actions(record),
+            "duplicates": duplicates_of(session, actor, record),
+            "can_convert": can_convert(actor, record),
+            "status_error": None,
+        }
 
 
 # ---- status actions ----------------------------------------------------------------------

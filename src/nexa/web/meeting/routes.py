@@ -22,7 +22,7 @@ from nexa.web import references
 from nexa.web.choices import user_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
@@ -47,14 +47,14 @@ def attendee_context(
     }
 
 
-def meeting_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    return attendee_context(session, actor, record, row)
+@object_view("meeting")
+class MeetingView(ObjectView):
+    template = "meeting/detail.html"
 
-
-DETAIL_TEMPLATES["meeting"] = "meeting/detail.html"
-DETAIL_EXTRAS["meeting"] = meeting_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        return attendee_context(session, actor, record, row)
 
 
 @router.get("/{meeting_id}/invite.ics")
