@@ -2,7 +2,14 @@
 cursor pages, bulk actions, export), detail (the 360° view: profile with inline edit,
 timeline, related records, actions), and create/edit forms. Routes are thin: they parse,
 call the record's service and render; the request's transaction makes a bulk action all
-or nothing."""
+or nothing.
+
+Each kind of page is a view class (``ObjectListView``, ``ObjectBulkEditView``,
+``ObjectEditView``, ``ObjectView``, ``ObjectDeleteView``) with the template and hooks
+(``get_extra_context``, ``get_extra_filters``, ``save_new`` …) as attributes and methods. A
+domain customises its pages by subclassing one and registering it with
+``@object_view("<object>")`` in ``nexa/web/<domain>/routes.py``; ``object_router`` adds the
+routes of the views of one object."""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -30,15 +37,9 @@ from nexa.web.choices import field_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import FormField, create_values, errors_of, form_fields, parse_form
 from nexa.web.objects import OBJECTS, WebObject
-from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
 EXPORTABLE = {"lead", "contact", "account", "deal"}
-
-# Pages of one domain extend the generic record page: a module under nexa/web/<domain>/
-# registers a template (extending generic/detail.html) and a function adding context.
-DetailExtra = Callable[[Request, Session, Actor, Any, dict[str, Any]], dict[str, Any]]
-DETAIL_TEMPLATES: dict[str, str] = {}
-DETAIL_EXTRAS: dict[str, DetailExtra] = {}
 
 
 @dataclass(frozen=True)
@@ -246,24 +247,68 @@ def _fields_and_extra(
     return obj.fields(session, actor), set(obj.columns)
 
 
-def object_router(obj: WebObject) -> APIRouter:
-    router = APIRouter(prefix=f"/{obj.path}")
-    csrf = [Depends(verify_csrf)]
+# ---- the page views --------------------------------------------------------------------
+#
+# One class per kind of page, with the object, templates and hooks as attributes and methods
+# a domain overrides in a subclass (registered with ``object_view``), instead of editing the
+# routes of a generated router. ``object_router`` puts the views of one object on a router, in
+# the order below: fixed paths (/new, /export.csv) come before /{record_id}.
 
-    @router.get("", response_class=HTMLResponse)
-    def list_page(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
-        ctx = list_context(request, session, actor, obj)
-        status = 422 if ctx["list_error"] else 200
-        template = (
-            "generic/_table.html"
-            if is_htmx(request) and request.query_params.get("partial")
-            else "generic/list.html"
+
+class ObjectPage:
+    """The base of every page view: the object it serves and the routes it adds."""
+
+    kind: ClassVar[str] = ""
+    csrf: ClassVar[list[Any]] = [Depends(verify_csrf)]
+
+    def __init__(self, obj: WebObject) -> None:
+        self.obj = obj
+
+    def add_routes(self, router: APIRouter) -> None:
+        raise NotImplementedError
+
+
+class ObjectListView(ObjectPage):
+    """The list: columns, sort, filters, saved views, cursor pages; the export of it."""
+
+    kind = "list"
+    template = "generic/list.html"
+    partial_template = "generic/_table.html"  # the table alone, for htmx (``?partial=1``)
+
+    def add_routes(self, router: APIRouter) -> None:
+        router.add_api_route("", self.list_page, methods=["GET"], response_class=HTMLResponse)
+        router.add_api_route(
+            "/columns", self.save_columns, methods=["POST"], dependencies=self.csrf
         )
+        router.add_api_route("/views", self.save_view, methods=["POST"], dependencies=self.csrf)
+        router.add_api_route(
+            "/views/{view_id}/delete", self.delete_view, methods=["POST"], dependencies=self.csrf
+        )
+        if self.exportable():
+            router.add_api_route("/export.{fmt}", self.export, methods=["GET"])
+
+    def exportable(self) -> bool:
+        return self.obj.name in EXPORTABLE
+
+    def get_extra_filters(self, request: Request, session: Session, actor: Actor) -> list[str]:
+        """Filters added to the ones the user chose (none by default)."""
+        return []
+
+    def get_context(self, request: Request, session: Session, actor: Actor) -> dict[str, Any]:
+        extra = self.get_extra_filters(request, session, actor)
+        return list_context(request, session, actor, self.obj, extra_filters=extra)
+
+    def list_page(self, request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
+        ctx = self.get_context(request, session, actor)
+        status = 422 if ctx["list_error"] else 200
+        partial = is_htmx(request) and request.query_params.get("partial")
+        template = self.partial_template if partial else self.template
         return render(request, template, actor, session, status_code=status, **ctx)
 
-    @router.post("/columns", dependencies=csrf)
-    async def save_columns(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def save_columns(
+        self, request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
+        obj = self.obj
         fields, extra = _fields_and_extra(obj, session, actor)
         if form.get("reset"):
             views.reset_columns(session, actor, obj.name)
@@ -273,9 +318,10 @@ def object_router(obj: WebObject) -> APIRouter:
             )
         return RedirectResponse(f"/{obj.path}?{form.get('back') or ''}", status_code=303)
 
-    @router.post("/views", dependencies=csrf)
-    async def save_view(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def save_view(
+        self, request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
+        obj = self.obj
         fields, extra = _fields_and_extra(obj, session, actor)
         view = views.save_view(
             session,
@@ -291,14 +337,45 @@ def object_router(obj: WebObject) -> APIRouter:
         )
         return RedirectResponse(f"/{obj.path}?view={view.id}", status_code=303)
 
-    @router.post("/views/{view_id}/delete", dependencies=csrf)
-    def delete_view(view_id: uuid.UUID, session: WebSession, actor: WebActor) -> Response:
+    def delete_view(self, view_id: uuid.UUID, session: WebSession, actor: WebActor) -> Response:
         views.delete_view(session, actor, view_id)
-        return RedirectResponse(f"/{obj.path}", status_code=303)
+        return RedirectResponse(f"/{self.obj.path}", status_code=303)
 
-    @router.post("/bulk", dependencies=csrf)
-    async def bulk_action(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def export(self, request: Request, fmt: str, session: WebSession, actor: WebActor) -> Response:
+        obj = self.obj
+        if fmt not in ("csv", "xlsx"):
+            raise ValidationFailed("format must be csv or xlsx", field="format")
+        query = ListQuery(
+            filters=_filters_from(request), sort=request.query_params.get("sort") or None, limit=500
+        )
+        buffer = io.BytesIO()
+        exporting.export_to(session, actor, obj.name, query, fmt, buffer)
+        media = (
+            "text/csv; charset=utf-8"
+            if fmt == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        buffer.seek(0)
+        return StreamingResponse(
+            buffer,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{obj.path}.{fmt}"'},
+        )
+
+
+class ObjectBulkEditView(ObjectPage):
+    """The list's bulk actions (assign, status, add to a list, delete): all or nothing, as
+    the request owns the transaction."""
+
+    kind = "bulk"
+
+    def add_routes(self, router: APIRouter) -> None:
+        router.add_api_route("/bulk", self.bulk_action, methods=["POST"], dependencies=self.csrf)
+
+    def bulk_action(
+        self, request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
+        obj = self.obj
         ids = [i for i in (parse_uuid(str(v)) for v in form.getlist("ids")) if i]
         action = str(form.get("action") or "")
         svc = obj.service(session, actor)
@@ -332,49 +409,65 @@ def object_router(obj: WebObject) -> APIRouter:
         )
         return RedirectResponse(f"/{obj.path}?{form.get('back') or ''}", status_code=303)
 
-    @router.get("/export.{fmt}")
-    def export(request: Request, fmt: str, session: WebSession, actor: WebActor) -> Response:
-        if obj.name not in EXPORTABLE:
-            raise ValidationFailed("this list cannot be exported", field="object_type")
-        if fmt not in ("csv", "xlsx"):
-            raise ValidationFailed("format must be csv or xlsx", field="format")
-        query = ListQuery(
-            filters=_filters_from(request), sort=request.query_params.get("sort") or None, limit=500
+
+class ObjectEditView(ObjectPage):
+    """The create and edit forms; ``save_new``/``save_changes`` call the service (inside a
+    savepoint, so a refused save leaves nothing behind and the form is shown with errors)."""
+
+    kind = "edit"
+
+    def add_routes(self, router: APIRouter) -> None:
+        # records only a flow makes (orders come from an accepted quote or a won deal) get
+        # no create form
+        if self.obj.creatable:
+            router.add_api_route(
+                "/new", self.new_form, methods=["GET"], response_class=HTMLResponse
+            )
+            router.add_api_route("/new", self.create, methods=["POST"], dependencies=self.csrf)
+        router.add_api_route(
+            "/{record_id}/edit", self.edit_form, methods=["GET"], response_class=HTMLResponse
         )
-        buffer = io.BytesIO()
-        exporting.export_to(session, actor, obj.name, query, fmt, buffer)
-        media = (
-            "text/csv; charset=utf-8"
-            if fmt == "csv"
-            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        buffer.seek(0)
-        return StreamingResponse(
-            buffer,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{obj.path}.{fmt}"'},
+        router.add_api_route(
+            "/{record_id}/edit", self.update, methods=["POST"], dependencies=self.csrf
         )
 
-    # ---- create ------------------------------------------------------------------------
+    def get_initial(self, request: Request) -> dict[str, Any]:
+        """The new form's values: fields of the create schema given in the query string."""
+        model = self.obj.create_model
+        return {k: v for k, v in request.query_params.items() if k in model.model_fields}
 
-    @router.get("/new", response_class=HTMLResponse)
-    def new_form(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
-        prefill = {
-            k: v for k, v in request.query_params.items() if k in obj.create_model.model_fields
-        }
+    def save_new(self, session: Session, actor: Actor, body: Any) -> Any:
+        return self.obj.service(session, actor).create(body)
+
+    def save_changes(
+        self, session: Session, actor: Actor, record_id: uuid.UUID, body: Any, version: int | None
+    ) -> Any:
+        return self.obj.service(session, actor).update(record_id, body, if_match=version)
+
+    def get_return_url(self, form: Any, record: Any) -> str:
+        """Where a create goes next: a same-site ``back`` of the form, else the record."""
+        back = str(form.get("back") or "")
+        if back.startswith("/") and not back.startswith("//"):
+            return back
+        return f"/{self.obj.path}/{record.id}"
+
+    def new_form(self, request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
+        obj = self.obj
+        prefill = self.get_initial(request)
         return _form_page(
             request, session, actor, obj, obj.create_model, prefill, record=None, action="new"
         )
 
-    @router.post("/new", dependencies=csrf)
-    async def create(request: Request, session: WebSession, actor: WebActor) -> Response:
-        form = await request.form()
+    def create(
+        self, request: Request, form: PostedForm, session: WebSession, actor: WebActor
+    ) -> Response:
+        obj = self.obj
         fields = _form(session, actor, obj, obj.create_model, {}, {})
         data = parse_form(form, fields)
         try:
             body = obj.create_model.model_validate(create_values(data) | _flags(form))
             with session.begin_nested():
-                record = obj.service(session, actor).create(body)
+                record = self.save_new(session, actor, body)
         except (ValidationError, DomainError) as exc:
             errors = errors_of(exc)
             return _form_page(
@@ -390,52 +483,13 @@ def object_router(obj: WebObject) -> APIRouter:
                 action="new",
                 conflict=getattr(exc, "extra", {}),
             )
-        back = str(form.get("back") or "")
-        target = (
-            back
-            if back.startswith("/") and not back.startswith("//")
-            else f"/{obj.path}/{record.id}"
-        )
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(self.get_return_url(form, record), status_code=303)
 
-    # ---- one record --------------------------------------------------------------------
-
-    @router.get("/{record_id}", response_class=HTMLResponse)
-    def detail(
-        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
-    ) -> HTMLResponse:
-        ctx = detail_context(request, session, actor, obj, record_id)
-        template = DETAIL_TEMPLATES.get(obj.name, "generic/detail.html")
-        return render(request, template, actor, session, **ctx)
-
-    @router.get("/{record_id}/timeline", response_class=HTMLResponse)
-    def timeline_page(
-        request: Request,
-        record_id: uuid.UUID,
-        session: WebSession,
-        actor: WebActor,
-        cursor: str | None = Query(None, max_length=200),
-    ) -> HTMLResponse:
-        entries, next_cursor = activity.timeline(
-            session, actor, record_type=obj.name, record_id=record_id, cursor=cursor, limit=30
-        )
-        return render(
-            request,
-            "components/_timeline.html",
-            actor,
-            session,
-            obj=obj,
-            record_id=record_id,
-            entries=entries,
-            next_cursor=next_cursor,
-        )
-
-    @router.get("/{record_id}/edit", response_class=HTMLResponse)
     def edit_form(
-        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+        self, request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
     ) -> HTMLResponse:
-        svc = obj.service(session, actor)
-        record = svc.get(record_id)
+        obj = self.obj
+        record = obj.service(session, actor).get(record_id)
         row = obj.shape(session, record).model_dump()
         return _form_page(
             request,
@@ -449,18 +503,22 @@ def object_router(obj: WebObject) -> APIRouter:
             version=record.version,
         )
 
-    @router.post("/{record_id}/edit", dependencies=csrf)
-    async def update(
-        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    def update(
+        self,
+        request: Request,
+        form: PostedForm,
+        record_id: uuid.UUID,
+        session: WebSession,
+        actor: WebActor,
     ) -> Response:
-        form = await request.form()
+        obj = self.obj
         fields = _form(session, actor, obj, obj.update_model, {}, {})
         data = parse_form(form, fields)
         version = _int(form.get("version"))
         try:
             body = obj.update_model.model_validate(data)
             with session.begin_nested():
-                obj.service(session, actor).update(record_id, body, if_match=version)
+                self.save_changes(session, actor, record_id, body, version)
         except (ValidationError, DomainError) as exc:
             errors = errors_of(exc)
             return _form_page(
@@ -478,8 +536,78 @@ def object_router(obj: WebObject) -> APIRouter:
             )
         return RedirectResponse(f"/{obj.path}/{record_id}", status_code=303)
 
-    @router.get("/{record_id}/field/{name}", response_class=HTMLResponse)
+
+class ObjectView(ObjectPage):
+    """One record's page (the 360° view): profile with inline edit, timeline, related lists,
+    insight panels. A domain sets ``template`` (extending generic/detail.html) and adds its
+    own context in ``get_extra_context``."""
+
+    kind = "detail"
+    template = "generic/detail.html"
+
+    def add_routes(self, router: APIRouter) -> None:
+        router.add_api_route(
+            "/{record_id}", self.detail, methods=["GET"], response_class=HTMLResponse
+        )
+        router.add_api_route(
+            "/{record_id}/timeline",
+            self.timeline_page,
+            methods=["GET"],
+            response_class=HTMLResponse,
+        )
+        router.add_api_route(
+            "/{record_id}/field/{name}",
+            self.field_view,
+            methods=["GET"],
+            response_class=HTMLResponse,
+        )
+        router.add_api_route(
+            "/{record_id}/field/{name}", self.field_save, methods=["POST"], dependencies=self.csrf
+        )
+
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What this object's page adds to the generic context (read before it, so the
+        generic keys win on a clash)."""
+        return {}
+
+    def get_context(
+        self, request: Request, session: Session, actor: Actor, record_id: uuid.UUID
+    ) -> dict[str, Any]:
+        return _detail_context(request, session, actor, self, record_id)
+
+    def detail(
+        self, request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    ) -> HTMLResponse:
+        ctx = self.get_context(request, session, actor, record_id)
+        return render(request, self.template, actor, session, **ctx)
+
+    def timeline_page(
+        self,
+        request: Request,
+        record_id: uuid.UUID,
+        session: WebSession,
+        actor: WebActor,
+        cursor: str | None = Query(None, max_length=200),
+    ) -> HTMLResponse:
+        obj = self.obj
+        entries, next_cursor = activity.timeline(
+            session, actor, record_type=obj.name, record_id=record_id, cursor=cursor, limit=30
+        )
+        return render(
+            request,
+            "components/_timeline.html",
+            actor,
+            session,
+            obj=obj,
+            record_id=record_id,
+            entries=entries,
+            next_cursor=next_cursor,
+        )
+
     def field_view(
+        self,
         request: Request,
         record_id: uuid.UUID,
         name: str,
@@ -487,15 +615,21 @@ def object_router(obj: WebObject) -> APIRouter:
         actor: WebActor,
         edit: bool = False,
     ) -> HTMLResponse:
+        obj = self.obj
         record = obj.service(session, actor).get(record_id)
         row = obj.shape(session, record).model_dump()
         return _field_partial(request, session, actor, obj, row, name, edit=edit, error=None)
 
-    @router.post("/{record_id}/field/{name}", dependencies=csrf)
-    async def field_save(
-        request: Request, record_id: uuid.UUID, name: str, session: WebSession, actor: WebActor
+    def field_save(
+        self,
+        request: Request,
+        form: PostedForm,
+        record_id: uuid.UUID,
+        name: str,
+        session: WebSession,
+        actor: WebActor,
     ) -> Response:
-        form = await request.form()
+        obj = self.obj
         fields = [f for f in _form(session, actor, obj, obj.update_model, {}, {}) if f.name == name]
         if not fields:
             raise ValidationFailed(f"'{name[:60]}' cannot be edited here", field=name)
@@ -526,30 +660,73 @@ def object_router(obj: WebObject) -> APIRouter:
         row = obj.shape(session, record).model_dump()
         return _field_partial(request, session, actor, obj, row, name, edit=False, error=None)
 
-    @router.post("/{record_id}/restore", dependencies=csrf)
+
+class ObjectDeleteView(ObjectPage):
+    """Moving a record to the bin, and back."""
+
+    kind = "delete"
+
+    def add_routes(self, router: APIRouter) -> None:
+        router.add_api_route(
+            "/{record_id}/restore", self.restore, methods=["POST"], dependencies=self.csrf
+        )
+        router.add_api_route(
+            "/{record_id}/delete", self.delete, methods=["POST"], dependencies=self.csrf
+        )
+
     def restore(
-        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+        self, request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
     ) -> Response:
-        obj.service(session, actor).restore(record_id)
-        request.session["flash"] = f"{obj.label} restored from the bin"
-        return RedirectResponse(f"/{obj.path}/{record_id}", status_code=303)
+        self.obj.service(session, actor).restore(record_id)
+        request.session["flash"] = f"{self.obj.label} restored from the bin"
+        return RedirectResponse(f"/{self.obj.path}/{record_id}", status_code=303)
 
-    @router.post("/{record_id}/delete", dependencies=csrf)
-    async def delete(
-        request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+    def delete(
+        self, request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
     ) -> Response:
-        obj.service(session, actor).delete(record_id)
-        request.session["flash"] = f"{obj.label} moved to the bin"
-        return RedirectResponse(f"/{obj.path}", status_code=303)
+        self.obj.service(session, actor).delete(record_id)
+        request.session["flash"] = f"{self.obj.label} moved to the bin"
+        return RedirectResponse(f"/{self.obj.path}", status_code=303)
 
-    # Lists that cannot be exported, and records that are only made by a flow (orders come
-    # from an accepted quote or a won deal), get no such pages.
-    dropped = set()
-    if obj.name not in EXPORTABLE:
-        dropped.add(f"/{obj.path}/export.{{fmt}}")
-    if not obj.creatable:
-        dropped.add(f"/{obj.path}/new")
-    router.routes[:] = [r for r in router.routes if getattr(r, "path", None) not in dropped]
+
+# The kinds of page every object gets, in the order their routes are added.
+DEFAULT_VIEWS: tuple[type[ObjectPage], ...] = (
+    ObjectListView,
+    ObjectBulkEditView,
+    ObjectEditView,
+    ObjectView,
+    ObjectDeleteView,
+)
+# object name -> kind -> the domain's subclass (see ``object_view``)
+OBJECT_VIEWS: dict[str, dict[str, type[ObjectPage]]] = {}
+
+P = TypeVar("P", bound=type[ObjectPage])
+V = TypeVar("V", bound=ObjectPage)
+
+
+def object_view(object_name: str) -> Callable[[P], P]:
+    """Class decorator: use this subclass for its kind of page of ``object_name``."""
+
+    def register(view: P) -> P:
+        OBJECT_VIEWS.setdefault(object_name, {})[view.kind] = view
+        return view
+
+    return register
+
+
+def view_of(obj: WebObject, base: type[V]) -> V:
+    """The view of ``base``'s kind for ``obj``: the domain's subclass if it registered one."""
+    chosen = OBJECT_VIEWS.get(obj.name, {}).get(base.kind, base)
+    view = chosen(obj)
+    assert isinstance(view, base)
+    return view
+
+
+def object_router(obj: WebObject) -> APIRouter:
+    """The generic pages of ``obj``: each kind of view adds its routes."""
+    router = APIRouter(prefix=f"/{obj.path}")
+    for base in DEFAULT_VIEWS:
+        view_of(obj, base).add_routes(router)
     return router
 
 
@@ -678,6 +855,15 @@ def _field_partial(
 def detail_context(
     request: Request, session: Session, actor: Actor, obj: WebObject, record_id: uuid.UUID
 ) -> dict[str, Any]:
+    """The context of ``obj``'s record page (its domain's view included), for a domain page
+    that shows the record page again, e.g. with an error on one of its forms."""
+    return view_of(obj, ObjectView).get_context(request, session, actor, record_id)
+
+
+def _detail_context(
+    request: Request, session: Session, actor: Actor, view: ObjectView, record_id: uuid.UUID
+) -> dict[str, Any]:
+    obj = view.obj
     svc = obj.service(session, actor)
     record = svc.get(record_id)
     row = obj.shape(session, record).model_dump()
@@ -722,8 +908,7 @@ def detail_context(
         memberships = lists.memberships(session, actor, obj.name, record_id)
     custom = {f.name: f for f in fields if f.custom}
     frozen = obj.frozen is not None and obj.frozen(record)
-    extra_context = DETAIL_EXTRAS.get(obj.name)
-    added = extra_context(request, session, actor, record, row) if extra_context else {}
+    added = view.get_extra_context(request, session, actor, record, row)
     return added | {
         "obj": obj,
         "record": record,

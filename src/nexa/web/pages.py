@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
@@ -49,6 +50,19 @@ def web_actor(request: Request, session: WebSession) -> Actor:
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, parsed on the event loop (reading the body is I/O; nothing here
+    touches the database), so that the handler itself is a plain ``def`` that FastAPI runs
+    in its thread pool. The CSRF check has usually parsed it already: Starlette keeps the
+    parsed form on the request, so this is the same object."""
+    return await request.form()
+
+
+# A route that reads a form takes ``form: PostedForm`` and is a plain ``def``: services,
+# sessions and templates never run on the event loop (ARCHITECTURE.md).
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def is_htmx(request: Request) -> bool:

@@ -14,7 +14,7 @@ from nexa.account import service as account_service
 from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES
+from nexa.web.generic import ObjectView, object_view
 
 router = APIRouter()
 MAX_DEPTH = 12  # ancestors looked up, one query each (hierarchies are shallow)
@@ -45,21 +45,21 @@ def _find(node: dict[str, Any], wanted: uuid.UUID) -> dict[str, Any] | None:
     return None
 
 
-def account_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    top = top_ancestor(session, actor, record)
-    tree = account_service.hierarchy(session, actor, top.id)
-    here = _find(tree, record.id)
-    if here is None:  # not reachable from the top (should not happen): its own tree
-        tree = here = account_service.hierarchy(session, actor, record.id)
-    return {
-        "tree": tree,
-        "current_node": here,
-        "has_hierarchy": bool(tree["children"]) or tree["id"] != record.id,
-        "deal_currency": get_settings().org_currency.upper(),
-    }
+@object_view("account")
+class AccountView(ObjectView):
+    template = "account/detail.html"
 
-
-DETAIL_TEMPLATES["account"] = "account/detail.html"
-DETAIL_EXTRAS["account"] = account_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        top = top_ancestor(session, actor, record)
+        tree = account_service.hierarchy(session, actor, top.id)
+        here = _find(tree, record.id)
+        if here is None:  # not reachable from the top (should not happen): its own tree
+            tree = here = account_service.hierarchy(session, actor, record.id)
+        return {
+            "tree": tree,
+            "current_node": here,
+            "has_hierarchy": bool(tree["children"]) or tree["id"] != record.id,
+            "deal_currency": get_settings().org_currency.upper(),
+        }

@@ -46,7 +46,7 @@ from nexa.web.admin.common import (
     validation_messages,
 )
 from nexa.web.choices import user_choices
-from nexa.web.pages import WebSession
+from nexa.web.pages import PostedForm, WebSession
 from nexa.web.references import resolve
 
 router = APIRouter()
@@ -110,8 +110,9 @@ def forms_page(request: Request, session: WebSession, actor: FormsActor) -> HTML
 
 
 @router.post("/web-forms/sources", dependencies=CSRF)
-async def create_source(request: Request, session: WebSession, actor: FormsActor) -> Response:
-    form = await request.form()
+def create_source(
+    request: Request, form: PostedForm, session: WebSession, actor: FormsActor
+) -> Response:
     values = posted(form, "source_key", "source_label")
     source = attempt(
         session,
@@ -127,8 +128,9 @@ async def create_source(request: Request, session: WebSession, actor: FormsActor
 
 
 @router.post("/web-forms/settings", dependencies=CSRF)
-async def set_hosts(request: Request, session: WebSession, actor: FormsActor) -> Response:
-    form = await request.form()
+def set_hosts(
+    request: Request, form: PostedForm, session: WebSession, actor: FormsActor
+) -> Response:
     hosts = lines(text(form, "redirect_hosts"))
     saved = attempt(
         session,
@@ -293,8 +295,9 @@ def new_form_page(request: Request, session: WebSession, actor: FormsActor) -> H
 
 
 @router.post("/web-forms/new", dependencies=CSRF)
-async def create_form(request: Request, session: WebSession, actor: FormsActor) -> Response:
-    posted = await request.form()
+def create_form(
+    request: Request, posted: PostedForm, session: WebSession, actor: FormsActor
+) -> Response:
     values, rows, origin = _posted_form(posted)
     created = attempt(
         session,
@@ -315,10 +318,13 @@ def form_page(
 
 
 @router.post("/web-forms/{form_id}", dependencies=CSRF)
-async def update_form(
-    request: Request, form_id: uuid.UUID, session: WebSession, actor: FormsActor
+def update_form(
+    request: Request,
+    posted: PostedForm,
+    form_id: uuid.UUID,
+    session: WebSession,
+    actor: FormsActor,
 ) -> Response:
-    posted = await request.form()
     values, rows, origin = _posted_form(posted)
     updated = attempt(
         session,
@@ -335,10 +341,13 @@ async def update_form(
 
 
 @router.post("/web-forms/{form_id}/delete", dependencies=CSRF)
-async def delete_form(
-    request: Request, form_id: uuid.UUID, session: WebSession, actor: FormsActor
+def delete_form(
+    request: Request,
+    posted: PostedForm,
+    form_id: uuid.UUID,
+    session: WebSession,
+    actor: FormsActor,
 ) -> Response:
-    posted = await request.form()
     form = webform.get_form(session, actor, form_id)
     name = form.name
     webform.delete_form(session, actor, form_id, if_match=integer(posted.get("version")))
@@ -393,8 +402,9 @@ def keys_page(request: Request, session: WebSession, actor: KeysActor) -> HTMLRe
 
 
 @router.post("/api-keys/new", dependencies=CSRF)
-async def create_key(request: Request, session: WebSession, actor: KeysActor) -> Response:
-    form = await request.form()
+def create_key(
+    request: Request, form: PostedForm, session: WebSession, actor: KeysActor
+) -> Response:
     values = posted(form, "name", "user_id", "scopes", "expires_at")
 
     def parse() -> tuple[ApiKeyCreate, uuid.UUID]:

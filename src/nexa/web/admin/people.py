@@ -37,7 +37,7 @@ from nexa.web.admin.common import (
     text,
 )
 from nexa.web.choices import user_choices
-from nexa.web.pages import WebSession
+from nexa.web.pages import PostedForm, WebSession
 from nexa.web.references import resolve
 
 router = APIRouter()
@@ -162,8 +162,9 @@ def users_page(
 
 
 @router.post("/users/new", dependencies=CSRF)
-async def create_user(request: Request, session: WebSession, actor: UsersActor) -> Response:
-    form = await request.form()
+def create_user(
+    request: Request, form: PostedForm, session: WebSession, actor: UsersActor
+) -> Response:
     values = posted(form, "email", "full_name", "password", "role", "team_id", "timezone")
     user = attempt(
         session,
@@ -218,10 +219,9 @@ def user_page(
 
 
 @router.post("/users/{user_id}", dependencies=CSRF)
-async def update_user(
-    request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
+def update_user(
+    request: Request, form: PostedForm, user_id: uuid.UUID, session: WebSession, actor: UsersActor
 ) -> Response:
-    form = await request.form()
     values = posted(form, "full_name", "role", "team_id", "timezone", flags=("is_active",))
     user = attempt(
         session,
@@ -236,10 +236,9 @@ async def update_user(
 
 
 @router.post("/users/{user_id}/password", dependencies=CSRF)
-async def reset_password(
-    request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
+def reset_password(
+    request: Request, form: PostedForm, user_id: uuid.UUID, session: WebSession, actor: UsersActor
 ) -> Response:
-    form = await request.form()
     password = form.get("password")
     user = attempt(
         session,
@@ -292,8 +291,9 @@ def _team_values(form: Any) -> dict[str, Any]:
 
 
 @router.post("/teams/new", dependencies=CSRF)
-async def create_team(request: Request, session: WebSession, actor: TeamsActor) -> Response:
-    form = await request.form()
+def create_team(
+    request: Request, form: PostedForm, session: WebSession, actor: TeamsActor
+) -> Response:
     values = _team_values(form)
     team = attempt(
         session,
@@ -347,10 +347,9 @@ def team_page(
 
 
 @router.post("/teams/{team_id}", dependencies=CSRF)
-async def update_team(
-    request: Request, team_id: uuid.UUID, session: WebSession, actor: TeamsActor
+def update_team(
+    request: Request, form: PostedForm, team_id: uuid.UUID, session: WebSession, actor: TeamsActor
 ) -> Response:
-    form = await request.form()
     values = _team_values(form)
     team = attempt(
         session,
@@ -398,8 +397,9 @@ def roles_page(request: Request, session: WebSession, actor: RolesActor) -> HTML
 
 
 @router.post("/roles/visibility", dependencies=CSRF)
-async def set_visibility(request: Request, session: WebSession, actor: RolesActor) -> Response:
-    form = await request.form()
+def set_visibility(
+    request: Request, form: PostedForm, session: WebSession, actor: RolesActor
+) -> Response:
     # objects left out keep their setting, as in the API
     values = {obj: value for obj in DEFAULT_VISIBILITY if (value := text(form, obj)) is not None}
     saved = attempt(
@@ -467,13 +467,13 @@ def role_page(
 
 
 @router.post("/roles/{name}", dependencies=CSRF)
-async def update_role(
+def update_role(
     request: Request,
+    form: PostedForm,
     name: Annotated[str, Path(max_length=40)],
     session: WebSession,
     actor: RolesActor,
 ) -> Response:
-    form = await request.form()
     grants: dict[str, str] = {}
     for key, value in form.multi_items():
         if key.startswith("g:") and isinstance(value, str) and value:

@@ -43,7 +43,7 @@ from nexa.web.admin.common import (
     text,
     validation_messages,
 )
-from nexa.web.pages import WebSession
+from nexa.web.pages import PostedForm, WebSession
 
 router = APIRouter()
 
@@ -92,8 +92,9 @@ def pipelines_page(request: Request, session: WebSession, actor: PipelinesActor)
 
 
 @router.post("/pipelines/new", dependencies=CSRF)
-async def create_pipeline(request: Request, session: WebSession, actor: PipelinesActor) -> Response:
-    form = await request.form()
+def create_pipeline(
+    request: Request, form: PostedForm, session: WebSession, actor: PipelinesActor
+) -> Response:
     values = posted(form, "name", flags=("is_default",))
     pipeline = attempt(
         session,
@@ -110,8 +111,9 @@ async def create_pipeline(request: Request, session: WebSession, actor: Pipeline
 
 
 @router.post("/pipelines/rates", dependencies=CSRF)
-async def set_rate(request: Request, session: WebSession, actor: PipelinesActor) -> Response:
-    form = await request.form()
+def set_rate(
+    request: Request, form: PostedForm, session: WebSession, actor: PipelinesActor
+) -> Response:
     values = posted(form, "currency", "rate")
     rate = attempt(
         session,
@@ -193,10 +195,13 @@ def pipeline_page(
 
 
 @router.post("/pipelines/{pipeline_id}", dependencies=CSRF)
-async def update_pipeline(
-    request: Request, pipeline_id: uuid.UUID, session: WebSession, actor: PipelinesActor
+def update_pipeline(
+    request: Request,
+    form: PostedForm,
+    pipeline_id: uuid.UUID,
+    session: WebSession,
+    actor: PipelinesActor,
 ) -> Response:
-    form = await request.form()
     values = posted(form, "name", flags=("is_default", "active"))
     pipeline = attempt(
         session,
@@ -237,10 +242,13 @@ def _stage_errors(exc: Exception, origin: list[int]) -> dict[str, str]:
 
 
 @router.post("/pipelines/{pipeline_id}/stages", dependencies=CSRF)
-async def replace_stages(
-    request: Request, pipeline_id: uuid.UUID, session: WebSession, actor: PipelinesActor
+def replace_stages(
+    request: Request,
+    form: PostedForm,
+    pipeline_id: uuid.UUID,
+    session: WebSession,
+    actor: PipelinesActor,
 ) -> Response:
-    form = await request.form()
     rows = _posted_stage_rows(form)
     errors = {
         f"stages.{row['index']}.position": "a whole number"
@@ -316,8 +324,9 @@ def _field_values(form: Any, *names: str) -> dict[str, Any]:
 
 
 @router.post("/custom-fields/new", dependencies=CSRF)
-async def create_field(request: Request, session: WebSession, actor: FieldsActor) -> Response:
-    form = await request.form()
+def create_field(
+    request: Request, form: PostedForm, session: WebSession, actor: FieldsActor
+) -> Response:
     values = _field_values(form, "object_type", "key", "label", "field_type")
     definition = attempt(
         session,
@@ -371,10 +380,9 @@ def field_page(
 
 
 @router.post("/custom-fields/{field_id}", dependencies=CSRF)
-async def update_field(
-    request: Request, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
+def update_field(
+    request: Request, form: PostedForm, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
 ) -> Response:
-    form = await request.form()
     values = _field_values(form, "label")
     definition = attempt(
         session,
@@ -392,10 +400,9 @@ async def update_field(
 
 
 @router.post("/custom-fields/{field_id}/archive", dependencies=CSRF)
-async def archive_field(
-    request: Request, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
+def archive_field(
+    request: Request, form: PostedForm, field_id: uuid.UUID, session: WebSession, actor: FieldsActor
 ) -> Response:
-    form = await request.form()
     archived = flag(form, "archived")
     definition = metadata.update_definition(
         session, actor, field_id, CustomFieldUpdate(archived=archived)

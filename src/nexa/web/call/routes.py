@@ -18,7 +18,7 @@ from nexa.call.service import MAX_RECORDING_BYTES, RECORDING_TYPES, CallService,
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
 from nexa.web.csrf import verify_csrf
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import WebActor, WebSession, render
 
@@ -53,18 +53,18 @@ UPLOAD_GUARDS = [Depends(limit_body), Depends(verify_csrf)]
 CSRF = [Depends(verify_csrf)]
 
 
-def call_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "recording_error": None,
-        "accept_types": ACCEPT,
-        "max_mb": MAX_RECORDING_BYTES // (1024 * 1024),
-    }
+@object_view("call")
+class CallView(ObjectView):
+    template = "call/detail.html"
 
-
-DETAIL_TEMPLATES["call"] = "call/detail.html"
-DETAIL_EXTRAS["call"] = call_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "recording_error": None,
+            "accept_types": ACCEPT,
+            "max_mb": MAX_RECORDING_BYTES // (1024 * 1024),
+        }
 
 
 def _error_page(

@@ -33,9 +33,9 @@ from nexa.quote import service as quote_service
 from nexa.web import choices, references
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
 router = APIRouter()
 DEALS = OBJECTS["deals"]
@@ -416,41 +416,45 @@ def _move_page(
 # ---- the deal record page ------------------------------------------------------------------
 
 
-def deal_detail_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    """Stage progress (with the move form), stage history and line items."""
-    history = deal_stages.stage_history(session, actor, record.id)
-    items = deal_lines.list_line_items(session, actor, record.id)
-    stages = _stages_of(session, actor, record.pipeline_id)
-    names = {s.id: s.name for _, st in choices.pipelines(session, actor) for s in st}
-    people = references.resolve(
-        session, actor, [{"user_id": c.changed_by_id} for c in history], ["user_id"]
-    )
-    current = next((i for i, s in enumerate(stages) if s.id == record.stage_id), -1)
-    stall_after = stages[current].stall_after_days if current >= 0 else None
-    return {
-        "history": [
-            {
-                "change": c,
-                "from_name": names.get(c.from_stage_id) if c.from_stage_id else None,
-                "to_name": names.get(c.to_stage_id) or c.to_stage,
-                "by": people.get("user_id", c.changed_by_id) if c.changed_by_id else None,
-            }
-            for c in reversed(history)
-        ],
-        "line_items": items,
-        "stages": stages,
-        "current_position": stages[current].position if current >= 0 else -1,
-        "stalled": bool(
-            record.stage_kind == "open"
-            and stall_after
-            and row.get("days_in_stage", 0) >= stall_after
-        ),
-        "stall_after": stall_after,
-        "can_move": actor.can("deal:write"),
-        **line_editor_context(session, actor, record),
-    }
+@object_view("deal")
+class DealView(ObjectView):
+    template = "deal/detail.html"
+
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Stage progress (with the move form), stage history and line items."""
+        history = deal_stages.stage_history(session, actor, record.id)
+        items = deal_lines.list_line_items(session, actor, record.id)
+        stages = _stages_of(session, actor, record.pipeline_id)
+        names = {s.id: s.name for _, st in choices.pipelines(session, actor) for s in st}
+        people = references.resolve(
+            session, actor, [{"user_id": c.changed_by_id} for c in history], ["user_id"]
+        )
+        current = next((i for i, s in enumerate(stages) if s.id == record.stage_id), -1)
+        stall_after = stages[current].stall_after_days if current >= 0 else None
+        return {
+            "history": [
+                {
+                    "change": c,
+                    "from_name": names.get(c.from_stage_id) if c.from_stage_id else None,
+                    "to_name": names.get(c.to_stage_id) or c.to_stage,
+                    "by": people.get("user_id", c.changed_by_id) if c.changed_by_id else None,
+                }
+                for c in reversed(history)
+            ],
+            "line_items": items,
+            "stages": stages,
+            "current_position": stages[current].position if current >= 0 else -1,
+            "stalled": bool(
+                record.stage_kind == "open"
+                and stall_after
+                and row.get("days_in_stage", 0) >= stall_after
+            ),
+            "stall_after": stall_after,
+            "can_move": actor.can("deal:write"),
+            **line_editor_context(session, actor, record),
+        }
 
 
 # ---- line items, quote and order from the deal ---------------------------------------------
@@ -532,12 +536,11 @@ def _line_page(
 
 
 @router.post("/deals/{deal_id}/line-items", dependencies=[Depends(verify_csrf)])
-async def add_line(
-    request: Request, deal_id: uuid.UUID, session: WebSession, actor: WebActor
+def add_line(
+    request: Request, form: PostedForm, deal_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
     """Add a line (POST /api/v1/deals/{id}/line-items): a product of the price book (its
     price in the deal's currency unless one is typed) or a named line with its price."""
-    form = await request.form()
     values = _line_values(form, (*LINE_TEXT, "product_id", "term_months", "is_recurring"))
     body_values = dict(values)
     if "is_recurring" in body_values:
@@ -553,8 +556,9 @@ async def add_line(
 
 
 @router.post("/deals/{deal_id}/line-items/{item_id}", dependencies=[Depends(verify_csrf)])
-async def update_line(
+def update_line(
     request: Request,
+    form: PostedForm,
     deal_id: uuid.UUID,
     item_id: uuid.UUID,
     session: WebSession,
@@ -562,7 +566,6 @@ async def update_line(
 ) -> Response:
     """Change a line (PATCH /api/v1/deals/{id}/line-items/{item}): the edit form posts every
     input; an empty term clears it, an empty MRR keeps the stored one."""
-    form = await request.form()
     values = _line_values(form, LINE_TEXT)
     values.setdefault("discount_percent", "0")
     values["is_recurring"] = str(form.get("is_recurring") or "") in TRUE
@@ -623,7 +626,3 @@ def order_from_deal(
         f"Order {order.number} made" if created else f"This deal already has order {order.number}"
     )
     return RedirectResponse(f"/orders/{order.id}", status_code=303)
-
-
-DETAIL_TEMPLATES["deal"] = "deal/detail.html"
-DETAIL_EXTRAS["deal"] = deal_detail_extra

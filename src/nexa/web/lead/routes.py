@@ -23,9 +23,9 @@ from nexa.models import Lead
 from nexa.web.choices import stage_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import WebActor, WebSession, is_htmx, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, render
 
 router = APIRouter(prefix="/leads")
 CSRF = [Depends(verify_csrf)]
@@ -63,29 +63,28 @@ def duplicates_of(session: Session, actor: Actor, lead: Lead) -> list[Any]:
     return [c for c in found if not (c.record_type == "lead" and c.id == lead.id)]
 
 
-def lead_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "status_actions": status_actions(record),
-        "duplicates": duplicates_of(session, actor, record),
-        "can_convert": can_convert(actor, record),
-        "status_error": None,
-    }
+@object_view("lead")
+class LeadView(ObjectView):
+    template = "lead/detail.html"
 
-
-DETAIL_TEMPLATES["lead"] = "lead/detail.html"
-DETAIL_EXTRAS["lead"] = lead_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "status_actions": status_actions(record),
+            "duplicates": duplicates_of(session, actor, record),
+            "can_convert": can_convert(actor, record),
+            "status_error": None,
+        }
 
 
 # ---- status actions ----------------------------------------------------------------------
 
 
 @router.post("/{lead_id}/status", dependencies=CSRF)
-async def change_status(
-    request: Request, lead_id: uuid.UUID, session: WebSession, actor: WebActor
+def change_status(
+    request: Request, form: PostedForm, lead_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
-    form = await request.form()
     status = str(form.get("status") or "")
     reason = str(form.get("lost_reason") or "").strip() or None
     values: dict[str, Any] = {"status": status}
@@ -188,10 +187,9 @@ def _conversion_values(form: Any) -> dict[str, Any]:
 
 
 @router.post("/{lead_id}/convert", dependencies=CSRF)
-async def convert(
-    request: Request, lead_id: uuid.UUID, session: WebSession, actor: WebActor
+def convert(
+    request: Request, form: PostedForm, lead_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
-    form = await request.form()
     values = _conversion_values(form)
     lead = LeadService(session, actor).get(lead_id)
     try:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
@@ -21,9 +22,9 @@ from nexa.web import references
 from nexa.web.choices import user_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 
 router = APIRouter(prefix="/meetings")
 CSRF = [Depends(verify_csrf)]
@@ -46,14 +47,14 @@ def attendee_context(
     }
 
 
-def meeting_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    return attendee_context(session, actor, record, row)
+@object_view("meeting")
+class MeetingView(ObjectView):
+    template = "meeting/detail.html"
 
-
-DETAIL_TEMPLATES["meeting"] = "meeting/detail.html"
-DETAIL_EXTRAS["meeting"] = meeting_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        return attendee_context(session, actor, record, row)
 
 
 @router.get("/{meeting_id}/invite.ics")
@@ -102,14 +103,14 @@ def _version(form: Any) -> int | None:
         return None
 
 
-async def _change_attendees(
+def _change_attendees(
     request: Request,
+    form: FormData,
     meeting_id: uuid.UUID,
     session: Session,
     actor: Actor,
     change: Any,
 ) -> Response:
-    form = await request.form()
     svc = MeetingService(session, actor)
     try:
         record = svc.get(meeting_id)
@@ -142,18 +143,19 @@ async def _change_attendees(
 
 
 @router.post("/{meeting_id}/attendees", dependencies=CSRF)
-async def add_attendee(
-    request: Request, meeting_id: uuid.UUID, session: WebSession, actor: WebActor
+def add_attendee(
+    request: Request, form: PostedForm, meeting_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> Response:
     def add(rows: list[dict[str, Any]], form: Any) -> list[dict[str, Any]]:
         return [*_inputs(rows), _new_attendee(form)]
 
-    return await _change_attendees(request, meeting_id, session, actor, add)
+    return _change_attendees(request, form, meeting_id, session, actor, add)
 
 
 @router.post("/{meeting_id}/attendees/{attendee_id}/remove", dependencies=CSRF)
-async def remove_attendee(
+def remove_attendee(
     request: Request,
+    form: PostedForm,
     meeting_id: uuid.UUID,
     attendee_id: uuid.UUID,
     session: WebSession,
@@ -162,4 +164,4 @@ async def remove_attendee(
     def remove(rows: list[dict[str, Any]], form: Any) -> list[dict[str, Any]]:
         return _inputs([r for r in rows if r["id"] != attendee_id])
 
-    return await _change_attendees(request, meeting_id, session, actor, remove)
+    return _change_attendees(request, form, meeting_id, session, actor, remove)

@@ -18,7 +18,7 @@ from nexa.order.schemas import OrderUpdate
 from nexa.order.service import TRANSITIONS, OrderService
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import WebActor, WebSession, render
 
@@ -42,16 +42,16 @@ def status_actions(actor: Actor, status: str) -> list[tuple[str, str, bool]]:
     return [(s, *LABELS[s]) for s in ORDER if s in allowed]
 
 
-def order_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    """Names of the quote, deal, account and contact come with the page's ``names`` (one
-    batch per record type, readable records only)."""
-    return {"status_actions": status_actions(actor, record.status), "action_error": None}
+@object_view("order")
+class OrderView(ObjectView):
+    template = "order/detail.html"
 
-
-DETAIL_TEMPLATES["order"] = "order/detail.html"
-DETAIL_EXTRAS["order"] = order_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Names of the quote, deal, account and contact come with the page's ``names`` (one
+        batch per record type, readable records only)."""
+        return {"status_actions": status_actions(actor, record.status), "action_error": None}
 
 
 @router.post("/{order_id}/status", dependencies=CSRF)

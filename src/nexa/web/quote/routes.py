@@ -23,7 +23,7 @@ from nexa.quote.schemas import QuoteDecline
 from nexa.quote.service import REVISABLE, QuoteService
 from nexa.web.csrf import verify_csrf
 from nexa.web.forms import errors_of
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import WebActor, WebSession, render
 
@@ -50,31 +50,33 @@ def quote_actions(actor: Actor, status: str) -> list[str]:
     return actions
 
 
-def quote_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    """Revisions of the same number (older and newer) and the order an acceptance made."""
-    revisions, _ = QuoteService(session, actor).list(
-        ListQuery(filters=[f"number:eq:{record.number}"], sort="created_at", limit=MAX_REVISIONS)
-    )
-    newer = next((q for q in revisions if q.previous_id == record.id), None)
-    orders: list[Any] = []
-    if row["status"] == "accepted" and actor.can("order:read"):
-        orders, _ = OrderService(session, actor).list(
-            ListQuery(filters=[f"quote_id:eq:{record.id}"], limit=1)
+@object_view("quote")
+class QuoteView(ObjectView):
+    template = "quote/detail.html"
+
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Revisions of the same number (older and newer) and the order an acceptance made."""
+        revisions, _ = QuoteService(session, actor).list(
+            ListQuery(
+                filters=[f"number:eq:{record.number}"], sort="created_at", limit=MAX_REVISIONS
+            )
         )
-    return {
-        "quote_actions": quote_actions(actor, row["status"]),
-        "revisions": sorted(revisions, key=lambda q: q.revision),
-        "newer": newer,
-        "order": orders[0] if orders else None,
-        "action_error": None,
-        "decline_reason": "",
-    }
-
-
-DETAIL_TEMPLATES["quote"] = "quote/detail.html"
-DETAIL_EXTRAS["quote"] = quote_extra
+        newer = next((q for q in revisions if q.previous_id == record.id), None)
+        orders: list[Any] = []
+        if row["status"] == "accepted" and actor.can("order:read"):
+            orders, _ = OrderService(session, actor).list(
+                ListQuery(filters=[f"quote_id:eq:{record.id}"], limit=1)
+            )
+        return {
+            "quote_actions": quote_actions(actor, row["status"]),
+            "revisions": sorted(revisions, key=lambda q: q.revision),
+            "newer": newer,
+            "order": orders[0] if orders else None,
+            "action_error": None,
+            "decline_reason": "",
+        }
 
 
 def _error_page(

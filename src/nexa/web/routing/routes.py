@@ -19,7 +19,7 @@ from nexa.routing.schemas import RoutingSettings
 from nexa.web.admin.common import Failure, attempt, field_errors, page, text
 from nexa.web.csrf import verify_csrf
 from nexa.web.generic import InsightPanel, add_insight_panel
-from nexa.web.pages import WebActor, WebSession, is_htmx, render
+from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, render
 
 router = APIRouter()
 CSRF = [Depends(verify_csrf)]
@@ -192,8 +192,9 @@ def _errors(exc: Exception) -> dict[str, str]:
 
 
 @router.post("/admin/routing", dependencies=CSRF)
-async def save_settings(request: Request, session: WebSession, actor: WebActor) -> Response:
-    form = await request.form()
+def save_settings(
+    request: Request, form: PostedForm, session: WebSession, actor: WebActor
+) -> Response:
     values = _posted_values(form)
     result = attempt(
         session,

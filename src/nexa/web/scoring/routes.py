@@ -20,7 +20,7 @@ from nexa.models import MLModel
 from nexa.scoring import service
 from nexa.web.admin.common import CSRF, Failure, attempt, done, field_errors, guard, page
 from nexa.web.generic import InsightPanel, add_insight_panel
-from nexa.web.pages import TEMPLATES, WebActor, WebSession, render
+from nexa.web.pages import TEMPLATES, PostedForm, WebActor, WebSession, render
 
 router = APIRouter()
 add_insight_panel("lead", InsightPanel("Lead score", "/leads/{id}/score", "lead:read"))
@@ -439,8 +439,9 @@ def scorecard_page(request: Request, session: WebSession, actor: AiActor) -> HTM
 
 
 @router.post("/admin/ai/scorecard", dependencies=CSRF)
-async def save_scorecard(request: Request, session: WebSession, actor: AiActor) -> Response:
-    form = await request.form()
+def save_scorecard(
+    request: Request, form: PostedForm, session: WebSession, actor: AiActor
+) -> Response:
     weights, values = posted_weights(form)
     saved = attempt(
         session,

@@ -22,7 +22,7 @@ from nexa.search import service as search_service
 from nexa.segment import service as lists
 from nexa.web import references
 from nexa.web.csrf import verify_csrf
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES, detail_context
+from nexa.web.generic import ObjectView, detail_context, object_view
 from nexa.web.objects import OBJECTS, WebObject
 from nexa.web.pages import WebActor, WebSession, humanise, is_htmx, parse_uuid, render
 
@@ -147,54 +147,54 @@ def candidates(
     return hits, {str(r.id) for r in present}
 
 
-def list_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    lst: RecordList = record
-    obj = member_object(lst)
-    params = request.query_params
-    cursor = params.get("cursor") or None
-    limit = _limit(request)
-    columns = COLUMNS.get(lst.object_type, COLUMNS["contact"])
-    members_error = None
-    try:
-        _, members, next_cursor = lists.list_members(
-            session, actor, lst.id, ListQuery(cursor=cursor, limit=limit)
-        )
-    except ValidationFailed as exc:
-        members_error, members, next_cursor = exc.detail, [], None
-    rows = obj.list_rows(session, members)
-    names = references.resolve(session, actor, rows, columns)
-    words: list[str] = []
-    if lst.kind == "dynamic":
-        repo = lists.record_repository(session, lst.object_type, "object_type")
-        fields: dict[str, FieldSpec] = repo.fields()  # type: ignore[attr-defined]
-        words = filter_in_words(session, actor, lists.split_filter(lst.filter), fields)
-    can_change = can_change_members(actor, lst)
-    q = (params.get("q") or "")[:200]
-    hits, present = candidates(session, actor, lst, q) if can_change and q else ([], set())
-    return {
-        "list": lst,
-        "member_obj": obj,
-        "member_rows": rows,
-        "member_columns": columns,
-        "member_names": names,
-        "member_count": member_count(session, actor, lst),
-        "members_error": members_error,
-        "member_change_error": None,
-        "member_next": next_cursor,
-        "member_cursor": cursor or "",
-        "member_limit": limit,
-        "filter_words": words,
-        "can_change_members": can_change,
-        "q": q,
-        "hits": hits,
-        "present": present,
-    }
+@object_view("list")
+class ListView(ObjectView):
+    template = "segment/detail.html"
 
-
-DETAIL_TEMPLATES["list"] = "segment/detail.html"
-DETAIL_EXTRAS["list"] = list_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        lst: RecordList = record
+        obj = member_object(lst)
+        params = request.query_params
+        cursor = params.get("cursor") or None
+        limit = _limit(request)
+        columns = COLUMNS.get(lst.object_type, COLUMNS["contact"])
+        members_error = None
+        try:
+            _, members, next_cursor = lists.list_members(
+                session, actor, lst.id, ListQuery(cursor=cursor, limit=limit)
+            )
+        except ValidationFailed as exc:
+            members_error, members, next_cursor = exc.detail, [], None
+        rows = obj.list_rows(session, members)
+        names = references.resolve(session, actor, rows, columns)
+        words: list[str] = []
+        if lst.kind == "dynamic":
+            repo = lists.record_repository(session, lst.object_type, "object_type")
+            fields: dict[str, FieldSpec] = repo.fields()  # type: ignore[attr-defined]
+            words = filter_in_words(session, actor, lists.split_filter(lst.filter), fields)
+        can_change = can_change_members(actor, lst)
+        q = (params.get("q") or "")[:200]
+        hits, present = candidates(session, actor, lst, q) if can_change and q else ([], set())
+        return {
+            "list": lst,
+            "member_obj": obj,
+            "member_rows": rows,
+            "member_columns": columns,
+            "member_names": names,
+            "member_count": member_count(session, actor, lst),
+            "members_error": members_error,
+            "member_change_error": None,
+            "member_next": next_cursor,
+            "member_cursor": cursor or "",
+            "member_limit": limit,
+            "filter_words": words,
+            "can_change_members": can_change,
+            "q": q,
+            "hits": hits,
+            "present": present,
+        }
 
 
 # ---- adding and removing --------------------------------------------------------------------
@@ -251,7 +251,7 @@ def _refused(
     ctx["member_change_error"] = exc.detail
     return render(
         request,
-        DETAIL_TEMPLATES["list"],
+        ListView.template,
         actor,
         session,
         status_code=exc.status,

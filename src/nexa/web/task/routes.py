@@ -29,7 +29,7 @@ from nexa.task.schemas import TaskUpdate
 from nexa.task.service import TaskService
 from nexa.web import references
 from nexa.web.csrf import verify_csrf
-from nexa.web.generic import DETAIL_EXTRAS, DETAIL_TEMPLATES
+from nexa.web.generic import ObjectView, object_view
 from nexa.web.pages import WebActor, WebSession, humanise, is_htmx, render
 
 router = APIRouter(prefix="/tasks")
@@ -324,32 +324,32 @@ def move(
 # ---- the task record page ------------------------------------------------------------------
 
 
-def task_detail_extra(
-    request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
-) -> dict[str, Any]:
-    svc = TaskService(session, actor)
-    try:
-        svc.repo.require(actor, record, "write")
-        may_write = True
-    except PermissionDenied:
-        may_write = False
-    now, zone = utcnow(), user_zone(session, actor)
-    return {
-        "task_open": record.status in OPEN_STATUSES,
-        "task_may_write": may_write,
-        "task_overdue": (
-            record.due_at is not None and record.due_at < now and record.status in OPEN_STATUSES
-        ),
-        "task_due_label": due_label(record.due_at, zone, now),
-        "task_completed_label": (
-            due_label(record.completed_at, zone, now).replace("Today", "today at")
-            if record.completed_at
-            else None
-        ),
-        "task_related_label": humanise(record.related_type or ""),
-        "status_labels": STATUS_LABELS,
-    }
+@object_view("task")
+class TaskView(ObjectView):
+    template = "task/detail.html"
 
-
-DETAIL_TEMPLATES["task"] = "task/detail.html"
-DETAIL_EXTRAS["task"] = task_detail_extra
+    def get_extra_context(
+        self, request: Request, session: Session, actor: Actor, record: Any, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        svc = TaskService(session, actor)
+        try:
+            svc.repo.require(actor, record, "write")
+            may_write = True
+        except PermissionDenied:
+            may_write = False
+        now, zone = utcnow(), user_zone(session, actor)
+        return {
+            "task_open": record.status in OPEN_STATUSES,
+            "task_may_write": may_write,
+            "task_overdue": (
+                record.due_at is not None and record.due_at < now and record.status in OPEN_STATUSES
+            ),
+            "task_due_label": due_label(record.due_at, zone, now),
+            "task_completed_label": (
+                due_label(record.completed_at, zone, now).replace("Today", "today at")
+                if record.completed_at
+                else None
+            ),
+            "task_related_label": humanise(record.related_type or ""),
+            "status_labels": STATUS_LABELS,
+        }

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from nexa.core.actor import Actor
 from nexa.web.admin.common import CSRF, Failure, attempt, done, guard, lines, page, posted
-from nexa.web.pages import WebSession
+from nexa.web.pages import PostedForm, WebSession
 from nexa.webhook import service
 from nexa.webhook.schemas import WebhookCreate, WebhookSettings, WebhookUpdate
 
@@ -67,8 +67,9 @@ def webhooks_page(request: Request, session: WebSession, actor: HooksActor) -> H
 
 
 @router.post("/admin/webhooks/new", dependencies=CSRF)
-async def create_webhook(request: Request, session: WebSession, actor: HooksActor) -> Response:
-    form = await request.form()
+def create_webhook(
+    request: Request, form: PostedForm, session: WebSession, actor: HooksActor
+) -> Response:
     values = posted(form, "url", "events", "description")
 
     def parse() -> WebhookCreate:
@@ -89,8 +90,9 @@ async def create_webhook(request: Request, session: WebSession, actor: HooksActo
 
 
 @router.post("/admin/webhooks/settings", dependencies=CSRF)
-async def save_allow_list(request: Request, session: WebSession, actor: HooksActor) -> Response:
-    form = await request.form()
+def save_allow_list(
+    request: Request, form: PostedForm, session: WebSession, actor: HooksActor
+) -> Response:
     text = str(form.get("allowed_hosts") or "")
     outcome = attempt(
         session,
@@ -175,10 +177,13 @@ def ping(
 
 
 @router.post("/admin/webhooks/{webhook_id}/active", dependencies=CSRF)
-async def set_active(
-    request: Request, webhook_id: uuid.UUID, session: WebSession, actor: HooksActor
+def set_active(
+    request: Request,
+    form: PostedForm,
+    webhook_id: uuid.UUID,
+    session: WebSession,
+    actor: HooksActor,
 ) -> Response:
-    form = await request.form()
     active = str(form.get("active") or "") == "true"
     service.update_endpoint(session, actor, webhook_id, WebhookUpdate(active=active))
     message = "Webhook active again." if active else "Webhook paused."
