@@ -90,7 +90,7 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     install()
     import nexa.worker
 
-    nexa.worker.huey.immediate = True  # in case the module was imported before the env was set
+    nexa.worker.set_immediate(True)  # in case the module was imported before the env was set
     yield var
 
 

@@ -34,6 +34,7 @@ PAGE_MODULES = [
     "nexa.web.task.routes",
     "nexa.web.meeting.routes",
     "nexa.web.admin.routes",
+    "nexa.web.admin.queues",
     "nexa.web.segment.routes",
     "nexa.web.imports.routes",
     "nexa.web.quote.routes",
