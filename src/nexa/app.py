@@ -14,8 +14,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Receive, Scope, Send
 
-import nexa.worker  # noqa: F401  (registers the jobs services enqueue after commit)
-from nexa import __version__
+from nexa import __version__, modules
 from nexa.api import problems
 from nexa.config import get_settings
 from nexa.core.db import get_engine
@@ -103,6 +102,7 @@ def create_app() -> FastAPI:
 
     settings = get_settings()
     install_subscribers()
+    modules.load(modules.JOBS)  # the jobs services enqueue after commit
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -194,10 +194,12 @@ def run_consumers(consumers: list[Consumer]) -> None:
 def run_worker(queues: Iterable[Queue] | None = None, workers: int | None = None) -> None:
     """``nexa worker``: a consumer per queue (all of them unless ``queues`` names some), each
     with the threads its setting gives (``workers`` overrides them all)."""
+    from nexa import modules
     from nexa.subscribers import install
 
     configure_logging()
     install()
+    modules.load(modules.JOBS)
     chosen = list(queues or QUEUES)
     unknown = [q for q in chosen if q not in HUEYS]
     if unknown:
@@ -205,68 +207,3 @@ def run_worker(queues: Iterable[Queue] | None = None, workers: int | None = None
     for queue in chosen:
         log.info("queue %s: %d thread(s)", queue, workers or threads_of(queue))
     run_consumers(make_consumers(chosen, workers))
-
-
-@job("outbox.deliver", queue="deliveries")
-def deliver_outbox(session: Any, ids: list[str] | None = None) -> int:
-    return jobs.deliver_outbox(session, ids)
-
-
-@job("api_key.touch", queue="interactive", retries=0)
-def touch_api_key(session: Any, key_id: str) -> None:
-    import uuid
-
-    from nexa.auth.service import touch_api_key as touch
-
-    touch(session, uuid.UUID(key_id))
-
-
-@periodic("deliveries", crontab(minute="*"), name="outbox.sweep")
-def sweep_outbox() -> None:
-    """Every minute: deliver anything a crash or a failed delivery left behind."""
-    deliver_outbox()
-
-
-@job("task.send_reminders", queue="interactive", retries=0)
-def send_task_reminders(session: Any) -> int:
-    from nexa.task.service import send_due_reminders
-
-    return send_due_reminders(session)
-
-
-@periodic("interactive", crontab(minute="*"), name="task.reminders.sweep")
-def sweep_task_reminders() -> None:
-    """Every minute: remind assignees of tasks whose reminder time has come."""
-    send_task_reminders()
-
-
-@job("quote.expire", queue="interactive", retries=0)
-def expire_quotes(session: Any) -> int:
-    from nexa.quote.service import expire_quotes as expire
-
-    return expire(session)
-
-
-@periodic("interactive", crontab(minute="5", hour="*"), name="quote.expire.sweep")
-def sweep_quotes() -> None:
-    """Hourly: sent quotes past their valid-until date become expired."""
-    expire_quotes()
-
-
-import nexa.imports.jobs  # noqa: E402,F401  (registers import.run in the worker process)
-
-
-def _import_jobs() -> None:
-    """The intelligence domains' jobs and periodic tasks (retraining, rescoring, SLA clocks)."""
-    from nexa.core.modules import import_if_present
-
-    for name in (
-        "nexa.scoring.jobs",
-        "nexa.routing.jobs",
-        "nexa.forecast.jobs",
-        "nexa.webhook.jobs",
-    ):
-        import_if_present(name)
-
-
-_import_jobs()

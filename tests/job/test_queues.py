@@ -72,7 +72,9 @@ def hueys(storage: Settings) -> Iterator[dict[str, Any]]:
 
 
 def test_every_job_is_on_its_documented_queue() -> None:
-    from nexa import worker
+    from nexa import modules, worker
+
+    modules.load(modules.JOBS)
 
     for name, queue in EXPECTED_QUEUES.items():
         assert worker.JOB_QUEUES.get(name) == queue, name

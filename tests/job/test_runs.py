@@ -93,7 +93,8 @@ def test_the_worker_wrapper_records_each_run(database_url: str) -> None:
     """Jobs open their own sessions and commit, so this test uses no rollback fixture and
     removes its rows at the end."""
     from nexa.core.db import session_scope
-    from nexa.worker import HUEYS, deliver_outbox
+    from nexa.job.jobs import deliver_outbox
+    from nexa.worker import HUEYS
 
     assert all(h.immediate for h in HUEYS.values()), "tests run jobs inline"
     try:

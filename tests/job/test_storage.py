@@ -79,8 +79,9 @@ def test_job_wrapper_records_runs(database_url: str, monkeypatch: pytest.MonkeyP
     from sqlalchemy import select
 
     from nexa.core.db import session_scope
+    from nexa.job.jobs import deliver_outbox
     from nexa.models import JobRun
-    from nexa.worker import HUEYS, deliver_outbox
+    from nexa.worker import HUEYS
 
     monkeypatch.setattr(HUEYS["deliveries"], "immediate", True)
     deliver_outbox()  # immediate mode in tests: runs now, in its own transactions
