@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nexa import modules
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied
@@ -22,23 +23,21 @@ from nexa.models import JobRun
 DeliveryHandler = Callable[[Session, OutboxMessage], Any]
 _handlers: list[tuple[str, DeliveryHandler]] = []
 MAX_ATTEMPTS = 12
-# Domains whose after-commit work hangs off the outbox: (module, handler, event prefix).
-HANDLERS = (("nexa.webhook.service", "fan_out", ""),)
 _domain_handlers: list[tuple[str, DeliveryHandler]] | None = None
 
 
 def domain_handlers() -> list[tuple[str, DeliveryHandler]]:
-    """The domains' outbox handlers (webhooks: every event), imported once."""
+    """The domains' outbox handlers (nexa.modules.OUTBOX_HANDLERS), imported once."""
     global _domain_handlers
     if _domain_handlers is None:
-        from nexa.core.modules import import_if_present
-
-        found = []
-        for module_name, attribute, prefix in HANDLERS:
-            module = import_if_present(module_name)
-            if module is not None:
-                found.append((prefix, getattr(module, attribute)))
-        _domain_handlers = found
+        _domain_handlers = [
+            (prefix, getattr(module, attribute))
+            for (_, attribute, prefix), module in zip(
+                modules.OUTBOX_HANDLERS,
+                modules.load(name for name, _, _ in modules.OUTBOX_HANDLERS),
+                strict=True,
+            )
+        ]
     return _domain_handlers
 
 
