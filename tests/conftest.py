@@ -89,8 +89,10 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     get_settings.cache_clear()
     install()
     import nexa.worker
+    from nexa import modules
 
-    nexa.worker.huey.immediate = True  # in case the module was imported before the env was set
+    modules.load(modules.JOBS)
+    nexa.worker.set_immediate(True)  # in case the module was imported before the env was set
     yield var
 
 
@@ -113,7 +115,9 @@ def database_url(request: pytest.FixtureRequest, test_env: Path) -> Iterator[str
 def enqueued_jobs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
     """In rollback-per-test mode jobs cannot run in their own transaction (they would not
     see the test's uncommitted rows), so they are recorded; tests run them on purpose."""
-    import nexa.worker  # noqa: F401  (jobs register themselves first)
+    from nexa import modules
+
+    modules.load(modules.JOBS)  # jobs register themselves first
     from nexa.core import events
 
     recorded: list[tuple[str, tuple[Any, ...]]] = []

@@ -14,60 +14,17 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Receive, Scope, Send
 
-import nexa.worker  # noqa: F401  (registers the jobs services enqueue after commit)
-from nexa import __version__
+from nexa import __version__, modules
 from nexa.api import problems
 from nexa.config import get_settings
 from nexa.core.db import get_engine
-from nexa.core.modules import import_if_present
 from nexa.subscribers import install as install_subscribers
-
-API_ROUTERS = [
-    "nexa.account.endpoints",
-    "nexa.contact.endpoints",
-    "nexa.metadata.endpoints",
-    "nexa.notification.endpoints",
-    "nexa.user.endpoints",
-    "nexa.team.endpoints",
-    "nexa.auth.endpoints",
-    "nexa.activity.endpoints",
-    "nexa.job.endpoints",
-    "nexa.lead.endpoints",
-    "nexa.deal.endpoints",
-    "nexa.product.endpoints",
-    "nexa.quote.endpoints",
-    "nexa.order.endpoints",
-    "nexa.task.endpoints",
-    "nexa.meeting.endpoints",
-    "nexa.call.endpoints",
-    "nexa.note.endpoints",
-    "nexa.segment.endpoints",
-    "nexa.imports.endpoints",
-    "nexa.search.endpoints",
-    "nexa.scoring.endpoints",
-    "nexa.routing.endpoints",
-    "nexa.forecast.endpoints",
-    "nexa.enrichment.endpoints",
-    "nexa.webhook.endpoints",
-]
-# Routers outside /api/v1 that answer without an API key (the public web-to-lead forms).
-PUBLIC_ROUTERS = ["nexa.lead.public"]
-
-
-def _import_router(module_name: str, attribute: str = "router") -> APIRouter | None:
-    module = import_if_present(module_name)
-    if module is None:
-        return None
-    router: APIRouter = getattr(module, attribute)
-    return router
-
 
 API_PREFIX = "/api/v1"
 
 
 def api_routers() -> list[APIRouter]:
-    routers = (_import_router(module_name) for module_name in API_ROUTERS)
-    return [router for router in routers if router is not None]
+    return modules.routers(modules.API_ROUTERS)
 
 
 class WebSessionMiddleware(SessionMiddleware):
@@ -103,6 +60,7 @@ def create_app() -> FastAPI:
 
     settings = get_settings()
     install_subscribers()
+    modules.load(modules.JOBS)  # the jobs services enqueue after commit
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -125,10 +83,8 @@ def create_app() -> FastAPI:
     # request (walking all the routes below it), so a level fewer is less work per request.
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX)
-    for module_name in PUBLIC_ROUTERS:
-        public = _import_router(module_name)
-        if public is not None:
-            app.include_router(public)
+    for public in modules.routers(modules.PUBLIC_ROUTERS):
+        app.include_router(public)
 
     @app.get("/health", tags=["meta"], summary="Liveness and database check")
     def health() -> JSONResponse:

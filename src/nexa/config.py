@@ -33,6 +33,14 @@ class Settings(BaseSettings):
         description="Outbound HTTP (webhooks) may reach loopback addresses only: the test "
         "suite sets it so that nothing it does (fuzzing included) leaves the machine",
     )
+    worker_interactive_threads: int = Field(
+        2, ge=1, description="Worker threads for SLA clocks, notifications, reminders"
+    )
+    worker_deliveries_threads: int = Field(
+        2, ge=1, description="Worker threads for outbox and webhook delivery"
+    )
+    worker_bulk_threads: int = Field(1, ge=1, description="Worker threads for imports, exports")
+    worker_ai_threads: int = Field(1, ge=1, description="Worker threads for training, rescoring")
     worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
     log_level: str = Field("INFO", description="Python logging level")
 

@@ -82,7 +82,7 @@ def test_delivery_retries_with_backoff_and_the_rest_still_go(
 def _exploding_job() -> Any:
     from nexa.worker import job
 
-    @job("test.explode", retries=0)
+    @job("test.explode", queue="interactive", retries=0)
     def explode(session: Any, reason: str) -> None:
         raise ValueError(reason)
 
@@ -93,9 +93,10 @@ def test_the_worker_wrapper_records_each_run(database_url: str) -> None:
     """Jobs open their own sessions and commit, so this test uses no rollback fixture and
     removes its rows at the end."""
     from nexa.core.db import session_scope
-    from nexa.worker import deliver_outbox, huey
+    from nexa.job.jobs import deliver_outbox
+    from nexa.worker import HUEYS
 
-    assert huey.immediate, "tests run jobs inline"
+    assert all(h.immediate for h in HUEYS.values()), "tests run jobs inline"
     try:
         deliver_outbox()
         _exploding_job()("the disk is on fire")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from nexa.core.modules import import_if_present
+from nexa import modules
 
 ai_app = typer.Typer(
     help="The intelligence: models trained on your own records, explained.", no_args_is_help=True
@@ -24,8 +24,7 @@ def ai_group(name: str, help_text: str) -> typer.Typer:
 
 def _load_commands() -> None:
     """Each intelligence area adds its commands from its own module."""
-    for name in ("nexa.cli.ai_leads", "nexa.cli.ai_deals"):
-        import_if_present(name)
+    modules.load(modules.AI_COMMANDS)
 
 
 _load_commands()

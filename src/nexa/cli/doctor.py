@@ -260,6 +260,29 @@ def _check_cookie(settings: Settings) -> Check:
     return Check("ok", "Session cookie", "sent over HTTPS only")
 
 
+def _check_queues() -> Check:
+    """Depth and oldest pending age of each job queue (nexa.worker.QUEUES)."""
+    from nexa.worker import queue_stats
+
+    try:
+        stats = queue_stats()
+    except Exception as exc:
+        return Check("fail", "Job queues", f"cannot read the queues: {first_line(exc)}")
+    detail = "; ".join(s.summary for s in stats)
+    late = [s.queue for s in stats if (s.oldest_age_seconds or 0) > QUEUE_LATE_SECONDS]
+    if late:
+        return Check(
+            "warn",
+            "Job queues",
+            detail,
+            f"is `nexa worker` running? Else raise NEXA_WORKER_<QUEUE>_THREADS: {', '.join(late)}",
+        )
+    return Check("ok", "Job queues", detail)
+
+
+QUEUE_LATE_SECONDS = 600
+
+
 def run_checks() -> Iterator[Check]:
     """Each check in order; later ones are skipped when what they need failed."""
     settings_check, settings = _check_settings()
@@ -275,7 +298,12 @@ def run_checks() -> Iterator[Check]:
         if schema.status == "ok":
             yield _check_roles(url)
     yield _check_var_dir(settings.var_dir)
-    yield _check_jobs(settings)
+    jobs_check = _check_jobs(settings)
+    yield jobs_check
+    if jobs_check.status == "ok" and (
+        settings.redis_url or (settings.var_dir / "jobs.db").exists()
+    ):
+        yield _check_queues()
     yield _check_assets()
     yield _check_secret(settings)
     yield _check_cookie(settings)

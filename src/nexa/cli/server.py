@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 import nexa
-from nexa.cli.shared import WARN, console, first_line, load_settings, mask_url
+from nexa.cli.shared import WARN, console, fail, first_line, load_settings, mask_url
 
 
 def serve(
@@ -57,9 +57,20 @@ def serve(
     )
 
 
-def worker(workers: Annotated[int, typer.Option(min=1, help="Worker threads")] = 1) -> None:
-    """Run the background job worker (Huey consumer with the periodic tasks)."""
+def worker(
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this queue (repeatable): interactive, deliveries, bulk, ai"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Threads per queue (default: NEXA_WORKER_*_THREADS)")
+    ] = None,
+) -> None:
+    """Run the background job worker: a Huey consumer per queue, with the periodic tasks."""
     load_settings()
-    from nexa.worker import run_worker
+    from nexa.worker import QUEUES, run_worker
 
-    run_worker(workers)
+    unknown = sorted(set(queue or ()) - set(QUEUES))
+    if unknown:
+        raise fail(f"unknown queue(s) {', '.join(unknown)}: one of {', '.join(QUEUES)}")
+    run_worker(queue, workers)  # type: ignore[arg-type]

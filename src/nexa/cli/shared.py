@@ -59,7 +59,9 @@ def ready_to_write() -> Settings:
     """Settings, and the jobs registered: after each commit the new outbox rows are handed
     to the worker exactly as the web app does (they wait in the job storage until one runs)."""
     settings = load_settings()
-    import nexa.worker  # noqa: F401  (registers the after-commit job dispatchers)
+    from nexa import modules
+
+    modules.load(modules.JOBS)  # registers the after-commit job dispatchers
 
     return settings
 

@@ -9,27 +9,27 @@ from huey import crontab
 
 from nexa.core.actor import SYSTEM
 from nexa.forecast import service
-from nexa.worker import huey, job
+from nexa.worker import job, periodic
 
 
-@job("forecast.rescore_open_deals", retries=0)
+@job("forecast.rescore_open_deals", queue="ai", retries=0)
 def rescore_open_deals(session: Any) -> int:
     return service.rescore_open_deals(session)
 
 
-@job("forecast.train_deal_model", retries=0)
+@job("forecast.train_deal_model", queue="ai", retries=0)
 def train_deal_model(session: Any) -> dict[str, Any]:
     report = service.train_deal_model(session, SYSTEM)
     return {k: report[k] for k in ("trained", "message", "version", "auc", "brier", "rescored")}
 
 
-@huey.periodic_task(crontab(minute="20", hour="2"), name="forecast.rescore.nightly")
+@periodic("ai", crontab(minute="20", hour="2"), name="forecast.rescore.nightly")
 def nightly_rescore() -> None:
     """Every night: rescore every open deal."""
     rescore_open_deals()
 
 
-@huey.periodic_task(crontab(minute="40", hour="3", day_of_week="0"), name="forecast.train.weekly")
+@periodic("ai", crontab(minute="40", hour="3", day_of_week="0"), name="forecast.train.weekly")
 def weekly_training() -> None:
     """Every Sunday night: retrain on the closed deals (refuses quietly with too few)."""
     train_deal_model()

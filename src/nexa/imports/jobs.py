@@ -9,6 +9,6 @@ from nexa.imports import service
 from nexa.worker import job
 
 
-@job(service.JOB_NAME, retries=0)
+@job(service.JOB_NAME, queue="bulk", retries=0)
 def run_import(session: Any, import_id: str) -> dict[str, Any]:
     return service.run_import_job(session, uuid.UUID(import_id))

@@ -8,17 +8,17 @@ from huey import crontab
 
 from nexa.core.actor import SYSTEM
 from nexa.core.errors import Conflict
-from nexa.worker import huey, job
+from nexa.worker import job, periodic
 
 
-@job("lead.rescore", retries=0)
+@job("lead.rescore", queue="ai", retries=0)
 def rescore_leads(session: Any) -> dict[str, int]:
     from nexa.scoring.service import score_leads
 
     return score_leads(session, None, reason="nightly")
 
 
-@job("lead.retrain", retries=0)
+@job("lead.retrain", queue="ai", retries=0)
 def retrain_lead_model(session: Any) -> dict[str, Any]:
     """Train a new version when outcomes arrived since the active model was trained."""
     from nexa.scoring import repository as repo
@@ -35,11 +35,11 @@ def retrain_lead_model(session: Any) -> dict[str, Any]:
     return {"trained": True, "version": row.version, "auc": row.auc, "brier": row.brier}
 
 
-@huey.periodic_task(crontab(minute="20", hour="2"), name="lead.rescore.nightly")
+@periodic("ai", crontab(minute="20", hour="2"), name="lead.rescore.nightly")
 def nightly_rescore() -> None:
     rescore_leads()
 
 
-@huey.periodic_task(crontab(minute="40", hour="3", day_of_week="0"), name="lead.retrain.weekly")
+@periodic("ai", crontab(minute="40", hour="3", day_of_week="0"), name="lead.retrain.weekly")
 def weekly_retrain() -> None:
     retrain_lead_model()

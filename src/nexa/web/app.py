@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from nexa import modules
 from nexa.auth import service as auth_service
 from nexa.core.errors import DomainError
-from nexa.core.modules import import_if_present
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token, verify_csrf
 from nexa.web.generic import object_router
@@ -23,37 +23,10 @@ CSP = (
     "frame-ancestors 'none'"
 )
 
-# Pages of one domain (registered before the generic record pages, so /deals/board is not
-# read as a deal id). A module that does not exist yet is skipped.
-PAGE_MODULES = [
-    "nexa.web.search.routes",
-    "nexa.web.dashboard.routes",
-    "nexa.web.lead.routes",
-    "nexa.web.account.routes",
-    "nexa.web.deal.routes",
-    "nexa.web.task.routes",
-    "nexa.web.meeting.routes",
-    "nexa.web.admin.routes",
-    "nexa.web.segment.routes",
-    "nexa.web.imports.routes",
-    "nexa.web.quote.routes",
-    "nexa.web.order.routes",
-    "nexa.web.call.routes",
-    "nexa.web.scoring.routes",
-    "nexa.web.routing.routes",
-    "nexa.web.forecast.routes",
-    "nexa.web.enrichment.routes",
-    "nexa.web.webhook.routes",
-]
-
 
 def _page_routers() -> list[APIRouter]:
-    routers = []
-    for name in PAGE_MODULES:
-        module = import_if_present(name)
-        if module is not None:
-            routers.append(module.router)
-    return routers
+    """Pages of one domain, registered before the generic record pages (nexa.modules)."""
+    return modules.routers(modules.WEB_PAGES)
 
 
 def create_web_app() -> FastAPI:

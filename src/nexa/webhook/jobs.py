@@ -10,24 +10,24 @@ from typing import Any
 
 from huey import crontab
 
-from nexa.worker import huey, job
+from nexa.worker import job, periodic
 
 
-@job("webhook.deliver", retries=0)
+@job("webhook.deliver", queue="deliveries", retries=0)
 def deliver_webhooks(_session: Any, ids: list[str]) -> int:
     from nexa.webhook.service import deliver
 
     return sum(1 for i in ids if deliver(uuid.UUID(i)) is not None)
 
 
-@job("webhook.deliver_due", retries=0)
+@job("webhook.deliver_due", queue="deliveries", retries=0)
 def deliver_due_webhooks(_session: Any) -> int:
     from nexa.webhook.service import deliver_due
 
     return deliver_due()
 
 
-@huey.periodic_task(crontab(minute="*"), name="webhook.sweep")
+@periodic("deliveries", crontab(minute="*"), name="webhook.sweep")
 def sweep_webhooks() -> None:
     """Every minute: the retries whose time has come (and anything a crash left behind)."""
     deliver_due_webhooks()

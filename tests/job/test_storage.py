@@ -79,10 +79,11 @@ def test_job_wrapper_records_runs(database_url: str, monkeypatch: pytest.MonkeyP
     from sqlalchemy import select
 
     from nexa.core.db import session_scope
+    from nexa.job.jobs import deliver_outbox
     from nexa.models import JobRun
-    from nexa.worker import deliver_outbox, huey
+    from nexa.worker import HUEYS
 
-    monkeypatch.setattr(huey, "immediate", True)
+    monkeypatch.setattr(HUEYS["deliveries"], "immediate", True)
     deliver_outbox()  # immediate mode in tests: runs now, in its own transactions
     with session_scope(write=False) as session:
         runs = session.scalars(select(JobRun).where(JobRun.name == "outbox.deliver")).all()
