@@ -10,15 +10,22 @@ Matching (what a user would expect, and what the preview shows before confirming
   company (no company → no account).
 Matches are looked up among records the actor can read; a twin the actor cannot see (names
 and emails are unique) answers 409 naming the field, instead of leaking or duplicating it.
+
+Lead intake (``intake_leads``): every new lead, whoever creates it (the API, the web form,
+an import, the demo), goes through the same ordered steps — enrich (before the INSERT, so
+the row is written with what enrichment derives), insert and publish ``lead.created``
+(audit, timeline, search document, outbox: the cross-cutting subscribers), score, then
+route (which notifies the assignee). One lead is a batch of one.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError as PydanticValidationError
@@ -29,16 +36,25 @@ from nexa.account.repository import AccountRepository
 from nexa.account.schemas import AccountCreate
 from nexa.account.service import create_account
 from nexa.contact.repository import ContactRepository
-from nexa.contact.schemas import ContactCreate
-from nexa.contact.service import create_contact
+from nexa.contact.schemas import ContactCreate, ContactUpdate
+from nexa.contact.service import create_contact, update_contact
 from nexa.core.actor import Actor
+from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
+from nexa.core.events import publish
+from nexa.core.records import apply_changes
 from nexa.core.repository import unscoped
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
+from nexa.enrichment.service import enrichment_of_new_leads
 from nexa.lead.repository import LeadRepository
-from nexa.lead.service import mark_converted
+from nexa.lead.schemas import full_name
 from nexa.models import Account, Contact, Deal, Lead
+from nexa.routing import service as routing
+from nexa.scoring.service import score_leads
+
+if TYPE_CHECKING:
+    from nexa.lead.service import LeadService
 
 FREE_MAIL = frozenset(
     {
@@ -284,9 +300,6 @@ def convert_lead(
             ),
         )
     elif account is not None and contact.account_id is None:
-        from nexa.contact.schemas import ContactUpdate
-        from nexa.contact.service import update_contact
-
         update_contact(session, actor, contact.id, ContactUpdate(account_id=account.id))
     deal = None
     if plan.create_deal:
@@ -336,10 +349,118 @@ def convert_lead(
     )
 
 
+def mark_converted(
+    session: Session,
+    actor: Actor,
+    lead: Lead,
+    *,
+    contact_id: uuid.UUID | None,
+    account_id: uuid.UUID | None,
+    deal_id: uuid.UUID | None,
+) -> Lead:
+    """Mark ``lead`` converted (called by the conversion flow, which checks permissions and
+    creates the records): links, times, and ``lead.converted`` shown on all the records."""
+    if lead.deleted_at is not None:
+        raise Conflict("this lead is in the bin; restore it first", field="status")
+    if lead.status == "converted":
+        raise Conflict("this lead is already converted", field="status")
+    before = lead.status
+    now = utcnow()
+    changes = apply_changes(
+        lead,
+        {
+            "status": "converted",
+            "status_changed_at": now,
+            "converted_at": now,
+            "converted_contact_id": contact_id,
+            "converted_account_id": account_id,
+            "converted_deal_id": deal_id,
+        },
+    )
+    session.flush()
+    also_on = [
+        [kind, str(rid)]
+        for kind, rid in (("contact", contact_id), ("account", account_id), ("deal", deal_id))
+        if rid is not None
+    ]
+    publish(
+        session,
+        actor,
+        "lead.converted",
+        record_type="lead",
+        record_id=lead.id,
+        changes=changes,
+        payload={
+            "name": full_name(lead.first_name, lead.last_name),
+            "email": lead.email,
+            "company": lead.company,
+            "from": before,
+            "to": "converted",
+            "contact_id": str(contact_id) if contact_id else None,
+            "account_id": str(account_id) if account_id else None,
+            "deal_id": str(deal_id) if deal_id else None,
+            "also_on": also_on,
+        },
+    )
+    return lead
+
+
+# ---- lead intake ---------------------------------------------------------------------------
+
+# closed leads (history being imported) are outcomes to learn from, not leads to work:
+# they are neither scored nor routed
+CLOSED = ("converted", "lost")
+
+
+def intake_leads(
+    service: LeadService,
+    rows: list[dict[str, Any]],
+    *,
+    insert: Callable[[list[dict[str, Any]]], list[Lead] | None] | None = None,
+) -> list[Lead] | None:
+    """Take in new leads, in order: enrich → insert (``lead.created``) → score → route.
+
+    ``rows``: the column values ``LeadService.new_values`` checked. ``insert`` writes the
+    rows and publishes their ``lead.created`` events (default: one ORM insert per lead,
+    ``LeadService.insert``; the import's bulk path passes its executemany writer, which
+    returns None: nothing loaded). Returns the loaded leads when there are any."""
+    session = service.session
+    for values, enriched in zip(rows, enrichment_of_new_leads(session, rows), strict=True):
+        values.update(enriched)
+    leads = insert(rows) if insert is not None else [service.insert(v) for v in rows]
+    loaded = {lead.id: lead for lead in leads or []}
+    now = utcnow()
+    scored = [v["id"] for v in rows if v.get("status") not in CLOSED]
+    if scored:
+        score_leads(session, scored, reason="created", now=now)
+    for values in rows:
+        what = routing.should_route_new_lead(
+            session,
+            service.actor.user_id,
+            {"status": values.get("status"), "owner_id": values.get("owner_id")},
+        )
+        if what is None:
+            continue
+        lead = loaded.get(values["id"]) or routing.lead_for_update(session, values["id"])
+        if lead is not None:
+            routing.route_lead(session, lead, keep_owner=what == "clock")
+    return leads
+
+
+def intake_lead(service: LeadService, values: dict[str, Any]) -> Lead:
+    """One new lead through ``intake_leads``."""
+    leads = intake_leads(service, [values])
+    assert leads is not None
+    return leads[0]
+
+
 __all__ = [
     "ConversionOptions",
     "ConversionPlan",
     "ConversionResult",
     "convert_lead",
+    "intake_lead",
+    "intake_leads",
+    "mark_converted",
     "plan_conversion",
 ]
