@@ -12,10 +12,10 @@ Matches are looked up among records the actor can read; a twin the actor cannot 
 and emails are unique) answers 409 naming the field, instead of leaking or duplicating it.
 
 Lead intake (``intake_leads``): every new lead, whoever creates it (the API, the web form,
-an import, the demo), goes through the same ordered steps — enrich (before the INSERT, so
-the row is written with what enrichment derives), insert and publish ``lead.created``
-(audit, timeline, search document, outbox: the cross-cutting subscribers), score, then
-route (which notifies the assignee). One lead is a batch of one.
+an import, the demo), goes through the same ordered steps — enrich and score (before the INSERT,
+so the row is written once with what they derive), insert and publish ``lead.created``
+(audit, timeline, search document, outbox: the cross-cutting subscribers), then route
+(which notifies the assignee). One lead is a batch of one.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexa.account.repository import AccountRepository
@@ -43,15 +42,22 @@ from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
 from nexa.core.records import apply_changes
-from nexa.core.repository import unscoped
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
 from nexa.enrichment.service import enrichment_of_new_leads
-from nexa.lead.repository import LeadRepository
+from nexa.lead.repository import (
+    LeadRepository,
+    live_account_named,
+    readable_account,
+    readable_account_named,
+    readable_accounts_on_site,
+    readable_contact_with_email,
+)
 from nexa.lead.schemas import full_name
 from nexa.models import Account, Contact, Deal, Lead
+from nexa.record.service import check_reference
 from nexa.routing import service as routing
-from nexa.scoring.service import score_leads
+from nexa.scoring.service import record_new_scores, score_new_leads
 
 if TYPE_CHECKING:
     from nexa.lead.service import LeadService
@@ -136,10 +142,7 @@ def _lead_domain(lead: Lead) -> str | None:
 def _match_contact(session: Session, actor: Actor, lead: Lead) -> Contact | None:
     if not lead.email:
         return None
-    repo = ContactRepository(session)
-    found = session.scalars(
-        repo.readable(actor).where(func.lower(Contact.email) == func.lower(lead.email))
-    ).first()
+    found = readable_contact_with_email(session, actor, lead.email)
     if found is None and repo_email_taken(session, lead.email):
         raise Conflict(
             f"a contact with email {lead.email} exists that you cannot see; "
@@ -156,39 +159,21 @@ def repo_email_taken(session: Session, email: str) -> bool:
 def _match_account(
     session: Session, actor: Actor, lead: Lead, contact: Contact | None
 ) -> tuple[Account | None, str]:
-    repo = AccountRepository(session)
     if contact is not None and contact.account_id is not None:
-        account = session.scalars(
-            repo.readable(actor).where(Account.id == contact.account_id)
-        ).first()
+        account = readable_account(session, actor, contact.account_id)
         if account is not None:
             return account, "the contact's account"
     if lead.company:
-        by_name = session.scalars(
-            repo.readable(actor).where(func.lower(Account.name) == func.lower(lead.company.strip()))
-        ).first()
+        by_name = readable_account_named(session, actor, lead.company.strip())
         if by_name is not None:
             return by_name, "same company name"
     domain = _lead_domain(lead)
     if domain:
-        pattern = f"%{domain}%"
-        candidates = session.scalars(
-            repo.readable(actor)
-            .where(Account.website.is_not(None), Account.website.ilike(pattern))
-            .limit(20)
-        ).all()
-        for account in candidates:
+        for account in readable_accounts_on_site(session, actor, domain, 20):
             if _domain(account.website) == domain:
                 return account, f"website domain {domain}"
     if lead.company:
-        hidden = session.scalars(
-            unscoped(
-                select(Account.id).where(
-                    func.lower(Account.name) == func.lower(lead.company.strip()),
-                    Account.deleted_at.is_(None),
-                )
-            )
-        ).first()
+        hidden = live_account_named(session, lead.company.strip())
         if hidden is not None:
             raise Conflict(
                 f"an account named {lead.company} exists that you cannot see; "
@@ -260,8 +245,6 @@ def _person(lead: Lead) -> str:
 def _readable_or_422(
     session: Session, actor: Actor, repository: Any, record_id: uuid.UUID, field_name: str
 ) -> Any:
-    from nexa.record.service import check_reference
-
     return check_reference(session, actor, repository, record_id, field_name)
 
 
@@ -418,7 +401,7 @@ def intake_leads(
     *,
     insert: Callable[[list[dict[str, Any]]], list[Lead] | None] | None = None,
 ) -> list[Lead] | None:
-    """Take in new leads, in order: enrich → insert (``lead.created``) → score → route.
+    """Take in new leads, in order: enrich → score → insert (``lead.created``) → route.
 
     ``rows``: the column values ``LeadService.new_values`` checked. ``insert`` writes the
     rows and publishes their ``lead.created`` events (default: one ORM insert per lead,
@@ -427,12 +410,11 @@ def intake_leads(
     session = service.session
     for values, enriched in zip(rows, enrichment_of_new_leads(session, rows), strict=True):
         values.update(enriched)
+    scored = [values for values in rows if values.get("status") not in CLOSED]
+    score_new_leads(session, scored, now=utcnow())
     leads = insert(rows) if insert is not None else [service.insert(v) for v in rows]
+    record_new_scores(session, scored)
     loaded = {lead.id: lead for lead in leads or []}
-    now = utcnow()
-    scored = [v["id"] for v in rows if v.get("status") not in CLOSED]
-    if scored:
-        score_leads(session, scored, reason="created", now=now)
     for values in rows:
         what = routing.should_route_new_lead(
             session,

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
@@ -253,8 +252,7 @@ def duplicate_candidates(
 
 def list_sources(session: Session, actor: Actor) -> list[LeadSource]:
     """The sources (built-in first, then by label); any signed-in actor may read them."""
-    stmt = select(LeadSource).order_by(LeadSource.is_builtin.desc(), LeadSource.label)
-    return list(session.scalars(stmt))
+    return LeadRepository(session).sources_in_order()
 
 
 def create_source(session: Session, actor: Actor, data: LeadSourceCreate) -> LeadSource:
