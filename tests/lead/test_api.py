@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from nexa.core.actor import SYSTEM
 from nexa.lead.duplicates import company_key, find_duplicates
-from nexa.lead.service import mark_converted
+from nexa.lead.flows import mark_converted
 from nexa.models import Activity
 from tests.factories.account import make_account
 from tests.factories.contact import make_contact

@@ -75,6 +75,11 @@ def subscribe(pattern: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+def subscribers_of(event_name: str) -> list[Subscriber]:
+    """The in-transaction subscribers ``publish`` runs for ``event_name``, in order."""
+    return [fn for pattern, fn in _subscribers if fnmatch.fnmatchcase(event_name, pattern)]
+
+
 def mark_installed() -> None:
     global _installed
     _installed = True

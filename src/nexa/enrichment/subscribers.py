@@ -1,5 +1,6 @@
-"""Enrich a lead in the transaction that creates or changes it, before it is scored
-(nexa.subscribers imports enrichment before scoring, so the score sees the seniority)."""
+"""Enrich a lead again in the transaction that changes it, before it is rescored
+(nexa.subscribers imports enrichment before scoring, so the score sees the seniority).
+A new lead is enriched by the intake flow (nexa.lead.flows.intake_leads) before its INSERT."""
 
 from __future__ import annotations
 
@@ -13,11 +14,6 @@ from nexa.enrichment.service import (
     forget_domains,
 )
 from nexa.models import Lead
-
-
-@subscribe("lead.created")
-def enrich_new_lead(session: Session, event: Event) -> None:
-    _enrich(session, event)
 
 
 @subscribe("lead.updated")

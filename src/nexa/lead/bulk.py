@@ -1,15 +1,16 @@
-"""Creating many leads at once (imports): what ``LeadService.create`` does for each lead, with
-the writes and the ``lead.created`` subscribers done for the whole group in a few statements.
+"""Creating many leads at once (imports): the batch form of the lead intake flow
+(``nexa.lead.flows.intake_leads``: enrich → insert → score → route), with the insert and the
+``lead.created`` subscribers done for the whole group in a few statements.
 
 ``prepare`` makes every check ``create`` makes (permission, owner, status rules, source,
-custom fields) and raises the same errors, without writing. ``write`` then inserts the
-group and leaves, per lead, exactly what ``create`` and the in-transaction subscribers of
-``lead.created`` leave: the lead row (with its enrichment), one audit row, one timeline
-entry, the search document (indexed before enrichment, as the subscriber order has it), the
-score with its factors and score change, and the outbox row — each table written with one
-executemany. Uniqueness of emails is the caller's dedupe plus the database's partial unique
-index: a twin that slipped in makes ``write`` raise ``IntegrityError`` and the caller redoes
-the group row by row.
+custom fields) and raises the same errors, without writing. ``write`` then runs the intake
+flow on the group, its insert step leaving, per lead, exactly what ``LeadService.insert`` and
+the in-transaction subscribers of ``lead.created`` leave: the lead row (with its
+enrichment), one audit row, one timeline entry, the search document and the outbox row —
+each table written with one executemany; the flow scores the group in one pass. Uniqueness
+of emails is the caller's dedupe plus the database's partial unique index: a twin that
+slipped in makes ``write`` raise ``IntegrityError`` and the caller redoes the group row by
+row.
 
 Only leads the importer keeps for themselves take this path (``in_bulk``): those are never
 routed and notify nobody. A lead for someone else, or a ``lead.created`` subscriber this
@@ -26,14 +27,17 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from nexa.activity.subscribers import summarise
 from nexa.core.actor import Actor
+from nexa.core.audit import add_audit_rows
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied
-from nexa.core.events import REGISTRY, Event, _subscribers, jsonable
+from nexa.core.events import REGISTRY, Event, jsonable, subscribers_of
+from nexa.lead.flows import intake_leads
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import LeadCreate
 from nexa.lead.service import LeadService
-from nexa.metadata import service as metadata
+from nexa.search.service import index_new_records
 
 EVENT = "lead.created"
 # every subscriber of lead.created, and what write() does in its place
@@ -43,13 +47,9 @@ KNOWN_SUBSCRIBERS = frozenset(
         "nexa.core.audit.write_audit_rows",  # add_audit_rows
         "nexa.notification.subscribers.notify_owner_of_new_record",  # own leads: nobody
         "nexa.search.subscribers.update_index",  # index_new_records
-        "nexa.enrichment.subscribers.enrich_new_lead",  # enrichment_of_new_leads
-        "nexa.scoring.subscribers.score_new_lead",  # score_leads, once for the group
         "nexa.scoring.subscribers.rescore_on_engagement",  # lead.created is not engagement
-        "nexa.routing.subscribers.route_new_lead",  # own leads are never routed
     }
 )
-CLOSED = ("converted", "lost")  # scoring.subscribers: closed leads are not scored
 
 
 @dataclass
@@ -62,13 +62,7 @@ class NewLead:
 
 def subscribers_known() -> bool:
     """Whether every ``lead.created`` subscriber is one ``write`` stands in for."""
-    import fnmatch
-
-    names = {
-        f"{fn.__module__}.{fn.__qualname__}"
-        for pattern, fn in _subscribers
-        if fnmatch.fnmatchcase(EVENT, pattern)
-    }
+    names = {f"{fn.__module__}.{fn.__qualname__}" for fn in subscribers_of(EVENT)}
     return names <= KNOWN_SUBSCRIBERS
 
 
@@ -93,20 +87,14 @@ class BulkLeads:
     def prepare(self, data: BaseModel) -> NewLead:
         """``LeadService.create``'s checks and column values, without writing (the import has
         looked for exact and fuzzy twins itself). Raises what ``create`` raises."""
-        svc = self.service
         if not self.actor.can("lead:create"):
             raise PermissionDenied("you may not create lead records")
         assert isinstance(data, LeadCreate)
-        values = svc.values_of(data, partial=False)
-        owner_id = values.pop("owner_id", None) or self.actor.user_id
+        owner_id = data.owner_id or self.actor.user_id
         if owner_id is not None:
-            self._check_owner(owner_id)
-        values["owner_id"] = owner_id
-        values = svc.prepare(values, None)
-        values["custom_fields"] = metadata.validate_values(
-            self.session, "lead", getattr(data, "custom_fields", None)
-        )
-        return NewLead(uuid.uuid4(), values)
+            self._check_owner(owner_id)  # once per owner, then remembered
+        values = self.service.new_values(data, check_unique=False, check_owner=False)
+        return NewLead(values.pop("id"), values)
 
     def _check_owner(self, owner_id: uuid.UUID) -> None:
         if owner_id not in self._owners:
@@ -120,27 +108,25 @@ class BulkLeads:
             raise error
 
     def write(self, leads: list[NewLead]) -> None:
-        """Insert the leads and everything their ``lead.created`` events leave behind."""
+        """Take the leads in through the intake flow, inserting them as a group."""
         if not leads:
             return
-        from nexa.activity.subscribers import summarise
-        from nexa.core.audit import add_audit_rows
-        from nexa.enrichment.service import enrichment_of_new_leads
-        from nexa.scoring.service import score_leads
-        from nexa.search.service import index_new_records
+        rows = [{**lead.values, "id": lead.id} for lead in leads]
+        intake_leads(self.service, rows, insert=self._insert)
 
+    def _insert(self, values: list[dict[str, Any]]) -> None:
+        """The flow's insert step for the group: the rows and everything their
+        ``lead.created`` events leave behind, one executemany per table."""
         session, actor = self.session, self.actor
         repo = LeadRepository(session)
         rows = []
         defaults = repo.new_row_defaults()
         mutable = [k for k, v in defaults.items() if isinstance(v, list | dict)]
-        for lead in leads:
+        for lead in values:
             now = utcnow()
-            row = {**defaults, **{k: type(defaults[k])() for k in mutable}, **lead.values}
-            row.update(id=lead.id, created_at=now, updated_at=now, version=1)
+            row = {**defaults, **{k: type(defaults[k])() for k in mutable}, **lead}
+            row.update(created_at=now, updated_at=now, version=1)
             rows.append(row)
-        # the event's payload is made, and the search document indexed, before enrichment
-        # runs (the subscribers' order)
         event_type = REGISTRY[EVENT]
         events = []
         for row in rows:
@@ -161,8 +147,6 @@ class BulkLeads:
                 )
             )
         index_new_records(session, "lead", [SimpleNamespace(**row) for row in rows])
-        for row, enriched in zip(rows, enrichment_of_new_leads(session, rows), strict=True):
-            row.update(enriched)
         repo.insert_many(rows)
         repo.insert_timeline_entries(
             [
@@ -181,15 +165,6 @@ class BulkLeads:
             ]
         )
         add_audit_rows(session, events)
-        scored = [e for e in events if e.payload.get("status") not in CLOSED]
-        if scored:
-            assert scored[0].record_id is not None
-            score_leads(
-                session,
-                [e.record_id for e in scored if e.record_id is not None],
-                reason="created",
-                now=scored[-1].occurred_at,
-            )
         repo.insert_outbox_rows(
             [
                 {

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from nexa.contact.repository import ContactRepository
 from nexa.core.actor import Actor
 from nexa.core.names import person_name
-from nexa.lead.repository import LeadRepository
-from nexa.models import Account, Contact, Lead
+from nexa.lead.repository import LeadRepository, contacts_with_account_name
+from nexa.models import Contact, Lead
 
 NAME_RATIO = 0.85
 COMPANY_SUFFIXES = frozenset(
@@ -93,42 +91,31 @@ def find_duplicates(
     first). At most four queries, whatever the size of the tables."""
     found: dict[tuple[str, uuid.UUID], Candidate] = {}
     leads = LeadRepository(session)
-    contacts = ContactRepository(session)
     email = (email or "").strip().lower() or None
     key = company_key(company)
 
     if email:
-        stmt = leads.readable(actor).where(func.lower(Lead.email) == email)
-        if exclude_id is not None:
-            stmt = stmt.where(Lead.id != exclude_id)
-        for lead in session.scalars(stmt.limit(50)):
+        for lead in leads.readable_with_email(actor, email, exclude_id, 50):
             found[("lead", lead.id)] = _lead_candidate(lead, "same email")
         if include_contacts:
-            cstmt = _contacts_with_company(contacts, actor).where(
-                func.lower(Contact.email) == email
-            )
-            for contact, account_name in session.execute(cstmt.limit(50)):
+            for contact, account_name in contacts_with_account_name(
+                session, actor, email=email, limit=50
+            ):
                 found[("contact", contact.id)] = _contact_candidate(
                     contact, account_name, "same email"
                 )
 
     if key and last_name:
         pattern = _like_prefix(key.split()[0])
-        stmt = leads.readable(actor).where(
-            func.lower(Lead.company).like(pattern, escape="\\"),
-        )
-        if exclude_id is not None:
-            stmt = stmt.where(Lead.id != exclude_id)
-        for lead in session.scalars(stmt.limit(500)):
+        for lead in leads.readable_at_company(actor, pattern, exclude_id, 500):
             if ("lead", lead.id) in found or company_key(lead.company) != key:
                 continue
             if names_match(first_name, last_name, lead.first_name, lead.last_name):
                 found[("lead", lead.id)] = _lead_candidate(lead, "similar name at the same company")
         if include_contacts:
-            cstmt = _contacts_with_company(contacts, actor).where(
-                func.lower(Account.name).like(pattern, escape="\\")
-            )
-            for contact, account_name in session.execute(cstmt.limit(500)):
+            for contact, account_name in contacts_with_account_name(
+                session, actor, account_like=pattern, limit=500
+            ):
                 if ("contact", contact.id) in found or company_key(account_name) != key:
                     continue
                 if names_match(first_name, last_name, contact.first_name, contact.last_name):
@@ -136,16 +123,6 @@ def find_duplicates(
                         contact, account_name, "similar name at the same company"
                     )
     return sorted(found.values(), key=lambda c: (c.reason != "same email", c.record_type, c.name))
-
-
-def _contacts_with_company(contacts: ContactRepository, actor: Actor) -> Any:
-    # The account's name only labels a contact the actor can already read (no account row
-    # is returned, so the account's own scope is not involved).
-    return (
-        contacts.readable(actor)
-        .add_columns(Account.name)
-        .outerjoin(Account, Account.id == Contact.account_id)
-    )
 
 
 def _lead_candidate(lead: Lead, reason: str) -> Candidate:

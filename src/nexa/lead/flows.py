@@ -10,36 +10,58 @@ Matching (what a user would expect, and what the preview shows before confirming
   company (no company → no account).
 Matches are looked up among records the actor can read; a twin the actor cannot see (names
 and emails are unique) answers 409 naming the field, instead of leaking or duplicating it.
+
+Lead intake (``intake_leads``): every new lead, whoever creates it (the API, the web form,
+an import, the demo), goes through the same ordered steps — enrich and score (before the INSERT,
+so the row is written once with what they derive), insert and publish ``lead.created``
+(audit, timeline, search document, outbox: the cross-cutting subscribers), then route
+(which notifies the assignee). One lead is a batch of one.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexa.account.repository import AccountRepository
 from nexa.account.schemas import AccountCreate
 from nexa.account.service import create_account
 from nexa.contact.repository import ContactRepository
-from nexa.contact.schemas import ContactCreate
-from nexa.contact.service import create_contact
+from nexa.contact.schemas import ContactCreate, ContactUpdate
+from nexa.contact.service import create_contact, update_contact
 from nexa.core.actor import Actor
+from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
+from nexa.core.events import publish
 from nexa.core.names import person_name
-from nexa.core.repository import unscoped
+from nexa.core.records import apply_changes
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
-from nexa.lead.repository import LeadRepository
-from nexa.lead.service import mark_converted
+from nexa.enrichment.service import enrichment_of_new_leads
+from nexa.lead.repository import (
+    LeadRepository,
+    live_account_named,
+    readable_account,
+    readable_account_named,
+    readable_accounts_on_site,
+    readable_contact_with_email,
+)
+from nexa.lead.schemas import full_name
 from nexa.models import Account, Contact, Deal, Lead
+from nexa.record.service import check_reference
+from nexa.routing import service as routing
+from nexa.scoring.service import record_new_scores, score_new_leads
+
+if TYPE_CHECKING:
+    from nexa.lead.service import LeadService
 
 FREE_MAIL = frozenset(
     {
@@ -121,10 +143,7 @@ def _lead_domain(lead: Lead) -> str | None:
 def _match_contact(session: Session, actor: Actor, lead: Lead) -> Contact | None:
     if not lead.email:
         return None
-    repo = ContactRepository(session)
-    found = session.scalars(
-        repo.readable(actor).where(func.lower(Contact.email) == func.lower(lead.email))
-    ).first()
+    found = readable_contact_with_email(session, actor, lead.email)
     if found is None and repo_email_taken(session, lead.email):
         raise Conflict(
             f"a contact with email {lead.email} exists that you cannot see; "
@@ -141,39 +160,21 @@ def repo_email_taken(session: Session, email: str) -> bool:
 def _match_account(
     session: Session, actor: Actor, lead: Lead, contact: Contact | None
 ) -> tuple[Account | None, str]:
-    repo = AccountRepository(session)
     if contact is not None and contact.account_id is not None:
-        account = session.scalars(
-            repo.readable(actor).where(Account.id == contact.account_id)
-        ).first()
+        account = readable_account(session, actor, contact.account_id)
         if account is not None:
             return account, "the contact's account"
     if lead.company:
-        by_name = session.scalars(
-            repo.readable(actor).where(func.lower(Account.name) == func.lower(lead.company.strip()))
-        ).first()
+        by_name = readable_account_named(session, actor, lead.company.strip())
         if by_name is not None:
             return by_name, "same company name"
     domain = _lead_domain(lead)
     if domain:
-        pattern = f"%{domain}%"
-        candidates = session.scalars(
-            repo.readable(actor)
-            .where(Account.website.is_not(None), Account.website.ilike(pattern))
-            .limit(20)
-        ).all()
-        for account in candidates:
+        for account in readable_accounts_on_site(session, actor, domain, 20):
             if _domain(account.website) == domain:
                 return account, f"website domain {domain}"
     if lead.company:
-        hidden = session.scalars(
-            unscoped(
-                select(Account.id).where(
-                    func.lower(Account.name) == func.lower(lead.company.strip()),
-                    Account.deleted_at.is_(None),
-                )
-            )
-        ).first()
+        hidden = live_account_named(session, lead.company.strip())
         if hidden is not None:
             raise Conflict(
                 f"an account named {lead.company} exists that you cannot see; "
@@ -244,8 +245,6 @@ def plan_conversion(
 def _readable_or_422(
     session: Session, actor: Actor, repository: Any, record_id: uuid.UUID, field_name: str
 ) -> Any:
-    from nexa.record.service import check_reference
-
     return check_reference(session, actor, repository, record_id, field_name)
 
 
@@ -284,9 +283,6 @@ def convert_lead(
             ),
         )
     elif account is not None and contact.account_id is None:
-        from nexa.contact.schemas import ContactUpdate
-        from nexa.contact.service import update_contact
-
         update_contact(session, actor, contact.id, ContactUpdate(account_id=account.id))
     deal = None
     if plan.create_deal:
@@ -336,10 +332,117 @@ def convert_lead(
     )
 
 
+def mark_converted(
+    session: Session,
+    actor: Actor,
+    lead: Lead,
+    *,
+    contact_id: uuid.UUID | None,
+    account_id: uuid.UUID | None,
+    deal_id: uuid.UUID | None,
+) -> Lead:
+    """Mark ``lead`` converted (called by the conversion flow, which checks permissions and
+    creates the records): links, times, and ``lead.converted`` shown on all the records."""
+    if lead.deleted_at is not None:
+        raise Conflict("this lead is in the bin; restore it first", field="status")
+    if lead.status == "converted":
+        raise Conflict("this lead is already converted", field="status")
+    before = lead.status
+    now = utcnow()
+    changes = apply_changes(
+        lead,
+        {
+            "status": "converted",
+            "status_changed_at": now,
+            "converted_at": now,
+            "converted_contact_id": contact_id,
+            "converted_account_id": account_id,
+            "converted_deal_id": deal_id,
+        },
+    )
+    session.flush()
+    also_on = [
+        [kind, str(rid)]
+        for kind, rid in (("contact", contact_id), ("account", account_id), ("deal", deal_id))
+        if rid is not None
+    ]
+    publish(
+        session,
+        actor,
+        "lead.converted",
+        record_type="lead",
+        record_id=lead.id,
+        changes=changes,
+        payload={
+            "name": full_name(lead.first_name, lead.last_name),
+            "email": lead.email,
+            "company": lead.company,
+            "from": before,
+            "to": "converted",
+            "contact_id": str(contact_id) if contact_id else None,
+            "account_id": str(account_id) if account_id else None,
+            "deal_id": str(deal_id) if deal_id else None,
+            "also_on": also_on,
+        },
+    )
+    return lead
+
+
+# ---- lead intake ---------------------------------------------------------------------------
+
+# closed leads (history being imported) are outcomes to learn from, not leads to work:
+# they are neither scored nor routed
+CLOSED = ("converted", "lost")
+
+
+def intake_leads(
+    service: LeadService,
+    rows: list[dict[str, Any]],
+    *,
+    insert: Callable[[list[dict[str, Any]]], list[Lead] | None] | None = None,
+) -> list[Lead] | None:
+    """Take in new leads, in order: enrich → score → insert (``lead.created``) → route.
+
+    ``rows``: the column values ``LeadService.new_values`` checked. ``insert`` writes the
+    rows and publishes their ``lead.created`` events (default: one ORM insert per lead,
+    ``LeadService.insert``; the import's bulk path passes its executemany writer, which
+    returns None: nothing loaded). Returns the loaded leads when there are any."""
+    session = service.session
+    for values, enriched in zip(rows, enrichment_of_new_leads(session, rows), strict=True):
+        values.update(enriched)
+    scored = [values for values in rows if values.get("status") not in CLOSED]
+    score_new_leads(session, scored, now=utcnow())
+    leads = insert(rows) if insert is not None else [service.insert(v) for v in rows]
+    record_new_scores(session, scored)
+    loaded = {lead.id: lead for lead in leads or []}
+    for values in rows:
+        what = routing.should_route_new_lead(
+            session,
+            service.actor.user_id,
+            {"status": values.get("status"), "owner_id": values.get("owner_id")},
+        )
+        if what is None:
+            continue
+        lead = loaded.get(values["id"]) or routing.lead_for_update(session, values["id"])
+        if lead is not None:
+            routing.route_lead(session, lead, keep_owner=what == "clock")
+    return leads
+
+
+def intake_lead(service: LeadService, values: dict[str, Any]) -> Lead:
+    """One new lead through ``intake_leads``."""
+    leads = intake_leads(service, [values])
+    assert leads is not None
+    return leads[0]
+
+
 __all__ = [
     "ConversionOptions",
     "ConversionPlan",
     "ConversionResult",
     "convert_lead",
+    "intake_lead",
+    "intake_leads",
+    "mark_converted",
     "plan_conversion",
 ]

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, exists, func, insert, literal, select
 
+from nexa.account.repository import AccountRepository
+from nexa.contact.repository import ContactRepository
+from nexa.core.actor import Actor
 from nexa.core.events import OutboxMessage
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
 from nexa.metadata import service as metadata
-from nexa.models import Activity, Lead, LeadSource
+from nexa.models import Account, Activity, Contact, Lead, LeadSource, WebForm, WebFormSubmission
 from nexa.models.lead import COMPANY_SIZES, LEAD_STATUSES
 
 KINDS = {
@@ -113,6 +117,31 @@ class LeadRepository(Repository[Lead]):
         lead: Lead | None = self.session.scalars(unscoped(stmt.limit(1))).first()
         return lead
 
+    # -- duplicates (nexa.lead.duplicates) -------------------------------------------------
+    def readable_with_email(
+        self, actor: Actor, email: str, exclude_id: uuid.UUID | None, limit: int
+    ) -> list[Lead]:
+        """Leads ``actor`` reads whose email is ``email`` (lower case)."""
+        stmt = self.readable(actor).where(func.lower(Lead.email) == email)
+        if exclude_id is not None:
+            stmt = stmt.where(Lead.id != exclude_id)
+        return list(self.session.scalars(stmt.limit(limit)))
+
+    def readable_at_company(
+        self, actor: Actor, pattern: str, exclude_id: uuid.UUID | None, limit: int
+    ) -> list[Lead]:
+        """Leads ``actor`` reads whose company is LIKE ``pattern`` (lower case, ``\\``
+        escapes)."""
+        stmt = self.readable(actor).where(func.lower(Lead.company).like(pattern, escape="\\"))
+        if exclude_id is not None:
+            stmt = stmt.where(Lead.id != exclude_id)
+        return list(self.session.scalars(stmt.limit(limit)))
+
+    def sources_in_order(self) -> list[LeadSource]:
+        """The sources, built-in first, then by label."""
+        stmt = select(LeadSource).order_by(LeadSource.is_builtin.desc(), LeadSource.label)
+        return list(self.session.scalars(stmt))
+
     # -- many new leads at once (nexa.lead.bulk) -------------------------------------------
     @staticmethod
     def new_row_defaults() -> dict[str, Any]:
@@ -147,6 +176,110 @@ class LeadRepository(Repository[Lead]):
         """Outbox rows of lead events, one executemany (``OutboxMessage`` columns)."""
         if rows:
             self.session.execute(insert(_table(OutboxMessage)), rows)
+
+
+# ---- contacts and accounts a lead is matched to (duplicates, conversion) ------------------
+
+
+def contacts_with_account_name(
+    session: Any,
+    actor: Actor,
+    *,
+    email: str | None = None,
+    account_like: str | None = None,
+    limit: int,
+) -> list[tuple[Contact, str | None]]:
+    """Contacts ``actor`` reads, with their account's name, by email (lower case) or by an
+    account name LIKE ``account_like``. The account's name only labels a contact the actor
+    can already read (no account row is returned: its own scope is not involved)."""
+    stmt = (
+        ContactRepository(session)
+        .readable(actor)
+        .add_columns(Account.name)
+        .outerjoin(Account, Account.id == Contact.account_id)
+    )
+    if email is not None:
+        stmt = stmt.where(func.lower(Contact.email) == email)
+    if account_like is not None:
+        stmt = stmt.where(func.lower(Account.name).like(account_like, escape="\\"))
+    return [(contact, name) for contact, name in session.execute(stmt.limit(limit))]
+
+
+def readable_contact_with_email(session: Any, actor: Actor, email: str) -> Contact | None:
+    stmt = ContactRepository(session).readable(actor)
+    found: Contact | None = session.scalars(
+        stmt.where(func.lower(Contact.email) == func.lower(email))
+    ).first()
+    return found
+
+
+def readable_account(session: Any, actor: Actor, account_id: uuid.UUID) -> Account | None:
+    from_repo = AccountRepository(session).readable(actor)
+    found: Account | None = session.scalars(from_repo.where(Account.id == account_id)).first()
+    return found
+
+
+def readable_account_named(session: Any, actor: Actor, name: str) -> Account | None:
+    stmt = AccountRepository(session).readable(actor)
+    found: Account | None = session.scalars(
+        stmt.where(func.lower(Account.name) == func.lower(name))
+    ).first()
+    return found
+
+
+def readable_accounts_on_site(session: Any, actor: Actor, domain: str, limit: int) -> list[Account]:
+    """Accounts ``actor`` reads whose website mentions ``domain``."""
+    stmt = AccountRepository(session).readable(actor)
+    return list(
+        session.scalars(
+            stmt.where(Account.website.is_not(None), Account.website.ilike(f"%{domain}%")).limit(
+                limit
+            )
+        ).all()
+    )
+
+
+def live_account_named(session: Any, name: str) -> uuid.UUID | None:
+    """A live account called ``name`` whoever can read it (system view)."""
+    stmt = select(Account.id).where(
+        func.lower(Account.name) == func.lower(name), Account.deleted_at.is_(None)
+    )
+    found: uuid.UUID | None = session.scalars(unscoped(stmt)).first()
+    return found
+
+
+# ---- web forms ---------------------------------------------------------------------------
+
+
+def web_forms(session: Any) -> list[WebForm]:
+    return list(session.scalars(select(WebForm).order_by(WebForm.name, WebForm.id)))
+
+
+def web_form_id_with_slug(session: Any, slug: str, exclude: uuid.UUID | None) -> uuid.UUID | None:
+    stmt = select(WebForm.id).where(WebForm.slug == slug)
+    if exclude is not None:
+        stmt = stmt.where(WebForm.id != exclude)
+    found: uuid.UUID | None = session.scalars(stmt).first()
+    return found
+
+
+def web_form_with_slug(session: Any, slug: str) -> WebForm | None:
+    found: WebForm | None = session.scalars(select(WebForm).where(WebForm.slug == slug)).first()
+    return found
+
+
+def submissions_since(
+    session: Any, form_id: uuid.UUID, client_hash: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many submissions this client made to this form since ``since``, and the oldest."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(WebFormSubmission.created_at)).where(
+            WebFormSubmission.client_hash == client_hash,
+            WebFormSubmission.form_id == form_id,
+            WebFormSubmission.created_at >= since,
+        )
+    ).one()
+    return int(count), oldest
 
 
 def _table(model: Any) -> Table:

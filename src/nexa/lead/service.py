@@ -6,17 +6,18 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
-from nexa.core.records import apply_changes, check_version
+from nexa.core.records import check_version
+from nexa.lead import flows
 from nexa.lead.duplicates import Candidate, as_dict, find_duplicates
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import LeadCreate, LeadSourceCreate, full_name
+from nexa.metadata import service as metadata
 from nexa.models import Lead, LeadSource
 from nexa.record.service import RecordService, Unique, declare_lifecycle
 
@@ -27,7 +28,6 @@ __all__ = [
     "duplicate_candidates",
     "find_duplicates",
     "list_sources",
-    "mark_converted",
     "require_source",
 ]
 
@@ -113,7 +113,43 @@ class LeadService(RecordService[Lead]):
                     ],
                     candidates=[as_dict(c) for c in candidates],
                 )
-        return super().create(data, **extra)
+        return flows.intake_lead(self, self.new_values(data, check_unique=False, **extra))
+
+    def new_values(
+        self,
+        data: BaseModel,
+        *,
+        check_unique: bool = True,
+        check_owner: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The checked column values of a new lead (``RecordService.create``'s checks),
+        with its new id; nothing written."""
+        if not self.actor.can("lead:create"):
+            raise PermissionDenied("you may not create lead records")
+        values = self.values_of(data, partial=False)
+        values.update(extra)
+        owner_id = values.pop("owner_id", None) or self.actor.user_id
+        if owner_id is not None and check_owner:
+            self.check_owner(owner_id, current=None)
+        values["owner_id"] = owner_id
+        values = self.prepare(values, None)
+        if check_unique:
+            self.check_unique(values, None)
+        values["custom_fields"] = metadata.validate_values(
+            self.session, "lead", getattr(data, "custom_fields", None)
+        )
+        values["id"] = uuid.uuid4()
+        return values
+
+    def insert(self, values: dict[str, Any]) -> Lead:
+        """Write one new lead and publish ``lead.created`` (called by the intake flow)."""
+        record = Lead(**values)
+        self.session.add(record)
+        self.flush(record)
+        self.publish("created", record)
+        self.after_create(record)
+        return record
 
     # -- status rules ----------------------------------------------------------------------
     def prepare(self, values: dict[str, Any], record: Lead | None) -> dict[str, Any]:
@@ -194,62 +230,6 @@ class LeadService(RecordService[Lead]):
             )
 
 
-def mark_converted(
-    session: Session,
-    actor: Actor,
-    lead: Lead,
-    *,
-    contact_id: uuid.UUID | None,
-    account_id: uuid.UUID | None,
-    deal_id: uuid.UUID | None,
-) -> Lead:
-    """Mark ``lead`` converted (called by the conversion flow, which checks permissions and
-    creates the records): links, times, and ``lead.converted`` shown on all the records."""
-    if lead.deleted_at is not None:
-        raise Conflict("this lead is in the bin; restore it first", field="status")
-    if lead.status == "converted":
-        raise Conflict("this lead is already converted", field="status")
-    before = lead.status
-    now = utcnow()
-    changes = apply_changes(
-        lead,
-        {
-            "status": "converted",
-            "status_changed_at": now,
-            "converted_at": now,
-            "converted_contact_id": contact_id,
-            "converted_account_id": account_id,
-            "converted_deal_id": deal_id,
-        },
-    )
-    session.flush()
-    also_on = [
-        [kind, str(rid)]
-        for kind, rid in (("contact", contact_id), ("account", account_id), ("deal", deal_id))
-        if rid is not None
-    ]
-    publish(
-        session,
-        actor,
-        "lead.converted",
-        record_type="lead",
-        record_id=lead.id,
-        changes=changes,
-        payload={
-            "name": full_name(lead.first_name, lead.last_name),
-            "email": lead.email,
-            "company": lead.company,
-            "from": before,
-            "to": "converted",
-            "contact_id": str(contact_id) if contact_id else None,
-            "account_id": str(account_id) if account_id else None,
-            "deal_id": str(deal_id) if deal_id else None,
-            "also_on": also_on,
-        },
-    )
-    return lead
-
-
 def duplicate_candidates(
     session: Session,
     actor: Actor,
@@ -272,8 +252,7 @@ def duplicate_candidates(
 
 def list_sources(session: Session, actor: Actor) -> list[LeadSource]:
     """The sources (built-in first, then by label); any signed-in actor may read them."""
-    stmt = select(LeadSource).order_by(LeadSource.is_builtin.desc(), LeadSource.label)
-    return list(session.scalars(stmt))
+    return LeadRepository(session).sources_in_order()
 
 
 def create_source(session: Session, actor: Actor, data: LeadSourceCreate) -> LeadSource:

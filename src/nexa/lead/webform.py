@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexa.config import get_settings
@@ -32,7 +31,13 @@ from nexa.core.errors import (
 from nexa.core.events import publish
 from nexa.core.fields import normalise_email, normalise_phone
 from nexa.core.records import apply_changes, check_version
-from nexa.lead.repository import LeadRepository
+from nexa.lead.repository import (
+    LeadRepository,
+    submissions_since,
+    web_form_id_with_slug,
+    web_form_with_slug,
+    web_forms,
+)
 from nexa.lead.schemas import (
     FormField,
     LeadCreate,
@@ -105,7 +110,7 @@ def redirect_allowed(url: str, hosts: list[str]) -> bool:
 
 def list_forms(session: Session, actor: Actor) -> list[WebForm]:
     _require_admin(actor, "read")
-    return list(session.scalars(select(WebForm).order_by(WebForm.name, WebForm.id)))
+    return web_forms(session)
 
 
 def get_form(session: Session, actor: Actor, form_id: uuid.UUID) -> WebForm:
@@ -156,10 +161,7 @@ def _check_values(session: Session, values: dict[str, Any]) -> None:
 
 
 def _slug_taken(session: Session, slug: str, exclude: uuid.UUID | None) -> None:
-    stmt = select(WebForm.id).where(WebForm.slug == slug)
-    if exclude is not None:
-        stmt = stmt.where(WebForm.id != exclude)
-    if session.scalars(stmt).first() is not None:
+    if web_form_id_with_slug(session, slug, exclude) is not None:
         raise Conflict(f"a web form with slug {slug} already exists", field="slug")
 
 
@@ -223,7 +225,7 @@ def delete_form(
 
 
 def public_form(session: Session, slug: str) -> WebForm:
-    form = session.scalars(select(WebForm).where(WebForm.slug == slug[:80])).first()
+    form = web_form_with_slug(session, slug[:80])
     if form is None or not form.active:
         raise NotFound("no such form")
     return form
@@ -245,13 +247,7 @@ class SubmissionResult:
 def _check_rate(session: Session, form: WebForm, digest: str) -> None:
     now = utcnow()
     since = now - timedelta(hours=1)
-    count, oldest = session.execute(
-        select(func.count(), func.min(WebFormSubmission.created_at)).where(
-            WebFormSubmission.client_hash == digest,
-            WebFormSubmission.form_id == form.id,
-            WebFormSubmission.created_at >= since,
-        )
-    ).one()
+    count, oldest = submissions_since(session, form.id, digest, since)
     if count >= form.rate_limit_per_hour:
         wait = 60
         if oldest is not None:

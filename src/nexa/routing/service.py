@@ -26,21 +26,20 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.events import declare, publish
-from nexa.core.repository import unscoped
 from nexa.intelligence import routing as logic
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import full_name
-from nexa.models import Deal, Lead, OrgSetting, Team, User
+from nexa.models import Lead, OrgSetting, Team, User
 from nexa.notification.service import notify
+from nexa.routing import repository as repo
 from nexa.routing.schemas import Members, RoutingResult, RoutingSettings, SlaReport, SlaRow
+from nexa.segment.service import add_members_as_system, system_list
 
 __all__ = [
     "DEFAULT_SEGMENT",
@@ -161,20 +160,14 @@ def assignable_people(
     """Active users (id, name, role) and teams (id, name) the settings may name."""
     if not actor.can("settings:read"):
         raise PermissionDenied("only admins read the routing settings")
-    people = session.execute(
-        select(User.id, User.full_name, User.role)
-        .where(User.is_active.is_(True))
-        .order_by(User.full_name, User.id)
-    ).all()
-    teams = session.execute(select(Team.id, Team.name).order_by(Team.name, Team.id)).all()
-    return [(u, n, r) for u, n, r in people], [(t, n) for t, n in teams]
+    return repo.people_and_teams(session)
 
 
 # ---- who is in a segment -----------------------------------------------------------------
 
 
 def _team_and_subteams(session: Session, team_id: uuid.UUID) -> set[uuid.UUID]:
-    rows = session.execute(select(Team.id, Team.parent_id)).all()
+    rows = repo.team_parents(session)
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for tid, parent in rows:
         children.setdefault(parent, []).append(tid)
@@ -190,35 +183,30 @@ def _team_and_subteams(session: Session, team_id: uuid.UUID) -> set[uuid.UUID]:
 
 def members_of(session: Session, members: Members) -> list[uuid.UUID]:
     """Active users listed in ``members`` or belonging to its team (and sub-teams)."""
-    stmt = select(User.id).where(User.is_active.is_(True))
-    clauses = []
-    if members.user_ids:
-        clauses.append(User.id.in_(members.user_ids))
+    teams = None
     if members.team_id is not None:
-        clauses.append(User.team_id.in_(_team_and_subteams(session, members.team_id)))
-    if not clauses:
-        return []
-    return sorted(session.scalars(stmt.where(or_(*clauses))), key=str)
+        teams = _team_and_subteams(session, members.team_id)
+    return sorted(repo.active_users_among(session, members.user_ids, teams), key=str)
 
 
 def default_members(session: Session) -> list[uuid.UUID]:
     """The default segment: every active sales rep."""
-    stmt = select(User.id).where(User.is_active.is_(True), User.role == "sales_rep")
-    return sorted(session.scalars(stmt), key=str)
+    return sorted(repo.active_sales_reps(session), key=str)
 
 
 def segment_for(
-    session: Session, settings: RoutingSettings, lead: Lead
+    session: Session, settings: RoutingSettings, lead: Lead, *, members: bool = True
 ) -> tuple[str, list[uuid.UUID]]:
     """The first segment whose conditions the lead meets and that has an active member;
-    otherwise the default segment (all active sales reps)."""
+    otherwise the default segment (all active sales reps; looked up only with
+    ``members``)."""
     values = {name: getattr(lead, name) for name in logic.SEGMENT_FIELDS}
     for segment in settings.segments:
         if logic.segment_matches(segment.conditions(), values):
             people = members_of(session, segment)
             if people:
                 return segment.name, people
-    return DEFAULT_SEGMENT, default_members(session)
+    return DEFAULT_SEGMENT, default_members(session) if members else []
 
 
 # ---- picking the assignee ----------------------------------------------------------------
@@ -228,22 +216,7 @@ def _cursor_row(session: Session, segment: str) -> OrgSetting:
     """The segment's round-robin cursor, locked for this transaction (created if missing;
     a concurrent creator's row wins and is then locked)."""
     key = (CURSOR_PREFIX + segment)[:120]
-    stmt = (
-        select(OrgSetting)
-        .where(OrgSetting.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row = session.scalars(stmt).first()
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            session.add(OrgSetting(key=key, value={"last": None, "count": 0}))
-            session.flush()
-    except IntegrityError:
-        pass
-    return session.scalars(stmt).one()
+    return repo.cursor_row(session, key, {"last": None, "count": 0})
 
 
 def next_in_rotation(session: Session, segment: str, people: list[uuid.UUID]) -> uuid.UUID | None:
@@ -271,40 +244,9 @@ def performance(
     """Each member's won deal amount and converted leads in the last ``days`` days and the
     open leads they hold (system view: routing sees every rep's numbers)."""
     since = now - timedelta(days=days)
-    won = dict(
-        session.execute(
-            unscoped(
-                select(Deal.owner_id, func.coalesce(func.sum(Deal.amount_org), 0))
-                .where(
-                    Deal.owner_id.in_(people),
-                    Deal.stage_kind == "won",
-                    Deal.closed_at >= since,
-                    Deal.deleted_at.is_(None),
-                )
-                .group_by(Deal.owner_id)
-            )
-        ).all()
-    )
-    converted = dict(
-        session.execute(
-            unscoped(
-                select(Lead.owner_id, func.count())
-                .where(
-                    Lead.owner_id.in_(people),
-                    Lead.status == "converted",
-                    Lead.converted_at >= since,
-                    Lead.deleted_at.is_(None),
-                )
-                .group_by(Lead.owner_id)
-            )
-        ).all()
-    )
-    open_stmt = select(Lead.owner_id, func.count()).where(
-        Lead.owner_id.in_(people), Lead.status.in_(OPEN_STATUSES), Lead.deleted_at.is_(None)
-    )
-    if exclude_lead is not None:
-        open_stmt = open_stmt.where(Lead.id != exclude_lead)
-    open_leads = dict(session.execute(unscoped(open_stmt.group_by(Lead.owner_id))).all())
+    won = repo.won_amounts(session, people, since)
+    converted = repo.conversions(session, people, since)
+    open_leads = repo.open_leads(session, people, OPEN_STATUSES, exclude_lead)
     return [
         logic.RepRecord(
             user_id=str(p),
@@ -354,7 +296,7 @@ def decide(
         and settings.nurture_below is not None
         and lead.score < settings.nurture_below
     )
-    segment, people = segment_for(session, settings, lead)
+    segment, people = segment_for(session, settings, lead, members=not keep_owner)
     if keep_owner:
         return Decision("owner", segment, lead.owner_id, band.priority, band.sla_minutes, nurture)
     rule = band.assign
@@ -386,8 +328,6 @@ def _lead_payload(lead: Lead) -> dict[str, Any]:
 
 def enrol_in_nurture(session: Session, lead: Lead) -> None:
     """Add the lead to the static "Nurture" list (created on demand; campaigns later)."""
-    from nexa.segment.service import add_members_as_system, system_list
-
     nurture = system_list(session, NURTURE_KEY, name=NURTURE_NAME, object_type="lead")
     add_members_as_system(session, nurture, [lead.id])
 
@@ -494,7 +434,7 @@ def record_first_response(session: Session, lead: Lead, *, at: datetime | None =
 
 
 def lead_for_update(session: Session, lead_id: uuid.UUID) -> Lead | None:
-    return session.scalars(unscoped(select(Lead).where(Lead.id == lead_id))).first()
+    return repo.lead_for_update(session, lead_id)
 
 
 def owner_responded(
@@ -539,19 +479,7 @@ def check_sla(session: Session, *, now: datetime | None = None) -> dict[str, int
     settings = load_settings(session)
     hours = settings.working_hours.hours()
     warned = escalated = 0
-    stmt = unscoped(
-        select(Lead)
-        .where(
-            Lead.sla_due_at.is_not(None),
-            Lead.first_response_at.is_(None),
-            Lead.sla_escalated_at.is_(None),
-            Lead.deleted_at.is_(None),
-            Lead.status.in_(OPEN_STATUSES),
-        )
-        .order_by(Lead.sla_due_at, Lead.id)
-        .with_for_update(skip_locked=True)
-    )
-    for lead in session.scalars(stmt).all():
+    for lead in repo.leads_on_the_clock(session, OPEN_STATUSES):
         assert lead.sla_due_at is not None
         if now >= lead.sla_due_at:
             _escalate(session, lead, now)
@@ -684,33 +612,15 @@ def sla_report(
         raise ValidationFailed("until must be after since", field="until")
     now = now or utcnow()
     hours = load_settings(session).working_hours.hours()
-    stmt = (
-        LeadRepository(session)
-        .readable(actor)
-        .with_only_columns(
-            Lead.owner_id,
-            Lead.routed_at,
-            Lead.sla_due_at,
-            Lead.first_response_at,
-            Lead.sla_breached,
-        )
-        .where(
-            Lead.routed_at >= since,
-            Lead.routed_at < until,
-            Lead.sla_due_at.is_not(None),
-        )
-    )
     buckets: dict[uuid.UUID | None, dict[str, Any]] = {}
-    for owner_id, routed_at, due_at, answered_at, breached_flag in session.execute(stmt).all():
+    for owner_id, routed_at, due_at, answered_at, breached_flag in repo.sla_rows(
+        session, actor, since, until
+    ):
         b = buckets.setdefault(
             owner_id, {"routed": 0, "within": 0, "breached": 0, "pending": 0, "minutes": []}
         )
         _count(b, routed_at, due_at, answered_at, breached_flag, now, hours)
-    names = dict(
-        session.execute(
-            select(User.id, User.full_name).where(User.id.in_([k for k in buckets if k]))
-        ).all()
-    )
+    names = repo.user_names(session, [k for k in buckets if k])
     rows = [
         _row(owner_id, names.get(owner_id, "Unassigned") if owner_id else "Unassigned", b)
         for owner_id, b in buckets.items()

@@ -1,5 +1,5 @@
-"""Routing in the transaction that creates the lead (after enrichment and the score), the
-assignee's notification, and the owner's first response stopping the SLA clock."""
+"""The assignee's notification (a new lead is routed by the intake flow,
+nexa.lead.flows.intake_leads), and the owner's first response stopping the SLA clock."""
 
 from __future__ import annotations
 
@@ -13,19 +13,6 @@ from nexa.routing import service
 
 # activities whose creation on a lead, by its owner, is a first response
 RESPONSE_EVENTS = ("call.created", "meeting.created", "note.created", "task.completed", "email.*")
-
-
-@subscribe("lead.created")
-def route_new_lead(session: Session, event: Event) -> None:
-    if event.record_id is None:
-        return
-    what = service.should_route_new_lead(session, event.actor_id, event.payload)
-    if what is None:
-        return
-    lead = service.lead_for_update(session, event.record_id)
-    if lead is None:
-        return
-    service.route_lead(session, lead, keep_owner=what == "clock")
 
 
 @subscribe("lead.routed")

@@ -190,6 +190,48 @@ def _leads_statement(
     return statement, by_key
 
 
+def form_types(session: Session, form_ids: set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The type of each of these web forms."""
+    if not form_ids:
+        return {}
+    stmt = select(WebForm.id, WebForm.form_type).where(WebForm.id.in_(form_ids))
+    return {form_id: kind for form_id, kind in session.execute(stmt).all()}
+
+
+def new_lead_columns(
+    rows: Sequence[Mapping[str, Any]],
+    fields: Sequence[str],
+    custom_keys: Sequence[str],
+    form_types: Mapping[uuid.UUID, str | None],
+    now: datetime,
+) -> LeadColumns:
+    """What ``lead_columns`` would read about these leads right after their INSERT
+    (``rows``: their column values): never scored, no engagement yet."""
+    n = len(rows)
+
+    def field(row: Mapping[str, Any], name: str) -> Any:
+        if name == "form_type":
+            return form_types.get(row.get("web_form_id"))  # type: ignore[arg-type]
+        return row.get(name)
+
+    documents = [row.get("custom_fields") or {} for row in rows]
+    return LeadColumns(
+        ids=[row["id"] for row in rows],
+        created=datetime64([row.get("created_at") or now for row in rows]),
+        scores=[None] * n,
+        versions=[None] * n,
+        described=np.array([bool(row.get("description")) for row in rows], dtype=bool),
+        fields={name: [field(row, name) for row in rows] for name in fields},
+        custom={
+            # as the database hands the stored JSON back
+            f"custom.{key}": [json.loads(json.dumps(d.get(key))) for d in documents]
+            for key in custom_keys
+        },
+        counts={counter: np.zeros(n, dtype=np.int64) for counter in COUNTER_EVENTS},
+        last_engaged=np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"),
+    )
+
+
 def _parse_json(texts: Sequence[str | None]) -> list[Any]:
     """JSON texts (None: absent) parsed in one go."""
     return list(json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]"))

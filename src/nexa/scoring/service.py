@@ -174,6 +174,58 @@ def score_leads(
         return _score_leads(session, lead_ids, reason, now or utcnow(), explain_all)
 
 
+def score_new_leads(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> None:
+    """Score leads about to be inserted (``rows``: their column values, ids included): what
+    ``score_leads`` writes right after an INSERT (score, probability, factors, scorer, times)
+    goes into the rows, so that each lead row is written once. ``record_new_scores`` adds
+    their score change rows after the INSERT."""
+    if not rows:
+        return
+    with _collection_paused():
+        scorer = current_scorer(session)
+        forms: dict[uuid.UUID, str | None] = {}
+        if "form_type" in scorer.fields:
+            forms = repo.form_types(
+                session, {r["web_form_id"] for r in rows if r.get("web_form_id")}
+            )
+        stored = repo.new_lead_columns(rows, scorer.fields, scorer.custom_keys, forms, now)
+        facts = facts_now(stored, now)
+        scored = scorer.score(facts)
+        factors = scorer.explain(facts, scored, np.arange(len(rows)))
+        scores = scored.values.tolist()
+        probabilities = (
+            [None] * len(rows) if scored.probabilities is None else scored.probabilities.tolist()
+        )
+        for row, score, probability, explained in zip(
+            rows, scores, probabilities, factors, strict=True
+        ):
+            row.update(
+                score=score,
+                score_probability=probability,
+                score_factors=explained,
+                score_model_version=scorer.version,
+                scored_at=now,
+                score_factors_at=now,
+            )
+
+
+def record_new_scores(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The score change rows of leads ``score_new_leads`` scored, once they are inserted."""
+    if not rows:
+        return
+    repo.add_changes(
+        session,
+        repo.driver_ids(session, [r["id"] for r in rows]),
+        [r["score"] for r in rows],
+        [None] * len(rows),
+        {
+            "model_version": rows[0]["score_model_version"],
+            "reason": "created",
+            "scored_at": rows[0]["scored_at"],
+        },
+    )
+
+
 @contextmanager
 def _collection_paused() -> Iterator[None]:
     """No cyclic garbage collection while a batch builds its rows: hundreds of thousands of

@@ -1,6 +1,7 @@
 """Scores follow events, in the transaction that caused them: a new lead, an edit of a field
 the score reads, and engagement on the lead's timeline (a call, a meeting, a note, an email,
-a form submission). Runs after enrichment (seniority, email kind) and before routing."""
+a form submission). Runs after enrichment (seniority, email kind). A new lead is scored by
+the intake flow (nexa.lead.flows.intake_leads)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,11 @@ from nexa.intelligence.lead_features import ENGAGEMENT_EVENTS, STANDARD_FIELDS
 from nexa.scoring.service import score_leads
 
 # edits of these fields (and of any custom field) change what the score sees
-CLOSED = ("converted", "lost")
 SCORED_FIELDS = frozenset({*STANDARD_FIELDS, "description", "web_form_id"})
 
 
 def _scored_change(event: Event) -> bool:
     return any(name in SCORED_FIELDS or name.startswith("custom.") for name in event.changes)
-
-
-@subscribe("lead.created")
-def score_new_lead(session: Session, event: Event) -> None:
-    """Open leads are scored as they arrive; a closed one (history being imported) is an
-    outcome to learn from, not a lead to work."""
-    if event.record_id is None or event.payload.get("status") in CLOSED:
-        return
-    score_leads(session, [event.record_id], reason="created", now=event.occurred_at)
 
 
 @subscribe("lead.updated")
