@@ -152,7 +152,7 @@ def evaluate_leads(
     AUC, Brier score and the reliability table; the last line is `AUC=<v> BRIER=<v>`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from nexa.scoring.evaluation import evaluate_leads as run
+    from nexa.scoring.flows import evaluate_leads as run
 
     load_settings()
     columns = [c.strip() for c in (exclude or "").split(",") if c.strip()]

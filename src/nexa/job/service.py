@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa import modules
@@ -18,6 +17,7 @@ from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied
 from nexa.core.events import OutboxMessage
+from nexa.job import repository as repo
 from nexa.models import JobRun
 
 DeliveryHandler = Callable[[Session, OutboxMessage], Any]
@@ -56,13 +56,8 @@ def deliver_outbox(session: Session, ids: list[str] | None = None, batch: int = 
     """Deliver pending outbox rows (given ids, or every due one). Safe to run twice."""
     handlers = [*_handlers, *domain_handlers()]
     now = utcnow()
-    stmt = select(OutboxMessage).where(
-        OutboxMessage.delivered_at.is_(None), OutboxMessage.available_at <= now
-    )
-    if ids:
-        stmt = stmt.where(OutboxMessage.id.in_([uuid.UUID(i) for i in ids]))
     delivered = 0
-    for message in session.scalars(stmt.order_by(OutboxMessage.created_at).limit(batch)):
+    for message in repo.due_outbox(session, now, ids, batch):
         try:
             with session.begin_nested():
                 for prefix, handler in handlers:
@@ -112,10 +107,7 @@ def list_runs(
 ) -> list[JobRun]:
     if not actor.can("job:read"):
         raise PermissionDenied("only admins can see job runs")
-    stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id).limit(limit)
-    if name:
-        stmt = stmt.where(JobRun.name == name)
-    return list(session.scalars(stmt))
+    return repo.recent_runs(session, name, limit)
 
 
 # ---- queue depth and age ----------------------------------------------------------------
