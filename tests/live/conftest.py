@@ -75,9 +75,11 @@ def seed(url: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def start_server(
-    url: str, var_dir: Path, *, workers: int = 1, timeout: float = 30.0
+    url: str, var_dir: Path, *, workers: int = 1, timeout: float = 180.0
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn on loopback; waits up to ``timeout`` seconds for /health."""
+    """uvicorn on loopback; waits up to ``timeout`` seconds for /health (building the app
+    takes ~8 s on a quiet machine and over 30 s with two test workers and other work on the
+    same 2 cores: the wait is generous, it only bounds a server that never comes up)."""
     port = free_port()
     env = {
         **os.environ,
