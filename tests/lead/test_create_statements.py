@@ -19,9 +19,12 @@ from nexa.core.db import get_engine
 # at cc0eba8, counted this way (SQLite): 22 unrouted, 34 routed (the admin's lead for a
 # rep: the routing rule "owner" starts the rep's SLA clock). With the intake flow
 # (nexa.lead.flows: enrichment and score computed before the INSERT, the lead row written
-# once when not routed): 17 and 28.
-UNROUTED = 17
-ROUTED = 28
+# once when not routed): 17 and 28. Then (SQLite and PostgreSQL alike): no duplicate check
+# of leads by email once the uniqueness check found none, the new lead's search document
+# and nurture list membership written without reading anything back, and an explicit
+# owner's SLA clock set in the lead's INSERT (no routing UPDATE): 15 and 23.
+UNROUTED = 15
+ROUTED = 23
 
 
 @contextmanager

@@ -86,16 +86,19 @@ def find_duplicates(
     company: str | None = None,
     exclude_id: uuid.UUID | None = None,
     include_contacts: bool = True,
+    lead_email_twins: bool = True,
 ) -> list[Candidate]:
     """Live leads and contacts ``actor`` can read that look like this person (email twins
-    first). At most four queries, whatever the size of the tables."""
+    first). At most four queries, whatever the size of the tables. ``lead_email_twins=False``:
+    the caller already knows no live lead has ``email`` (its uniqueness check passed)."""
     found: dict[tuple[str, uuid.UUID], Candidate] = {}
     leads = LeadRepository(session)
     email = (email or "").strip().lower() or None
     key = company_key(company)
 
     if email:
-        for lead in leads.readable_with_email(actor, email, exclude_id, 50):
+        twins = leads.readable_with_email(actor, email, exclude_id, 50) if lead_email_twins else []
+        for lead in twins:
             found[("lead", lead.id)] = _lead_candidate(lead, "same email")
         if include_contacts:
             for contact, account_name in contacts_with_account_name(

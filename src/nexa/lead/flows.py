@@ -412,20 +412,41 @@ def intake_leads(
         values.update(enriched)
     scored = [values for values in rows if values.get("status") not in CLOSED]
     score_new_leads(session, scored, now=utcnow())
-    leads = insert(rows) if insert is not None else [service.insert(v) for v in rows]
-    record_new_scores(session, scored)
-    loaded = {lead.id: lead for lead in leads or []}
-    for values in rows:
-        what = routing.should_route_new_lead(
+    todo = [
+        routing.should_route_new_lead(
             session,
             service.actor.user_id,
             {"status": values.get("status"), "owner_id": values.get("owner_id")},
         )
+        for values in rows
+    ]
+    # an explicit owner keeps the lead: its SLA clock is set before the INSERT (one write);
+    # a lead that routing assigns is inserted unassigned and routed after lead.created,
+    # whose subscribers (the owner's notification) must not see the assignee
+    started: dict[uuid.UUID, tuple[Lead, routing.Route]] = {}
+
+    def start_clock(lead: Lead) -> None:
+        started[lead.id] = (lead, routing.start_route(session, lead, keep_owner=True))
+
+    if insert is not None:
+        leads = insert(rows)
+    else:
+        leads = [
+            service.insert(v, before_write=start_clock if what == "clock" else None)
+            for v, what in zip(rows, todo, strict=True)
+        ]
+    record_new_scores(session, scored)
+    loaded = {lead.id: lead for lead in leads or []}
+    for values, what in zip(rows, todo, strict=True):
         if what is None:
             continue
-        lead = loaded.get(values["id"]) or routing.lead_for_update(session, values["id"])
-        if lead is not None:
-            routing.route_lead(session, lead, keep_owner=what == "clock")
+        if values["id"] in started:
+            lead, route = started[values["id"]]
+            routing.finish_route(session, lead, route, new=True)
+            continue
+        found = loaded.get(values["id"]) or routing.lead_for_update(session, values["id"])
+        if found is not None:
+            routing.route_lead(session, found, keep_owner=what == "clock", new=True)
     return leads
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -102,6 +103,8 @@ class LeadService(RecordService[Lead]):
                 first_name=data.first_name,
                 last_name=data.last_name,
                 company=data.company,
+                # the uniqueness check above found no live lead with this email
+                lead_email_twins=not data.email,
             )
             if candidates:
                 first = candidates[0]
@@ -142,9 +145,15 @@ class LeadService(RecordService[Lead]):
         values["id"] = uuid.uuid4()
         return values
 
-    def insert(self, values: dict[str, Any]) -> Lead:
-        """Write one new lead and publish ``lead.created`` (called by the intake flow)."""
+    def insert(
+        self, values: dict[str, Any], *, before_write: Callable[[Lead], Any] | None = None
+    ) -> Lead:
+        """Write one new lead and publish ``lead.created`` (called by the intake flow).
+        ``before_write``: called with the new, unwritten lead (so what it sets is in the
+        INSERT)."""
         record = Lead(**values)
+        if before_write is not None:
+            before_write(record)
         self.session.add(record)
         self.flush(record)
         self.publish("created", record)

@@ -46,9 +46,11 @@ __all__ = [
     "PAUSE",
     "SDR_SEGMENT",
     "Decision",
+    "Route",
     "assignable_people",
     "check_sla",
     "clock_of",
+    "finish_route",
     "get_settings",
     "load_settings",
     "put_settings",
@@ -57,6 +59,7 @@ __all__ = [
     "route_lead",
     "should_route_new_lead",
     "sla_report",
+    "start_route",
 ]
 
 declare(
@@ -326,22 +329,29 @@ def _lead_payload(lead: Lead) -> dict[str, Any]:
     return {"name": full_name(lead.first_name, lead.last_name), "status": lead.status}
 
 
-def enrol_in_nurture(session: Session, lead: Lead) -> None:
-    """Add the lead to the static "Nurture" list (created on demand; campaigns later)."""
+def enrol_in_nurture(session: Session, lead: Lead, *, new: bool = False) -> None:
+    """Add the lead to the static "Nurture" list (created on demand; campaigns later).
+    ``new``: a lead created in this transaction (live, in no list yet: not read back)."""
     nurture = system_list(session, NURTURE_KEY, name=NURTURE_NAME, object_type="lead")
-    add_members_as_system(session, nurture, [lead.id])
+    add_members_as_system(session, nurture, [lead.id], new=new)
 
 
-def route_lead(
-    session: Session,
-    lead: Lead,
-    *,
-    now: datetime | None = None,
-    keep_owner: bool = False,
-    actor: Actor = SYSTEM,
-) -> RoutingResult:
-    """Assign ``lead`` by its score band and start its SLA clock; publish ``lead.routed``
-    (the assignee is notified). ``keep_owner``: only the clock (an explicit owner)."""
+@dataclass(frozen=True)
+class Route:
+    """A routing decision applied to a lead's columns, its ``lead.routed`` still to come."""
+
+    decision: Decision
+    due: datetime
+    now: datetime
+    before: uuid.UUID | None
+    keep_owner: bool
+
+
+def start_route(
+    session: Session, lead: Lead, *, now: datetime | None = None, keep_owner: bool = False
+) -> Route:
+    """Decide and set the lead's owner, routing and SLA columns (nothing written: a new lead
+    not yet inserted takes them in its INSERT)."""
     now = now or utcnow()
     settings = load_settings(session)
     decision = decide(session, settings, lead, now=now, keep_owner=keep_owner)
@@ -358,10 +368,18 @@ def route_lead(
     lead.sla_escalated_at = None
     lead.sla_breached = False
     lead.first_response_at = None
-    session.flush()
+    return Route(decision, due, now, before, keep_owner)
+
+
+def finish_route(
+    session: Session, lead: Lead, route: Route, *, actor: Actor = SYSTEM, new: bool = False
+) -> RoutingResult:
+    """The rest of routing once the lead's columns are written: the nurture list and
+    ``lead.routed``. ``new``: a lead created in this transaction (intake)."""
+    decision, due, keep_owner = route.decision, route.due, route.keep_owner
     if decision.nurture:
-        enrol_in_nurture(session, lead)
-    changes = {"owner_id": (before, lead.owner_id)} if before != lead.owner_id else {}
+        enrol_in_nurture(session, lead, new=new)
+    changes = {"owner_id": (route.before, lead.owner_id)} if route.before != lead.owner_id else {}
     publish(
         session,
         actor,
@@ -389,9 +407,26 @@ def route_lead(
         priority=decision.priority,
         sla_minutes=decision.sla_minutes,
         sla_due_at=due,
-        routed_at=now,
+        routed_at=route.now,
         nurtured=decision.nurture,
     )
+
+
+def route_lead(
+    session: Session,
+    lead: Lead,
+    *,
+    now: datetime | None = None,
+    keep_owner: bool = False,
+    actor: Actor = SYSTEM,
+    new: bool = False,
+) -> RoutingResult:
+    """Assign ``lead`` by its score band and start its SLA clock; publish ``lead.routed``
+    (the assignee is notified). ``keep_owner``: only the clock (an explicit owner);
+    ``new``: a lead created in this transaction (intake)."""
+    route = start_route(session, lead, now=now, keep_owner=keep_owner)
+    session.flush()
+    return finish_route(session, lead, route, actor=actor, new=new)
 
 
 def should_route_new_lead(

@@ -52,8 +52,11 @@ def remove_document(session: Session, record_id: uuid.UUID) -> None:
     SearchRepository(session).remove(record_id)
 
 
-def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> None:
-    """Bring the record's document up to date with its current row (in-transaction)."""
+def index_record(
+    session: Session, record_type: str, record_id: uuid.UUID, *, new: bool = False
+) -> None:
+    """Bring the record's document up to date with its current row (in-transaction).
+    ``new``: a record just created, which has no document yet (none is read back)."""
     model = MODELS[record_type]
     record = session.get(model, record_id, execution_options={SCOPED: True})
     if record is None or record.deleted_at is not None:
@@ -69,7 +72,7 @@ def index_record(session: Session, record_type: str, record_id: uuid.UUID) -> No
         "body": body_of(record_type, record, account_name),
         "updated_at": record.updated_at or utcnow(),
     }
-    doc = repo.document(record_id)
+    doc = None if new else repo.document(record_id)
     if doc is None:
         session.add(SearchDocument(record_id=record_id, **values))
     else:

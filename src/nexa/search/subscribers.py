@@ -19,7 +19,7 @@ def update_index(session: Session, event: Event) -> None:
     if verb == "deleted":
         remove_document(session, event.record_id)
     elif verb in INDEXING_VERBS:
-        index_record(session, record_type, event.record_id)
+        index_record(session, record_type, event.record_id, new=verb == "created")
 
 
 for _type in SEARCH_TYPES:

@@ -226,18 +226,21 @@ def _publish_members(
         )
 
 
-def _insert_members(session: Session, actor: Actor, lst: RecordList, ids: list[uuid.UUID]) -> int:
-    repo = ListRepository(session)
-    present = repo.member_ids(lst.id, ids)
-    new = [i for i in ids if i not in present]
+def _insert_members(
+    session: Session, actor: Actor, lst: RecordList, ids: list[uuid.UUID], *, new: bool = False
+) -> int:
+    """``new``: ``ids`` are records created in this transaction (in no list yet)."""
+    if not new:
+        present = ListRepository(session).member_ids(lst.id, ids)
+        ids = [i for i in ids if i not in present]
     now = utcnow()
     session.add_all(
         ListMember(list_id=lst.id, record_id=i, added_by_id=actor.user_id, added_at=now)
-        for i in new
+        for i in ids
     )
     session.flush()
-    _publish_members(session, actor, lst, "added", new)
-    return len(new)
+    _publish_members(session, actor, lst, "added", ids)
+    return len(ids)
 
 
 def add_members(
@@ -332,10 +335,20 @@ def system_list(session: Session, key: str, *, name: str, object_type: str) -> R
     return lst
 
 
-def add_members_as_system(session: Session, list_: RecordList, record_ids: list[uuid.UUID]) -> int:
+def add_members_as_system(
+    session: Session, list_: RecordList, record_ids: list[uuid.UUID], *, new: bool = False
+) -> int:
     """Add records to a list as Nexa itself (inside the caller's transaction): the number
-    added. Records that do not exist (or are in the bin) are refused with 422."""
+    added. Records that do not exist (or are in the bin) are refused with 422. ``new``:
+    records created in this transaction (live, and in no list yet), so neither is read
+    back: one INSERT."""
     if not record_ids:
         return 0
+    if new:
+        if list_.kind != "static":
+            raise Conflict(
+                "a dynamic list's members follow its filter; edit the filter", field="kind"
+            )
+        return _insert_members(session, SYSTEM, list_, list(dict.fromkeys(record_ids)), new=True)
     ids = _checked_ids(session, SYSTEM, list_, record_ids, adding=True)
     return _insert_members(session, SYSTEM, list_, ids)
