@@ -200,3 +200,47 @@ def _import_every_events_module() -> list[str]:
             importlib.import_module(name)
             names.append(name)
     return names
+
+
+def test_outbox_rows_keep_the_keys_and_their_order(db: Any, users: Any) -> None:
+    """The JSON an outbox row stores is what the untyped dicts gave: same keys, same order."""
+    from sqlalchemy import select
+
+    from tests.factories.deal import make_deal
+    from tests.factories.lead import make_lead
+    from tests.factories.task import make_task
+
+    lead = make_lead(db, users.admin.actor, owner_id=users.rep.user.id, email="o@x.io")
+    deal = make_deal(db, users.admin.actor, owner_id=users.rep.user.id)
+    task = make_task(db, users.admin.actor, related_type="deal", related_id=deal.id)
+    db.flush()
+    rows = {
+        (m.event, m.record_id): m.payload
+        for m in db.scalars(select(OutboxMessage).where(OutboxMessage.event.like("%.created")))
+    }
+    assert list(rows["lead.created", lead.id].items()) == [
+        ("name", f"Sam {lead.last_name}"),
+        ("email", "o@x.io"),
+        ("company", lead.company),
+        ("status", "new"),
+        ("owner_id", str(users.rep.user.id)),
+        ("changes", {}),
+    ]
+    assert list(rows["deal.created", deal.id]) == [
+        "name",
+        "stage",
+        "amount",
+        "currency",
+        "owner_id",
+        "changes",
+    ]
+    assert list(rows["task.created", task.id]) == [
+        "name",
+        "status",
+        "priority",
+        "due_at",
+        "related_type",
+        "related_id",
+        "owner_id",
+        "changes",
+    ]
