@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
-from nexa.core.events import declare, publish
+from nexa.core.events import EventPayload, declare, publish
 from tests.factories.account import make_account
 
+
+@dataclass(frozen=True, kw_only=True)
+class SecretNote(EventPayload):
+    name: str
+
+
 declare(
-    "test.secret_note", permission="audit:read", description="Only auditors may see this (tests)"
+    "test.secret_note",
+    payload=SecretNote,
+    permission="audit:read",
+    description="Only auditors may see this (tests)",
 )
 
 
@@ -150,7 +160,7 @@ def test_entries_of_events_the_reader_may_not_see_are_left_out(
         "test.secret_note",
         record_type="account",
         record_id=acc.id,
-        payload={"name": "x"},
+        payload=SecretNote(name="x"),
     )
     db.commit()
     rep_view = [i["event"] for i in _timeline(client, users.rep, "account", acc.id).json()["items"]]

@@ -2380,6 +2380,8 @@ class WebhookEventType(OutputModel):
 
     name: str
     description: str
+    permission: str
+    payload: dict[str, Any]
 
 
 class WebhookEventTypes(OutputModel):

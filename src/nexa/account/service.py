@@ -8,21 +8,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nexa.account.events import ACCOUNT_EVENTS
 from nexa.account.repository import AccountRepository
 from nexa.account.schemas import AccountCreate, AccountUpdate
 from nexa.core.actor import Actor
 from nexa.core.errors import ValidationFailed
-from nexa.core.events import declare
 from nexa.core.filtering import ListQuery
 from nexa.core.sequence import next_value
 from nexa.metadata import service as metadata
 from nexa.models import Account, User
 from nexa.record.service import RecordService, Unique, check_reference
-
-declare("account.created", permission="account:read", description="An account was created")
-declare("account.updated", permission="account:read", description="An account's fields changed")
-declare("account.deleted", permission="account:read", description="An account was moved to the bin")
-declare("account.restored", permission="account:read", description="An account was restored")
 
 OBJECT = "account"
 
@@ -45,6 +40,7 @@ class AccountService(RecordService[Account]):
     custom_fields = True
     related_fields = ("account_team",)
     announce_owner = False
+    events = ACCOUNT_EVENTS
     create_denied = "you may not create accounts"
     repo: AccountRepository
 

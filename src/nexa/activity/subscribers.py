@@ -22,7 +22,7 @@ def summarise(event: Event) -> str:
     noun = event.record_type.replace("_", " ")
     verb = VERBS.get(event.name.rsplit(".", 1)[-1], event.name.rsplit(".", 1)[-1].replace("_", " "))
     who = event.actor_name or "Nexa"
-    label = event.payload.get("name") or ""
+    label = event.payload.label or ""
     text = f"{who} {verb} {noun} {label}".strip()
     if event.changes and verb == "updated":
         fields = ", ".join(sorted(event.changes))[:300]
@@ -34,13 +34,10 @@ def linked_records(event: Event) -> list[tuple[str, uuid.UUID]]:
     """Other records whose timeline shows this event: the record a task, meeting, call or
     note is linked to (``related_type``/``related_id``), and any listed in ``also_on``."""
     found: list[tuple[str, uuid.UUID]] = []
-    pairs = [(event.payload.get("related_type"), event.payload.get("related_id"))]
-    pairs += [(t, i) for t, i in event.payload.get("also_on", [])]
-    for record_type, record_id in pairs:
-        if record_type and record_id:
-            key = (str(record_type), uuid.UUID(str(record_id)))
-            if key != (event.record_type, event.record_id) and key not in found:
-                found.append(key)
+    for record_type, record_id in event.payload.links:
+        key = (record_type, uuid.UUID(record_id))
+        if key != (event.record_type, event.record_id) and key not in found:
+            found.append(key)
     return found
 
 

@@ -17,21 +17,15 @@ from typing import Any, BinaryIO
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from nexa.call.events import CALL_EVENTS
 from nexa.call.repository import CallRepository
 from nexa.config import get_settings
 from nexa.contact.repository import ContactRepository
 from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, ValidationFailed
-from nexa.core.events import declare
 from nexa.models import Call
 from nexa.record.registry import require_readable_link
-from nexa.record.service import RecordService, check_reference, declare_lifecycle
-
-declare_lifecycle("call", "call")
-declare("call.recording_uploaded", permission="call:read", description="A call recording was added")
-declare(
-    "call.recording_deleted", permission="call:read", description="A call recording was removed"
-)
+from nexa.record.service import RecordService, check_reference
 
 MAX_RECORDING_BYTES = 100 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -89,6 +83,7 @@ def _keep_on_rollback(session: Session, previous_transaction: SessionTransaction
 
 
 class CallService(RecordService[Call]):
+    events = CALL_EVENTS
     model = Call
     repository = CallRepository
     label = "call"

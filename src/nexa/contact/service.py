@@ -7,20 +7,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nexa.contact.events import CONTACT_EVENTS
 from nexa.contact.repository import ContactRepository
 from nexa.contact.schemas import ContactCreate, ContactUpdate, full_name
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, ValidationFailed
-from nexa.core.events import declare
 from nexa.core.filtering import ListQuery
 from nexa.core.records import keyset_page
 from nexa.models import Contact
 from nexa.record.service import RecordService, Unique, check_reference
-
-declare("contact.created", permission="contact:read", description="A contact was created")
-declare("contact.updated", permission="contact:read", description="A contact's fields changed")
-declare("contact.deleted", permission="contact:read", description="A contact was moved to the bin")
-declare("contact.restored", permission="contact:read", description="A contact was restored")
 
 OBJECT = "contact"
 
@@ -41,6 +36,7 @@ class ContactService(RecordService[Contact]):
     )
     custom_fields = True
     announce_owner = False
+    events = CONTACT_EVENTS
     create_denied = "you may not create contacts"
     repo: ContactRepository
 

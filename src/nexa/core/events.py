@@ -8,12 +8,16 @@ commit loses nothing because the outbox row is already stored.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import types
+import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -23,23 +27,193 @@ from nexa.core.db.base import Base
 from nexa.core.db.types import JSONType, UTCDateTime, utcnow
 
 
+class Unset:
+    """The type of ``UNSET``: a payload field left out of the JSON (not even ``null``)."""
+
+    _instance: ClassVar[Unset | None] = None
+
+    def __new__(cls) -> Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = Unset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventPayload:
+    """Base of every event's payload class: a frozen dataclass whose fields are the keys of
+    the JSON the outbox stores (a field holding ``UNSET`` is left out; a ``details`` mapping,
+    where a class has one, is spread in after the named fields). A field whose JSON key is
+    not a Python name (``from``) says so with ``json_key("from")``."""
+
+    # fields placed last in the JSON, after ``details`` (a record's owner)
+    trailing: ClassVar[tuple[str, ...]] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        tail: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is UNSET:
+                continue
+            if f.name == "details":
+                data.update(value)
+            elif f.name in self.trailing:
+                tail[_key(f)] = value
+            else:
+                data[_key(f)] = value
+        return {**data, **tail}
+
+    # What the cross-cutting subscribers (timeline, notifications) read of any payload.
+    @property
+    def label(self) -> str | None:
+        """The record's name, as people read it (None when the payload names nothing)."""
+        return _optional_str(getattr(self, "name", None))
+
+    @property
+    def owner(self) -> str | None:
+        return _optional_str(getattr(self, "owner_id", None))
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """Other records this event concerns: the linked record, then ``also_on``."""
+        pairs: list[tuple[str, str]] = []
+        related_type = getattr(self, "related_type", None)
+        related_id = getattr(self, "related_id", None)
+        if related_type and related_id:
+            pairs.append((str(related_type), str(related_id)))
+        for record_type, record_id in getattr(self, "also_on", None) or ():
+            pairs.append((str(record_type), str(record_id)))
+        return pairs
+
+
+def json_key(key: str) -> dict[str, str]:
+    """Field metadata naming the JSON key of a field: ``field(metadata=json_key("from"))``."""
+    return {"json": key}
+
+
+def _key(f: dataclasses.Field[Any]) -> str:
+    return str(f.metadata.get("json", f.name))
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or value is UNSET else str(value)
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
     permission: str
     description: str
+    payload: type[EventPayload]
 
 
 REGISTRY: dict[str, EventType] = {}
 
 
-def declare(name: str, *, permission: str, description: str) -> EventType:
-    """Declare an event once, with the permission a reader needs to see it."""
+def declare(
+    name: str, *, payload: type[EventPayload], permission: str, description: str
+) -> EventType:
+    """Declare an event once, with its payload class and the permission a reader needs to
+    see it."""
+    if not (isinstance(payload, type) and issubclass(payload, EventPayload)):
+        raise TypeError(f"event {name!r}: the payload must be an EventPayload class")
+    params = vars(payload).get("__dataclass_params__")  # the class itself, not a base
+    if params is None or not params.frozen:
+        raise TypeError(f"event {name!r}: {payload.__name__} must be a frozen dataclass")
     existing = REGISTRY.get(name)
     if existing is not None:
+        if existing.payload is not payload:
+            raise TypeError(
+                f"event {name!r} is declared with {existing.payload.__name__}"
+                f" and again with {payload.__name__}"
+            )
         return existing
-    REGISTRY[name] = event_type = EventType(name, permission, description)
+    REGISTRY[name] = event_type = EventType(name, permission, description, payload)
     return event_type
+
+
+def check_payload(event_type: EventType, payload: object) -> EventPayload:
+    """``payload`` if it is exactly the class ``event_type`` was declared with."""
+    if type(payload) is not event_type.payload:
+        raise TypeError(
+            f"event {event_type.name!r} carries {event_type.payload.__name__},"
+            f" not {type(payload).__name__}"
+        )
+    return payload
+
+
+# ---- the payloads described for readers (the webhook catalogue) ---------------------------
+
+_JSON_TYPES: dict[Any, dict[str, Any]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    type(None): {"type": "null"},
+    uuid.UUID: {"type": "string", "format": "uuid"},
+    datetime: {"type": "string", "format": "date-time"},
+    date: {"type": "string", "format": "date"},
+    Decimal: {"type": "string", "format": "decimal"},
+    Any: {},
+}
+
+
+def _schema_of(tp: Any) -> dict[str, Any]:
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        options = [_schema_of(a) for a in typing.get_args(tp) if a is not Unset]
+        return options[0] if len(options) == 1 else {"anyOf": options}
+    if origin in (list, tuple) or (isinstance(origin, type) and issubclass(origin, list | tuple)):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        items = _schema_of(args[0]) if len(args) == 1 else {"type": "array"}
+        if origin is tuple and len(args) > 1:
+            items = {"type": "array", "items": [_schema_of(a) for a in args]}
+        return {"type": "array", "items": items}
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return {"type": "object"}
+    if tp in _JSON_TYPES:
+        return dict(_JSON_TYPES[tp])
+    if isinstance(tp, type) and issubclass(tp, Mapping):
+        return {"type": "object"}
+    return {}
+
+
+def payload_schema(payload: type[EventPayload]) -> dict[str, Any]:
+    """A JSON-schema-like description of a payload class: its fields, their types, which are
+    always present; ``changes`` (field → [before, after]) is added to every payload."""
+    hints = typing.get_type_hints(payload)
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for f in dataclasses.fields(payload):
+        tp = hints[f.name]
+        if f.name == "details":
+            continue
+        properties[_key(f)] = _schema_of(tp)
+        if Unset not in typing.get_args(tp):
+            required.append(_key(f))
+    properties["changes"] = {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": [{}, {}]},
+    }
+    required.append("changes")
+    schema: dict[str, Any] = {
+        "title": payload.__name__,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+    }
+    if any(f.name == "details" for f in dataclasses.fields(payload)):
+        schema["additionalProperties"] = True
+    return schema
 
 
 @dataclass
@@ -51,7 +225,7 @@ class Event:
     actor_id: uuid.UUID | None
     actor_name: str
     occurred_at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: EventPayload
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
@@ -111,14 +285,17 @@ def publish(
     *,
     record_type: str,
     record_id: uuid.UUID | None,
-    payload: dict[str, Any] | None = None,
+    payload: EventPayload,
     changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> Event:
+    """Publish ``event_name`` with ``payload``, an instance of the class it was declared with
+    (a dict or another class is a TypeError)."""
     if not _installed:
         raise RuntimeError("event subscribers are not installed; call nexa.subscribers.install()")
     event_type = REGISTRY.get(event_name)
     if event_type is None:
         raise KeyError(f"event {event_name!r} is not declared")
+    check_payload(event_type, payload)
     event = Event(
         id=uuid.uuid4(),
         type=event_type,
@@ -127,7 +304,7 @@ def publish(
         actor_id=actor.user_id,
         actor_name=actor.display_name,
         occurred_at=utcnow(),
-        payload=payload or {},
+        payload=payload,
         changes=changes or {},
     )
     for pattern, subscriber in list(_subscribers):
@@ -140,7 +317,7 @@ def publish(
             record_type=record_type,
             record_id=record_id,
             actor_id=actor.user_id,
-            payload=jsonable({**event.payload, "changes": event.changes}),
+            payload=outbox_payload(event),
             created_at=event.occurred_at,
             available_at=event.occurred_at,
         )
@@ -150,11 +327,13 @@ def publish(
     return event
 
 
+def outbox_payload(event: Event) -> dict[str, Any]:
+    """The JSON an outbox row stores for ``event``: its payload's fields and ``changes``."""
+    return jsonable({**event.payload.to_json(), "changes": event.changes})
+
+
 def jsonable(value: Any) -> Any:
     """Turn Decimals, UUIDs, datetimes and tuples into JSON-safe values."""
-    from datetime import date
-    from decimal import Decimal
-
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

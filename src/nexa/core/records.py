@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.db import utcnow
 from nexa.core.errors import PreconditionFailed, ValidationFailed
-from nexa.core.events import publish
+from nexa.core.events import EventPayload, publish
 from nexa.core.filtering import (
     FieldSpec,
     ListQuery,
@@ -117,7 +117,7 @@ def delete_record(
     record_id: uuid.UUID,
     *,
     if_match: int | None,
-    payload: Callable[[Any], dict[str, Any]],
+    payload: Callable[[Any], EventPayload],
 ) -> Any:
     """Move a record to the bin (needs ``<object>:delete`` on it) and publish ``.deleted``."""
     record = repo.get_for(actor, record_id, "delete")
@@ -142,7 +142,7 @@ def restore_record(
     record_id: uuid.UUID,
     *,
     check_clash: Callable[[Any], None],
-    payload: Callable[[Any], dict[str, Any]],
+    payload: Callable[[Any], EventPayload],
     flush: Callable[[Any], None] | None = None,
 ) -> Any:
     """Bring a record back from the bin; ``check_clash`` raises 409 when a live twin exists."""

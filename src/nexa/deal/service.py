@@ -21,13 +21,12 @@ from nexa.core.errors import ValidationFailed
 from nexa.core.records import check_version
 from nexa.core.repository import REPOSITORIES
 from nexa.deal.currency import money_values, org_currency
+from nexa.deal.events import DEAL_EVENTS
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import DealCreate, DealUpdate
 from nexa.deal.stages import move_stage, publish_close
 from nexa.models import Deal, DealStageChange, Pipeline, PipelineStage, User
-from nexa.record.service import RecordService, check_reference, declare_lifecycle
-
-declare_lifecycle("deal", "deal")
+from nexa.record.service import RecordService, check_reference
 
 
 def _check_lead(session: Session, actor: Actor, lead_id: uuid.UUID | None) -> None:
@@ -44,6 +43,7 @@ def _check_users(session: Session, user_ids: list[uuid.UUID]) -> None:
 
 
 class DealService(RecordService[Deal]):
+    events = DEAL_EVENTS
     model = Deal
     repository = DealRepository
     label = "deal"

@@ -11,31 +11,27 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import UNSET, publish
 from nexa.core.records import apply_changes
 from nexa.deal.currency import money_values
+from nexa.deal.events import DealClosed, DealStageChanged
 from nexa.deal.repository import DealRepository
 from nexa.models import Deal, DealStageChange
-
-declare("deal.stage_changed", permission="deal:read", description="A deal moved to another stage")
-declare("deal.won", permission="deal:read", description="A deal was closed won")
-declare("deal.lost", permission="deal:read", description="A deal was closed lost")
+from nexa.record.events import RecordPayload
 
 
 def publish_close(session: Session, actor: Actor, deal: Deal, from_stage: str | None) -> None:
     if deal.stage_kind == "open":
         return
-    payload: dict[str, Any] = {
-        "name": deal.name,
-        "from": from_stage,
-        "to": deal.stage,
-        "amount": str(deal.amount) if deal.amount is not None else None,
-        "currency": deal.currency,
-    }
-    if deal.account_id is not None:
-        payload["also_on"] = [["account", str(deal.account_id)]]
-    if deal.stage_kind == "lost":
-        payload["lost_reason"] = deal.lost_reason
+    payload = DealClosed(
+        name=deal.name,
+        from_=from_stage,
+        to=deal.stage,
+        amount=str(deal.amount) if deal.amount is not None else None,
+        currency=deal.currency,
+        also_on=[["account", str(deal.account_id)]] if deal.account_id is not None else UNSET,
+        lost_reason=deal.lost_reason if deal.stage_kind == "lost" else UNSET,
+    )
     publish(
         session,
         actor,
@@ -84,7 +80,7 @@ def move_stage(
                 record_type="deal",
                 record_id=deal.id,
                 changes=changes,
-                payload={"name": deal.name},
+                payload=RecordPayload(name=deal.name),
             )
         return deal
     if stage.kind == "lost" and reason is None:
@@ -139,18 +135,17 @@ def move_stage(
         )
     )
     session.flush()
-    payload: dict[str, Any] = {
-        "name": deal.name,
-        "from": from_stage,
-        "to": stage.key,
-        "amount": str(deal.amount) if deal.amount is not None else None,
-        "currency": deal.currency,
-        "probability": deal.probability,
-        "previous_probability": old_probability,
-        "days_in_previous_stage": days,
-    }
-    if deal.account_id is not None:
-        payload["also_on"] = [["account", str(deal.account_id)]]
+    payload = DealStageChanged(
+        name=deal.name,
+        from_=from_stage,
+        to=stage.key,
+        amount=str(deal.amount) if deal.amount is not None else None,
+        currency=deal.currency,
+        probability=deal.probability,
+        previous_probability=old_probability,
+        days_in_previous_stage=days,
+        also_on=[["account", str(deal.account_id)]] if deal.account_id is not None else UNSET,
+    )
     publish(
         session,
         actor,

@@ -26,6 +26,7 @@ from nexa.intelligence.enrichment import enrich, is_company_domain
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import full_name
 from nexa.models import Lead
+from nexa.record.events import RecordPayload
 
 # the lead fields whose change means enrichment runs again
 SOURCE_FIELDS = frozenset({"email", "phone", "title", "company", "country", "website"})
@@ -221,12 +222,10 @@ def reenrich_lead(session: Session, actor: Actor, lead_id: uuid.UUID) -> LeadEnr
             record_type="lead",
             record_id=lead.id,
             changes=changes,
-            payload={
-                "name": full_name(lead.first_name, lead.last_name),
-                "email": lead.email,
-                "company": lead.company,
-                "status": lead.status,
-                "source": ENRICHMENT_SOURCE,
-            },
+            payload=RecordPayload(
+                name=full_name(lead.first_name, lead.last_name),
+                details={"email": lead.email, "company": lead.company, "status": lead.status},
+                source=ENRICHMENT_SOURCE,
+            ),
         )
     return _view(session, actor, lead, sorted(changes))

@@ -14,11 +14,13 @@ from nexa.enrichment.service import (
     forget_domains,
 )
 from nexa.models import Lead
+from nexa.record.events import RecordPayload
 
 
 @subscribe("lead.updated")
 def enrich_changed_lead(session: Session, event: Event) -> None:
-    if event.payload.get("source") == ENRICHMENT_SOURCE:
+    payload = event.payload
+    if isinstance(payload, RecordPayload) and payload.source == ENRICHMENT_SOURCE:
         return  # our own re-run: already enriched
     if SOURCE_FIELDS.isdisjoint(event.changes):
         return

@@ -32,11 +32,19 @@ from nexa.core.actor import Actor
 from nexa.core.audit import add_audit_rows
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied
-from nexa.core.events import REGISTRY, Event, jsonable, subscribers_of
+from nexa.core.events import (
+    REGISTRY,
+    UNSET,
+    Event,
+    check_payload,
+    outbox_payload,
+    subscribers_of,
+)
 from nexa.lead.flows import intake_leads
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import LeadCreate
 from nexa.lead.service import LeadService
+from nexa.record.events import RecordPayload
 from nexa.search.service import index_new_records
 
 EVENT = "lead.created"
@@ -130,9 +138,10 @@ class BulkLeads:
         event_type = REGISTRY[EVENT]
         events = []
         for row in rows:
-            payload = self.service.payload(SimpleNamespace(**row))  # type: ignore[arg-type]
-            if row["owner_id"] is not None:
-                payload.setdefault("owner_id", str(row["owner_id"]))
+            payload = RecordPayload.of(
+                self.service.payload(SimpleNamespace(**row)),  # type: ignore[arg-type]
+                owner_id=str(row["owner_id"]) if row["owner_id"] is not None else UNSET,
+            )
             events.append(
                 Event(
                     id=uuid.uuid4(),
@@ -142,7 +151,7 @@ class BulkLeads:
                     actor_id=actor.user_id,
                     actor_name=actor.display_name,
                     occurred_at=utcnow(),
-                    payload=payload,
+                    payload=check_payload(event_type, payload),
                     changes={},
                 )
             )
@@ -173,7 +182,7 @@ class BulkLeads:
                     "record_type": e.record_type,
                     "record_id": e.record_id,
                     "actor_id": e.actor_id,
-                    "payload": jsonable({**e.payload, "changes": e.changes}),
+                    "payload": outbox_payload(e),
                     "created_at": e.occurred_at,
                     "available_at": e.occurred_at,
                     "delivered_at": None,

@@ -46,6 +46,7 @@ from nexa.core.records import apply_changes
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
 from nexa.enrichment.service import enrichment_of_new_leads
+from nexa.lead.events import LeadConverted
 from nexa.lead.repository import (
     LeadRepository,
     live_account_named,
@@ -373,17 +374,17 @@ def mark_converted(
         record_type="lead",
         record_id=lead.id,
         changes=changes,
-        payload={
-            "name": full_name(lead.first_name, lead.last_name),
-            "email": lead.email,
-            "company": lead.company,
-            "from": before,
-            "to": "converted",
-            "contact_id": str(contact_id) if contact_id else None,
-            "account_id": str(account_id) if account_id else None,
-            "deal_id": str(deal_id) if deal_id else None,
-            "also_on": also_on,
-        },
+        payload=LeadConverted(
+            name=full_name(lead.first_name, lead.last_name),
+            email=lead.email,
+            company=lead.company,
+            from_=before,
+            to="converted",
+            contact_id=str(contact_id) if contact_id else None,
+            account_id=str(account_id) if account_id else None,
+            deal_id=str(deal_id) if deal_id else None,
+            also_on=also_on,
+        ),
     )
     return lead
 

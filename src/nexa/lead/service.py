@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.core.records import check_version
 from nexa.lead import flows
 from nexa.lead.duplicates import Candidate, as_dict, find_duplicates
+from nexa.lead.events import LEAD_EVENTS, LeadStatusChanged
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import LeadCreate, LeadSourceCreate, full_name
 from nexa.metadata import service as metadata
 from nexa.models import Lead, LeadSource
-from nexa.record.service import RecordService, Unique, declare_lifecycle
+from nexa.record.service import RecordService, Unique
 
 __all__ = [
     "Candidate",
@@ -32,18 +33,6 @@ __all__ = [
     "require_source",
 ]
 
-declare_lifecycle("lead", "lead")
-declare("lead.status_changed", permission="lead:read", description="A lead's status changed")
-declare(
-    "lead.converted",
-    permission="lead:read",
-    description="A lead was converted into a contact, an account and a deal",
-)
-declare(
-    "lead.form_submitted",
-    permission="lead:read",
-    description="Someone submitted a public web form for this lead",
-)
 
 OPEN_STATUSES = ("new", "contacted", "qualified")
 # from -> the statuses a PATCH may move to ("converted" only through conversion)
@@ -56,6 +45,7 @@ EDITABLE_WHEN_CONVERTED = ("tags", "description")
 
 
 class LeadService(RecordService[Lead]):
+    events = LEAD_EVENTS
     model = Lead
     repository = LeadRepository
     label = "lead"
@@ -235,7 +225,7 @@ class LeadService(RecordService[Lead]):
                 record_type="lead",
                 record_id=record.id,
                 changes={"status": (before, after)},
-                payload={**self.payload(record), "from": before, "to": after},
+                payload=LeadStatusChanged(**self.payload(record), from_=before, to=after),
             )
 
 

@@ -31,6 +31,7 @@ from nexa.core.errors import (
 from nexa.core.events import publish
 from nexa.core.fields import normalise_email, normalise_phone
 from nexa.core.records import apply_changes, check_version
+from nexa.lead.events import LeadFormSubmitted
 from nexa.lead.repository import (
     LeadRepository,
     submissions_since,
@@ -384,12 +385,12 @@ def submit(
         "lead.form_submitted",
         record_type="lead",
         record_id=lead.id,
-        payload={
-            "name": full_name(lead.first_name, lead.last_name),
-            "form_id": str(form.id),
-            "form": form.name,
-            "form_type": form.form_type,
-            "new_lead": outcome == "accepted",
-        },
+        payload=LeadFormSubmitted(
+            name=full_name(lead.first_name, lead.last_name),
+            form_id=str(form.id),
+            form=form.name,
+            form_type=form.form_type,
+            new_lead=outcome == "accepted",
+        ),
     )
     return SubmissionResult(outcome, lead.id, redirect_to, message)

@@ -20,13 +20,12 @@ from nexa.core.errors import ValidationFailed
 from nexa.core.filtering import ListQuery
 from nexa.core.names import person_name
 from nexa.meeting import ics
+from nexa.meeting.events import MEETING_EVENTS
 from nexa.meeting.repository import MeetingRepository
 from nexa.meeting.schemas import AttendeeIn
 from nexa.models import Meeting, MeetingAttendee, User
 from nexa.record.registry import require_readable_link
-from nexa.record.service import RecordService, check_reference, declare_lifecycle
-
-declare_lifecycle("meeting", "meeting")
+from nexa.record.service import RecordService, check_reference
 
 MAX_DURATION = timedelta(hours=24)
 # changes attendees must hear about (RFC 5545 SEQUENCE)
@@ -46,6 +45,7 @@ def _key(row: Any) -> AttendeeKey:
 
 
 class MeetingService(RecordService[Meeting]):
+    events = MEETING_EVENTS
     model = Meeting
     repository = MeetingRepository
     label = "meeting"

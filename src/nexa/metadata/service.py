@@ -14,20 +14,14 @@ from sqlalchemy.types import TypeDecorator
 
 from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.core.fields import normalise_email, normalise_url
 from nexa.core.filtering import FieldSpec
+from nexa.metadata.events import CustomFieldCreated, CustomFieldUpdated
 from nexa.metadata.repository import CustomFieldRepository
 from nexa.metadata.repository import list_contains_clause as list_contains_clause
 from nexa.metadata.schemas import CustomFieldCreate, CustomFieldUpdate
 from nexa.models import CustomField
-
-declare(
-    "custom_field.created", permission="custom_field:read", description="A custom field was defined"
-)
-declare(
-    "custom_field.updated", permission="custom_field:read", description="A custom field changed"
-)
 
 KIND_FOR_TYPE = {
     "text": "str",
@@ -80,7 +74,7 @@ def create_definition(session: Session, actor: Actor, data: CustomFieldCreate) -
         "custom_field.created",
         record_type="custom_field",
         record_id=definition.id,
-        payload={"object_type": definition.object_type, "key": definition.key},
+        payload=CustomFieldCreated(object_type=definition.object_type, key=definition.key),
     )
     return definition
 
@@ -116,6 +110,7 @@ def update_definition(
             record_type="custom_field",
             record_id=definition.id,
             changes=changes,
+            payload=CustomFieldUpdated(),
         )
     return definition
 

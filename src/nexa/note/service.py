@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from nexa.models import Note
+from nexa.note.events import NOTE_EVENTS
 from nexa.note.repository import NoteRepository
 from nexa.record.registry import require_readable_link
-from nexa.record.service import RecordService, declare_lifecycle
-
-declare_lifecycle("note", "note")
+from nexa.record.service import RecordService
 
 
 class NoteService(RecordService[Note]):
+    events = NOTE_EVENTS
     model = Note
     repository = NoteRepository
     label = "note"

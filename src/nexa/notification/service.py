@@ -9,11 +9,10 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import NotAuthenticated, NotFound
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.models import Notification
+from nexa.notification.events import NOTIFICATION_CREATED, NotificationCreated
 from nexa.notification.repository import NotificationRepository
-
-declare("notification.created", permission="notification:read", description="A user was notified")
 
 
 def notify(
@@ -44,11 +43,13 @@ def notify(
     session.add(
         OutboxMessage(
             id=uuid.uuid4(),
-            event="notification.created",
+            event=NOTIFICATION_CREATED.name,
             record_type="notification",
             record_id=note.id,
             actor_id=None,
-            payload={"user_id": str(user_id), "kind": kind, "title": note.title},
+            payload=NotificationCreated(
+                user_id=str(user_id), kind=kind, title=note.title
+            ).to_json(),
         )
     )
     return note

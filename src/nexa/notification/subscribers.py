@@ -16,7 +16,7 @@ def notify_new_owner(session: Session, event: Event) -> None:
     change = event.changes.get("owner_id")
     if not change or change[1] is None or change[1] == event.actor_id:
         return
-    name = event.payload.get("name") or event.record_type
+    name = event.payload.label or event.record_type
     notify(
         session,
         user_id=change[1],
@@ -34,10 +34,10 @@ def notify_new_owner(session: Session, event: Event) -> None:
 def notify_owner_of_new_record(session: Session, event: Event) -> None:
     """ "New <record> assigned to you" when a record is created for someone else (a web form
     routing a lead to a rep, onboarding tasks made by the closed-won flow)."""
-    owner = event.payload.get("owner_id")
-    if not owner or str(owner) == str(event.actor_id):
+    owner = event.payload.owner
+    if not owner or owner == str(event.actor_id):
         return
-    name = event.payload.get("name") or event.record_type
+    name = event.payload.label or event.record_type
     notify(
         session,
         user_id=uuid.UUID(str(owner)),

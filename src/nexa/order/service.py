@@ -17,13 +17,13 @@ from nexa.core.events import publish
 from nexa.core.filtering import ListQuery
 from nexa.core.sequence import next_value
 from nexa.models import Deal, Order, OrderLineItem, Quote
+from nexa.order.events import ORDER_EVENTS
 from nexa.order.repository import OrderRepository
 from nexa.product.lines import copy_lines, line_money, totals_of
 from nexa.product.service import product_tax_rates
 from nexa.quote.deals import deal_lines, readable_deal
-from nexa.record.service import RecordService, declare_lifecycle
-
-declare_lifecycle("order", "order")
+from nexa.record.events import RecordPayload
+from nexa.record.service import RecordService
 
 LINES_CACHE = "_nexa_lines"
 TRANSITIONS = {
@@ -51,6 +51,7 @@ def order_payload(order: Order) -> dict[str, Any]:
 
 
 class OrderService(RecordService[Order]):
+    events = ORDER_EVENTS
     model = Order
     repository = OrderRepository
     label = "order"
@@ -114,7 +115,7 @@ def _new_order(session: Session, actor: Actor, lines: list[Any], **values: Any) 
         "order.created",
         record_type="order",
         record_id=order.id,
-        payload=order_payload(order),
+        payload=RecordPayload.of(order_payload(order)),
     )
     return order
 

@@ -13,15 +13,15 @@ from nexa.core.db import utcnow
 from nexa.core.errors import NotFound
 from nexa.core.filtering import ListQuery
 from nexa.models import Product, ProductPrice
+from nexa.product.events import PRODUCT_EVENTS
 from nexa.product.repository import ProductRepository
-from nexa.record.service import RecordService, Unique, declare_lifecycle
-
-declare_lifecycle("product", "product")
+from nexa.record.service import RecordService, Unique
 
 PRICES_CACHE = "_nexa_prices"
 
 
 class ProductService(RecordService[Product]):
+    events = PRODUCT_EVENTS
     model = Product
     repository = ProductRepository
     label = "product"

@@ -21,7 +21,7 @@ from nexa.contact.repository import ContactRepository
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.core.filtering import ListQuery
 from nexa.core.money import money
 from nexa.core.records import check_version
@@ -31,15 +31,11 @@ from nexa.product.lines import copy_lines, line_money, totals_of
 from nexa.product.service import live_products, product_prices, product_tax_rates
 from nexa.quote import pdf
 from nexa.quote.deals import check_deal, deal_lines, readable_deal
+from nexa.quote.events import QUOTE_EVENTS
 from nexa.quote.repository import QuoteRepository
 from nexa.quote.schemas import LineItemIn, QuoteCreate
-from nexa.record.service import RecordService, check_reference, declare_lifecycle
-
-declare_lifecycle("quote", "quote")
-declare("quote.sent", permission="quote:read", description="A quote was sent")
-declare("quote.accepted", permission="quote:read", description="A quote was accepted")
-declare("quote.declined", permission="quote:read", description="A quote was declined")
-declare("quote.expired", permission="quote:read", description="A quote passed its validity")
+from nexa.record.events import RecordPayload
+from nexa.record.service import RecordService, check_reference
 
 TEMPLATE_KEY = "quote.template"
 LINES_CACHE = "_nexa_lines"
@@ -136,6 +132,7 @@ def build_lines(session: Session, items: list[LineItemIn], currency: str) -> lis
 
 
 class QuoteService(RecordService[Quote]):
+    events = QUOTE_EVENTS
     model = Quote
     repository = QuoteRepository
     label = "quote"
@@ -247,7 +244,7 @@ class QuoteService(RecordService[Quote]):
             record_type="quote",
             record_id=quote.id,
             changes={"status": (before, quote.status)},
-            payload=quote_payload(quote),
+            payload=RecordPayload.of(quote_payload(quote)),
         )
 
     def send(self, record_id: uuid.UUID) -> Quote:
@@ -339,7 +336,7 @@ def expire_quotes(session: Session) -> int:
             record_type="quote",
             record_id=quote.id,
             changes={"status": ("sent", "expired")},
-            payload=quote_payload(quote),
+            payload=RecordPayload.of(quote_payload(quote)),
         )
     return len(quotes)
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import UNSET, EventType, Unset, publish
 from nexa.core.filtering import ListQuery
 from nexa.core.ownership import check_owner
 from nexa.core.records import (
@@ -35,6 +35,7 @@ from nexa.core.records import (
 from nexa.core.repository import REPOSITORIES, Repository
 from nexa.metadata import service as metadata
 from nexa.models import User
+from nexa.record.events import RecordPayload
 from nexa.record.repository import value_taken
 
 M = TypeVar("M")
@@ -54,21 +55,6 @@ class Unique:
     def clash(self, label: str, value: Any, *, restoring: bool = False) -> Conflict:
         text = self.restore_message if restoring else self.message
         return Conflict(text.format(label=label, field=self.field, value=value), field=self.field)
-
-
-def declare_lifecycle(object_name: str, label: str) -> None:
-    """Declare ``<object>.created/updated/deleted/restored`` (idempotent)."""
-    for verb, text in (
-        ("created", "was created"),
-        ("updated", "'s fields changed"),
-        ("deleted", "was moved to the bin"),
-        ("restored", "was restored"),
-    ):
-        declare(
-            f"{object_name}.{verb}",
-            permission=f"{object_name}:read",
-            description=f"A {label}{' ' if not text.startswith(chr(39)) else ''}{text}",
-        )
 
 
 def check_reference(
@@ -113,6 +99,8 @@ class RecordService(Generic[M]):
     # whether events carry ``owner_id`` (then "*.created" tells an owner someone else
     # created the record for them)
     announce_owner: ClassVar[bool] = True
+    # the events this object publishes (declared in its domain's events.py)
+    events: ClassVar[list[EventType]] = []
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
@@ -126,6 +114,10 @@ class RecordService(Generic[M]):
     # -- hooks --------------------------------------------------------------------------
     def payload(self, record: M) -> dict[str, Any]:
         return {"name": getattr(record, "name", None) or getattr(record, "title", None)}
+
+    def record_payload(self, record: M) -> RecordPayload:
+        """``payload`` as the typed payload of a deleted or restored event."""
+        return RecordPayload.of(self.payload(record))
 
     def event_payload(self, verb: str, record: M) -> dict[str, Any]:
         """What the ``<object>.<verb>`` event carries (``payload`` unless a verb says more)."""
@@ -207,9 +199,10 @@ class RecordService(Generic[M]):
             raise
 
     def publish(self, verb: str, record: M, changes: dict[str, Any] | None = None) -> None:
-        payload = self.event_payload(verb, record)
+        owner: str | Unset = UNSET  # the hook's own owner_id, if any, wins
         if self.owned and self.announce_owner and getattr(record, "owner_id", None) is not None:
-            payload.setdefault("owner_id", str(record.owner_id))  # type: ignore[attr-defined]
+            owner = str(record.owner_id)  # type: ignore[attr-defined]
+        payload = RecordPayload.of(self.event_payload(verb, record), owner_id=owner)
         publish(
             self.session,
             self.actor,
@@ -295,7 +288,7 @@ class RecordService(Generic[M]):
 
     def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> M:
         return delete_record(
-            self.repo, self.actor, record_id, if_match=if_match, payload=self.payload
+            self.repo, self.actor, record_id, if_match=if_match, payload=self.record_payload
         )
 
     def restore(self, record_id: uuid.UUID) -> M:
@@ -310,7 +303,7 @@ class RecordService(Generic[M]):
             self.actor,
             record_id,
             check_clash=check_clash,
-            payload=self.payload,
+            payload=self.record_payload,
             flush=self.flush,
         )
 

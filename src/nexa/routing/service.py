@@ -31,13 +31,14 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.intelligence import routing as logic
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import full_name
 from nexa.models import Lead, OrgSetting, Team, User
 from nexa.notification.service import notify
 from nexa.routing import repository as repo
+from nexa.routing.events import LeadRouted, LeadSlaBreached
 from nexa.routing.schemas import Members, RoutingResult, RoutingSettings, SlaReport, SlaRow
 from nexa.segment.service import add_members_as_system, system_list
 
@@ -62,16 +63,6 @@ __all__ = [
     "start_route",
 ]
 
-declare(
-    "lead.routed",
-    permission="lead:read",
-    description="A lead was routed: its assignee, priority and SLA due time were set",
-)
-declare(
-    "lead.sla_breached",
-    permission="lead:read",
-    description="A lead's first-response SLA passed unanswered; the manager was told",
-)
 
 SETTINGS_KEY = "routing"
 CURSOR_PREFIX = "routing.cursor."
@@ -387,17 +378,17 @@ def finish_route(
         record_type="lead",
         record_id=lead.id,
         changes=changes,
-        payload={
+        payload=LeadRouted(
             **_lead_payload(lead),
-            "owner_id": str(lead.owner_id) if lead.owner_id else None,
-            "assigned": not keep_owner,
-            "rule": decision.rule,
-            "segment": decision.segment,
-            "priority": decision.priority,
-            "sla_minutes": decision.sla_minutes,
-            "sla_due_at": due.isoformat(),
-            "nurtured": decision.nurture,
-        },
+            owner_id=str(lead.owner_id) if lead.owner_id else None,
+            assigned=not keep_owner,
+            rule=decision.rule,
+            segment=decision.segment,
+            priority=decision.priority,
+            sla_minutes=decision.sla_minutes,
+            sla_due_at=due.isoformat(),
+            nurtured=decision.nurture,
+        ),
     )
     return RoutingResult(
         lead_id=lead.id,
@@ -574,12 +565,12 @@ def _escalate(session: Session, lead: Lead, now: datetime) -> None:
         "lead.sla_breached",
         record_type="lead",
         record_id=lead.id,
-        payload={
+        payload=LeadSlaBreached(
             **_lead_payload(lead),
-            "owner_id": str(lead.owner_id) if lead.owner_id else None,
-            "manager_id": str(manager) if manager else None,
-            "sla_due_at": lead.sla_due_at.isoformat() if lead.sla_due_at else None,
-        },
+            owner_id=str(lead.owner_id) if lead.owner_id else None,
+            manager_id=str(manager) if manager else None,
+            sla_due_at=lead.sla_due_at.isoformat() if lead.sla_due_at else None,
+        ),
     )
 
 

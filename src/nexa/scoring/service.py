@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.intelligence import lead_features as features
 from nexa.intelligence import lead_model, scorecard
 from nexa.intelligence.bands import display_band
@@ -36,19 +36,13 @@ from nexa.lead.repository import LeadRepository
 from nexa.metadata import service as metadata
 from nexa.models import Lead, MLModel, OrgSetting
 from nexa.scoring import repository as repo
+from nexa.scoring.events import LeadModelActivated, LeadModelTrained
 
 KIND = "lead_score"
 SCORECARD_KEY = "scoring.scorecard"
 SCORER_KEY = "nexa.lead_scorer"
 EXPLAIN_MOVE = 5  # points a score must move before its explanation is recomputed
 SECOND_SNAPSHOT = timedelta(days=7)
-
-declare("lead.model_trained", permission="settings:read", description="A lead model was trained")
-declare(
-    "lead.model_activated",
-    permission="settings:read",
-    description="A lead model version became the active one (a rollback or a new model)",
-)
 
 
 # ---- the active scorer -------------------------------------------------------------------
@@ -481,7 +475,7 @@ def train_lead_model(
         "lead.model_trained",
         record_type="ml_model",
         record_id=row.id,
-        payload={"version": version, "auc": result.auc, "brier": result.brier},
+        payload=LeadModelTrained(version=version, auc=result.auc, brier=result.brier),
     )
     if activate:
         _activate(session, actor, row, now=now)
@@ -500,7 +494,7 @@ def _activate(session: Session, actor: Actor, row: MLModel, *, now: datetime | N
         "lead.model_activated",
         record_type="ml_model",
         record_id=row.id,
-        payload={"version": row.version},
+        payload=LeadModelActivated(version=row.version),
     )
     score_leads(session, None, reason=f"model v{row.version}", now=now)
 

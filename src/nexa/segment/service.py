@@ -16,26 +16,16 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import SYSTEM, Actor, Scope
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.core.filtering import Condition, FieldSpec, ListQuery, apply_filters, parse_filters
 from nexa.core.records import keyset_page
 from nexa.core.repository import REPOSITORIES, Repository
 from nexa.models import ListMember, RecordList
 from nexa.models.record_list import LIST_OBJECTS
-from nexa.record.service import RecordService, Unique, declare_lifecycle
+from nexa.record.events import RecordPayload
+from nexa.record.service import RecordService, Unique
+from nexa.segment.events import LIST_EVENTS, ListMembersChanged
 from nexa.segment.repository import ListRepository
-
-declare_lifecycle("list", "list")
-declare(
-    "list.members_added",
-    permission="list:read",
-    description="Records were added to a static list",
-)
-declare(
-    "list.members_removed",
-    permission="list:read",
-    description="Records were removed from a static list",
-)
 
 OBJECT = "list"
 EVENT_CAP = 100  # records named per event (also_on); bigger changes publish several events
@@ -84,6 +74,7 @@ def _payload(record: RecordList) -> dict[str, Any]:
 
 
 class ListService(RecordService[RecordList]):
+    events = LIST_EVENTS
     model = RecordList
     repository = ListRepository
     label = "list"
@@ -216,13 +207,13 @@ def _publish_members(
             f"list.members_{verb}",
             record_type=OBJECT,
             record_id=lst.id,
-            payload={
-                "name": lst.name,
-                "object_type": lst.object_type,
-                "count": len(chunk),
-                "record_ids": [str(i) for i in chunk],
-                "also_on": [[lst.object_type, str(i)] for i in chunk],
-            },
+            payload=ListMembersChanged(
+                name=lst.name,
+                object_type=lst.object_type,
+                count=len(chunk),
+                record_ids=[str(i) for i in chunk],
+                also_on=[[lst.object_type, str(i)] for i in chunk],
+            ),
         )
 
 
@@ -330,7 +321,7 @@ def system_list(session: Session, key: str, *, name: str, object_type: str) -> R
         "list.created",
         record_type=OBJECT,
         record_id=lst.id,
-        payload=_payload(lst),
+        payload=RecordPayload.of(_payload(lst)),
     )
     return lst
 

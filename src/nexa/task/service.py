@@ -16,17 +16,14 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
-from nexa.core.events import declare
 from nexa.core.filtering import ListQuery
 from nexa.core.records import keyset_page
 from nexa.models import Task, User
 from nexa.notification.service import notify
 from nexa.record.registry import require_readable_link
-from nexa.record.service import RecordService, declare_lifecycle
+from nexa.record.service import RecordService
+from nexa.task.events import TASK_EVENTS
 from nexa.task.repository import TaskRepository
-
-declare_lifecycle("task", "task")
-declare("task.completed", permission="task:read", description="A task was marked done")
 
 REMINDER_BATCH = 500
 
@@ -36,6 +33,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class TaskService(RecordService[Task]):
+    events = TASK_EVENTS
     model = Task
     repository = TaskRepository
     label = "task"

@@ -9,16 +9,12 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.core.records import apply_changes, check_version
 from nexa.models import Team, User
+from nexa.team.events import TeamCreated, TeamUpdated
 from nexa.team.repository import TeamRepository
 from nexa.team.schemas import TeamCreate, TeamUpdate
-
-declare("team.created", permission="team:read", description="A team was created")
-declare(
-    "team.updated", permission="team:read", description="A team's name, parent or manager changed"
-)
 
 OBJECT = "team"
 
@@ -92,7 +88,7 @@ def create_team(session: Session, actor: Actor, data: TeamCreate) -> Team:
         "team.created",
         record_type=OBJECT,
         record_id=team.id,
-        payload={"name": team.name, "parent_id": team.parent_id, "manager_id": team.manager_id},
+        payload=TeamCreated(name=team.name, parent_id=team.parent_id, manager_id=team.manager_id),
     )
     return team
 
@@ -131,6 +127,6 @@ def update_team(
             record_type=OBJECT,
             record_id=team.id,
             changes=changes,
-            payload={"name": team.name},
+            payload=TeamUpdated(name=team.name),
         )
     return team

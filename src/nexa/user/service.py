@@ -27,7 +27,7 @@ from nexa.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from nexa.core.events import declare, publish
+from nexa.core.events import publish
 from nexa.core.filtering import FieldSpec, ListQuery
 from nexa.core.permissions import (
     ALL_PERMISSIONS,
@@ -38,17 +38,16 @@ from nexa.core.permissions import (
 )
 from nexa.core.records import check_version, keyset_page, model_fields
 from nexa.models import ApiKey, OrgSetting, Role, Team, User
+from nexa.user.events import (
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    RoleUpdated,
+    SettingsUpdated,
+    UserCreated,
+    UserUpdated,
+)
 from nexa.user.repository import UserRepository
 from nexa.user.schemas import UserCreate, UserUpdate
-
-declare("user.created", permission="user:read", description="A user was created")
-declare("user.updated", permission="user:read", description="A user changed")
-declare("api_key.created", permission="api_key:read", description="An API key was issued")
-declare("api_key.revoked", permission="api_key:read", description="An API key was revoked")
-declare("role.updated", permission="role:read", description="A role's grants changed")
-declare(
-    "settings.updated", permission="settings:read", description="An organization setting changed"
-)
 
 MASKED = "***"
 SELF_SERVICE_FIELDS = {"full_name", "timezone", "password", "current_password"}
@@ -134,7 +133,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         "user.created",
         record_type="user",
         record_id=user.id,
-        payload={"name": user.full_name, "email": user.email, "role": user.role},
+        payload=UserCreated(name=user.full_name, email=user.email, role=user.role),
     )
     return user
 
@@ -212,7 +211,7 @@ def _saved(session: Session, actor: Actor, user: User, changes: dict[str, tuple[
             record_type="user",
             record_id=user.id,
             changes=changes,
-            payload={"name": user.full_name},
+            payload=UserUpdated(name=user.full_name),
         )
 
 
@@ -298,7 +297,7 @@ def create_api_key(
         "api_key.created",
         record_type="api_key",
         record_id=key.id,
-        payload={"name": name, "user_id": str(user_id), "scopes": key.scopes},
+        payload=ApiKeyCreated(name=name, user_id=str(user_id), scopes=key.scopes),
     )
     return key, token
 
@@ -328,7 +327,7 @@ def revoke_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
             record_type="api_key",
             record_id=key.id,
             changes={"revoked_at": (None, key.revoked_at)},
-            payload={"name": key.name, "user_id": str(key.user_id)},
+            payload=ApiKeyRevoked(name=key.name, user_id=str(key.user_id)),
         )
     return key
 
@@ -400,7 +399,7 @@ def update_role_grants(
             record_type="role",
             record_id=role_record_id(name),
             changes=changes,
-            payload={"name": name},
+            payload=RoleUpdated(name=name),
         )
     return role
 
@@ -448,6 +447,6 @@ def set_visibility(session: Session, actor: Actor, values: dict[str, str]) -> di
             record_type="settings",
             record_id=None,
             changes=changes,
-            payload={"name": "visibility"},
+            payload=SettingsUpdated(name="visibility"),
         )
     return visibility_defaults(session)

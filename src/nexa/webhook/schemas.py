@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -16,6 +16,10 @@ DeliveryStatus = Literal["pending", "succeeded", "failed", "dead"]
 class WebhookEventType(OutputModel):
     name: str
     description: str
+    permission: str
+    # the message's ``data`` beyond record_type/record_id/actor: a JSON-schema-like
+    # description of the event's payload class (field names, types, which are always there)
+    payload: dict[str, Any]
 
 
 class WebhookEventTypes(OutputModel):

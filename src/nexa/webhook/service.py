@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.db import session_scope, utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import REGISTRY, OutboxMessage, declare, enqueue_after_commit
+from nexa.core.events import REGISTRY, OutboxMessage, enqueue_after_commit, payload_schema
 from nexa.core.outbound import (
     OutboundFailed,
     OutboundRefused,
@@ -45,6 +45,7 @@ from nexa.core.outbound import (
     send,
 )
 from nexa.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from nexa.webhook.events import PING, WebhookPing
 from nexa.webhook.repository import WebhookRepository
 from nexa.webhook.schemas import (
     Webhook,
@@ -84,11 +85,6 @@ __all__ = [
     "verify_signature",
 ]
 
-PING = declare(
-    "webhook.ping",
-    permission="webhook:read",
-    description="A test message sent on request to one webhook endpoint",
-)
 DELIVER_JOB = "webhook.deliver"
 # The wait after the 1st, 2nd … failed attempt: about 27 hours in all, then the delivery is dead.
 BACKOFF = (
@@ -176,7 +172,12 @@ def _require(actor: Actor, permission: str) -> None:
 
 def event_types() -> list[WebhookEventType]:
     return [
-        WebhookEventType(name=e.name, description=e.description)
+        WebhookEventType(
+            name=e.name,
+            description=e.description,
+            permission=e.permission,
+            payload=payload_schema(e.payload),
+        )
         for e in sorted(REGISTRY.values(), key=lambda e: e.name)
     ]
 
@@ -457,7 +458,7 @@ def ping(
     when = now or utcnow()
     event_id = uuid.uuid4()
     data = {
-        "webhook_id": str(endpoint.id),
+        **WebhookPing(webhook_id=str(endpoint.id)).to_json(),
         "record_type": "webhook",
         "record_id": str(endpoint.id),
         "actor": {"id": str(actor.user_id) if actor.user_id else None, "name": actor.display_name},
