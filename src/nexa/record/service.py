@@ -36,6 +36,7 @@ from nexa.core.repository import REPOSITORIES, Repository
 from nexa.metadata import service as metadata
 from nexa.models import User
 from nexa.record.repository import value_taken
+from nexa.record.shapes import shape_payload
 
 M = TypeVar("M")
 
@@ -127,6 +128,10 @@ class RecordService(Generic[M]):
     def payload(self, record: M) -> dict[str, Any]:
         return {"name": getattr(record, "name", None) or getattr(record, "title", None)}
 
+    def shaped_payload(self, record: M) -> dict[str, Any]:
+        """``payload`` as it may leave (record/shapes.py: the field rules)."""
+        return shape_payload(self.object_name, self.payload(record))
+
     def event_payload(self, verb: str, record: M) -> dict[str, Any]:
         """What the ``<object>.<verb>`` event carries (``payload`` unless a verb says more)."""
         return self.payload(record)
@@ -210,6 +215,7 @@ class RecordService(Generic[M]):
         payload = self.event_payload(verb, record)
         if self.owned and self.announce_owner and getattr(record, "owner_id", None) is not None:
             payload.setdefault("owner_id", str(record.owner_id))  # type: ignore[attr-defined]
+        payload = shape_payload(self.object_name, payload)
         publish(
             self.session,
             self.actor,
@@ -295,7 +301,7 @@ class RecordService(Generic[M]):
 
     def delete(self, record_id: uuid.UUID, *, if_match: int | None = None) -> M:
         return delete_record(
-            self.repo, self.actor, record_id, if_match=if_match, payload=self.payload
+            self.repo, self.actor, record_id, if_match=if_match, payload=self.shaped_payload
         )
 
     def restore(self, record_id: uuid.UUID) -> M:
@@ -310,7 +316,7 @@ class RecordService(Generic[M]):
             self.actor,
             record_id,
             check_clash=check_clash,
-            payload=self.payload,
+            payload=self.shaped_payload,
             flush=self.flush,
         )
 
