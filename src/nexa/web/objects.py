@@ -3,8 +3,7 @@
 Every page of the generic list/detail/form goes through a ``WebObject``: which service does
 the work (the same services as the API), which schemas parse a form, how a record is shaped
 for display (the object's ``Shaper``, so the UI shows what the API returns, field rules
-included), the default
-list columns and the related lists of the 360° view.
+included), the default list columns and the related lists of the 360° view.
 """
 
 from __future__ import annotations
