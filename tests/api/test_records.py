@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from nexa.api.records import record_router
 from nexa.task.schemas import TaskCreate, TaskOut, TaskUpdate
 from nexa.task.service import TaskService
+from nexa.task.shape import TASKS
 
 
 def _router(**options: Any) -> Any:
@@ -22,6 +23,7 @@ def _router(**options: Any) -> Any:
         create_model=TaskCreate,
         update_model=TaskUpdate,
         out_model=TaskOut,
+        shaper=TASKS,
         **options,
     )
 

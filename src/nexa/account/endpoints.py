@@ -15,34 +15,13 @@ from nexa.account.schemas import (
     AccountUpdate,
 )
 from nexa.account.service import AccountService
+from nexa.account.shape import ACCOUNTS
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
 from nexa.config import get_settings
 from nexa.core.schemas import Money
-from nexa.models import Account
 
 CENT = Decimal("0.01")
-
-
-def to_out(account: Account, team: list[uuid.UUID] | None = None) -> AccountOut:
-    data = {c.key: getattr(account, c.key) for c in Account.__mapper__.column_attrs}
-    data["annual_revenue"] = (
-        Money(amount=account.annual_revenue, currency=account.annual_revenue_currency or "USD")
-        if account.annual_revenue is not None
-        else None
-    )
-    data["account_team"] = team or []
-    return AccountOut.model_validate(data)
-
-
-def _one(session: Any, account: Account) -> AccountOut:
-    return to_out(account, service.team_members(session, [account.id]).get(account.id, []))
-
-
-def _page(session: Any, accounts: list[Account]) -> list[AccountOut]:
-    """A page's account teams in one query."""
-    teams = service.team_members(session, [a.id for a in accounts])
-    return [to_out(a, teams.get(a.id)) for a in accounts]
 
 
 router = record_router(
@@ -53,8 +32,7 @@ router = record_router(
     create_model=AccountCreate,
     update_model=AccountUpdate,
     out_model=AccountOut,
-    to_out=_one,
-    shape_page=_page,
+    shaper=ACCOUNTS,
     id_param="account_id",
     names={
         "list": "list_accounts",

@@ -4,8 +4,9 @@ get (ETag), patch (If-Match), delete to the bin and restore.
 
 A domain adds its own routes to the router this returns (after the generic ones), or, for
 fixed paths that ``/{id}`` would otherwise shadow, through ``fixed_routes`` (registered
-before the ``/{id}`` routes); ``operations`` chooses which generic routes exist, and
-``shape_page`` shapes a whole page at once (one query for a page's extras, not one per row).
+before the ``/{id}`` routes); ``operations`` chooses which generic routes exist. Every
+answer is shaped by the object's ``Shaper`` (record/shapes.py): one record, or a whole page
+at once (one query for a page's extras, not one per row).
 
 No ``from __future__ import annotations`` here: FastAPI reads the body types of the
 endpoints built below from their real annotations.
@@ -32,6 +33,7 @@ from nexa.core.actor import Actor
 from nexa.core.filtering import ListQuery
 from nexa.core.schemas import Page, Problem
 from nexa.record.service import RecordService
+from nexa.record.shapes import Shaper
 
 OPERATIONS = ("list", "create", "get", "update", "delete", "restore")
 
@@ -59,24 +61,23 @@ def record_router(
     create_model: type[Any],
     update_model: type[Any],
     out_model: type[Any],
-    to_out: Callable[[Session, Any], Any] | None = None,
-    shape_page: Callable[[Session, list[Any]], list[Any]] | None = None,
+    shaper: Shaper[Any],
     tags: list[str] | None = None,
     operations: Collection[str] = OPERATIONS,
     fixed_routes: Callable[[APIRouter], None] | None = None,
     id_param: str = "record_id",
     names: Mapping[str, str] | None = None,
 ) -> APIRouter:
-    """The standard REST shape for one record type. ``to_out(session, record)`` defaults to
-    ``out_model.model_validate(record)`` (attributes); ``shape_page(session, records)`` to
-    ``to_out`` per record. ``id_param`` names the path parameter of get and patch, ``names``
-    the routes per operation (their OpenAPI operation ids: ``{"get": "get_account"}``)."""
+    """The standard REST shape for one record type. ``shaper`` (the object's, from
+    ``<domain>/shape.py``) shapes one record and a page. ``id_param`` names the path
+    parameter of get and patch, ``names`` the routes per operation (their OpenAPI operation
+    ids: ``{"get": "get_account"}``)."""
     unknown = set(operations) - set(OPERATIONS)
     if unknown:
         raise ValueError(f"unknown record operations: {sorted(unknown)}")
     router = APIRouter(prefix=prefix, tags=list(tags or [plural]), responses=PROBLEMS)
-    shape = to_out or (lambda _s, record: out_model.model_validate(record, from_attributes=True))
-    shape_all = shape_page or (lambda session, rows: [shape(session, r) for r in rows])
+    shape = shaper.one
+    shape_all = shaper.page
     name = {op: f"{op}_records" if op == "list" else f"{op}_record" for op in OPERATIONS}
     name.update(names or {})
     record_path = "/{" + id_param + "}"

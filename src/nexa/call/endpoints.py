@@ -4,28 +4,22 @@ No ``from __future__ import annotations``: FastAPI reads the parameter annotatio
 """
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import File, Header, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
 from nexa.call.schemas import CallCreate, CallOut, CallUpdate
-from nexa.call.service import MAX_RECORDING_BYTES, CallService, PayloadTooLarge
+from nexa.call.service import (
+    MAX_RECORDING_BYTES,
+    MULTIPART_SLACK,
+    CallService,
+    PayloadTooLarge,
+)
+from nexa.call.shape import CALLS
 from nexa.core.schemas import Problem
-from nexa.models import Call
-
-# multipart framing around the file part
-MULTIPART_SLACK = 64 * 1024
-
-
-def to_out(_session: Session, call: Call) -> CallOut:
-    data: dict[str, Any] = {c.key: getattr(call, c.key) for c in Call.__mapper__.column_attrs}
-    data["has_recording"] = call.recording_path is not None
-    return CallOut.model_validate(data)
-
 
 router = record_router(
     prefix="/calls",
@@ -35,7 +29,7 @@ router = record_router(
     create_model=CallCreate,
     update_model=CallUpdate,
     out_model=CallOut,
-    to_out=to_out,
+    shaper=CALLS,
 )
 
 
@@ -55,7 +49,7 @@ def upload_recording(
     if content_length is not None and content_length > MAX_RECORDING_BYTES + MULTIPART_SLACK:
         raise PayloadTooLarge("a recording is at most 100 MB", field="file")
     call = CallService(session, actor).upload_recording(call_id, file.file, file.content_type)
-    return to_out(session, call)
+    return CALLS.one(session, call)
 
 
 @router.get(

@@ -28,6 +28,8 @@ from nexa.record.registry import require_readable_link
 from nexa.record.service import RecordService, check_reference
 
 MAX_RECORDING_BYTES = 100 * 1024 * 1024
+# what an upload's multipart framing may add around the file part (API and web alike)
+MULTIPART_SLACK = 64 * 1024
 CHUNK = 1024 * 1024
 # accepted content types -> file extension
 RECORDING_TYPES = {

@@ -8,17 +8,10 @@ from typing import Any
 
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.records import page_of, record_router
-from nexa.contact.schemas import ContactCreate, ContactOut, ContactUpdate, full_name
+from nexa.contact.schemas import ContactCreate, ContactOut, ContactUpdate
 from nexa.contact.service import ContactService
+from nexa.contact.shape import CONTACTS
 from nexa.core.schemas import Page
-from nexa.models import Contact
-
-
-def to_out(contact: Contact) -> ContactOut:
-    data = {c.key: getattr(contact, c.key) for c in Contact.__mapper__.column_attrs}
-    data["full_name"] = full_name(contact.first_name, contact.last_name)
-    return ContactOut.model_validate(data)
-
 
 router = record_router(
     prefix="/contacts",
@@ -28,7 +21,7 @@ router = record_router(
     create_model=ContactCreate,
     update_model=ContactUpdate,
     out_model=ContactOut,
-    to_out=lambda _session, contact: to_out(contact),
+    shaper=CONTACTS,
     id_param="contact_id",
     names={
         "list": "list_contacts",
@@ -48,4 +41,4 @@ def list_direct_reports(
     contact_id: uuid.UUID, session: SessionDep, actor: ActorDep, query: ListQueryDep
 ) -> dict[str, Any]:
     rows, next_cursor = ContactService(session, actor).direct_reports(contact_id, query)
-    return page_of(rows, next_cursor, query, to_out)
+    return page_of(rows, next_cursor, query, lambda contact: CONTACTS.one(session, contact))

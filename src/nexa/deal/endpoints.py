@@ -8,17 +8,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
-from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
-from nexa.core.db import utcnow
 from nexa.core.schemas import Problem
 from nexa.deal import currency as deal_currency
 from nexa.deal import line_items as deal_lines
 from nexa.deal import pipelines as deal_pipelines
 from nexa.deal import reports as deal_reports
-from nexa.deal import service
 from nexa.deal import stages as deal_stages
 from nexa.deal.schemas import (
     DealCreate,
@@ -39,32 +36,8 @@ from nexa.deal.schemas import (
     StagesReplace,
 )
 from nexa.deal.service import DealService
-from nexa.models import Deal, Pipeline, PipelineStage
-
-
-def deal_out(deal: Deal, team: list[uuid.UUID] | None, stage_name: str | None) -> DealOut:
-    data = {c.key: getattr(deal, c.key) for c in Deal.__mapper__.column_attrs}
-    now = utcnow()
-    data.update(
-        org_currency=deal_currency.org_currency(),
-        sales_team=team or [],
-        stage_name=stage_name,
-        days_in_stage=service.days_between(deal.stage_entered_at, now),
-        sales_cycle_days=service.days_between(deal.created_at, deal.closed_at or now),
-    )
-    return DealOut.model_validate(data)
-
-
-def _one(session: Session, deal: Deal) -> DealOut:
-    teams, names = service.deal_extras(session, [deal])
-    return deal_out(deal, teams.get(deal.id), names.get(deal.stage_id))
-
-
-def _page(session: Session, records: list[Deal]) -> list[DealOut]:
-    """A page's sales teams and stage names in one query each (a page of 50 costs what a
-    page of 1 costs)."""
-    teams, names = service.deal_extras(session, records)
-    return [deal_out(r, teams.get(r.id), names.get(r.stage_id)) for r in records]
+from nexa.deal.shape import DEALS
+from nexa.models import Pipeline, PipelineStage
 
 
 def _fixed_routes(deals: APIRouter) -> None:
@@ -97,8 +70,7 @@ deals = record_router(
     create_model=DealCreate,
     update_model=DealUpdate,
     out_model=DealOut,
-    to_out=_one,
-    shape_page=_page,
+    shaper=DEALS,
     fixed_routes=_fixed_routes,
     names={"list": "list_deals"},
 )
@@ -117,7 +89,7 @@ def move_deal_stage(
         probability=body.probability,
     )
     response.headers["ETag"] = f'"{deal.version}"'
-    return _one(session, deal)
+    return DEALS.one(session, deal)
 
 
 @deals.get(

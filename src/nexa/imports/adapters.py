@@ -23,6 +23,7 @@ from nexa.core.filtering import ListQuery
 from nexa.core.repository import Repository
 from nexa.core.schemas import Money
 from nexa.imports.repository import ImportRepository, as_uuid
+from nexa.record.shapes import Shaper, apply_field_rules
 
 OBJECT_TYPES = ("lead", "contact", "account", "deal")
 # fields never mapped by header name alone (owner = the acting user unless mapped on purpose)
@@ -58,7 +59,8 @@ class Adapter:
         Callable[[Session, Actor, list[BaseModel]], list[tuple[str, Any, Any, uuid.UUID]]] | None
     ) = None
     extra_check: Callable[[Session, Actor, BaseModel], None] | None = None
-    to_rows: Callable[[Session, list[Any]], list[dict[str, Any]]] | None = None
+    # how a record leaves in an export row (the object's shaper: what the API answers)
+    shaper: Shaper[Any] | None = None
     # many creates at once: (session, actor) -> an object with in_bulk(data), prepare(data)
     # (checks, raises what ``create`` raises, returns something with an ``id``) and
     # write(prepared) (leaves what ``create`` leaves for each); None: row by row
@@ -119,9 +121,11 @@ class Adapter:
             self.extra_check(session, actor, data)
 
     def rows(self, session: Session, records: list[Any]) -> list[dict[str, Any]]:
-        if self.to_rows is not None:
-            return self.to_rows(session, records)
-        return [generic_row(self.out_model, r) for r in records]
+        if self.shaper is not None:
+            return self.shaper.rows(session, records)
+        return [
+            apply_field_rules(self.object_type, generic_row(self.out_model, r)) for r in records
+        ]
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -168,7 +172,8 @@ def _contact() -> Adapter:
     from nexa.account.repository import AccountRepository
     from nexa.contact import service
     from nexa.contact.repository import ContactRepository
-    from nexa.contact.schemas import ContactCreate, ContactOut, ContactUpdate, full_name
+    from nexa.contact.schemas import ContactCreate, ContactOut, ContactUpdate
+    from nexa.contact.shape import CONTACTS
     from nexa.models import Contact
 
     def key(data: BaseModel) -> str | None:
@@ -183,14 +188,6 @@ def _contact() -> Adapter:
     ) -> list[tuple[str, Any, Any, uuid.UUID]]:
         keys = sorted({k for k in (key(r) for r in rows) if k})
         return ImportRepository(session).contacts_by_last_name(actor, keys)
-
-    def to_rows(_session: Session, records: list[Any]) -> list[dict[str, Any]]:
-        rows = []
-        for contact in records:
-            data = {c.key: getattr(contact, c.key) for c in Contact.__mapper__.column_attrs}
-            data["full_name"] = full_name(contact.first_name, contact.last_name)
-            rows.append(ContactOut.model_validate(data).model_dump(mode="json"))
-        return rows
 
     return Adapter(
         object_type="contact",
@@ -207,7 +204,7 @@ def _contact() -> Adapter:
         fuzzy_key=key,
         fuzzy_same=same,
         fuzzy_lookup=lookup,
-        to_rows=to_rows,
+        shaper=CONTACTS,
     )
 
 
@@ -215,25 +212,9 @@ def _account() -> Adapter:
     from nexa.account import service
     from nexa.account.repository import AccountRepository
     from nexa.account.schemas import AccountCreate, AccountOut, AccountUpdate
+    from nexa.account.shape import ACCOUNTS
     from nexa.contact.repository import ContactRepository
     from nexa.models import Account
-
-    def to_rows(session: Session, records: list[Any]) -> list[dict[str, Any]]:
-        teams = service.team_members(session, [a.id for a in records])
-        rows = []
-        for account in records:
-            data = {c.key: getattr(account, c.key) for c in Account.__mapper__.column_attrs}
-            data["annual_revenue"] = (
-                Money(
-                    amount=account.annual_revenue,
-                    currency=account.annual_revenue_currency or "USD",
-                )
-                if account.annual_revenue is not None
-                else None
-            )
-            data["account_team"] = teams.get(account.id, [])
-            rows.append(AccountOut.model_validate(data).model_dump(mode="json"))
-        return rows
 
     return Adapter(
         object_type="account",
@@ -247,7 +228,7 @@ def _account() -> Adapter:
         list_page=service.list_accounts,
         twin_field="name",
         references={"parent_id": AccountRepository, "primary_contact_id": ContactRepository},
-        to_rows=to_rows,
+        shaper=ACCOUNTS,
     )
 
 
@@ -311,17 +292,9 @@ def _lead() -> Adapter:
 
     adapter.bulk = bulk
 
-    from nexa.lead.schemas import full_name
+    from nexa.lead.shape import LEADS
 
-    def to_rows(_session: Session, records: list[Any]) -> list[dict[str, Any]]:
-        rows = []
-        for lead in records:
-            data = {c.key: getattr(lead, c.key) for c in lead.__mapper__.column_attrs}
-            data["full_name"] = full_name(lead.first_name, lead.last_name)
-            rows.append(adapter.out_model.model_validate(data).model_dump(mode="json"))
-        return rows
-
-    adapter.to_rows = to_rows
+    adapter.shaper = LEADS
 
     from nexa.lead.duplicates import company_key, names_match
 
@@ -364,27 +337,9 @@ def _lead() -> Adapter:
 
 def _deal() -> Adapter:
     adapter = _record_service_adapter("deal", "deal", "DealService", None)
-    from nexa.core.db import utcnow
-    from nexa.deal import service as deals
-    from nexa.deal.currency import org_currency
+    from nexa.deal.shape import DEALS
 
-    def to_rows(session: Session, records: list[Any]) -> list[dict[str, Any]]:
-        teams, names = deals.deal_extras(session, records)
-        now = utcnow()
-        rows = []
-        for deal in records:
-            data = {c.key: getattr(deal, c.key) for c in deal.__mapper__.column_attrs}
-            data.update(
-                org_currency=org_currency(),
-                sales_team=teams.get(deal.id) or [],
-                stage_name=names.get(deal.stage_id),
-                days_in_stage=deals.days_between(deal.stage_entered_at, now),
-                sales_cycle_days=deals.days_between(deal.created_at, deal.closed_at or now),
-            )
-            rows.append(adapter.out_model.model_validate(data).model_dump(mode="json"))
-        return rows
-
-    adapter.to_rows = to_rows
+    adapter.shaper = DEALS
     return adapter
 
 

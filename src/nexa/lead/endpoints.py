@@ -8,12 +8,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy.orm import Session
 
+from nexa.account.shape import ACCOUNTS, account_out
 from nexa.api.crud import parse_if_match, with_etag
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
+from nexa.contact.shape import CONTACTS
 from nexa.core.schemas import Problem
+from nexa.deal.shape import DEALS
 from nexa.lead import service, webform
 from nexa.lead.flows import ConversionOptions, convert_lead, plan_conversion
 from nexa.lead.schemas import (
@@ -32,18 +34,9 @@ from nexa.lead.schemas import (
     WebFormSettings,
     WebFormSettingsOut,
     WebFormUpdate,
-    full_name,
 )
-from nexa.models import Lead, WebForm
-
-LEAD_COLUMNS = [c.key for c in Lead.__mapper__.column_attrs]
-
-
-def to_out(_session: Session, lead: Lead) -> LeadOut:
-    data = {name: getattr(lead, name) for name in LEAD_COLUMNS}
-    data["full_name"] = full_name(lead.first_name, lead.last_name)
-    return LeadOut.model_validate(data)
-
+from nexa.lead.shape import LEADS
+from nexa.models import WebForm
 
 leads = record_router(
     prefix="/leads",
@@ -53,7 +46,7 @@ leads = record_router(
     create_model=LeadCreate,
     update_model=LeadUpdate,
     out_model=LeadOut,
-    to_out=to_out,
+    shaper=LEADS,
 )
 
 router = APIRouter(responses=PROBLEMS)
@@ -243,16 +236,14 @@ def preview_conversion(
 def convert(
     lead_id: uuid.UUID, body: LeadConvert, session: SessionDep, actor: ActorDep
 ) -> ConversionOut:
-    from nexa.account.endpoints import to_out as account_out
-    from nexa.contact.endpoints import to_out as contact_out
-    from nexa.deal.endpoints import _one as deal_out
-
     result = convert_lead(session, actor, lead_id, _options(body))
     session.flush()
     return ConversionOut(
-        lead=to_out(session, result.lead),
-        contact=contact_out(result.contact).model_dump(mode="json"),
-        account=account_out(result.account).model_dump(mode="json") if result.account else None,
-        deal=deal_out(session, result.deal).model_dump(mode="json") if result.deal else None,
+        lead=LEADS.one(session, result.lead),
+        contact=CONTACTS.one(session, result.contact).model_dump(mode="json"),
+        account=ACCOUNTS.apply(account_out(result.account)).model_dump(mode="json")
+        if result.account
+        else None,
+        deal=DEALS.one(session, result.deal).model_dump(mode="json") if result.deal else None,
         created=result.created,
     )

@@ -4,25 +4,14 @@ No ``from __future__ import annotations``: FastAPI reads the parameter annotatio
 """
 
 import uuid
-from typing import Any
 
 from fastapi import Response
-from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
-from nexa.meeting.schemas import AttendeeOut, MeetingCreate, MeetingOut, MeetingUpdate
-from nexa.meeting.service import MeetingService, attendees_for
-from nexa.models import Meeting
-
-
-def to_out(session: Session, meeting: Meeting) -> MeetingOut:
-    data: dict[str, Any] = {c.key: getattr(meeting, c.key) for c in Meeting.__mapper__.column_attrs}
-    data["attendees"] = [
-        AttendeeOut.model_validate(a, from_attributes=True) for a in attendees_for(session, meeting)
-    ]
-    return MeetingOut.model_validate(data)
-
+from nexa.meeting.schemas import MeetingCreate, MeetingOut, MeetingUpdate
+from nexa.meeting.service import MeetingService
+from nexa.meeting.shape import MEETINGS
 
 router = record_router(
     prefix="/meetings",
@@ -32,7 +21,7 @@ router = record_router(
     create_model=MeetingCreate,
     update_model=MeetingUpdate,
     out_model=MeetingOut,
-    to_out=to_out,
+    shaper=MEETINGS,
 )
 
 

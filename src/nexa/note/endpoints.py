@@ -5,6 +5,7 @@ from __future__ import annotations
 from nexa.api.records import record_router
 from nexa.note.schemas import NoteCreate, NoteOut, NoteUpdate
 from nexa.note.service import NoteService
+from nexa.note.shape import NOTES
 
 router = record_router(
     prefix="/notes",
@@ -14,4 +15,5 @@ router = record_router(
     create_model=NoteCreate,
     update_model=NoteUpdate,
     out_model=NoteOut,
+    shaper=NOTES,
 )

@@ -6,20 +6,14 @@ import uuid
 
 from fastapi import Response
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 
 from nexa.api.crud import with_etag
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
 from nexa.core.schemas import Problem
-from nexa.models import Order
 from nexa.order import service
-from nexa.order.schemas import OrderCreate, OrderOut, OrderUpdate, order_out
-
-
-def to_out(session: Session, order: Order) -> OrderOut:
-    return order_out(order, service.order_lines(session, order))
-
+from nexa.order.schemas import OrderCreate, OrderOut, OrderUpdate
+from nexa.order.shape import ORDERS
 
 router = record_router(
     prefix="/orders",
@@ -29,7 +23,7 @@ router = record_router(
     create_model=OrderCreate,
     update_model=OrderUpdate,
     out_model=OrderOut,
-    to_out=to_out,
+    shaper=ORDERS,
 )
 # no bare create: an order comes from an accepted quote or a won deal
 router.routes = [
@@ -53,4 +47,4 @@ def order_from_deal(
     if not created:
         response.status_code = 200
     with_etag(response, order.version)
-    return to_out(session, order)
+    return ORDERS.one(session, order)

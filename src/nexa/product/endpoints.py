@@ -6,27 +6,17 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
-from nexa.models import Product
 from nexa.product.schemas import (
-    PriceOut,
     ProductCreate,
     ProductOut,
     ProductPriceOut,
     ProductUpdate,
 )
 from nexa.product.service import ProductService
-
-
-def to_out(session: Session, product: Product) -> ProductOut:
-    data = {c.key: getattr(product, c.key) for c in Product.__mapper__.column_attrs}
-    prices = ProductService.prices_for_output(session, product)
-    data["prices"] = [PriceOut.model_validate(p) for p in prices]
-    return ProductOut.model_validate(data)
-
+from nexa.product.shape import PRODUCTS
 
 router = record_router(
     prefix="/products",
@@ -36,7 +26,7 @@ router = record_router(
     create_model=ProductCreate,
     update_model=ProductUpdate,
     out_model=ProductOut,
-    to_out=to_out,
+    shaper=PRODUCTS,
 )
 
 

@@ -14,11 +14,10 @@ from nexa.api.records import PROBLEMS, record_router
 from nexa.core.schemas import Problem
 from nexa.models import Quote
 from nexa.order.flows import accept_quote as accept_and_order
-from nexa.order.schemas import AcceptOut, order_out
-from nexa.order.service import order_lines
+from nexa.order.schemas import AcceptOut
+from nexa.order.shape import ORDERS
 from nexa.quote import service
 from nexa.quote.schemas import (
-    LineItemOut,
     QuoteCreate,
     QuoteDecline,
     QuoteOut,
@@ -26,16 +25,7 @@ from nexa.quote.schemas import (
     TemplateIn,
     TemplateOut,
 )
-
-
-def to_out(session: Session, quote: Quote) -> QuoteOut:
-    data = {c.key: getattr(quote, c.key) for c in Quote.__mapper__.column_attrs}
-    data["status"] = service.effective_status(quote)
-    data["line_items"] = [
-        LineItemOut.model_validate(li) for li in service.quote_lines(session, quote)
-    ]
-    return QuoteOut.model_validate(data)
-
+from nexa.quote.shape import QUOTES
 
 # the template routes come first: /quotes/template must not be read as /quotes/{id}
 settings = APIRouter(prefix="/quotes", tags=["quotes"], responses=PROBLEMS)
@@ -63,7 +53,7 @@ def quote_from_deal(
 ) -> QuoteOut:
     quote = service.quote_from_deal(session, actor, deal_id)
     with_etag(response, quote.version)
-    return to_out(session, quote)
+    return QUOTES.one(session, quote)
 
 
 records = record_router(
@@ -74,13 +64,13 @@ records = record_router(
     create_model=QuoteCreate,
     update_model=QuoteUpdate,
     out_model=QuoteOut,
-    to_out=to_out,
+    shaper=QUOTES,
 )
 
 
 def _answer(session: Session, quote: Quote, response: Response) -> QuoteOut:
     with_etag(response, quote.version)
-    return to_out(session, quote)
+    return QUOTES.one(session, quote)
 
 
 @records.post(
@@ -106,7 +96,7 @@ def accept_quote(
 ) -> Any:
     quote, order = accept_and_order(session, actor, record_id)
     out = _answer(session, quote, response)
-    return AcceptOut(**out.model_dump(), order=order_out(order, order_lines(session, order)))
+    return AcceptOut(**out.model_dump(), order=ORDERS.one(session, order))
 
 
 @records.post(

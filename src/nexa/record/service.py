@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import UNSET, EventType, Unset, publish
+from nexa.core.events import EventType, publish
 from nexa.core.filtering import ListQuery
 from nexa.core.ownership import check_owner
 from nexa.core.records import (
@@ -37,6 +37,7 @@ from nexa.metadata import service as metadata
 from nexa.models import User
 from nexa.record.events import RecordPayload
 from nexa.record.repository import value_taken
+from nexa.record.shapes import shape_payload
 
 M = TypeVar("M")
 
@@ -116,8 +117,9 @@ class RecordService(Generic[M]):
         return {"name": getattr(record, "name", None) or getattr(record, "title", None)}
 
     def record_payload(self, record: M) -> RecordPayload:
-        """``payload`` as the typed payload of a deleted or restored event."""
-        return RecordPayload.of(self.payload(record))
+        """``payload`` as it may leave (record/shapes.py: the field rules), typed as the
+        payload of a deleted or restored event."""
+        return RecordPayload.of(shape_payload(self.object_name, self.payload(record)))
 
     def event_payload(self, verb: str, record: M) -> dict[str, Any]:
         """What the ``<object>.<verb>`` event carries (``payload`` unless a verb says more)."""
@@ -199,10 +201,11 @@ class RecordService(Generic[M]):
             raise
 
     def publish(self, verb: str, record: M, changes: dict[str, Any] | None = None) -> None:
-        owner: str | Unset = UNSET  # the hook's own owner_id, if any, wins
+        data = self.event_payload(verb, record)
         if self.owned and self.announce_owner and getattr(record, "owner_id", None) is not None:
-            owner = str(record.owner_id)  # type: ignore[attr-defined]
-        payload = RecordPayload.of(self.event_payload(verb, record), owner_id=owner)
+            data.setdefault("owner_id", str(record.owner_id))  # type: ignore[attr-defined]
+        # shaped as it may leave (record/shapes.py: the field rules), then typed
+        payload = RecordPayload.of(shape_payload(self.object_name, data))
         publish(
             self.session,
             self.actor,

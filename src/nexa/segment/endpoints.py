@@ -8,13 +8,11 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
 from nexa.core.names import person_name
 from nexa.core.schemas import Problem
-from nexa.models import RecordList
 from nexa.segment import service
 from nexa.segment.schemas import (
     ListCreate,
@@ -27,12 +25,7 @@ from nexa.segment.schemas import (
     MembersChanged,
     Memberships,
 )
-
-
-def to_out(_session: Session | None, record: RecordList) -> ListOut:
-    data = {c.key: getattr(record, c.key) for c in RecordList.__mapper__.column_attrs}
-    data["filters"] = service.split_filter(record.filter)
-    return ListOut.model_validate(data)
+from nexa.segment.shape import LISTS
 
 
 def member_out(record_type: str, record: Any) -> MemberOut:
@@ -59,7 +52,7 @@ def list_memberships(
     record_id: uuid.UUID,
 ) -> Memberships:
     lists = service.memberships(session, actor, record_type, record_id)
-    return Memberships(items=[to_out(session, lst) for lst in lists])
+    return Memberships(items=[LISTS.one(session, lst) for lst in lists])
 
 
 @extra.get("/{list_id}/members", response_model=MemberPage, summary="The members of a list")
@@ -117,7 +110,7 @@ crud = record_router(
     create_model=ListCreate,
     update_model=ListUpdate,
     out_model=ListOut,
-    to_out=to_out,
+    shaper=LISTS,
 )
 
 router = APIRouter()

@@ -12,6 +12,7 @@ from nexa.api.records import PROBLEMS, page_of, record_router
 from nexa.core.schemas import Page
 from nexa.task.schemas import TaskCreate, TaskOut, TaskUpdate, TaskView
 from nexa.task.service import TaskService
+from nexa.task.shape import TASKS
 
 router = APIRouter(tags=["tasks"], responses=PROBLEMS)
 
@@ -24,7 +25,7 @@ def my_tasks(
     view: Annotated[TaskView, Query(description="today, overdue or upcoming")] = "today",
 ) -> dict[str, Any]:
     rows, next_cursor = TaskService(session, actor).mine(view, query)
-    return page_of(rows, next_cursor, query, lambda r: TaskOut.model_validate(r))
+    return page_of(rows, next_cursor, query, lambda r: TASKS.one(session, r))
 
 
 router.include_router(
@@ -36,5 +37,6 @@ router.include_router(
         create_model=TaskCreate,
         update_model=TaskUpdate,
         out_model=TaskOut,
+        shaper=TASKS,
     )
 )

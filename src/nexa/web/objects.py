@@ -2,8 +2,8 @@
 
 Every page of the generic list/detail/form goes through a ``WebObject``: which service does
 the work (the same services as the API), which schemas parse a form, how a record is shaped
-for display (the API's own ``to_out``, so the UI shows what the API returns), the default
-list columns and the related lists of the 360° view.
+for display (the object's ``Shaper``, so the UI shows what the API returns, field rules
+included), the default list columns and the related lists of the 360° view.
 """
 
 from __future__ import annotations
@@ -15,44 +15,46 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from nexa.account import endpoints as account_api
 from nexa.account.schemas import AccountCreate, AccountUpdate
 from nexa.account.service import AccountService
-from nexa.call import endpoints as call_api
+from nexa.account.shape import ACCOUNTS
 from nexa.call.schemas import CallCreate, CallUpdate
 from nexa.call.service import CallService
-from nexa.contact import endpoints as contact_api
+from nexa.call.shape import CALLS
 from nexa.contact.schemas import ContactCreate, ContactUpdate
 from nexa.contact.service import ContactService
+from nexa.contact.shape import CONTACTS
 from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
 from nexa.core.names import person_name
-from nexa.deal import endpoints as deal_api
-from nexa.deal import service as deal_service
 from nexa.deal.schemas import DealCreate, DealUpdate
 from nexa.deal.service import DealService
-from nexa.lead import endpoints as lead_api
+from nexa.deal.shape import DEALS
 from nexa.lead.schemas import LeadCreate, LeadUpdate
 from nexa.lead.service import LeadService
-from nexa.meeting import endpoints as meeting_api
+from nexa.lead.shape import LEADS
 from nexa.meeting.schemas import MeetingCreate, MeetingUpdate
 from nexa.meeting.service import MeetingService
-from nexa.note.schemas import NoteCreate, NoteOut, NoteUpdate
+from nexa.meeting.shape import MEETINGS
+from nexa.note.schemas import NoteCreate, NoteUpdate
 from nexa.note.service import NoteService
-from nexa.order import endpoints as order_api
+from nexa.note.shape import NOTES
 from nexa.order.schemas import OrderCreate, OrderUpdate
 from nexa.order.service import OrderService
-from nexa.product import endpoints as product_api
+from nexa.order.shape import ORDERS
 from nexa.product.schemas import ProductCreate, ProductUpdate
 from nexa.product.service import ProductService
-from nexa.quote import endpoints as quote_api
+from nexa.product.shape import PRODUCTS
 from nexa.quote.schemas import QuoteCreate, QuoteUpdate
 from nexa.quote.service import QuoteService
-from nexa.segment import endpoints as segment_api
+from nexa.quote.shape import QUOTES
+from nexa.record.shapes import Shaper
 from nexa.segment.schemas import ListCreate, ListUpdate
 from nexa.segment.service import ListService
-from nexa.task.schemas import TaskCreate, TaskOut, TaskUpdate
+from nexa.segment.shape import LISTS
+from nexa.task.schemas import TaskCreate, TaskUpdate
 from nexa.task.service import TaskService
+from nexa.task.shape import TASKS
 
 
 @dataclass(frozen=True)
@@ -75,24 +77,6 @@ def _person(record: Any) -> dict[str, Any]:
     return row
 
 
-def _deal_rows(session: Session, records: list[Any]) -> list[dict[str, Any]]:
-    teams, names = deal_service.deal_extras(session, records)
-    return [
-        deal_api.deal_out(r, teams.get(r.id), names.get(r.stage_id)).model_dump() for r in records
-    ]
-
-
-def _column_rows(_session: Session, records: list[Any]) -> list[dict[str, Any]]:
-    return [_columns(r) for r in records]
-
-
-def _plain_rows(row: Callable[[Any], dict[str, Any]]) -> Callable[..., list[dict[str, Any]]]:
-    def rows(_session: Session, records: list[Any]) -> list[dict[str, Any]]:
-        return [row(r) for r in records]
-
-    return rows
-
-
 @dataclass(frozen=True)
 class WebObject:
     name: str  # the object name of permissions and events ("lead")
@@ -102,10 +86,11 @@ class WebObject:
     ops: Callable[[Session, Actor], Any]
     create_model: type[BaseModel]
     update_model: type[BaseModel]
-    shape: Callable[[Session, Any], BaseModel]
+    shaper: Shaper[Any]
     columns: tuple[str, ...]
     title_field: str = "name"
-    list_rows: Callable[[Session, list[Any]], list[dict[str, Any]]] = _column_rows
+    # a list row from the record's columns (cheap), or None: the shaper's page
+    list_row: Callable[[Any], dict[str, Any]] | None = _columns
     related: tuple[Related, ...] = ()
     form_exclude: tuple[str, ...] = ()
     timeline: bool = True
@@ -117,6 +102,15 @@ class WebObject:
 
     def service(self, session: Session, actor: Actor) -> Any:
         return self.ops(session, actor)
+
+    def shape(self, session: Session, record: Any) -> BaseModel:
+        return self.shaper.one(session, record)
+
+    def list_rows(self, session: Session, records: list[Any]) -> list[dict[str, Any]]:
+        """The rows of a list page, through the object's shaper (its field rules)."""
+        if self.list_row is None:
+            return [out.model_dump() for out in self.shaper.page(session, records)]
+        return [self.shaper.columns(self.list_row(r)) for r in records]
 
     def fields(self, session: Session, actor: Actor) -> dict[str, FieldSpec]:
         return self.service(session, actor).repo.fields()
@@ -144,10 +138,10 @@ OBJECTS: dict[str, WebObject] = {
             ops=LeadService,
             create_model=LeadCreate,
             update_model=LeadUpdate,
-            shape=lead_api.to_out,
+            shaper=LEADS,
             columns=("full_name", "company", "email", "status", "source", "score", "owner_id"),
             title_field="full_name",
-            list_rows=_plain_rows(_person),
+            list_row=_person,
             related=ACTIVITY_RELATED,
             form_exclude=("allow_duplicates", "score", "last_contacted_at"),
             custom_fields=True,
@@ -160,10 +154,10 @@ OBJECTS: dict[str, WebObject] = {
             ops=ContactService,
             create_model=ContactCreate,
             update_model=ContactUpdate,
-            shape=lambda _s, c: contact_api.to_out(c),
+            shaper=CONTACTS,
             columns=("full_name", "email", "phone", "title", "account_id", "owner_id"),
             title_field="full_name",
-            list_rows=_plain_rows(_person),
+            list_row=_person,
             related=(Related("Deals", "deals", "primary_contact_id"), *ACTIVITY_RELATED),
             custom_fields=True,
         ),
@@ -175,7 +169,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=AccountService,
             create_model=AccountCreate,
             update_model=AccountUpdate,
-            shape=account_api._one,
+            shaper=ACCOUNTS,
             columns=("name", "type", "industry", "country", "owner_id", "updated_at"),
             related=(
                 Related("Contacts", "contacts", "account_id"),
@@ -195,9 +189,9 @@ OBJECTS: dict[str, WebObject] = {
             ops=DealService,
             create_model=DealCreate,
             update_model=DealUpdate,
-            shape=deal_api._one,
+            shaper=DEALS,
             columns=("name", "amount", "stage_name", "close_date", "account_id", "owner_id"),
-            list_rows=_deal_rows,
+            list_row=None,
             related=(
                 Related("Quotes", "quotes", "deal_id"),
                 Related("Orders", "orders", "deal_id"),
@@ -213,7 +207,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=TaskService,
             create_model=TaskCreate,
             update_model=TaskUpdate,
-            shape=lambda _s, t: TaskOut.model_validate(t, from_attributes=True),
+            shaper=TASKS,
             columns=("title", "status", "priority", "due_at", "related_type", "owner_id"),
             title_field="title",
         ),
@@ -225,7 +219,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=MeetingService,
             create_model=MeetingCreate,
             update_model=MeetingUpdate,
-            shape=meeting_api.to_out,
+            shaper=MEETINGS,
             columns=("title", "starts_at", "ends_at", "location", "status", "owner_id"),
             title_field="title",
         ),
@@ -237,7 +231,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=CallService,
             create_model=CallCreate,
             update_model=CallUpdate,
-            shape=call_api.to_out,
+            shaper=CALLS,
             columns=(
                 "subject",
                 "direction",
@@ -256,7 +250,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=NoteService,
             create_model=NoteCreate,
             update_model=NoteUpdate,
-            shape=lambda _s, n: NoteOut.model_validate(n, from_attributes=True),
+            shaper=NOTES,
             columns=("body", "owner_id", "created_at", "related_type", "pinned"),
             title_field="body",
         ),
@@ -268,7 +262,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=ProductService,
             create_model=ProductCreate,
             update_model=ProductUpdate,
-            shape=product_api.to_out,
+            shaper=PRODUCTS,
             columns=("name", "sku", "family", "billing_period", "active"),
             custom_fields=True,
             timeline=False,
@@ -281,7 +275,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=QuoteService,
             create_model=QuoteCreate,
             update_model=QuoteUpdate,
-            shape=quote_api.to_out,
+            shaper=QUOTES,
             columns=("number", "name", "status", "total", "currency", "valid_until", "owner_id"),
             frozen=lambda quote: quote.status != "draft",
         ),
@@ -293,7 +287,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=OrderService,
             create_model=OrderCreate,
             update_model=OrderUpdate,
-            shape=order_api.to_out,
+            shaper=ORDERS,
             columns=("number", "status", "order_date", "account_id", "owner_id"),
             title_field="number",
             creatable=False,
@@ -306,7 +300,7 @@ OBJECTS: dict[str, WebObject] = {
             ops=ListService,
             create_model=ListCreate,
             update_model=ListUpdate,
-            shape=segment_api.to_out,
+            shaper=LISTS,
             columns=("name", "kind", "object_type", "owner_id", "updated_at"),
             frozen=lambda lst: bool(lst.is_locked),
             timeline=False,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from nexa.auth.endpoints import ApiKeyCreate
+from nexa.auth.schemas import ApiKeyCreate
 from nexa.core.actor import Actor
 from nexa.core.errors import ValidationFailed
 from nexa.lead import service as leads

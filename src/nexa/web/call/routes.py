@@ -13,8 +13,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from nexa.call.endpoints import MULTIPART_SLACK
-from nexa.call.service import MAX_RECORDING_BYTES, RECORDING_TYPES, CallService, PayloadTooLarge
+from nexa.call.service import (
+    MAX_RECORDING_BYTES,
+    MULTIPART_SLACK,
+    RECORDING_TYPES,
+    CallService,
+    PayloadTooLarge,
+)
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
 from nexa.web.csrf import verify_csrf

@@ -1,0 +1,18 @@
+"""What of a contact leaves the service (API, web, export, events): see record/shapes.py."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from nexa.contact.schemas import ContactOut, full_name
+from nexa.models import Contact
+from nexa.record.shapes import Shaper, register
+
+
+def contact_out(_session: Session | None, contact: Contact) -> ContactOut:
+    data = {c.key: getattr(contact, c.key) for c in Contact.__mapper__.column_attrs}
+    data["full_name"] = full_name(contact.first_name, contact.last_name)
+    return ContactOut.model_validate(data)
+
+
+CONTACTS = register(Shaper("contact", ContactOut, to_out=contact_out))
