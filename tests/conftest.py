@@ -145,6 +145,7 @@ def db(database_url: str, enqueued_jobs: list[Any]) -> Iterator[Any]:
     rolled back at the end of the test."""
     from sqlalchemy.orm import Session
 
+    from nexa.core.cache import clear_all
     from nexa.core.db import get_engine
 
     engine = get_engine(database_url).execution_options(nexa_write=True)
@@ -153,12 +154,14 @@ def db(database_url: str, enqueued_jobs: list[Any]) -> Iterator[Any]:
     session = Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
+    clear_all()
     try:
         yield session
     finally:
         session.close()
         outer.rollback()
         connection.close()
+        clear_all()  # the sessions never see the outer rollback: forget what it took away
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +182,6 @@ def app(db: Any, built_app: Any) -> Iterator[Any]:
     application = built_app
 
     def shared_session() -> Iterator[Any]:
-        db.info.pop("custom_field_defs", None)  # per-request caches start cold, as in production
         try:
             yield db
             db.commit()

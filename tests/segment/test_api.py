@@ -4,7 +4,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from nexa.models import Activity, ListMember
+from nexa.core.repository import unscoped
+from nexa.models import Activity, ListMember, RecordList
 from nexa.segment.service import add_members_as_system, system_list
 from tests.factories.account import make_account
 from tests.factories.contact import make_contact
@@ -182,7 +183,8 @@ def test_system_list_is_locked_and_reused(client: Any, db: Any, users: Any) -> N
     assert add_members_as_system(db, handoff, [account.id]) == 1
     assert add_members_as_system(db, handoff, [account.id]) == 0
     db.commit()
-    assert handoff.is_locked and handoff.owner_id is None and handoff.kind == "static"
+    row = db.scalars(unscoped(select(RecordList).where(RecordList.id == handoff.id))).one()
+    assert row.is_locked and row.owner_id is None and row.kind == "static"
     assert db.scalars(select(ListMember).where(ListMember.list_id == handoff.id)).one()
     h = users.admin.headers
     assert client.patch(f"{L}/{handoff.id}", headers=h, json={"name": "X"}).status_code == 409

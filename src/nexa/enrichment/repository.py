@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, literal, select, union_all, update
 
 from nexa.account.repository import AccountRepository
 from nexa.core.actor import Actor
@@ -99,18 +99,18 @@ class EnrichmentRepository:
                 return account
         return None
 
-    def domains_in_use(self, domains: set[str]) -> set[str]:
-        """Those of ``domains`` that some live account's website or some live contact's
-        email (of a live account) is on: the only ones ``account_for_domain`` can match.
-        One pass over each column; a value the parsers refuse counts every domain in."""
-        found: set[str] = set()
+    def domains_in_use(self) -> frozenset[str] | None:
+        """Every domain some live account's website or some live contact's email (of a live
+        account) is on: the only ones ``account_for_domain`` can match. One statement over
+        both columns; None when a value the parsers refuse is among them (the row-by-row
+        lookup judges each domain then)."""
         sites = unscoped(
-            select(Account.website).where(
+            select(Account.website, literal(True)).where(
                 Account.deleted_at.is_(None), Account.website.is_not(None)
             )
         )
         emails = unscoped(
-            select(Contact.email)
+            select(Contact.email, literal(False))
             .join(Account, Account.id == Contact.account_id)
             .where(
                 Account.deleted_at.is_(None),
@@ -118,15 +118,15 @@ class EnrichmentRepository:
                 Contact.email.is_not(None),
             )
         )
-        for statement, domain_of in ((sites, _website_domain), (emails, _email_domain)):
-            for value in self.session.scalars(statement):
-                try:
-                    domain = domain_of(value)
-                except Exception:  # the row-by-row lookup would judge it: let it
-                    return set(domains)
-                if domain in domains:
-                    found.add(domain)
-        return found
+        found: set[str] = set()
+        for value, is_site in self.session.execute(union_all(sites, emails)):
+            try:
+                domain = _website_domain(value) if is_site else _email_domain(value)
+            except Exception:
+                return None
+            if domain:
+                found.add(domain)
+        return frozenset(found)
 
     def write_lead(self, lead_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Store enrichment on a lead without bumping its version (a Core UPDATE)."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from nexa.account.repository import AccountRepository
 from nexa.core.actor import Actor
+from nexa.core.cache import TableCache
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
 from nexa.enrichment.repository import EnrichmentRepository
@@ -25,7 +26,7 @@ from nexa.enrichment.schemas import AccountMatch, EnrichmentPreview, LeadEnrichm
 from nexa.intelligence.enrichment import enrich, is_company_domain
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import full_name
-from nexa.models import Lead
+from nexa.models import Account, Contact, Lead
 from nexa.record.events import RecordPayload
 
 # the lead fields whose change means enrichment runs again
@@ -113,6 +114,11 @@ def _changes(
     }
 
 
+# the domains of live accounts' websites and their contacts' emails, read by every lead
+# create (core.cache: any account or contact write empties it)
+_domains_in_use = TableCache("domains in use", [Account.__tablename__, Contact.__tablename__])
+
+
 def _prime_domains(session: Session, domains: set[str]) -> None:
     """Fill the transaction's domain cache for ``domains``: ``None`` without a query for
     those no live account website or contact email is on, ``_account_on`` for the rest."""
@@ -120,7 +126,8 @@ def _prime_domains(session: Session, domains: set[str]) -> None:
     missing = domains - cache.keys()
     if not missing:
         return
-    possible = EnrichmentRepository(session).domains_in_use(missing)
+    in_use = _domains_in_use.get(None, EnrichmentRepository(session).domains_in_use)
+    possible = missing if in_use is None else missing & in_use
     for domain in sorted(missing):
         if domain in possible:
             _account_on(session, domain)

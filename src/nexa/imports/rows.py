@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from nexa.core.errors import ValidationFailed
 from nexa.imports.adapters import EXPLICIT_ONLY, Adapter
 from nexa.metadata import service as metadata
-from nexa.models import CustomField
 
 LIST_SEPARATOR = ";"
 TRUE = {"true", "yes", "y", "1"}
@@ -78,7 +77,7 @@ def resolve_mapping(
     return columns
 
 
-def _custom_value(definition: CustomField, text: str) -> Any:
+def _custom_value(definition: metadata.FieldDefinition, text: str) -> Any:
     kind = definition.field_type
     if kind == "boolean":
         low = text.lower()

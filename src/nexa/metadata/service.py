@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from nexa.core.actor import Actor
+from nexa.core.cache import TableCache
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
 from nexa.core.fields import normalise_email, normalise_url
@@ -41,12 +43,31 @@ def _need(actor: Actor, action: str) -> None:
         raise PermissionDenied("only admins can change custom fields")
 
 
-def definitions(session: Session, object_type: str) -> list[CustomField]:
-    """Live definitions for an object, cached for the unit of work."""
-    cache: dict[str, list[CustomField]] = session.info.setdefault("custom_field_defs", {})
-    if object_type not in cache:
-        cache[object_type] = CustomFieldRepository(session).live(object_type)
-    return cache[object_type]
+@dataclass(frozen=True)
+class FieldDefinition:
+    """A live custom field's definition, as validation, forms and filters read it."""
+
+    key: str
+    label: str
+    field_type: str
+    required: bool
+    options: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, row: CustomField) -> FieldDefinition:
+        return cls(row.key, row.label, row.field_type, row.required, tuple(row.options or ()))
+
+
+# read by every create and update of an object that has custom fields (core.cache)
+_definitions = TableCache("custom field definitions", [CustomField.__tablename__])
+
+
+def definitions(session: Session, object_type: str) -> tuple[FieldDefinition, ...]:
+    """Live definitions for an object, in form order (cached per process: core.cache)."""
+    return _definitions.get(
+        object_type,
+        lambda: tuple(map(FieldDefinition.of, CustomFieldRepository(session).live(object_type))),
+    )
 
 
 def list_definitions(
@@ -67,7 +88,6 @@ def create_definition(session: Session, actor: Actor, data: CustomFieldCreate) -
     definition = CustomField(id=uuid.uuid4(), **data.model_dump())
     session.add(definition)
     session.flush()
-    session.info.pop("custom_field_defs", None)
     publish(
         session,
         actor,
@@ -101,7 +121,6 @@ def update_definition(
     if definition.field_type in ("select", "multiselect") and not definition.options:
         raise ValidationFailed("select fields need at least one option", field="options")
     session.flush()
-    session.info.pop("custom_field_defs", None)
     if changes:
         publish(
             session,
@@ -118,7 +137,7 @@ def update_definition(
 # ---- values ------------------------------------------------------------------------------
 
 
-def _coerce_value(defn: CustomField, value: Any, region: str = "US") -> Any:
+def _coerce_value(defn: FieldDefinition, value: Any, region: str = "US") -> Any:
     t = defn.field_type
     if value is None:
         return None

@@ -36,8 +36,7 @@ def notify(
         record_id=record_id,
         created_at=utcnow(),
     )
-    session.add(note)
-    session.flush()
+    session.add(note)  # written by the transaction's next flush, with the rest
     from nexa.core.events import OutboxMessage
 
     session.add(

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import SYSTEM, Actor
+from nexa.core.cache import TableCache
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.events import publish
@@ -73,7 +74,6 @@ SDR_SEGMENT = "sdr_queue"
 OPEN_STATUSES = ("new", "contacted", "qualified")
 # session.info flag: bulk loads (a benchmark's import) set it to skip automatic routing
 PAUSE = "routing.paused"
-CACHE = "routing.settings"
 SLA_BATCH = 500
 
 
@@ -82,19 +82,21 @@ SLA_BATCH = 500
 
 def load_settings(session: Session) -> RoutingSettings:
     """The stored settings (defaults when none are stored or they no longer validate),
-    cached on the session until ``put_settings`` changes them."""
-    cached = session.info.get(CACHE)
-    if isinstance(cached, RoutingSettings):
-        return cached
+    cached per process (core.cache: ``put_settings`` writes org_settings and empties it)."""
+    return _settings.get(SETTINGS_KEY, lambda: _read_settings(session))
+
+
+_settings = TableCache("routing settings", [OrgSetting.__tablename__])
+
+
+def _read_settings(session: Session) -> RoutingSettings:
     row = session.get(OrgSetting, SETTINGS_KEY)
-    settings = RoutingSettings()
     if row is not None and isinstance(row.value, dict):
         try:
-            settings = RoutingSettings.model_validate(row.value)
+            return RoutingSettings.model_validate(row.value)
         except ValidationError:
-            settings = RoutingSettings()
-    session.info[CACHE] = settings
-    return settings
+            pass
+    return RoutingSettings()
 
 
 def get_settings(session: Session, actor: Actor) -> RoutingSettings:
@@ -144,7 +146,6 @@ def put_settings(session: Session, actor: Actor, data: RoutingSettings) -> Routi
     else:
         row.value = value
     session.flush()
-    session.info[CACHE] = data
     return data
 
 

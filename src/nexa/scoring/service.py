@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nexa.core.actor import Actor
+from nexa.core.cache import TableCache
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
@@ -40,7 +41,6 @@ from nexa.scoring.events import LeadModelActivated, LeadModelTrained
 
 KIND = "lead_score"
 SCORECARD_KEY = "scoring.scorecard"
-SCORER_KEY = "nexa.lead_scorer"
 EXPLAIN_MOVE = 5  # points a score must move before its explanation is recomputed
 SECOND_SNAPSHOT = timedelta(days=7)
 
@@ -109,18 +109,18 @@ def scorecard_setting(session: Session) -> dict[str, Any]:
     return {"version": int(value.get("version", 1)), "weights": value.get("weights") or {}}
 
 
+# the active model or the scorecard, read by every lead create (core.cache: activating a
+# model or changing the scorecard writes one of these tables and empties it)
+_scorer = TableCache("lead scorer", [MLModel.__tablename__, OrgSetting.__tablename__])
+
+
 def current_scorer(session: Session) -> Scorer:
-    """The active scorer, looked up once per transaction (activating a model forgets it)."""
-    cached = session.info.get(SCORER_KEY)
-    if isinstance(cached, Scorer):
-        return cached
-    scorer = _lookup_scorer(session)
-    session.info[SCORER_KEY] = scorer
-    return scorer
+    """The active scorer (cached per process: core.cache)."""
+    return _scorer.get(KIND, lambda: _lookup_scorer(session))
 
 
 def forget_scorer(session: Session) -> None:
-    session.info.pop(SCORER_KEY, None)
+    _scorer.clear()
 
 
 def _lookup_scorer(session: Session) -> Scorer:

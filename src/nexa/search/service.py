@@ -78,7 +78,8 @@ def index_record(
     else:
         for name, value in values.items():
             setattr(doc, name, value)
-    session.flush()
+    if not new:  # a new record's document goes with the transaction's next flush
+        session.flush()
 
 
 def index_new_records(session: Session, record_type: str, records: list[Any]) -> int:

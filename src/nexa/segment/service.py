@@ -8,12 +8,14 @@ Everything a reader sees of the members goes through the object's ``readable(act
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import SYSTEM, Actor, Scope
+from nexa.core.cache import TableCache
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
@@ -166,7 +168,12 @@ def count_members(session: Session, actor: Actor, lst: RecordList) -> int:
 
 
 def _checked_ids(
-    session: Session, actor: Actor, lst: RecordList, record_ids: list[uuid.UUID], *, adding: bool
+    session: Session,
+    actor: Actor,
+    lst: RecordList | SystemList,
+    record_ids: list[uuid.UUID],
+    *,
+    adding: bool,
 ) -> list[uuid.UUID]:
     """Who may change membership, and with which records (PRODUCT.md: a sales rep adds own
     records; a marketer any). Scope own: only records the actor may write (403 otherwise);
@@ -197,7 +204,7 @@ def _checked_ids(
 
 
 def _publish_members(
-    session: Session, actor: Actor, lst: RecordList, verb: str, ids: list[uuid.UUID]
+    session: Session, actor: Actor, lst: RecordList | SystemList, verb: str, ids: list[uuid.UUID]
 ) -> None:
     for start in range(0, len(ids), EVENT_CAP):
         chunk = ids[start : start + EVENT_CAP]
@@ -218,7 +225,12 @@ def _publish_members(
 
 
 def _insert_members(
-    session: Session, actor: Actor, lst: RecordList, ids: list[uuid.UUID], *, new: bool = False
+    session: Session,
+    actor: Actor,
+    lst: RecordList | SystemList,
+    ids: list[uuid.UUID],
+    *,
+    new: bool = False,
 ) -> int:
     """``new``: ``ids`` are records created in this transaction (in no list yet)."""
     if not new:
@@ -229,7 +241,8 @@ def _insert_members(
         ListMember(list_id=lst.id, record_id=i, added_by_id=actor.user_id, added_at=now)
         for i in ids
     )
-    session.flush()
+    if not new:  # new records are in no list: nothing to collide with before the commit
+        session.flush()
     _publish_members(session, actor, lst, "added", ids)
     return len(ids)
 
@@ -286,9 +299,35 @@ def memberships(
 # ---- lists the product maintains (closed-won: the customer-success handoff) -------------------
 
 
-def system_list(session: Session, key: str, *, name: str, object_type: str) -> RecordList:
-    """Get or create the locked static list ``key`` (owned by no one). Safe under a race:
-    the loser of a concurrent create falls back to the winner's row."""
+@dataclass(frozen=True)
+class SystemList:
+    """A list the product maintains, as adding members needs it."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    object_type: str
+
+    @classmethod
+    def of(cls, row: RecordList) -> SystemList:
+        return cls(row.id, row.name, row.kind, row.object_type)
+
+
+# read by every routed lead create (the nurture list): core.cache
+_system_lists = TableCache("system lists", [RecordList.__tablename__])
+
+
+def system_list(session: Session, key: str, *, name: str, object_type: str) -> SystemList:
+    """The locked static list ``key`` (owned by no one), created on first use; cached per
+    process (core.cache)."""
+    return _system_lists.get(
+        key, lambda: SystemList.of(_system_list_row(session, key, name, object_type))
+    )
+
+
+def _system_list_row(session: Session, key: str, name: str, object_type: str) -> RecordList:
+    """Get or create the list's row. Safe under a race: the loser of a concurrent create
+    falls back to the winner's row."""
     repo = ListRepository(session)
     existing = repo.by_system_key(key)
     if existing is not None:
@@ -327,7 +366,7 @@ def system_list(session: Session, key: str, *, name: str, object_type: str) -> R
 
 
 def add_members_as_system(
-    session: Session, list_: RecordList, record_ids: list[uuid.UUID], *, new: bool = False
+    session: Session, list_: SystemList, record_ids: list[uuid.UUID], *, new: bool = False
 ) -> int:
     """Add records to a list as Nexa itself (inside the caller's transaction): the number
     added. Records that do not exist (or are in the bin) are refused with 422. ``new``:
