@@ -79,8 +79,11 @@ def start_server(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn on loopback; waits up to ``timeout`` seconds for /health (building the app
     takes ~8 s on a quiet machine and over 30 s with two test workers and other work on the
-    same 2 cores: the wait is generous, it only bounds a server that never comes up)."""
+    same 2 cores: the wait is generous, it only bounds a server that never comes up). The
+    server's output goes to ``server.log`` in ``var_dir``; a failed start shows its end."""
     port = free_port()
+    log_path = var_dir / "server.log"
+    log = log_path.open("ab")
     env = {
         **os.environ,
         "NEXA_DATABASE_URL": url,
@@ -106,12 +109,19 @@ def start_server(
             "warning",
         ],
         env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    log.close()  # the child has its own copy
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
+            raise RuntimeError(
+                f"the server exited during start-up (code {proc.returncode}); "
+                f"the end of {log_path}:\n{_tail(log_path)}"
+            )
         try:
             if httpx.get(base + "/health", timeout=2).status_code == 200:
                 return proc, base
@@ -119,7 +129,20 @@ def start_server(
             pass
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"the server did not answer /health within {timeout:.0f} s")
+    proc.wait(timeout=10)
+    raise RuntimeError(
+        f"the server did not answer /health within {timeout:.0f} s (load average "
+        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}); the end of {log_path}:\n"
+        f"{_tail(log_path)}"
+    )
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"(no log: {exc})"
+    return "\n".join(text.splitlines()[-lines:]) or "(the log is empty)"
 
 
 @contextmanager
