@@ -19,7 +19,12 @@ from nexa.cli.shared import FAIL, OK, WARN, console, first_line, mask_url, setti
 if TYPE_CHECKING:
     from nexa.config import Settings
 
-VENDOR_ASSETS = ("htmx.min.js",)
+VENDOR_ASSETS = (
+    "htmx.min.js",
+    "swagger-ui-bundle.js",
+    "swagger-ui.css",
+    "swagger-ui-favicon-32x32.png",
+)
 
 
 @dataclass
@@ -215,9 +220,9 @@ def _check_assets() -> Check:
             "fail",
             "Front-end assets",
             f"missing in {folder}: {', '.join(missing)}",
-            "run scripts/setup.sh (npm ci, then it copies htmx there)",
+            "run scripts/setup.sh (npm ci, then it copies htmx and Swagger UI there)",
         )
-    return Check("ok", "Front-end assets", f"htmx present in {folder}")
+    return Check("ok", "Front-end assets", f"htmx and Swagger UI present in {folder}")
 
 
 def _check_secret(settings: Settings) -> Check:
