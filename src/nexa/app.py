@@ -20,6 +20,7 @@ from nexa.api import problems
 from nexa.api.headers import SecurityHeaders, docs_csp
 from nexa.config import get_settings
 from nexa.core.db import get_engine
+from nexa.core.files import restrict_umask
 from nexa.subscribers import install as install_subscribers
 
 API_PREFIX = "/api/v1"
@@ -93,6 +94,9 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # files this server writes (uploads, recordings, the database) are its user's only,
+        # however it was started (`nexa serve` also corrects existing modes: nexa.core.files)
+        restrict_umask()
         freeze_startup_heap()
         yield
 

@@ -1,9 +1,10 @@
 """Calls: logged phone calls on any record, with an optional recording file.
 
 Recordings live under ``<var_dir>/recordings/<call id>.<ext>``. A file is written to a
-temporary name in that directory, hashed and size-checked while it streams in, and only
-then renamed into place, so the row never points at a half-written or missing file. Files
-a change leaves behind are removed after the transaction commits (never before).
+temporary name in that directory (0600, the folder 0700: see ``nexa.core.files``), hashed
+and size-checked while it streams in, and only then renamed into place, so the row never
+points at a half-written or missing file. Files a change leaves behind are removed after the
+transaction commits (never before).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from nexa.config import get_settings
 from nexa.contact.repository import ContactRepository
 from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, ValidationFailed
+from nexa.core.files import open_private, private_dir
 from nexa.models import Call
 from nexa.record.registry import require_readable_link
 from nexa.record.service import RecordService, check_reference
@@ -142,14 +144,13 @@ class CallService(RecordService[Call]):
         """Store (or replace) the call's recording; needs write access to the call."""
         call = self.get_for(call_id, "write")
         content_type, ext = recording_type(content_type)
-        directory = _var_dir() / RECORDINGS_DIR
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = private_dir(_var_dir() / RECORDINGS_DIR)
         relative = f"{RECORDINGS_DIR}/{call.id}.{ext}"
         temp = directory / f".{call.id}.{uuid.uuid4().hex}.part"
         digest = hashlib.sha256()
         size = 0
         try:
-            with temp.open("wb") as out:
+            with open_private(temp, exclusive=True) as out:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
