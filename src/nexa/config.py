@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     worker_ai_threads: int = Field(1, ge=1, description="Worker threads for training, rescoring")
     worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
     log_level: str = Field("INFO", description="Python logging level")
+    recording_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days a call recording is kept after the call started (0 = until "
+        "deleted); the hourly sweep removes older ones",
+    )
     import_file_retention_days: int = Field(
         30,
         ge=1,
