@@ -146,6 +146,23 @@ def test_upgrade_makes_the_var_folder_private_and_doctor_names_wrong_modes(
     assert mode(tmp_path / "later.txt") == 0o600
 
 
+def test_an_export_file_is_0600_even_over_a_wider_file(cli_db: str, tmp_path: Path) -> None:
+    upgrade()
+    created = nexa(
+        "users", "create", "ex@example.com", "--name", "Ex Port", "--role", "admin",
+        "--password", "Quartz-Lantern-Orbit-4417",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    output = tmp_path / "out" / "contacts.csv"
+    output.parent.mkdir()
+    output.write_text("an older export\n")
+    output.chmod(0o644)
+    result = nexa("export", "contacts", "--output", str(output))
+    assert result.exit_code == 0, result.output
+    assert mode(output) == 0o600
+    assert output.read_text().startswith("id,")
+
+
 def test_a_generated_secret_key_is_0600(tmp_path: Path) -> None:
     from nexa.config import Settings
 
