@@ -66,13 +66,22 @@ def test_start_up_corrects_wrong_modes_and_sets_the_umask(private_var: Path) -> 
     elsewhere.mkdir()
     database = private_file(elsewhere / "nexa.db")
     database.chmod(0o644)
+    frozen = private_var / "frozen.txt"
+    frozen.write_text("x")
+    frozen.chmod(0o444)
     os.symlink("/etc/hostname", private_var / "link")  # never followed
-    assert {p.name for p, _ in wrong_modes(private_var)} == {"var", "recordings", "c.mp3"}
+    assert {p.name for p, _ in wrong_modes(private_var)} == {
+        "var",
+        "recordings",
+        "c.mp3",
+        "frozen.txt",
+    }
 
     fixed, refused = secure_storage(private_var, f"sqlite:///{database}")
     try:
         assert refused == []
-        assert len(fixed) == 4
+        assert len(fixed) == 5
+        assert mode(frozen) == 0o400  # narrowed, not made writable
         assert wrong_modes(private_var) == [] and mode(database) == 0o600
         assert mode(private_var) == mode(private_var / "recordings") == 0o700
         assert mode(Path("/etc/hostname")) & 0o044  # the link's target was left alone

@@ -70,9 +70,16 @@ def private_file(path: Path) -> Path:
     """``path`` exists as a 0600 file (created empty when missing: an empty file is a valid
     empty SQLite database, and SQLite gives its -wal and -shm files the database's mode)."""
     private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
     try:
-        os.fchmod(fd, PRIVATE_FILE)
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, PRIVATE_FILE)
+    except OSError:
+        return path  # not ours to create or open (read-only, another owner): SQLite says why
+    try:
+        current = stat.S_IMODE(os.fstat(fd).st_mode)
+        if current & OPEN_TO_OTHERS:
+            os.fchmod(fd, current & ~OPEN_TO_OTHERS)  # narrowed; a read-only file stays so
+    except OSError:
+        pass  # another user's file: `nexa doctor` lists its mode
     finally:
         os.close(fd)
     return path
@@ -98,10 +105,10 @@ def _walk(root: Path) -> list[tuple[Path, os.stat_result]]:
 
 
 def _wanted(info: os.stat_result) -> int | None:
-    if stat.S_ISDIR(info.st_mode):
-        return PRIVATE_DIR
-    if stat.S_ISREG(info.st_mode):
-        return PRIVATE_FILE
+    """The narrowed mode: the owner's bits kept, group and others' removed (a 0644 file
+    becomes 0600, a 0755 folder 0700, a 0444 file 0400)."""
+    if stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode):
+        return stat.S_IMODE(info.st_mode) & ~OPEN_TO_OTHERS
     return None  # sockets, fifos: not ours to change
 
 
@@ -116,8 +123,8 @@ def wrong_modes(root: Path) -> list[tuple[Path, int]]:
 
 
 def secure_tree(root: Path) -> tuple[list[Path], list[Path]]:
-    """Narrow every folder under ``root`` to 0700 and every file to 0600 where group or
-    others had any access; (corrected, could not be changed)."""
+    """Take group's and others' access away from every folder and file under ``root``
+    (0755 -> 0700, 0644 -> 0600); (corrected, could not be changed)."""
     fixed: list[Path] = []
     refused: list[Path] = []
     for path, info in _walk(root):
@@ -157,7 +164,7 @@ def secure_storage(var_dir: Path, database_url: str) -> tuple[list[Path], list[P
             continue
         if stat.S_ISREG(info.st_mode) and info.st_mode & OPEN_TO_OTHERS and path not in fixed:
             try:
-                os.chmod(path, PRIVATE_FILE)
+                os.chmod(path, stat.S_IMODE(info.st_mode) & ~OPEN_TO_OTHERS)
                 fixed.append(path)
             except OSError:
                 refused.append(path)
