@@ -2,7 +2,8 @@
 # Idempotent set-up of a fresh machine for Nexa CRM; quiet, and fast when nothing changed.
 #   1. .venv with Python >= 3.11, `pip install -e '.[dev]'` (again only when pyproject.toml changed),
 #      and the SDK: `pip install -e ./sdk` (again only when sdk/pyproject.toml changed)
-#   2. front-end assets: `npm ci`, then htmx copied into src/nexa/web/static/vendor/
+#   2. front-end assets: `npm ci`, then htmx and Swagger UI (for /api/docs) copied into
+#      src/nexa/web/static/vendor/
 #   3. Debian's Chromium for the browser tests (apt-get, when running as root)
 set -euo pipefail
 
@@ -93,6 +94,10 @@ copy_asset() {  # copy only when different, so the file keeps its time stamp oth
   cmp -s "$1" "$VENDOR/$2" || cp "$1" "$VENDOR/$2"
 }
 copy_asset node_modules/htmx.org/dist/htmx.min.js htmx.min.js
+# Swagger UI for /api/docs, served from /static like htmx (never a CDN: the docs work offline)
+copy_asset node_modules/swagger-ui-dist/swagger-ui-bundle.js swagger-ui-bundle.js
+copy_asset node_modules/swagger-ui-dist/swagger-ui.css swagger-ui.css
+copy_asset node_modules/swagger-ui-dist/favicon-32x32.png swagger-ui-favicon-32x32.png
 say "front-end assets in src/nexa/web/static/vendor/"
 
 # ---- 3. Chromium for the browser tests ---------------------------------------------------

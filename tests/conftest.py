@@ -222,3 +222,23 @@ def users(db: Any) -> Any:
 
     discard_after_commit(db)  # the fixture's own events are not the first request's business
     return org
+
+
+@pytest.fixture
+def private_var(tmp_path: Path, test_env: Path) -> Iterator[Path]:
+    """A var folder of the test's own that does not exist yet, under the common umask 022:
+    whatever Nexa then writes in it must be 0700/0600 by its own doing, not by the umask
+    (a CLI command or the app's start-up earlier in the session sets 077)."""
+    from nexa.config import get_settings
+
+    var = tmp_path / "var"
+    before = os.environ.get("NEXA_VAR_DIR", str(test_env))
+    os.environ["NEXA_VAR_DIR"] = str(var)
+    get_settings.cache_clear()
+    old = os.umask(0o022)
+    try:
+        yield var
+    finally:
+        os.umask(old)
+        os.environ["NEXA_VAR_DIR"] = before
+        get_settings.cache_clear()

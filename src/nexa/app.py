@@ -8,19 +8,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nexa import __version__, modules
 from nexa.api import problems
+from nexa.api.headers import SecurityHeaders, docs_csp
 from nexa.config import get_settings
 from nexa.core.db import get_engine
+from nexa.core.files import restrict_umask
 from nexa.subscribers import install as install_subscribers
 
 API_PREFIX = "/api/v1"
+DOCS_URL = "/api/docs"
+OPENAPI_URL = "/api/openapi.json"
+VENDOR = "/static/vendor"
 
 
 def api_routers() -> list[APIRouter]:
@@ -37,6 +43,30 @@ class WebSessionMiddleware(SessionMiddleware):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+class NexaAPI(FastAPI):
+    """The application, wrapped in :class:`SecurityHeaders` outside Starlette's own error
+    middleware: every response, an unhandled 500 included, carries the security headers."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def docs_page(title: str) -> HTMLResponse:
+    """Swagger UI from the package's own /static files (scripts/setup.sh copies them from npm
+    ``swagger-ui-dist``), never a CDN; its one inline start-up script is allowed by hash."""
+    page = get_swagger_ui_html(
+        openapi_url=OPENAPI_URL,
+        title=f"{title} – docs",
+        swagger_js_url=f"{VENDOR}/swagger-ui-bundle.js",
+        swagger_css_url=f"{VENDOR}/swagger-ui.css",
+        swagger_favicon_url=f"{VENDOR}/swagger-ui-favicon-32x32.png",
+        # no badge fetched from validator.swagger.io
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    html = bytes(page.body).decode()
+    return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
 
 
 _heap_frozen = False
@@ -64,19 +94,28 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # files this server writes (uploads, recordings, the database) are its user's only,
+        # however it was started (`nexa serve` also corrects existing modes: nexa.core.files)
+        restrict_umask()
         freeze_startup_heap()
         yield
 
-    app = FastAPI(
+    app = NexaAPI(
         title="Nexa CRM API",
         version=__version__,
         description="REST API of Nexa CRM. Authenticate with `Authorization: Bearer <API key>`. "
         "Errors are problem+json (RFC 9457) naming the field.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below, from the package's files
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL,
         lifespan=lifespan,
     )
+    docs = docs_page(app.title)
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return docs
+
     problems.install(app)
     # Each domain's router straight under the app, not under an /api/v1 router of routers:
     # FastAPI (>= 0.137) keeps included routers as nodes and resolves every level on each

@@ -9,12 +9,16 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nexa.core.files import private_dir, write_private_text
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEXA_", env_file=".env", extra="ignore")
 
     var_dir: Path = Field(
-        Path("var"), description="Folder for the SQLite file, job storage, uploads"
+        Path("var"),
+        description="Folder for the SQLite file, job storage, uploads, recordings: kept "
+        "0700 (its files 0600), corrected at start-up",
     )
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file var/nexa.db")
     redis_url: str = Field("", description="Redis URL for job storage; empty = SQLite job storage")
@@ -43,6 +47,18 @@ class Settings(BaseSettings):
     worker_ai_threads: int = Field(1, ge=1, description="Worker threads for training, rescoring")
     worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
     log_level: str = Field("INFO", description="Python logging level")
+    recording_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days a call recording is kept after the call started (0 = until "
+        "deleted); the hourly sweep removes older ones",
+    )
+    import_file_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Days an import's uploaded file is kept after the import finished (the "
+        "hourly sweep removes it; the import row records when)",
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -56,9 +72,8 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.var_dir / "secret_key"
         if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            private_dir(self.var_dir)
+            write_private_text(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
 
 

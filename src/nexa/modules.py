@@ -55,6 +55,7 @@ JOBS: tuple[str, ...] = (
     "nexa.task.jobs",
     "nexa.quote.jobs",
     "nexa.imports.jobs",
+    "nexa.call.jobs",
     "nexa.scoring.jobs",
     "nexa.routing.jobs",
     "nexa.forecast.jobs",

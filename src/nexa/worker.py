@@ -34,6 +34,7 @@ from huey.exceptions import ConfigurationError
 from nexa.config import Settings, get_settings
 from nexa.core.db import session_scope
 from nexa.core.events import register_job
+from nexa.core.files import private_file
 from nexa.job import service as jobs
 
 log = logging.getLogger("nexa.worker")
@@ -68,7 +69,7 @@ def make_huey(
     name = f"{prefix}.{queue}"
     if settings.redis_url:
         return NexaRedisHuey(name, url=settings.redis_url, immediate=settings.jobs_immediate)
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_file(settings.var_dir / "jobs.db")  # 0600 before SQLite opens it (and its -wal)
     return NexaSqliteHuey(
         name, filename=str(settings.var_dir / "jobs.db"), immediate=settings.jobs_immediate
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,19 @@ def test_create_normalises(client: Any, db: Any, users: Any) -> None:
             params={"record_type": record_type, "record_id": str(record_id)},
         )
         assert "call.created" in [i["event"] for i in t.json()["items"]]
+
+
+def test_a_recording_is_stored_0600_in_a_0700_folder(
+    private_var: Path, client: Any, db: Any, users: Any
+) -> None:
+    call = make_call(db, users.rep.actor)
+    db.commit()
+    assert _upload(client, users.rep, call.id, MP3, "audio/mpeg").status_code == 200
+    stored = private_var / "recordings" / f"{call.id}.mp3"
+    assert stored.read_bytes() == MP3
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    for folder in (private_var, stored.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,9 +75,11 @@ def cli_db(test_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("NEXA_DATABASE_URL", url)
     monkeypatch.setenv("NEXA_REDIS_URL", "")
     _reset_caches()
+    umask = os.umask(0o022)  # every command sets 077; the rest of the session keeps its own
     try:
         yield url
     finally:
+        os.umask(umask)
         _reset_caches()
         if BACKEND == "postgresql":
             _drop_pg_database(name)
@@ -112,6 +115,65 @@ def test_upgrade_then_doctor_passes(cli_db: str) -> None:
         assert [line for line in out.splitlines() if line.startswith("✗")] == [
             line for line in out.splitlines() if line.startswith("✗ Front-end assets")
         ]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_upgrade_makes_the_var_folder_private_and_doctor_names_wrong_modes(
+    cli_db: str, tmp_path: Path
+) -> None:
+    """tmp_path is the var folder; made 0755 with a 0644 upload as an older version left it."""
+    loose = tmp_path / "imports" / "old.csv"
+    loose.parent.mkdir()
+    loose.write_text("a\n")
+    for path, wide in ((tmp_path, 0o755), (loose.parent, 0o755), (loose, 0o644)):
+        path.chmod(wide)
+    doctor = nexa("doctor")
+    assert "✗ File permissions: 3 path(s) others may read" in doctor.output, doctor.output
+    assert "old.csv (0644)" in doctor.output
+
+    upgrade()
+    assert (mode(tmp_path), mode(loose.parent), mode(loose)) == (0o700, 0o700, 0o600)
+    if BACKEND == "sqlite":
+        database = tmp_path / "nexa.db"
+        assert mode(database) == 0o600
+        assert all(mode(p) == 0o600 for p in tmp_path.glob("nexa.db-*"))
+    doctor = nexa("doctor")
+    assert "✓ File permissions" in doctor.output, doctor.output
+    (tmp_path / "later.txt").write_text("x")  # the command left umask 077 behind
+    assert mode(tmp_path / "later.txt") == 0o600
+
+
+def test_an_export_file_is_0600_even_over_a_wider_file(cli_db: str, tmp_path: Path) -> None:
+    upgrade()
+    created = nexa(
+        "users", "create", "ex@example.com", "--name", "Ex Port", "--role", "admin",
+        "--password", "Quartz-Lantern-Orbit-4417",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    output = tmp_path / "out" / "contacts.csv"
+    output.parent.mkdir()
+    output.write_text("an older export\n")
+    output.chmod(0o644)
+    result = nexa("export", "contacts", "--output", str(output))
+    assert result.exit_code == 0, result.output
+    assert mode(output) == 0o600
+    assert output.read_text().startswith("id,")
+
+
+def test_a_generated_secret_key_is_0600(tmp_path: Path) -> None:
+    from nexa.config import Settings
+
+    umask = os.umask(0o022)
+    try:
+        settings = Settings(secret_key="", var_dir=tmp_path / "fresh")
+        assert len(settings.effective_secret_key) > 40
+    finally:
+        os.umask(umask)
+    assert mode(tmp_path / "fresh" / "secret_key") == 0o600
+    assert mode(tmp_path / "fresh") == 0o700
 
 
 def test_doctor_before_upgrade_says_what_to_do(cli_db: str) -> None:

@@ -1,16 +1,19 @@
 """Calls: logged phone calls on any record, with an optional recording file.
 
 Recordings live under ``<var_dir>/recordings/<call id>.<ext>``. A file is written to a
-temporary name in that directory, hashed and size-checked while it streams in, and only
-then renamed into place, so the row never points at a half-written or missing file. Files
-a change leaves behind are removed after the transaction commits (never before).
+temporary name in that directory (0600, the folder 0700: see ``nexa.core.files``), hashed
+and size-checked while it streams in, and only then renamed into place, so the row never
+points at a half-written or missing file. Files a change leaves behind are removed after the
+transaction commits (never before).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,8 +24,10 @@ from nexa.call.events import CALL_EVENTS
 from nexa.call.repository import CallRepository
 from nexa.config import get_settings
 from nexa.contact.repository import ContactRepository
+from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, ValidationFailed
+from nexa.core.files import open_private, private_dir
 from nexa.models import Call
 from nexa.record.registry import require_readable_link
 from nexa.record.service import RecordService, check_reference
@@ -44,6 +49,8 @@ RECORDING_TYPES = {
     "audio/x-m4a": "m4a",
 }
 RECORDINGS_DIR = "recordings"
+SWEEP_JOB = "call.sweep_recordings"
+ORPHAN_SECONDS = 3600  # a recording file no call points at is deleted after this long
 _UNLINK = "nexa_unlink_after_commit"
 
 
@@ -142,14 +149,13 @@ class CallService(RecordService[Call]):
         """Store (or replace) the call's recording; needs write access to the call."""
         call = self.get_for(call_id, "write")
         content_type, ext = recording_type(content_type)
-        directory = _var_dir() / RECORDINGS_DIR
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = private_dir(_var_dir() / RECORDINGS_DIR)
         relative = f"{RECORDINGS_DIR}/{call.id}.{ext}"
         temp = directory / f".{call.id}.{uuid.uuid4().hex}.part"
         digest = hashlib.sha256()
         size = 0
         try:
-            with temp.open("wb") as out:
+            with open_private(temp, exclusive=True) as out:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
@@ -206,3 +212,44 @@ class CallService(RecordService[Call]):
         _unlink_after_commit(self.session, old)
         self.publish("recording_deleted", call)
         return call
+
+
+def sweep_recordings(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Delete recordings past ``NEXA_RECORDING_RETENTION_DAYS`` (0: none), counted from the
+    call's start, as a deletion through the service (its event and timeline entry; a binned
+    call's recording is simply cleared); and files of the recordings folder older than an
+    hour that no call points at (a request that failed after storing one, an unfinished
+    upload). Files go once the job's transaction commits. The counts of each."""
+    now = now or utcnow()
+    repository = CallRepository(session)
+    expired = 0
+    days = get_settings().recording_retention_days
+    if days:
+        service = CallService(session, SYSTEM)
+        for call in repository.with_recording_before(now - timedelta(days=days)):
+            if call.deleted_at is None:
+                service.delete_recording(call.id)
+            else:
+                _unlink_after_commit(session, call.recording_path or "")
+                call.recording_path = call.recording_content_type = None
+                call.recording_size = None
+                call.recording_sha256 = None
+            expired += 1
+        session.flush()
+    folder = _var_dir() / RECORDINGS_DIR
+    orphans = 0
+    if folder.is_dir():
+        limit = time.time() - ORPHAN_SECONDS
+        old: list[Path] = []
+        for path in folder.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < limit:
+                    old.append(path)
+            except FileNotFoundError:
+                continue
+        in_use = repository.recordings_in_use([f"{RECORDINGS_DIR}/{p.name}" for p in old])
+        for path in old:
+            if f"{RECORDINGS_DIR}/{path.name}" not in in_use:
+                path.unlink(missing_ok=True)
+                orphans += 1
+    return {"expired": expired, "orphans": orphans}

@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from nexa.cli.shared import OK, WARN, console, fail, first_line, load_settings, mask_url
+from nexa.cli.shared import (
+    OK,
+    WARN,
+    console,
+    fail,
+    first_line,
+    load_settings,
+    mask_url,
+    secure_files,
+)
 
 db_app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
 
@@ -18,6 +27,7 @@ def db_upgrade() -> None:
     from nexa.migrations import current_and_head, upgrade
 
     settings = load_settings()
+    secure_files(settings)
     url = settings.effective_database_url
     out = console()
     try:

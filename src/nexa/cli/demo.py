@@ -18,6 +18,7 @@ from nexa.cli.shared import (
     mask_url,
     readable_errors,
     ready_to_write,
+    secure_files,
 )
 
 
@@ -51,6 +52,7 @@ def demo(
     from nexa.migrations import current_and_head, upgrade
 
     settings = ready_to_write()
+    secure_files(settings)
     url = settings.effective_database_url
     out = console()
     if reset:

@@ -19,7 +19,12 @@ from nexa.cli.shared import FAIL, OK, WARN, console, first_line, mask_url, setti
 if TYPE_CHECKING:
     from nexa.config import Settings
 
-VENDOR_ASSETS = ("htmx.min.js",)
+VENDOR_ASSETS = (
+    "htmx.min.js",
+    "swagger-ui-bundle.js",
+    "swagger-ui.css",
+    "swagger-ui-favicon-32x32.png",
+)
 
 
 @dataclass
@@ -152,6 +157,36 @@ def _check_var_dir(var_dir: Path) -> Check:
     return Check("ok", "Var folder", f"{var_dir.resolve()} is writable")
 
 
+def _check_file_modes(settings: Settings) -> Check:
+    from nexa.core.files import sqlite_files, wrong_modes
+
+    paths = [settings.var_dir, *sqlite_files(settings.effective_database_url)]
+    wrong: dict[Path, int] = {}
+    for path in paths:
+        if path.exists() and not path.is_symlink():
+            wrong.update(wrong_modes(path) if path.is_dir() else wrong_modes_of_file(path))
+    if wrong:
+        listed = ", ".join(f"{p} ({m:04o})" for p, m in list(wrong.items())[:5])
+        more = f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""
+        return Check(
+            "fail",
+            "File permissions",
+            f"{len(wrong)} path(s) others may read: {listed}{more}",
+            "`nexa serve`, `nexa worker` and `nexa db upgrade` correct them at start-up; or "
+            f"chmod -R go-rwx {settings.var_dir}",
+        )
+    return Check(
+        "ok", "File permissions", "the var folder and the database are private (0700/0600)"
+    )
+
+
+def wrong_modes_of_file(path: Path) -> list[tuple[Path, int]]:
+    from nexa.core.files import OPEN_TO_OTHERS
+
+    mode = path.stat().st_mode & 0o777
+    return [(path, mode)] if mode & OPEN_TO_OTHERS else []
+
+
 def _check_jobs(settings: Settings) -> Check:
     if settings.redis_url:
         shown = mask_url(settings.redis_url)
@@ -215,9 +250,9 @@ def _check_assets() -> Check:
             "fail",
             "Front-end assets",
             f"missing in {folder}: {', '.join(missing)}",
-            "run scripts/setup.sh (npm ci, then it copies htmx there)",
+            "run scripts/setup.sh (npm ci, then it copies htmx and Swagger UI there)",
         )
-    return Check("ok", "Front-end assets", f"htmx present in {folder}")
+    return Check("ok", "Front-end assets", f"htmx and Swagger UI present in {folder}")
 
 
 def _check_secret(settings: Settings) -> Check:
@@ -298,6 +333,7 @@ def run_checks() -> Iterator[Check]:
         if schema.status == "ok":
             yield _check_roles(url)
     yield _check_var_dir(settings.var_dir)
+    yield _check_file_modes(settings)
     jobs_check = _check_jobs(settings)
     yield jobs_check
     if jobs_check.status == "ok" and (

@@ -35,8 +35,10 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Nexa CRM command line. Settings come from NEXA_* environment variables (or .env)."""
+    from nexa.core.files import restrict_umask
     from nexa.subscribers import install
 
+    restrict_umask()  # what any command writes (database, exports, var/) is the user's only
     install()  # the in-transaction subscribers (audit, timeline) before any service runs
 
 

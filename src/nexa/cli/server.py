@@ -9,7 +9,15 @@ import typer
 from rich.markup import escape
 
 import nexa
-from nexa.cli.shared import WARN, console, fail, first_line, load_settings, mask_url
+from nexa.cli.shared import (
+    WARN,
+    console,
+    fail,
+    first_line,
+    load_settings,
+    mask_url,
+    secure_files,
+)
 
 
 def serve(
@@ -29,6 +37,7 @@ def serve(
     import uvicorn
 
     settings = load_settings()
+    secure_files(settings)
     out = console()
     url = settings.effective_database_url
     try:
@@ -67,7 +76,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run the background job worker: a Huey consumer per queue, with the periodic tasks."""
-    load_settings()
+    secure_files(load_settings())
     from nexa.worker import QUEUES, run_worker
 
     unknown = sorted(set(queue or ()) - set(QUEUES))

@@ -55,6 +55,21 @@ def load_settings() -> Settings:
         ) from None
 
 
+def secure_files(settings: Settings) -> None:
+    """Start-up of a command that serves or writes: umask 077, the var folder 0700, and any
+    wider mode in it (or on the SQLite files) narrowed to 0700/0600 (nexa.core.files)."""
+    from nexa.core.files import secure_storage
+
+    fixed, refused = secure_storage(settings.var_dir, settings.effective_database_url)
+    out = Console(stderr=True, highlight=False, soft_wrap=True)
+    if fixed:
+        out.print(f"{WARN} made {len(fixed)} path(s) private (0700/0600) in {settings.var_dir}")
+    if refused:
+        out.print(
+            f"{WARN} could not make private: {escape(', '.join(str(p) for p in refused[:5]))}"
+        )
+
+
 def ready_to_write() -> Settings:
     """Settings, and the jobs registered: after each commit the new outbox rows are handed
     to the worker exactly as the web app does (they wait in the job storage until one runs)."""

@@ -208,6 +208,7 @@ def _export_command(plural: str) -> None:
         ] = None,
     ) -> None:
         from nexa.core.db import session_scope
+        from nexa.core.files import open_private
         from nexa.core.filtering import ListQuery
         from nexa.imports import export, service
 
@@ -222,7 +223,7 @@ def _export_command(plural: str) -> None:
         with readable_errors(), session_scope(write=False) as session:
             actor = service.actor_by_email(session, as_)
             if output is not None:
-                with output.open("wb") as target:
+                with open_private(output) as target:  # customer data: 0600
                     count = export.export_to(session, actor, object_type, query, format_, target)
             else:
                 sys.stdout.flush()

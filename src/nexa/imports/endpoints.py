@@ -175,6 +175,7 @@ def to_out(session: Any, data_import: DataImport, *, issues: int = 0) -> ImportO
         created_at=data_import.created_at,
         started_at=data_import.started_at,
         finished_at=data_import.finished_at,
+        file_removed_at=data_import.file_removed_at,
         issues=listed,
         new_fields=service.has_new_fields(data_import),
         historical=service.is_historical(data_import),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, delete, func, or_, select, type_coerce
@@ -224,6 +225,31 @@ class ImportRepository:
         if not everyone:
             stmt = stmt.where(DataImport.owner_id == owner_id)
         return list(self.session.scalars(unscoped(stmt)))
+
+    # ---- the stored files ------------------------------------------------------------------
+
+    def finished_with_files(
+        self, statuses: tuple[str, ...], *, before: datetime
+    ) -> list[DataImport]:
+        """Imports in ``statuses`` that finished (or, failed ones, last changed) before
+        ``before`` and still have their file. A system view: the sweep sees every import."""
+        stmt = select(DataImport).where(
+            DataImport.status.in_(statuses),
+            DataImport.file_removed_at.is_(None),
+            func.coalesce(DataImport.finished_at, DataImport.updated_at) < before,
+        )
+        return list(self.session.scalars(unscoped(stmt)))
+
+    def with_file(self, import_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of ``import_ids`` are imports whose file has not been removed."""
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(import_ids), 500):
+            stmt = select(DataImport.id).where(
+                DataImport.id.in_(import_ids[start : start + 500]),
+                DataImport.file_removed_at.is_(None),
+            )
+            found.update(as_uuid(i) for i in self.session.scalars(unscoped(stmt)))
+        return found
 
     def active_user(self, email: str | None) -> User | None:
         """The active user with ``email``, or (no email) the first active admin."""

@@ -80,6 +80,9 @@ class ImportOut(OutputModel):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    file_removed_at: datetime | None = Field(
+        None, description="When the uploaded file was deleted (retention after the import)"
+    )
     issues: list[ImportIssueOut] | None = Field(
         None, description="Dry runs: the first issues (all of them via /issues)"
     )

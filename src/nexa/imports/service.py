@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +30,7 @@ from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import enqueue_after_commit
+from nexa.core.files import open_private, private_dir
 from nexa.core.ownership import check_owner
 from nexa.imports import new_fields as fields_of_file
 from nexa.imports import readers
@@ -39,6 +44,12 @@ MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_BATCH = 2000  # a batch is one transaction; bigger ones spread its fixed costs
 MAX_BATCH = 5000
 JOB_NAME = "import.run"
+SWEEP_JOB = "import.sweep_files"
+IMPORTS_DIR = "imports"
+UPLOADS_DIR = "uploads"  # the web's uploads waiting to be mapped (nexa.web.imports)
+PENDING_HOURS = 24  # how long such an upload waits
+ORPHAN_SECONDS = 3600  # a file no import row names is deleted after this long
+FINISHED = ("completed", "failed", "cancelled")
 SYNC_ROWS = 1000
 PLANNED_KEY = "fields"  # in DataImport.mapping: the new_fields report
 Progress = Callable[[int, int], None]
@@ -96,22 +107,30 @@ def import_actor(actor: Actor, object_type: str) -> Actor:
 # ---- starting an import ------------------------------------------------------------------
 
 
+def imports_dir() -> Path:
+    return get_settings().var_dir / IMPORTS_DIR
+
+
 def _store(source: IO[bytes], target: Path) -> tuple[str, int]:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Stream the upload to a temporary 0600 file beside ``target`` (a ``.part`` name the
+    sweep deletes when a killed request leaves it), renamed to ``target`` once complete."""
+    folder = private_dir(target.parent)
+    temp = folder / f".{target.name}.{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
     size = 0
-    with target.open("wb") as out:
-        while chunk := source.read(1024 * 1024):
-            size += len(chunk)
-            if size > MAX_BYTES:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise ValidationFailed("the file is larger than 50 MB", field="file")
-            digest.update(chunk)
-            out.write(chunk)
-    if size == 0:
-        target.unlink(missing_ok=True)
-        raise ValidationFailed("the file is empty", field="file")
+    try:
+        with open_private(temp, exclusive=True) as out:
+            while chunk := source.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise ValidationFailed("the file is larger than 50 MB", field="file")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationFailed("the file is empty", field="file")
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
     return digest.hexdigest(), size
 
 
@@ -159,7 +178,7 @@ def start_import(
             raise ValidationFailed("mapping must map column names to field names", field="mapping")
     fmt = readers.format_of(filename)
     import_id = uuid.uuid4()
-    path = get_settings().var_dir / "imports" / f"{import_id}.{fmt}"
+    path = imports_dir() / f"{import_id}.{fmt}"
     sha256, _ = _store(source, path)
     try:
         header = readers.read_header(path, fmt)
@@ -633,7 +652,7 @@ def run_import(
         require_historical(actor, data_import.object_type)
     adapter = adapter_of(data_import.object_type, historical=historical)
     path = Path(data_import.stored_path)
-    if not path.exists():
+    if data_import.file_removed_at is not None or not path.exists():
         raise ValidationFailed("the import's file is no longer stored", field="file")
     fmt = readers.format_of(path.name)
     header = readers.read_header(path, fmt)
@@ -729,3 +748,69 @@ def actor_by_email(session: Session, email: str | None) -> Actor:
     if user is None:
         raise NotFound(f"no active user {email}" if email else "no active admin to act as")
     return actor_for(session, user)
+
+
+# ---- the stored files: retention and orphans --------------------------------------------------
+
+_STORED_NAME = re.compile(
+    r"^\.?(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[a-z]+"
+    r"(?P<part>\.[0-9a-f]{32}\.part)?$"
+)
+
+
+def _older_than(path: Path, limit: float) -> bool:
+    try:
+        return path.stat().st_mtime < limit
+    except FileNotFoundError:
+        return False
+
+
+def sweep_files(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Delete the files imports no longer need; the counts of each kind deleted.
+
+    - ``finished``: the file of an import that finished (completed, failed or cancelled)
+      more than ``NEXA_IMPORT_FILE_RETENTION_DAYS`` ago; its row records ``file_removed_at``;
+    - ``orphans``: a file of the imports folder older than an hour that no import row names
+      (a request killed after storing it, a transaction rolled back) and unfinished ``.part``
+      uploads;
+    - ``uploads``: web uploads nobody mapped within ``PENDING_HOURS``.
+
+    Safe to run twice; system work (no actor: it sees every import)."""
+    now = now or utcnow()
+    repository = ImportRepository(session)
+    cutoff = now - timedelta(days=get_settings().import_file_retention_days)
+    finished = 0
+    for data_import in repository.finished_with_files(FINISHED, before=cutoff):
+        Path(data_import.stored_path).unlink(missing_ok=True)
+        data_import.file_removed_at = now
+        finished += 1
+    session.flush()
+
+    folder = imports_dir()
+    orphans = uploads = 0
+    if not folder.is_dir():
+        return {"finished": finished, "orphans": 0, "uploads": 0}
+    limit = time.time() - ORPHAN_SECONDS
+    named: dict[uuid.UUID, list[Path]] = {}
+    for path in folder.iterdir():
+        match = _STORED_NAME.match(path.name)
+        if match is None or not path.is_file() or not _older_than(path, limit):
+            continue
+        if match.group("part"):  # an upload still streaming an hour later is dead
+            path.unlink(missing_ok=True)
+            orphans += 1
+        else:
+            named.setdefault(uuid.UUID(match.group("id")), []).append(path)
+    kept = repository.with_file(list(named))
+    for import_id, paths in named.items():
+        if import_id not in kept:
+            for path in paths:
+                path.unlink(missing_ok=True)
+                orphans += 1
+    pending_limit = time.time() - PENDING_HOURS * 3600
+    if (folder / UPLOADS_DIR).is_dir():
+        for path in (folder / UPLOADS_DIR).iterdir():
+            if path.is_file() and _older_than(path, pending_limit):
+                path.unlink(missing_ok=True)
+                uploads += 1
+    return {"finished": finished, "orphans": orphans, "uploads": uploads}

@@ -15,7 +15,9 @@ DUPLICATE_MODES = ("skip", "update")
 
 class DataImport(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     """An import of a CSV/XLSX file. Each batch of rows commits together with
-    ``rows_done`` (the checkpoint), so a killed import resumes exactly where it stopped."""
+    ``rows_done`` (the checkpoint), so a killed import resumes exactly where it stopped.
+    The file is kept ``NEXA_IMPORT_FILE_RETENTION_DAYS`` after the import finished; the sweep
+    that deletes it sets ``file_removed_at``."""
 
     __tablename__ = "data_imports"
 
@@ -38,6 +40,8 @@ class DataImport(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # when the stored file was deleted (retention after the import finished)
+    file_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DataImportIssue(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,13 +16,6 @@ from nexa.web.generic import object_router
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import TEMPLATES, LoginRequired, WebActor, WebSession, is_htmx, render
 
-# No inline script and no eval anywhere in the UI: a second line of defence behind escaping.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-
 
 def _page_routers() -> list[APIRouter]:
     """Pages of one domain, registered before the generic record pages (nexa.modules)."""
@@ -30,16 +23,9 @@ def _page_routers() -> list[APIRouter]:
 
 
 def create_web_app() -> FastAPI:
+    # The security headers (CSP, nosniff, frame protection) are the whole application's
+    # middleware: nexa.api.headers.
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-
-    @web.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
     @web.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

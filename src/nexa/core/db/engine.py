@@ -15,10 +15,13 @@ _engines: dict[str, Engine] = {}
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        if path and path != ":memory:" and not path.startswith("file:"):
             from pathlib import Path
 
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            from nexa.core.files import private_file
+
+            # created 0600 before SQLite opens it: its -wal and -shm files take its mode
+            private_file(Path(path.split("?", 1)[0]))
             if "poolclass" not in kwargs:
                 # One pooled connection per worker thread (anyio's default 40): past
                 # pool_size each checkout opens a connection (PRAGMAs, schema parse) and

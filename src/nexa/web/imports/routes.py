@@ -34,9 +34,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 import nexa.imports.jobs  # noqa: F401  (registers the import job, as the API does)
-from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
+from nexa.core.files import open_private, private_dir, write_private_text
 from nexa.imports import readers, service
 from nexa.imports.adapters import EXPLICIT_ONLY, OBJECT_TYPES, adapter_for
 from nexa.imports.rows import normalise_header
@@ -49,7 +49,7 @@ from nexa.web.pages import WebActor, WebSession, humanise, is_htmx, render
 router = APIRouter(prefix="/imports")
 CSRF = [Depends(verify_csrf)]
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
-PENDING_HOURS = 24
+PENDING_HOURS = service.PENDING_HOURS
 RECENT = 20
 SAMPLES = 3
 ISSUE_PAGE = 200
@@ -88,7 +88,7 @@ class Pending:
 
 
 def _pending_dir() -> Path:
-    return get_settings().var_dir / "imports" / "uploads"
+    return service.imports_dir() / service.UPLOADS_DIR
 
 
 def _pending(actor: Actor, token: str, fmt: str = "") -> tuple[Path, Path]:
@@ -109,14 +109,13 @@ def _sweep(folder: Path) -> None:
 
 def store_upload(actor: Actor, object_type: str, filename: str, source: IO[bytes]) -> Pending:
     fmt = readers.format_of(filename)
-    folder = _pending_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(_pending_dir())
     _sweep(folder)
     token = secrets.token_hex(16)
     path, meta = _pending(actor, token, fmt)
     size = 0
     try:
-        with path.open("wb") as out:
+        with open_private(path, exclusive=True) as out:
             while chunk := source.read(1024 * 1024):
                 size += len(chunk)
                 if size > service.MAX_BYTES:
@@ -129,7 +128,7 @@ def store_upload(actor: Actor, object_type: str, filename: str, source: IO[bytes
         path.unlink(missing_ok=True)
         raise
     name = Path(filename).name[:300] or f"import.{fmt}"
-    meta.write_text(json.dumps({"object_type": object_type, "filename": name, "fmt": fmt}))
+    write_private_text(meta, json.dumps({"object_type": object_type, "filename": name, "fmt": fmt}))
     return Pending(token, object_type, name, fmt, path, meta)
 
 
