@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     worker_ai_threads: int = Field(1, ge=1, description="Worker threads for training, rescoring")
     worker_poll_seconds: float = Field(0.1, gt=0, description="Huey consumer polling interval")
     log_level: str = Field("INFO", description="Python logging level")
+    # user-written templates (quote PDFs; email, campaign and workflow templates later):
+    # nexa.core.templating renders them within these limits
+    template_max_output_chars: int = Field(
+        1_000_000, ge=1_000, description="Longest rendered output (and any value made in it)"
+    )
+    template_max_render_seconds: float = Field(
+        2.0, gt=0, description="Wall-clock time one render may take"
+    )
+    template_max_iterations: int = Field(
+        100_000, ge=100, description="Loop iterations and calls in one render, in total"
+    )
+    template_max_range: int = Field(10_000, ge=10, description="Largest range() in a template")
 
     @property
     def effective_database_url(self) -> str:
