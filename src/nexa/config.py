@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,15 @@ class Settings(BaseSettings):
         100_000, ge=100, description="Loop iterations and calls in one render, in total"
     )
     template_max_range: int = Field(10_000, ge=10, description="Largest range() in a template")
+
+    @field_validator("org_currency")
+    @classmethod
+    def _iso_currency(cls, v: str) -> str:
+        from nexa.core.money import ISO_4217
+
+        if v.upper() not in ISO_4217:
+            raise ValueError(f"NEXA_ORG_CURRENCY: {v} is not an ISO 4217 currency code")
+        return v
 
     @property
     def effective_database_url(self) -> str:

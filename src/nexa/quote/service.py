@@ -105,7 +105,9 @@ def build_lines(session: Session, items: list[LineItemIn], currency: str) -> lis
         is_recurring = item.is_recurring
         if is_recurring is None:
             is_recurring = bool(product and product.billing_period != "one_time")
-        money = line_money(item.quantity, unit_price, item.discount_percent, tax_rate)
+        money = line_money(
+            item.quantity, unit_price, item.discount_percent, tax_rate, field=_field(i, "total")
+        )
         mrr = item.mrr
         if (
             is_recurring
