@@ -5,6 +5,7 @@ PostgreSQL an overflow of NUMERIC(18, 2) was a 500, on SQLite a 23-digit total s
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -207,3 +208,22 @@ def test_the_organizations_currency_setting_is_an_iso_code() -> None:
     assert Settings(org_currency="EUR").org_currency == "EUR"
     with pytest.raises(ValidationError, match="ZZZ is not an ISO 4217 currency code"):
         Settings(org_currency="ZZZ")
+
+
+def test_account_import_rows_with_bad_revenue_are_refused(client: Any, users: Any) -> None:
+    text = csv_text(
+        ["Name", "Revenue", "Revenue currency"],
+        [["Fine Ltd", "5000", "EUR"], ["Minus Ltd", "-5", "EUR"], ["Zed Ltd", "5", "ZZZ"]],
+    )
+    mapping = {"Revenue": "annual_revenue.amount", "Revenue currency": "annual_revenue.currency"}
+    r = client.post(
+        "/api/v1/imports",
+        headers=users.admin.headers,
+        files={"file": ("accounts.csv", text.encode())},
+        data={"object_type": "account", "dry_run": "true", "mapping": json.dumps(mapping)},
+    )
+    assert r.status_code == 201, r.text
+    invalid = {i["row_number"]: i for i in r.json()["issues"] if i["kind"] == "invalid"}
+    assert set(invalid) == {2, 3}, r.json()["issues"]
+    assert invalid[2]["field"].startswith("annual_revenue")
+    assert "ISO 4217" in invalid[3]["message"]
