@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nexa.core.files import private_dir, write_private_text
@@ -59,6 +59,27 @@ class Settings(BaseSettings):
         description="Days an import's uploaded file is kept after the import finished (the "
         "hourly sweep removes it; the import row records when)",
     )
+    # user-written templates (quote PDFs; email, campaign and workflow templates later):
+    # nexa.core.templating renders them within these limits
+    template_max_output_chars: int = Field(
+        1_000_000, ge=1_000, description="Longest rendered output (and any value made in it)"
+    )
+    template_max_render_seconds: float = Field(
+        2.0, gt=0, description="Wall-clock time one render may take"
+    )
+    template_max_iterations: int = Field(
+        100_000, ge=100, description="Loop iterations and calls in one render, in total"
+    )
+    template_max_range: int = Field(10_000, ge=10, description="Largest range() in a template")
+
+    @field_validator("org_currency")
+    @classmethod
+    def _iso_currency(cls, v: str) -> str:
+        from nexa.core.money import ISO_4217
+
+        if v.upper() not in ISO_4217:
+            raise ValueError(f"NEXA_ORG_CURRENCY: {v} is not an ISO 4217 currency code")
+        return v
 
     @property
     def effective_database_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 import zlib
 from datetime import timedelta
 from typing import Any
@@ -308,3 +309,47 @@ def test_list_page_of_50_costs_what_a_page_of_1_costs(client: Any, db: Any, user
 def test_system_actor_can_expire_without_a_request(db: Any) -> None:
     quote = make_quote(db, SYSTEM)
     assert quote.status == "draft" and expire_quotes(db) == 0
+
+
+def test_template_past_the_render_limits_is_refused_at_save(client: Any, users: Any) -> None:
+    """Issue 15: ``{{ 'x' * 1000000000 }}`` never answered and grew the process by GBs."""
+    for hostile, reason in (
+        ("{{ 'x' * 1000000000 }}", "* repetition"),
+        ("{{ 'x'|center(10**9) }}", "center()"),
+        ("{{ range(10**9)|list }}", "range()"),
+        (
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+            "loop iterations",
+        ),
+    ):
+        started = time.monotonic()
+        r = client.put(
+            "/api/v1/quotes/template", json={"html": hostile}, headers=users.admin.headers
+        )
+        assert time.monotonic() - started < 8, hostile
+        assert r.status_code == 422, (hostile, r.text)
+        error = r.json()["errors"][0]
+        assert error["field"] == "html"
+        assert "exceeds a limit" in error["message"] and reason in error["message"], error
+    assert client.get("/api/v1/quotes/template", headers=users.rep.headers).json()["is_default"]
+
+
+def test_template_past_the_limits_with_real_data_fails_the_pdf_with_the_reason(
+    client: Any, db: Any, users: Any
+) -> None:
+    # 600,000 characters per line: the one-line sample passes, a three-line quote does not
+    big = "{% for l in lines %}{{ 'x' * 600000 }}{% endfor %}"
+    r = client.put("/api/v1/quotes/template", json={"html": big}, headers=users.admin.headers)
+    assert r.status_code == 200, r.text
+    quote = make_quote(
+        db,
+        owner_id=users.rep.id,
+        lines=[{"name": n, "unit_price": "1"} for n in ("A", "B", "C")],
+    )
+    db.commit()
+    r = client.get(f"/api/v1/quotes/{quote.id}/pdf", headers=users.rep.headers)
+    assert r.status_code == 422, r.text
+    error = r.json()["errors"][0]
+    assert error["field"] == "template"
+    assert "organization's quote template" in error["message"]
+    assert "the output would be 1,200,000 characters" in error["message"]

@@ -1467,17 +1467,17 @@ class ModelOut(OutputModel):
 
 
 class Money(InputModel):
-    """(OpenAPI: `Money-Output`)"""
+    """An amount with its currency as stored and shown in answers (not validated again) (OpenAPI: `Money`)"""
 
     amount: str
     currency: str = Field(description="ISO 4217 code")
 
 
 class MoneyInput(InputModel):
-    """(OpenAPI: `Money-Input`)"""
+    """An amount with its currency, as given: not negative, within what a NUMERIC(18, 2) total can hold, finite, in an ISO 4217 currency (``ZZZ`` is refused) (OpenAPI: `MoneyInput`)"""
 
     amount: float | str
-    currency: str = Field(description="ISO 4217 code")
+    currency: str = Field(description="ISO 4217 code, 3 upper-case letters")
 
 
 class NewFieldOut(OutputModel):

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from nexa.config import get_settings
 from nexa.core.fields import normalise_phone, normalise_url
-from nexa.core.schemas import MAX_INT, Address, InputModel, Money, OutputModel
+from nexa.core.schemas import MAX_INT, Address, InputModel, Money, MoneyInput, OutputModel
 
 AccountType = Literal["prospect", "customer", "partner", "vendor"]
 AccountTier = Literal["enterprise", "mid-market", "smb", "startup"]
@@ -21,7 +21,7 @@ class _AccountFields(InputModel):
     website: str | None = Field(None, max_length=500)
     phone: str | None = Field(None, max_length=40)
     employees: int | None = Field(None, ge=0, le=MAX_INT)
-    annual_revenue: Money | None = None
+    annual_revenue: MoneyInput | None = None
     tier: AccountTier | None = None
     parent_id: uuid.UUID | None = None
     primary_contact_id: uuid.UUID | None = None

@@ -7,6 +7,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nexa.core.money import MAX_TOTAL, CurrencyCode
+
 T = TypeVar("T")
 
 MAX_INT = 2**31 - 1
@@ -42,10 +44,20 @@ class OutputModel(BaseModel):
 
 
 class Money(BaseModel):
+    """An amount with its currency as stored and shown in answers (not validated again)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(ge=Decimal("-1e15"), le=Decimal("1e15"), decimal_places=2)
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    amount: Decimal
+    currency: str = Field(description="ISO 4217 code")
+
+
+class MoneyInput(Money):
+    """An amount with its currency, as given: not negative, within what a NUMERIC(18, 2)
+    total can hold, finite, in an ISO 4217 currency (``ZZZ`` is refused)."""
+
+    amount: Decimal = Field(ge=0, le=MAX_TOTAL, decimal_places=2)
+    currency: CurrencyCode
 
     @field_validator("amount", mode="after")
     @classmethod

@@ -12,13 +12,12 @@ from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import PermissionDenied, ValidationFailed
+from nexa.core.money import ISO_4217, check_total
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import ExchangeRateIn
 from nexa.models import ExchangeRate
 
 CENT = Decimal("0.01")
-# Numeric(18, 2): an org-currency amount must stay below 10^16
-MAX_ORG_AMOUNT = Decimal("1e15")
 
 
 def org_currency() -> str:
@@ -40,8 +39,9 @@ def money_values(
     if amount is None:
         return {"amount_org": None, "weighted_value": None}
     amount_org = cents(amount * rate_to_org(session, currency))
-    if amount_org >= MAX_ORG_AMOUNT:
-        raise ValidationFailed("amount is too large in the organization's currency", field="amount")
+    check_total(
+        amount_org, "amount", f"the amount in the organization's currency ({org_currency()})"
+    )
     return {"amount_org": amount_org, "weighted_value": cents(amount_org * probability / 100)}
 
 
@@ -70,8 +70,8 @@ def set_exchange_rate(
     """Set a rate and revalue the open deals in that currency (one UPDATE)."""
     require_settings_writer(actor, "exchange rates")
     currency = currency.upper()
-    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
-        raise ValidationFailed("a currency is a 3-letter ISO 4217 code", field="currency")
+    if currency not in ISO_4217:
+        raise ValidationFailed(f"{currency[:8]} is not an ISO 4217 currency code", field="currency")
     if currency == org_currency():
         raise ValidationFailed(
             f"{currency} is the organization's currency; its rate is always 1", field="currency"
@@ -83,6 +83,14 @@ def set_exchange_rate(
     else:
         row.rate = data.rate
         row.updated_at = utcnow()
+    repo = DealRepository(session)
+    largest = repo.largest_open_amount(currency)
+    if largest is not None:
+        check_total(
+            cents(largest * data.rate),
+            "rate",
+            f"an open deal's amount in {org_currency()} at this rate",
+        )
     session.flush()
-    DealRepository(session).revalue_open_deals(currency, data.rate)
+    repo.revalue_open_deals(currency, data.rate)
     return row

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, ValidationFailed
+from nexa.core.money import check_total
 from nexa.core.records import apply_changes
 from nexa.deal.currency import cents, money_values
 from nexa.deal.repository import DealRepository
@@ -20,7 +21,10 @@ from nexa.models import Deal, DealLineItem
 
 
 def line_total(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
-    return cents(quantity * unit_price * (1 - discount_percent / 100))
+    """The line's net; a 422 naming ``unit_price`` past ``MAX_TOTAL`` (the columns are
+    NUMERIC(18, 2): an overflow was a 500 on PostgreSQL)."""
+    gross = check_total(cents(quantity * unit_price), "unit_price", "quantity × unit price")
+    return cents(gross * (1 - discount_percent / 100))
 
 
 def list_line_items(session: Session, actor: Actor, deal_id: uuid.UUID) -> list[DealLineItem]:
@@ -34,6 +38,8 @@ def _recompute_from_lines(session: Session, actor: Actor, deal: Deal) -> None:
     count, total, mrr = repo.line_totals(deal.id)
     if count == 0:
         return
+    check_total(cents(total), "amount", "the deal's amount (the sum of its line items)")
+    check_total(cents(mrr), "amount", "the deal's monthly recurring total")
     values: dict[str, Any] = {"amount": cents(total), "total_mrr": cents(mrr)}
     values.update(money_values(session, values["amount"], deal.currency, deal.probability))
     changes = apply_changes(deal, values)

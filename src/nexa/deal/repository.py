@@ -192,6 +192,19 @@ class DealRepository(Repository[Deal]):
         row = self.session.get(ExchangeRate, currency)
         return row.rate if row is not None else None
 
+    def largest_open_amount(self, currency: str) -> Decimal | None:
+        """The largest amount of the live open deals in ``currency`` (what a new rate
+        revalues: a system check over every deal, like the UPDATE it guards)."""
+        return self.session.scalar(
+            unscoped(
+                select(func.max(Deal.amount)).where(
+                    Deal.currency == currency,
+                    Deal.stage_kind == "open",
+                    Deal.deleted_at.is_(None),
+                )
+            )
+        )
+
     def revalue_open_deals(self, currency: str, rate: Decimal) -> int:
         """Recompute the org-currency amount and weighted value of the open deals in
         ``currency`` in one UPDATE (a system change: a rate applies to every deal)."""

@@ -5,17 +5,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
+from nexa.core.money import MAX_AMOUNT, Amount, Percent, Quantity, check_line_product
+from nexa.core.money import CurrencyCode as Currency
 from nexa.core.schemas import InputModel, OutputModel
 
 DealType = Literal["new_business", "upsell", "renewal", "cross_sell"]
 StageKind = Literal["open", "won", "lost"]
 StageKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
-MAX_AMOUNT = Decimal("1e13")
+__all__ = ["MAX_AMOUNT", "Amount", "Currency", "Percent", "Quantity"]  # the shared money types
 
 
 def _finite(v: Decimal | None) -> Decimal | None:
@@ -24,11 +25,6 @@ def _finite(v: Decimal | None) -> Decimal | None:
     return v
 
 
-Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2), AfterValidator(_finite)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=3), AfterValidator(_finite)]
-Quantity = Annotated[
-    Decimal, Field(gt=0, le=Decimal("1e9"), decimal_places=4), AfterValidator(_finite)
-]
 Rate = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), decimal_places=8), AfterValidator(_finite)]
 
 
@@ -220,11 +216,23 @@ class LineItemCreate(_LineFields):
     quantity: Quantity = Decimal(1)
     unit_price: Amount | None = Field(None, description="Default: the product's price")
 
+    @field_validator("unit_price")
+    @classmethod
+    def _line_within_bounds(cls, v: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        check_line_product(info.data.get("quantity"), v)
+        return v
+
 
 class LineItemUpdate(_LineFields):
     name: str | None = Field(None, min_length=1, max_length=200)
     quantity: Quantity | None = None
     unit_price: Amount | None = None
+
+    @field_validator("unit_price")
+    @classmethod
+    def _line_within_bounds(cls, v: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        check_line_product(info.data.get("quantity"), v)
+        return v
 
 
 class LineItemOut(OutputModel):

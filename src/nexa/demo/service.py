@@ -31,7 +31,7 @@ from nexa.auth.service import actor_for
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.batches import chunks
 from nexa.core.repository import unscoped
-from nexa.core.schemas import Address, Money
+from nexa.core.schemas import Address, MoneyInput
 from nexa.models import Account, Contact, Team, User
 from nexa.user.schemas import UserCreate
 from nexa.user.service import create_user
@@ -716,7 +716,7 @@ def _ensure_accounts(
                             website=p.website,
                             phone=p.phone,
                             employees=p.employees,
-                            annual_revenue=Money(amount=p.revenue, currency="USD"),
+                            annual_revenue=MoneyInput(amount=p.revenue, currency="USD"),
                             billing_address=Address(**p.address),
                             parent_id=parent_id,
                             owner_id=user_ids[p.owner_email],

@@ -10,9 +10,11 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from nexa.config import get_settings
 from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.money import Amount
+from nexa.core.money import CurrencyCode as Currency
 from nexa.core.names import person_name
 from nexa.core.schemas import InputModel, OutputModel
-from nexa.deal.schemas import Amount, Currency, StageKey
+from nexa.deal.schemas import StageKey
 
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
 CompanySize = Literal["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+"]

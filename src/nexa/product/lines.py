@@ -4,6 +4,10 @@ Per line: ``gross = quantity × unit_price``, ``discount = gross × discount_per
 ``net = gross − discount`` (the line's ``total``), ``tax = net × tax_rate / 100``; each is
 rounded to cents (half up) so the document totals are exact sums of what the lines show.
 A recurring line without an explicit MRR is worth its net per month.
+
+Every amount computed here is checked against ``MAX_TOTAL`` (nexa.core.money) before it is
+written: a line or a sum of many valid lines past it is a 422 naming the line's field, not
+an overflow of the NUMERIC(18, 2) columns (a 500 on PostgreSQL, a 23-digit total on SQLite).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from nexa.core.money import check_total
 from nexa.models.product import LineItemMixin
 
 CENT = Decimal("0.01")
@@ -54,11 +59,15 @@ def line_money(
     *,
     is_recurring: bool = False,
     mrr: Decimal | None = None,
+    field: str = "total",
 ) -> LineMoney:
-    gross = cents(Decimal(quantity) * Decimal(unit_price))
+    """A line's money; a 422 naming ``field`` when its gross or net with tax is past
+    ``MAX_TOTAL``."""
+    gross = check_total(cents(Decimal(quantity) * Decimal(unit_price)), field, "the line's total")
     discount = cents(gross * Decimal(discount_percent or 0) / 100)
     net = gross - discount
     tax = cents(net * Decimal(tax_rate or 0) / 100)
+    check_total(net + tax, field, "the line's total with tax")
     line_mrr = (mrr if mrr is not None else net) if is_recurring else None
     return LineMoney(gross, discount, net, tax, line_mrr)
 
@@ -82,10 +91,11 @@ class Totals:
         }
 
 
-def totals_of(lines: list[Any]) -> Totals:
-    """Document totals of line rows (anything with the LineItemMixin columns)."""
+def totals_of(lines: list[Any], field: str = "line_items") -> Totals:
+    """Document totals of line rows (anything with the LineItemMixin columns); a 422 naming
+    ``field`` (``line_items[i].total`` for one line) when a total is past ``MAX_TOTAL``."""
     result = Totals()
-    for line in lines:
+    for i, line in enumerate(lines):
         money = line_money(
             line.quantity,
             line.unit_price,
@@ -93,6 +103,7 @@ def totals_of(lines: list[Any]) -> Totals:
             line.tax_rate,
             is_recurring=line.is_recurring,
             mrr=line.mrr,
+            field=f"{field}[{i}].total",
         )
         result.lines.append(money)
         result.subtotal += money.gross
@@ -101,6 +112,10 @@ def totals_of(lines: list[Any]) -> Totals:
         if money.mrr is not None:
             result.total_mrr = (result.total_mrr or ZERO) + money.mrr
     result.total = result.subtotal - result.discount_total + result.tax_total
+    for name in ("subtotal", "tax_total", "total"):
+        check_total(getattr(result, name), field, f"the document's {name.replace('_', ' ')}")
+    if result.total_mrr is not None:
+        check_total(result.total_mrr, field, "the document's monthly recurring total")
     return result
 
 

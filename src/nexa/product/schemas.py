@@ -3,21 +3,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
+from nexa.core.money import Amount, Percent
+from nexa.core.money import CurrencyCode as Currency
 from nexa.core.schemas import InputModel, OutputModel
 
 BillingPeriod = Literal["one_time", "monthly", "annual"]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-UnitPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e13"), decimal_places=2)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=3)]
+UnitPrice = Amount  # not negative, at most MAX_AMOUNT
 MAX_PRICES = 50
 
 
 class PriceIn(InputModel):
-    currency: Currency = Field(description="ISO 4217 code, 3 upper-case letters")
+    currency: Currency
     unit_price: UnitPrice
 
 

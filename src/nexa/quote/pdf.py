@@ -1,4 +1,4 @@
-"""Quote documents: a Jinja2 template (sandboxed, autoescaped) rendered to HTML, then drawn
+"""Quote documents: a Jinja2 template (sandboxed, bounded, autoescaped) rendered to HTML, then drawn
 as PDF by fpdf2's ``write_html`` (tables, h1–h6, p, b, i, u, br, font, ul/ol)."""
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ from importlib import resources
 from typing import Any
 
 from fpdf import FPDF
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
 
 from nexa.core.errors import ValidationFailed
+from nexa.core.templating import render_template
 
 
 @lru_cache(maxsize=1)
@@ -19,44 +18,10 @@ def default_template() -> str:
     return (resources.files("nexa.quote") / "templates" / "quote.html").read_text("utf-8")
 
 
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True)
-
-
-def _unsafe_names(tree: nodes.Node) -> list[str]:
-    """Attribute or item names a template should never touch (dunders, privates)."""
-    found = []
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else None
-        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            name = node.arg.value if isinstance(node.arg.value, str) else None
-        if name and name.startswith("_"):
-            found.append(name)
-    return found
-
-
 def render_html(template: str, context: dict[str, Any]) -> str:
-    """Render ``template`` in the sandbox; any failure is a 422 naming ``html``."""
-    env = _environment()
-    try:
-        unsafe = _unsafe_names(env.parse(template))
-        if unsafe:
-            raise ValidationFailed(
-                f"the template uses unsafe attributes: {', '.join(sorted(set(unsafe)))[:200]}",
-                field="html",
-            )
-        return env.from_string(template).render(**context)
-    except ValidationFailed:
-        raise
-    except TemplateSyntaxError as exc:
-        raise ValidationFailed(
-            f"template syntax error on line {exc.lineno}: {exc.message}", field="html"
-        ) from None
-    except Exception as exc:  # a sandbox refusal, a bad filter, a type error …
-        raise ValidationFailed(
-            f"the template does not render: {type(exc).__name__}: {str(exc)[:200]}",
-            field="html",
-        ) from None
+    """Render ``template`` with the bounded renderer (nexa.core.templating: sandboxed, with
+    output, loop, repetition and time limits); any failure is a 422 naming ``html``."""
+    return render_template(template, context, field="html")
 
 
 def html_to_pdf(html: str, *, compress: bool = True) -> bytes:

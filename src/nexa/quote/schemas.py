@@ -3,14 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
+from nexa.core.money import Amount, Percent, Quantity, check_line_product
+from nexa.core.money import CurrencyCode as Currency
 from nexa.core.schemas import InputModel, OutputModel
-from nexa.product.schemas import Currency, Percent, UnitPrice
 
-Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("1e9"), decimal_places=4)]
 MAX_LINES = 200
 MAX_TEMPLATE = 100_000
 
@@ -22,7 +21,7 @@ class LineItemIn(InputModel):
     )
     description: str | None = Field(None, max_length=5_000)
     quantity: Quantity = Decimal(1)
-    unit_price: UnitPrice | None = Field(
+    unit_price: Amount | None = Field(
         None, description="Default: the product's price in the document's currency"
     )
     discount_percent: Percent = Decimal(0)
@@ -30,8 +29,14 @@ class LineItemIn(InputModel):
     is_recurring: bool | None = Field(
         None, description="Default: whether the product bills monthly or annually"
     )
-    mrr: UnitPrice | None = Field(None, description="Monthly value; default: the line's net")
+    mrr: Amount | None = Field(None, description="Monthly value; default: the line's net")
     term_months: int | None = Field(None, ge=1, le=600)
+
+    @field_validator("unit_price")
+    @classmethod
+    def _line_within_bounds(cls, v: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        check_line_product(info.data.get("quantity"), v)
+        return v
 
 
 class LineItemOut(OutputModel):

@@ -7,6 +7,7 @@ the old one becomes superseded."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,8 @@ from nexa.quote.repository import QuoteRepository
 from nexa.quote.schemas import LineItemIn, QuoteCreate
 from nexa.record.events import RecordPayload
 from nexa.record.service import RecordService, check_reference
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_KEY = "quote.template"
 LINES_CACHE = "_nexa_lines"
@@ -102,7 +105,9 @@ def build_lines(session: Session, items: list[LineItemIn], currency: str) -> lis
         is_recurring = item.is_recurring
         if is_recurring is None:
             is_recurring = bool(product and product.billing_period != "one_time")
-        money = line_money(item.quantity, unit_price, item.discount_percent, tax_rate)
+        money = line_money(
+            item.quantity, unit_price, item.discount_percent, tax_rate, field=_field(i, "total")
+        )
         mrr = item.mrr
         if (
             is_recurring
@@ -459,14 +464,19 @@ def _context(session: Session, quote: Quote) -> dict[str, Any]:
 def quote_pdf(
     session: Session, actor: Actor, quote_id: uuid.UUID, *, compress: bool = True
 ) -> tuple[Quote, bytes]:
-    """The quote as PDF, drawn from the organization's template (the built-in one if the
-    stored template no longer renders)."""
+    """The quote as PDF, drawn from the organization's template. A stored template that
+    fails with this quote's data (a render limit: output size, loops, time) fails the PDF
+    with a 422 naming ``template`` and the reason, logged for the admin — never a hang, a
+    500 or a silent switch to another design."""
     quote = QuoteRepository(session).get(actor, quote_id)
     context = _context(session, quote)
     template, is_default = current_template(session)
     try:
         return quote, pdf.render_pdf(template, context, compress=compress)
-    except ValidationFailed:
-        if is_default:
-            raise
-        return quote, pdf.render_pdf(pdf.default_template(), context, compress=compress)
+    except ValidationFailed as exc:
+        which = "built-in" if is_default else "organization's"
+        log.warning("quote %s: the %s template failed: %s", quote.number, which, exc.detail)
+        raise ValidationFailed(
+            f"the {which} quote template cannot render this quote: {exc.detail}",
+            field="template",
+        ) from None
