@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from nexa.api import scopes
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db.session import unit_of_work
@@ -106,6 +107,10 @@ async def get_actor(
     if resolved is None:
         resolved = await run_in_threadpool(auth_service.api_key_actor, session, token)
     actor = resolved.actor
+    # the key's scopes against what this operation declares (nexa.api.scopes): one place
+    scopes.check(
+        actor, request.scope.get("route"), lambda: {**request.query_params, **request.path_params}
+    )
     request.state.actor = actor
     if auth_service.needs_touch(resolved):
         # bookkeeping after commit, as a job: a GET's read transaction never becomes a writer;
