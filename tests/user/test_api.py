@@ -267,6 +267,12 @@ def test_no_api_key_changes_a_password_whatever_its_scopes(client: Any, db: Any)
         )
         assert changed.status_code == 403, changed.text
     assert changed.json()["errors"][0]["field"] == "password"  # a "*" key: the field refused
+    guess = client.patch(  # refused before the current password is looked at: no oracle
+        "/api/v1/me",
+        headers=full.headers,
+        json={"password": "my new password 42", "current_password": "a guess"},
+    )
+    assert guess.status_code == 403 and guess.json()["errors"][0]["field"] == "password"
     for who in (person, full):
         user = db.get(User, who.id)
         db.refresh(user)

@@ -159,6 +159,7 @@ def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
 def _apply_user_changes(
     session: Session, actor: Actor, user: User, values: dict[str, Any]
 ) -> dict[str, tuple[Any, Any]]:
+    refuse_password_by_api_key(actor, values.get("password"))
     for name in ("full_name", "role", "is_active", "timezone", "password"):
         if name in values and values[name] is None:
             raise ValidationFailed(f"{name} cannot be empty", field=name)
@@ -201,7 +202,6 @@ def update_user(
     """Admins change a user's role, team, activity, password or name."""
     if not actor.can("user:write"):
         raise PermissionDenied("only admins can change users")
-    refuse_password_by_api_key(actor, data.password)
     user = get_user(session, actor, user_id)
     check_version(user, if_match)
     if not UserRepository(session).may_write(actor, user.id):
