@@ -88,7 +88,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="APIKey",
-    description="An API key issued by an admin (POST /api/v1/api-keys), sent as a bearer token.",
+    description="An API key issued by an admin (Admin, API keys in the web UI, or "
+    "`nexa keys create`), sent as a bearer token. Each operation names the key scopes it "
+    "needs (x-required-scopes); a key without them is refused with 403 and missing_scope.",
 )
 
 

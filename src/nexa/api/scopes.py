@@ -22,8 +22,10 @@ it. The declaration shows in the OpenAPI document as ``x-required-scopes``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from nexa.core.actor import Actor
@@ -96,19 +98,57 @@ def missing_scope(
     return None
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    requirements: tuple[str, ...]
+    options: tuple[tuple[str, ...], ...]
+    session_only: bool
+    templated: bool
+
+
+_UNSET = object()
+_CACHE_ATTRIBUTE = "_nexa_key_scopes"
+
+
+def _parsed(route: Any) -> _Parsed | None:
+    """The route's declaration, parsed once and kept on the route object."""
+    cached = getattr(route, _CACHE_ATTRIBUTE, _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
+    requirements = declared(route)
+    parsed = None
+    if requirements is not None:
+        parsed = _Parsed(
+            tuple(requirements),
+            tuple(tuple(r.split("|")) for r in requirements),
+            SESSION_ONLY in requirements,
+            any("{" in r for r in requirements),
+        )
+    with contextlib.suppress(AttributeError):  # else parsed again on each request
+        setattr(route, _CACHE_ATTRIBUTE, parsed)
+    return parsed
+
+
 def check(actor: Actor, route: Any, params: Callable[[], Mapping[str, Any]]) -> None:
     """403 unless the API key behind ``actor`` has the scopes ``route`` declares.
     ``params``: the request's path and query parameters (read only for templates)."""
-    if actor.key_scopes is None:
+    key_scopes = actor.key_scopes
+    if key_scopes is None:
         return
-    requirements = declared(route)
-    if requirements is None:
+    parsed = _parsed(route)
+    if parsed is None:
         raise PermissionDenied(
             "this operation declares no API key scope, so no API key may use it",
             missing_scope=SESSION_ONLY,
         )
-    values = params() if any("{" in r for r in requirements) else {}
-    missing = missing_scope(requirements, actor.key_scopes, values)
+    if not parsed.session_only:
+        if "*" in key_scopes:
+            return
+        if not parsed.templated and all(
+            any(o in key_scopes for o in options) for options in parsed.options
+        ):
+            return
+    missing = missing_scope(parsed.requirements, key_scopes, params() if parsed.templated else {})
     if missing is None:
         return
     if missing == SESSION_ONLY:
