@@ -12,6 +12,7 @@ import pytest
 from nexa.auth import service as auth_service
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
+from nexa.user.service import create_api_key
 from tests.factories.contact import make_contact
 from tests.query_counts import count_queries
 
@@ -46,15 +47,20 @@ def test_a_warm_key_reads_only_the_record(client: Any, db: Any, users: Any) -> N
     assert len(warm) == len(cold) - len(_reads_actor_tables(cold))
 
 
-def test_revoking_a_cached_key_refuses_the_next_request(client: Any, users: Any) -> None:
-    created = client.post(
-        "/api/v1/api-keys",
-        headers=users.admin.headers,
-        json={"name": "short-lived", "user_id": str(users.rep.id), "scopes": ["*"]},
-    ).json()
-    headers = {"Authorization": f"Bearer {created['token']}"}
+def _issue(db: Any, users: Any, **kw: Any) -> tuple[str, str]:
+    """A key for the rep, issued as the signed-in admin does (keys never issue keys)."""
+    key, token = create_api_key(
+        db, users.admin.actor, user_id=users.rep.id, name="short-lived", scopes=["*"], **kw
+    )
+    db.commit()
+    return str(key.id), token
+
+
+def test_revoking_a_cached_key_refuses_the_next_request(client: Any, db: Any, users: Any) -> None:
+    key_id, token = _issue(db, users)
+    headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/contacts", headers=headers).status_code == 200
-    revoked = client.delete(f"/api/v1/api-keys/{created['id']}", headers=users.admin.headers)
+    revoked = client.delete(f"/api/v1/api-keys/{key_id}", headers=users.admin.headers)
     assert revoked.status_code == 204
     refused = client.get("/api/v1/contacts", headers=headers)
     assert refused.status_code == 401
@@ -98,21 +104,11 @@ def test_a_change_made_by_another_process_applies_within_the_cache_time(
 
 
 def test_an_expired_key_is_refused_although_cached(
-    client: Any, users: Any, monkeypatch: pytest.MonkeyPatch
+    client: Any, db: Any, users: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expires = utcnow() + timedelta(hours=1)
-    created = client.post(
-        "/api/v1/api-keys",
-        headers=users.admin.headers,
-        json={
-            "name": "an hour",
-            "user_id": str(users.rep.id),
-            "scopes": ["*"],
-            "expires_at": expires.isoformat(),
-        },
-    )
-    assert created.status_code == 201, created.text
-    headers = {"Authorization": f"Bearer {created.json()['token']}"}
+    _, token = _issue(db, users, expires_at=expires)
+    headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/contacts", headers=headers).status_code == 200
     monkeypatch.setattr(auth_service, "utcnow", lambda: expires + timedelta(seconds=1))
     assert client.get("/api/v1/contacts", headers=headers).status_code == 401

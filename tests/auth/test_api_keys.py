@@ -1,4 +1,5 @@
-"""/api/v1/api-keys and bearer authentication over real HTTP."""
+"""API keys: issued by a signed-in admin (the web UI, the CLI: never with an API key), listed
+and revoked at /api/v1/api-keys, and bearer authentication over real HTTP."""
 
 from __future__ import annotations
 
@@ -10,29 +11,42 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from nexa.auth.schemas import ApiKeyOut
 from nexa.auth.service import touch_api_key
 from nexa.core.audit import AuditEntry
 from nexa.core.db import utcnow
+from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.models import ApiKey
+from nexa.user.service import create_api_key
 
 
-def _issue(client: Any, users: Any, **body: Any) -> dict[str, Any]:
-    body.setdefault("name", "integration")
-    body.setdefault("scopes", ["*"])
-    r = client.post("/api/v1/api-keys", headers=users.admin.headers, json=body)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
+def _issue(
+    db: Any,
+    users: Any,
+    *,
+    user_id: Any = None,
+    name: str = "integration",
+    scopes: list[str] | None = None,
+    expires_at: Any = None,
+) -> dict[str, Any]:
+    """Issue a key as the web UI and the CLI do: the admin signed in, an actor with no key."""
+    key, token = create_api_key(
+        db,
+        users.admin.actor,
+        user_id=user_id or users.admin.id,
+        name=name,
+        scopes=scopes or ["*"],
+        expires_at=expires_at,
+    )
+    db.commit()
+    return {**ApiKeyOut.model_validate(key).model_dump(mode="json"), "token": token}
 
 
 def test_token_is_shown_once_and_only_its_sha256_is_stored(
     client: Any, db: Any, users: Any, enqueued_jobs: list[Any]
 ) -> None:
     created = _issue(
-        client,
-        users,
-        name="zapier",
-        user_id=str(users.rep.id),
-        scopes=["contact:read", "account:read"],
+        db, users, name="zapier", user_id=users.rep.id, scopes=["contact:read", "account:read"]
     )
     token = created["token"]
     assert token.startswith("nexa_") and len(token) > 40
@@ -56,9 +70,10 @@ def test_token_is_shown_once_and_only_its_sha256_is_stored(
         mine["prefix"] == token[:12] and mine["revoked_at"] is None and mine["last_used_at"] is None
     )
 
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()[
-        "id"
-    ] == str(users.rep.id)
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/contacts", headers=h).status_code == 200
+    me = client.get("/api/v1/me", headers=h)  # its own profile is a scope of its own
+    assert me.status_code == 403 and me.json()["missing_scope"] == "me:read"
     # last_used_at is bookkeeping done after commit by a job; here the job is recorded, run it
     assert ("api_key.touch", (created["id"],)) in enqueued_jobs
     touch_api_key(db, row.id)
@@ -76,13 +91,10 @@ def test_token_is_shown_once_and_only_its_sha256_is_stored(
     assert audit.actor_id == users.admin.id
 
 
-def test_user_id_defaults_to_me(client: Any, users: Any) -> None:
-    created = _issue(client, users, name="my own")
-    assert created["user_id"] == str(users.admin.id)
-
-
-def test_scoped_key_reads_contacts_but_cannot_create_accounts(client: Any, users: Any) -> None:
-    token = _issue(client, users, user_id=str(users.rep.id), scopes=["contact:read"])["token"]
+def test_scoped_key_reads_contacts_but_cannot_create_accounts(
+    client: Any, db: Any, users: Any
+) -> None:
+    token = _issue(db, users, user_id=users.rep.id, scopes=["contact:read"])["token"]
     h = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/contacts", headers=h).status_code == 200
     denied = client.post("/api/v1/accounts", headers=h, json={"name": "Scoped Corp"})
@@ -97,10 +109,8 @@ def test_scoped_key_reads_contacts_but_cannot_create_accounts(client: Any, users
     )
 
 
-def test_key_scope_never_widens_the_users_role(client: Any, users: Any) -> None:
-    token = _issue(client, users, user_id=str(users.read_only.id), scopes=["account:create"])[
-        "token"
-    ]
+def test_key_scope_never_widens_the_users_role(client: Any, db: Any, users: Any) -> None:
+    token = _issue(db, users, user_id=users.read_only.id, scopes=["account:create"])["token"]
     r = client.post(
         "/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}, json={"name": "Nope Inc"}
     )
@@ -108,7 +118,7 @@ def test_key_scope_never_widens_the_users_role(client: Any, users: Any) -> None:
 
 
 def test_revoked_key_answers_401(client: Any, db: Any, users: Any) -> None:
-    created = _issue(client, users, user_id=str(users.rep.id))
+    created = _issue(db, users, user_id=users.rep.id)
     h = {"Authorization": f"Bearer {created['token']}"}
     assert client.get("/api/v1/me", headers=h).status_code == 200
     assert (
@@ -133,20 +143,17 @@ def test_revoked_key_answers_401(client: Any, db: Any, users: Any) -> None:
 
 
 def test_expired_key_answers_401(client: Any, db: Any, users: Any) -> None:
-    soon = (utcnow() + timedelta(hours=1)).isoformat()
-    created = _issue(client, users, user_id=str(users.rep.id), expires_at=soon)
+    soon = utcnow() + timedelta(hours=1)
+    created = _issue(db, users, user_id=users.rep.id, expires_at=soon)
     h = {"Authorization": f"Bearer {created['token']}"}
     assert client.get("/api/v1/me", headers=h).status_code == 200
     db.get(ApiKey, uuid.UUID(created["id"])).expires_at = utcnow() - timedelta(seconds=1)
     db.commit()
     assert client.get("/api/v1/me", headers=h).status_code == 401
 
-    past = client.post(
-        "/api/v1/api-keys",
-        headers=users.admin.headers,
-        json={"name": "late", "scopes": ["*"], "expires_at": "2001-01-01T00:00:00Z"},
-    )
-    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "expires_at"
+    with pytest.raises(ValidationFailed) as past:
+        _issue(db, users, name="late", expires_at=utcnow() - timedelta(days=1))
+    assert past.value.field == "expires_at"
 
 
 @pytest.mark.parametrize(
@@ -170,36 +177,38 @@ def test_wrong_or_absent_header_is_401_problem(
     assert r.json()["status"] == 401
 
 
-def test_only_admins_manage_keys_and_input_is_checked(client: Any, users: Any) -> None:
+def test_only_admins_manage_keys_and_input_is_checked(client: Any, db: Any, users: Any) -> None:
     for person in (users.manager, users.rep, users.support, users.marketer, users.read_only):
         assert client.get("/api/v1/api-keys", headers=person.headers).status_code == 403
-        assert (
-            client.post(
-                "/api/v1/api-keys", headers=person.headers, json={"name": "mine", "scopes": ["*"]}
-            ).status_code
-            == 403
+        with pytest.raises(PermissionDenied):
+            create_api_key(db, person.actor, user_id=person.id, name="mine", scopes=["*"])
+    with pytest.raises(ValidationFailed) as unknown:
+        _issue(db, users, scopes=["contact:read", "root"])
+    assert unknown.value.field == "scopes"
+    with pytest.raises(ValidationFailed) as nobody:
+        _issue(db, users, user_id=uuid.uuid4())
+    assert nobody.value.field == "user_id"
+
+
+def test_no_api_key_can_issue_a_key(client: Any, db: Any, users: Any) -> None:
+    """Whatever its scopes: a key that could would outlive its own revocation."""
+    narrow = _issue(db, users, scopes=["api_key:create", "api_key:read", "contact:read"])
+    for headers in (users.admin.headers, {"Authorization": f"Bearer {narrow['token']}"}):
+        r = client.post(
+            "/api/v1/api-keys", headers=headers, json={"name": "more", "scopes": ["contact:read"]}
         )
-    h = users.admin.headers
-    unknown = client.post(
-        "/api/v1/api-keys", headers=h, json={"name": "x", "scopes": ["contact:read", "root"]}
-    )
-    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "scopes"
-    empty = client.post("/api/v1/api-keys", headers=h, json={"name": "x", "scopes": []})
-    assert empty.status_code == 422
-    nobody = client.post(
-        "/api/v1/api-keys",
-        headers=h,
-        json={"name": "x", "scopes": ["*"], "user_id": str(uuid.uuid4())},
-    )
-    assert nobody.status_code == 422 and nobody.json()["errors"][0]["field"] == "user_id"
+        assert r.status_code == 403, r.text
+        assert r.json()["missing_scope"] == "session" and "sign in" in r.json()["detail"]
+    key_actor = client.get("/api/v1/me", headers=users.admin.headers)  # the key's own actor
+    assert key_actor.status_code == 200
+    from nexa.auth.service import api_key_actor
 
-
-def test_a_scoped_key_cannot_mint_a_wider_key(client: Any, users: Any) -> None:
-    narrow = _issue(client, users, scopes=["api_key:create", "contact:read"])["token"]
-    h = {"Authorization": f"Bearer {narrow}"}
-    wider = client.post("/api/v1/api-keys", headers=h, json={"name": "wider", "scopes": ["*"]})
-    assert wider.status_code == 403
-    same = client.post(
-        "/api/v1/api-keys", headers=h, json={"name": "same", "scopes": ["contact:read"]}
-    )
-    assert same.status_code == 201
+    with pytest.raises(PermissionDenied):  # nor through the service, from any other path
+        create_api_key(
+            db,
+            api_key_actor(db, users.admin.token).actor,
+            user_id=users.admin.id,
+            name="more",
+            scopes=["*"],
+        )
+    assert db.scalars(select(ApiKey).where(ApiKey.name == "more")).all() == []

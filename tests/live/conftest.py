@@ -74,6 +74,24 @@ def seed(url: str) -> tuple[dict[str, str], dict[str, str]]:
     return tokens, ids
 
 
+def issue_key(url: str, user_id: str, scopes: tuple[str, ...] = ("*",)) -> tuple[str, str]:
+    """(id, token) of a new key for ``user_id``, written to the server's database as the CLI
+    does (no API key can issue one)."""
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import make_engine, session_scope
+    from nexa.user.service import create_api_key
+
+    engine = make_engine(url)
+    try:
+        with session_scope(engine=engine) as session:
+            key, token = create_api_key(
+                session, SYSTEM, user_id=uuid.UUID(user_id), name="live", scopes=list(scopes)
+            )
+            return str(key.id), token
+    finally:
+        engine.dispose()
+
+
 def start_server(
     url: str, var_dir: Path, *, workers: int = 1, timeout: float = 180.0
 ) -> tuple[subprocess.Popen[bytes], str]:

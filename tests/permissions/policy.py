@@ -1,4 +1,5 @@
-"""Reads the written policy (role_table.csv, routes.csv) — data, not code under test."""
+"""Reads the written policy (role_table.csv, routes/*.csv with the API key scope of each
+operation) — data, not code under test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 ROLES = ("admin", "manager", "sales_rep", "support_agent", "marketer", "read_only")
 CASES = ("own", "team", "other")
+SESSION_ONLY = "session"
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -25,6 +27,13 @@ class Route:
     object: str
     action: str
     record: bool
+    # the API key scopes the operation needs (all of them); "a|b" = either; "session" = none
+    # will do: refused to every API key
+    key_scopes: tuple[str, ...] = ()
+
+    @property
+    def session_only(self) -> bool:
+        return SESSION_ONLY in self.key_scopes
 
 
 POLICY: dict[tuple[str, str], dict[str, str]] = {
@@ -32,7 +41,14 @@ POLICY: dict[tuple[str, str], dict[str, str]] = {
 }
 # routes/<domain>.csv: which policy row governs each API operation of that domain
 ROUTES: list[Route] = [
-    Route(r["method"], r["path"], r["object"], r["action"], r["record"] == "yes")
+    Route(
+        r["method"],
+        r["path"],
+        r["object"],
+        r["action"],
+        r["record"] == "yes",
+        tuple(r["key_scope"].split()),
+    )
     for path in sorted((HERE / "routes").glob("*.csv"))
     for r in _rows(f"routes/{path.name}")
 ]

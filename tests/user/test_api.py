@@ -1,15 +1,21 @@
-"""/api/v1/users and /api/v1/me over real HTTP."""
+"""/api/v1/users and /api/v1/me over real HTTP; passwords are set by a signed-in person (the
+web UI, the CLI), never with an API key."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from nexa.auth.service import verify_password
 from nexa.core.audit import AuditEntry
+from nexa.core.errors import ValidationFailed
 from nexa.core.events import OutboxMessage
 from nexa.models import User
+from nexa.user import service
+from nexa.user.schemas import MeUpdate, UserCreate, UserUpdate
 from tests.factories.user import PASSWORD, make_user
 
 
@@ -75,18 +81,30 @@ def test_admin_creates_user_and_event_is_recorded(client: Any, db: Any, users: A
         "email": "New.Person@Example.com",
         "full_name": "New Person",
         "role": "marketer",
-        "password": "a long enough password",
         "timezone": "Europe/Paris",
     }
+    with_password = client.post(
+        "/api/v1/users",
+        headers=users.admin.headers,
+        json={**body, "password": "a long enough password"},
+    )
+    assert with_password.status_code == 403  # an API key never sets a sign-in password
+    assert with_password.json()["errors"][0]["field"] == "password"
     r = client.post("/api/v1/users", headers=users.admin.headers, json=body)
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["email"] == "new.person@example.com" and created["role"] == "marketer"
     assert "password" not in created and "password_hash" not in created
     user = db.get(User, __import__("uuid").UUID(created["id"]))
-    assert user.password_hash != body["password"] and verify_password(
-        user.password_hash, body["password"]
+    assert user.password_hash is None
+    # the signed-in admin (web UI) may give one; only its argon2 hash is stored
+    signed_in = service.create_user(
+        db,
+        users.admin.actor,
+        UserCreate(email="pw@example.com", full_name="P W", password="a long enough password"),
     )
+    assert verify_password(signed_in.password_hash, "a long enough password")
+    db.commit()
     outbox = db.scalars(
         select(OutboxMessage).where(
             OutboxMessage.event == "user.created", OutboxMessage.record_id == user.id
@@ -121,10 +139,18 @@ def test_admin_patches_role_team_activity_password(client: Any, db: Any, users: 
             "role": "manager",
             "team_id": str(users.other_manager.user.team_id),
             "full_name": "Promoted Rep",
-            "password": "a brand new password",
         },
     )
     assert r.status_code == 200, r.text
+    by_key = client.patch(
+        f"/api/v1/users/{users.rep.id}", headers=h, json={"password": "a brand new password"}
+    )
+    assert by_key.status_code == 403 and by_key.json()["errors"][0]["field"] == "password"
+    service.update_user(  # the signed-in admin resets it (web UI)
+        db, users.admin.actor, users.rep.id, UserUpdate(password="a brand new password")
+    )
+    db.commit()
+    assert verify_password(db.get(User, users.rep.id).password_hash, "a brand new password")
     body = r.json()
     assert body["role"] == "manager" and body["full_name"] == "Promoted Rep"
     assert body["team_id"] == str(users.other_manager.user.team_id)
@@ -226,28 +252,57 @@ def test_me_reads_and_changes_only_my_own_profile(client: Any, db: Any, users: A
     assert client.get("/api/v1/me").status_code == 401
 
 
-def test_me_password_change_needs_the_current_password(client: Any, db: Any, users: Any) -> None:
+def test_no_api_key_changes_a_password_whatever_its_scopes(client: Any, db: Any) -> None:
+    """Issue 15: a key scoped to lead:read renamed its user and changed the password."""
+    person = make_user(db, "support_agent", password=PASSWORD, scopes=["lead:read"])
+    full = make_user(db, "support_agent", password=PASSWORD)
+    db.commit()
+    renamed = client.patch("/api/v1/me", headers=person.headers, json={"full_name": "Hijacked"})
+    assert renamed.status_code == 403 and renamed.json()["missing_scope"] == "me:write"
+    for who in (person, full):
+        changed = client.patch(
+            "/api/v1/me",
+            headers=who.headers,
+            json={"password": "my new password 42", "current_password": PASSWORD},
+        )
+        assert changed.status_code == 403, changed.text
+    assert changed.json()["errors"][0]["field"] == "password"  # a "*" key: the field refused
+    guess = client.patch(  # refused before the current password is looked at: no oracle
+        "/api/v1/me",
+        headers=full.headers,
+        json={"password": "my new password 42", "current_password": "a guess"},
+    )
+    assert guess.status_code == 403 and guess.json()["errors"][0]["field"] == "password"
+    for who in (person, full):
+        user = db.get(User, who.id)
+        db.refresh(user)
+        assert user.full_name != "Hijacked" and verify_password(user.password_hash, PASSWORD)
+    # me:write lets a key change the name and time zone, never the password
+    assert (
+        client.patch("/api/v1/me", headers=full.headers, json={"full_name": "Renamed"}).status_code
+        == 200
+    )
+
+
+def test_me_password_change_needs_the_current_password(db: Any) -> None:
+    """As the signed-in person (no API key): the current password is asked, and checked."""
     person = make_user(db, "support_agent", password=PASSWORD)
     db.commit()
-    h = person.headers
-    missing = client.patch("/api/v1/me", headers=h, json={"password": "my new password 42"})
-    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "current_password"
-    wrong = client.patch(
-        "/api/v1/me", headers=h, json={"password": "my new password 42", "current_password": "nope"}
-    )
-    assert wrong.status_code == 422
-    short = client.patch(
-        "/api/v1/me", headers=h, json={"password": "short", "current_password": PASSWORD}
-    )
-    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "password"
-    ok = client.patch(
-        "/api/v1/me",
-        headers=h,
-        json={"password": "my new password 42", "current_password": PASSWORD},
-    )
-    assert ok.status_code == 200, ok.text
+    actor = person.actor
+    new = "my new password 42"
+    with pytest.raises(ValidationFailed) as missing:
+        service.update_me(db, actor, {"password": new})
+    assert missing.value.field == "current_password" and "current" in missing.value.detail
+    with pytest.raises(ValidationFailed) as wrong:
+        service.update_me(db, actor, {"password": new, "current_password": "nope"})
+    assert wrong.value.field == "current_password" and "wrong" in wrong.value.detail
+    with pytest.raises(ValidationError) as short:
+        MeUpdate.model_validate({"password": "short", "current_password": PASSWORD})
+    assert short.value.errors()[0]["loc"] == ("password",)
+    service.update_me(db, actor, {"password": new, "current_password": PASSWORD})
+    db.commit()
     user = db.get(User, person.id)
-    assert verify_password(user.password_hash, "my new password 42")
+    assert verify_password(user.password_hash, new)
     audit = db.scalars(
         select(AuditEntry).where(AuditEntry.record_id == person.id, AuditEntry.field == "password")
     ).one()

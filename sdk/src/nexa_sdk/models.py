@@ -405,6 +405,11 @@ class ApiKeyCreate(InputModel):
             "job:import",
             "job:bulk_delete",
             "list:add_member",
+            "me:read",
+            "me:write",
+            "notification:read",
+            "notification:write",
+            "search:read",
         ]
     ] = Field(
         description='Permissions such as "contact:read", or ["*"] for all the user\'s permissions'
@@ -1334,7 +1339,10 @@ class MeUpdate(InputModel):
 
     full_name: str | None = None
     timezone: str | None = Field(default=None, description="IANA zone, e.g. Europe/Paris")
-    password: str | None = Field(default=None, description="Needs current_password")
+    password: str | None = Field(
+        default=None,
+        description="Needs current_password; never with an API key (sign in to the web UI)",
+    )
     current_password: str | None = None
 
 

@@ -18,6 +18,7 @@ from nexa.account.service import AccountService
 from nexa.account.shape import ACCOUNTS
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
+from nexa.api.scopes import needs
 from nexa.config import get_settings
 from nexa.core.schemas import Money
 
@@ -44,7 +45,10 @@ router = record_router(
 
 
 @router.get(
-    "/{account_id}/rollup", response_model=AccountRollup, summary="Roll-ups through the hierarchy"
+    "/{account_id}/rollup",
+    response_model=AccountRollup,
+    summary="Roll-ups through the hierarchy",
+    openapi_extra=needs("account:read"),
 )
 def account_rollup(account_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> AccountRollup:
     top = service.hierarchy(session, actor, account_id)
@@ -70,7 +74,10 @@ def account_rollup(account_id: uuid.UUID, session: SessionDep, actor: ActorDep) 
 
 
 @router.get(
-    "/{account_id}/tree", response_model=AccountTreeNode, summary="The hierarchy below an account"
+    "/{account_id}/tree",
+    response_model=AccountTreeNode,
+    summary="The hierarchy below an account",
+    openapi_extra=needs("account:read"),
 )
 def account_tree(account_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> AccountTreeNode:
     def node(n: dict[str, Any]) -> AccountTreeNode:

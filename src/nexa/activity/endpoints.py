@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from nexa.activity import service
 from nexa.activity.schemas import AuditEntryOut, RecordType, TimelineEntryOut
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.schemas import Page, Problem
 
 router = APIRouter(
@@ -30,7 +31,10 @@ Cursor = Annotated[
 
 
 @router.get(
-    "/timeline", response_model=Page[TimelineEntryOut], summary="A record's timeline, newest first"
+    "/timeline",
+    response_model=Page[TimelineEntryOut],
+    summary="A record's timeline, newest first",
+    openapi_extra=needs("{record_type}:read"),
 )
 def timeline(
     session: SessionDep,
@@ -49,7 +53,10 @@ def timeline(
 
 
 @router.get(
-    "/audit", response_model=Page[AuditEntryOut], summary="The audit log, newest first (admins)"
+    "/audit",
+    response_model=Page[AuditEntryOut],
+    summary="The audit log, newest first (admins)",
+    openapi_extra=needs("audit:read"),
 )
 def audit_log(
     session: SessionDep,

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core import idempotency
 from nexa.core.actor import Actor
 from nexa.core.errors import PreconditionFailed
@@ -113,23 +114,28 @@ def add_bin_routes(
     to_out: Callable[[Session, Any], Any],
     operations: Collection[str] = ("delete", "restore"),
     names: Mapping[str, str] | None = None,
+    scopes: tuple[str, ...],
 ) -> None:
     """DELETE /{id} (to the bin, honouring If-Match) and POST /{id}/restore for a record type;
-    ``operations`` picks either or both, ``names`` their route names."""
+    ``operations`` picks either or both, ``names`` their route names, ``scopes`` the API key
+    scopes both need."""
     names = {"delete": "delete_record", "restore": "restore_record", **(names or {})}
     if "delete" in operations:
-        _add_delete(router, noun, delete, names["delete"])
+        _add_delete(router, noun, delete, names["delete"], scopes)
     if "restore" in operations:
-        _add_restore(router, out_model, restore, to_out, names["restore"])
+        _add_restore(router, out_model, restore, to_out, names["restore"], scopes)
 
 
-def _add_delete(router: APIRouter, noun: str, delete: Callable[..., Any], name: str) -> None:
+def _add_delete(
+    router: APIRouter, noun: str, delete: Callable[..., Any], name: str, scopes: tuple[str, ...]
+) -> None:
     @router.delete(
         "/{record_id}",
         status_code=204,
         summary=f"Move {noun} to the bin",
         responses={412: {"model": Problem}},
         name=name,
+        openapi_extra=needs(*scopes),
     )
     def delete_record(
         record_id: uuid.UUID,
@@ -147,6 +153,7 @@ def _add_restore(
     restore: Callable[..., Any],
     to_out: Callable[[Session, Any], Any],
     name: str,
+    scopes: tuple[str, ...],
 ) -> None:
     @router.post(
         "/{record_id}/restore",
@@ -154,6 +161,7 @@ def _add_restore(
         summary="Restore from the bin",
         responses={409: {"model": Problem}},
         name=name,
+        openapi_extra=needs(*scopes),
     )
     def restore_record(
         record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from nexa.api import scopes
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db.session import unit_of_work
@@ -87,7 +88,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="APIKey",
-    description="An API key issued by an admin (POST /api/v1/api-keys), sent as a bearer token.",
+    description="An API key issued by an admin (Admin, API keys in the web UI, or "
+    "`nexa keys create`), sent as a bearer token. Each operation names the key scopes it "
+    "needs (x-required-scopes); a key without them is refused with 403 and missing_scope.",
 )
 
 
@@ -106,6 +109,10 @@ async def get_actor(
     if resolved is None:
         resolved = await run_in_threadpool(auth_service.api_key_actor, session, token)
     actor = resolved.actor
+    # the key's scopes against what this operation declares (nexa.api.scopes): one place
+    scopes.check(
+        actor, request.scope.get("route"), lambda: {**request.query_params, **request.path_params}
+    )
     request.state.actor = actor
     if auth_service.needs_touch(resolved):
         # bookkeeping after commit, as a job: a GET's read transaction never becomes a writer;

@@ -29,6 +29,7 @@ from nexa.api.crud import (
     with_etag,
 )
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.actor import Actor
 from nexa.core.filtering import ListQuery
 from nexa.core.schemas import Page, Problem
@@ -75,6 +76,8 @@ def record_router(
     unknown = set(operations) - set(OPERATIONS)
     if unknown:
         raise ValueError(f"unknown record operations: {sorted(unknown)}")
+    # the API key scope of each operation: the permission its service checks
+    obj = service.repository.object_name  # type: ignore[attr-defined]
     router = APIRouter(prefix=prefix, tags=list(tags or [plural]), responses=PROBLEMS)
     shape = shaper.one
     shape_all = shaper.page
@@ -86,7 +89,11 @@ def record_router(
     if "list" in operations:
 
         @router.get(
-            "", response_model=Page[dict[str, Any]], summary=f"List {plural}", name=name["list"]
+            "",
+            response_model=Page[dict[str, Any]],
+            summary=f"List {plural}",
+            name=name["list"],
+            openapi_extra=needs(f"{obj}:read"),
         )
         def list_records(
             session: SessionDep,
@@ -117,6 +124,7 @@ def record_router(
             summary=f"Create {noun}",
             responses={409: {"model": Problem}},
             name=name["create"],
+            openapi_extra=needs(f"{obj}:create"),
         )
         def create_record(
             request: Request,
@@ -140,7 +148,13 @@ def record_router(
 
     if "get" in operations:
 
-        @router.get(record_path, response_model=out_model, summary=f"Get {noun}", name=name["get"])
+        @router.get(
+            record_path,
+            response_model=out_model,
+            summary=f"Get {noun}",
+            name=name["get"],
+            openapi_extra=needs(f"{obj}:read"),
+        )
         def get_record(record_id: RecordId, session: SessionDep, actor: ActorDep) -> Response:
             record = service(session, actor).get(record_id)
             return model_response(out_model, shape(session, record), version=record.version)
@@ -153,6 +167,7 @@ def record_router(
             summary=f"Update {noun}",
             responses={409: {"model": Problem}, 412: {"model": Problem}},
             name=name["update"],
+            openapi_extra=needs(f"{obj}:read", f"{obj}:write"),
         )
         def update_record(
             record_id: RecordId,
@@ -178,5 +193,6 @@ def record_router(
             to_out=shape,
             operations=operations,
             names=name,
+            scopes=(f"{obj}:read", f"{obj}:delete"),
         )
     return router

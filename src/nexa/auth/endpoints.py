@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from nexa.api.crud import parse_if_match, with_etag
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import SESSION_ONLY, needs
 from nexa.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -41,6 +42,7 @@ router = APIRouter(
     response_model=list[ApiKeyOut],
     tags=["api keys"],
     summary="List API keys (never the tokens)",
+    openapi_extra=needs("api_key:read"),
 )
 def list_api_keys(
     session: SessionDep, actor: ActorDep, user_id: Annotated[uuid.UUID | None, Query()] = None
@@ -55,7 +57,8 @@ def list_api_keys(
     response_model=ApiKeyCreated,
     status_code=201,
     tags=["api keys"],
-    summary="Issue an API key; the token is in this answer only",
+    summary="Issue an API key (refused to API keys: the web UI or `nexa keys create` do it)",
+    openapi_extra=needs(SESSION_ONLY),
 )
 def create_api_key(body: ApiKeyCreate, session: SessionDep, actor: ActorDep) -> ApiKeyCreated:
     user_id = body.user_id or actor.user_id
@@ -77,7 +80,11 @@ def _key_data(key: ApiKey) -> dict[str, Any]:
 
 
 @router.delete(
-    "/api-keys/{key_id}", status_code=204, tags=["api keys"], summary="Revoke an API key"
+    "/api-keys/{key_id}",
+    status_code=204,
+    tags=["api keys"],
+    summary="Revoke an API key",
+    openapi_extra=needs("api_key:delete"),
 )
 def revoke_api_key(key_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     service.revoke_api_key(session, actor, key_id)
@@ -99,7 +106,11 @@ def _role_out(role: Role) -> RoleOut:
 
 
 @router.get(
-    "/roles", response_model=list[RoleOut], tags=["roles"], summary="Roles and their grants"
+    "/roles",
+    response_model=list[RoleOut],
+    tags=["roles"],
+    summary="Roles and their grants",
+    openapi_extra=needs("role:read"),
 )
 def list_roles(session: SessionDep, actor: ActorDep) -> list[RoleOut]:
     return [_role_out(r) for r in service.list_roles(session, actor)]
@@ -111,6 +122,7 @@ def list_roles(session: SessionDep, actor: ActorDep) -> list[RoleOut]:
     tags=["roles"],
     summary="Replace a role's grants",
     responses={409: {"model": Problem}, 412: {"model": Problem}},
+    openapi_extra=needs("role:write"),
 )
 def update_role(
     name: Annotated[str, Path(max_length=40)],
@@ -135,6 +147,7 @@ def update_role(
     response_model=VisibilitySettings,
     tags=["settings"],
     summary="Org-wide record visibility per object",
+    openapi_extra=needs("settings:read"),
 )
 def get_visibility(session: SessionDep, actor: ActorDep) -> Any:
     return service.get_visibility(session, actor)
@@ -145,6 +158,7 @@ def get_visibility(session: SessionDep, actor: ActorDep) -> Any:
     response_model=VisibilitySettings,
     tags=["settings"],
     summary="Set org-wide record visibility (private, public_read, public_read_write)",
+    openapi_extra=needs("settings:write"),
 )
 def set_visibility(body: VisibilityUpdate, session: SessionDep, actor: ActorDep) -> Any:
     values = body.model_dump(exclude_none=True)

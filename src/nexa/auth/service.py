@@ -135,6 +135,7 @@ def actor_for(session: Session, user: User, api_key: ApiKey | None = None) -> Ac
         team_ids=frozenset(teams),
         display_name=user.full_name,
         api_key_id=api_key.id if api_key else None,
+        key_scopes=frozenset(api_key.scopes or []) if api_key else None,
         visibility=visibility_defaults(session),
     )
 

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
+from nexa.api.scopes import needs
 from nexa.call.schemas import CallCreate, CallOut, CallUpdate
 from nexa.call.service import (
     MAX_RECORDING_BYTES,
@@ -38,6 +39,7 @@ router = record_router(
     response_model=CallOut,
     summary="Upload (or replace) the call's recording",
     responses={413: {"model": Problem}, 415: {"model": Problem}},
+    openapi_extra=needs("call:read", "call:write"),
 )
 def upload_recording(
     call_id: uuid.UUID,
@@ -57,13 +59,19 @@ def upload_recording(
     summary="Download the call's recording",
     response_class=FileResponse,
     responses={200: {"content": {"audio/*": {}}}},
+    openapi_extra=needs("call:read"),
 )
 def download_recording(call_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> FileResponse:
     path, content_type, name = CallService(session, actor).recording_file(call_id)
     return FileResponse(path, media_type=content_type, filename=name)
 
 
-@router.delete("/{call_id}/recording", status_code=204, summary="Delete the call's recording")
+@router.delete(
+    "/{call_id}/recording",
+    status_code=204,
+    summary="Delete the call's recording",
+    openapi_extra=needs("call:read", "call:write"),
+)
 def delete_recording(call_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     CallService(session, actor).delete_recording(call_id)
     return Response(status_code=204)

@@ -103,7 +103,8 @@ def keys_create(
         list[str] | None,
         typer.Option(
             "--scope",
-            help="A permission such as contact:read; repeat it; '*' = all the user's permissions",
+            help="A permission such as contact:read, or me:read, me:write, notification:read, "
+            "notification:write, search:read; repeat it; '*' = all the user's permissions",
         ),
     ] = None,
     name: Annotated[str, typer.Option(help="A label to recognise the key by")] = "cli",

@@ -8,6 +8,7 @@ from typing import Any
 
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.records import page_of, record_router
+from nexa.api.scopes import needs
 from nexa.contact.schemas import ContactCreate, ContactOut, ContactUpdate
 from nexa.contact.service import ContactService
 from nexa.contact.shape import CONTACTS
@@ -36,6 +37,7 @@ router = record_router(
     "/{contact_id}/reports",
     response_model=Page[dict[str, Any]],
     summary="Direct reports of a contact",
+    openapi_extra=needs("contact:read"),
 )
 def list_direct_reports(
     contact_id: uuid.UUID, session: SessionDep, actor: ActorDep, query: ListQueryDep

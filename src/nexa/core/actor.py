@@ -30,6 +30,9 @@ class Actor:
     team_ids: frozenset[uuid.UUID] = frozenset()
     display_name: str = ""
     api_key_id: uuid.UUID | None = None
+    # the key's scopes when acting through an API key ("*" = all of the user's permissions);
+    # None for a signed-in user, the CLI or the system
+    key_scopes: frozenset[str] | None = None
     is_system: bool = False
     # org-wide default per object: "private" | "public_read" | "public_read_write"
     visibility: dict[str, str] = field(default_factory=dict)

@@ -128,5 +128,8 @@ VISIBILITY_CHOICES = ("private", "public_read", "public_read_write")
 DEFAULT_VISIBILITY = {o: "private" for o in CRM_OBJECTS + ACTIVITY_OBJECTS}
 DEFAULT_VISIBILITY["product"] = "public_read"
 
-# API key scopes are permissions ("contact:read"); these names are accepted too.
-API_KEY_SCOPES = (*ALL_PERMISSIONS, "list:add_member")
+# API key scopes are permissions ("contact:read"), plus scopes for what every user may do
+# about themselves, which no role grants (a key needs them all the same): their own profile,
+# their notification centre, global search (each hit still one they can read).
+SELF_SCOPES = ("me:read", "me:write", "notification:read", "notification:write", "search:read")
+API_KEY_SCOPES = (*ALL_PERMISSIONS, "list:add_member", *SELF_SCOPES)

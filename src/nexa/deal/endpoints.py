@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Response
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
+from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
 from nexa.deal import currency as deal_currency
 from nexa.deal import line_items as deal_lines
@@ -43,7 +44,12 @@ from nexa.models import Pipeline, PipelineStage
 def _fixed_routes(deals: APIRouter) -> None:
     """Fixed paths, registered before "/deals/{record_id}" would take them."""
 
-    @deals.get("/pipeline", response_model=PipelineReport, summary="Pipeline totals per stage")
+    @deals.get(
+        "/pipeline",
+        response_model=PipelineReport,
+        summary="Pipeline totals per stage",
+        openapi_extra=needs("deal:read"),
+    )
     def deal_pipeline_report(
         session: SessionDep,
         actor: ActorDep,
@@ -76,7 +82,12 @@ deals = record_router(
 )
 
 
-@deals.post("/{deal_id}/stage", response_model=DealOut, summary="Move a deal to another stage")
+@deals.post(
+    "/{deal_id}/stage",
+    response_model=DealOut,
+    summary="Move a deal to another stage",
+    openapi_extra=needs("deal:read", "deal:write"),
+)
 def move_deal_stage(
     deal_id: uuid.UUID, body: StageMove, session: SessionDep, actor: ActorDep, response: Response
 ) -> DealOut:
@@ -96,6 +107,7 @@ def move_deal_stage(
     "/{deal_id}/stage-history",
     response_model=list[StageChangeOut],
     summary="A deal's stage changes, oldest first",
+    openapi_extra=needs("deal:read"),
 )
 def deal_stage_history(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
     return [
@@ -103,7 +115,12 @@ def deal_stage_history(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep)
     ]
 
 
-@deals.get("/{deal_id}/line-items", response_model=list[LineItemOut], summary="Line items")
+@deals.get(
+    "/{deal_id}/line-items",
+    response_model=list[LineItemOut],
+    summary="Line items",
+    openapi_extra=needs("deal:read"),
+)
 def list_line_items(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
     return [
         LineItemOut.model_validate(i) for i in deal_lines.list_line_items(session, actor, deal_id)
@@ -111,7 +128,11 @@ def list_line_items(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) ->
 
 
 @deals.post(
-    "/{deal_id}/line-items", response_model=LineItemOut, status_code=201, summary="Add a line"
+    "/{deal_id}/line-items",
+    response_model=LineItemOut,
+    status_code=201,
+    summary="Add a line",
+    openapi_extra=needs("deal:read", "deal:write"),
 )
 def add_line_item(
     deal_id: uuid.UUID, body: LineItemCreate, session: SessionDep, actor: ActorDep
@@ -119,7 +140,12 @@ def add_line_item(
     return LineItemOut.model_validate(deal_lines.add_line_item(session, actor, deal_id, body))
 
 
-@deals.patch("/{deal_id}/line-items/{item_id}", response_model=LineItemOut, summary="Change a line")
+@deals.patch(
+    "/{deal_id}/line-items/{item_id}",
+    response_model=LineItemOut,
+    summary="Change a line",
+    openapi_extra=needs("deal:read", "deal:write"),
+)
 def update_line_item(
     deal_id: uuid.UUID,
     item_id: uuid.UUID,
@@ -131,7 +157,12 @@ def update_line_item(
     return LineItemOut.model_validate(item)
 
 
-@deals.delete("/{deal_id}/line-items/{item_id}", status_code=204, summary="Remove a line")
+@deals.delete(
+    "/{deal_id}/line-items/{item_id}",
+    status_code=204,
+    summary="Remove a line",
+    openapi_extra=needs("deal:read", "deal:write"),
+)
 def delete_line_item(
     deal_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> Response:
@@ -155,7 +186,12 @@ def pipeline_out(pipeline: Pipeline, stages: list[PipelineStage]) -> PipelineOut
     )
 
 
-@pipelines.get("", response_model=list[PipelineOut], summary="Pipelines with their stages")
+@pipelines.get(
+    "",
+    response_model=list[PipelineOut],
+    summary="Pipelines with their stages",
+    openapi_extra=needs("deal:read"),
+)
 def list_pipelines(session: SessionDep, actor: ActorDep) -> Any:
     return [pipeline_out(p, s) for p, s in deal_pipelines.list_pipelines(session, actor)]
 
@@ -166,6 +202,7 @@ def list_pipelines(session: SessionDep, actor: ActorDep) -> Any:
     status_code=201,
     summary="Create a pipeline",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("settings:write"),
 )
 def create_pipeline(body: PipelineCreate, session: SessionDep, actor: ActorDep) -> Any:
     return pipeline_out(*deal_pipelines.create_pipeline(session, actor, body))
@@ -176,6 +213,7 @@ def create_pipeline(body: PipelineCreate, session: SessionDep, actor: ActorDep) 
     response_model=PipelineOut,
     summary="Rename, make default, (de)activate",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("settings:write"),
 )
 def update_pipeline(
     pipeline_id: uuid.UUID, body: PipelineUpdate, session: SessionDep, actor: ActorDep
@@ -188,6 +226,7 @@ def update_pipeline(
     response_model=PipelineOut,
     summary="Replace the ordered stage list",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("settings:write"),
 )
 def replace_stages(
     pipeline_id: uuid.UUID, body: StagesReplace, session: SessionDep, actor: ActorDep
@@ -199,14 +238,24 @@ def replace_stages(
 rates = APIRouter(prefix="/exchange-rates", tags=["exchange rates"], responses=PROBLEMS)
 
 
-@rates.get("", response_model=list[ExchangeRateOut], summary="Exchange rates to the org currency")
+@rates.get(
+    "",
+    response_model=list[ExchangeRateOut],
+    summary="Exchange rates to the org currency",
+    openapi_extra=needs("deal:read"),
+)
 def list_exchange_rates(session: SessionDep, actor: ActorDep) -> Any:
     return [
         ExchangeRateOut.model_validate(r) for r in deal_currency.list_exchange_rates(session, actor)
     ]
 
 
-@rates.put("/{currency}", response_model=ExchangeRateOut, summary="Set an exchange rate")
+@rates.put(
+    "/{currency}",
+    response_model=ExchangeRateOut,
+    summary="Set an exchange rate",
+    openapi_extra=needs("settings:write"),
+)
 def set_exchange_rate(
     currency: Annotated[str, Path(pattern=r"^[A-Za-z]{3}$")],
     body: ExchangeRateIn,

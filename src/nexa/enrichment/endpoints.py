@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS
+from nexa.api.scopes import needs
 from nexa.enrichment import actions, service
 from nexa.enrichment.schemas import EnrichmentPreview, LeadEnrichment, NextAction, NextActionList
 from nexa.task.schemas import TaskOut
@@ -25,6 +26,7 @@ ActionKey = Annotated[str, Path(max_length=60, pattern=r"^[a-z_]+$")]
     response_model=EnrichmentPreview,
     tags=["enrichment"],
     summary="What enrichment derives from an email, phone number and job title",
+    openapi_extra=needs("lead:read"),
 )
 def enrichment_preview(
     session: SessionDep,
@@ -44,6 +46,7 @@ def enrichment_preview(
     response_model=LeadEnrichment,
     tags=["enrichment"],
     summary="What we know about a lead from its email, phone and title",
+    openapi_extra=needs("lead:read"),
 )
 def lead_enrichment(lead_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> LeadEnrichment:
     return service.lead_enrichment(session, actor, lead_id)
@@ -54,6 +57,7 @@ def lead_enrichment(lead_id: uuid.UUID, session: SessionDep, actor: ActorDep) ->
     response_model=LeadEnrichment,
     tags=["enrichment"],
     summary="Run enrichment again (fills empty fields only)",
+    openapi_extra=needs("lead:read", "lead:write"),
 )
 def enrich_lead(lead_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> LeadEnrichment:
     return service.reenrich_lead(session, actor, lead_id)
@@ -75,6 +79,7 @@ def _add_routes(record_type: str, plural: str) -> None:
         tags=[plural],
         summary=f"Next best actions for a {record_type}, ranked",
         name=f"{record_type}_next_actions",
+        openapi_extra=needs(f"{record_type}:read"),
     )
     def list_actions(record_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> NextActionList:
         found = actions.next_actions(session, actor, record_type, record_id)
@@ -87,6 +92,7 @@ def _add_routes(record_type: str, plural: str) -> None:
         tags=[plural],
         summary=f"Turn a next best action of a {record_type} into a task",
         name=f"{record_type}_next_action_task",
+        openapi_extra=needs(f"{record_type}:read", "task:create"),
     )
     def act(
         record_id: uuid.UUID, action_key: ActionKey, session: SessionDep, actor: ActorDep

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
 from nexa.core.events import jsonable
@@ -44,6 +45,7 @@ def period_bounds(period: str | None, start: date | None, end: date | None) -> t
     "/forecast",
     response_model=PipelineForecast,
     summary="The pipeline forecast of a period (deals you may read)",
+    openapi_extra=needs("deal:read"),
 )
 def get_forecast(
     session: SessionDep,
@@ -62,14 +64,20 @@ def get_forecast(
 
 
 @router.get(
-    "/forecast/model", response_model=ForecastModel, summary="The active deal win model's card"
+    "/forecast/model",
+    response_model=ForecastModel,
+    summary="The active deal win model's card",
+    openapi_extra=needs("deal:read"),
 )
 def get_model(session: SessionDep, actor: ActorDep) -> Any:
     return jsonable(service.model_status(session, actor))
 
 
 @router.post(
-    "/forecast/train", response_model=ForecastTraining, summary="Train the deal win model (admins)"
+    "/forecast/train",
+    response_model=ForecastTraining,
+    summary="Train the deal win model (admins)",
+    openapi_extra=needs("settings:write"),
 )
 def train(session: SessionDep, actor: ActorDep) -> Any:
     return jsonable(service.train_deal_model(session, actor))
@@ -79,6 +87,7 @@ def train(session: SessionDep, actor: ActorDep) -> Any:
     "/deals/{deal_id}/prediction",
     response_model=DealPrediction,
     summary="A deal's win prediction, recomputed",
+    openapi_extra=needs("deal:read"),
 )
 def deal_prediction(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
     return jsonable(service.predict_deal(session, actor, deal_id, store=False))

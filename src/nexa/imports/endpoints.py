@@ -24,10 +24,12 @@ from pydantic import ValidationError
 import nexa.imports.jobs  # noqa: F401  (registers the import job's dispatcher)
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS
+from nexa.api.scopes import needs
 from nexa.core.errors import ValidationFailed
 from nexa.core.filtering import ListQuery
 from nexa.imports import export as exporting
 from nexa.imports import service
+from nexa.imports.adapters import OBJECT_TYPES
 from nexa.imports.schemas import (
     ImportCounts,
     ImportIssueOut,
@@ -39,6 +41,9 @@ from nexa.imports.schemas import (
 from nexa.models import DataImport
 
 router = APIRouter(tags=["imports"], responses=PROBLEMS)
+# which object an import is of is in its body (or its row): the key needs the import scope
+# of one object here, and the service checks the import's own against the key's grants
+IMPORT_SCOPES = "|".join(f"{o}:import" for o in OBJECT_TYPES)
 
 MAX_JSON_BYTES = 70 * 1024 * 1024
 FORM_FIELDS = (
@@ -192,10 +197,14 @@ def to_out(session: Any, data_import: DataImport, *, issues: int = 0) -> ImportO
     response_model=ImportOut,
     status_code=201,
     summary="Import a CSV or XLSX file (or dry-run it)",
-    openapi_extra=IMPORT_BODY,
+    openapi_extra={**IMPORT_BODY, **needs(IMPORT_SCOPES)},
     responses={202: {"model": ImportOut, "description": "Queued as a background job"}},
 )
-def create_import(upload: UploadDep, session: SessionDep, actor: ActorDep) -> JSONResponse:
+def create_import(
+    session: SessionDep,
+    actor: ActorDep,
+    upload: UploadDep,  # the key and its scopes first
+) -> JSONResponse:
     o = upload.options
     data_import, queued = service.submit_import(
         session,
@@ -215,7 +224,12 @@ def create_import(upload: UploadDep, session: SessionDep, actor: ActorDep) -> JS
     return JSONResponse(out.model_dump(mode="json"), status_code=202 if queued else 201)
 
 
-@router.get("/imports/{import_id}", response_model=ImportOut, summary="An import's progress")
+@router.get(
+    "/imports/{import_id}",
+    response_model=ImportOut,
+    summary="An import's progress",
+    openapi_extra=needs(IMPORT_SCOPES),
+)
 def get_import(import_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> ImportOut:
     return to_out(session, service.get_import(session, actor, import_id))
 
@@ -224,6 +238,7 @@ def get_import(import_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Im
     "/imports/{import_id}/issues",
     response_model=ImportIssuePage,
     summary="An import's invalid, duplicate and fuzzy rows, by row number",
+    openapi_extra=needs(IMPORT_SCOPES),
 )
 def list_import_issues(
     import_id: uuid.UUID,
@@ -261,6 +276,7 @@ def _spooled_bytes(spool: IO[bytes]) -> Iterator[bytes]:
     summary="Export a filtered list as CSV or XLSX",
     response_class=StreamingResponse,
     responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}},
+    openapi_extra=needs("{object_type}:export"),
 )
 def export_records(
     object_type: Literal["lead", "contact", "account", "deal"],

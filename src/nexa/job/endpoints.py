@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.schemas import OutputModel, Problem
 from nexa.job import service
 
@@ -35,7 +36,12 @@ class JobRunOut(OutputModel):
     result: Any = None
 
 
-@router.get("", response_model=list[JobRunOut], summary="Recent job runs, newest first (admins)")
+@router.get(
+    "",
+    response_model=list[JobRunOut],
+    summary="Recent job runs, newest first (admins)",
+    openapi_extra=needs("job:read"),
+)
 def list_runs(
     session: SessionDep,
     actor: ActorDep,

@@ -13,6 +13,7 @@ from nexa.account.shape import ACCOUNTS, account_out
 from nexa.api.crud import parse_if_match, with_etag
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
+from nexa.api.scopes import needs
 from nexa.contact.shape import CONTACTS
 from nexa.core.schemas import Problem
 from nexa.deal.shape import DEALS
@@ -50,6 +51,17 @@ leads = record_router(
 )
 
 router = APIRouter(responses=PROBLEMS)
+# converting writes the lead and creates a contact, an account and (by default) a deal,
+# unless it finds the contact and account already there (which it must be able to read)
+CONVERT_SCOPES = (
+    "lead:read",
+    "lead:write",
+    "contact:read",
+    "contact:create",
+    "account:read",
+    "account:create",
+    "deal:create",
+)
 
 
 @router.get(
@@ -57,6 +69,7 @@ router = APIRouter(responses=PROBLEMS)
     response_model=DuplicateList,
     tags=["leads"],
     summary="Leads and contacts that look like this person",
+    openapi_extra=needs("lead:read"),
 )
 def lead_duplicates(
     session: SessionDep,
@@ -81,7 +94,11 @@ router.include_router(leads)
 
 
 @router.get(
-    "/lead-sources", response_model=list[LeadSourceOut], tags=["leads"], summary="Lead sources"
+    "/lead-sources",
+    response_model=list[LeadSourceOut],
+    tags=["leads"],
+    summary="Lead sources",
+    openapi_extra=needs("lead:read"),
 )
 def list_lead_sources(session: SessionDep, actor: ActorDep) -> list[LeadSourceOut]:
     return [LeadSourceOut.model_validate(s) for s in service.list_sources(session, actor)]
@@ -94,6 +111,7 @@ def list_lead_sources(session: SessionDep, actor: ActorDep) -> list[LeadSourceOu
     tags=["leads"],
     summary="Add a lead source (admins)",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("settings:write"),
 )
 def create_lead_source(
     body: LeadSourceCreate, session: SessionDep, actor: ActorDep
@@ -115,6 +133,7 @@ def form_out(request: Request, form: WebForm) -> WebFormOut:
     response_model=WebFormSettingsOut,
     tags=["web forms"],
     summary="Web form settings (hosts a form may redirect to)",
+    openapi_extra=needs("settings:read"),
 )
 def get_web_form_settings(session: SessionDep, actor: ActorDep) -> WebFormSettingsOut:
     return WebFormSettingsOut(redirect_hosts=webform.get_settings_for(session, actor))
@@ -125,6 +144,7 @@ def get_web_form_settings(session: SessionDep, actor: ActorDep) -> WebFormSettin
     response_model=WebFormSettingsOut,
     tags=["web forms"],
     summary="Set the hosts a web form may redirect to",
+    openapi_extra=needs("settings:write"),
 )
 def put_web_form_settings(
     body: WebFormSettings, session: SessionDep, actor: ActorDep
@@ -132,7 +152,13 @@ def put_web_form_settings(
     return WebFormSettingsOut(redirect_hosts=webform.put_settings(session, actor, body))
 
 
-@router.get("/web-forms", response_model=list[WebFormOut], tags=["web forms"], summary="Web forms")
+@router.get(
+    "/web-forms",
+    response_model=list[WebFormOut],
+    tags=["web forms"],
+    summary="Web forms",
+    openapi_extra=needs("settings:read"),
+)
 def list_web_forms(request: Request, session: SessionDep, actor: ActorDep) -> list[WebFormOut]:
     return [form_out(request, f) for f in webform.list_forms(session, actor)]
 
@@ -144,6 +170,7 @@ def list_web_forms(request: Request, session: SessionDep, actor: ActorDep) -> li
     tags=["web forms"],
     summary="Create a web form",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("settings:write"),
 )
 def create_web_form(
     request: Request, body: WebFormCreate, session: SessionDep, actor: ActorDep
@@ -152,7 +179,11 @@ def create_web_form(
 
 
 @router.get(
-    "/web-forms/{form_id}", response_model=WebFormOut, tags=["web forms"], summary="A web form"
+    "/web-forms/{form_id}",
+    response_model=WebFormOut,
+    tags=["web forms"],
+    summary="A web form",
+    openapi_extra=needs("settings:read"),
 )
 def get_web_form(
     form_id: uuid.UUID, request: Request, session: SessionDep, actor: ActorDep, response: Response
@@ -168,6 +199,7 @@ def get_web_form(
     tags=["web forms"],
     summary="Update a web form",
     responses={409: {"model": Problem}, 412: {"model": Problem}},
+    openapi_extra=needs("settings:read", "settings:write"),
 )
 def update_web_form(
     form_id: uuid.UUID,
@@ -189,6 +221,7 @@ def update_web_form(
     tags=["web forms"],
     summary="Delete a web form (its leads stay)",
     responses={412: {"model": Problem}},
+    openapi_extra=needs("settings:read", "settings:write"),
 )
 def delete_web_form(
     form_id: uuid.UUID,
@@ -209,6 +242,7 @@ def _options(body: LeadConvert) -> ConversionOptions:
     response_model=ConversionPreview,
     summary="What converting the lead would create or link (nothing is written)",
     responses={409: {"model": Problem}},
+    openapi_extra=needs(*CONVERT_SCOPES),
 )
 def preview_conversion(
     lead_id: uuid.UUID, body: LeadConvert, session: SessionDep, actor: ActorDep
@@ -232,6 +266,7 @@ def preview_conversion(
     response_model=ConversionOut,
     summary="Convert a lead into a contact, an account and a deal (one transaction)",
     responses={409: {"model": Problem}},
+    openapi_extra=needs(*CONVERT_SCOPES),
 )
 def convert(
     lead_id: uuid.UUID, body: LeadConvert, session: SessionDep, actor: ActorDep

@@ -9,6 +9,7 @@ from fastapi import Response
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
+from nexa.api.scopes import needs
 from nexa.meeting.schemas import MeetingCreate, MeetingOut, MeetingUpdate
 from nexa.meeting.service import MeetingService
 from nexa.meeting.shape import MEETINGS
@@ -30,6 +31,7 @@ router = record_router(
     summary="The meeting as an iCalendar invitation",
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
+    openapi_extra=needs("meeting:read"),
 )
 def meeting_ics(meeting_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     text = MeetingService(session, actor).invitation(meeting_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
 from nexa.metadata import service
 from nexa.metadata.schemas import CustomFieldCreate, CustomFieldOut, CustomFieldUpdate, ObjectType
@@ -24,7 +25,12 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=list[CustomFieldOut], summary="Custom field definitions")
+@router.get(
+    "",
+    response_model=list[CustomFieldOut],
+    summary="Custom field definitions",
+    openapi_extra=needs("custom_field:read"),
+)
 def list_fields(
     session: SessionDep, actor: ActorDep, object_type: Annotated[ObjectType | None, Query()] = None
 ) -> list[CustomFieldOut]:
@@ -40,6 +46,7 @@ def list_fields(
     status_code=201,
     summary="Define a custom field",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("custom_field:create"),
 )
 def create_field(body: CustomFieldCreate, session: SessionDep, actor: ActorDep) -> CustomFieldOut:
     return CustomFieldOut.model_validate(service.create_definition(session, actor, body))
@@ -49,6 +56,7 @@ def create_field(body: CustomFieldCreate, session: SessionDep, actor: ActorDep) 
     "/{field_id}",
     response_model=CustomFieldOut,
     summary="Change a custom field's label, options, order",
+    openapi_extra=needs("custom_field:write"),
 )
 def update_field(
     field_id: uuid.UUID, body: CustomFieldUpdate, session: SessionDep, actor: ActorDep

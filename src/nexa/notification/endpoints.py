@@ -8,13 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.notification import service
 from nexa.notification.schemas import NotificationList, NotificationOut
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=NotificationList, summary="My notifications, newest first")
+@router.get(
+    "",
+    response_model=NotificationList,
+    summary="My notifications, newest first",
+    openapi_extra=needs("notification:read"),
+)
 def list_notifications(
     session: SessionDep,
     actor: ActorDep,
@@ -28,11 +34,16 @@ def list_notifications(
     )
 
 
-@router.post("/{notification_id}/read", response_model=NotificationOut, summary="Mark one read")
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationOut,
+    summary="Mark one read",
+    openapi_extra=needs("notification:write"),
+)
 def mark_read(notification_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> NotificationOut:
     return NotificationOut.model_validate(service.mark_read(session, actor, notification_id))
 
 
-@router.post("/read-all", summary="Mark all read")
+@router.post("/read-all", summary="Mark all read", openapi_extra=needs("notification:write"))
 def mark_all_read(session: SessionDep, actor: ActorDep) -> dict[str, int]:
     return {"marked": service.mark_all_read(session, actor)}

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from nexa.api.crud import with_etag
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
+from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
 from nexa.order import service
 from nexa.order.schemas import OrderCreate, OrderOut, OrderUpdate
@@ -39,6 +40,7 @@ router.routes = [
     status_code=201,
     summary="Make the order of a won deal (returns the existing one if any)",
     responses={200: {"model": OrderOut}, 409: {"model": Problem}},
+    openapi_extra=needs("deal:read", "order:create"),
 )
 def order_from_deal(
     deal_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response

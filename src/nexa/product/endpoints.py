@@ -9,6 +9,7 @@ from fastapi import Query
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import record_router
+from nexa.api.scopes import needs
 from nexa.product.schemas import (
     ProductCreate,
     ProductOut,
@@ -30,7 +31,12 @@ router = record_router(
 )
 
 
-@router.get("/{record_id}/price", response_model=ProductPriceOut, summary="A product's price")
+@router.get(
+    "/{record_id}/price",
+    response_model=ProductPriceOut,
+    summary="A product's price",
+    openapi_extra=needs("product:read"),
+)
 def get_price(
     record_id: uuid.UUID,
     session: SessionDep,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from nexa.api.crud import with_etag
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
+from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
 from nexa.models import Quote
 from nexa.order.flows import accept_quote as accept_and_order
@@ -31,13 +32,23 @@ from nexa.quote.shape import QUOTES
 settings = APIRouter(prefix="/quotes", tags=["quotes"], responses=PROBLEMS)
 
 
-@settings.get("/template", response_model=TemplateOut, summary="The quote PDF template")
+@settings.get(
+    "/template",
+    response_model=TemplateOut,
+    summary="The quote PDF template",
+    openapi_extra=needs("quote:read"),
+)
 def get_template(session: SessionDep, actor: ActorDep) -> TemplateOut:
     html, is_default = service.get_template(session, actor)
     return TemplateOut(html=html, is_default=is_default)
 
 
-@settings.put("/template", response_model=TemplateOut, summary="Replace the quote PDF template")
+@settings.put(
+    "/template",
+    response_model=TemplateOut,
+    summary="Replace the quote PDF template",
+    openapi_extra=needs("settings:write"),
+)
 def put_template(body: TemplateIn, session: SessionDep, actor: ActorDep) -> TemplateOut:
     return TemplateOut(html=service.set_template(session, actor, body.html), is_default=False)
 
@@ -47,6 +58,7 @@ def put_template(body: TemplateIn, session: SessionDep, actor: ActorDep) -> Temp
     response_model=QuoteOut,
     status_code=201,
     summary="A draft quote from a deal's line items",
+    openapi_extra=needs("deal:read", "quote:create"),
 )
 def quote_from_deal(
     deal_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
@@ -78,6 +90,7 @@ def _answer(session: Session, quote: Quote, response: Response) -> QuoteOut:
     response_model=QuoteOut,
     summary="Send a draft quote",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("quote:read", "quote:write"),
 )
 def send_quote(
     record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
@@ -90,6 +103,7 @@ def send_quote(
     response_model=AcceptOut,
     summary="Accept a sent quote (makes its order)",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("quote:read", "quote:write", "order:create"),
 )
 def accept_quote(
     record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
@@ -104,6 +118,7 @@ def accept_quote(
     response_model=QuoteOut,
     summary="Decline a sent quote",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("quote:read", "quote:write"),
 )
 def decline_quote(
     record_id: uuid.UUID,
@@ -124,6 +139,7 @@ def decline_quote(
     status_code=201,
     summary="A new draft revision (the old quote becomes superseded)",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("quote:read", "quote:write", "quote:create"),
 )
 def revise_quote(
     record_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
@@ -136,6 +152,7 @@ def revise_quote(
     response_class=Response,
     summary="The quote as PDF",
     responses={200: {"content": {"application/pdf": {}}}},
+    openapi_extra=needs("quote:read"),
 )
 def quote_pdf(record_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     quote, document = service.quote_pdf(session, actor, record_id)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
 from nexa.core.schemas import Problem
@@ -30,6 +31,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     response_model=RoutingSettings,
     summary="Lead routing settings: score bands, segments, SDR queue, working hours",
     responses=PROBLEMS,
+    openapi_extra=needs("settings:read"),
 )
 def get_routing_settings(session: SessionDep, actor: ActorDep) -> RoutingSettings:
     return service.get_settings(session, actor)
@@ -40,6 +42,7 @@ def get_routing_settings(session: SessionDep, actor: ActorDep) -> RoutingSetting
     response_model=RoutingSettings,
     summary="Replace the lead routing settings (admins)",
     responses=PROBLEMS,
+    openapi_extra=needs("settings:write"),
 )
 def put_routing_settings(
     body: RoutingSettings, session: SessionDep, actor: ActorDep
@@ -60,6 +63,7 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
     response_model=SlaReport,
     summary="First-response SLA attainment per rep (the leads you can read)",
     responses=PROBLEMS,
+    openapi_extra=needs("lead:read"),
 )
 def get_sla_report(
     session: SessionDep,
@@ -82,6 +86,7 @@ def get_sla_report(
     response_model=RoutingResult,
     summary="Route a lead again: assignee by today's settings, a fresh SLA clock",
     responses=PROBLEMS,
+    openapi_extra=needs("lead:read", "lead:write"),
 )
 def route_lead(lead_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> RoutingResult:
     return service.reroute_lead(session, actor, lead_id)

@@ -9,13 +9,19 @@ from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS
+from nexa.api.scopes import needs
 from nexa.search import service
 from nexa.search.schemas import SearchHitOut, SearchResults
 
 router = APIRouter(prefix="/search", tags=["search"], responses=PROBLEMS)
 
 
-@router.get("", response_model=SearchResults, summary="Search leads, contacts, accounts, deals")
+@router.get(
+    "",
+    response_model=SearchResults,
+    summary="Search leads, contacts, accounts, deals",
+    openapi_extra=needs("search:read"),
+)
 def search(
     session: SessionDep,
     actor: ActorDep,

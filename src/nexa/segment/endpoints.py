@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.records import PROBLEMS, record_router
+from nexa.api.scopes import needs
 from nexa.core.names import person_name
 from nexa.core.schemas import Problem
 from nexa.segment import service
@@ -42,9 +43,17 @@ def member_out(record_type: str, record: Any) -> MemberOut:
 
 
 extra = APIRouter(prefix="/lists", tags=["lists"], responses=PROBLEMS)
+# adding records to a list needs reading them (of the list's object, which the key does not
+# name: any of these, and the service checks the list's own against the key's grants)
+MEMBER_READ = "contact:read|lead:read|account:read"
 
 
-@extra.get("/memberships", response_model=Memberships, summary="The lists that hold a record")
+@extra.get(
+    "/memberships",
+    response_model=Memberships,
+    summary="The lists that hold a record",
+    openapi_extra=needs("list:read", "{record_type}:read"),
+)
 def list_memberships(
     session: SessionDep,
     actor: ActorDep,
@@ -55,7 +64,12 @@ def list_memberships(
     return Memberships(items=[LISTS.one(session, lst) for lst in lists])
 
 
-@extra.get("/{list_id}/members", response_model=MemberPage, summary="The members of a list")
+@extra.get(
+    "/{list_id}/members",
+    response_model=MemberPage,
+    summary="The members of a list",
+    openapi_extra=needs("list:read"),
+)
 def list_members(
     list_id: uuid.UUID, session: SessionDep, actor: ActorDep, query: ListQueryDep
 ) -> MemberPage:
@@ -68,6 +82,7 @@ def list_members(
     response_model=MembersChanged,
     summary="Add records to a static list",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("list:read", "list:add_member", MEMBER_READ),
 )
 def add_members(
     list_id: uuid.UUID, body: MemberIds, session: SessionDep, actor: ActorDep
@@ -81,6 +96,7 @@ def add_members(
     response_model=MembersChanged,
     summary="Remove records from a static list",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("list:read", "list:add_member"),
 )
 def remove_members(
     list_id: uuid.UUID, body: MemberIds, session: SessionDep, actor: ActorDep
@@ -94,6 +110,7 @@ def remove_members(
     response_model=MembersChanged,
     summary="Remove one record from a static list",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("list:read", "list:add_member"),
 )
 def remove_member(
     list_id: uuid.UUID, record_id: uuid.UUID, session: SessionDep, actor: ActorDep

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.records import PROBLEMS, page_of, record_router
+from nexa.api.scopes import needs
 from nexa.core.schemas import Page
 from nexa.task.schemas import TaskCreate, TaskOut, TaskUpdate, TaskView
 from nexa.task.service import TaskService
@@ -17,7 +18,12 @@ from nexa.task.shape import TASKS
 router = APIRouter(tags=["tasks"], responses=PROBLEMS)
 
 
-@router.get("/tasks/mine", response_model=Page[dict[str, Any]], summary="My open tasks")
+@router.get(
+    "/tasks/mine",
+    response_model=Page[dict[str, Any]],
+    summary="My open tasks",
+    openapi_extra=needs("task:read"),
+)
 def my_tasks(
     session: SessionDep,
     actor: ActorDep,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from nexa.api.crud import parse_if_match, with_etag
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
 from nexa.models import Team
 from nexa.team import service
@@ -39,7 +40,10 @@ def _out(session: Session, teams: list[Team]) -> list[TeamOut]:
 
 
 @router.get(
-    "", response_model=list[TeamOut], summary="List teams (admins: all; managers: their team tree)"
+    "",
+    response_model=list[TeamOut],
+    summary="List teams (admins: all; managers: their team tree)",
+    openapi_extra=needs("team:read"),
 )
 def list_teams(session: SessionDep, actor: ActorDep) -> list[TeamOut]:
     return _out(session, service.list_teams(session, actor))
@@ -51,6 +55,7 @@ def list_teams(session: SessionDep, actor: ActorDep) -> list[TeamOut]:
     status_code=201,
     summary="Create a team",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("team:create"),
 )
 def create_team(
     body: TeamCreate, session: SessionDep, actor: ActorDep, response: Response
@@ -60,7 +65,9 @@ def create_team(
     return _out(session, [team])[0]
 
 
-@router.get("/{team_id}", response_model=TeamOut, summary="Get a team")
+@router.get(
+    "/{team_id}", response_model=TeamOut, summary="Get a team", openapi_extra=needs("team:read")
+)
 def get_team(
     team_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
 ) -> TeamOut:
@@ -74,6 +81,7 @@ def get_team(
     response_model=TeamOut,
     summary="Rename a team, move it, change its manager",
     responses={409: {"model": Problem}, 412: {"model": Problem}},
+    openapi_extra=needs("team:read", "team:write"),
 )
 def update_team(
     team_id: uuid.UUID,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Response
 
 from nexa.api.crud import parse_if_match, select_fields, with_etag
 from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.schemas import Page, Problem
 from nexa.user import service
 from nexa.user.schemas import MeOut, MeUpdate, UserCreate, UserOut, UserUpdate
@@ -28,6 +29,7 @@ router = APIRouter(
     "/users",
     response_model=Page[dict[str, Any]],
     summary="List users (admins: all; managers: their team)",
+    openapi_extra=needs("user:read"),
 )
 def list_users(session: SessionDep, actor: ActorDep, query: ListQueryDep) -> dict[str, Any]:
     rows, next_cursor = service.list_users(session, actor, query)
@@ -43,6 +45,7 @@ def list_users(session: SessionDep, actor: ActorDep, query: ListQueryDep) -> dic
     status_code=201,
     summary="Create a user",
     responses={409: {"model": Problem}},
+    openapi_extra=needs("user:create"),
 )
 def create_user(
     body: UserCreate, session: SessionDep, actor: ActorDep, response: Response
@@ -52,7 +55,12 @@ def create_user(
     return UserOut.model_validate(user)
 
 
-@router.get("/users/{user_id}", response_model=UserOut, summary="Get a user")
+@router.get(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="Get a user",
+    openapi_extra=needs("user:read"),
+)
 def get_user(
     user_id: uuid.UUID, session: SessionDep, actor: ActorDep, response: Response
 ) -> UserOut:
@@ -66,6 +74,7 @@ def get_user(
     response_model=UserOut,
     summary="Change a user's role, team, activity, password",
     responses={409: {"model": Problem}, 412: {"model": Problem}},
+    openapi_extra=needs("user:read", "user:write"),
 )
 def update_user(
     user_id: uuid.UUID,
@@ -86,14 +95,22 @@ def _me_out(user: Any, actor: Any) -> MeOut:
 
 
 @router.get(
-    "/me", response_model=MeOut, tags=["me"], summary="The signed-in user and their permissions"
+    "/me",
+    response_model=MeOut,
+    tags=["me"],
+    summary="The signed-in user and their permissions",
+    openapi_extra=needs("me:read"),
 )
 def get_me(session: SessionDep, actor: ActorDep) -> MeOut:
     return _me_out(service.get_me(session, actor), actor)
 
 
 @router.patch(
-    "/me", response_model=MeOut, tags=["me"], summary="Change my name, time zone or password"
+    "/me",
+    response_model=MeOut,
+    tags=["me"],
+    summary="Change my name, time zone or password",
+    openapi_extra=needs("me:write"),
 )
 def update_me(body: MeUpdate, session: SessionDep, actor: ActorDep) -> MeOut:
     user = service.update_me(session, actor, body.model_dump(exclude_unset=True))

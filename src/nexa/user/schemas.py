@@ -59,7 +59,10 @@ class MeUpdate(InputModel):
         None, min_length=1, max_length=60, description="IANA zone, e.g. Europe/Paris"
     )
     password: str | None = Field(
-        None, min_length=10, max_length=200, description="Needs current_password"
+        None,
+        min_length=10,
+        max_length=200,
+        description="Needs current_password; never with an API key (sign in to the web UI)",
     )
     current_password: str | None = Field(None, max_length=1000)
 

@@ -107,9 +107,21 @@ def get_user(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
     return user
 
 
+def refuse_password_by_api_key(actor: Actor, password: str | None) -> None:
+    """Setting a sign-in password is never done with an API key, whatever its scopes: a key
+    that could would turn itself into a web session (and then into more keys)."""
+    if password is not None and actor.api_key_id is not None:
+        raise PermissionDenied(
+            "a password cannot be set with an API key; sign in to the web UI "
+            "(or use the nexa command line)",
+            field="password",
+        )
+
+
 def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     if not actor.can("user:create"):
         raise PermissionDenied("only admins can create users")
+    refuse_password_by_api_key(actor, data.password)
     if data.role == "admin" and not actor.is_admin:
         raise PermissionDenied("only admins can create admins", field="role")
     if UserRepository(session).email_taken(data.email):
@@ -147,6 +159,7 @@ def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
 def _apply_user_changes(
     session: Session, actor: Actor, user: User, values: dict[str, Any]
 ) -> dict[str, tuple[Any, Any]]:
+    refuse_password_by_api_key(actor, values.get("password"))
     for name in ("full_name", "role", "is_active", "timezone", "password"):
         if name in values and values[name] is None:
             raise ValidationFailed(f"{name} cannot be empty", field=name)
@@ -232,10 +245,14 @@ def update_me(session: Session, actor: Actor, values: dict[str, Any]) -> User:
         raise ValidationFailed(f"you cannot change your own {unknown[0]}", field=unknown[0])
     user = get_me(session, actor)
     current = values.pop("current_password", None)
-    if values.get("password") is not None and not verify_password(
-        user.password_hash, current or ""
-    ):
-        raise ValidationFailed("the current password is wrong", field="current_password")
+    if values.get("password") is not None:
+        refuse_password_by_api_key(actor, values["password"])
+        if not current:
+            raise ValidationFailed(
+                "give your current password to change it", field="current_password"
+            )
+        if not verify_password(user.password_hash, current):
+            raise ValidationFailed("the current password is wrong", field="current_password")
     changes = _apply_user_changes(session, actor, user, values)
     _saved(session, actor, user, changes)
     return user
@@ -256,6 +273,11 @@ def create_api_key(
     """Issue a key; the token is returned once and only its SHA-256 is stored."""
     if not actor.can("api_key:create"):
         raise PermissionDenied("only admins can issue API keys")
+    if actor.api_key_id is not None:
+        raise PermissionDenied(
+            "an API key cannot issue API keys; sign in to the web UI (Admin, API keys) "
+            "or use 'nexa keys create'"
+        )
     unknown = [s for s in scopes if s != "*" and s not in API_KEY_SCOPES]
     if unknown:
         raise ValidationFailed(f"unknown scope '{unknown[0][:60]}'", field="scopes")
@@ -272,13 +294,6 @@ def create_api_key(
         raise ValidationFailed("the user is deactivated; a key would not work", field="user_id")
     if user_id != actor.user_id and not actor.is_admin:
         raise PermissionDenied("only admins can issue keys for someone else", field="user_id")
-    if actor.api_key_id is not None:  # a key never mints a wider key than itself
-        own = session.get(ApiKey, actor.api_key_id)
-        own_scopes = set(own.scopes or []) if own else set()
-        if "*" not in own_scopes and not set(scopes) <= own_scopes:
-            raise PermissionDenied(
-                "a key cannot issue a key with scopes it does not have", field="scopes"
-            )
     token = new_api_token()
     key = ApiKey(
         id=uuid.uuid4(),

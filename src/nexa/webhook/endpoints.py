@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from nexa.api.crud import idempotent_create
 from nexa.api.deps import ActorDep, SessionDep
+from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
 from nexa.webhook import service
 from nexa.webhook.schemas import (
@@ -44,6 +45,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     response_model=WebhookEventTypes,
     summary="The events a webhook can subscribe to",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read"),
 )
 def list_events(actor: ActorDep) -> WebhookEventTypes:
     return WebhookEventTypes(items=service.list_event_types(actor))
@@ -54,6 +56,7 @@ def list_events(actor: ActorDep) -> WebhookEventTypes:
     response_model=WebhookSettings,
     summary="Hosts webhooks may call although they are internal (the allow-list)",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read"),
 )
 def get_webhook_settings(session: SessionDep, actor: ActorDep) -> WebhookSettings:
     return service.get_settings(session, actor)
@@ -64,6 +67,7 @@ def get_webhook_settings(session: SessionDep, actor: ActorDep) -> WebhookSetting
     response_model=WebhookSettings,
     summary="Replace the allow-list of internal hosts (admins)",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:write"),
 )
 def put_webhook_settings(
     body: WebhookSettings, session: SessionDep, actor: ActorDep
@@ -71,7 +75,13 @@ def put_webhook_settings(
     return service.put_settings(session, actor, body)
 
 
-@router.get("", response_model=WebhookList, summary="List webhooks", responses=PROBLEMS)
+@router.get(
+    "",
+    response_model=WebhookList,
+    summary="List webhooks",
+    responses=PROBLEMS,
+    openapi_extra=needs("webhook:read"),
+)
 def list_webhooks(session: SessionDep, actor: ActorDep) -> WebhookList:
     return WebhookList(
         items=[service.to_webhook(e) for e in service.list_endpoints(session, actor)]
@@ -84,6 +94,7 @@ def list_webhooks(session: SessionDep, actor: ActorDep) -> WebhookList:
     status_code=201,
     summary="Register a webhook; its signing secret is in this answer only",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:create"),
 )
 def create_webhook(
     request: Request,
@@ -105,7 +116,13 @@ def create_webhook(
 # ---- one webhook ----------------------------------------------------------------------------
 
 
-@router.get("/{webhook_id}", response_model=Webhook, summary="Get a webhook", responses=PROBLEMS)
+@router.get(
+    "/{webhook_id}",
+    response_model=Webhook,
+    summary="Get a webhook",
+    responses=PROBLEMS,
+    openapi_extra=needs("webhook:read"),
+)
 def get_webhook(webhook_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Webhook:
     return service.to_webhook(service.get_endpoint(session, actor, webhook_id))
 
@@ -115,6 +132,7 @@ def get_webhook(webhook_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> 
     response_model=Webhook,
     summary="Change a webhook (the fields given)",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read", "webhook:write"),
 )
 def update_webhook(
     webhook_id: uuid.UUID, body: WebhookUpdate, session: SessionDep, actor: ActorDep
@@ -127,6 +145,7 @@ def update_webhook(
     status_code=204,
     summary="Delete a webhook and its delivery log",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read", "webhook:delete"),
 )
 def delete_webhook(webhook_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     service.delete_endpoint(session, actor, webhook_id)
@@ -138,6 +157,7 @@ def delete_webhook(webhook_id: uuid.UUID, session: SessionDep, actor: ActorDep) 
     response_model=WebhookSecret,
     summary="Give a webhook a new signing secret (in this answer only)",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read", "webhook:write"),
 )
 def rotate_webhook_secret(
     webhook_id: uuid.UUID, session: SessionDep, actor: ActorDep
@@ -150,6 +170,7 @@ def rotate_webhook_secret(
     response_model=WebhookDeliveryList,
     summary="A webhook's delivery log, newest first",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read"),
 )
 def list_webhook_deliveries(
     webhook_id: uuid.UUID,
@@ -168,6 +189,7 @@ def list_webhook_deliveries(
     status_code=202,
     summary="Send a delivery again (same webhook-id)",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read", "webhook:write"),
 )
 def redeliver_webhook_delivery(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, actor: ActorDep
@@ -181,6 +203,7 @@ def redeliver_webhook_delivery(
     status_code=202,
     summary="Send a webhook.ping message to this webhook",
     responses=PROBLEMS,
+    openapi_extra=needs("webhook:read", "webhook:write"),
 )
 def ping_webhook(webhook_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> WebhookDelivery:
     return service.to_delivery(service.ping(session, actor, webhook_id))
