@@ -5,8 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
+from nexa.core.fields import distinct_tags
 from nexa.core.schemas import InputModel, OutputModel
 
 DealType = Literal["new_business", "upsell", "renewal", "cross_sell"]
@@ -124,6 +125,11 @@ class _DealFields(InputModel):
     custom_fields: dict[str, Any] | None = Field(
         None, description="Values keyed by custom field key"
     )
+
+    @field_validator("tags")
+    @classmethod
+    def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
+        return distinct_tags(v)
 
 
 class DealCreate(_DealFields):
