@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from nexa.config import get_settings
-from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.fields import distinct_tags, normalise_email, normalise_phone, normalise_url
 from nexa.core.names import person_name
-from nexa.core.schemas import InputModel, OutputModel
+from nexa.core.schemas import InputModel, OutputModel, RecordFlag
 from nexa.deal.schemas import Amount, Currency, StageKey
 
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
@@ -78,7 +78,7 @@ class _LeadFields(InputModel):
     @field_validator("tags")
     @classmethod
     def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
-        return list(dict.fromkeys(v)) if v is not None else None
+        return distinct_tags(v)
 
 
 class LeadCreate(_LeadFields):
@@ -147,6 +147,10 @@ class LeadOut(OutputModel):
     web_form_id: uuid.UUID | None = None
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     owner_id: uuid.UUID | None = None
+    flags: list[RecordFlag] = Field(
+        default_factory=list,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
