@@ -25,3 +25,13 @@ def test_the_contact_form_refuses_a_mixed_script_email(client: Any, users: Any) 
     r = form_post(client, "/contacts/new", csrf, data)
     assert r.status_code in (200, 422), r.status_code
     assert "mixes scripts" in r.text
+
+
+def test_the_user_lookup_matches_look_alike_typing(client: Any, users: Any) -> None:
+    """The reference input's user lookup compares text keys: fullwidth typing finds a user."""
+    sign_in(client, users.admin)
+    name = users.rep.user.full_name
+    typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in name[:6])
+    r = client.get("/lookup/users", params={"q": typed})
+    assert r.status_code == 200, r.text[:300]
+    assert str(users.rep.id) in r.text
