@@ -322,3 +322,16 @@ def test_a_hidden_twin_is_reported_without_its_id(client: Any, db: Any, users: A
         assert body["counts"]["skipped"] == 1 and body["counts"]["updated"] == 1
     db.refresh(hidden)
     assert hidden.first_name != "A"
+
+
+def test_headers_are_read_through_the_text_key(client: Any, db: Any, users: Any) -> None:
+    """A header typed fullwidth, or with an invisible character, names the same field."""
+    tag = uuid.uuid4().hex[:6]
+    text = csv_text(
+        ["Ｆｉｒｓｔ Ｎａｍｅ", "Last\u200b Name", "ＥＭＡＩＬ"],
+        [["Ann", "Lee", f"ann.{tag}@example.com"]],
+    )
+    response = upload(client, users.admin.headers, "c.csv", text)
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["created"] == 1, response.json()
+    assert contacts_named(db, f"ann.{tag}@example.com") == 1
