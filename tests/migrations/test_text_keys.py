@@ -17,7 +17,20 @@ from tests.conftest import BACKEND, PG_ADMIN_URL, _pg_answers
 
 from nexa.migrations import alembic_config, upgrade
 
-BEFORE, AFTER = "0007", "0009"
+AFTER = "0009"
+
+
+def _down_revision() -> str:
+    """0009's parent, in whatever chain it was merged into."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    down = script.get_revision(AFTER).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+BEFORE = _down_revision()
 
 
 @pytest.fixture
