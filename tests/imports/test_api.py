@@ -284,3 +284,54 @@ def test_xlsx_export_drops_control_characters_xml_cannot_hold(
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["abc"]
+
+
+def test_a_hidden_twin_is_reported_without_its_id(client: Any, db: Any, users: Any) -> None:
+    """Issue 15, point 11: a manager importing leads learns that a record with a row's email
+    exists that they cannot see (another team's) — not which one, and it is not updated; a
+    look-alike of the email (point 9) is the same email."""
+    from tests.factories.lead import make_lead
+
+    hidden = make_lead(db, owner_id=users.other_rep.id, email="hid@example.com", last_name="H")
+    mine = make_lead(db, owner_id=users.rep.id, email="mine@example.com", last_name="M")
+    db.commit()
+    text = csv_text(
+        ["first_name", "last_name", "email"],
+        [["A", "One", "HID@example.com"], ["B", "Two", "ＭＩＮＥ@example.com"]],
+    )
+    for dry_run in (True, False):
+        response = upload(
+            client,
+            users.manager.headers,
+            "l.csv",
+            text,
+            object_type="lead",
+            on_duplicate="update",
+            dry_run=dry_run,
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        listed = client.get(f"/api/v1/imports/{body['id']}/issues", headers=users.manager.headers)
+        assert listed.status_code == 200, listed.text
+        issues = {i["row_number"]: i for i in listed.json()["items"]}
+        assert issues[1]["kind"] == "duplicate" and "cannot see" in issues[1]["message"]
+        assert issues[1].get("record_id") is None
+        for text_out in (response.text, listed.text):
+            assert str(hidden.id) not in text_out and str(users.other_rep.id) not in text_out
+        assert issues[2]["kind"] == "duplicate" and str(mine.id) in issues[2]["message"]
+        assert body["counts"]["skipped"] == 1 and body["counts"]["updated"] == 1
+    db.refresh(hidden)
+    assert hidden.first_name != "A"
+
+
+def test_headers_are_read_through_the_text_key(client: Any, db: Any, users: Any) -> None:
+    """A header typed fullwidth, or with an invisible character, names the same field."""
+    tag = uuid.uuid4().hex[:6]
+    text = csv_text(
+        ["Ｆｉｒｓｔ Ｎａｍｅ", "Last\u200b Name", "ＥＭＡＩＬ"],
+        [["Ann", "Lee", f"ann.{tag}@example.com"]],
+    )
+    response = upload(client, users.admin.headers, "c.csv", text)
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["created"] == 1, response.json()
+    assert contacts_named(db, f"ann.{tag}@example.com") == 1

@@ -140,7 +140,9 @@ def test_converted_lead_is_locked(client: Any, db: Any, users: Any) -> None:
     assert "lead.converted" in timeline(db, "lead", lead.id)
 
 
-def test_exact_email_twin_is_409_with_existing_id(client: Any, db: Any, users: Any) -> None:
+def test_a_hidden_email_twin_is_409_without_its_id(client: Any, db: Any, users: Any) -> None:
+    """Issue 15, point 11: the rep learns that a lead with this email exists that they cannot
+    see, never its id or owner (PRODUCT.md, duplicates)."""
     twin = make_lead(db, owner_id=users.other_rep.id, email="dup@example.com")
     db.commit()
     r = client.post(
@@ -148,7 +150,20 @@ def test_exact_email_twin_is_409_with_existing_id(client: Any, db: Any, users: A
     )
     problem = _problem(r, 409)
     assert problem["errors"][0]["field"] == "email"
-    assert problem["existing_id"] == str(twin.id) and str(twin.id) in problem["detail"]
+    assert "existing_id" not in problem
+    assert str(twin.id) not in r.text and str(users.other_rep.id) not in r.text
+    assert "cannot see" in problem["detail"]
+
+
+def test_a_visible_email_twin_is_409_with_existing_id(client: Any, db: Any, users: Any) -> None:
+    twin = make_lead(db, owner_id=users.rep.id, email="mine@example.com")
+    db.commit()
+    r = client.post(
+        URL, headers=users.rep.headers, json={"last_name": "B", "email": "MINE@example.com"}
+    )
+    problem = _problem(r, 409)
+    assert problem["errors"][0]["field"] == "email"
+    assert problem["existing_id"] == str(twin.id)
 
 
 def test_fuzzy_duplicates_need_allow_duplicates(client: Any, db: Any, users: Any) -> None:

@@ -70,3 +70,25 @@ def test_hidden_twin_account_is_a_409_not_a_leak(client: Any, db: Any, users: An
     response = client.post(f"/api/v1/leads/{lead.id}/convert", headers=users.rep.headers, json={})
     assert response.status_code == 409
     assert "account_id" in response.text
+
+
+def test_conversion_matches_look_alike_company_and_hides_the_twin(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 15, points 9 and 11: the lead's company typed fullwidth links to the rep's own
+    account; a look-alike of a hidden account's name is a 409 naming neither its id nor its
+    owner."""
+    mine = make_account(db, owner_id=users.rep.id, name="Globex Corporation")
+    lead = make_lead(db, owner_id=users.rep.id, company="ＧＬＯＢＥＸ Corporation")
+    hidden = make_account(db, owner_id=users.other_rep.id, name="Initech")
+    other = make_lead(db, owner_id=users.rep.id, company="Ini\u200btech")
+    db.commit()
+    preview = client.post(
+        f"/api/v1/leads/{lead.id}/convert/preview", headers=users.rep.headers, json={}
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["account_id"] == str(mine.id)
+    refused = client.post(f"/api/v1/leads/{other.id}/convert", headers=users.rep.headers, json={})
+    assert refused.status_code == 409, refused.text
+    assert "cannot see" in refused.text
+    assert str(hidden.id) not in refused.text and str(users.other_rep.id) not in refused.text

@@ -112,6 +112,10 @@ class AccountOut(OutputModel):
     owner_id: UUID | None = None
     account_team: list[UUID] | None = None
     custom_fields: dict[str, Any] | None = None
+    flags: list[RecordFlag] | None = Field(
+        default=None,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -608,6 +612,10 @@ class ContactOut(OutputModel):
     custom_fields: dict[str, Any] | None = None
     owner_id: UUID | None = None
     last_activity_at: datetime | None = None
+    flags: list[RecordFlag] | None = Field(
+        default=None,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -1153,6 +1161,10 @@ class LeadOut(OutputModel):
     web_form_id: UUID | None = None
     custom_fields: dict[str, Any] | None = None
     owner_id: UUID | None = None
+    flags: list[RecordFlag] | None = Field(
+        default=None,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -1853,6 +1865,16 @@ class QuoteUpdate(InputModel):
     deal_id: UUID | None = None
 
 
+class RecordFlag(OutputModel):
+    """Something about a saved value a person should look at (it was accepted) (OpenAPI: `RecordFlag`)"""
+
+    field: str
+    code: str = Field(
+        description="mixed_scripts: a word mixes alphabets (Latin and Cyrillic…), as look-alike names do"
+    )
+    message: str
+
+
 class RescoreOut(OutputModel):
     """(OpenAPI: `RescoreOut`)"""
 
@@ -2538,6 +2560,7 @@ QuoteDecline.model_rebuild()
 QuoteLineItemOut.model_rebuild()
 QuoteOut.model_rebuild()
 QuoteUpdate.model_rebuild()
+RecordFlag.model_rebuild()
 RescoreOut.model_rebuild()
 RoleOut.model_rebuild()
 RoleUpdate.model_rebuild()
@@ -2692,6 +2715,7 @@ __all__ = [
     "QuoteLineItemOut",
     "QuoteOut",
     "QuoteUpdate",
+    "RecordFlag",
     "RescoreOut",
     "RoleOut",
     "RoleUpdate",

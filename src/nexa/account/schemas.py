@@ -9,7 +9,15 @@ from pydantic import Field, field_validator
 
 from nexa.config import get_settings
 from nexa.core.fields import normalise_phone, normalise_url
-from nexa.core.schemas import MAX_INT, Address, InputModel, Money, MoneyInput, OutputModel
+from nexa.core.schemas import (
+    MAX_INT,
+    Address,
+    InputModel,
+    Money,
+    MoneyInput,
+    OutputModel,
+    RecordFlag,
+)
 
 AccountType = Literal["prospect", "customer", "partner", "vendor"]
 AccountTier = Literal["enterprise", "mid-market", "smb", "startup"]
@@ -75,6 +83,10 @@ class AccountOut(OutputModel):
     owner_id: uuid.UUID | None = None
     account_team: list[uuid.UUID] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
+    flags: list[RecordFlag] = Field(
+        default_factory=list,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from nexa.account import service
 from nexa.account.schemas import AccountOut
 from nexa.core.schemas import Money
+from nexa.core.text import script_flags
 from nexa.models import Account
 from nexa.record.shapes import Shaper, register
 
@@ -21,6 +22,7 @@ def account_out(account: Account, team: list[uuid.UUID] | None = None) -> Accoun
         else None
     )
     data["account_team"] = team or []
+    data["flags"] = script_flags({"name": account.name})
     return AccountOut.model_validate(data)
 
 

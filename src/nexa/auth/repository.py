@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from nexa.core.text import text_key
 from nexa.models import ApiKey, LoginAttempt, OrgSetting, Team, User
 
 
@@ -28,7 +29,7 @@ class AuthRepository:
 
     def user_by_email(self, email_norm: str) -> User | None:
         return self.session.scalars(
-            select(User).where(func.lower(User.email) == email_norm)
+            select(User).where(User.email_key == text_key(email_norm))
         ).first()
 
     def visibility_settings(self) -> list[tuple[str, str]]:

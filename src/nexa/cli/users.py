@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nexa.cli.shared import OK, console, fail, load_settings, readable_errors, ready_to_write
+from nexa.core.text import text_key
 
 users_app = typer.Typer(help="Users who sign in to Nexa.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for the REST API and the SDK.", no_args_is_help=True)
@@ -114,7 +115,7 @@ def keys_create(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token")] = False,
 ) -> None:
     """Issue an API key; the token is printed once and only its hash is stored."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from nexa.core.actor import SYSTEM
     from nexa.core.db import session_scope
@@ -124,9 +125,7 @@ def keys_create(
     ready_to_write()
     expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
     with readable_errors(), session_scope() as session:
-        user = session.scalars(
-            select(User).where(func.lower(User.email) == func.lower(email.strip()))
-        ).first()
+        user = session.scalars(select(User).where(User.email_key == text_key(email))).first()
         if user is None:
             raise fail(f"no user with email {email}", "create one with `nexa users create`")
         key, token = create_api_key(

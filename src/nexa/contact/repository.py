@@ -12,6 +12,7 @@ from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
+from nexa.core.text import text_key
 from nexa.metadata import service as metadata
 from nexa.models import Contact
 from nexa.models.contact import CUSTOMER_STATUSES, LIFECYCLE_STAGES
@@ -71,7 +72,7 @@ class ContactRepository(Repository[Contact]):
     def email_taken(self, email: str, exclude_id: uuid.UUID | None = None) -> bool:
         """Whether a live contact has this email (system view: uniqueness sees everything)."""
         stmt = select(Contact.id).where(
-            func.lower(Contact.email) == func.lower(email), Contact.deleted_at.is_(None)
+            Contact.email_key == text_key(email), Contact.deleted_at.is_(None)
         )
         if exclude_id is not None:
             stmt = stmt.where(Contact.id != exclude_id)

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from nexa.config import get_settings
-from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.fields import distinct_tags, normalise_email, normalise_phone, normalise_url
 from nexa.core.names import person_name
-from nexa.core.schemas import InputModel, OutputModel
+from nexa.core.schemas import InputModel, OutputModel, RecordFlag
 
 LifecycleStage = Literal["subscriber", "lead", "opportunity", "customer", "advocate"]
 CustomerStatus = Literal["active", "inactive", "churned"]
@@ -52,7 +52,7 @@ class _ContactFields(InputModel):
     @field_validator("tags")
     @classmethod
     def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
-        return list(dict.fromkeys(v)) if v is not None else None
+        return distinct_tags(v)
 
 
 class ContactCreate(_ContactFields):
@@ -84,6 +84,10 @@ class ContactOut(OutputModel):
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     owner_id: uuid.UUID | None = None
     last_activity_at: datetime | None = None
+    flags: list[RecordFlag] = Field(
+        default_factory=list,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from nexa.core.text import clean_text, mixed_scripts_message, text_key
+
 
 def normalise_email(value: str) -> str:
+    """A valid address, lower case, in NFKC (``ａｎｎ@ｘ.io`` is ``ann@x.io``); refused when a
+    word of it mixes alphabets (``аdmin@…`` with a Cyrillic ``а``: nexa.core.text)."""
     try:
-        result = validate_email(value, check_deliverability=False)
+        result = validate_email(unicodedata.normalize("NFKC", value), check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f"not a valid email address: {exc}") from None
-    return result.normalized.lower()
+    normalized = result.normalized.lower()
+    mixed = mixed_scripts_message(normalized)
+    if mixed:
+        raise ValueError(f"not a valid email address: it {mixed}")
+    return normalized
+
+
+def single_script(value: str) -> str:
+    """``value`` unchanged, refused when one of its words mixes alphabets (a person's name
+    where a look-alike could pass for another: users)."""
+    mixed = mixed_scripts_message(value)
+    if mixed:
+        raise ValueError(f"it {mixed}")
+    return value
+
+
+def distinct_tags(tags: list[str] | None) -> list[str] | None:
+    """Tags in the text normaliser's form (NFKC, invisible characters dropped), each once
+    by its key (``VIP``, ``vip`` and ``ＶＩＰ`` are one tag: the first spelling is kept)."""
+    if tags is None:
+        return None
+    kept: dict[str, str] = {}
+    for tag in tags:
+        cleaned = clean_text(tag)
+        key = text_key(cleaned)
+        if key is None:
+            raise ValueError("a tag cannot be blank")
+        kept.setdefault(key, cleaned)
+    return list(kept.values())
 
 
 def normalise_phone(value: str, region: str = "US") -> str:

@@ -131,6 +131,17 @@ class Repository(Generic[M]):
             raise NotFound(f"{self.object_name} {record_id} not found")
         return row
 
+    def can_read(self, actor: Actor, record_id: uuid.UUID) -> bool:
+        """Whether ``actor`` reads the record ``record_id`` (in the bin or not): what a 409
+        may tell about the record that holds a unique value."""
+        stmt = (
+            select(true())
+            .select_from(self.model)
+            .where(self.model.id == record_id, self.visibility_clause(actor, "read"))
+            .execution_options(**{SCOPED: True})
+        )
+        return bool(self.session.scalar(stmt))
+
     def require(self, actor: Actor, record: M, action: str) -> None:
         """403 when the actor can see ``record`` but may not ``action`` it."""
         if action == "read":

@@ -43,6 +43,17 @@ class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class RecordFlag(BaseModel):
+    """Something about a saved value a person should look at (it was accepted)."""
+
+    field: str
+    code: str = Field(
+        description="mixed_scripts: a word mixes alphabets (Latin and Cyrillic…), as "
+        "look-alike names do"
+    )
+    message: str
+
+
 class Money(BaseModel):
     """An amount with its currency as stored and shown in answers (not validated again)."""
 

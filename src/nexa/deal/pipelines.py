@@ -10,6 +10,7 @@ from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, NotFound, ValidationFailed
 from nexa.core.records import apply_changes
+from nexa.core.text import text_key
 from nexa.deal.currency import require_settings_writer
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import PipelineCreate, PipelineUpdate, StageIn
@@ -50,9 +51,9 @@ def _get_pipeline(session: Session, pipeline_id: uuid.UUID) -> Pipeline:
 
 
 def _name_taken(session: Session, name: str, exclude: uuid.UUID | None) -> bool:
+    key = text_key(name)
     return any(
-        p.name.lower() == name.lower() and p.id != exclude
-        for p in DealRepository(session).pipelines()
+        text_key(p.name) == key and p.id != exclude for p in DealRepository(session).pipelines()
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
+from nexa.core.fields import distinct_tags
 from nexa.core.money import MAX_AMOUNT, Amount, Percent, Quantity, check_line_product
 from nexa.core.money import CurrencyCode as Currency
 from nexa.core.schemas import InputModel, OutputModel
@@ -120,6 +121,11 @@ class _DealFields(InputModel):
     custom_fields: dict[str, Any] | None = Field(
         None, description="Values keyed by custom field key"
     )
+
+    @field_validator("tags")
+    @classmethod
+    def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
+        return distinct_tags(v)
 
 
 class DealCreate(_DealFields):

@@ -33,7 +33,9 @@ from sqlalchemy.orm import Session
 from nexa.core.db import Base
 from nexa.core.repository import unscoped
 from nexa.core.sequence import Counter
+from nexa.core.text import text_key
 from nexa.models import (
+    TEXT_KEYS,
     Account,
     Activity,
     Call,
@@ -53,7 +55,7 @@ from nexa.models import (
     Team,
     User,
 )
-from nexa.search.documents import body_of, title_of
+from nexa.search.documents import body_of, document_title
 
 Progress = Callable[[str, int, int], None]
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -172,6 +174,8 @@ class _Writer:
 
     def add(self, model: type[Base], row: dict[str, Any]) -> None:
         name = model.__tablename__
+        for source, key in TEXT_KEYS.get(name, ()):
+            row[key] = text_key(row.get(source))
         rows = self.pending.setdefault(name, [])
         rows.append(row)
         if len(rows) >= CHUNK:
@@ -286,7 +290,7 @@ class _Scale:
                 "record_type": record_type,
                 "record_id": row["id"],
                 "owner_id": row.get("owner_id"),
-                "title": title_of(record_type, record),
+                "title": document_title(record_type, record),
                 "body": body_of(record_type, record, account),
                 "updated_at": row["updated_at"],
             },

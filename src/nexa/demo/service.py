@@ -32,6 +32,7 @@ from nexa.core.actor import SYSTEM, Actor
 from nexa.core.batches import chunks
 from nexa.core.repository import unscoped
 from nexa.core.schemas import Address, MoneyInput
+from nexa.core.text import text_key
 from nexa.models import Account, Contact, Team, User
 from nexa.user.schemas import UserCreate
 from nexa.user.service import create_user
@@ -646,16 +647,14 @@ def _set_team_manager(session: Session, team: Team, manager_id: uuid.UUID) -> No
 def _ensure_users(session: Session, report: DemoReport, progress: Progress) -> dict[str, uuid.UUID]:
     teams: dict[str, Team] = {}
     for name, parent in DEMO_TEAMS:
-        found = session.scalars(
-            select(Team).where(func.lower(Team.name) == func.lower(name))
-        ).first()
+        found = session.scalars(select(Team).where(Team.name_key == text_key(name))).first()
         if found is None:
             found = _create_team(session, name, teams[parent].id if parent else None)
             report.teams_created += 1
         teams[name] = found
     user_ids: dict[str, uuid.UUID] = {}
     for done, spec in enumerate(DEMO_USERS, start=1):
-        user = session.scalars(select(User).where(func.lower(User.email) == spec.email)).first()
+        user = session.scalars(select(User).where(User.email_key == text_key(spec.email))).first()
         if user is None:
             user = create_user(
                 session,
@@ -695,8 +694,9 @@ def _ensure_accounts(
             names = [p.name.lower() for p in chunk]
             rows = session.execute(
                 unscoped(  # a natural-key lookup over every record, on purpose
-                    select(func.lower(Account.name), Account.id).where(
-                        func.lower(Account.name).in_(names), Account.deleted_at.is_(None)
+                    # demo names are ASCII: lower() is their key (nexa.core.text)
+                    select(Account.name_key, Account.id).where(
+                        Account.name_key.in_(names), Account.deleted_at.is_(None)
                     )
                 )
             ).all()
@@ -776,8 +776,8 @@ def _ensure_contacts(
             emails = [p.email for p in chunk] + [p.reports_to for p in chunk if p.reports_to]
             rows = session.execute(
                 unscoped(  # a natural-key lookup over every record, on purpose
-                    select(func.lower(Contact.email), Contact.id).where(
-                        func.lower(Contact.email).in_(emails), Contact.deleted_at.is_(None)
+                    select(Contact.email_key, Contact.id).where(
+                        Contact.email_key.in_(emails), Contact.deleted_at.is_(None)
                     )
                 )
             ).all()

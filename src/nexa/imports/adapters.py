@@ -22,6 +22,7 @@ from nexa.core.errors import NotFound, ValidationFailed
 from nexa.core.filtering import ListQuery
 from nexa.core.repository import Repository
 from nexa.core.schemas import Money
+from nexa.core.text import text_key
 from nexa.imports.repository import ImportRepository, as_uuid
 from nexa.record.shapes import Shaper, apply_field_rules
 
@@ -93,17 +94,26 @@ class Adapter:
 
     # -- duplicates --------------------------------------------------------------------------
     def twins(self, session: Session, keys: Iterable[str]) -> dict[str, uuid.UUID]:
-        """Live records holding one of ``keys`` (lower-cased), in one query per 500 keys.
+        """Live records holding one of ``keys`` (``twin_key``), in one query per 500 keys.
         A system view: uniqueness sees every record, readable or not."""
         if self.twin_field is None:
             return {}
         return ImportRepository(session).twins(self.model, self.twin_field, keys)
 
+    def hidden(self, session: Session, actor: Actor, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of the twins ``ids`` ``actor`` cannot read: a report may say that such a
+        record exists, never which (PRODUCT.md, duplicates)."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        return wanted - ImportRepository(session).readable_ids(self.repository, actor, wanted)
+
     def twin_key(self, data: BaseModel) -> str | None:
         if self.twin_field is None:
             return None
         value = getattr(data, self.twin_field, None)
-        return str(value).lower() if value else None
+        # the key uniqueness compares (nexa.core.text): look-alikes are twins too
+        return text_key(str(value)) if value else None
 
     # -- checks a dry run can make without writing ---------------------------------------------
     def check_references(self, session: Session, actor: Actor, data: BaseModel) -> None:

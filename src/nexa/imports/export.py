@@ -64,7 +64,8 @@ def _flatten(item: dict[str, Any], columns: list[str]) -> list[Any]:
 
 def export_columns(session: Session, object_type: str) -> list[str]:
     adapter = adapter_for(object_type)
-    columns = [c for c in adapter.export_fields() if c != "custom_fields"]
+    # flags are worked out from the data (nexa.core.text.script_flags), not data of their own
+    columns = [c for c in adapter.export_fields() if c not in ("custom_fields", "flags")]
     columns += [f"custom.{d.key}" for d in metadata.definitions(session, object_type)]
     return columns
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
+from nexa.core.text import text_key
 from nexa.imports import readers
 from nexa.imports.adapters import Adapter
 from nexa.imports.rows import normalise_header
@@ -73,7 +74,7 @@ def plan(
     existing: dict[str, CustomField] = {}
     for definition in metadata.list_definitions(session, actor, adapter.object_type):
         existing.setdefault(definition.key, definition)
-        existing.setdefault(f"label:{definition.label.strip().lower()}", definition)
+        existing.setdefault(f"label:{text_key(definition.label)}", definition)
     reserved_keys = {normalise_header(r) for r in reserved}
     extra: dict[str, str] = {}
     fields: list[NewField] = []
@@ -87,7 +88,7 @@ def plan(
         if norm.startswith("custom.") and norm.removeprefix("custom.") in existing:
             continue  # resolve_mapping already reads "custom.<key>" headers
         key = key_for(name)
-        found = existing.get(key) or existing.get(f"label:{name.strip().lower()}")
+        found = existing.get(key) or existing.get(f"label:{text_key(name)}")
         if found is not None:
             if not found.archived:
                 extra[name] = f"custom.{found.key}"

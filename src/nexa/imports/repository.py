@@ -12,7 +12,8 @@ from sqlalchemy import String, and_, bindparam, delete, func, or_, select, type_
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
-from nexa.core.repository import unscoped
+from nexa.core.repository import Repository, unscoped
+from nexa.core.text import text_key
 from nexa.models import Account, Contact, DataImport, DataImportIssue, Lead, User
 
 # what an import found in its file rather than was asked to do (new_fields' report)
@@ -137,21 +138,39 @@ class ImportRepository:
     # ---- what an import compares its rows with ---------------------------------------------
 
     def twins(self, model: type[Any], field: str, keys: Iterable[str]) -> dict[str, uuid.UUID]:
-        """Live records of ``model`` whose ``field`` (lower-cased) is one of ``keys``, in one
-        query per 500 keys. A system view: uniqueness sees every record, readable or not."""
-        column = getattr(model, field)
+        """Live records of ``model`` whose ``field``'s key (``<field>_key``, nexa.core.text) is
+        one of ``keys``, in one query per 500 keys. A system view: uniqueness sees every
+        record, readable or not."""
+        column = getattr(model, f"{field}_key")
         found: dict[str, uuid.UUID] = {}
         wanted = sorted({k for k in keys if k})
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            # ``column IS NOT NULL`` lets SQLite use the partial unique index on lower(column)
-            stmt = select(model.id, func.lower(column)).where(
-                func.lower(column).in_(chunk),
+            # ``column IS NOT NULL`` lets SQLite use the partial unique index on the key
+            stmt = select(model.id, column).where(
+                column.in_(chunk),
                 model.deleted_at.is_(None),
                 column.is_not(None),
             )
             for record_id, key in self.session.execute(unscoped(stmt)):
                 found.setdefault(key, record_id)
+        return found
+
+    def readable_ids(
+        self, repository: type[Repository[Any]], actor: Actor, ids: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Those of ``ids`` that ``actor`` reads, one query per 500 ids."""
+        repo = repository(self.session)
+        model = repo.model
+        wanted = sorted(set(ids))
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(wanted), 500):
+            stmt = (
+                repo.readable(actor)
+                .with_only_columns(model.id)
+                .where(model.id.in_(wanted[start : start + 500]))
+            )
+            found.update(self.session.scalars(stmt))
         return found
 
     def contacts_by_last_name(
@@ -255,7 +274,7 @@ class ImportRepository:
         """The active user with ``email``, or (no email) the first active admin."""
         stmt = select(User).where(User.is_active.is_(True))
         if email:
-            stmt = stmt.where(func.lower(User.email) == func.lower(email.strip()))
+            stmt = stmt.where(User.email_key == text_key(email))
         else:
             stmt = stmt.where(User.role == "admin").order_by(User.created_at, User.email)
         return self.session.scalars(stmt).first()

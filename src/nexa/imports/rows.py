@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.errors import ValidationFailed
+from nexa.core.text import text_key
 from nexa.imports.adapters import EXPLICIT_ONLY, Adapter
 from nexa.metadata import service as metadata
 
@@ -19,7 +20,9 @@ FALSE = {"false", "no", "n", "0"}
 
 
 def normalise_header(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+    # the text key (nexa.core.text): a header typed fullwidth or with a stray invisible
+    # character names the same field
+    return re.sub(r"[\s\-]+", "_", text_key(name) or "")
 
 
 @dataclass

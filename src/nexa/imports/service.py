@@ -481,6 +481,7 @@ def _decide_batch(run: _Run, batch: list[tuple[int, list[str]]], bulk: Any) -> N
     valid = [d for _, d, _ in parsed if d is not None]
     keys = [adapter.twin_key(d) for d in valid]
     existing = adapter.twins(session, [k for k in keys if k])
+    hidden = adapter.hidden(session, run.actor, existing.values())
     pool: dict[str, list[tuple[Any, Any, uuid.UUID]]] = {}
     if adapter.fuzzy_lookup is not None and valid:
         for fkey, first, last, rid in adapter.fuzzy_lookup(session, run.actor, valid):
@@ -531,6 +532,16 @@ def _decide_batch(run: _Run, batch: list[tuple[int, list[str]]], bulk: Any) -> N
         key = adapter.twin_key(data)
         twin_id = (existing.get(key) or in_batch.get(key)) if key else None
         earlier_row = run.seen.get(key) if key and run.dry_run else None
+        if twin_id is not None and twin_id in hidden:
+            # uniqueness tells that the record exists, nothing more: no id, no update
+            imp.skipped_count += 1
+            run.issue(
+                number,
+                "duplicate",
+                f"a record with this {twin_label} exists that you cannot see; skipped",
+                twin_label,
+            )
+            continue
         if twin_id is not None or earlier_row is not None:
             where = f"record {twin_id}" if twin_id else f"row {earlier_row}"
             if imp.on_duplicate == "skip":

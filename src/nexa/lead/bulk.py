@@ -40,6 +40,7 @@ from nexa.core.events import (
     outbox_payload,
     subscribers_of,
 )
+from nexa.core.text import text_key
 from nexa.lead.flows import intake_leads
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import LeadCreate
@@ -133,7 +134,8 @@ class BulkLeads:
         for lead in values:
             now = utcnow()
             row = {**defaults, **{k: type(defaults[k])() for k in mutable}, **lead}
-            row.update(created_at=now, updated_at=now, version=1)
+            # what the model keeps in step on the ORM path (Lead._keep_email_key)
+            row.update(created_at=now, updated_at=now, version=1, email_key=text_key(row["email"]))
             rows.append(row)
         event_type = REGISTRY[EVENT]
         events = []

@@ -1,6 +1,6 @@
 """Finding leads and contacts that are probably the same person.
 
-Exact: the same email (case-insensitive). Fuzzy: the same company (after dropping legal
+Exact: the same email (its key, nexa.core.text). Fuzzy: the same company (after dropping legal
 suffixes such as Inc, Ltd, GmbH, Corp) and a similar name (difflib ratio >= 0.85, or the
 same first initial and last name). A contact's company is its account's name.
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.names import person_name
+from nexa.core.text import text_key
 from nexa.lead.repository import LeadRepository, contacts_with_account_name
 from nexa.models import Contact, Lead
 
@@ -45,10 +46,11 @@ class Candidate:
 
 
 def company_key(company: str | None) -> str:
-    """``"The Acme Corp., Inc."`` -> ``"acme"``: lower case, no punctuation, no legal suffix."""
+    """``"The Acme Corp., Inc."`` -> ``"acme"``: the text key (nexa.core.text: case, width,
+    invisible characters), no punctuation, no legal suffix."""
     if not company:
         return ""
-    words = _PUNCT.sub(" ", company.lower()).replace(",", " ").split()
+    words = _PUNCT.sub(" ", text_key(company) or "").replace(",", " ").split()
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]
     while len(words) > 1 and words[-1] in COMPANY_SUFFIXES:
@@ -59,15 +61,16 @@ def company_key(company: str | None) -> str:
 def names_match(
     first_a: str | None, last_a: str | None, first_b: str | None, last_b: str | None
 ) -> bool:
-    a, b = person_name(first_a, last_a).lower(), person_name(first_b, last_b).lower()
+    a = text_key(person_name(first_a, last_a)) or ""
+    b = text_key(person_name(first_b, last_b)) or ""
     if not a or not b:
         return False
     matcher = SequenceMatcher(None, a, b)
     # quick_ratio() is an upper bound of ratio(): the full comparison only when it can pass
     if matcher.quick_ratio() >= NAME_RATIO and matcher.ratio() >= NAME_RATIO:
         return True
-    la, lb = (last_a or "").strip().lower(), (last_b or "").strip().lower()
-    fa, fb = (first_a or "").strip().lower(), (first_b or "").strip().lower()
+    la, lb = text_key(last_a) or "", text_key(last_b) or ""
+    fa, fb = text_key(first_a) or "", text_key(first_b) or ""
     return bool(la and la == lb and fa and fb and fa[0] == fb[0])
 
 
@@ -93,7 +96,7 @@ def find_duplicates(
     the caller already knows no live lead has ``email`` (its uniqueness check passed)."""
     found: dict[tuple[str, uuid.UUID], Candidate] = {}
     leads = LeadRepository(session)
-    email = (email or "").strip().lower() or None
+    email = (email or "").strip() or None
     key = company_key(company)
 
     if email:

@@ -16,6 +16,7 @@ from nexa.core.events import OutboxMessage
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
+from nexa.core.text import text_key
 from nexa.metadata import service as metadata
 from nexa.models import Account, Activity, Contact, Lead, LeadSource, WebForm, WebFormSubmission
 from nexa.models.lead import COMPANY_SIZES, LEAD_STATUSES
@@ -92,27 +93,13 @@ class LeadRepository(Repository[Lead]):
 
         return clause
 
-    def live_id_with_email(
-        self, email: str, exclude_id: uuid.UUID | None = None
-    ) -> uuid.UUID | None:
-        """The live lead holding ``email`` (system view: uniqueness sees everything).
-        ``email IS NOT NULL`` lets SQLite use the partial index ``uq_leads_email_live``."""
-        stmt = select(Lead.id).where(
-            func.lower(Lead.email) == func.lower(email),
-            Lead.deleted_at.is_(None),
-            Lead.email.is_not(None),
-        )
-        if exclude_id is not None:
-            stmt = stmt.where(Lead.id != exclude_id)
-        found: uuid.UUID | None = self.session.scalars(unscoped(stmt.limit(1))).first()
-        return found
-
     def live_with_email(self, email: str) -> Lead | None:
-        """The live lead holding ``email``, loaded (system view, for web-to-lead)."""
+        """The live lead holding ``email`` (by its key), loaded (system view, for
+        web-to-lead)."""
         stmt = select(Lead).where(
-            func.lower(Lead.email) == func.lower(email),
+            Lead.email_key == text_key(email),
             Lead.deleted_at.is_(None),
-            Lead.email.is_not(None),
+            Lead.email_key.is_not(None),
         )
         lead: Lead | None = self.session.scalars(unscoped(stmt.limit(1))).first()
         return lead
@@ -121,8 +108,8 @@ class LeadRepository(Repository[Lead]):
     def readable_with_email(
         self, actor: Actor, email: str, exclude_id: uuid.UUID | None, limit: int
     ) -> list[Lead]:
-        """Leads ``actor`` reads whose email is ``email`` (lower case)."""
-        stmt = self.readable(actor).where(func.lower(Lead.email) == email)
+        """Leads ``actor`` reads whose email has the key of ``email`` (nexa.core.text)."""
+        stmt = self.readable(actor).where(Lead.email_key == text_key(email))
         if exclude_id is not None:
             stmt = stmt.where(Lead.id != exclude_id)
         return list(self.session.scalars(stmt.limit(limit)))
@@ -189,7 +176,7 @@ def contacts_with_account_name(
     account_like: str | None = None,
     limit: int,
 ) -> list[tuple[Contact, str | None]]:
-    """Contacts ``actor`` reads, with their account's name, by email (lower case) or by an
+    """Contacts ``actor`` reads, with their account's name, by email (its key) or by an
     account name LIKE ``account_like``. The account's name only labels a contact the actor
     can already read (no account row is returned: its own scope is not involved)."""
     stmt = (
@@ -199,7 +186,7 @@ def contacts_with_account_name(
         .outerjoin(Account, Account.id == Contact.account_id)
     )
     if email is not None:
-        stmt = stmt.where(func.lower(Contact.email) == email)
+        stmt = stmt.where(Contact.email_key == text_key(email))
     if account_like is not None:
         stmt = stmt.where(func.lower(Account.name).like(account_like, escape="\\"))
     return [(contact, name) for contact, name in session.execute(stmt.limit(limit))]
@@ -208,7 +195,7 @@ def contacts_with_account_name(
 def readable_contact_with_email(session: Any, actor: Actor, email: str) -> Contact | None:
     stmt = ContactRepository(session).readable(actor)
     found: Contact | None = session.scalars(
-        stmt.where(func.lower(Contact.email) == func.lower(email))
+        stmt.where(Contact.email_key == text_key(email))
     ).first()
     return found
 
@@ -221,9 +208,7 @@ def readable_account(session: Any, actor: Actor, account_id: uuid.UUID) -> Accou
 
 def readable_account_named(session: Any, actor: Actor, name: str) -> Account | None:
     stmt = AccountRepository(session).readable(actor)
-    found: Account | None = session.scalars(
-        stmt.where(func.lower(Account.name) == func.lower(name))
-    ).first()
+    found: Account | None = session.scalars(stmt.where(Account.name_key == text_key(name))).first()
     return found
 
 
@@ -242,7 +227,7 @@ def readable_accounts_on_site(session: Any, actor: Actor, domain: str, limit: in
 def live_account_named(session: Any, name: str) -> uuid.UUID | None:
     """A live account called ``name`` whoever can read it (system view)."""
     stmt = select(Account.id).where(
-        func.lower(Account.name) == func.lower(name), Account.deleted_at.is_(None)
+        Account.name_key == text_key(name), Account.deleted_at.is_(None)
     )
     found: uuid.UUID | None = session.scalars(unscoped(stmt)).first()
     return found

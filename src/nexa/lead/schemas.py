@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from nexa.config import get_settings
-from nexa.core.fields import normalise_email, normalise_phone, normalise_url
+from nexa.core.fields import distinct_tags, normalise_email, normalise_phone, normalise_url
 from nexa.core.money import Amount
 from nexa.core.money import CurrencyCode as Currency
 from nexa.core.names import person_name
-from nexa.core.schemas import InputModel, OutputModel
+from nexa.core.schemas import InputModel, OutputModel, RecordFlag
 from nexa.deal.schemas import StageKey
 
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
@@ -80,7 +80,7 @@ class _LeadFields(InputModel):
     @field_validator("tags")
     @classmethod
     def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
-        return list(dict.fromkeys(v)) if v is not None else None
+        return distinct_tags(v)
 
 
 class LeadCreate(_LeadFields):
@@ -149,6 +149,10 @@ class LeadOut(OutputModel):
     web_form_id: uuid.UUID | None = None
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     owner_id: uuid.UUID | None = None
+    flags: list[RecordFlag] = Field(
+        default_factory=list,
+        description="Accepted values to look at: a name mixing alphabets within a word",
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -50,7 +50,15 @@ class LeadService(RecordService[Lead]):
     repository = LeadRepository
     label = "lead"
     not_empty = ("last_name", "status")
-    unique = (Unique("email", "uq_leads_email_live", "lead"),)
+    unique = (
+        Unique(
+            "email",
+            "uq_leads_email_live",
+            "lead",
+            message="a lead with email {value} already exists",
+            restore_message="another live lead has the email {value}; change it first",
+        ),
+    )
     custom_fields = True
 
     def payload(self, record: Lead) -> dict[str, Any]:
@@ -65,19 +73,6 @@ class LeadService(RecordService[Lead]):
         values = super().values_of(data, partial=partial)
         values.pop("allow_duplicates", None)
         return values
-
-    # -- uniqueness and duplicates ---------------------------------------------------------
-    def check_unique(self, values: dict[str, Any], exclude_id: uuid.UUID | None) -> None:
-        email = values.get("email")
-        if not email:
-            return
-        existing = LeadRepository(self.session).live_id_with_email(email, exclude_id)
-        if existing is not None:
-            raise Conflict(
-                f"a lead with email {email} already exists (lead {existing})",
-                field="email",
-                existing_id=str(existing),
-            )
 
     def create(self, data: BaseModel, **extra: Any) -> Lead:
         if not self.actor.can("lead:create"):

@@ -84,3 +84,16 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
 ]
+
+# Columns kept as the text key of another (nexa.core.text.text_key), by table: each model
+# keeps them in step on the ORM path (``@validates``); a Core insert fills them from here.
+TEXT_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "accounts": (("name", "name_key"),),
+    "contacts": (("email", "email_key"),),
+    "leads": (("email", "email_key"),),
+    "lists": (("name", "name_key"),),
+    "pipelines": (("name", "name_key"),),
+    "products": (("sku", "sku_key"),),
+    "teams": (("name", "name_key"),),
+    "users": (("email", "email_key"),),
+}

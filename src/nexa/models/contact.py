@@ -4,8 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Uuid, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import (
     Base,
@@ -17,6 +17,7 @@ from nexa.core.db import (
     UUIDPkMixin,
     VersionedMixin,
 )
+from nexa.core.text import text_key
 
 LIFECYCLE_STAGES = ("subscriber", "lead", "opportunity", "customer", "advocate")
 CUSTOMER_STATUSES = ("active", "inactive", "churned")
@@ -27,10 +28,10 @@ class Contact(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Owne
     __table_args__ = (
         Index(
             "uq_contacts_email_live",
-            text("lower(email)"),
+            "email_key",
             unique=True,
-            sqlite_where=text("deleted_at IS NULL AND email IS NOT NULL"),
-            postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NULL AND email_key IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND email_key IS NOT NULL"),
         ),
         Index("ix_contacts_owner_created", "owner_id", "created_at"),
         Index("ix_contacts_last_name", "last_name", "id"),
@@ -39,6 +40,7 @@ class Contact(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Owne
     first_name: Mapped[str] = mapped_column(String(100), nullable=False)
     last_name: Mapped[str] = mapped_column(String(100), nullable=False)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     mobile: Mapped[str | None] = mapped_column(String(32), nullable=True)
     title: Mapped[str | None] = mapped_column(String(150), nullable=True)
@@ -55,3 +57,9 @@ class Contact(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Owne
     tags: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+    @validates("email")
+    def _keep_email_key(self, _: str, value: str | None) -> str | None:
+        """``email_key`` follows ``email`` (nexa.core.text: what uniqueness compares)."""
+        self.email_key = text_key(value)
+        return value

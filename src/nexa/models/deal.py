@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import (
     Base,
@@ -30,6 +30,7 @@ from nexa.core.db import (
     UUIDPkMixin,
     VersionedMixin,
 )
+from nexa.core.text import text_key
 
 DEAL_TYPES = ("new_business", "upsell", "renewal", "cross_sell")
 STAGE_KINDS = ("open", "won", "lost")
@@ -45,11 +46,19 @@ DEFAULT_STAGES = (
 
 class Pipeline(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "pipelines"
+    __table_args__ = (Index("uq_pipelines_name_key", "name_key", unique=True),)
 
     name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    name_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    @validates("name")
+    def _keep_name_key(self, _: str, value: str | None) -> str | None:
+        """``name_key`` follows ``name`` (nexa.core.text: what uniqueness compares)."""
+        self.name_key = text_key(value)
+        return value
 
 
 class PipelineStage(UUIDPkMixin, Base):

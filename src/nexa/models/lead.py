@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import (
     Base,
@@ -17,6 +17,7 @@ from nexa.core.db import (
     UUIDPkMixin,
     VersionedMixin,
 )
+from nexa.core.text import text_key
 
 LEAD_STATUSES = ("new", "contacted", "qualified", "converted", "lost")
 BUILTIN_LEAD_SOURCES = ("website", "referral", "event", "cold_call", "social_media")
@@ -41,10 +42,10 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
     __table_args__ = (
         Index(
             "uq_leads_email_live",
-            text("lower(email)"),
+            "email_key",
             unique=True,
-            sqlite_where=text("deleted_at IS NULL AND email IS NOT NULL"),
-            postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NULL AND email_key IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND email_key IS NOT NULL"),
         ),
         Index("ix_leads_owner_created", "owner_id", "created_at"),
         Index("ix_leads_status_created", "status", "created_at"),
@@ -56,6 +57,7 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
     first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_name: Mapped[str] = mapped_column(String(100), nullable=False)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     company: Mapped[str | None] = mapped_column(String(200), nullable=True)
     title: Mapped[str | None] = mapped_column(String(150), nullable=True)
@@ -115,6 +117,12 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
         Uuid, ForeignKey("web_forms.id", ondelete="SET NULL"), nullable=True
     )
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+    @validates("email")
+    def _keep_email_key(self, _: str, value: str | None) -> str | None:
+        """``email_key`` follows ``email`` (nexa.core.text: what uniqueness compares)."""
+        self.email_key = text_key(value)
+        return value
 
 
 class WebForm(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, Uuid, text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, validates
 
 from nexa.core.db import (
     Base,
@@ -15,6 +15,7 @@ from nexa.core.db import (
     UUIDPkMixin,
     VersionedMixin,
 )
+from nexa.core.text import text_key
 
 BILLING_PERIODS = ("one_time", "monthly", "annual")
 
@@ -26,15 +27,16 @@ class Product(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Base
     __table_args__ = (
         Index(
             "uq_products_sku_live",
-            text("lower(sku)"),
+            "sku_key",
             unique=True,
-            sqlite_where=text("deleted_at IS NULL"),
-            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL AND sku_key IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND sku_key IS NOT NULL"),
         ),
     )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     sku: Mapped[str] = mapped_column(String(60), nullable=False)
+    sku_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     family: Mapped[str | None] = mapped_column(String(100), nullable=True)
     unit: Mapped[str | None] = mapped_column(String(30), nullable=True)
@@ -42,6 +44,12 @@ class Product(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Base
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3), nullable=True)  # percent
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+    @validates("sku")
+    def _keep_sku_key(self, _: str, value: str | None) -> str | None:
+        """``sku_key`` follows ``sku`` (nexa.core.text: what uniqueness compares)."""
+        self.sku_key = text_key(value)
+        return value
 
 
 class ProductPrice(UUIDPkMixin, Base):

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import (
     Base,
@@ -15,6 +15,7 @@ from nexa.core.db import (
     UUIDPkMixin,
     VersionedMixin,
 )
+from nexa.core.text import text_key
 
 LIST_KINDS = ("static", "dynamic")
 LIST_OBJECTS = ("contact", "lead", "account")
@@ -29,20 +30,27 @@ class RecordList(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, O
     __table_args__ = (
         Index(
             "uq_lists_name_live",
-            text("lower(name)"),
+            "name_key",
             unique=True,
-            sqlite_where=text("deleted_at IS NULL"),
-            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL AND name_key IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND name_key IS NOT NULL"),
         ),
     )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     kind: Mapped[str] = mapped_column(String(10), nullable=False, default="static")
     object_type: Mapped[str] = mapped_column(String(20), nullable=False, default="contact")
     filter: Mapped[str | None] = mapped_column(Text, nullable=True)
     system_key: Mapped[str | None] = mapped_column(String(60), nullable=True, unique=True)
     is_locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    @validates("name")
+    def _keep_name_key(self, _: str, value: str | None) -> str | None:
+        """``name_key`` follows ``name`` (nexa.core.text: what uniqueness compares)."""
+        self.name_key = text_key(value)
+        return value
 
 
 class ListMember(Base):

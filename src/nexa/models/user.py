@@ -3,17 +3,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import Base, TimestampMixin, UTCDateTime, UUIDPkMixin, VersionedMixin
+from nexa.core.text import text_key
 
 
 class User(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (Index("uq_users_email", "email", unique=True),)
+    # one user per email key (nexa.core.text): look-alike emails are one email
+    __table_args__ = (Index("uq_users_email", "email_key", unique=True),)
 
     email: Mapped[str] = mapped_column(String(254), nullable=False)
+    email_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     role: Mapped[str] = mapped_column(String(40), nullable=False, default="sales_rep")
@@ -25,3 +28,9 @@ class User(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     timezone: Mapped[str] = mapped_column(String(60), nullable=False, default="UTC")
+
+    @validates("email")
+    def _keep_email_key(self, _: str, value: str | None) -> str | None:
+        """``email_key`` follows ``email`` (nexa.core.text: what uniqueness compares)."""
+        self.email_key = text_key(value)
+        return value

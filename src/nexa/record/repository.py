@@ -5,21 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexa.core.repository import unscoped
 
 
-def value_taken(
-    session: Session, model: Any, field: str, value: str, exclude_id: uuid.UUID | None
-) -> bool:
-    """Whether a live ``model`` row holds ``value`` in ``field`` (case-insensitive; the system
-    view: uniqueness sees every record, readable or not)."""
-    column = getattr(model, field)
-    stmt = select(model.id).where(func.lower(column) == func.lower(str(value)))
+def value_holder(
+    session: Session, model: Any, key_column: str, key: str | None, exclude_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The live ``model`` row whose ``key_column`` is ``key`` (nexa.core.text.text_key), if
+    any: the system view, since uniqueness sees every record, readable or not."""
+    if key is None:
+        return None
+    column = getattr(model, key_column)
+    stmt = select(model.id).where(column == key, column.is_not(None))
     if hasattr(model, "deleted_at"):
         stmt = stmt.where(model.deleted_at.is_(None))
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
-    return session.scalars(unscoped(stmt)).first() is not None
+    found: uuid.UUID | None = session.scalars(unscoped(stmt.limit(1))).first()
+    return found

@@ -33,10 +33,11 @@ from nexa.core.records import (
     restore_record,
 )
 from nexa.core.repository import REPOSITORIES, Repository
+from nexa.core.text import text_key
 from nexa.metadata import service as metadata
 from nexa.models import User
 from nexa.record.events import RecordPayload
-from nexa.record.repository import value_taken
+from nexa.record.repository import value_holder
 from nexa.record.shapes import shape_payload
 
 M = TypeVar("M")
@@ -44,7 +45,9 @@ M = TypeVar("M")
 
 @dataclass(frozen=True)
 class Unique:
-    """A field unique among live records (case-insensitive), backed by a partial unique index."""
+    """A field unique among live records, compared by its key column ``<field>_key``
+    (nexa.core.text.text_key: case, width, accents written two ways and invisible characters
+    do not make two values different), backed by a partial unique index on the key."""
 
     field: str
     index: str
@@ -52,10 +55,32 @@ class Unique:
     # the 409's message; {label}, {field} and {value} are filled in
     message: str = "a {label} with {field} {value} already exists"
     restore_message: str = "another live {label} has {field} {value}; change it first"
+    # when the record holding the value is one the actor cannot read: that it exists is all
+    # uniqueness must tell (PRODUCT.md, duplicates) — never its id, name or owner
+    hidden_message: str = "a {label} with this {field} already exists that you cannot see"
 
-    def clash(self, label: str, value: Any, *, restoring: bool = False) -> Conflict:
-        text = self.restore_message if restoring else self.message
-        return Conflict(text.format(label=label, field=self.field, value=value), field=self.field)
+    @property
+    def key(self) -> str:
+        return f"{self.field}_key"
+
+    def clash(
+        self,
+        label: str,
+        value: Any,
+        *,
+        restoring: bool = False,
+        holder: uuid.UUID | None = None,
+        visible: bool = True,
+    ) -> Conflict:
+        """The 409; ``holder``: the record that has the value, named only when ``visible``."""
+        if not visible:
+            text = self.hidden_message
+        else:
+            text = self.restore_message if restoring else self.message
+        extra: dict[str, Any] = {"existing_id": str(holder)} if holder and visible else {}
+        return Conflict(
+            text.format(label=label, field=self.field, value=value), field=self.field, **extra
+        )
 
 
 def check_reference(
@@ -178,15 +203,22 @@ class RecordService(Generic[M]):
             load_user=lambda uid: self.session.get(User, uid),
         )
 
-    def check_unique(self, values: dict[str, Any], exclude_id: uuid.UUID | None) -> None:
+    def check_unique(
+        self, values: dict[str, Any], exclude_id: uuid.UUID | None, *, restoring: bool = False
+    ) -> None:
         for rule in self.unique:
             value = values.get(rule.field)
-            if value and self.taken(rule.field, value, exclude_id):
-                raise rule.clash(self.label, value)
+            holder = self.holder(rule, value, exclude_id) if value else None
+            if holder is not None:
+                visible = self.repo.can_read(self.actor, holder)
+                raise rule.clash(
+                    self.label, value, restoring=restoring, holder=holder, visible=visible
+                )
 
-    def taken(self, field: str, value: str, exclude_id: uuid.UUID | None) -> bool:
-        """Whether a live record holds ``value`` (system view: uniqueness sees everything)."""
-        return value_taken(self.session, self.model, field, value, exclude_id)
+    def holder(self, rule: Unique, value: str, exclude_id: uuid.UUID | None) -> uuid.UUID | None:
+        """The live record whose key equals ``value``'s (system view: uniqueness sees every
+        record, readable or not)."""
+        return value_holder(self.session, self.model, rule.key, text_key(value), exclude_id)
 
     def flush(self, record: M) -> None:
         """Flush; a twin that slipped past ``check_unique`` in a concurrent request is
@@ -195,8 +227,11 @@ class RecordService(Generic[M]):
         try:
             self.session.flush()
         except IntegrityError as exc:
+            text = str(exc.orig)
+            table = self.model.__tablename__
             for rule in self.unique:
-                if rule.index in str(exc.orig):
+                # PostgreSQL names the index; SQLite names the indexed column
+                if rule.index in text or f"{table}.{rule.key}" in text:
                     raise rule.clash(self.label, values[rule.field]) from None
             raise
 
@@ -296,10 +331,8 @@ class RecordService(Generic[M]):
 
     def restore(self, record_id: uuid.UUID) -> M:
         def check_clash(record: M) -> None:
-            for rule in self.unique:
-                value = getattr(record, rule.field)
-                if value and self.taken(rule.field, value, record.id):  # type: ignore[attr-defined]
-                    raise rule.clash(self.label, value, restoring=True)
+            values = {rule.field: getattr(record, rule.field) for rule in self.unique}
+            self.check_unique(values, record.id, restoring=True)  # type: ignore[attr-defined]
 
         return restore_record(
             self.repo,

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from nexa.core.names import person_name
+from nexa.core.text import clean_text
 from nexa.models import Account, Contact, Deal, Lead
 
 SEARCH_TYPES = ("lead", "contact", "account", "deal")
@@ -23,7 +24,10 @@ MIN_PHONE_SUFFIX = 4
 
 
 def words(text: str | None) -> list[str]:
-    return WORD.findall(text or "")
+    """The words of ``text`` as search sees them, in documents and queries alike: the text
+    normaliser's form (nexa.core.text.clean_text: NFKC, invisible characters dropped), so
+    ``Ａｃｍｅ`` finds ``Acme`` and ``Ac\u200bme`` is one word."""
+    return WORD.findall(clean_text(text)) if text else []
 
 
 def phone_tokens(phone: str | None) -> list[str]:
@@ -44,6 +48,11 @@ def title_of(record_type: str, record: Any) -> str:
     if record_type in ("lead", "contact"):
         return person_name(record.first_name, record.last_name)[:300]
     return str(record.name)[:300]
+
+
+def document_title(record_type: str, record: Any) -> str:
+    """The title a search document indexes (the shown title is ``title_of``'s)."""
+    return clean_text(title_of(record_type, record))[:300]
 
 
 def subtitle_of(record_type: str, record: Any, account_name: str | None = None) -> str | None:

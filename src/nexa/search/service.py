@@ -2,8 +2,10 @@
 
 Documents are kept by an in-transaction subscriber (``nexa.search.subscribers``); a query
 matches them with the engine's full-text index (FTS5 + bm25 on SQLite, a ``tsvector`` + GIN
-and ``ts_rank`` on PostgreSQL) and keeps only the hits the actor can read, one
-``readable(actor)`` query per record type.
+and ``ts_rank`` on PostgreSQL) among the records the actor can read: each type's visibility
+clause is part of the match query (issue 15: filtering after the match starved a reader whose
+records were outranked by many hidden ones). The rows behind the hits are then read through
+``readable(actor)``, one query per record type, for their titles.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from nexa.search.documents import (
     SEARCH_TYPES,
     account_id_of,
     body_of,
+    document_title,
     subtitle_of,
     title_of,
     words,
@@ -32,7 +35,6 @@ from nexa.search.repository import SearchRepository
 
 MAX_TOKENS = 8
 MAX_TOKEN_LENGTH = 64
-OVERFETCH = 5
 REINDEX_BATCH = 1000
 
 
@@ -68,7 +70,7 @@ def index_record(
     values = {
         "record_type": record_type,
         "owner_id": record.owner_id,
-        "title": title_of(record_type, record),
+        "title": document_title(record_type, record),
         "body": body_of(record_type, record, account_name),
         "updated_at": record.updated_at or utcnow(),
     }
@@ -119,7 +121,7 @@ def _insert_documents(session: Session, record_type: str, records: list[Any]) ->
                 "record_type": record_type,
                 "record_id": r.id,
                 "owner_id": r.owner_id,
-                "title": title_of(record_type, r),
+                "title": document_title(record_type, r),
                 "body": body_of(record_type, r, names.get(account_id) if account_id else None),
                 "updated_at": r.updated_at or utcnow(),
             }
@@ -166,13 +168,13 @@ def tsquery(tokens: list[str], digits: str | None) -> str:
 
 
 def _matches(
-    session: Session, q: str, types: tuple[str, ...], limit: int
+    session: Session, actor: Actor, q: str, types: tuple[str, ...], limit: int
 ) -> list[tuple[str, uuid.UUID, float]]:
     tokens = query_tokens(q)
     digits = phone_digits(q)
     repo = SearchRepository(session)
     match = tsquery(tokens, digits) if repo.is_postgresql() else fts5_query(tokens, digits)
-    return repo.matches(match, types, limit)
+    return repo.matches(match, actor, types, limit)
 
 
 def parse_types(raw: str | None) -> tuple[str, ...]:
@@ -196,7 +198,7 @@ def search(
     wanted = parse_types(types)
     if len(q) > 200:
         raise ValidationFailed("at most 200 characters", field="q")
-    matches = _matches(session, q, wanted, limit * OVERFETCH)
+    matches = _matches(session, actor, q, wanted, limit)
     by_type: dict[str, list[uuid.UUID]] = {}
     for record_type, record_id, _ in matches:
         by_type.setdefault(record_type, []).append(record_id)

@@ -12,6 +12,7 @@ from nexa.core.actor import Actor
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import Repository, unscoped
+from nexa.core.text import text_key
 from nexa.models import ListMember, RecordList
 from nexa.models.record_list import LIST_KINDS, LIST_OBJECTS
 
@@ -105,8 +106,9 @@ class ListRepository(Repository[RecordList]):
         return self.session.scalars(stmt.limit(1)).first() is not None
 
     def live_name_taken(self, name: str) -> bool:
-        """A list not in the bin is called ``name`` (case-insensitive), whoever owns it."""
+        """A list not in the bin is called ``name`` (by its key, nexa.core.text), whoever
+        owns it."""
         clash = select(RecordList.id).where(
-            RecordList.deleted_at.is_(None), RecordList.name.ilike(name)
+            RecordList.deleted_at.is_(None), RecordList.name_key == text_key(name)
         )
         return self.session.scalars(unscoped(clash)).first() is not None

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor, Scope
+from nexa.core.text import text_key
 from nexa.models import Team, User
 
 
@@ -57,7 +58,7 @@ class TeamRepository:
         )
 
     def name_taken(self, name: str, exclude_id: uuid.UUID | None = None) -> bool:
-        stmt = select(Team.id).where(func.lower(Team.name) == func.lower(name))
+        stmt = select(Team.id).where(Team.name_key == text_key(name))
         if exclude_id is not None:
             stmt = stmt.where(Team.id != exclude_id)
         return self.session.scalars(stmt).first() is not None

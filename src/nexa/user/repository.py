@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor, Scope
+from nexa.core.text import text_key
 from nexa.models import ApiKey, Role, User
 
 
@@ -46,9 +47,7 @@ class UserRepository:
         )
 
     def email_taken(self, email: str) -> bool:
-        return bool(
-            self.session.scalar(select(User.id).where(func.lower(User.email) == func.lower(email)))
-        )
+        return bool(self.session.scalar(select(User.id).where(User.email_key == text_key(email))))
 
     def other_active_admin_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
         """Locked on PostgreSQL (``FOR UPDATE``) so two demotions cannot race."""

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from nexa.core.fields import normalise_email
+from nexa.core.fields import normalise_email, single_script
 from nexa.core.schemas import InputModel, OutputModel
 
 RoleName = Literal["admin", "manager", "sales_rep", "support_agent", "marketer", "read_only"]
@@ -27,6 +27,11 @@ class UserCreate(InputModel):
     def _email(cls, v: str) -> str:
         return normalise_email(v)
 
+    @field_validator("full_name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return single_script(v)
+
 
 class UserUpdate(InputModel):
     full_name: str | None = Field(None, min_length=1, max_length=200)
@@ -35,6 +40,11 @@ class UserUpdate(InputModel):
     is_active: bool | None = None
     password: str | None = Field(None, min_length=10, max_length=200)
     timezone: str | None = Field(None, max_length=60)
+
+    @field_validator("full_name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return single_script(v) if v else v
 
 
 class UserOut(OutputModel):
@@ -58,6 +68,12 @@ class MeUpdate(InputModel):
     timezone: str | None = Field(
         None, min_length=1, max_length=60, description="IANA zone, e.g. Europe/Paris"
     )
+
+    @field_validator("full_name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return single_script(v) if v else v
+
     password: str | None = Field(
         None,
         min_length=10,

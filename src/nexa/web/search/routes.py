@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from nexa.core.filtering import ListQuery
+from nexa.core.text import text_key
 from nexa.search import service as search_service
 from nexa.web.choices import user_choices
 from nexa.web.objects import OBJECTS
@@ -40,10 +41,11 @@ def lookup(
     text = q.strip()
     options: list[tuple[str, str]] = []
     if target == "users":
+        wanted = text_key(text) or ""
         options = [
             (uid, name)
             for uid, name in user_choices(session, actor)
-            if text.lower() in name.lower()
+            if wanted in (text_key(name) or "")
         ][:10]
     elif target == "records":
         if len(text) >= 2:
