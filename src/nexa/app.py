@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from nexa import __version__, modules
 from nexa.api import problems
+from nexa.api.proxies import TrustedProxyMiddleware
 from nexa.config import get_settings
 from nexa.core.db import get_engine
 from nexa.subscribers import install as install_subscribers
@@ -107,4 +108,6 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    # outermost: every layer below sees the client (and scheme) a trusted proxy forwarded
+    app.add_middleware(TrustedProxyMiddleware)
     return app
