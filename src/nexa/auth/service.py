@@ -77,11 +77,13 @@ def authenticate(session: Session, email: str, password: str, client: str) -> Us
     """Check a password sign-in.
 
     Refused with 429 when ``client`` made ``login_rate_per_minute`` attempts in the last
-    minute, or while it must wait after repeated failures for this email (``_backoff_wait``).
-    Every other failure — unknown email, wrong password, deactivated account, no password
-    set — answers the same 401 with the same words, and every attempt, refused or not, runs
-    exactly one argon2 verification (the account's hash when it could sign in, a fixed dummy
-    hash otherwise), so neither the answer nor its time tells which accounts exist."""
+    minute — before the email is even read, and without hashing anything: that limit sheds a
+    flood, it says nothing about accounts. Past it, every attempt runs exactly one argon2
+    verification (the account's hash when it could sign in, a fixed dummy hash otherwise):
+    a 429 while this address must wait after repeated failures for this email
+    (``_backoff_wait``, the same for an email no account has), and one 401 with the same
+    words for an unknown email, a wrong password, a deactivated account or no password set.
+    Neither the answer nor its time tells which accounts exist."""
     settings = get_settings()
     now = utcnow()
     repo = AuthRepository(session)
