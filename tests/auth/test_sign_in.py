@@ -25,6 +25,12 @@ ATTACKER = "203.0.113.66"
 OFFICE = "198.51.100.7"
 
 
+@pytest.fixture(autouse=True)
+def two_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back-off after 2 failures instead of 5: each failure is a real argon2 verification."""
+    monkeypatch.setattr(get_settings(), "login_max_failures", 2)
+
+
 @pytest.fixture
 def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The hashes argon2 verified a password against, in order (the real verification runs)."""
