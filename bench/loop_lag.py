@@ -63,7 +63,7 @@ def serve(port: int, out: Path) -> None:
         port=port,
         log_level="warning",
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # as `nexa serve`: the app reads forwarded headers itself
     )
     server = uvicorn.Server(config)
     samples: list[tuple[float, float]] = []

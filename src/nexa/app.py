@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from nexa import __version__, modules
 from nexa.api import problems
 from nexa.api.headers import SecurityHeaders, docs_csp
+from nexa.api.proxies import TrustedProxyMiddleware
 from nexa.config import get_settings
 from nexa.core.db import get_engine
 from nexa.core.files import restrict_umask
@@ -146,4 +147,6 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    # outermost: every layer below sees the client (and scheme) a trusted proxy forwarded
+    app.add_middleware(TrustedProxyMiddleware)
     return app

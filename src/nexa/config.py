@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nexa.core.files import private_dir, write_private_text
 
@@ -24,10 +26,31 @@ class Settings(BaseSettings):
     redis_url: str = Field("", description="Redis URL for job storage; empty = SQLite job storage")
     secret_key: str = Field("", description="Signs session cookies; empty = generated into var/")
     cookie_secure: bool = Field(True, description="Mark the session cookie Secure (HTTPS only)")
-    session_max_age_hours: int = Field(12, ge=1, description="How long a sign-in lasts")
-    login_max_failures: int = Field(5, ge=1, description="Failed sign-ins before lock-out")
-    login_lockout_minutes: int = Field(15, ge=1, description="How long an account stays locked")
+    session_max_age_hours: int = Field(
+        12, ge=1, description="How long a sign-in lasts (the server ends it then at the latest)"
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins for one email from one client address before that address "
+        "must wait between attempts for that email",
+    )
+    login_backoff_seconds: int = Field(
+        30, ge=1, description="The first wait after login_max_failures; doubles per failure"
+    )
+    login_backoff_max_seconds: int = Field(
+        900, ge=1, description="The longest wait between attempts (the doubling stops there)"
+    )
+    login_failure_memory_hours: int = Field(
+        24, ge=1, description="Failed sign-ins older than this no longer count towards a wait"
+    )
     login_rate_per_minute: int = Field(20, ge=1, description="Sign-in attempts per client address")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed; comma-separated; empty = none (the connecting "
+        "address is the client)",
+    )
     org_name: str = Field("Nexa Demo Inc.", description="The organization's display name")
     org_currency: str = Field("USD", min_length=3, max_length=3, description="Reporting currency")
     default_region: str = Field("US", description="Region for phone numbers written without +")
@@ -80,6 +103,23 @@ class Settings(BaseSettings):
         if v.upper() not in ISO_4217:
             raise ValueError(f"NEXA_ORG_CURRENCY: {v} is not an ISO 4217 currency code")
         return v
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (CIDR)") from None
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -4,9 +4,9 @@ Four queues, so that no kind of job starves another (4,400 webhook deliveries on
 queued import "pending" for 8 min 36 s on the single first-in-first-out queue):
 
 - ``interactive``: what a person waits for or a clock needs now — SLA sweeps, notifications,
-  task reminders, ``api_key.touch``, quote expiry;
+  task reminders, ``api_key.touch``, ``web_session.touch``, quote expiry;
 - ``deliveries``: after-commit delivery — the outbox, webhooks (later email);
-- ``bulk``: imports (later exports);
+- ``bulk``: imports (later exports), housekeeping nobody waits for (``sign_in.sweep``);
 - ``ai``: model training and batch rescoring (later transcription).
 
 Each queue is its own Huey instance: SQLite storage by default (one file, var/jobs.db, one

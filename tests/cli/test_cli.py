@@ -237,6 +237,10 @@ def test_users_create_then_sign_in(cli_db: str) -> None:
     assert bad.exit_code == 1
     assert "email:" in bad.output and "password:" in bad.output
 
+    weak = nexa("users", "create", "weak@example.com", "--name", "W", "--password", "password12")
+    assert weak.exit_code == 1 and "Traceback" not in weak.output
+    assert "password:" in weak.output and "too easy to guess" in weak.output
+
     listed = nexa("users", "list")
     assert listed.exit_code == 0 and "ops@example.com" in listed.output
 

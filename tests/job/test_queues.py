@@ -22,6 +22,7 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 # The documented mapping (README, "Jobs"): every existing job and its queue.
 EXPECTED_QUEUES = {
     "api_key.touch": "interactive",
+    "web_session.touch": "interactive",
     "routing.check_sla": "interactive",
     "task.send_reminders": "interactive",
     "quote.expire": "interactive",
@@ -29,6 +30,7 @@ EXPECTED_QUEUES = {
     "webhook.deliver": "deliveries",
     "webhook.deliver_due": "deliveries",
     "import.run": "bulk",
+    "sign_in.sweep": "bulk",
     "lead.rescore": "ai",
     "lead.retrain": "ai",
     "forecast.rescore_open_deals": "ai",

@@ -1,5 +1,6 @@
-"""Web tests sign in by setting the signed session cookie the sign-in page would set (the
-sign-in page itself is tested in test_login.py and the browser tests)."""
+"""Web tests sign in by starting a web session (the ``web_sessions`` row) and setting the
+signed cookie the sign-in page would set (the sign-in page itself is tested in
+test_login.py and the browser tests)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from itsdangerous import TimestampSigner
 
+from nexa.auth.service import start_session
 from nexa.config import get_settings
 from tests.factories.user import Person
 from tests.query_counts import count_queries
@@ -23,11 +25,9 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 def sign_in(client: Any, person: Person) -> str:
     """Sign ``person`` in on ``client``; the CSRF token of the session."""
     token = secrets.token_urlsafe(32)
-    data = {
-        "uid": str(person.user.id),
-        "pwv": (person.user.password_hash or "")[-12:],
-        "csrf": token,
-    }
+    sid = start_session(person.session, person.user, client="testclient", user_agent="tests")
+    person.session.commit()  # as the sign-in request does: a failed request keeps the session
+    data = {"sid": sid, "csrf": token}
     payload = base64.b64encode(json.dumps(data).encode())
     signed = TimestampSigner(str(get_settings().effective_secret_key)).sign(payload)
     client.cookies.set("nexa_session", signed.decode())

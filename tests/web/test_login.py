@@ -78,16 +78,49 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_five_wrong_passwords_lock_the_account(client: Any, db: Any, person: Person) -> None:
-    for _ in range(5):
+def _answer(response: Any, email: str) -> tuple[int, str]:
+    """Status and page, with the email the form echoes back taken out."""
+    return response.status_code, response.text.replace(email, "EMAIL")
+
+
+def test_every_failure_gets_the_same_page(client: Any, db: Any, person: Person) -> None:
+    no_password = make_user(db, "sales_rep", password=None)
+    deactivated = make_user(db, "sales_rep", password=PASSWORD)
+    deactivated.user.is_active = False
+    db.commit()
+    tries = {
+        "unknown email": ("nobody.at.all@example.com", PASSWORD),
+        "wrong password": (person.user.email, "not the password at all"),
+        "deactivated": (deactivated.user.email, PASSWORD),
+        "no password set": (no_password.user.email, PASSWORD),
+    }
+    answers = {kind: _answer(sign_in(client, *t), t[0]) for kind, t in tries.items()}
+    assert len(set(answers.values())) == 1, answers
+    status, page = answers["unknown email"]
+    assert status == 401 and "email or password is wrong" in page
+
+
+def test_failures_make_that_address_wait_not_the_account(
+    app: Any, client: Any, db: Any, person: Person
+) -> None:
+    from fastapi.testclient import TestClient
+
+    for _ in range(get_settings().login_max_failures):
         assert sign_in(client, person.user.email, "guessing wrong").status_code == 401
-    locked = sign_in(client, person.user.email, PASSWORD)
-    assert locked.status_code == 423
-    assert "locked" in locked.text
-    assert db.get(User, person.id).locked_until is not None
-    assert client.get("/", follow_redirects=False).status_code == 303
+    waiting = sign_in(client, person.user.email, PASSWORD)  # even with the right password
+    assert waiting.status_code == 429 and int(waiting.headers["retry-after"]) > 0
+    assert "try again in" in waiting.text
+    unknown = "nobody.at.all@example.com"
+    for _ in range(get_settings().login_max_failures):
+        sign_in(client, unknown, "guessing wrong")
+    other = sign_in(client, unknown, PASSWORD)
+    assert other.status_code == 429  # the same for an email no account has
+    assert db.get(User, person.id).locked_until is None
+    with TestClient(app, client=("198.51.100.7", 40000)) as elsewhere:
+        assert sign_in(elsewhere, person.user.email, PASSWORD).status_code == 303
+        assert elsewhere.get("/").status_code == 200
     attempts = db.scalars(select(LoginAttempt).where(LoginAttempt.email == person.user.email)).all()
-    assert len(attempts) == 6  # failures were kept although each of those requests failed
+    assert len(attempts) == 7  # failures were kept although each of those requests failed
 
 
 def test_sign_ins_are_rate_limited_per_client(

@@ -1994,6 +1994,12 @@ class SegmentSetting(InputModel):
     source: list[str] | None = None
 
 
+class SessionsEndedOut(OutputModel):
+    """(OpenAPI: `SessionsEndedOut`)"""
+
+    ended: int = Field(description="How many web sessions were live and are now ended")
+
+
 class SlaReport(OutputModel):
     """(OpenAPI: `SlaReport`)"""
 
@@ -2349,6 +2355,16 @@ class WebFormUpdate(InputModel):
     active: bool | None = None
 
 
+class WebSessionOut(OutputModel):
+    """A live web sign-in (the token itself is never shown, nor kept) (OpenAPI: `WebSessionOut`)"""
+
+    created_at: datetime
+    last_seen_at: datetime = Field(description="Updated at most every few minutes")
+    expires_at: datetime
+    client: str = Field(description="The address it signed in from")
+    user_agent: str
+
+
 class Webhook(OutputModel):
     """(OpenAPI: `Webhook`)"""
 
@@ -2573,6 +2589,7 @@ ScorecardUpdate.model_rebuild()
 SearchHitOut.model_rebuild()
 SearchResults.model_rebuild()
 SegmentSetting.model_rebuild()
+SessionsEndedOut.model_rebuild()
 SlaReport.model_rebuild()
 SlaRow.model_rebuild()
 StageChangeOut.model_rebuild()
@@ -2601,6 +2618,7 @@ WebFormOut.model_rebuild()
 WebFormSettings.model_rebuild()
 WebFormSettingsOut.model_rebuild()
 WebFormUpdate.model_rebuild()
+WebSessionOut.model_rebuild()
 Webhook.model_rebuild()
 WebhookCreate.model_rebuild()
 WebhookCreated.model_rebuild()
@@ -2728,6 +2746,7 @@ __all__ = [
     "SearchHitOut",
     "SearchResults",
     "SegmentSetting",
+    "SessionsEndedOut",
     "SlaReport",
     "SlaRow",
     "StageChangeOut",
@@ -2756,6 +2775,7 @@ __all__ = [
     "WebFormSettings",
     "WebFormSettingsOut",
     "WebFormUpdate",
+    "WebSessionOut",
     "Webhook",
     "WebhookCreate",
     "WebhookCreated",

@@ -1,13 +1,16 @@
-"""Authentication: passwords (argon2), sign-in limits and lock-out, API keys, the Actor."""
+"""Authentication: passwords (argon2, and how guessable a new one is), sign-in limits and
+back-off, web sessions, API keys, the Actor."""
 
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,14 +19,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
+from zxcvbn import zxcvbn
 
 from nexa.auth.repository import AuthRepository
 from nexa.config import get_settings
 from nexa.core.actor import Actor, Scope
 from nexa.core.db import utcnow
-from nexa.core.errors import Locked, NotAuthenticated, TooManyRequests
+from nexa.core.errors import NotAuthenticated, TooManyRequests, ValidationFailed
 from nexa.core.permissions import DEFAULT_ROLE_GRANTS, DEFAULT_VISIBILITY
-from nexa.models import ApiKey, LoginAttempt, OrgSetting, Role, Team, User
+from nexa.models import ApiKey, LoginAttempt, OrgSetting, Role, Team, User, WebSession
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "nexa_"
@@ -43,42 +47,192 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+# The hash every failed sign-in that has no usable account hash is checked against: the same
+# argon2 parameters as real hashes, so each failure costs one real verification.
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+SIGN_IN_FAILED = "email or password is wrong"
+
+
+def _backoff_wait(repo: AuthRepository, email_norm: str, client: str, now: datetime) -> int:
+    """Seconds ``client`` must still wait before its next sign-in for ``email_norm``: none
+    until ``login_max_failures`` failures (since that pair's last success), then
+    ``login_backoff_seconds`` after the latest one, doubling with each further failure, up to
+    ``login_backoff_max_seconds``. Keyed by the email typed, whether or not an account has
+    it, and by the address: nobody elsewhere can make the real user wait."""
+    settings = get_settings()
+    failures = repo.failures_since(
+        email_norm, client, now - timedelta(hours=settings.login_failure_memory_hours)
+    )
+    beyond = len(failures) - settings.login_max_failures
+    if beyond < 0:
+        return 0
+    delay = min(
+        settings.login_backoff_seconds * 2 ** min(beyond, 32), settings.login_backoff_max_seconds
+    )
+    remaining = (failures[0] + timedelta(seconds=delay) - now).total_seconds()
+    return max(0, math.ceil(remaining))
 
 
 def authenticate(session: Session, email: str, password: str, client: str) -> User:
-    """Check a password sign-in; rate-limited per client address, locking the account
-    after ``login_max_failures`` consecutive failures."""
+    """Check a password sign-in.
+
+    Refused with 429 when ``client`` made ``login_rate_per_minute`` attempts in the last
+    minute — before the email is even read, and without hashing anything: that limit sheds a
+    flood, it says nothing about accounts. Past it, every attempt runs exactly one argon2
+    verification (the account's hash when it could sign in, a fixed dummy hash otherwise):
+    a 429 while this address must wait after repeated failures for this email
+    (``_backoff_wait``, the same for an email no account has), and one 401 with the same
+    words for an unknown email, a wrong password, a deactivated account or no password set.
+    Neither the answer nor its time tells which accounts exist."""
     settings = get_settings()
     now = utcnow()
-    window_start = now - timedelta(minutes=1)
     repo = AuthRepository(session)
-    recent = repo.attempts_since(client, window_start)
+    recent = repo.attempts_since(client, now - timedelta(minutes=1))
     if recent >= settings.login_rate_per_minute:
         raise TooManyRequests(
             "too many sign-in attempts from this address; wait a minute", retry_after=60
         )
-    email_norm = email.strip().lower()
+    email_norm = email.strip().lower()[:254]
+    wait = _backoff_wait(repo, email_norm, client, now)
     user = repo.user_by_email(email_norm)
-    session.add(LoginAttempt(client=client[:64], email=email_norm[:254], attempted_at=now))
-    if user is None:
-        verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
-        raise NotAuthenticated("email or password is wrong")
-    if user.locked_until is not None and user.locked_until > now:
-        raise Locked("this account is locked after repeated failed sign-ins; try again later")
-    if not user.is_active or not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-        raise NotAuthenticated("email or password is wrong")
-    user.failed_logins = 0
-    user.locked_until = None
+    usable = user is not None and user.is_active and bool(user.password_hash) and not wait
+    own_hash = user.password_hash if usable and user is not None else None
+    matched = verify_password(own_hash or _DUMMY_HASH, password)  # the one verification
+    attempt = LoginAttempt(
+        client=client[:64], email=email_norm, attempted_at=now, throttled=bool(wait)
+    )
+    session.add(attempt)
+    if wait:
+        raise TooManyRequests(
+            "too many failed sign-ins for this email from this address; "
+            f"try again in {wait} seconds",
+            retry_after=wait,
+        )
+    if user is None or not usable or not matched:
+        raise NotAuthenticated(SIGN_IN_FAILED)
+    attempt.succeeded = True
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     session.flush()
     return user
+
+
+# ---- passwords people choose ---------------------------------------------------------------
+
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable … 4 very unguessable
+_ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; a strong prefix is a strong password
+
+
+def password_context(email: str, full_name: str) -> list[str]:
+    """What a guesser knows about the user: the email, its parts and the name's words."""
+    words = [email, *re.split(r"[^\w]+", email), *re.split(r"[^\w]+", full_name)]
+    return list(dict.fromkeys(w.lower() for w in words if len(w) >= 2))
+
+
+def check_password_strength(password: str, *, email: str, full_name: str) -> None:
+    """Refuse a common or trivially patterned password (a 422 on ``password`` with the
+    reason): zxcvbn's estimate must reach ``MIN_PASSWORD_SCORE`` with the user's name and
+    email as words a guesser would try first."""
+    result = zxcvbn(
+        password[:_ZXCVBN_MAX_LENGTH],
+        user_inputs=password_context(email, full_name),
+        max_length=_ZXCVBN_MAX_LENGTH,
+    )
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return
+    feedback = result.get("feedback") or {}
+    reason = feedback.get("warning") or next(iter(feedback.get("suggestions") or []), "")
+    message = "this password is too easy to guess"
+    if reason:
+        message += f": {reason.rstrip('.')}"
+    raise ValidationFailed(
+        message + " (try a few unrelated words, or a longer phrase)", field="password"
+    )
+
+
+# ---- web sessions --------------------------------------------------------------------------
+#
+# The browser's signed cookie carries a random session token and nothing else that identifies
+# the user; ``web_sessions`` holds the token's SHA-256. Each web request looks the session up
+# by that key (one statement, joined to its user), so an ended session is refused on the very
+# next request, on every process.
+
+SESSION_TOUCH_EVERY = timedelta(minutes=5)
+_SESSION_TOKEN_MAX = 100
+
+
+def start_session(session: Session, user: User, *, client: str, user_agent: str) -> str:
+    """A new web session for ``user``; returns the token for the cookie (stored hashed)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        WebSession(
+            id=token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=get_settings().session_max_age_hours),
+            client=client[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    user: User
+    session_id: str
+    needs_touch: bool
+
+
+def live_session(session: Session, token: object) -> LiveSession | None:
+    """The user of the live session ``token`` names (None for no, an ended or an expired
+    session, or a deactivated user)."""
+    if not isinstance(token, str) or not token or len(token) > _SESSION_TOKEN_MAX:
+        return None
+    now = utcnow()
+    session_id = token_digest(token)
+    found = AuthRepository(session).live_session_user(session_id, now)
+    if found is None:
+        return None
+    user, last_seen_at = found
+    stale = now - last_seen_at > SESSION_TOUCH_EVERY and actor_cache.ask_touch(session_id)
+    return LiveSession(user, session_id, stale)
+
+
+def end_session(session: Session, token: object, reason: str = "signed_out") -> bool:
+    """End the session ``token`` names; True when a live one was ended."""
+    if not isinstance(token, str) or not token or len(token) > _SESSION_TOKEN_MAX:
+        return False
+    return AuthRepository(session).end_session(token_digest(token), utcnow(), reason) > 0
+
+
+def end_user_sessions(session: Session, user_id: uuid.UUID, reason: str) -> int:
+    """End every live web session of ``user_id``; how many were live."""
+    return AuthRepository(session).end_user_sessions(user_id, utcnow(), reason)
+
+
+def live_sessions(session: Session, user_id: uuid.UUID) -> list[WebSession]:
+    return AuthRepository(session).live_sessions(user_id, utcnow())
+
+
+def touch_session(session: Session, session_id: str) -> None:
+    AuthRepository(session).touch_session(session_id, utcnow())
+
+
+def sweep_sign_in_records(session: Session) -> dict[str, int]:
+    """Delete ended and expired web sessions, and sign-in attempts too old to count for
+    anything (the rate limit's minute, the back-off's memory)."""
+    now = utcnow()
+    repo = AuthRepository(session)
+    keep_attempts = timedelta(hours=get_settings().login_failure_memory_hours)
+    return {
+        "sessions": repo.delete_dead_sessions(now),
+        "attempts": repo.delete_attempts_before(now - max(keep_attempts, timedelta(hours=1))),
+    }
 
 
 # ---- the actor ---------------------------------------------------------------------------
@@ -140,19 +294,6 @@ def actor_for(session: Session, user: User, api_key: ApiKey | None = None) -> Ac
     )
 
 
-def user_for_session(session: Session, user_id: str | None) -> User | None:
-    if not user_id:
-        return None
-    try:
-        uid = uuid.UUID(str(user_id))
-    except ValueError:
-        return None
-    user = session.get(User, uid)
-    if user is None or not user.is_active:
-        return None
-    return user
-
-
 # ---- API keys ----------------------------------------------------------------------------
 
 
@@ -188,10 +329,6 @@ def touch_api_key(session: Session, key_id: uuid.UUID) -> None:
     AuthRepository(session).touch_api_key(key_id, utcnow())
 
 
-def is_locked(user: User, now: datetime | None = None) -> bool:
-    return user.locked_until is not None and user.locked_until > (now or utcnow())
-
-
 # ---- the actor behind an API key, cached briefly ------------------------------------------
 #
 # Resolving a key (the key and its user, the role's grants, the team tree and its members,
@@ -224,7 +361,7 @@ class ActorCache:
         self.clock = clock
         self.generation = 0
         self._entries: dict[str, tuple[float, ApiKeyActor]] = {}
-        self._touch_asked: dict[uuid.UUID, float] = {}
+        self._touch_asked: dict[Hashable, float] = {}
         self._lock = threading.Lock()
 
     def get(self, digest: str) -> ApiKeyActor | None:
@@ -249,9 +386,10 @@ class ActorCache:
             self.generation += 1
             self._entries.clear()
 
-    def ask_touch(self, key_id: uuid.UUID) -> bool:
+    def ask_touch(self, key_id: Hashable) -> bool:
         """True at most once per TOUCH_EVERY for a key in this process: until the job has
-        run (no worker yet, or a queue behind), requests do not enqueue it again."""
+        run (no worker yet, or a queue behind), requests do not enqueue it again (``key_id``:
+        an API key's id or a web session's)."""
         now = self.clock()
         with self._lock:
             asked = self._touch_asked.get(key_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,13 @@ from nexa.cli.shared import (
     mask_url,
     secure_files,
 )
+
+# X-Forwarded-For/-Proto are read by the app itself, and only from the addresses in
+# NEXA_TRUSTED_PROXIES (nexa.api.proxies.TrustedProxyMiddleware): one code path whatever the
+# server, checked in-process by the tests. uvicorn's own handling is off: by default it
+# believes any client on 127.0.0.1, so anyone on the host (or a local proxy passing the
+# header through) could pick their address and get a fresh rate-limit budget per request.
+PROXY_OPTIONS: dict[str, Any] = {"proxy_headers": False}
 
 
 def serve(
@@ -62,7 +69,7 @@ def serve(
         reload_dirs=[str(Path(nexa.__file__).parent)] if reload else None,
         log_level=settings.log_level.lower(),
         access_log=access_log,
-        proxy_headers=True,
+        **PROXY_OPTIONS,
     )
 
 

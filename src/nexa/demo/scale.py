@@ -335,13 +335,16 @@ class _Scale:
         session.flush()
 
     def users(self) -> list[uuid.UUID]:
-        from nexa.auth.service import hash_password
+        from nexa.auth.service import check_password_strength, hash_password
+        from nexa.demo.service import DEMO_PASSWORD
 
         session = self.session
         existing = list(
             session.scalars(select(User.id).where(User.role == "sales_rep").order_by(User.email))
         )
-        password = hash_password("nexa-demo-2026")
+        # the bulk rows skip the user service: its password rule is applied here once
+        check_password_strength(DEMO_PASSWORD, email="rep1.1@scale.demo.nexa", full_name="")
+        password = hash_password(DEMO_PASSWORD)
         reps = list(existing)
         teams = max(1, self.size.reps // 10)
         for t in range(teams):

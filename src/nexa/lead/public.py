@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment
 
 from nexa.api.deps import SessionDep
+from nexa.api.proxies import client_address
 from nexa.core.errors import DomainError, ValidationFailed
 from nexa.lead import webform
 from nexa.models import WebForm
@@ -138,7 +139,7 @@ def show_form(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
 @router.post("/{slug}", summary="Submit a public web form", response_model=None)
 def submit_form(slug: str, request: Request, session: SessionDep, data: SubmissionDep) -> Response:
     as_json = _wants_json(request)
-    client_ip = request.client.host if request.client else "unknown"
+    client_ip = client_address(request)
     try:
         result = webform.submit(session, slug, data, client_ip=client_ip)
     except ValidationFailed as exc:

@@ -30,6 +30,7 @@ from nexa.models.search_document import SearchDocument
 from nexa.models.task import Task
 from nexa.models.team import Team
 from nexa.models.user import User
+from nexa.models.web_session import WebSession
 from nexa.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "User",
     "WebForm",
     "WebFormSubmission",
+    "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -12,7 +12,15 @@ from nexa.api.deps import ActorDep, ListQueryDep, SessionDep
 from nexa.api.scopes import needs
 from nexa.core.schemas import Page, Problem
 from nexa.user import service
-from nexa.user.schemas import MeOut, MeUpdate, UserCreate, UserOut, UserUpdate
+from nexa.user.schemas import (
+    MeOut,
+    MeUpdate,
+    SessionsEndedOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+    WebSessionOut,
+)
 
 router = APIRouter(
     tags=["users"],
@@ -87,6 +95,29 @@ def update_user(
     user = service.update_user(session, actor, user_id, body, if_match=parse_if_match(if_match))
     with_etag(response, user.version)
     return UserOut.model_validate(user)
+
+
+@router.get(
+    "/users/{user_id}/sessions",
+    response_model=list[WebSessionOut],
+    summary="A user's live web sessions (one's own, or of a user one may change)",
+    openapi_extra=needs("user:read"),
+)
+def list_user_sessions(
+    user_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> list[WebSessionOut]:
+    rows = service.list_user_sessions(session, actor, user_id)
+    return [WebSessionOut.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/users/{user_id}/sessions",
+    response_model=SessionsEndedOut,
+    summary="End all of a user's web sessions (they must sign in again)",
+    openapi_extra=needs("user:read", "user:write"),
+)
+def end_user_sessions(user_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> SessionsEndedOut:
+    return SessionsEndedOut(ended=service.end_sessions(session, actor, user_id))
 
 
 def _me_out(user: Any, actor: Any) -> MeOut:

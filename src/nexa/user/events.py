@@ -20,6 +20,12 @@ class UserUpdated(EventPayload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionsEnded(EventPayload):
+    name: str
+    count: int  # how many web sessions were live
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiKeyCreated(EventPayload):
     name: str
     user_id: str
@@ -46,6 +52,12 @@ declare(
     "user.created", payload=UserCreated, permission="user:read", description="A user was created"
 )
 declare("user.updated", payload=UserUpdated, permission="user:read", description="A user changed")
+declare(
+    "user.sessions_ended",
+    payload=SessionsEnded,
+    permission="user:read",
+    description="A user's web sessions were ended (they must sign in again)",
+)
 declare(
     "api_key.created",
     payload=ApiKeyCreated,

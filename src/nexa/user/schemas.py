@@ -87,3 +87,17 @@ class MeOut(UserOut):
     permissions: dict[str, str] = Field(
         default_factory=dict, description="{permission: scope} in effect"
     )
+
+
+class WebSessionOut(OutputModel):
+    """A live web sign-in (the token itself is never shown, nor kept)."""
+
+    created_at: datetime
+    last_seen_at: datetime = Field(description="Updated at most every few minutes")
+    expires_at: datetime
+    client: str = Field(description="The address it signed in from")
+    user_agent: str
+
+
+class SessionsEndedOut(OutputModel):
+    ended: int = Field(description="How many web sessions were live and are now ended")

@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from nexa.auth.service import (
+    check_password_strength,
+    end_user_sessions,
     hash_password,
+    live_sessions,
     new_api_token,
     role_grants,
     token_digest,
@@ -37,11 +40,12 @@ from nexa.core.permissions import (
     VISIBILITY_CHOICES,
 )
 from nexa.core.records import check_version, keyset_page, model_fields
-from nexa.models import ApiKey, OrgSetting, Role, Team, User
+from nexa.models import ApiKey, OrgSetting, Role, Team, User, WebSession
 from nexa.user.events import (
     ApiKeyCreated,
     ApiKeyRevoked,
     RoleUpdated,
+    SessionsEnded,
     SettingsUpdated,
     UserCreated,
     UserUpdated,
@@ -128,6 +132,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         raise Conflict(f"a user with email {data.email} exists", field="email")
     _check_team(session, data.team_id)
     _check_timezone(data.timezone)
+    if data.password:
+        check_password_strength(data.password, email=data.email, full_name=data.full_name)
     user = User(
         id=uuid.uuid4(),
         email=data.email,
@@ -181,6 +187,12 @@ def _apply_user_changes(
     if leaves_admins and _other_active_admins(session, user.id) == 0:
         field = "role" if values.get("role", "admin") != "admin" else "is_active"
         raise Conflict("this is the last active admin; make someone else admin first", field=field)
+    if values.get("password"):
+        check_password_strength(
+            values["password"],
+            email=user.email,
+            full_name=values.get("full_name") or user.full_name,
+        )
     for name, (_, new) in changes.items():
         setattr(user, name, new)
     if values.get("password"):
@@ -188,6 +200,10 @@ def _apply_user_changes(
         user.failed_logins = 0
         user.locked_until = None
         changes["password"] = (MASKED, MASKED)
+        # every web session of the user ends: whoever held one must sign in with the new one
+        end_user_sessions(session, user.id, "password_changed")
+    if changes.get("is_active", (None, True))[1] is False:
+        end_user_sessions(session, user.id, "deactivated")
     return changes
 
 
@@ -200,17 +216,62 @@ def update_user(
     if_match: int | None = None,
 ) -> User:
     """Admins change a user's role, team, activity, password or name."""
+    user = _writable_user(session, actor, user_id)
+    check_version(user, if_match)
+    changes = _apply_user_changes(session, actor, user, data.model_dump(exclude_unset=True))
+    _saved(session, actor, user, changes)
+    return user
+
+
+def _writable_user(session: Session, actor: Actor, user_id: uuid.UUID) -> User:
+    """The user ``actor`` may change (403/404 otherwise), as ``update_user`` checks."""
     if not actor.can("user:write"):
         raise PermissionDenied("only admins can change users")
     user = get_user(session, actor, user_id)
-    check_version(user, if_match)
     if not UserRepository(session).may_write(actor, user.id):
         raise PermissionDenied("you may not change this user")
     if user.role == "admin" and not actor.is_admin:
         raise PermissionDenied("only admins can change an admin")
-    changes = _apply_user_changes(session, actor, user, data.model_dump(exclude_unset=True))
-    _saved(session, actor, user, changes)
     return user
+
+
+def list_user_sessions(session: Session, actor: Actor, user_id: uuid.UUID) -> list[WebSession]:
+    """The live web sessions of a user (oneself, or whom ``actor`` may change)."""
+    if user_id != actor.user_id:
+        _writable_user(session, actor, user_id)
+    return live_sessions(session, user_id)
+
+
+def sessions_shown(session: Session, actor: Actor, user: User) -> list[WebSession] | None:
+    """The live web sessions of ``user`` (already read) when ``actor`` may end them, for a
+    page; None otherwise. An actor who changes every user costs no extra check."""
+    if user.id != actor.user_id:
+        if not actor.can("user:write") or (user.role == "admin" and not actor.is_admin):
+            return None
+        everyone = actor.scope_for("user:write") is Scope.ALL
+        if not everyone and not UserRepository(session).may_write(actor, user.id):
+            return None
+    return live_sessions(session, user.id)
+
+
+def end_sessions(session: Session, actor: Actor, user_id: uuid.UUID) -> int:
+    """End every web session of a user (oneself, or whom ``actor`` may change); how many
+    were live. Their next request goes to the sign-in page."""
+    if user_id == actor.user_id:
+        user, reason = get_me(session, actor), "ended_by_user"
+    else:
+        user, reason = _writable_user(session, actor, user_id), "ended_by_admin"
+    ended = end_user_sessions(session, user.id, reason)
+    if ended:
+        publish(
+            session,
+            actor,
+            "user.sessions_ended",
+            record_type="user",
+            record_id=user.id,
+            payload=SessionsEnded(name=user.full_name, count=ended),
+        )
+    return ended
 
 
 def _saved(session: Session, actor: Actor, user: User, changes: dict[str, tuple[Any, Any]]) -> None:

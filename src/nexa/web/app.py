@@ -8,13 +8,22 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nexa import modules
+from nexa.api.proxies import client_address
 from nexa.auth import service as auth_service
-from nexa.core.errors import DomainError
+from nexa.core.errors import DomainError, TooManyRequests
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token, verify_csrf
 from nexa.web.generic import object_router
 from nexa.web.objects import OBJECTS
-from nexa.web.pages import TEMPLATES, LoginRequired, WebActor, WebSession, is_htmx, render
+from nexa.web.pages import (
+    SESSION_KEY,
+    TEMPLATES,
+    LoginRequired,
+    WebActor,
+    WebSession,
+    is_htmx,
+    render,
+)
 
 
 def _page_routers() -> list[APIRouter]:
@@ -63,12 +72,12 @@ def create_web_app() -> FastAPI:
         password: Annotated[str, Form(max_length=1000)],
         next: Annotated[str, Form(max_length=500)] = "/",
     ) -> Response:
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request)
         try:
             user = auth_service.authenticate(session, email, password, client)
         except DomainError as exc:
-            session.commit()  # failed attempts and lock-outs must be kept
-            return TEMPLATES.TemplateResponse(
+            session.commit()  # failed attempts must be kept
+            response = TEMPLATES.TemplateResponse(
                 request,
                 "auth/login.html",
                 {
@@ -80,14 +89,26 @@ def create_web_app() -> FastAPI:
                 },
                 status_code=exc.status,
             )
+            if isinstance(exc, TooManyRequests):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        # a new session id on every sign-in (none carried over from before it)
+        auth_service.end_session(session, request.session.get(SESSION_KEY), "signed_in_again")
+        token = auth_service.start_session(
+            session,
+            user,
+            client=client,
+            user_agent=request.headers.get("user-agent", ""),
+        )
         request.session.clear()
-        request.session["uid"] = str(user.id)
-        request.session["pwv"] = (user.password_hash or "")[-12:]
+        request.session[SESSION_KEY] = token
         csrf_token(request)
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @web.post("/logout", dependencies=[Depends(verify_csrf)])
-    def logout(request: Request) -> Response:
+    def logout(request: Request, session: WebSession) -> Response:
+        """Ends the session on the server: a copy of the cookie is refused from now on."""
+        auth_service.end_session(session, request.session.get(SESSION_KEY), "signed_out")
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db.session import unit_of_work
+from nexa.core.events import enqueue_after_commit
 from nexa.core.money import money
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token
@@ -41,12 +42,20 @@ def web_session(request: Request) -> Iterator[Session]:
 WebSession = Annotated[Session, Depends(web_session, scope="function")]
 
 
+SESSION_KEY = "sid"  # the cookie's session token (the cookie also keeps the CSRF token)
+
+
 def web_actor(request: Request, session: WebSession) -> Actor:
-    user = auth_service.user_for_session(session, request.session.get("uid"))
-    if user is None or request.session.get("pwv") != (user.password_hash or "")[-12:]:
+    """The user of the request's web session, checked live on every request: a session
+    ended by sign-out, a password change, deactivation or an admin is refused at once."""
+    live = auth_service.live_session(session, request.session.get(SESSION_KEY))
+    if live is None:
         request.session.clear()
         raise LoginRequired
-    return auth_service.actor_for(session, user)
+    if live.needs_touch:
+        # last_seen_at after commit, as a job: a page view's read never becomes a write
+        enqueue_after_commit(session, "web_session.touch", live.session_id)
+    return auth_service.actor_for(session, live.user)
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]

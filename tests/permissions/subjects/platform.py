@@ -34,6 +34,8 @@ def _platform_request(route: Any, db: Any, cast: Any) -> Request | None:
     elif route.path == "/api/v1/users/{}":
         path = path.replace("{}", str(cast.teammate.id))
         body = {"full_name": f"Renamed {tag}"} if route.method == "PATCH" else None
+    elif route.path == "/api/v1/users/{}/sessions":
+        path = path.replace("{}", str(cast.teammate.id))
     elif route.path == "/api/v1/me" and route.method == "PATCH":
         body = {"full_name": f"Me {tag}"}
     elif route.path == "/api/v1/teams" and route.method == "POST":

@@ -24,7 +24,7 @@ from alembic import op
 from nexa.core.text import text_key
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

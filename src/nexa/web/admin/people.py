@@ -189,6 +189,7 @@ def _user_page(
     user = users.get_user(session, actor, user_id)
     all_teams = teams.list_teams(session, actor)
     keys = users.list_api_keys(session, actor, user_id=user.id) if actor.can("api_key:read") else []
+    sign_ins = users.sessions_shown(session, actor, user)
     current = {
         "full_name": user.full_name,
         "role": user.role,
@@ -205,6 +206,7 @@ def _user_page(
         failure=failure,
         user=user,
         keys=keys,
+        sign_ins=sign_ins,
         team_options=team_options(all_teams),
         role_options=ROLE_OPTIONS,
         values=current | (values or {}),
@@ -249,6 +251,20 @@ def reset_password(
     if isinstance(user, Failure):
         return _user_page(request, session, actor, user_id, failure=user)
     return done(request, f"Password of {user.full_name} changed.", f"/admin/users/{user.id}")
+
+
+@router.post("/users/{user_id}/sessions/end", dependencies=CSRF)
+def end_sessions(
+    request: Request, user_id: uuid.UUID, session: WebSession, actor: UsersActor
+) -> Response:
+    """Sign the user out everywhere: each of their web sessions is refused from now on."""
+    user = users.get_user(session, actor, user_id)
+    ended = users.end_sessions(session, actor, user.id)
+    return done(
+        request,
+        f"Ended {ended} web session{'s' if ended != 1 else ''} of {user.full_name}.",
+        f"/admin/users/{user.id}",
+    )
 
 
 # ---- teams -------------------------------------------------------------------------------
