@@ -119,6 +119,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.forecast.routes",
     "nexa.web.enrichment.routes",
     "nexa.web.webhook.routes",
+    "nexa.web.profile.routes",
 )
 
 # ---- `nexa ai …`: each intelligence area adds its commands from its own module ----------

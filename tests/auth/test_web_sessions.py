@@ -66,23 +66,57 @@ def test_the_cookie_holds_no_user_id_or_password_fragment(app: Any, person: Pers
 
 
 def test_a_password_change_ends_every_session_of_the_user(
-    app: Any, client: Any, person: Person, users: Any
+    app: Any, client: Any, db: Any, person: Person, users: Any
 ) -> None:
     first, second = _signed_in(app, person), _signed_in(app, person, "192.0.2.11")
     listed = client.get(f"/api/v1/users/{person.id}/sessions", headers=users.admin.headers)
     assert listed.status_code == 200 and len(listed.json()) == 2
     assert {s["client"] for s in listed.json()} == {"192.0.2.10", "192.0.2.11"}
-    changed = client.patch(
-        f"/api/v1/users/{person.id}",
-        headers=users.admin.headers,
-        json={"password": "a quite different passphrase"},
+    someone = make_user(db, "admin", password=PASSWORD)
+    db.commit()
+    admin = _signed_in(app, someone, "192.0.2.12")
+    page = admin.get(f"/admin/users/{person.id}")
+    changed = admin.post(
+        f"/admin/users/{person.id}/password",
+        data={"csrf_token": csrf_from(page.text), "password": "a quite different passphrase"},
+        follow_redirects=False,
     )
-    assert changed.status_code == 200
+    assert changed.status_code == 303, changed.text
     for browser in (first, second):
         assert browser.get("/", follow_redirects=False).status_code == 303
     assert (
         client.get(f"/api/v1/users/{person.id}/sessions", headers=users.admin.headers).json() == []
     )
+
+
+def test_changing_ones_own_password_keeps_this_browser_and_ends_the_others(
+    app: Any, person: Person
+) -> None:
+    here, elsewhere = _signed_in(app, person), _signed_in(app, person, "192.0.2.11")
+    copied = here.cookies["nexa_session"]
+    page = here.get("/profile")
+    assert page.status_code == 200 and "192.0.2.11" in page.text
+    csrf = csrf_from(page.text)
+    wrong = here.post(
+        "/profile/password",
+        data={"csrf_token": csrf, "current_password": "not my password at all",
+              "password": "a quite different passphrase",
+              "password_again": "a quite different passphrase"},
+    )  # fmt: skip
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.text
+    changed = here.post(
+        "/profile/password",
+        data={"csrf_token": csrf, "current_password": PASSWORD,
+              "password": "a quite different passphrase",
+              "password_again": "a quite different passphrase"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert changed.status_code == 303, changed.text
+    assert here.get("/profile").status_code == 200  # a fresh session for this browser
+    assert elsewhere.get("/", follow_redirects=False).status_code == 303
+    assert _replay(app, copied).status_code == 303  # the old cookie is dead
+    fresh = TestClient(app, client=("192.0.2.13", 50000))
+    assert sign_in(fresh, person.user.email, "a quite different passphrase").status_code == 303
 
 
 def test_deactivation_ends_the_sessions_for_good(

@@ -246,7 +246,6 @@ def test_hostile_names_in_the_set_up_stay_text(e2e: E2E) -> None:
             "full_name": h,
             "role": "sales_rep",
             "team_id": team["id"],
-            "password": "hostile-password-123",
         },
     )
     pipeline = e2e.create(

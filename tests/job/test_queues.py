@@ -31,6 +31,8 @@ EXPECTED_QUEUES = {
     "webhook.deliver_due": "deliveries",
     "import.run": "bulk",
     "sign_in.sweep": "bulk",
+    "import.sweep_files": "bulk",
+    "call.sweep_recordings": "bulk",
     "lead.rescore": "ai",
     "lead.retrain": "ai",
     "forecast.rescore_open_deals": "ai",

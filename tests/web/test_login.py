@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nexa.config import get_settings
@@ -148,16 +149,31 @@ def test_logout_clears_the_session(client: Any, person: Person) -> None:
     assert after.status_code == 303 and after.headers["location"].startswith("/login")
 
 
-def test_changing_the_password_signs_out_other_sessions(client: Any, person: Person) -> None:
+def test_changing_the_password_signs_out_other_sessions(
+    app: Any, client: Any, person: Person
+) -> None:
     assert sign_in(client, person.user.email, PASSWORD).status_code == 303
     assert client.get("/").status_code == 200
+    other = TestClient(app)
+    assert sign_in(other, person.user.email, PASSWORD).status_code == 303
+    page = other.get("/profile")
+    r = other.post(
+        "/profile/password",
+        data={"csrf_token": csrf_from(page.text), "current_password": PASSWORD,
+              "password": "a fresh new password", "password_again": "a fresh new password"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_key_cannot_change_the_password(client: Any, person: Person) -> None:
     r = client.patch(
         "/api/v1/me",
         headers=person.headers,
         json={"password": "a fresh new password", "current_password": PASSWORD},
     )
-    assert r.status_code == 200
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "password"
 
 
 @pytest.mark.parametrize(

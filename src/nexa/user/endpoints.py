@@ -101,7 +101,7 @@ def update_user(
     "/users/{user_id}/sessions",
     response_model=list[WebSessionOut],
     summary="A user's live web sessions (one's own, or of a user one may change)",
-    openapi_extra=needs("user:read"),
+    openapi_extra=needs("user:read", "user:write"),
 )
 def list_user_sessions(
     user_id: uuid.UUID, session: SessionDep, actor: ActorDep

@@ -1,0 +1,111 @@
+"""One's own profile: name, time zone, password (with the current one) and web sessions.
+
+A password is never set with an API key (nexa.user.service.refuse_password_by_api_key), so
+this page is where a user changes their own. Changing it ends every web session of the user
+(a stolen cookie included); the browser that changed it gets a new session at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from nexa.api.proxies import client_address
+from nexa.auth import service as auth_service
+from nexa.core.actor import Actor
+from nexa.user import service as users
+from nexa.web.admin.common import CSRF, Failure, attempt, done, posted
+from nexa.web.pages import SESSION_KEY, PostedForm, WebActor, WebSession, render
+
+router = APIRouter()
+
+
+def _page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    values: dict[str, Any] | None = None,
+    failure: Failure | None = None,
+) -> HTMLResponse:
+    me = users.get_me(session, actor)
+    current = {"full_name": me.full_name, "timezone": me.timezone}
+    return render(
+        request,
+        "profile/page.html",
+        actor,
+        session,
+        status_code=failure.status if failure else 200,
+        me=me,
+        values=current | (values or {}),
+        errors=failure.errors if failure else {},
+        sign_ins=auth_service.live_sessions(session, me.id),
+    )
+
+
+@router.get("/profile", response_class=HTMLResponse)
+def profile(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
+    return _page(request, session, actor)
+
+
+@router.post("/profile", dependencies=CSRF)
+def save_profile(
+    request: Request, form: PostedForm, session: WebSession, actor: WebActor
+) -> Response:
+    values = posted(form, "full_name", "timezone")
+    if values["full_name"] is None:
+        failure = Failure({"full_name": "give your name"})
+        return _page(request, session, actor, values=values, failure=failure)
+    saved = attempt(
+        session,
+        lambda: {k: v for k, v in values.items() if v is not None},
+        lambda body: users.update_me(session, actor, body),
+    )
+    if isinstance(saved, Failure):
+        return _page(request, session, actor, values=values, failure=saved)
+    return done(request, "Profile saved.", "/profile")
+
+
+@router.post("/profile/password", dependencies=CSRF)
+def change_password(
+    request: Request, form: PostedForm, session: WebSession, actor: WebActor
+) -> Response:
+    new, repeated = form.get("password") or None, form.get("password_again") or None
+    if new != repeated:
+        failure = Failure({"password_again": "the two new passwords differ"})
+        return _page(request, session, actor, failure=failure)
+    body = {"password": new, "current_password": form.get("current_password") or None}
+    if new is None:
+        return _page(request, session, actor, failure=Failure({"password": "give a new password"}))
+    me = attempt(session, lambda: body, lambda values: users.update_me(session, actor, values))
+    if isinstance(me, Failure):
+        return _page(request, session, actor, failure=me)
+    # every session of the user ended with the change, this one too: start a fresh one
+    token = auth_service.start_session(
+        session,
+        me,
+        client=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    request.session[SESSION_KEY] = token
+    return done(request, "Password changed; every other sign-in has ended.", "/profile")
+
+
+@router.post("/profile/sessions/end", dependencies=CSRF)
+def end_other_sessions(request: Request, session: WebSession, actor: WebActor) -> Response:
+    """Sign out everywhere else: this browser gets a fresh session, every other one ends."""
+    me = users.get_me(session, actor)
+    ended = users.end_sessions(session, actor, me.id)
+    token = auth_service.start_session(
+        session,
+        me,
+        client=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    request.session[SESSION_KEY] = token
+    others = max(ended - 1, 0)
+    return done(
+        request, f"Signed out {others} other session{'s' if others != 1 else ''}.", "/profile"
+    )
