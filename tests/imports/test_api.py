@@ -275,9 +275,9 @@ def test_xlsx_export_drops_control_characters_xml_cannot_hold(
     client: Any, db: Any, users: Any
 ) -> None:
     tag = uuid.uuid4().hex[:6]
-    make_contact(
-        db, users.admin.actor, first_name="Ctl", last_name=f"Ctl {tag}", title="a\x01b\x1fc"
-    )
+    contact = make_contact(db, users.admin.actor, first_name="Ctl", last_name=f"Ctl {tag}")
+    # stored before one-line fields refused control characters (the schemas do now)
+    contact.title = "a\x01b\x1fc"
     db.commit()
     params = {"filter": f"last_name:eq:Ctl {tag}", "fields": "title"}
     response = _export(client, users.admin.headers, "contact", format="xlsx", **params)

@@ -242,17 +242,65 @@ def encode_cursor(value: Any, row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 2000  # characters: a cursor holds one sort value and an id
+_CURSOR_INT = 2**62
+_CURSOR_DECIMAL = Decimal("1e18")
+
+
+def _cursor_value(value: Any, spec: FieldSpec) -> Any:
+    """The sort value a cursor carries, checked against the field's kind before it reaches
+    SQL: an integer beyond 64 bits (SQLite's OverflowError), a number where a date is
+    compared (PostgreSQL's type error) or a nested value is refused here (ValueError)."""
+    kind = spec.kind
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if set(value) == {"t"} and isinstance(value["t"], str) and kind in ("date", "datetime"):
+            return (datetime if kind == "datetime" else date).fromisoformat(value["t"])
+        if set(value) == {"d"} and isinstance(value["d"], str) and kind in ("decimal", "int"):
+            value = Decimal(value["d"])
+        else:
+            raise ValueError("not a sort value")
+    if isinstance(value, bool):
+        if kind != "bool":
+            raise ValueError("not a sort value")
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(value) if not isinstance(value, Decimal) else value
+        if kind not in ("int", "decimal") or not number.is_finite():
+            raise ValueError("not a number of this field")
+        if kind == "int":
+            if number != number.to_integral_value() or abs(number) > _CURSOR_INT:
+                raise ValueError("out of range")
+            return int(number)
+        if abs(number) > _CURSOR_DECIMAL:
+            raise ValueError("out of range")
+        return number if isinstance(value, Decimal) else value
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL")
+        if kind == "uuid":
+            return uuid.UUID(value)
+        if kind in ("date", "datetime"):
+            (datetime if kind == "datetime" else date).fromisoformat(value)  # a valid one
+        elif kind not in ("str", "enum"):
+            raise ValueError("text where this field holds no text")
+        return value
+    raise ValueError("not a sort value")
+
+
 def decode_cursor(cursor: str, spec: FieldSpec) -> tuple[Any, uuid.UUID]:
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
-        value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if isinstance(value, dict) and "t" in value:
-            value = (datetime if spec.kind == "datetime" else date).fromisoformat(value["t"])
-        elif isinstance(value, dict) and "d" in value:
-            value = Decimal(value["d"])
-        elif isinstance(value, dict | list):
-            raise ValueError
-        return value, uuid.UUID(row_id)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            raise ValueError("not a cursor")
+        value, row_id = decoded
+        if not isinstance(row_id, str):
+            raise ValueError("not a row id")
+        return _cursor_value(value, spec), uuid.UUID(row_id)
     except Exception as exc:
         raise _fail(
             "cursor", "the cursor is not valid for this list; start again without it"

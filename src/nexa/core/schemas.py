@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from nexa.core.money import MAX_TOTAL, CurrencyCode
 
@@ -27,8 +35,57 @@ def _reject_nul(value: Any, path: str = "") -> None:
             _reject_nul(v, path)
 
 
-class InputModel(BaseModel):
-    """Request bodies: unknown fields are an error (no mass assignment), text is trimmed."""
+# Fields that hold several lines (a description, a note's body, a template): every other text
+# field of an input model is one line. A new multi-line field is named here, or declares
+# ``json_schema_extra={"x-multiline": True}``.
+MULTI_LINE_FIELDS = frozenset(
+    {"description", "notes", "terms", "outcome", "body", "filter", "html", "content", "street"}
+)
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. None of
+# them belongs in a one-line value: CR/LF there is how a name becomes an email header
+# ("Ann\r\nBcc: …"), and BEL/ESC drive terminals that print a log.
+_ONE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# In several lines: the same less tab, line feed and carriage return.
+_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NAMES = {"\r": "a carriage return (CR)", "\n": "a line break (LF)", "\t": "a tab"}
+
+
+def _character_name(ch: str) -> str:
+    return _NAMES.get(ch, f"the control character U+{ord(ch):04X}")
+
+
+def check_line_text(value: Any, *, multi_line: bool) -> Any:
+    """``value`` unchanged; refused (ValueError) when a string of it — or of a list of them —
+    holds a character a one-line (or multi-line) field must not."""
+    pattern = _MULTI_LINE_FORBIDDEN if multi_line else _ONE_LINE_FORBIDDEN
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str):
+            found = pattern.search(text)
+            if found:
+                where = "" if multi_line else "; this field is one line"
+                raise ValueError(f"contains {_character_name(found.group())}{where}")
+    return value
+
+
+class _TextChecked(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _line_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str | list) or info.field_name is None:
+            return value
+        field = cls.model_fields.get(info.field_name)
+        extra = field.json_schema_extra if field is not None else None
+        multi = info.field_name in MULTI_LINE_FIELDS or (
+            isinstance(extra, dict) and bool(extra.get("x-multiline"))
+        )
+        return check_line_text(value, multi_line=multi)
+
+
+class InputModel(_TextChecked):
+    """Request bodies: unknown fields are an error (no mass assignment), text is trimmed,
+    and a one-line field refuses control characters (CR/LF, BEL, ESC …; MULTI_LINE_FIELDS
+    keep line breaks and tabs)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -78,7 +135,7 @@ class MoneyInput(Money):
         return v
 
 
-class Address(BaseModel):
+class Address(_TextChecked):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     street: str | None = Field(None, max_length=300)

@@ -27,6 +27,7 @@ from nexa.api.records import PROBLEMS
 from nexa.api.scopes import needs
 from nexa.core.errors import ValidationFailed
 from nexa.core.filtering import ListQuery
+from nexa.core.jsonbody import too_deep
 from nexa.imports import export as exporting
 from nexa.imports import service
 from nexa.imports.adapters import OBJECT_TYPES
@@ -89,6 +90,8 @@ async def read_upload(request: Request) -> Upload:
             if isinstance(value, str) and value != "":
                 raw[name] = value
         if "mapping" in raw:
+            if too_deep(raw["mapping"]):
+                raise ValidationFailed("mapping is nested too deep", field="mapping")
             try:
                 raw["mapping"] = json.loads(raw["mapping"])
             except ValueError:

@@ -9,7 +9,6 @@ problem+json.
 No ``from __future__ import annotations``: FastAPI reads the parameter types.
 """
 
-import json
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -19,6 +18,7 @@ from jinja2 import Environment
 
 from nexa.api.deps import SessionDep
 from nexa.api.proxies import client_address
+from nexa.core import jsonbody
 from nexa.core.errors import DomainError, ValidationFailed
 from nexa.lead import webform
 from nexa.models import WebForm
@@ -99,10 +99,7 @@ async def read_submission(request: Request) -> dict[str, Any]:
         raise ValidationFailed("the submission is too large", field="body")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        try:
-            data = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed("the body is not valid JSON", field="body") from None
+        data = jsonbody.loads(raw or b"{}", field="body")
         if not isinstance(data, dict):
             raise ValidationFailed("send a JSON object", field="body")
         return data

@@ -19,6 +19,7 @@ from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from nexa.core.events import publish
 from nexa.core.fields import normalise_email, normalise_url
 from nexa.core.filtering import FieldSpec
+from nexa.core.schemas import check_line_text
 from nexa.metadata.events import CustomFieldCreated, CustomFieldUpdated
 from nexa.metadata.repository import CustomFieldRepository
 from nexa.metadata.repository import list_contains_clause as list_contains_clause
@@ -144,7 +145,7 @@ def _coerce_value(defn: FieldDefinition, value: Any, region: str = "US") -> Any:
     if t == "text":
         if not isinstance(value, str) or len(value) > 10_000:
             raise ValueError("must be text of at most 10,000 characters")
-        return value
+        return check_line_text(value, multi_line=True)  # lines, but no BEL, ESC …
     if t in ("number", "money"):
         if isinstance(value, bool):
             raise ValueError("must be a number")

@@ -5,8 +5,9 @@ annotations.
 """
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS
@@ -23,6 +24,8 @@ from nexa.scoring.schemas import (
 )
 
 router = APIRouter(responses=PROBLEMS, tags=["scoring"])
+# a model version as a path parameter: a 40-digit one is a 422, not an overflow in SQL
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/leads/{lead_id}/score", response_model=LeadScoreOut, openapi_extra=needs("lead:read"))
@@ -60,7 +63,7 @@ def train_model(session: SessionDep, actor: ActorDep) -> ModelOut:
 @router.get(
     "/scoring/models/{version}", response_model=ModelOut, openapi_extra=needs("settings:read")
 )
-def get_model(version: int, session: SessionDep, actor: ActorDep) -> ModelOut:
+def get_model(version: Version, session: SessionDep, actor: ActorDep) -> ModelOut:
     """A model card: data used, held-out AUC, Brier score, reliability table, top features."""
     return ModelOut.model_validate(service.get_model(session, actor, version))
 
@@ -70,7 +73,7 @@ def get_model(version: int, session: SessionDep, actor: ActorDep) -> ModelOut:
     response_model=ModelOut,
     openapi_extra=needs("settings:read", "settings:write"),
 )
-def activate_model(version: int, session: SessionDep, actor: ActorDep) -> ModelOut:
+def activate_model(version: Version, session: SessionDep, actor: ActorDep) -> ModelOut:
     """Make this version the one that scores (a rollback); every lead is rescored."""
     return ModelOut.model_validate(service.activate_model(session, actor, version))
 

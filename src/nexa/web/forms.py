@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.errors import DomainError
+from nexa.core.schemas import MULTI_LINE_FIELDS
 from nexa.metadata import service as metadata
 
 # reference fields: which list a lookup searches
@@ -38,7 +39,7 @@ REFERENCES = {
 }
 # Inputs a person fills first come first; long text last (the schemas' order is the API's).
 LEADING = ("first_name", "last_name", "name", "title", "subject", "body", "email", "phone")
-LONG_TEXT = {"description", "notes", "body", "terms", "outcome", "filter"}
+LONG_TEXT = MULTI_LINE_FIELDS  # a text area where the schemas accept several lines
 NEVER_IN_FORMS = {"custom_fields", "allow_duplicates", "if_match", "version"}
 
 

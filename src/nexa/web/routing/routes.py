@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nexa.core.db import utcnow
 from nexa.core.errors import DomainError, NotFound, ValidationFailed
+from nexa.core.jsonbody import too_deep
 from nexa.routing import service
 from nexa.routing.schemas import RoutingSettings
 from nexa.web.admin.common import Failure, attempt, field_errors, page, text
@@ -106,6 +107,8 @@ def _posted_values(form: Any) -> dict[str, Any]:
 
 def _document(values: dict[str, Any]) -> dict[str, Any]:
     """The settings document of the posted values (validated by the service)."""
+    if too_deep(values["segments"]):
+        raise ValidationFailed("segments are nested too deep", field="segments")
     try:
         segments = json.loads(values["segments"]) if values["segments"] else []
     except json.JSONDecodeError as exc:

@@ -10,7 +10,7 @@ import math
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,8 @@ from nexa.web.generic import InsightPanel, add_insight_panel
 from nexa.web.pages import TEMPLATES, PostedForm, WebActor, WebSession, render
 
 router = APIRouter()
+# a model version as a path parameter: a 40-digit one is a 422, not an overflow in SQL
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 add_insight_panel("lead", InsightPanel("Lead score", "/leads/{id}/score", "lead:read"))
 
 AiActor = Annotated[Actor, Depends(guard("ai"))]
@@ -140,7 +142,7 @@ def train_now(request: Request, session: WebSession, actor: AiActor) -> Response
 
 
 @router.post("/admin/ai/models/{version}/activate", dependencies=CSRF)
-def activate(request: Request, version: int, session: WebSession, actor: AiActor) -> Response:
+def activate(request: Request, version: Version, session: WebSession, actor: AiActor) -> Response:
     row = service.activate_model(session, actor, version)
     return done(request, f"Lead model v{row.version} scores leads now.", "/admin/ai")
 
@@ -232,7 +234,9 @@ def card_view(row: MLModel) -> dict[str, Any]:
 
 
 @router.get("/admin/ai/models/{version}", response_class=HTMLResponse)
-def model_card(request: Request, version: int, session: WebSession, actor: AiActor) -> HTMLResponse:
+def model_card(
+    request: Request, version: Version, session: WebSession, actor: AiActor
+) -> HTMLResponse:
     row = service.get_model(session, actor, version)
     return page(
         request,
