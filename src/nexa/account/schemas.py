@@ -5,10 +5,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from nexa.config import get_settings
-from nexa.core.fields import normalise_phone, normalise_url
+from nexa.core.fields import PhoneValue, UrlValue
 from nexa.core.schemas import (
     MAX_INT,
     Address,
@@ -26,8 +25,8 @@ AccountTier = Literal["enterprise", "mid-market", "smb", "startup"]
 class _AccountFields(InputModel):
     industry: str | None = Field(None, max_length=120)
     type: AccountType | None = None
-    website: str | None = Field(None, max_length=500)
-    phone: str | None = Field(None, max_length=40)
+    website: UrlValue = Field(None, max_length=500)
+    phone: PhoneValue = Field(None, max_length=40)
     employees: int | None = Field(None, ge=0, le=MAX_INT)
     annual_revenue: MoneyInput | None = None
     tier: AccountTier | None = None
@@ -43,16 +42,6 @@ class _AccountFields(InputModel):
     custom_fields: dict[str, Any] | None = Field(
         None, description="Values keyed by custom field key"
     )
-
-    @field_validator("website")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        return normalise_url(v) if v else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str | None) -> str | None:
-        return normalise_phone(v, get_settings().default_region) if v else None
 
 
 class AccountCreate(_AccountFields):

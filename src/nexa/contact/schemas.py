@@ -2,57 +2,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field
 
-from nexa.config import get_settings
-from nexa.core.fields import distinct_tags, normalise_email, normalise_phone, normalise_url
+from nexa.core.fields import MAX_TAGS, EmailValue, PhoneValue, TagList, UrlValue
 from nexa.core.names import person_name
 from nexa.core.schemas import InputModel, OutputModel, RecordFlag
 
 LifecycleStage = Literal["subscriber", "lead", "opportunity", "customer", "advocate"]
 CustomerStatus = Literal["active", "inactive", "churned"]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-MAX_TAGS = 50
 
 
 class _ContactFields(InputModel):
-    email: str | None = Field(None, max_length=254, description="Unique among live contacts")
-    phone: str | None = Field(None, max_length=40, description="Stored as E.164")
-    mobile: str | None = Field(None, max_length=40, description="Stored as E.164")
+    email: EmailValue = Field(None, max_length=254, description="Unique among live contacts")
+    phone: PhoneValue = Field(None, max_length=40, description="Stored as E.164")
+    mobile: PhoneValue = Field(None, max_length=40, description="Stored as E.164")
     title: str | None = Field(None, max_length=150)
     department: str | None = Field(None, max_length=120)
-    linkedin_url: str | None = Field(None, max_length=500)
+    linkedin_url: UrlValue = Field(None, max_length=500)
     account_id: uuid.UUID | None = Field(None, description="An account you can read")
     reporting_to_id: uuid.UUID | None = Field(None, description="The contact this one reports to")
     lifecycle_stage: LifecycleStage | None = None
     customer_status: CustomerStatus | None = None
-    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
+    tags: TagList = Field(None, max_length=MAX_TAGS)
     owner_id: uuid.UUID | None = Field(None, description="Reassigning needs contact:reassign")
     custom_fields: dict[str, Any] | None = Field(
         None, description="Values keyed by custom field key"
     )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        return normalise_email(v) if v else None
-
-    @field_validator("phone", "mobile")
-    @classmethod
-    def _phone(cls, v: str | None) -> str | None:
-        return normalise_phone(v, get_settings().default_region) if v else None
-
-    @field_validator("linkedin_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        return normalise_url(v) if v else None
-
-    @field_validator("tags")
-    @classmethod
-    def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
-        return distinct_tags(v)
 
 
 class ContactCreate(_ContactFields):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, StringConstraints
 
+from nexa.config import get_settings
 from nexa.core.text import clean_text, mixed_scripts_message, text_key
 
 
@@ -67,3 +71,24 @@ def normalise_url(value: str) -> str:
     if any(c.isspace() for c in candidate):
         raise ValueError("a web address cannot contain spaces")
     return candidate
+
+
+def regional_phone(value: str) -> str:
+    """A phone number in E.164, a number without ``+`` read in ``NEXA_DEFAULT_REGION``."""
+    return normalise_phone(value, get_settings().default_region)
+
+
+def _or_none(normalise: Callable[[str], str]) -> Callable[[str | None], str | None]:
+    def run(value: str | None) -> str | None:
+        return normalise(value) if value else None  # "" means "no value"
+
+    return run
+
+
+# Field types of the typed values, for input schemas: ``email: EmailValue = Field(None, …)``.
+EmailValue = Annotated[str | None, AfterValidator(_or_none(normalise_email))]
+PhoneValue = Annotated[str | None, AfterValidator(_or_none(regional_phone))]
+UrlValue = Annotated[str | None, AfterValidator(_or_none(normalise_url))]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+TagList = Annotated[list[Tag] | None, AfterValidator(distinct_tags)]
+MAX_TAGS = 50

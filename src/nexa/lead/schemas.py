@@ -8,8 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from nexa.config import get_settings
-from nexa.core.fields import distinct_tags, normalise_email, normalise_phone, normalise_url
+from nexa.core.fields import MAX_TAGS, EmailValue, PhoneValue, TagList, UrlValue
 from nexa.core.money import Amount
 from nexa.core.money import CurrencyCode as Currency
 from nexa.core.names import person_name
@@ -18,19 +17,17 @@ from nexa.deal.schemas import StageKey
 
 LeadStatus = Literal["new", "contacted", "qualified", "converted", "lost"]
 CompanySize = Literal["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+"]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 SourceKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{2,40}$")]
-MAX_TAGS = 50
 
 
 class _LeadFields(InputModel):
-    email: str | None = Field(None, max_length=254, description="Unique among live leads")
-    phone: str | None = Field(None, max_length=40, description="Stored as E.164")
+    email: EmailValue = Field(None, max_length=254, description="Unique among live leads")
+    phone: PhoneValue = Field(None, max_length=40, description="Stored as E.164")
     company: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=150)
     industry: str | None = Field(None, max_length=120)
     company_size: CompanySize | None = None
-    website: str | None = Field(None, max_length=500)
+    website: UrlValue = Field(None, max_length=500)
     country: str | None = Field(None, description="ISO 3166 alpha-2 code")
     source: SourceKey | None = Field(None, description="An active lead source key")
     status: LeadStatus | None = Field(
@@ -38,27 +35,12 @@ class _LeadFields(InputModel):
     )
     lost_reason: str | None = Field(None, max_length=500, description="Required for lost")
     description: str | None = Field(None, max_length=50_000)
-    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
+    tags: TagList = Field(None, max_length=MAX_TAGS)
     last_contacted_at: datetime | None = None
     owner_id: uuid.UUID | None = Field(None, description="Reassigning needs lead:reassign")
     custom_fields: dict[str, Any] | None = Field(
         None, description="Values keyed by custom field key"
     )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        return normalise_email(v) if v else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str | None) -> str | None:
-        return normalise_phone(v, get_settings().default_region) if v else None
-
-    @field_validator("website")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        return normalise_url(v) if v else None
 
     @field_validator("country")
     @classmethod
@@ -76,11 +58,6 @@ class _LeadFields(InputModel):
         if v is not None and v.tzinfo is None:
             raise ValueError("give a time zone (e.g. 2026-01-31T09:00:00Z)")
         return v
-
-    @field_validator("tags")
-    @classmethod
-    def _distinct_tags(cls, v: list[str] | None) -> list[str] | None:
-        return distinct_tags(v)
 
 
 class LeadCreate(_LeadFields):
