@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nexa import __version__, modules
 from nexa.api import problems
-from nexa.api.bodies import JsonDepthLimit
+from nexa.api.bodies import InputLimits
 from nexa.api.headers import SecurityHeaders, docs_csp
 from nexa.api.proxies import TrustedProxyMiddleware
 from nexa.config import get_settings
@@ -148,7 +148,7 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(JsonDepthLimit)
+    app.add_middleware(InputLimits)
     # outermost: every layer below sees the client (and scheme) a trusted proxy forwarded
     app.add_middleware(TrustedProxyMiddleware)
     return app

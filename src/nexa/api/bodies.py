@@ -1,6 +1,10 @@
-"""JSON request bodies nested deeper than ``MAX_JSON_DEPTH`` are refused before any route
-parses them: a pure ASGI middleware around the whole application (the API, the public web
-form and the UI's htmx posts alike), answering 422 problem+json naming ``body``.
+"""Requests no route should see, refused before any route runs: a pure ASGI middleware
+around the whole application (the API, the public web form and the UI alike), answering 422
+problem+json naming what is wrong —
+
+- ``body``: a JSON body nested deeper than ``MAX_JSON_DEPTH``;
+- ``path`` / ``query``: a NUL character in the address (``%00``): no id, slug or filter holds
+  one, and PostgreSQL refuses it in any text it is sent.
 
 Only bodies declared as JSON are read here (``application/json``, ``…+json``); the route
 receives the same bytes afterwards. A body within the limit costs two ``bytes.count`` calls
@@ -32,12 +36,19 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-class JsonDepthLimit:
+class InputLimits:
     def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if "\x00" in scope.get("path", ""):
+                await _refuse(scope, send, "path", "the address contains a NUL character")
+                return
+            if b"%00" in scope.get("query_string", b""):
+                await _refuse(scope, send, "query", "the query contains a NUL character")
+                return
         if scope["type"] != "http" or scope["method"] not in _WITH_BODY or not _is_json(scope):
             await self.app(scope, receive, send)
             return
@@ -51,7 +62,8 @@ class JsonDepthLimit:
                 break
         body = b"".join(chunks)
         if too_deep(body, self.limit):
-            await self._refuse(scope, send)
+            reason = f"the JSON body is nested deeper than {self.limit} levels"
+            await _refuse(scope, send, "body", reason)
             return
         sent = False
 
@@ -64,26 +76,26 @@ class JsonDepthLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        message = f"the JSON body is nested deeper than {self.limit} levels"
-        payload = json.dumps(
-            {
-                "type": "https://nexa-crm.dev/problems/validation-failed",
-                "title": "Validation failed",
-                "status": 422,
-                "detail": f"body: {message}",
-                "instance": scope.get("path", ""),
-                "errors": [{"field": "body", "message": message, "in": "body"}],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 422,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+
+async def _refuse(scope: Scope, send: Send, field: str, message: str) -> None:
+    payload = json.dumps(
+        {
+            "type": "https://nexa-crm.dev/problems/validation-failed",
+            "title": "Validation failed",
+            "status": 422,
+            "detail": f"{field}: {message}",
+            "instance": scope.get("path", "").replace("\x00", ""),
+            "errors": [{"field": field, "message": message, "in": field}],
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

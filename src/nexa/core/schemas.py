@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from nexa.core.errors import ValidationFailed
 from nexa.core.money import MAX_TOTAL, CurrencyCode
 
 T = TypeVar("T")
@@ -65,6 +66,16 @@ def check_line_text(value: Any, *, multi_line: bool) -> Any:
             if found:
                 where = "" if multi_line else "; this field is one line"
                 raise ValueError(f"contains {_character_name(found.group())}{where}")
+    return value
+
+
+def require_one_line(value: str, field: str) -> str:
+    """``value`` unchanged, or a 422 naming ``field`` (for services that take text without
+    an input model: a saved view's name, an API key's name)."""
+    try:
+        check_line_text(value, multi_line=False)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field=field) from None
     return value
 
 

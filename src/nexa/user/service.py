@@ -40,6 +40,7 @@ from nexa.core.permissions import (
     VISIBILITY_CHOICES,
 )
 from nexa.core.records import check_version, keyset_page, model_fields
+from nexa.core.schemas import require_one_line
 from nexa.models import ApiKey, OrgSetting, Role, Team, User, WebSession
 from nexa.user.events import (
     ApiKeyCreated,
@@ -339,6 +340,9 @@ def create_api_key(
             "an API key cannot issue API keys; sign in to the web UI (Admin, API keys) "
             "or use 'nexa keys create'"
         )
+    name = require_one_line(name.strip(), "name")
+    if not name or len(name) > 120:
+        raise ValidationFailed("give the key a name of 1 to 120 characters", field="name")
     unknown = [s for s in scopes if s != "*" and s not in API_KEY_SCOPES]
     if unknown:
         raise ValidationFailed(f"unknown scope '{unknown[0][:60]}'", field="scopes")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.core.filtering import FieldSpec, parse_filters, parse_sort
+from nexa.core.schemas import require_one_line
 from nexa.models import ListPreference, SavedView
 from nexa.view.repository import ViewRepository
 
@@ -71,6 +72,7 @@ def save_view(
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationFailed("give the view a name of 1 to 120 characters", field="name")
+    require_one_line(name, "name")
     if shared and not actor.can(f"{object_name}:write"):
         raise PermissionDenied("sharing a view needs write access to these records", field="shared")
     parse_filters(filters, fields)

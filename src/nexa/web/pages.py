@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.core.db.session import unit_of_work
+from nexa.core.errors import ValidationFailed
 from nexa.core.events import enqueue_after_commit
 from nexa.core.money import money
 from nexa.notification import service as notifications
@@ -65,8 +66,13 @@ async def posted_form(request: Request) -> FormData:
     """The posted form, parsed on the event loop (reading the body is I/O; nothing here
     touches the database), so that the handler itself is a plain ``def`` that FastAPI runs
     in its thread pool. The CSRF check has usually parsed it already: Starlette keeps the
-    parsed form on the request, so this is the same object."""
-    return await request.form()
+    parsed form on the request, so this is the same object. A value holding a NUL character
+    is refused (422 naming it) before any handler sees it: no field of any form holds one."""
+    form = await request.form()
+    for key, value in form.multi_items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationFailed(f"{key[:60]} contains a NUL character", field=key[:60])
+    return form
 
 
 # A route that reads a form takes ``form: PostedForm`` and is a plain ``def``: services,
