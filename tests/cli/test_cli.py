@@ -400,3 +400,32 @@ def test_demo_size_names_the_choices(cli_db: str) -> None:
     result = nexa("demo", "--size", "huge")
     assert result.exit_code == 2
     assert "--size" in result.output and "xlarge" in result.output
+
+
+def test_import_names_the_top_reasons_rows_were_not_written(cli_db: str, tmp_path: Path) -> None:
+    """A real import still refuses rows whose values do not fit (the evaluate command's
+    lenient mapping is for its scratch import only), and says why with counts."""
+    upgrade()
+    made = nexa(
+        "users",
+        "create",
+        "ops@example.com",
+        "--name",
+        "Olga Ops",
+        "--role",
+        "admin",
+        "--password",
+        "a-long-password",
+    )
+    assert made.exit_code == 0, made.output
+    source = tmp_path / "leads.csv"
+    rows = ["last_name,email,country"]
+    rows += [f"Lead {i},lead{i}@example.com,{'India' if i % 3 == 0 else 'IN'}" for i in range(9)]
+    rows += ["Twin,lead1@example.com,IN"]
+    source.write_text("\n".join(rows) + "\n")
+    result = nexa("import", "leads", str(source))
+    assert result.exit_code == 0, result.output
+    assert "6 created" in result.output and "3 failed" in result.output
+    assert "rows not written, the top reasons:" in result.output
+    assert re.search(r"\n\s+3\s+country: use a two-letter ISO 3166 country code", result.output)
+    assert re.search(r"\n\s+1\s+same email as an existing record; skipped", result.output)

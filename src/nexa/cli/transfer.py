@@ -83,6 +83,7 @@ def _run_import_cli(import_id: Any, actor_email: str | None, *, fresh: bool = Fa
                 raise
         counts = service.summary(done)
         issues, _ = service.list_issues(session, actor, import_id, limit=20)
+        reasons = service.refusal_reasons(session, actor, import_id)
         dry = service.is_dry_run(done)
     out.print(
         f"{OK} {'dry run' if dry else 'import'} {import_id}: "
@@ -94,6 +95,10 @@ def _run_import_cli(import_id: Any, actor_email: str | None, *, fresh: bool = Fa
             f"  row {issue.row_number} [{issue.kind}] "
             f"{escape(issue.field or '')}{': ' if issue.field else ''}{escape(issue.message)}"
         )
+    if reasons:
+        out.print("rows not written, the top reasons:")
+        for reason, rows in reasons:
+            out.print(f"  {rows:>7}  {escape(reason)}")
     if dry and counts["failed"]:
         raise typer.Exit(code=1)
 

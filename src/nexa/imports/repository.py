@@ -132,6 +132,35 @@ class ImportRepository:
             stmt = stmt.where(DataImportIssue.kind == kind)
         return list(self.session.scalars(stmt))
 
+    @staticmethod
+    def _not_written() -> Any:
+        """Issues of rows that were not written: invalid ones, skipped duplicates (also twins
+        one cannot see) and fuzzy twins left out (see ``service._decide_batch``)."""
+        message = DataImportIssue.message
+        return or_(
+            DataImportIssue.kind == "invalid",
+            and_(DataImportIssue.kind == "duplicate", message.like("%; skipped")),
+            and_(DataImportIssue.kind == "fuzzy", message.like("%; not created%")),
+        )
+
+    def not_written_counts(self, import_id: uuid.UUID) -> list[tuple[str, str | None, str, int]]:
+        """(kind, field, message, rows) of the rows not written, most rows first."""
+        rows = func.count().label("rows")
+        stmt = (
+            select(DataImportIssue.kind, DataImportIssue.field, DataImportIssue.message, rows)
+            .where(DataImportIssue.import_id == import_id, self._not_written())
+            .group_by(DataImportIssue.kind, DataImportIssue.field, DataImportIssue.message)
+            .order_by(rows.desc())
+        )
+        return [(k, f, m, int(n)) for k, f, m, n in self.session.execute(stmt)]
+
+    def not_written_rows(self, import_id: uuid.UUID) -> list[int]:
+        """The numbers of the rows not written."""
+        stmt = select(DataImportIssue.row_number).where(
+            DataImportIssue.import_id == import_id, self._not_written()
+        )
+        return list(self.session.scalars(stmt))
+
     def clear_issues(self, import_id: uuid.UUID) -> None:
         self.session.execute(delete(DataImportIssue).where(DataImportIssue.import_id == import_id))
 

@@ -34,9 +34,9 @@ from nexa.core.files import open_private, private_dir
 from nexa.core.ownership import check_owner
 from nexa.imports import new_fields as fields_of_file
 from nexa.imports import readers
-from nexa.imports.adapters import Adapter, adapter_for
+from nexa.imports.adapters import EXPLICIT_ONLY, Adapter, adapter_for
 from nexa.imports.repository import ImportRepository
-from nexa.imports.rows import Column, RowError, parse_row, resolve_mapping
+from nexa.imports.rows import Column, RowError, normalise_header, parse_row, resolve_mapping
 from nexa.models import DataImport, DataImportIssue, User
 from nexa.models.data_import import DUPLICATE_MODES
 
@@ -371,16 +371,22 @@ def _errors_text(errors: list[RowError]) -> str:
 
 def _check(run: _Run, data: BaseModel) -> list[RowError]:
     """The service-level checks a dry run can make without writing."""
+    return _service_check(run.session, run.actor, run.adapter, data)
+
+
+def _service_check(
+    session: Session, actor: Actor, adapter: Adapter, data: BaseModel
+) -> list[RowError]:
     try:
-        run.adapter.check_references(run.session, run.actor, data)
+        adapter.check_references(session, actor, data)
         owner_id = getattr(data, "owner_id", None)
         if owner_id is not None:
             check_owner(
-                run.actor,
-                run.adapter.object_type,
+                actor,
+                adapter.object_type,
                 owner_id,
                 current=None,
-                load_user=lambda uid: run.session.get(User, uid),
+                load_user=lambda uid: session.get(User, uid),
             )
     except DomainError as exc:
         return [RowError(exc.field, exc.detail)]
@@ -738,6 +744,81 @@ def run_import_job(session: Session, import_id: uuid.UUID) -> dict[str, Any]:
         session.commit()
         raise
     return {"status": done.status, "created": done.created_count}
+
+
+_TWIN = r"(?:record [0-9a-f-]{36}|row \d+)"
+_TWIN_REFERENCE = re.compile(rf"\b{_TWIN}(?:, {_TWIN})*")
+
+
+def _twins_in_words(found: re.Match[str]) -> str:
+    text = found.group(0)
+    if "record" not in text:
+        return "an earlier row"
+    return "an existing record" if "row" not in text else "existing records or rows"
+
+
+def refusal_reasons(
+    session: Session, actor: Actor, import_id: uuid.UUID, *, top: int = 5
+) -> list[tuple[str, int]]:
+    """Why rows were not written, the most frequent reasons first, each with its number of
+    rows: invalid rows by their field and reason, skipped duplicates and fuzzy twins left out
+    (the twin a message names is left out of the reason, so one reason counts all its rows)."""
+    get_import(session, actor, import_id)
+    counts: dict[str, int] = {}
+    for _kind, _field, message, rows in ImportRepository(session).not_written_counts(import_id):
+        reason = _TWIN_REFERENCE.sub(_twins_in_words, message)
+        counts[reason] = counts.get(reason, 0) + rows
+    return sorted(counts.items(), key=lambda item: -item[1])[:top]
+
+
+def rows_not_written(session: Session, actor: Actor, import_id: uuid.UUID) -> set[int]:
+    """The numbers (1 = the first row under the header) of the rows the import did not write."""
+    get_import(session, actor, import_id)
+    return set(ImportRepository(session).not_written_rows(import_id))
+
+
+def import_targets(object_type: str, *, historical: bool = False) -> tuple[list[str], set[str]]:
+    """(the standard fields a column named like one is read into, the object's other columns,
+    which an import never writes: ``new_fields`` leaves a column so named out)."""
+    adapter = adapter_of(object_type, historical=historical)
+    standard = [t for t in adapter.standard_fields() if t not in EXPLICIT_ONLY]
+    others = {c.key for c in adapter.model.__table__.columns} - set(standard)
+    return standard, others
+
+
+def field_check(
+    session: Session, actor: Actor, object_type: str, *, historical: bool = False
+) -> Callable[[str, str], str | None]:
+    """``check(field, text)``: why ``text`` does not fit the standard ``field`` of
+    ``object_type`` ("country: use a two-letter ISO 3166 country code …"), or None. The checks
+    a dry run makes — the schema's and the service's (lead sources, …) — on a row holding only
+    that value (required text fields filled in); answers are kept per (field, text)."""
+    adapter = adapter_of(object_type, historical=historical)
+    targets = {normalise_header(t): t for t in adapter.standard_fields()}
+    filler = {
+        name: "x"
+        for name, info in adapter.create_model.model_fields.items()
+        if info.is_required() and info.annotation is str
+    }
+    writer = import_actor(actor, object_type)
+    known: dict[tuple[str, str], str | None] = {}
+
+    def check(field: str, text: str) -> str | None:
+        key = (field, text)
+        if key in known:
+            return known[key]
+        target = targets[normalise_header(field)]
+        cells = [text, *filler.values()]
+        columns = [Column(0, target, target)]
+        columns += [Column(i + 1, name, name) for i, name in enumerate(filler) if name != target]
+        data, errors = parse_row(session, adapter, columns, cells)
+        if data is not None:
+            errors = _service_check(session, writer, adapter, data)
+        reason = _errors_text(errors) if errors else None
+        known[key] = reason
+        return reason
+
+    return check
 
 
 def summary(data_import: DataImport) -> dict[str, int]:
