@@ -56,14 +56,17 @@ def evaluate_uci(shuffle: int | None, workdir: Path) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"evaluate failed:\n{done.stdout}\n{done.stderr}")
     last = done.stdout.strip().splitlines()[-1]
-    found = re.match(r"AUC=([\d.na]+) BRIER=([\d.na]+)", last)
-    assert found, last
+    # AUC=… BASELINE_AUC=… BRIER=… BASELINE_BRIER=… HELD_OUT=… ROWS=…
+    figures = dict(pair.split("=", 1) for pair in last.split())
+    assert "AUC" in figures and "BRIER" in figures, last
     rows = re.findall(
         r"│\s*(\d+)\s*│\s*(\d+)\s*│\s*([\d.]+)\s*│\s*([\d.]+)\s*│\s*([+-][\d.]+)\s*│", done.stdout
     )
     return {
-        "auc": float(found.group(1)),
-        "brier": float(found.group(2)),
+        "auc": float(figures["AUC"]),
+        "brier": float(figures["BRIER"]),
+        "baseline_auc": float(figures.get("BASELINE_AUC", "nan")),
+        "rows": int(figures.get("ROWS", 0)),
         "reliability": [(int(a), int(b), float(c), float(d), float(e)) for a, b, c, d, e in rows],
         "seconds": seconds,
         "output": done.stdout,

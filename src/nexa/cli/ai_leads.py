@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nexa.cli.ai import ai_group
@@ -31,7 +32,8 @@ def print_card(card: dict[str, Any], title: str) -> None:
         f"({data.get('conversion_rate_held_out')} % converted); {data.get('split')}"
     )
     out.print(
-        f"  held-out AUC {metrics.get('auc')}  Brier {metrics.get('brier')}  "
+        f"  held-out AUC {metrics.get('auc')}  Brier {metrics.get('brier')} "
+        f"on {data.get('held_out_leads')} held-out leads  "
         f"trees {card.get('trees')}  features {len(card.get('features', []))}"
     )
     table = Table("score bin", "leads", "predicted %", "observed %", "gap")
@@ -130,6 +132,33 @@ def rescore_leads() -> None:
     )
 
 
+def parse_maps(values: list[str] | None) -> dict[str, str]:
+    """``--map SRC=FIELD`` options as {SRC: FIELD}."""
+    maps: dict[str, str] = {}
+    for value in values or []:
+        column, sep, target = value.rpartition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise fail(f"--map {value}: write it as COLUMN=FIELD, e.g. --map 'Job Title=title'")
+        maps[column.strip()] = target.strip()
+    return maps
+
+
+def print_plan(prepared: Any) -> None:
+    """The header's first half, before the import: the mapping and the split."""
+    out = console()
+    out.print("[bold]mapping[/bold] (file column → lead field):")
+    width = max((len(c.column) for c in prepared.plan), default=0)
+    for column in prepared.plan:
+        out.print(f"  {escape(column.column):<{width}} → {escape(column.describe())}")
+    out.print(f"split: {prepared.split}")
+    for column in prepared.warnings:
+        out.print(f"  [yellow]warning:[/yellow] {escape(column.warning())}")
+
+
+def figure(value: float | None) -> str:
+    return f"{value:.4f}" if value is not None else "nan"
+
+
 @evaluate_app.command("leads")
 def evaluate_leads(
     file: Annotated[Path, typer.Argument(help="CSV of historical leads", exists=True)],
@@ -140,6 +169,22 @@ def evaluate_leads(
     exclude: Annotated[
         str | None, typer.Option(help="Columns to leave out, comma-separated")
     ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="SRC=FIELD: read column SRC into the lead field FIELD ('custom': keep it as a "
+            "custom field); repeatable",
+        ),
+    ] = None,
+    no_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--no-map",
+            help="Keep this column as a custom field even though its header names a lead field; "
+            "repeatable",
+        ),
+    ] = None,
     date_column: Annotated[
         str | None, typer.Option(help="Split by this date column (default: row order)")
     ] = None,
@@ -147,22 +192,37 @@ def evaluate_leads(
         int | None,
         typer.Option(help="Shuffle rows with this seed first (a random split, for comparison)"),
     ] = None,
+    stratify: Annotated[
+        bool, typer.Option("--stratify", help="With --shuffle: the same share converted per side")
+    ] = False,
+    allow_refused: Annotated[
+        bool,
+        typer.Option(
+            "--allow-refused", help="Evaluate even when more than 1 % of the rows are not used"
+        ),
+    ] = False,
 ) -> None:
     """Import FILE into a scratch organization, train through the product, print held-out
-    AUC, Brier score and the reliability table; the last line is `AUC=<v> BRIER=<v>`."""
+    AUC, Brier score and the reliability table beside a plain gradient-boosting baseline on
+    the same split. The mapping is printed first; values that do not fit a lead field are kept
+    in a custom field. More than 1 % of the rows not used: the reasons, and exit code 1 unless
+    --allow-refused. The last line is `AUC=<v> BASELINE_AUC=<v> BRIER=<v> BASELINE_BRIER=<v>
+    HELD_OUT=<n> ROWS=<used>`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from nexa.scoring.flows import evaluate_leads as run
 
     load_settings()
     columns = [c.strip() for c in (exclude or "").split(",") if c.strip()]
+    maps = parse_maps(map_)
+    out = console()
     with (
         readable_errors(),
         Progress(
             TextColumn("{task.description:<8}"),
             BarColumn(),
             MofNCompleteColumn(),
-            console=console(),
+            console=out,
             transient=True,
         ) as bar,
     ):
@@ -180,16 +240,46 @@ def evaluate_leads(
             exclude=columns,
             date_column=date_column,
             shuffle_seed=shuffle,
+            stratify=stratify,
+            maps=maps,
+            no_map=[c.strip() for c in no_map or [] if c.strip()],
+            allow_refused=allow_refused,
             progress=progress,
+            on_plan=print_plan,
         )
-    out = console()
     out.print(
-        f"{result.rows} rows ({result.positives} converted), {result.imported} imported, "
-        f"{result.failed} refused, {result.custom_fields} custom fields; "
+        f"rows: {result.rows} read ({result.positives} converted), {result.imported} used, "
+        f"{result.failed} refused ({result.refused_share * 100:.1f} %); "
+        f"{result.custom_fields} custom fields; "
         f"import {result.seconds.get('import', 0):.0f} s, "
         f"train {result.seconds.get('train', 0):.0f} s"
     )
+    if result.reasons:
+        out.print("refused, the top reasons:")
+        for reason, count in result.reasons:
+            out.print(f"  {count:>7}  {escape(reason)}")
+    if result.stopped:
+        raise fail(
+            f"not evaluated: {result.stopped}",
+            "see the reasons above; change the mapping (--map, --no-map, --exclude) or pass "
+            "--allow-refused to evaluate on the rows used",
+        )
     print_card(result.card, "evaluation (scratch organization)")
-    auc = f"{result.auc:.4f}" if result.auc is not None else "nan"
-    brier = f"{result.brier:.4f}" if result.brier is not None else "nan"
-    typer.echo(f"AUC={auc} BRIER={brier}")
+    out.print(
+        f"  baseline (plain gradient boosting on the file's columns, same split): "
+        f"AUC {figure(result.baseline_auc)}  Brier {figure(result.baseline_brier)}"
+    )
+    if (
+        result.auc is not None
+        and result.baseline_auc is not None
+        and result.auc < result.baseline_auc
+    ):
+        out.print(
+            "  [yellow]note:[/yellow] the product's model ranks below the plain baseline on "
+            "this file"
+        )
+    typer.echo(
+        f"AUC={figure(result.auc)} BASELINE_AUC={figure(result.baseline_auc)} "
+        f"BRIER={figure(result.brier)} BASELINE_BRIER={figure(result.baseline_brier)} "
+        f"HELD_OUT={result.n_test} ROWS={result.imported}"
+    )

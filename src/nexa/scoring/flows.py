@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nexa.auth.service import actor_for
@@ -14,11 +14,21 @@ from nexa.core.actor import SYSTEM
 from nexa.core.db import make_engine, session_scope
 from nexa.core.events import discard_after_commit
 from nexa.imports import service as imports
+from nexa.intelligence import lead_baseline
 from nexa.migrations import upgrade
 from nexa.scoring import service as scoring
-from nexa.scoring.evaluation import Evaluation, Progress, prepare_file
+from nexa.scoring.evaluation import (
+    HELD_OUT,
+    Evaluation,
+    Prepared,
+    Progress,
+    prepare_file,
+    read_file,
+)
 from nexa.user.schemas import UserCreate
 from nexa.user.service import create_user
+
+MAX_REFUSED_SHARE = 0.01  # more rows than this not used: no model unless allow_refused
 
 
 def evaluate_leads(
@@ -29,28 +39,27 @@ def evaluate_leads(
     exclude: Sequence[str] = (),
     date_column: str | None = None,
     shuffle_seed: int | None = None,
+    stratify: bool = False,
+    maps: dict[str, str] | None = None,
+    no_map: Sequence[str] = (),
+    allow_refused: bool = False,
     progress: Progress | None = None,
+    on_plan: Callable[[Prepared], None] | None = None,
     workdir: Path | None = None,
 ) -> Evaluation:
     """Import ``source`` into a scratch organization and train on it; nothing touches the
-    configured database."""
+    configured database. ``on_plan`` sees the mapping and the split before the import starts.
+    When more than ``MAX_REFUSED_SHARE`` of the rows are not used and ``allow_refused`` is
+    False, no model is trained: the evaluation says why (``stopped``, ``reasons``)."""
     from nexa.subscribers import install  # the entry points' installer (CLI, bench)
 
     install()
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="nexa-evaluate-", dir=workdir) as folder:
         scratch = Path(folder)
-        prepared = scratch / "history.csv"
+        prepared_path = scratch / "history.csv"
         started = time.perf_counter()
-        facts = prepare_file(
-            source,
-            prepared,
-            target_column=target,
-            positive=positive,
-            exclude=exclude,
-            date_column=date_column,
-            shuffle_seed=shuffle_seed,
-        )
+        read_file(source)  # an unreadable file is refused before the scratch database exists
         url = f"sqlite:///{(scratch / 'scratch.db').as_posix()}"
         upgrade(url)
         engine = make_engine(url)
@@ -67,13 +76,32 @@ def evaluate_leads(
                     ),
                 )
                 actor = actor_for(session, user)
+                standard, unwritable = imports.import_targets("lead", historical=True)
+                prepared = prepare_file(
+                    source,
+                    prepared_path,
+                    target_column=target,
+                    positive=positive,
+                    exclude=exclude,
+                    date_column=date_column,
+                    shuffle_seed=shuffle_seed,
+                    stratify=stratify,
+                    standard=standard,
+                    unwritable=sorted(unwritable),
+                    maps=maps,
+                    no_map=no_map,
+                    fits=imports.field_check(session, actor, "lead", historical=True),
+                )
+                if on_plan is not None:
+                    on_plan(prepared)
                 data_import, _ = imports.start_import_from_path(
                     session,
                     actor,
-                    prepared,
+                    prepared_path,
                     object_type="lead",
                     new_fields=True,
                     historical=True,
+                    create_fuzzy=True,  # people of the same name are history, not twins
                     batch_size=1000,
                 )
                 session.commit()
@@ -91,31 +119,55 @@ def evaluate_leads(
                     session, actor, data_import.id, commit=commit, progress=report
                 )
                 imported = done.created_count or 0
-                failed = done.failed_count or 0
+                failed = prepared.rows - imported
+                reasons = imports.refusal_reasons(session, actor, data_import.id)
+                not_used = imports.rows_not_written(session, actor, data_import.id)
                 commit()
                 timings["import"] = time.perf_counter() - started
                 custom = len(scoring.custom_field_types(session))
+                result = Evaluation(
+                    rows=prepared.rows,
+                    imported=imported,
+                    failed=failed,
+                    positives=prepared.positives,
+                    custom_fields=custom,
+                    auc=None,
+                    brier=None,
+                    n_train=0,
+                    n_test=0,
+                    seconds=timings,
+                    prepared=prepared,
+                    reasons=reasons,
+                )
+                if result.refused_share > MAX_REFUSED_SHARE and not allow_refused:
+                    share = result.refused_share * 100
+                    result.stopped = (
+                        f"{failed} of {prepared.rows} rows ({share:.1f} %) were not used, "
+                        f"more than {MAX_REFUSED_SHARE * 100:g} %"
+                    )
+                    return result
                 started = time.perf_counter()
                 if progress is not None:
                     progress("train", 0, 1)
                 model = scoring.train_lead_model(session, actor, activate=False)
-                timings["train"] = time.perf_counter() - started
                 card = dict(model.card)
+                used = [n for n in range(prepared.rows) if n + 1 not in not_used]
+                baseline = lead_baseline.fit(
+                    [prepared.values[n] for n in used],
+                    [prepared.labels[n] for n in used],
+                    int(len(used) * (1 - HELD_OUT)),
+                )
+                timings["train"] = time.perf_counter() - started
                 discard_after_commit(session)
                 session.rollback()
         finally:
             engine.dispose()
-    return Evaluation(
-        rows=facts["rows"],
-        imported=imported,
-        failed=failed,
-        positives=facts["positives"],
-        custom_fields=custom,
-        auc=card["metrics"]["auc"],
-        brier=card["metrics"]["brier"],
-        n_train=card["data"]["training_snapshots"],
-        n_test=card["data"]["held_out_leads"],
-        reliability=card["metrics"]["reliability"],
-        card=card,
-        seconds=timings,
-    )
+    result.auc = card["metrics"]["auc"]
+    result.brier = card["metrics"]["brier"]
+    result.n_train = card["data"]["training_snapshots"]
+    result.n_test = card["data"]["held_out_leads"]
+    result.reliability = card["metrics"]["reliability"]
+    result.card = card
+    result.baseline_auc = baseline.auc
+    result.baseline_brier = baseline.brier
+    return result
