@@ -188,6 +188,9 @@ def test_more_than_one_percent_refused_says_why_and_fails(tmp_path: Path, test_e
     assert stopped.exit_code == 1, stopped.output
     assert "294 used, 6 refused (2.0 %)" in stopped.output
     assert re.search(r"\n\s+6\s+same email as an existing record; skipped\n", stopped.output)
+    assert re.search(
+        r"the refused rows converted at [\d.]+ %, the rows used at [\d.]+ %", stopped.output
+    )
     assert "not evaluated" in stopped.output and "--allow-refused" in stopped.output
     assert "AUC=" not in stopped.output
     allowed = evaluate(str(source), "--target", "Converted", "--allow-refused")

@@ -258,6 +258,11 @@ def evaluate_leads(
         out.print("refused, the top reasons:")
         for reason, count in result.reasons:
             out.print(f"  {count:>7}  {escape(reason)}")
+    if result.failed and result.converted_refused is not None:
+        out.print(
+            f"  the refused rows converted at {result.converted_refused:.1f} %, the rows used "
+            f"at {result.converted_used:.1f} %"
+        )
     if result.stopped:
         raise fail(
             f"not evaluated: {result.stopped}",
@@ -265,10 +270,12 @@ def evaluate_leads(
             "--allow-refused to evaluate on the rows used",
         )
     print_card(result.card, "evaluation (scratch organization)")
-    out.print(
-        f"  baseline (plain gradient boosting on the file's columns, same split): "
+    baseline = (
         f"AUC {figure(result.baseline_auc)}  Brier {figure(result.baseline_brier)}"
+        if result.baseline_columns
+        else "none (no column of the file it can use: numbers, or text with few values)"
     )
+    out.print(f"  baseline (plain gradient boosting on the file's columns, same split): {baseline}")
     if (
         result.auc is not None
         and result.baseline_auc is not None

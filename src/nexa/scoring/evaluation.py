@@ -118,6 +118,9 @@ class Evaluation:
     stopped: str | None = None  # why no model was trained (too many rows refused)
     baseline_auc: float | None = None
     baseline_brier: float | None = None
+    baseline_columns: int = 0  # the file's columns the baseline could use
+    converted_used: float | None = None  # % converted among the rows used
+    converted_refused: float | None = None  # % converted among the rows not used
 
     @property
     def refused_share(self) -> float:

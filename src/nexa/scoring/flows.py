@@ -121,10 +121,15 @@ def evaluate_leads(
                 imported = done.created_count or 0
                 failed = prepared.rows - imported
                 reasons = imports.refusal_reasons(session, actor, data_import.id)
+                if date_column is not None:  # the import's created_at is that column
+                    named = f"created_at (column '{date_column}')"
+                    reasons = [(r.replace("created_at", named), n) for r, n in reasons]
                 not_used = imports.rows_not_written(session, actor, data_import.id)
                 commit()
                 timings["import"] = time.perf_counter() - started
                 custom = len(scoring.custom_field_types(session))
+                used = [n for n in range(prepared.rows) if n + 1 not in not_used]
+                refused = [n for n in range(prepared.rows) if n + 1 in not_used]
                 result = Evaluation(
                     rows=prepared.rows,
                     imported=imported,
@@ -138,6 +143,8 @@ def evaluate_leads(
                     seconds=timings,
                     prepared=prepared,
                     reasons=reasons,
+                    converted_used=_rate(prepared.labels, used),
+                    converted_refused=_rate(prepared.labels, refused),
                 )
                 if result.refused_share > MAX_REFUSED_SHARE and not allow_refused:
                     share = result.refused_share * 100
@@ -151,7 +158,6 @@ def evaluate_leads(
                     progress("train", 0, 1)
                 model = scoring.train_lead_model(session, actor, activate=False)
                 card = dict(model.card)
-                used = [n for n in range(prepared.rows) if n + 1 not in not_used]
                 baseline = lead_baseline.fit(
                     [prepared.values[n] for n in used],
                     [prepared.labels[n] for n in used],
@@ -170,4 +176,10 @@ def evaluate_leads(
     result.card = card
     result.baseline_auc = baseline.auc
     result.baseline_brier = baseline.brier
+    result.baseline_columns = baseline.columns
     return result
+
+
+def _rate(labels: Sequence[int], rows: Sequence[int]) -> float | None:
+    """The percentage of ``rows`` (positions in ``labels``) that converted."""
+    return round(sum(labels[n] for n in rows) / len(rows) * 100, 1) if rows else None
