@@ -209,3 +209,27 @@ def test_stratified_shuffle_holds_out_the_same_share(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as err:
         prepare_file(source, tmp_path / "p.csv", target_column="signed_up", stratify=True)
     assert err.value.field == "stratify"
+
+
+def test_a_file_sorted_by_its_outcome_is_refused_with_the_reason(
+    tmp_path: Path, test_env: Any
+) -> None:
+    """Issue 16, point 4: the time split of a file sorted by its outcome leaves one class on
+    one side; training there gives a constant model, so it is refused, saying why."""
+    source = history_csv(tmp_path / "history.csv", n=300)
+    with source.open() as fh:
+        header, *rows = list(csv.reader(fh, delimiter=";"))
+    rows.sort(key=lambda r: r[2])  # every "no", then every "yes"
+    sorted_file = tmp_path / "sorted.csv"
+    with sorted_file.open("w", newline="") as fh:
+        out = csv.writer(fh, delimiter=";")
+        out.writerow(header[:4])  # no date column: the file's order is the time order
+        out.writerows(r[:4] for r in rows)
+    result = evaluate(str(sorted_file), "--target", "signed_up", "--exclude", "duration")
+    assert result.exit_code != 0, result.output
+    assert "sorted by its outcome" in result.output, result.output
+    assert "--shuffle" in result.output
+    shuffled = evaluate(
+        str(sorted_file), "--target", "signed_up", "--exclude", "duration", "--shuffle", "7"
+    )
+    assert shuffled.exit_code == 0, shuffled.output

@@ -12,6 +12,7 @@ from pathlib import Path
 from nexa.auth.service import actor_for
 from nexa.core.actor import SYSTEM
 from nexa.core.db import make_engine, session_scope
+from nexa.core.errors import Conflict
 from nexa.core.events import discard_after_commit
 from nexa.imports import service as imports
 from nexa.intelligence import lead_baseline
@@ -156,7 +157,14 @@ def evaluate_leads(
                 started = time.perf_counter()
                 if progress is not None:
                     progress("train", 0, 1)
-                model = scoring.train_lead_model(session, actor, activate=False)
+                try:
+                    model = scoring.train_lead_model(session, actor, activate=False)
+                except Conflict as exc:
+                    result.stopped = (
+                        f"{exc.detail}. A file sorted by its outcome does this: give its "
+                        "date column (--date-column) or shuffle it (--shuffle SEED)"
+                    )
+                    return result
                 card = dict(model.card)
                 baseline = lead_baseline.fit(
                     [prepared.values[n] for n in used],

@@ -442,6 +442,17 @@ def train_lead_model(
         train_rows, train_labels, groups, test_rows, test_labels = training_rows(session)
     except lead_model.NotEnoughData as exc:
         raise Conflict(str(exc), field="leads") from None
+    for part, labels in (
+        ("training part", train_labels),
+        ("held-out part (the newest 20 % of leads)", test_labels),
+    ):
+        if labels and len(set(labels)) < 2:
+            outcome = "converted" if labels[0] else "lost"
+            raise Conflict(
+                f"the {part} holds only {outcome} leads ({len(labels)}): a model trained or "
+                "judged on one outcome says nothing (not trained)",
+                field="leads",
+            )
     space = features.build_space(train_rows, custom_field_types(session))
     if not space.features:
         raise Conflict("the closed leads have no field that differs between them", field="leads")
