@@ -46,6 +46,14 @@ def print_card(card: dict[str, Any], title: str) -> None:
             f"{row['gap']:+.1f}",
         )
     out.print(table)
+    calibration = card.get("calibration", {})
+    if calibration:
+        ece = metrics.get("ece")
+        out.print(
+            f"  calibration: {calibration.get('method')} on {calibration.get('rows', '?')} rows "
+            f"({calibration.get('positives', '?')} converted); expected calibration error "
+            f"{'—' if ece is None else f'{ece} points'}"
+        )
     top = ", ".join(f"{t['label']} {t['share']}%" for t in card.get("top_features", [])[:8])
     out.print(f"  top features: {top}")
     for note in card.get("notes", []):

@@ -61,6 +61,17 @@ def reliability(y: Any, p: Any, bins: int = 10) -> list[dict[str, Any]]:
     return table
 
 
+def ece(y: Any, p: Any, bins: int = 10) -> float | None:
+    """Expected calibration error: the gap between mean predicted probability and observed
+    rate in each of ``bins`` equal-count bins (the reliability table's), weighted by the
+    bin's share of rows. None without rows."""
+    if len(y) == 0:
+        return None
+    table = reliability(y, p, bins)
+    total = sum(row["n"] for row in table)
+    return float(sum(row["n"] * abs(row["predicted"] - row["observed"]) for row in table) / total)
+
+
 def platt_fit(logits: Any, y: Any) -> tuple[float, float]:
     """Fit p = sigmoid(a·logit + b) by Newton's method, with Platt's target smoothing;
     the identity (1, 0) when there is one class or the fit degenerates."""
