@@ -191,9 +191,19 @@ def card_rows(records: list[Any], now: datetime) -> list[dict[str, Any]]:
             "close_date": r.close_date,
             "stage": r.stage,
             "days_in_stage": deals.days_between(r.stage_entered_at, now),
+            "stalled": stall_label(r.risk_factors) is not None,
         }
         for r in records
     ]
+
+
+def stall_label(risk_factors: Any) -> str | None:
+    """The deal's "stalled" risk factor in words (the forecast's one stall rule: no deal is
+    stalled before max(7 days, the 75th percentile of won deals' time in its stage))."""
+    for risk in risk_factors or ():
+        if isinstance(risk, dict) and risk.get("rule") == "stalled":
+            return str(risk.get("label") or "Stalled")
+    return None
 
 
 def board_context(session: Session, actor: Actor, filters: BoardFilters) -> dict[str, Any]:
@@ -240,13 +250,7 @@ def board_context(session: Session, actor: Actor, filters: BoardFilters) -> dict
                 "cards": cards,
                 "more": more,
                 "more_url": f"/deals?{more_query}",
-                "stalled": {
-                    row["id"]
-                    for row in cards
-                    if stage.kind == "open"
-                    and stage.stall_after_days
-                    and row["days_in_stage"] >= stage.stall_after_days
-                },
+                "stalled": {row["id"] for row in cards if stage.kind == "open" and row["stalled"]},
             }
         )
     return {
@@ -432,7 +436,6 @@ class DealView(ObjectView):
             session, actor, [{"user_id": c.changed_by_id} for c in history], ["user_id"]
         )
         current = next((i for i, s in enumerate(stages) if s.id == record.stage_id), -1)
-        stall_after = stages[current].stall_after_days if current >= 0 else None
         return {
             "history": [
                 {
@@ -446,12 +449,7 @@ class DealView(ObjectView):
             "line_items": items,
             "stages": stages,
             "current_position": stages[current].position if current >= 0 else -1,
-            "stalled": bool(
-                record.stage_kind == "open"
-                and stall_after
-                and row.get("days_in_stage", 0) >= stall_after
-            ),
-            "stall_after": stall_after,
+            "stalled": stall_label(record.risk_factors) if record.stage_kind == "open" else None,
             "can_move": actor.can("deal:write"),
             **line_editor_context(session, actor, record),
         }
