@@ -91,6 +91,7 @@ class DealFacts:
     outcome: str | None = None  # won / lost once closed
     closed_at: datetime | None = None
     name: str = ""
+    probability: int | None = None  # now: the stage's or the owner's, percent
 
     # -- as of t ---------------------------------------------------------------------------
     def entry_at(self, t: datetime) -> StageEntry | None:

@@ -27,6 +27,7 @@ from nexa.deal import service as deals
 from nexa.deal import stages as deal_stages
 from nexa.deal.schemas import LineItemCreate, LineItemUpdate, StageMove
 from nexa.deal.service import DealService
+from nexa.forecast.service import COLD_START, STAGE
 from nexa.order import service as order_service
 from nexa.product.service import ProductService
 from nexa.quote import service as quote_service
@@ -436,6 +437,21 @@ class DealView(ObjectView):
             session, actor, [{"user_id": c.changed_by_id} for c in history], ["user_id"]
         )
         current = next((i for i, s in enumerate(stages) if s.id == record.stage_id), -1)
+        # the one win probability (PRODUCT.md "Probabilities"): the stored prediction — the
+        # model's when it beat the stage probability, else the stage probability — as the
+        # API and the forecast give it; the stage probability before any prediction
+        win_p = (
+            record.win_probability
+            if record.win_probability is not None
+            else record.probability / 100
+        )
+        version = record.win_model_version
+        if record.stage_kind != "open" or version in (None, STAGE):
+            win_source = "the stage probability"
+        elif version == COLD_START:  # stored before issue 16, until the nightly rescore
+            win_source = "from the stage, its age and activity"
+        else:
+            win_source = f"model {version}"
         return {
             "history": [
                 {
@@ -451,6 +467,8 @@ class DealView(ObjectView):
             "current_position": stages[current].position if current >= 0 else -1,
             "stalled": stall_label(record.risk_factors) if record.stage_kind == "open" else None,
             "can_move": actor.can("deal:write"),
+            "win_p": win_p,
+            "win_source": win_source,
             **line_editor_context(session, actor, record),
         }
 
