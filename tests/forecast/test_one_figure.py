@@ -41,7 +41,9 @@ def _shown(client: Any, users: Any, deal_id: Any, close: date) -> dict[str, Any]
     subtitle = re.search(r"· (\d+) % win probability", page)
     in_panel = re.search(r'data-testid="win-probability">(\d+) %', panel)
     panel_close = re.search(r'data-testid="predicted-close">([\d-]+)<', panel)
-    assert "Win probability 0." not in page  # no second, raw figure in the profile
+    profile = page.split('id="profile-h"')[1].split("</section>")[0]
+    # no second, raw figure (0.10) or second date in the profile
+    assert "Win probability" not in profile and "Predicted close" not in profile
     return {
         "percent": {
             "record": round(record["win_probability"] * 100),
