@@ -42,8 +42,6 @@ def _shown(client: Any, users: Any, deal_id: Any, close: date) -> dict[str, Any]
     in_panel = re.search(r'data-testid="win-probability">(\d+) %', panel)
     panel_close = re.search(r'data-testid="predicted-close">([\d-]+)<', panel)
     profile = page.split('id="profile-h"')[1].split("</section>")[0]
-    # no second, raw figure (0.10) or second date in the profile
-    assert "Win probability" not in profile and "Predicted close" not in profile
     return {
         "percent": {
             "record": round(record["win_probability"] * 100),
@@ -59,6 +57,8 @@ def _shown(client: Any, users: Any, deal_id: Any, close: date) -> dict[str, Any]
             "forecast": in_forecast["predicted_close"],
             "panel": panel_close.group(1) if panel_close else None,
         },
+        # no second, raw figure (0.10) or second date in the profile
+        "profile_clean": "Win probability" not in profile and "Predicted close" not in profile,
         "version": record["win_model_version"],
         "page": page,
         "panel": panel,
@@ -104,11 +104,27 @@ def test_without_a_model_every_page_shows_the_stage_probability_and_the_close_da
     shown = _shown(client, users, deal.id, close)
     assert _one(shown["percent"]) == 50
     assert _one(shown["close"]) == close.isoformat()
+    assert shown["profile_clean"]
     assert shown["version"] == service.STAGE
     assert "the stage probability" in shown["page"] and "the stage probability" in shown["panel"]
     shown = _shown(client, users, own.id, close)
     assert _one(shown["percent"]) == 35
     assert _one(shown["close"]) == close.isoformat()
+
+
+def test_the_forecast_page_shows_the_deal_pages_figure(client: Any, db: Any, users: Any) -> None:
+    """An at-risk deal (silent for three weeks): the forecast page's figure is the deal's."""
+    now = utcnow()
+    close = now.date() + timedelta(days=2)
+    quiet = make_history_deal(db, path=[("proposal", now - timedelta(days=21))], close_date=close)
+    service.refresh_deal(db, quiet.id)
+    db.commit()
+    sign_in(client, users.admin)
+    shown = _shown(client, users, quiet.id, close)
+    page = client.get("/forecast", params={"period": _quarter_of(close)}).text
+    figure = re.search(rf'data-testid="fc-win-{quiet.id}">(\d+) %', page)
+    assert figure, page
+    assert _one({**shown["percent"], "forecast page": int(figure.group(1))}) == 50
 
 
 def test_a_model_that_beat_the_stage_probability_is_the_figure_everywhere(
@@ -135,6 +151,7 @@ def test_a_model_that_beat_the_stage_probability_is_the_figure_everywhere(
     assert percent == round(stored.win_probability * 100)
     # the model's close date (from the history), one date everywhere
     assert _one(shown["close"]) == stored.predicted_close_date.isoformat()
+    assert shown["profile_clean"]
 
 
 def test_a_model_that_did_not_beat_the_stage_probability_is_not_shown(
@@ -159,3 +176,4 @@ def test_a_model_that_did_not_beat_the_stage_probability_is_not_shown(
     assert "did not beat it" in shown["panel"]
     # a model is active: its predicted close date, the same everywhere
     assert _one(shown["close"]) is not None
+    assert shown["profile_clean"]
