@@ -78,18 +78,19 @@ def test_forecast_refuses_bad_periods(client: Any, users: Any) -> None:
     assert r.status_code == 422
 
 
-def test_deal_prediction_is_computed_on_demand(client: Any, db: Any, users: Any) -> None:
+def test_deal_prediction_is_the_stored_one(client: Any, db: Any, users: Any) -> None:
     deal = make_deal(db, users.rep.actor, amount=Decimal("2000"), stage="proposal")
     db.commit()
     stored = db.get(Deal, deal.id)
-    assert stored.win_probability is not None  # the create subscriber scored it
-    assert stored.win_model_version == service.COLD_START
+    assert stored.win_probability == 0.5  # the create subscriber: no model, the stage's
+    assert stored.win_model_version == service.STAGE
     r = client.get(f"{API}/deals/{deal.id}/prediction", headers=users.rep.headers)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert 0 <= body["win_probability"] <= 1 and body["win_factors"]
+    assert body["win_probability"] == 0.5 and body["win_factors"]
     assert any(f["rule"] == "single_threaded" for f in body["risk_factors"])
-    assert body["predicted_close_date"] and 0 <= body["prediction_confidence"] <= 1
+    # no model: the deal's own close date (none here)
+    assert body["predicted_close_date"] is None and 0 <= body["prediction_confidence"] <= 1
     r = client.get(f"{API}/deals/{deal.id}/prediction", headers=users.other_rep.headers)
     assert r.status_code == 404
 

@@ -118,6 +118,44 @@ def test_stalled_falls_back_to_the_stage_stall_limit() -> None:
     assert "stalled" not in {r["rule"] for r in risk_factors(row, empty.norms(NOW), NOW)}
 
 
+def test_no_stall_warning_before_a_week_even_when_won_deals_were_quicker() -> None:
+    """Won deals that went through qualification in seconds (a migrated history, moves made
+    by a script) give a 75th percentile of a fraction of a day: a deal there for a minute is
+    not stalled, nor one there for six days; after a week it is, and the label says why."""
+    won = []
+    for seconds in (1, 2, 3, 5):
+        f = facts([("qualification", 0), ("proposal", 0), ("closed_won", 10)])
+        f.entries[1] = StageEntry(T0 + timedelta(seconds=seconds), "proposal")
+        won.append(f)
+    norms = History(won).norms(NOW)
+    assert 0 < norms.p75_won_days["qualification"] < 1
+    for age, stalled in ((timedelta(minutes=1), False), (timedelta(days=6.9), False)):
+        deal = facts([("qualification", 0)], contacts=CONTACTS)
+        deal.entries = [StageEntry(NOW - age, "qualification")]
+        deal.created_at = NOW - age
+        row = features_as_of(deal, NOW, norms, STAGES)
+        assert row is not None
+        found = {r["rule"]: r["label"] for r in risk_factors(row, norms, NOW)}
+        assert ("stalled" in found) is stalled, found
+    deal = facts([("qualification", 0)], contacts=CONTACTS)
+    deal.entries = [StageEntry(NOW - timedelta(days=8), "qualification")]
+    row = features_as_of(deal, NOW, norms, STAGES)
+    assert row is not None
+    found = {r["rule"]: r["label"] for r in risk_factors(row, norms, NOW)}
+    assert found["stalled"] == "Stalled: 8 days in Qualification (over 7, the 7-day minimum)"
+
+
+def test_a_stage_stall_limit_under_a_week_waits_a_week() -> None:
+    fast = dict(STAGES)
+    fast[(PIPE, "proposal")] = StageInfo("proposal", "Proposal", 50, "open", 2, stall_after_days=2)
+    empty = History([])
+    for days, stalled in ((3, False), (6, False), (8, True)):
+        row = features_as_of(healthy(days), NOW, empty.norms(NOW), fast)
+        assert row is not None
+        rules_found = {r["rule"] for r in risk_factors(row, empty.norms(NOW), NOW)}
+        assert ("stalled" in rules_found) is stalled, days
+
+
 def test_no_activity_in_14_days() -> None:
     assert "no_activity" not in rules(healthy(activities=[NOW - timedelta(days=13)]), NOW)
     assert "no_activity" in rules(healthy(activities=[NOW - timedelta(days=14)]), NOW)

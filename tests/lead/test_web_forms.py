@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
 
 from nexa.core.repository import unscoped
+from nexa.intelligence.routing import working_minutes_between
 from nexa.models import Lead, WebFormSubmission
+from nexa.routing.service import load_settings
 from tests.factories.lead import FORM_FIELDS, make_lead, make_web_form
+from tests.web.conftest import sign_in
 
 ADMIN_URL = "/api/v1/web-forms"
 
@@ -146,3 +150,49 @@ def test_redirect_only_to_allowed_hosts(client: Any, db: Any, users: Any) -> Non
         follow_redirects=False,
     )
     assert r.status_code == 200 and "Thank you" in r.text
+
+
+def _bands_shown(client: Any) -> list[tuple[int, str, int]]:
+    """(score from, priority, SLA minutes) of each band the routing page shows."""
+    html = client.get("/admin/routing").text
+    table = html.split('id="routing-bands"')[1].split("</table>")[0]
+    out = []
+    for row in table.split("<tr")[2:]:
+        low = re.search(r'name="band_min_score"[^>]*value="(\d+)"', row)
+        if low is None:  # an empty row, to add a band
+            continue
+        priority = re.search(r'<option value="(\w+)" selected>', row.split("band_priority")[1])
+        minutes = re.search(r'name="band_sla_minutes"[^>]*value="(\d+)"', row)
+        assert low and priority and minutes, row
+        out.append((int(low.group(1)), priority.group(1), int(minutes.group(1))))
+    return out
+
+
+def test_a_form_lead_gets_the_sla_the_routing_page_shows_for_its_score(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 16: a demo-form lead scored 63 (20 base, 12 for 501–1000 people, 10 for a demo
+    form, 8 website, 8 for the submission, 5 business email) was routed on its score before
+    the submission counted (55: Normal, 240 minutes) while the routing page says 60–79 is
+    High / 30 minutes. It is scored with its submission, so routed on the score it shows."""
+    form = make_web_form(
+        db, form_type="demo", fields=[*FORM_FIELDS, {"key": "company_size", "label": "Size"}]
+    )
+    db.commit()
+    r = client.post(
+        f"/forms/{form.slug}",
+        data={"last_name": "Lee", "email": "lee@corp.com", "company_size": "501-1000"},
+    )
+    assert r.status_code == 200, r.text
+    [lead] = _leads_with(db, "lee@corp.com")
+    db.refresh(lead)
+    sign_in(client, users.admin)
+    bands = _bands_shown(client)
+    assert (60, "high", 30) in bands  # the defaults (PRODUCT.md: 60–79 high, 30 minutes)
+    body = client.get(f"/api/v1/leads/{lead.id}", headers=users.admin.headers).json()
+    assert body["score"] == 63
+    _low, priority, minutes = max(b for b in bands if b[0] <= body["score"])
+    assert (body["sla_priority"], lead.routing_rule) == (priority, "round_robin")
+    hours = load_settings(db).working_hours.hours()
+    assert lead.routed_at is not None and lead.sla_due_at is not None
+    assert working_minutes_between(lead.routed_at, lead.sla_due_at, hours) == minutes

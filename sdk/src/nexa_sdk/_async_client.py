@@ -510,7 +510,7 @@ class AsyncDeals(AsyncCrud[m.DealOut]):
     update_model = m.DealUpdate
 
     async def predict(self, deal_id: ID) -> DealPrediction:
-        """The deal's win probability, factors, risks and predicted close date, now."""
+        """The deal's win probability, factors, risks and predicted close date (as stored)."""
         return await self._client.call(DealPrediction, "GET", f"/deals/{id_of(deal_id)}/prediction")
 
     async def predict_pipeline(

@@ -495,7 +495,7 @@ class Deals(Crud[m.DealOut]):
     update_model = m.DealUpdate
 
     def predict(self, deal_id: ID) -> DealPrediction:
-        """The deal's win probability, factors, risks and predicted close date, now."""
+        """The deal's win probability, factors, risks and predicted close date (as stored)."""
         return self._client.call(DealPrediction, "GET", f"/deals/{id_of(deal_id)}/prediction")
 
     def predict_pipeline(

@@ -27,6 +27,7 @@ from nexa.enrichment.repository import (
     TASK_ORIGIN_PREFIX,
     EnrichmentRepository,
 )
+from nexa.intelligence.deal_features import MIN_STALL_DAYS
 from nexa.intelligence.enrichment import title_facts
 from nexa.intelligence.next_action import (
     KNOWN_KEYS,
@@ -104,7 +105,12 @@ def _deal(session: Session, actor: Actor, record_id: uuid.UUID, now: datetime) -
         stage_kind=deal.stage_kind,
         stage_probability=stage.probability if stage is not None else deal.probability,
         stage_entered_at=deal.stage_entered_at,
-        stall_after_days=stage.stall_after_days if stage is not None else None,
+        # never before a week in the stage (the forecast's stall rule, deal_features)
+        stall_after_days=(
+            max(MIN_STALL_DAYS, stage.stall_after_days)
+            if stage is not None and stage.stall_after_days
+            else None
+        ),
         created_at=deal.created_at,
         amount=deal.amount_org,
         median_amount=repo.median_deal_amount() if open_stage else None,

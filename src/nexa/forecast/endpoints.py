@@ -86,8 +86,8 @@ def train(session: SessionDep, actor: ActorDep) -> Any:
 @router.get(
     "/deals/{deal_id}/prediction",
     response_model=DealPrediction,
-    summary="A deal's win prediction, recomputed",
+    summary="A deal's win prediction (the one stored on the deal, which every page shows)",
     openapi_extra=needs("deal:read"),
 )
 def deal_prediction(deal_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Any:
-    return jsonable(service.predict_deal(session, actor, deal_id, store=False))
+    return jsonable(service.deal_prediction(session, actor, deal_id))

@@ -126,6 +126,7 @@ def _load_chunk(session: Session, ids: list[uuid.UUID], light: bool) -> dict[uui
             outcome=d.stage_kind if d.stage_kind in ("won", "lost") else None,
             closed_at=d.closed_at if d.stage_kind in ("won", "lost") else None,
             name=d.name,
+            probability=d.probability,
         )
         if d.primary_contact_id is not None:
             facts[d.id].contacts.append((d.created_at, str(d.primary_contact_id)))

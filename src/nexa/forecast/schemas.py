@@ -16,7 +16,10 @@ class DealPrediction(BaseModel):
     name: str
     stage: str
     probability: int = Field(description="The stage's (or the rep's) probability, percent")
-    win_probability: float | None = Field(description="The model's probability, 0–1")
+    win_probability: float | None = Field(
+        description="The win probability every page shows, 0–1: the model's when one is active "
+        "and beat the stage probability, else the stage probability (win_model_version 'stage')"
+    )
     win_model_version: str | None
     win_factors: list[dict[str, Any]]
     risk_factors: list[dict[str, Any]]

@@ -1,7 +1,9 @@
 """Deal win prediction and the pipeline forecast (spec Use Case 3, issue 5).
 
-* ``predict_deal`` — a deal's win probability (model or cold start), its factors and risk
-  factors in words, a predicted close date and a confidence, written on the deal.
+* ``predict_deal`` — a deal's win probability (the model's when one is active and beat the
+  stage probability, else the stage probability, PRODUCT.md "Probabilities"), its factors
+  and risk factors in words, a predicted close date and a confidence, written on the deal;
+  ``deal_prediction`` reads it back (the one figure every page and the API show).
 * ``rescore_open_deals`` — the same for every open deal (a job; also run per deal by the
   ``deal.*`` subscribers).
 * ``predict_pipeline`` — totals, weighted and high-confidence forecast, at-risk deals and
@@ -58,6 +60,8 @@ from nexa.models import Deal
 
 log = logging.getLogger("nexa.forecast")
 COLD_START = "cold-start"
+# win_model_version of a deal whose shown win probability is its stage probability
+STAGE = "stage"
 MAX_SIMULATIONS = 100_000
 AT_RISK_P = 0.3
 AT_RISK_STAGE_PROBABILITY = 50  # "proposal and later" in the default pipeline
@@ -96,6 +100,9 @@ class Context:
     model: deal_model.WinModel | None
     model_auc: float | None
     model_label: str
+    # the model's probabilities are the shown ones (it beat the stage probability); else the
+    # stage probability is shown, and the backtest alone reads the raw prediction
+    model_in_use: bool = False
 
 
 def context(session: Session, now: datetime | None = None) -> Context:
@@ -109,12 +116,22 @@ def context(session: Session, now: datetime | None = None) -> Context:
         model=model,
         model_auc=row.auc if row is not None else None,
         model_label=row.label if row is not None else COLD_START,
+        model_in_use=model is not None and deal_model.in_use(row),
     )
 
 
 # ---- predictions -----------------------------------------------------------------------------
-def _predictions(ctx: Context, facts: list[DealFacts]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Prediction values for each deal (batched: one model call for all)."""
+def _predictions(
+    ctx: Context, facts: list[DealFacts], *, shown: bool = True
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Prediction values for each deal (batched: one model call for all).
+
+    ``shown`` (every path but the backtest): what pages and the API show (PRODUCT.md
+    "Probabilities") — the model's probability when a model is active and beat the stage
+    probability, else the deal's stage probability, named as such (``win_model_version``
+    "stage"); the predicted close date from the organization's history when a model is
+    active, else the deal's own close date. ``shown=False``: the raw prediction (the model,
+    or the cold start without one) that the backtest measures."""
     out: dict[uuid.UUID, dict[str, Any]] = {}
     rows = []
     for f in facts:
@@ -126,6 +143,10 @@ def _predictions(ctx: Context, facts: list[DealFacts]) -> dict[uuid.UUID, dict[s
             continue
         rows.append((f, row))
     if not rows:
+        return out
+    if shown and not ctx.model_in_use:
+        for f, row in rows:
+            out[f.deal_id] = _stage_values(ctx, f, row)
         return out
     probs: list[float]
     factors: list[list[dict[str, Any]]]
@@ -156,11 +177,40 @@ def _predictions(ctx: Context, facts: list[DealFacts]) -> dict[uuid.UUID, dict[s
     return out
 
 
+def _stage_values(ctx: Context, f: DealFacts, row: Any) -> dict[str, Any]:
+    """The stage probability shown as the deal's win probability (no model, or one that did
+    not beat it), with the risk factors and, when a model is active, its close date."""
+    stage = row.stage
+    percent = f.probability if f.probability is not None else (stage.probability if stage else 0)
+    p = percent / 100
+    why = (
+        "set by the owner"
+        if stage is not None and percent != stage.probability
+        else f"the default of {stage.name if stage else 'the stage'}"
+    )
+    label = f"Stage probability {percent} % ({why})"
+    if ctx.model is not None:
+        label += f"; the {ctx.model_label} model did not beat it on held-out deals"
+    return {
+        "win_probability": round(p, 4),
+        "win_model_version": STAGE,
+        "win_factors": [{"feature": "stage_probability", "label": label, "points": percent}],
+        "risk_factors": risk_factors(row, ctx.norms, ctx.now, discount=f.discount),
+        "predicted_close_date": (
+            predicted_close(row, ctx.norms, ctx.now.date())
+            if ctx.model is not None
+            else f.close_date
+        ),
+        "prediction_confidence": confidence(p, row, ctx.norms, model_auc=None),
+        "predicted_at": ctx.now,
+    }
+
+
 def _closed_values(ctx: Context, f: DealFacts) -> dict[str, Any]:
     won = f.outcome == "won"
     return {
         "win_probability": 1.0 if won else 0.0,
-        "win_model_version": ctx.model_label,
+        "win_model_version": ctx.model_label if ctx.model_in_use else STAGE,
         "win_factors": [
             {"feature": "outcome", "label": "Closed won" if won else "Closed lost", "points": 0}
         ],
@@ -198,6 +248,16 @@ def predict_deal(
     if values is not None:
         out.update(values)
     return out
+
+
+def deal_prediction(session: Session, actor: Actor, deal_id: uuid.UUID) -> dict[str, Any]:
+    """The prediction stored on a deal the actor may read — the one figure the deal record,
+    lists, the forecast and the deal page show (kept fresh by every change of the deal and
+    the nightly rescore); computed, not stored, for a deal never predicted."""
+    deal = DealRepository(session).get(actor, deal_id)
+    if deal.predicted_at is not None:
+        return prediction_of(deal)
+    return predict_deal(session, actor, deal_id, store=False)
 
 
 def _compute(session: Session, deal_id: uuid.UUID, now: datetime | None) -> dict[str, Any] | None:
@@ -477,7 +537,7 @@ def backtest(
                 expected = predicted_close(row, ctx.norms, start)
             if start <= expected <= end:
                 in_play.append(open_f)
-        preds = _predictions(ctx, in_play)
+        preds = _predictions(ctx, in_play, shown=False)
         amounts, probs, baseline = [], [], 0.0
         actual = 0.0
         for f in in_play:

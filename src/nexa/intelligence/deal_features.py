@@ -23,6 +23,7 @@ import numpy as np
 DAY = 86400.0
 NO_ACTIVITY_DAYS = 14  # "no activity in N days"
 PUSHES_AT_RISK = 2  # "close date pushed twice or more"
+MIN_STALL_DAYS = 7  # no deal is called stalled before a week in its stage (PRODUCT.md)
 SNAPSHOT_OFFSETS_DAYS = (0, 14, 30, 60)  # training snapshots inside one stage stay
 # timeline events that are interactions with the customer (the deal's own edits are not)
 INTERACTION_PREFIXES = ("call.", "meeting.", "note.", "task.", "email.", "quote.", "message.")
@@ -90,6 +91,7 @@ class DealFacts:
     outcome: str | None = None  # won / lost once closed
     closed_at: datetime | None = None
     name: str = ""
+    probability: int | None = None  # now: the stage's or the owner's, percent
 
     # -- as of t ---------------------------------------------------------------------------
     def entry_at(self, t: datetime) -> StageEntry | None:
@@ -281,14 +283,19 @@ class History:
 
 
 def stall_limit(stage: StageInfo | None, norms: Norms) -> float | None:
-    """Days in a stage after which a deal counts as stalled: the 75th percentile of won
-    deals' time in that stage, else the stage's own ``stall_after_days``."""
+    """Days in a stage after which a deal counts as stalled: max(7 days, the 75th percentile
+    of won deals' time in that stage), else max(7 days, the stage's own
+    ``stall_after_days``); None when neither is known. Won deals that passed through a stage
+    within hours (a migrated history, a rep clicking through) never make a fresh deal
+    "stalled"."""
     if stage is None:
         return None
     p75 = norms.p75_won_days.get(stage.key)
-    if p75 is not None and p75 > 0:
-        return p75
-    return float(stage.stall_after_days) if stage.stall_after_days else None
+    if p75 is not None:
+        return max(float(MIN_STALL_DAYS), p75)
+    if stage.stall_after_days:
+        return float(max(MIN_STALL_DAYS, stage.stall_after_days))
+    return None
 
 
 # ---- features as of t ------------------------------------------------------------------------
@@ -434,11 +441,14 @@ def risk_factors(
     stage = row.stage
     limit = stall_limit(stage, norms)
     if stage is not None and limit is not None and row.days_in_stage > limit:
-        source = (
-            "the 75th percentile of won deals"
-            if stage.key in norms.p75_won_days
-            else "the stage's stall limit"
-        )
+        known = norms.p75_won_days.get(stage.key)
+        own = known if known is not None else stage.stall_after_days
+        if own is not None and own < MIN_STALL_DAYS:
+            source = "the 7-day minimum"
+        elif known is not None:
+            source = "the 75th percentile of won deals"
+        else:
+            source = "the stage's stall limit"
         out.append(
             {
                 "rule": "stalled",

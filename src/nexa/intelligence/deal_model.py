@@ -159,6 +159,12 @@ def train(
     model = WinModel(booster_text=booster.model_to_string(), platt=platt, _booster=booster)
     p_test = model.predict(xa[n_train:])
     test_auc, test_brier = auc(test_y, p_test), brier(test_y, p_test)
+    # the stage probability on the same held-out snapshots: the model is shown only if it
+    # beats it (PRODUCT.md "Probabilities")
+    stage_p = xa[n_train:, FEATURES.index("stage_probability")]
+    stage_p = np.where(np.isnan(stage_p), float(train_y.mean()), stage_p)
+    stage_brier = brier(test_y, stage_p)
+    beats_stage = test_brier is not None and stage_brier is not None and test_brier < stage_brier
     gains = booster.feature_importance(importance_type="gain")
     total = float(gains.sum()) or 1.0
     ranked = sorted(
@@ -180,7 +186,9 @@ def train(
             "auc": round(test_auc, 4) if test_auc is not None else None,
             "brier": round(test_brier or 0.0, 4),
             "base_rate_brier": round(brier(test_y, np.full(len(test_y), train_y.mean())) or 0.0, 4),
+            "stage_brier": round(stage_brier or 0.0, 4),
         },
+        "beats_stage": bool(beats_stage),
         "reliability": reliability(test_y, p_test, bins=5),
         "top_features": top[:8],
         "calibration": {"method": "platt", "a": round(platt[0], 4), "b": round(platt[1], 4)},
@@ -198,6 +206,13 @@ def train(
         auc=test_auc,
         brier=test_brier,
     )
+
+
+def in_use(row: MLModel | None) -> bool:
+    """Whether an active model's probabilities are the ones shown: it beat the stage
+    probability (a lower Brier score on its held-out snapshots). A model trained before that
+    comparison was recorded is not shown until it is retrained."""
+    return row is not None and bool((row.card or {}).get("beats_stage"))
 
 
 # ---- explanations ----------------------------------------------------------------------------

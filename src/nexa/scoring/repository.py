@@ -133,6 +133,7 @@ def _raw(expression: Any) -> Any:
 COUNTER_EVENTS: dict[str, list[str]] = defaultdict(list)
 for _event, _counter in ENGAGEMENT_EVENTS.items():
     COUNTER_EVENTS[_counter].append(_event)
+FORM_COUNTER = ENGAGEMENT_EVENTS["lead.form_submitted"]
 ENGAGEMENT = (
     select(
         _raw(Activity.record_id),
@@ -206,8 +207,17 @@ def new_lead_columns(
     now: datetime,
 ) -> LeadColumns:
     """What ``lead_columns`` would read about these leads right after their INSERT
-    (``rows``: their column values): never scored, no engagement yet."""
+    (``rows``: their column values): never scored, no engagement yet — except a lead a web
+    form makes, which arrives with that submission (its ``lead.form_submitted`` follows the
+    INSERT in the same transaction): it is scored, and so routed, on the score it shows."""
     n = len(rows)
+    created = datetime64([row.get("created_at") or now for row in rows])
+    counts = {counter: np.zeros(n, dtype=np.int64) for counter in COUNTER_EVENTS}
+    last_engaged = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    from_form = np.array([row.get("web_form_id") is not None for row in rows], dtype=bool)
+    if from_form.any():
+        counts[FORM_COUNTER][from_form] = 1
+        last_engaged[from_form] = created[from_form]
 
     def field(row: Mapping[str, Any], name: str) -> Any:
         if name == "form_type":
@@ -217,7 +227,7 @@ def new_lead_columns(
     documents = [row.get("custom_fields") or {} for row in rows]
     return LeadColumns(
         ids=[row["id"] for row in rows],
-        created=datetime64([row.get("created_at") or now for row in rows]),
+        created=created,
         scores=[None] * n,
         versions=[None] * n,
         described=np.array([bool(row.get("description")) for row in rows], dtype=bool),
@@ -227,8 +237,8 @@ def new_lead_columns(
             f"custom.{key}": [json.loads(json.dumps(d.get(key))) for d in documents]
             for key in custom_keys
         },
-        counts={counter: np.zeros(n, dtype=np.int64) for counter in COUNTER_EVENTS},
-        last_engaged=np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"),
+        counts=counts,
+        last_engaged=last_engaged,
     )
 
 

@@ -96,6 +96,8 @@ NOT_IN_PROFILE = frozenset(
         "matched_account_id",
         "win_factors",
         "win_model_version",
+        "win_probability",  # the deal page's figures and the panel show it, as a percent
+        "predicted_close_date",  # the win prediction panel shows it
         "predicted_at",
         "prediction_confidence",
         "risk_factors",

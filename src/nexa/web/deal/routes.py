@@ -27,6 +27,7 @@ from nexa.deal import service as deals
 from nexa.deal import stages as deal_stages
 from nexa.deal.schemas import LineItemCreate, LineItemUpdate, StageMove
 from nexa.deal.service import DealService
+from nexa.forecast.service import COLD_START, STAGE
 from nexa.order import service as order_service
 from nexa.product.service import ProductService
 from nexa.quote import service as quote_service
@@ -191,9 +192,19 @@ def card_rows(records: list[Any], now: datetime) -> list[dict[str, Any]]:
             "close_date": r.close_date,
             "stage": r.stage,
             "days_in_stage": deals.days_between(r.stage_entered_at, now),
+            "stalled": stall_label(r.risk_factors) is not None,
         }
         for r in records
     ]
+
+
+def stall_label(risk_factors: Any) -> str | None:
+    """The deal's "stalled" risk factor in words (the forecast's one stall rule: no deal is
+    stalled before max(7 days, the 75th percentile of won deals' time in its stage))."""
+    for risk in risk_factors or ():
+        if isinstance(risk, dict) and risk.get("rule") == "stalled":
+            return str(risk.get("label") or "Stalled")
+    return None
 
 
 def board_context(session: Session, actor: Actor, filters: BoardFilters) -> dict[str, Any]:
@@ -240,13 +251,7 @@ def board_context(session: Session, actor: Actor, filters: BoardFilters) -> dict
                 "cards": cards,
                 "more": more,
                 "more_url": f"/deals?{more_query}",
-                "stalled": {
-                    row["id"]
-                    for row in cards
-                    if stage.kind == "open"
-                    and stage.stall_after_days
-                    and row["days_in_stage"] >= stage.stall_after_days
-                },
+                "stalled": {row["id"] for row in cards if stage.kind == "open" and row["stalled"]},
             }
         )
     return {
@@ -432,7 +437,21 @@ class DealView(ObjectView):
             session, actor, [{"user_id": c.changed_by_id} for c in history], ["user_id"]
         )
         current = next((i for i, s in enumerate(stages) if s.id == record.stage_id), -1)
-        stall_after = stages[current].stall_after_days if current >= 0 else None
+        # the one win probability (PRODUCT.md "Probabilities"): the stored prediction — the
+        # model's when it beat the stage probability, else the stage probability — as the
+        # API and the forecast give it; the stage probability before any prediction
+        win_p = (
+            record.win_probability
+            if record.win_probability is not None
+            else record.probability / 100
+        )
+        version = record.win_model_version
+        if record.stage_kind != "open" or version in (None, STAGE):
+            win_source = "the stage probability"
+        elif version == COLD_START:  # stored before issue 16, until the nightly rescore
+            win_source = "from the stage, its age and activity"
+        else:
+            win_source = f"model {version}"
         return {
             "history": [
                 {
@@ -446,13 +465,10 @@ class DealView(ObjectView):
             "line_items": items,
             "stages": stages,
             "current_position": stages[current].position if current >= 0 else -1,
-            "stalled": bool(
-                record.stage_kind == "open"
-                and stall_after
-                and row.get("days_in_stage", 0) >= stall_after
-            ),
-            "stall_after": stall_after,
+            "stalled": stall_label(record.risk_factors) if record.stage_kind == "open" else None,
             "can_move": actor.can("deal:write"),
+            "win_p": win_p,
+            "win_source": win_source,
             **line_editor_context(session, actor, record),
         }
 

@@ -73,5 +73,5 @@ def forecast_page(
 def deal_prediction_panel(
     request: Request, deal_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> HTMLResponse:
-    prediction = service.predict_deal(session, actor, deal_id, store=False)
+    prediction = service.deal_prediction(session, actor, deal_id)
     return render(request, "forecast/_prediction.html", actor, session, p=prediction)
