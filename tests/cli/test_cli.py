@@ -463,3 +463,6 @@ def test_backtest_deals_prints_the_baselines_beside_the_model(
         last,
     ), last
     assert float(last.split()[0].split("=")[1]) > 0.1667
+    with session_scope() as session:
+        recorded = service.latest_backtest(session)
+    assert recorded is not None and recorded["winner"] == "last_period"

@@ -73,3 +73,19 @@ def test_the_backtest_reports_both_baselines_and_the_coverage_of_the_band(db: An
     assert result["mape"] > result["last_period_mape"]
     assert result["coverage_p10_p90"] == round(1 / 3, 4)
     assert result["winner"] == "last_period"
+
+
+def test_a_recorded_backtest_names_the_winner_in_the_forecast(db: Any, users: Any) -> None:
+    steady_history(db, QUARTERS)
+    steady_history(db, [date(2026, 7, 1)], won=2, lost=2)
+    first, last = date(2026, 10, 1), date(2026, 12, 31)
+    assert service.predict_pipeline(db, users.admin.actor, first, last)["backtest"] is None
+    service.backtest(db, 3, now=NOW)  # not recorded unless asked
+    assert service.latest_backtest(db) is None
+    service.backtest(db, 3, now=NOW, record=True)
+    summary = service.predict_pipeline(db, users.rep.actor, first, last, now=NOW)["backtest"]
+    assert summary["winner"] == "last_period" and summary["ran_at"] == NOW
+    assert summary["stage_mape"] == 1.5 and summary["last_period_mape"] == round(0.5 / 3, 4)
+    assert summary["coverage_p10_p90"] == round(1 / 3, 4)
+    assert [p["period"] for p in summary["periods"]] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    assert summary["periods"][2]["actual"] == Decimal("20000.00")

@@ -60,13 +60,15 @@ def backtest_deals(
     periods: Annotated[int, typer.Option(min=1, max=24, help="How many past periods")] = 4,
     unit: Annotated[str, typer.Option(help="quarter or month")] = "quarter",
 ) -> None:
-    """Replay the last complete periods from stage history: forecast vs closed-won revenue."""
+    """Replay the last complete periods from stage history: the forecast and two baselines
+    vs closed-won revenue. The result is recorded: the forecast page and API name the method
+    with the lowest error."""
     from nexa.core.db import session_scope
     from nexa.forecast.service import backtest
 
     ready_to_write()
-    with readable_errors(), session_scope(write=False) as session:
-        result = backtest(session, periods, unit=unit)
+    with readable_errors(), session_scope() as session:
+        result = backtest(session, periods, unit=unit, record=True)
     print_backtest(result)
 
 
@@ -108,7 +110,7 @@ def print_backtest(result: dict[str, Any]) -> None:
     out.print(f"P10–P90 coverage: {inside} of {len(rows)} actuals inside the model's band")
     winner = result["winner"]
     out.print(
-        f"lowest error: {METHOD_NAMES[winner]}"
+        f"lowest error: {METHOD_NAMES[winner]} (recorded; the forecast page and API say so)"
         if winner
         else "lowest error: none (no period with closed-won revenue)"
     )

@@ -358,6 +358,7 @@ def predict_pipeline(
         "seed": seed,
         "at_risk_deals": at_risk,
         "predictions": predictions,
+        "backtest": latest_backtest(session),
     }
 
 
@@ -488,6 +489,7 @@ def backtest(
     now: datetime | None = None,
     simulations: int = 2000,
     seed: int = 0,
+    record: bool = False,
 ) -> dict[str, Any]:
     """Replay the last ``periods`` complete periods: at each start, the deals open then, with
     features as of then and a model trained only on deals closed before then (the cold start
@@ -495,7 +497,8 @@ def backtest(
     the period. Beside it two baselines over the same deals and the same actuals: the stage
     probability (Σ amount × the probability of the stage each deal was in at the period's
     start) and the last period (the previous period's actual, measured the same way). MAPE
-    for each, the coverage of the model's P10–P90 band and the method that won. System-wide."""
+    for each, the coverage of the model's P10–P90 band and the method that won. System-wide.
+    ``record``: keep the summary (``latest_backtest``) so the forecast can name the winner."""
     if unit not in ("quarter", "month"):
         raise ValidationFailed("unit is quarter or month", field="unit")
     if not 1 <= periods <= 24:
@@ -577,7 +580,7 @@ def backtest(
         "stage": mape([{"ape": r["baseline_ape"]} for r in rows]),
         "last_period": mape([{"ape": r["last_period_ape"]} for r in rows]),
     }
-    return {
+    result = {
         "unit": unit,
         "periods": rows,
         "mape": mapes["model"],
@@ -589,6 +592,54 @@ def backtest(
         "mean_abs_error": round(float(np.mean([r["abs_error"] for r in rows])), 2)
         if rows
         else None,
+    }
+    if record:
+        repo.save_backtest(session, _summary(result, now))
+    return result
+
+
+def _summary(result: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What the forecast shows of a backtest: when, over what, each method's error."""
+    return {
+        "ran_at": now.isoformat(),
+        "unit": result["unit"],
+        "periods": [
+            {
+                key: r[key]
+                for key in (
+                    "period",
+                    "open_deals",
+                    "forecast",
+                    "p10",
+                    "p90",
+                    "baseline_forecast",
+                    "last_period_forecast",
+                    "actual",
+                )
+            }
+            for r in result["periods"]
+        ],
+        "mape": result["mape"],
+        "stage_mape": result["stage_mape"],
+        "last_period_mape": result["last_period_mape"],
+        "coverage_p10_p90": result["coverage_p10_p90"],
+        "winner": result["winner"],
+    }
+
+
+def latest_backtest(session: Session) -> dict[str, Any] | None:
+    """The latest recorded backtest's summary (``winner``: the method with the lowest MAPE),
+    or None when none was recorded."""
+    summary = repo.latest_backtest(session)
+    if summary is None:
+        return None
+    return {
+        **summary,
+        "ran_at": datetime.fromisoformat(summary["ran_at"]),
+        "periods": [
+            {k: v if k in ("period", "open_deals") else to_cents(v) for k, v in r.items()}
+            for r in summary["periods"]
+        ],
     }
 
 
