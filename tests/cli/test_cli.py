@@ -429,3 +429,40 @@ def test_import_names_the_top_reasons_rows_were_not_written(cli_db: str, tmp_pat
     assert "rows not written, the top reasons:" in result.output
     assert re.search(r"\n\s+3\s+country: use a two-letter ISO 3166 country code", result.output)
     assert re.search(r"\n\s+1\s+same email as an existing record; skipped", result.output)
+
+
+def test_backtest_deals_prints_the_baselines_beside_the_model(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steady quarters (tests/forecast/history.py): the last period is exact and beats the
+    over-forecasting stage probabilities and cold start; the last line says so in figures."""
+    from datetime import date
+
+    from nexa.core.db import session_scope
+    from nexa.forecast import service
+    from tests.forecast.history import NOW, steady_history
+
+    upgrade()
+    with session_scope() as session:
+        steady_history(session, [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1)])
+        steady_history(session, [date(2026, 7, 1)], won=2, lost=2)
+    monkeypatch.setattr(service, "utcnow", lambda: NOW)
+    result = nexa("ai", "backtest", "deals", "--periods", "3")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert "stage-p" in lines[0] and "last period" in lines[0]
+    q1 = lines[1].split()
+    assert q1[0] == "2026-Q1" and q1[1] == "4" and q1[6:9] == ["30,000", "10,000", "10,000"]
+    assert q1[-3:] == ["200.0%", "200.0%", "0.0%"]
+    assert "P10–P90 coverage: 1 of 3 actuals inside the model's band" in result.output
+    assert "lowest error: last period" in result.output
+    last = lines[-1]
+    assert re.fullmatch(
+        r"MAPE=\d+\.\d{4} STAGE_MAPE=1\.5000 LAST_PERIOD_MAPE=0\.1667 "
+        r"COVERAGE_P10_P90=0\.3333 PERIODS=3",
+        last,
+    ), last
+    assert float(last.split()[0].split("=")[1]) > 0.1667
+    with session_scope() as session:
+        recorded = service.latest_backtest(session)
+    assert recorded is not None and recorded["winner"] == "last_period"

@@ -113,3 +113,22 @@ def synthetic_history(
             )
         )
     return deals
+
+
+def steady_history(db: Any, quarters: list[date], *, won: int = 1, lost: int = 3) -> list[Deal]:
+    """The same quarter again and again: ten days before each quarter starts, ``won`` +
+    ``lost`` deals of 10,000 enter negotiation (75 %) with a close date in the quarter; the
+    won ones close 40 days in, the lost ones 50 days in. With the defaults each quarter's
+    actual is 10,000, the stage probabilities forecast 30,000 and the last period is exact."""
+    deals = []
+    for start in quarters:
+        at = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        opened = at - timedelta(days=10)
+        close_date = (at + timedelta(days=45)).date()
+        ends = [("closed_won", at + timedelta(days=40))] * won
+        ends += [("closed_lost", at + timedelta(days=50))] * lost
+        for end in ends:
+            deals.append(
+                make_history_deal(db, path=[("negotiation", opened), end], close_date=close_date)
+            )
+    return deals

@@ -153,6 +153,39 @@ def test_forecast_page_shows_the_figures_and_at_risk_deals(
     assert r.status_code == 422 and "A period is" in r.text
 
 
+def test_the_forecast_says_which_method_won_the_latest_backtest(
+    client: Any, db: Any, users: Any
+) -> None:
+    from tests.forecast.history import NOW, steady_history
+    from tests.web.conftest import sign_in
+
+    sign_in(client, users.rep)
+    r = client.get("/forecast")
+    assert r.status_code == 200 and "No backtest recorded yet" in r.text
+    assert client.get(f"{API}/forecast", headers=users.rep.headers).json()["backtest"] is None
+    steady_history(db, [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)])
+    service.backtest(db, 3, now=NOW, record=True)
+    db.commit()
+    body = client.get(f"{API}/forecast", headers=users.rep.headers).json()["backtest"]
+    assert body["winner"] == "last_period" and body["last_period_mape"] == 0.0
+    assert body["stage_mape"] == 2.0 and body["coverage_p10_p90"] == 0.0
+    assert body["periods"][0] == {
+        "period": "2026-Q1",
+        "open_deals": 4,
+        "forecast": body["periods"][0]["forecast"],
+        "p10": body["periods"][0]["p10"],
+        "p90": body["periods"][0]["p90"],
+        "baseline_forecast": "30000.00",
+        "last_period_forecast": "10000.00",
+        "actual": "10000.00",
+    }
+    html = client.get("/forecast").text
+    assert 'data-testid="fc-backtest-winner">last period&#39;s actual<' in html
+    assert "did worse than last period" in html
+    assert 'data-testid="fc-stage-mape">200.0 %<' in html
+    assert 'data-testid="fc-last-period-mape">0.0 %<' in html
+
+
 def test_deal_page_panel(client: Any, db: Any, users: Any) -> None:
     from tests.web.conftest import sign_in
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from nexa.forecast import service
-from tests.forecast.history import NOW, make_history_deal, synthetic_history
+from tests.forecast.history import NOW, make_history_deal, steady_history, synthetic_history
 
 
 def test_backtest_on_a_small_history(db: Any) -> None:
@@ -46,3 +46,46 @@ def test_backtest_trains_per_period_when_history_allows(db: Any) -> None:
     assert all(r["training_closed_deals"] >= 40 for r in rows)
     assert all(r["predictor"] == "model" for r in rows if r["training_closed_deals"] >= 40)
     print(result)
+
+
+QUARTERS = [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1)]
+
+
+def test_the_backtest_reports_both_baselines_and_the_coverage_of_the_band(db: Any) -> None:
+    """Steady quarters: the last period's actual is exact, while the stage probabilities
+    (and the cold start with them) forecast three times what is won and the band misses;
+    in the last quarter two deals of four are won, inside the band."""
+    steady_history(db, QUARTERS)
+    steady_history(db, [date(2026, 7, 1)], won=2, lost=2)
+    result = service.backtest(db, 3, now=NOW)
+    q1, q2, q3 = result["periods"]
+    assert [r["period"] for r in (q1, q2, q3)] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    for r in (q1, q2):
+        assert r["open_deals"] == 4 and r["actual"] == 10000.0
+        assert r["baseline_forecast"] == 4 * 10000 * 0.75 and r["baseline_ape"] == 2.0
+        assert r["last_period_forecast"] == 10000.0 and r["last_period_ape"] == 0.0
+        assert r["forecast"] > 2 * r["actual"] and not r["within_p10_p90"]
+    assert q1["last_period_abs_error"] == 0.0  # Q4 2025, before the periods shown, counts
+    assert q3["actual"] == 20000.0 and q3["within_p10_p90"]
+    assert q3["baseline_ape"] == 0.5 and q3["last_period_ape"] == 0.5
+    assert result["stage_mape"] == result["baseline_mape"] == 1.5
+    assert result["last_period_mape"] == round(0.5 / 3, 4)
+    assert result["mape"] > result["last_period_mape"]
+    assert result["coverage_p10_p90"] == round(1 / 3, 4)
+    assert result["winner"] == "last_period"
+
+
+def test_a_recorded_backtest_names_the_winner_in_the_forecast(db: Any, users: Any) -> None:
+    steady_history(db, QUARTERS)
+    steady_history(db, [date(2026, 7, 1)], won=2, lost=2)
+    first, last = date(2026, 10, 1), date(2026, 12, 31)
+    assert service.predict_pipeline(db, users.admin.actor, first, last)["backtest"] is None
+    service.backtest(db, 3, now=NOW)  # not recorded unless asked
+    assert service.latest_backtest(db) is None
+    service.backtest(db, 3, now=NOW, record=True)
+    summary = service.predict_pipeline(db, users.rep.actor, first, last, now=NOW)["backtest"]
+    assert summary["winner"] == "last_period" and summary["ran_at"] == NOW
+    assert summary["stage_mape"] == 1.5 and summary["last_period_mape"] == round(0.5 / 3, 4)
+    assert summary["coverage_p10_p90"] == round(1 / 3, 4)
+    assert [p["period"] for p in summary["periods"]] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    assert summary["periods"][2]["actual"] == Decimal("20000.00")

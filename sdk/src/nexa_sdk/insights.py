@@ -70,6 +70,33 @@ class ForecastDeal(_Answer):
     confidence: float | None
 
 
+class BacktestPeriod(_Answer):
+    """One replayed period of the latest backtest: each method's forecast and the actual."""
+
+    period: str
+    open_deals: int
+    forecast: Decimal
+    p10: Decimal
+    p90: Decimal
+    baseline_forecast: Decimal = Field(description="Stage probabilities")
+    last_period_forecast: Decimal = Field(description="The previous period's actual")
+    actual: Decimal
+
+
+class BacktestSummary(_Answer):
+    """The latest recorded backtest: each method's MAPE, the coverage of the model's
+    P10-P90 band, and ``winner`` (model, stage or last_period; lowest MAPE)."""
+
+    ran_at: datetime
+    unit: str
+    periods: list[BacktestPeriod]
+    mape: float | None
+    stage_mape: float | None
+    last_period_mape: float | None
+    coverage_p10_p90: float | None
+    winner: str | None
+
+
 class PipelineForecast(_Answer):
     """``GET /forecast``: the period's open pipeline, weighted by win probabilities, with
     a Monte Carlo range (p10/p50/p90) of the revenue it brings."""
@@ -91,6 +118,7 @@ class PipelineForecast(_Answer):
     seed: int
     at_risk_deals: list[ForecastDeal]
     predictions: list[ForecastDeal]
+    backtest: BacktestSummary | None = None
 
     def to_dataframe(self) -> Any:
         """The per-deal predictions as a pandas DataFrame (pandas must be installed)."""

@@ -487,6 +487,32 @@ class AuditEntryOut(OutputModel):
     new_value: Any = None
 
 
+class BacktestPeriod(OutputModel):
+    """One replayed period: each method's forecast of the closed-won revenue of the deals open at its start and expected to close in it, and that revenue (OpenAPI: `BacktestPeriod`)"""
+
+    period: str
+    open_deals: int
+    forecast: str = Field(description="The model's (or the cold start's) forecast")
+    p10: str
+    p90: str
+    baseline_forecast: str = Field(description="Σ amount × stage probability at the start")
+    last_period_forecast: str = Field(description="The previous period's actual")
+    actual: str
+
+
+class BacktestSummary(OutputModel):
+    """The latest recorded backtest (``nexa ai backtest deals``): each method's MAPE over the organization's own history, the coverage of the model's P10–P90 band, and the method with the lowest MAPE (null when no period had closed-won revenue) (OpenAPI: `BacktestSummary`)"""
+
+    ran_at: datetime
+    unit: str
+    periods: list[BacktestPeriod]
+    mape: float | None
+    stage_mape: float | None
+    last_period_mape: float | None
+    coverage_p10_p90: float | None
+    winner: str | None = Field(description="model, stage or last_period")
+
+
 class BandSetting(InputModel):
     """(OpenAPI: `BandSetting`)"""
 
@@ -1655,6 +1681,9 @@ class PipelineForecast(OutputModel):
     seed: int
     at_risk_deals: list[ForecastDeal]
     predictions: list[ForecastDeal]
+    backtest: BacktestSummary | None = Field(
+        default=None, description="The latest recorded backtest; null until one is recorded"
+    )
 
 
 class PipelineOut(OutputModel):
@@ -2492,6 +2521,8 @@ ApiKeyOut.model_rebuild()
 AttendeeIn.model_rebuild()
 AttendeeOut.model_rebuild()
 AuditEntryOut.model_rebuild()
+BacktestPeriod.model_rebuild()
+BacktestSummary.model_rebuild()
 BandSetting.model_rebuild()
 CallCreate.model_rebuild()
 CallOut.model_rebuild()
@@ -2649,6 +2680,8 @@ __all__ = [
     "AttendeeIn",
     "AttendeeOut",
     "AuditEntryOut",
+    "BacktestPeriod",
+    "BacktestSummary",
     "BandSetting",
     "CallCreate",
     "CallOut",

@@ -60,28 +60,62 @@ def backtest_deals(
     periods: Annotated[int, typer.Option(min=1, max=24, help="How many past periods")] = 4,
     unit: Annotated[str, typer.Option(help="quarter or month")] = "quarter",
 ) -> None:
-    """Replay the last complete periods from stage history: forecast vs closed-won revenue."""
+    """Replay the last complete periods from stage history: the forecast and two baselines
+    vs closed-won revenue. The result is recorded: the forecast page and API name the method
+    with the lowest error."""
     from nexa.core.db import session_scope
     from nexa.forecast.service import backtest
 
     ready_to_write()
-    with readable_errors(), session_scope(write=False) as session:
-        result = backtest(session, periods, unit=unit)
+    with readable_errors(), session_scope() as session:
+        result = backtest(session, periods, unit=unit, record=True)
+    print_backtest(result)
+
+
+def figure(value: float | None) -> str:
+    return f"{value:.4f}" if value is not None else "nan"
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "-"
+
+
+METHOD_NAMES = {"model": "the model", "stage": "stage probability", "last_period": "last period"}
+
+
+def print_backtest(result: dict[str, Any]) -> None:
+    """Per period the model's forecast and band, the two baselines and the actual, each
+    forecast's APE; then the MAPEs, the band's coverage, the method that won, and the last
+    line ``MAPE=… STAGE_MAPE=… LAST_PERIOD_MAPE=… COVERAGE_P10_P90=… PERIODS=…``."""
     out = console()
     out.print(
-        f"{'period':<10} {'deals':>5} {'predictor':<10} {'forecast':>12} {'P10':>12} "
-        f"{'P90':>12} {'actual':>12} {'abs err':>12} {'APE':>7} {'stage-p APE':>11}"
+        f"{'period':<10} {'deals':>5} {'predictor':<10} {'model':>12} {'P10':>12} {'P90':>12} "
+        f"{'stage-p':>12} {'last period':>12} {'actual':>12} {'model APE':>9} "
+        f"{'stage APE':>9} {'last APE':>9}"
     )
     for r in result["periods"]:
-        ape = f"{r['ape']:.1%}" if r["ape"] is not None else "-"
-        base = f"{r['baseline_ape']:.1%}" if r["baseline_ape"] is not None else "-"
         out.print(
             f"{r['period']:<10} {r['open_deals']:>5} {r['predictor']:<10} {r['forecast']:>12,.0f} "
-            f"{r['p10']:>12,.0f} {r['p90']:>12,.0f} {r['actual']:>12,.0f} "
-            f"{r['abs_error']:>12,.0f} {ape:>7} {base:>11}"
+            f"{r['p10']:>12,.0f} {r['p90']:>12,.0f} {r['baseline_forecast']:>12,.0f} "
+            f"{r['last_period_forecast']:>12,.0f} {r['actual']:>12,.0f} {_pct(r['ape']):>9} "
+            f"{_pct(r['baseline_ape']):>9} {_pct(r['last_period_ape']):>9}"
         )
-    m, b = result["mape"], result["baseline_mape"]
+    rows = result["periods"]
+    inside = sum(1 for r in rows if r["within_p10_p90"])
     out.print(
-        f"MAPE {m:.1%}" if m is not None else "MAPE - (no period with closed-won revenue)",
-        f"(stage probabilities alone: {b:.1%})" if b is not None else "",
+        f"MAPE: model {_pct(result['mape'])}, stage probability {_pct(result['stage_mape'])}, "
+        f"last period {_pct(result['last_period_mape'])} "
+        "(periods without closed-won revenue have no APE)"
+    )
+    out.print(f"P10–P90 coverage: {inside} of {len(rows)} actuals inside the model's band")
+    winner = result["winner"]
+    out.print(
+        f"lowest error: {METHOD_NAMES[winner]} (recorded; the forecast page and API say so)"
+        if winner
+        else "lowest error: none (no period with closed-won revenue)"
+    )
+    out.print(
+        f"MAPE={figure(result['mape'])} STAGE_MAPE={figure(result['stage_mape'])} "
+        f"LAST_PERIOD_MAPE={figure(result['last_period_mape'])} "
+        f"COVERAGE_P10_P90={figure(result['coverage_p10_p90'])} PERIODS={len(rows)}"
     )

@@ -23,11 +23,13 @@ from nexa.models import (
     DealStageChange,
     Meeting,
     MeetingAttendee,
+    OrgSetting,
     PipelineStage,
 )
 
 CHUNK = 500
 TRACKED = ("close_date", "competitors", "amount")
+BACKTEST_KEY = "forecast.backtest"
 
 
 def stage_map(session: Session) -> dict[tuple[uuid.UUID, str], StageInfo]:
@@ -245,3 +247,18 @@ def closed_deal_count(session: Session) -> int:
         )
     )
     return int(count or 0)
+
+
+def latest_backtest(session: Session) -> dict[str, Any] | None:
+    """The summary of the latest recorded backtest (OrgSetting ``forecast.backtest``)."""
+    row = session.get(OrgSetting, BACKTEST_KEY)
+    return row.value if row is not None and row.value else None
+
+
+def save_backtest(session: Session, summary: dict[str, Any]) -> None:
+    row = session.get(OrgSetting, BACKTEST_KEY)
+    if row is None:
+        session.add(OrgSetting(key=BACKTEST_KEY, value=summary))
+    else:
+        row.value = summary
+    session.flush()

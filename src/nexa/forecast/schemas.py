@@ -47,6 +47,35 @@ class ForecastDeal(BaseModel):
     confidence: float | None
 
 
+class BacktestPeriod(BaseModel):
+    """One replayed period: each method's forecast of the closed-won revenue of the deals
+    open at its start and expected to close in it, and that revenue."""
+
+    period: str
+    open_deals: int
+    forecast: str = Field(description="The model's (or the cold start's) forecast")
+    p10: str
+    p90: str
+    baseline_forecast: str = Field(description="Σ amount × stage probability at the start")
+    last_period_forecast: str = Field(description="The previous period's actual")
+    actual: str
+
+
+class BacktestSummary(BaseModel):
+    """The latest recorded backtest (``nexa ai backtest deals``): each method's MAPE over
+    the organization's own history, the coverage of the model's P10–P90 band, and the
+    method with the lowest MAPE (null when no period had closed-won revenue)."""
+
+    ran_at: datetime
+    unit: str
+    periods: list[BacktestPeriod]
+    mape: float | None
+    stage_mape: float | None
+    last_period_mape: float | None
+    coverage_p10_p90: float | None
+    winner: str | None = Field(description="model, stage or last_period")
+
+
 class PipelineForecast(BaseModel):
     """The period's open pipeline, weighted by win probabilities, with a Monte Carlo range
     (p10 / p50 / p90) of the closed-won revenue it brings."""
@@ -68,6 +97,9 @@ class PipelineForecast(BaseModel):
     seed: int
     at_risk_deals: list[ForecastDeal]
     predictions: list[ForecastDeal]
+    backtest: BacktestSummary | None = Field(
+        None, description="The latest recorded backtest; null until one is recorded"
+    )
 
 
 class ForecastModel(BaseModel):

@@ -418,6 +418,7 @@ def predict_pipeline(
         "seed": seed,
         "at_risk_deals": at_risk,
         "predictions": predictions,
+        "backtest": latest_backtest(session),
     }
 
 
@@ -482,6 +483,64 @@ def model_status(session: Session, actor: Actor) -> dict[str, Any]:
 
 
 # ---- backtest --------------------------------------------------------------------------------
+def _in_play(
+    facts: list[DealFacts],
+    stages: dict[tuple[uuid.UUID, str], StageInfo],
+    norms: Norms,
+    start: date,
+    end: date,
+) -> list[DealFacts]:
+    """The deals open at ``start`` (as the past saw them: outcome unknown) that were expected
+    then to close by ``end``: their close date, or the predicted one when they had none or it
+    had passed."""
+    s = _start_of(start)
+    out: list[DealFacts] = []
+    for f in facts:
+        entry = f.entry_at(s)
+        if entry is None or (f.closed_at is not None and f.closed_at < s):
+            continue
+        info = stages.get((f.pipeline_id, entry.stage))
+        if info is None or info.kind != "open":
+            continue
+        open_f = _as_open(f)
+        row = features_as_of(open_f, s, norms, stages)
+        if row is None:
+            continue
+        expected = row.close_date
+        if expected is None or expected < start:
+            expected = predicted_close(row, norms, start)
+        if start <= expected <= end:
+            out.append(open_f)
+    return out
+
+
+def _won_in(
+    deals: list[DealFacts], originals: dict[uuid.UUID, DealFacts], s: datetime, e: datetime
+) -> float:
+    """The closed-won amount of ``deals`` closed in [s, e) — what the backtest compares with."""
+    total = 0.0
+    for f in deals:
+        orig = originals[f.deal_id]
+        if orig.outcome == "won" and orig.closed_at is not None and s <= orig.closed_at < e:
+            total += orig.amount_org or 0.0
+    return total
+
+
+def _coverage(rows: list[dict[str, Any]]) -> float | None:
+    """The share of periods whose actual fell inside the model's P10–P90 band."""
+    return round(sum(1 for r in rows if r["within_p10_p90"]) / len(rows), 4) if rows else None
+
+
+def _winner(mapes: dict[str, float | None]) -> str | None:
+    """The method with the lowest MAPE (ties go to the simpler one: last period, then stage
+    probability, then the model); None when no period had closed-won revenue."""
+    known = {k: v for k, v in mapes.items() if v is not None}
+    if not known:
+        return None
+    simplest_first = ("last_period", "stage", "model")
+    return min(simplest_first, key=lambda k: (known.get(k, float("inf")), simplest_first.index(k)))
+
+
 def backtest(
     session: Session,
     periods: int = 4,
@@ -490,21 +549,35 @@ def backtest(
     now: datetime | None = None,
     simulations: int = 2000,
     seed: int = 0,
+    record: bool = False,
 ) -> dict[str, Any]:
     """Replay the last ``periods`` complete periods: at each start, the deals open then, with
     features as of then and a model trained only on deals closed before then (the cold start
     when there were too few); the forecast against the closed-won revenue of those deals in
-    the period. Also the plain stage-probability forecast, for comparison. System-wide."""
+    the period. Beside it two baselines over the same deals and the same actuals: the stage
+    probability (Σ amount × the probability of the stage each deal was in at the period's
+    start) and the last period (the previous period's actual, measured the same way). MAPE
+    for each, the coverage of the model's P10–P90 band and the method that won. System-wide.
+    ``record``: keep the summary (``latest_backtest``) so the forecast can name the winner."""
     if unit not in ("quarter", "month"):
         raise ValidationFailed("unit is quarter or month", field="unit")
     if not 1 <= periods <= 24:
         raise ValidationFailed("periods must be between 1 and 24", field="periods")
     now = now or utcnow()
     facts = _all_facts(session)
+    originals = {f.deal_id: f for f in facts}
     history = History(facts)
     stages = repo.stage_map(session)
+    windows = past_periods(now.date(), periods + 1, unit)
+    first_start, first_end = windows[0]
+    previous_actual = _won_in(
+        _in_play(facts, stages, history.norms(_start_of(first_start)), first_start, first_end),
+        originals,
+        _start_of(first_start),
+        _start_of(first_end + timedelta(days=1)),
+    )
     rows: list[dict[str, Any]] = []
-    for start, end in past_periods(now.date(), periods, unit):
+    for start, end in windows[1:]:
         s = _start_of(start)
         e = _start_of(end + timedelta(days=1))
         x, y, times = training_rows(facts, history, stages, closed_before=s)
@@ -520,26 +593,9 @@ def backtest(
             model_auc=trained.auc,
             model_label="model" if trained.model else COLD_START,
         )
-        in_play: list[DealFacts] = []
-        for f in facts:
-            entry = f.entry_at(s)
-            if entry is None or (f.closed_at is not None and f.closed_at < s):
-                continue
-            info = stages.get((f.pipeline_id, entry.stage))
-            if info is None or info.kind != "open":
-                continue
-            open_f = _as_open(f)
-            row = features_as_of(open_f, s, ctx.norms, stages)
-            if row is None:
-                continue
-            expected = row.close_date
-            if expected is None or expected < start:
-                expected = predicted_close(row, ctx.norms, start)
-            if start <= expected <= end:
-                in_play.append(open_f)
+        in_play = _in_play(facts, stages, ctx.norms, start, end)
         preds = _predictions(ctx, in_play, shown=False)
         amounts, probs, baseline = [], [], 0.0
-        actual = 0.0
         for f in in_play:
             amount = f.amount_org_at(s) or 0.0
             p = float(preds[f.deal_id]["win_probability"]) if f.deal_id in preds else 0.0
@@ -548,11 +604,7 @@ def backtest(
             entry = f.entry_at(s)
             info = stages.get((f.pipeline_id, entry.stage)) if entry else None
             baseline += amount * (info.probability / 100 if info else 0)
-        originals = {f.deal_id: f for f in facts}
-        for f in in_play:
-            orig = originals[f.deal_id]
-            if orig.outcome == "won" and orig.closed_at is not None and s <= orig.closed_at < e:
-                actual += orig.amount_org or 0.0
+        actual = _won_in(in_play, originals, s, e)
         all_won = sum(
             f.amount_org or 0.0
             for f in facts
@@ -577,16 +629,77 @@ def backtest(
                 "baseline_forecast": round(baseline, 2),
                 "baseline_abs_error": round(abs(baseline - actual), 2),
                 "baseline_ape": period_errors(baseline, actual)["ape"],
+                "last_period_forecast": round(previous_actual, 2),
+                "last_period_abs_error": round(abs(previous_actual - actual), 2),
+                "last_period_ape": period_errors(previous_actual, actual)["ape"],
             }
         )
-    return {
+        previous_actual = actual
+    mapes = {
+        "model": mape(rows),
+        "stage": mape([{"ape": r["baseline_ape"]} for r in rows]),
+        "last_period": mape([{"ape": r["last_period_ape"]} for r in rows]),
+    }
+    result = {
         "unit": unit,
         "periods": rows,
-        "mape": mape(rows),
-        "baseline_mape": mape([{"ape": r["baseline_ape"]} for r in rows]),
+        "mape": mapes["model"],
+        "baseline_mape": mapes["stage"],
+        "stage_mape": mapes["stage"],
+        "last_period_mape": mapes["last_period"],
+        "coverage_p10_p90": _coverage(rows),
+        "winner": _winner(mapes),
         "mean_abs_error": round(float(np.mean([r["abs_error"] for r in rows])), 2)
         if rows
         else None,
+    }
+    if record:
+        repo.save_backtest(session, _summary(result, now))
+    return result
+
+
+def _summary(result: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What the forecast shows of a backtest: when, over what, each method's error."""
+    return {
+        "ran_at": now.isoformat(),
+        "unit": result["unit"],
+        "periods": [
+            {
+                key: r[key]
+                for key in (
+                    "period",
+                    "open_deals",
+                    "forecast",
+                    "p10",
+                    "p90",
+                    "baseline_forecast",
+                    "last_period_forecast",
+                    "actual",
+                )
+            }
+            for r in result["periods"]
+        ],
+        "mape": result["mape"],
+        "stage_mape": result["stage_mape"],
+        "last_period_mape": result["last_period_mape"],
+        "coverage_p10_p90": result["coverage_p10_p90"],
+        "winner": result["winner"],
+    }
+
+
+def latest_backtest(session: Session) -> dict[str, Any] | None:
+    """The latest recorded backtest's summary (``winner``: the method with the lowest MAPE),
+    or None when none was recorded."""
+    summary = repo.latest_backtest(session)
+    if summary is None:
+        return None
+    return {
+        **summary,
+        "ran_at": datetime.fromisoformat(summary["ran_at"]),
+        "periods": [
+            {k: v if k in ("period", "open_deals") else to_cents(v) for k, v in r.items()}
+            for r in summary["periods"]
+        ],
     }
 
 
