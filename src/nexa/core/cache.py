@@ -63,6 +63,12 @@ class TableCache:
                     self._entries[key] = (self.clock() + self.ttl, value)
         return value
 
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store a value the caller has just read (it replaces the cached one)."""
+        if self.ttl > 0:
+            with self._lock:
+                self._entries[key] = (self.clock() + self.ttl, value)
+
     def clear(self) -> None:
         with self._lock:
             self.generation += 1
