@@ -75,7 +75,8 @@ class DealService(RecordService[Deal]):
             self.repo.set_team(deal.id, team)
         return deal
 
-    def after_create(self, record: Deal) -> None:
+    def before_created_event(self, record: Deal) -> None:
+        # the deal's first stage: the rescore deal.created triggers reads the stage history
         self.session.add(
             DealStageChange(
                 id=uuid.uuid4(),
@@ -93,6 +94,8 @@ class DealService(RecordService[Deal]):
             )
         )
         self.session.flush()
+
+    def after_create(self, record: Deal) -> None:
         if record.stage_kind != "open":
             publish_close(self.session, self.actor, record, None)
 

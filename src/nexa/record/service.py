@@ -164,6 +164,11 @@ class RecordService(Generic[M]):
         """Write the ``related_fields`` the input gave; return what changed (for the event)."""
         return {}
 
+    def before_created_event(self, record: M) -> None:
+        """Rows that belong to the record's creation and that the ``created`` event's
+        subscribers read (a deal's first stage-history row): written before it is published."""
+        return None
+
     def after_create(self, record: M) -> None:
         return None
 
@@ -273,6 +278,7 @@ class RecordService(Generic[M]):
         self.flush(record)
         if related:
             self.write_related(record, related, created=True)
+        self.before_created_event(record)
         self.publish("created", record)
         self.after_create(record)
         return record
