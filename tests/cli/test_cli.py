@@ -439,14 +439,14 @@ def test_backtest_deals_prints_the_baselines_beside_the_model(
     from datetime import date
 
     from nexa.core.db import session_scope
-    from nexa.forecast import service
+    from nexa.forecast import backtest, service
     from tests.forecast.history import NOW, steady_history
 
     upgrade()
     with session_scope() as session:
         steady_history(session, [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1)])
         steady_history(session, [date(2026, 7, 1)], won=2, lost=2)
-    monkeypatch.setattr(service, "utcnow", lambda: NOW)
+    monkeypatch.setattr(backtest, "utcnow", lambda: NOW)
     result = nexa("ai", "backtest", "deals", "--periods", "3")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
@@ -454,12 +454,13 @@ def test_backtest_deals_prints_the_baselines_beside_the_model(
     q1 = lines[1].split()
     assert q1[0] == "2026-Q1" and q1[1] == "4" and q1[6:9] == ["30,000", "10,000", "10,000"]
     assert q1[-3:] == ["200.0%", "200.0%", "0.0%"]
-    assert "P10–P90 coverage: 1 of 3 actuals inside the model's band" in result.output
+    assert "P10–P90 coverage: 1 of 3 actuals inside the model's simulated band" in result.output
+    assert "calibrated on the residuals of last period over 3 periods" in result.output
     assert "lowest error: last period" in result.output
     last = lines[-1]
     assert re.fullmatch(
         r"MAPE=\d+\.\d{4} STAGE_MAPE=1\.5000 LAST_PERIOD_MAPE=0\.1667 "
-        r"COVERAGE_P10_P90=0\.3333 PERIODS=3",
+        r"COVERAGE_P10_P90=0\.3333 CALIBRATED_COVERAGE=nan PERIODS=3",
         last,
     ), last
     assert float(last.split()[0].split("=")[1]) > 0.1667

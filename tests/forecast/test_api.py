@@ -9,6 +9,7 @@ from typing import Any
 
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
+from nexa.forecast import backtest as bt
 from nexa.forecast import service
 from nexa.models import Deal
 from tests.factories.deal import make_deal
@@ -164,7 +165,7 @@ def test_the_forecast_says_which_method_won_the_latest_backtest(
     assert r.status_code == 200 and "No backtest recorded yet" in r.text
     assert client.get(f"{API}/forecast", headers=users.rep.headers).json()["backtest"] is None
     steady_history(db, [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)])
-    service.backtest(db, 3, now=NOW, record=True)
+    bt.backtest(db, 3, now=NOW, record=True)
     db.commit()
     body = client.get(f"{API}/forecast", headers=users.rep.headers).json()["backtest"]
     assert body["winner"] == "last_period" and body["last_period_mape"] == 0.0
@@ -181,7 +182,15 @@ def test_the_forecast_says_which_method_won_the_latest_backtest(
     }
     html = client.get("/forecast").text
     assert 'data-testid="fc-backtest-winner">last period&#39;s actual<' in html
-    assert "did worse than last period" in html
+    assert (
+        "did worse than last period&#39;s actual in this backtest, so the forecast above uses"
+        in html
+    )
+    assert 'data-testid="fc-method">by the last period&#39;s actual<' in html
+    api = client.get(f"{API}/forecast", headers=users.rep.headers).json()
+    assert api["method"] == "last_period" and api["forecast"] == api["last_period_forecast"]
+    assert 'data-testid="fc-forecast">' in html and api["band"] == "backtest"
+    assert 'data-testid="fc-band">The range comes from how actuals compared' in html
     assert 'data-testid="fc-stage-mape">200.0 %<' in html
     assert 'data-testid="fc-last-period-mape">0.0 %<' in html
 

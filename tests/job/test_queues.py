@@ -37,6 +37,7 @@ EXPECTED_QUEUES = {
     "lead.retrain": "ai",
     "forecast.rescore_open_deals": "ai",
     "forecast.train_deal_model": "ai",
+    "forecast.backtest": "ai",
 }
 
 

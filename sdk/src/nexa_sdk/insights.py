@@ -95,11 +95,13 @@ class BacktestSummary(_Answer):
     last_period_mape: float | None
     coverage_p10_p90: float | None
     winner: str | None
+    calibration: dict[str, Any] = {}
 
 
 class PipelineForecast(_Answer):
-    """``GET /forecast``: the period's open pipeline, weighted by win probabilities, with
-    a Monte Carlo range (p10/p50/p90) of the revenue it brings."""
+    """``GET /forecast``: the period's open pipeline and the revenue it is forecast to bring
+    by the method that won the latest backtest (``method``), each method's figure, and a
+    P10/P50/P90 range calibrated on that method's backtest residuals (``band``)."""
 
     period: str
     start: date
@@ -107,13 +109,24 @@ class PipelineForecast(_Answer):
     currency: str
     deals: int
     total_pipeline: Decimal
+    forecast: Decimal
+    method: str
+    method_reason: str
     weighted_forecast: Decimal
+    stage_forecast: Decimal
+    last_period_forecast: Decimal
+    last_period: str
     high_confidence: Decimal
     high_confidence_p: float
     closed_won: Decimal
     p10: Decimal
     p50: Decimal
     p90: Decimal
+    band: str
+    band_periods: int
+    band_coverage: float | None = None
+    simulated_p10: Decimal
+    simulated_p90: Decimal
     simulations: int
     seed: int
     at_risk_deals: list[ForecastDeal]

@@ -64,7 +64,7 @@ def backtest_deals(
     vs closed-won revenue. The result is recorded: the forecast page and API name the method
     with the lowest error."""
     from nexa.core.db import session_scope
-    from nexa.forecast.service import backtest
+    from nexa.forecast.backtest import backtest
 
     ready_to_write()
     with readable_errors(), session_scope() as session:
@@ -86,7 +86,8 @@ METHOD_NAMES = {"model": "the model", "stage": "stage probability", "last_period
 def print_backtest(result: dict[str, Any]) -> None:
     """Per period the model's forecast and band, the two baselines and the actual, each
     forecast's APE; then the MAPEs, the band's coverage, the method that won, and the last
-    line ``MAPE=… STAGE_MAPE=… LAST_PERIOD_MAPE=… COVERAGE_P10_P90=… PERIODS=…``."""
+    line ``MAPE=… STAGE_MAPE=… LAST_PERIOD_MAPE=… COVERAGE_P10_P90=… CALIBRATED_COVERAGE=…
+    PERIODS=…``."""
     out = console()
     out.print(
         f"{'period':<10} {'deals':>5} {'predictor':<10} {'model':>12} {'P10':>12} {'P90':>12} "
@@ -107,8 +108,20 @@ def print_backtest(result: dict[str, Any]) -> None:
         f"last period {_pct(result['last_period_mape'])} "
         "(periods without closed-won revenue have no APE)"
     )
-    out.print(f"P10–P90 coverage: {inside} of {len(rows)} actuals inside the model's band")
+    out.print(
+        f"P10–P90 coverage: {inside} of {len(rows)} actuals inside the model's simulated band"
+    )
     winner = result["winner"]
+    calibrated = result["calibration"][winner or "model"]
+    out.print(
+        f"the forecast's band, calibrated on the residuals of {METHOD_NAMES[winner or 'model']} "
+        f"over {len(calibrated['ratios'])} periods: leave-one-period-out coverage "
+        + (
+            _pct(calibrated["coverage"])
+            if calibrated["coverage"] is not None
+            else "not measured (needs 4 periods with a forecast; the band needs 3)"
+        )
+    )
     out.print(
         f"lowest error: {METHOD_NAMES[winner]} (recorded; the forecast page and API say so)"
         if winner
@@ -117,5 +130,6 @@ def print_backtest(result: dict[str, Any]) -> None:
     out.print(
         f"MAPE={figure(result['mape'])} STAGE_MAPE={figure(result['stage_mape'])} "
         f"LAST_PERIOD_MAPE={figure(result['last_period_mape'])} "
-        f"COVERAGE_P10_P90={figure(result['coverage_p10_p90'])} PERIODS={len(rows)}"
+        f"COVERAGE_P10_P90={figure(result['coverage_p10_p90'])} "
+        f"CALIBRATED_COVERAGE={figure(calibrated['coverage'])} PERIODS={len(rows)}"
     )

@@ -225,16 +225,23 @@ def open_deals(session: Session, readable: Select[Any]) -> list[Deal]:
 
 
 def won_amount(
-    session: Session, readable: Select[Any], *, closed_from: datetime, closed_to: datetime
+    session: Session,
+    readable: Select[Any],
+    *,
+    closed_from: datetime,
+    closed_to: datetime,
+    created_before: datetime | None = None,
 ) -> Any:
-    """The org-currency sum of the deals of ``readable`` closed won in [closed_from, closed_to)."""
-    return session.scalar(
-        readable.with_only_columns(func.coalesce(func.sum(Deal.amount_org), 0)).where(
-            Deal.stage_kind == "won",
-            Deal.closed_at >= closed_from,
-            Deal.closed_at < closed_to,
-        )
+    """The org-currency sum of the deals of ``readable`` closed won in [closed_from, closed_to)
+    (``created_before``: only deals created before then, i.e. open at the period's start)."""
+    query = readable.with_only_columns(func.coalesce(func.sum(Deal.amount_org), 0)).where(
+        Deal.stage_kind == "won",
+        Deal.closed_at >= closed_from,
+        Deal.closed_at < closed_to,
     )
+    if created_before is not None:
+        query = query.where(Deal.created_at < created_before)
+    return session.scalar(query)
 
 
 def closed_deal_count(session: Session) -> int:

@@ -74,11 +74,19 @@ class BacktestSummary(BaseModel):
     last_period_mape: float | None
     coverage_p10_p90: float | None
     winner: str | None = Field(description="model, stage or last_period")
+    calibration: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Per method: ratios (actual / forecast of each period it forecast "
+        "something) and coverage (how often an actual fell inside the P10–P90 band calibrated "
+        "on the other periods; null with fewer than 4 periods)",
+    )
 
 
 class PipelineForecast(BaseModel):
-    """The period's open pipeline, weighted by win probabilities, with a Monte Carlo range
-    (p10 / p50 / p90) of the closed-won revenue it brings."""
+    """The period's open pipeline and the closed-won revenue it is forecast to bring: the
+    figure of the method that won the latest backtest over the organization's own history
+    (``method``; the deal model's until one is recorded), each method's figure beside it, and
+    a P10 / P50 / P90 band calibrated on the backtest's residuals (``band``)."""
 
     period: str
     start: date
@@ -86,13 +94,32 @@ class PipelineForecast(BaseModel):
     currency: str
     deals: int
     total_pipeline: str
-    weighted_forecast: str
+    forecast: str = Field(description="The forecast shown: the figure of ``method``")
+    method: str = Field(description="model, stage or last_period")
+    method_reason: str = Field(description="Why this method, in words")
+    weighted_forecast: str = Field(description="Σ amount × win probability (the deal model)")
+    stage_forecast: str = Field(description="Σ amount × stage probability")
+    last_period_forecast: str = Field(
+        description="Closed-won revenue of the previous period from deals open at its start"
+    )
+    last_period: str
     high_confidence: str
     high_confidence_p: float
     closed_won: str
     p10: str
     p50: str
     p90: str
+    band: str = Field(
+        description="backtest: calibrated on the backtest's residuals of ``method``; "
+        "simulation: Monte Carlo of the win probabilities (too few past periods to calibrate); "
+        "none: no band"
+    )
+    band_periods: int = Field(description="How many past periods the band rests on")
+    band_coverage: float | None = Field(
+        description="Leave-one-period-out coverage of the calibrated band in the backtest"
+    )
+    simulated_p10: str
+    simulated_p90: str
     simulations: int
     seed: int
     at_risk_deals: list[ForecastDeal]

@@ -48,12 +48,11 @@ from nexa.intelligence.deal_features import (
 )
 from nexa.intelligence.forecast import (
     HIGH_CONFIDENCE_P,
+    add_months,
     confidence,
-    mape,
-    past_periods,
-    period_errors,
     period_label,
     predicted_close,
+    residual_band,
     simulate_revenue,
 )
 from nexa.models import Deal
@@ -69,7 +68,7 @@ SERIOUS_RISKS = ("stalled", "close_date_past", "close_date_pushed", "no_activity
 HISTORY_TTL_SECONDS = 60.0
 
 
-def _start_of(d: date) -> datetime:
+def start_of(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
@@ -145,7 +144,7 @@ def context(session: Session, now: datetime | None = None, *, cached: bool = Fal
 
 
 # ---- predictions -----------------------------------------------------------------------------
-def _predictions(
+def predictions_for(
     ctx: Context, facts: list[DealFacts], *, shown: bool = True
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """Prediction values for each deal (batched: one model call for all).
@@ -290,7 +289,7 @@ def _compute(
     facts = repo.load_facts(session, [deal_id])
     if deal_id not in facts:
         return None
-    return _predictions(context(session, now, cached=cached), [facts[deal_id]]).get(deal_id)
+    return predictions_for(context(session, now, cached=cached), [facts[deal_id]]).get(deal_id)
 
 
 def refresh_deal(
@@ -313,7 +312,7 @@ def rescore_open_deals(session: Session, *, now: datetime | None = None) -> int:
     written = 0
     for i in range(0, len(ids), repo.CHUNK):
         facts = repo.load_facts(session, ids[i : i + repo.CHUNK])
-        for deal_id, values in _predictions(ctx, list(facts.values())).items():
+        for deal_id, values in predictions_for(ctx, list(facts.values())).items():
             _write(session, deal_id, values)
             written += 1
     session.flush()
@@ -387,8 +386,8 @@ def predict_pipeline(
     won_amount = repo.won_amount(
         session,
         readable,
-        closed_from=_start_of(period_start),
-        closed_to=_start_of(period_end + timedelta(days=1)),
+        closed_from=start_of(period_start),
+        closed_to=start_of(period_end + timedelta(days=1)),
     )
     stage_names = DealRepository(session).stage_names({d.stage_id for d in deals})
     predictions: list[dict[str, Any]] = []
@@ -418,6 +417,25 @@ def predict_pipeline(
             }
         )
     sim = simulate_revenue(amounts, probs, simulations=simulations, seed=seed)
+    weighted = sum(a * p for a, p in zip(amounts, probs, strict=True))
+    stage_forecast = sum(float(d.amount_org or 0) * d.probability / 100 for d in deals)
+    previous_start, previous_end = previous_period(period_start, period_end)
+    last_period = float(
+        repo.won_amount(
+            session,
+            readable,
+            closed_from=start_of(previous_start),
+            closed_to=start_of(previous_end + timedelta(days=1)),
+            created_before=start_of(previous_start),
+        )
+        or 0
+    )
+    summary = latest_backtest(session)
+    shown = shown_forecast(
+        summary,
+        {"model": weighted, "stage": stage_forecast, "last_period": last_period},
+        (sim.p10, sim.p50, sim.p90),
+    )
     at_risk = [
         p
         for p in predictions
@@ -435,25 +453,110 @@ def predict_pipeline(
         "currency": org_currency(),
         "deals": len(predictions),
         "total_pipeline": to_cents(total),
-        "weighted_forecast": to_cents(sum(a * p for a, p in zip(amounts, probs, strict=True))),
+        "forecast": to_cents(shown["forecast"]),
+        "method": shown["method"],
+        "method_reason": shown["reason"],
+        "weighted_forecast": to_cents(weighted),
+        "stage_forecast": to_cents(stage_forecast),
+        "last_period_forecast": to_cents(last_period),
+        "last_period": period_label(previous_start, previous_end),
         "high_confidence": to_cents(
             sum(a * p for a, p in zip(amounts, probs, strict=True) if p >= HIGH_CONFIDENCE_P)
         ),
         "high_confidence_p": HIGH_CONFIDENCE_P,
         "closed_won": to_cents(float(won_amount or 0)),
-        "p10": to_cents(sim.p10),
-        "p50": to_cents(sim.p50),
-        "p90": to_cents(sim.p90),
+        "p10": to_cents(shown["p10"]),
+        "p50": to_cents(shown["p50"]),
+        "p90": to_cents(shown["p90"]),
+        "band": shown["band"],
+        "band_periods": shown["band_periods"],
+        "band_coverage": shown["band_coverage"],
+        "simulated_p10": to_cents(sim.p10),
+        "simulated_p90": to_cents(sim.p90),
         "simulations": sim.simulations,
         "seed": seed,
         "at_risk_deals": at_risk,
         "predictions": predictions,
-        "backtest": latest_backtest(session),
+        "backtest": summary,
+    }
+
+
+METHOD_WORDS = {
+    "model": "the deal model's win probabilities",
+    "stage": "the stage probabilities",
+    "last_period": "last period's closed-won revenue",
+}
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of the same length just before [start, end] (a quarter before a quarter,
+    a month before a month; otherwise the same number of days)."""
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        return add_months(start, -months), start - timedelta(days=1)
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def shown_forecast(
+    summary: dict[str, Any] | None,
+    candidates: dict[str, float],
+    simulated: tuple[float, float, float],
+) -> dict[str, Any]:
+    """The forecast users see: the method that won the latest backtest over the
+    organization's own history (the deal model's weighted forecast until one is recorded),
+    with a P10–P90 band calibrated on that method's backtest residuals — the Monte Carlo
+    band of the win probabilities when the backtest has too few periods to calibrate on."""
+    method = (summary or {}).get("winner") or "model"
+    forecast = candidates[method]
+    if summary is None:
+        reason = "no backtest recorded yet: the deal model's win probabilities are used"
+    elif summary.get("winner") is None:
+        reason = "the latest backtest had no period with closed-won revenue: the deal model's"
+        reason += " win probabilities are used"
+    else:
+        reason = (
+            f"{METHOD_WORDS[method]} had the lowest error over the last "
+            f"{len(summary['periods'])} {summary['unit']}s of this organization's history"
+        )
+    calibration = (summary or {}).get("calibration", {}).get(method, {})
+    band = residual_band(forecast, calibration.get("ratios", []))
+    if band is not None:
+        return {
+            "forecast": forecast,
+            "method": method,
+            "reason": reason,
+            "p10": band.p10,
+            "p50": band.p50,
+            "p90": band.p90,
+            "band": "backtest",
+            "band_periods": band.periods,
+            "band_coverage": calibration.get("coverage"),
+        }
+    p10, p50, p90 = simulated
+    kind = "simulation"
+    if method != "model":  # the simulation is of the model's probabilities: scale it
+        if candidates["model"] > 0:
+            scale = forecast / candidates["model"]
+            p10, p50, p90 = p10 * scale, p50 * scale, p90 * scale
+        else:
+            p10 = p50 = p90 = forecast
+            kind = "none"
+    return {
+        "forecast": forecast,
+        "method": method,
+        "reason": reason,
+        "p10": p10,
+        "p50": p50,
+        "p90": p90,
+        "band": kind,
+        "band_periods": 0,
+        "band_coverage": None,
     }
 
 
 # ---- training --------------------------------------------------------------------------------
-def _all_facts(session: Session) -> list[DealFacts]:
+def all_facts(session: Session) -> list[DealFacts]:
     return list(repo.load_facts(session, repo.all_deal_ids(session)).values())
 
 
@@ -466,7 +569,7 @@ def train_deal_model(
     if not (actor.is_admin or actor.can("settings:write")):
         raise PermissionDenied("only admins train models")
     now = now or utcnow()
-    facts = _all_facts(session)
+    facts = all_facts(session)
     history = History(facts)
     stages = repo.stage_map(session)
     closed = sum(1 for f in facts if f.outcome is not None)
@@ -512,211 +615,6 @@ def model_status(session: Session, actor: Actor) -> dict[str, Any]:
     }
 
 
-# ---- backtest --------------------------------------------------------------------------------
-def _in_play(
-    facts: list[DealFacts],
-    stages: dict[tuple[uuid.UUID, str], StageInfo],
-    norms: Norms,
-    start: date,
-    end: date,
-) -> list[DealFacts]:
-    """The deals open at ``start`` (as the past saw them: outcome unknown) that were expected
-    then to close by ``end``: their close date, or the predicted one when they had none or it
-    had passed."""
-    s = _start_of(start)
-    out: list[DealFacts] = []
-    for f in facts:
-        entry = f.entry_at(s)
-        if entry is None or (f.closed_at is not None and f.closed_at < s):
-            continue
-        info = stages.get((f.pipeline_id, entry.stage))
-        if info is None or info.kind != "open":
-            continue
-        open_f = _as_open(f)
-        row = features_as_of(open_f, s, norms, stages)
-        if row is None:
-            continue
-        expected = row.close_date
-        if expected is None or expected < start:
-            expected = predicted_close(row, norms, start)
-        if start <= expected <= end:
-            out.append(open_f)
-    return out
-
-
-def _won_in(
-    deals: list[DealFacts], originals: dict[uuid.UUID, DealFacts], s: datetime, e: datetime
-) -> float:
-    """The closed-won amount of ``deals`` closed in [s, e) — what the backtest compares with."""
-    total = 0.0
-    for f in deals:
-        orig = originals[f.deal_id]
-        if orig.outcome == "won" and orig.closed_at is not None and s <= orig.closed_at < e:
-            total += orig.amount_org or 0.0
-    return total
-
-
-def _coverage(rows: list[dict[str, Any]]) -> float | None:
-    """The share of periods whose actual fell inside the model's P10–P90 band."""
-    return round(sum(1 for r in rows if r["within_p10_p90"]) / len(rows), 4) if rows else None
-
-
-def _winner(mapes: dict[str, float | None]) -> str | None:
-    """The method with the lowest MAPE (ties go to the simpler one: last period, then stage
-    probability, then the model); None when no period had closed-won revenue."""
-    known = {k: v for k, v in mapes.items() if v is not None}
-    if not known:
-        return None
-    simplest_first = ("last_period", "stage", "model")
-    return min(simplest_first, key=lambda k: (known.get(k, float("inf")), simplest_first.index(k)))
-
-
-def backtest(
-    session: Session,
-    periods: int = 4,
-    *,
-    unit: str = "quarter",
-    now: datetime | None = None,
-    simulations: int = 2000,
-    seed: int = 0,
-    record: bool = False,
-) -> dict[str, Any]:
-    """Replay the last ``periods`` complete periods: at each start, the deals open then, with
-    features as of then and a model trained only on deals closed before then (the cold start
-    when there were too few); the forecast against the closed-won revenue of those deals in
-    the period. Beside it two baselines over the same deals and the same actuals: the stage
-    probability (Σ amount × the probability of the stage each deal was in at the period's
-    start) and the last period (the previous period's actual, measured the same way). MAPE
-    for each, the coverage of the model's P10–P90 band and the method that won. System-wide.
-    ``record``: keep the summary (``latest_backtest``) so the forecast can name the winner."""
-    if unit not in ("quarter", "month"):
-        raise ValidationFailed("unit is quarter or month", field="unit")
-    if not 1 <= periods <= 24:
-        raise ValidationFailed("periods must be between 1 and 24", field="periods")
-    now = now or utcnow()
-    facts = _all_facts(session)
-    originals = {f.deal_id: f for f in facts}
-    history = History(facts)
-    stages = repo.stage_map(session)
-    windows = past_periods(now.date(), periods + 1, unit)
-    first_start, first_end = windows[0]
-    previous_actual = _won_in(
-        _in_play(facts, stages, history.norms(_start_of(first_start)), first_start, first_end),
-        originals,
-        _start_of(first_start),
-        _start_of(first_end + timedelta(days=1)),
-    )
-    rows: list[dict[str, Any]] = []
-    for start, end in windows[1:]:
-        s = _start_of(start)
-        e = _start_of(end + timedelta(days=1))
-        x, y, times = training_rows(facts, history, stages, closed_before=s)
-        closed_before = sum(
-            1 for f in facts if f.closed_at is not None and f.outcome and f.closed_at < s
-        )
-        trained = deal_model.train(x, y, times, closed_deals=closed_before)
-        ctx = Context(
-            now=s,
-            stages=stages,
-            norms=history.norms(s),
-            model=trained.model,
-            model_auc=trained.auc,
-            model_label="model" if trained.model else COLD_START,
-        )
-        in_play = _in_play(facts, stages, ctx.norms, start, end)
-        preds = _predictions(ctx, in_play, shown=False)
-        amounts, probs, baseline = [], [], 0.0
-        for f in in_play:
-            amount = f.amount_org_at(s) or 0.0
-            p = float(preds[f.deal_id]["win_probability"]) if f.deal_id in preds else 0.0
-            amounts.append(amount)
-            probs.append(p)
-            entry = f.entry_at(s)
-            info = stages.get((f.pipeline_id, entry.stage)) if entry else None
-            baseline += amount * (info.probability / 100 if info else 0)
-        actual = _won_in(in_play, originals, s, e)
-        all_won = sum(
-            f.amount_org or 0.0
-            for f in facts
-            if f.outcome == "won" and f.closed_at is not None and s <= f.closed_at < e
-        )
-        forecast = float(np.dot(amounts, probs)) if amounts else 0.0
-        sim = simulate_revenue(amounts, probs, simulations=simulations, seed=seed)
-        rows.append(
-            {
-                "period": period_label(start, end),
-                "open_deals": len(in_play),
-                "predictor": "model" if trained.model else COLD_START,
-                "training_closed_deals": closed_before,
-                "pipeline": round(sum(amounts), 2),
-                "forecast": round(forecast, 2),
-                "p10": round(sim.p10, 2),
-                "p90": round(sim.p90, 2),
-                "actual": round(actual, 2),
-                "all_won_in_period": round(all_won, 2),
-                "within_p10_p90": sim.p10 <= actual <= sim.p90,
-                **period_errors(forecast, actual),
-                "baseline_forecast": round(baseline, 2),
-                "baseline_abs_error": round(abs(baseline - actual), 2),
-                "baseline_ape": period_errors(baseline, actual)["ape"],
-                "last_period_forecast": round(previous_actual, 2),
-                "last_period_abs_error": round(abs(previous_actual - actual), 2),
-                "last_period_ape": period_errors(previous_actual, actual)["ape"],
-            }
-        )
-        previous_actual = actual
-    mapes = {
-        "model": mape(rows),
-        "stage": mape([{"ape": r["baseline_ape"]} for r in rows]),
-        "last_period": mape([{"ape": r["last_period_ape"]} for r in rows]),
-    }
-    result = {
-        "unit": unit,
-        "periods": rows,
-        "mape": mapes["model"],
-        "baseline_mape": mapes["stage"],
-        "stage_mape": mapes["stage"],
-        "last_period_mape": mapes["last_period"],
-        "coverage_p10_p90": _coverage(rows),
-        "winner": _winner(mapes),
-        "mean_abs_error": round(float(np.mean([r["abs_error"] for r in rows])), 2)
-        if rows
-        else None,
-    }
-    if record:
-        repo.save_backtest(session, _summary(result, now))
-    return result
-
-
-def _summary(result: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What the forecast shows of a backtest: when, over what, each method's error."""
-    return {
-        "ran_at": now.isoformat(),
-        "unit": result["unit"],
-        "periods": [
-            {
-                key: r[key]
-                for key in (
-                    "period",
-                    "open_deals",
-                    "forecast",
-                    "p10",
-                    "p90",
-                    "baseline_forecast",
-                    "last_period_forecast",
-                    "actual",
-                )
-            }
-            for r in result["periods"]
-        ],
-        "mape": result["mape"],
-        "stage_mape": result["stage_mape"],
-        "last_period_mape": result["last_period_mape"],
-        "coverage_p10_p90": result["coverage_p10_p90"],
-        "winner": result["winner"],
-    }
-
-
 def latest_backtest(session: Session) -> dict[str, Any] | None:
     """The latest recorded backtest's summary (``winner``: the method with the lowest MAPE),
     or None when none was recorded."""
@@ -731,25 +629,3 @@ def latest_backtest(session: Session) -> dict[str, Any] | None:
             for r in summary["periods"]
         ],
     }
-
-
-def _as_open(f: DealFacts) -> DealFacts:
-    """The deal as the past saw it: outcome unknown (features never read it anyway)."""
-    return DealFacts(
-        deal_id=f.deal_id,
-        owner_id=f.owner_id,
-        pipeline_id=f.pipeline_id,
-        created_at=f.created_at,
-        entries=f.entries,
-        activities=f.activities,
-        contacts=f.contacts,
-        changes=f.changes,
-        amount_org=f.amount_org,
-        amount=f.amount,
-        close_date=f.close_date,
-        competitors=f.competitors,
-        discount=False,
-        outcome=None,
-        closed_at=None,
-        name=f.name,
-    )

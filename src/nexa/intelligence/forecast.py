@@ -144,3 +144,64 @@ def period_errors(forecast: float, actual: float) -> dict[str, Any]:
 def mape(rows: list[dict[str, Any]]) -> float | None:
     apes = [r["ape"] for r in rows if r.get("ape") is not None]
     return round(float(np.mean(apes)), 4) if apes else None
+
+
+# ---- intervals calibrated on backtest residuals ---------------------------------------------
+MIN_RESIDUAL_PERIODS = 3  # fewer past periods with a forecast: no calibrated band
+BAND_PROBABILITY = 0.8  # P10–P90
+RATIO_FLOOR = 0.02  # an actual of 0 counts as 2 % of the forecast (the log needs a number)
+
+
+@dataclass(frozen=True)
+class Band:
+    p10: float
+    p50: float
+    p90: float
+    periods: int  # how many past periods it rests on
+
+
+def residual_ratios(forecasts: list[float], actuals: list[float]) -> list[float]:
+    """actual / forecast for each past period whose forecast was above zero."""
+    return [
+        round(max(a / f, RATIO_FLOOR), 6)
+        for f, a in zip(forecasts, actuals, strict=True)
+        if f > 0 and a is not None
+    ]
+
+
+def residual_band(forecast: float, ratios: list[float]) -> Band | None:
+    """The P10 / P50 / P90 of the period's actual given ``forecast`` and how actuals compared
+    with forecasts before: log(actual / forecast) taken as normal, with a Student-t prediction
+    interval for a new period (few periods give a wide band, not a falsely narrow one). None
+    with fewer than ``MIN_RESIDUAL_PERIODS`` ratios."""
+    if len(ratios) < MIN_RESIDUAL_PERIODS:
+        return None
+    from scipy.stats import t as student_t
+
+    logs = np.log(np.asarray(ratios, dtype=float))
+    n = logs.size
+    centre = float(logs.mean())
+    spread = float(logs.std(ddof=1)) * float(np.sqrt(1 + 1 / n))
+    half = float(student_t.ppf(0.5 + BAND_PROBABILITY / 2, n - 1)) * spread
+    return Band(
+        p10=forecast * float(np.exp(centre - half)),
+        p50=forecast * float(np.exp(centre)),
+        p90=forecast * float(np.exp(centre + half)),
+        periods=n,
+    )
+
+
+def loo_coverage(forecasts: list[float], actuals: list[float]) -> float | None:
+    """How often a past period's actual fell inside the band calibrated on the *other*
+    periods (leave one out): an honest coverage of the P10–P90 band. None when the band
+    could not be calibrated without the left-out period."""
+    pairs = [(f, a) for f, a in zip(forecasts, actuals, strict=True) if f > 0 and a is not None]
+    if len(pairs) < MIN_RESIDUAL_PERIODS + 1:
+        return None
+    inside = 0
+    for i, (f, a) in enumerate(pairs):
+        others = [p for j, p in enumerate(pairs) if j != i]
+        band = residual_band(f, residual_ratios([p[0] for p in others], [p[1] for p in others]))
+        assert band is not None
+        inside += band.p10 <= a <= band.p90
+    return round(inside / len(pairs), 4)
