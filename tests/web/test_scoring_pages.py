@@ -209,3 +209,63 @@ def test_sales_reps_and_managers_are_denied(client: Any, db: Any, users: Any) ->
             r = form_post(client, url, csrf, {"fit.source.referral": "1"})
             assert r.status_code == 403, url
     assert scoring.get_scorecard(db, SYSTEM)["weights"]["fit"]["source"]["referral"] == 15
+
+
+def test_the_ai_page_says_what_predicts_deals_and_what_the_forecast_uses(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 16: the AI admin page states the rows a deal model used, its baseline beside it,
+    and, when it does not beat the baseline, that the baseline is what deals show; and which
+    method the forecast uses after a backtest."""
+    from datetime import date
+
+    from nexa.forecast import backtest
+    from nexa.forecast import service as forecast
+    from tests.forecast.history import NOW, steady_history, synthetic_history
+
+    sign_in(client, users.admin)
+    html = client.get("/admin/ai").text
+    predictor = re.search(r'data-testid="deal-predictor">(.*?)</dd>', html, re.S)
+    assert predictor is not None and "no deal model yet: 0 of the 40 closed deals" in predictor[1]
+    assert "no backtest recorded yet" in html
+
+    synthetic_history(db, 80)
+    report = forecast.train_deal_model(db, SYSTEM, now=NOW)
+    assert report["trained"], report
+    db.commit()
+    row = db.scalars(select(MLModel).where(MLModel.kind == "deal_win")).one()
+    html = client.get("/admin/ai").text
+    rows = re.search(r'data-testid="deal-rows">(.*?)</dd>', html, re.S)
+    assert rows is not None and "80 closed deals" in rows[1]
+    assert f"{row.card['data']['snapshots']} stage-history snapshots" in rows[1]
+    baseline = re.search(r'data-testid="deal-baseline">(.*?)</dd>', html, re.S)
+    assert baseline is not None
+    assert (
+        f"against the stage probabilities' {row.card['metrics']['stage_brier']:.3f}"
+        in (baseline[1])
+    )
+    predictor = re.search(r'data-testid="deal-predictor">(.*?)</dd>', html, re.S)
+    assert predictor is not None
+    if row.card["beats_stage"]:
+        assert "Deal model v1" in predictor[1] and "In use" in predictor[1]
+    # a model that did not beat the stage probabilities: the page says the baseline is used
+    row.card = {**row.card, "beats_stage": False}
+    db.commit()
+    predictor = re.search(
+        r'data-testid="deal-predictor">(.*?)</dd>', client.get("/admin/ai").text, re.S
+    )
+    assert predictor is not None and predictor[1].startswith("The stage probabilities")
+    assert "deal model v1 did not beat them on held-out deals" in predictor[1]
+
+    steady_history(db, [date(2025, 10, 1), date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)])
+    winner = backtest.backtest(db, 3, now=NOW, record=True)["winner"]
+    db.commit()
+    names = {
+        "model": "the deal model",
+        "stage": "the stage probabilities",
+        "last_period": "last period's actual",
+    }
+    method = re.search(
+        r'data-testid="forecast-method">(.*?)</dd>', client.get("/admin/ai").text, re.S
+    )
+    assert method is not None and method[1].startswith(f"Uses {names[winner]}: the lowest")

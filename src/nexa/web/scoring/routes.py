@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
+from nexa.forecast import service as forecast
 from nexa.models import MLModel
 from nexa.scoring import service
 from nexa.web.admin.common import CSRF, Failure, attempt, done, field_errors, guard, page
@@ -109,6 +110,7 @@ def _ai_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     status = service.training_status(session, actor)
+    deals = forecast.model_status(session, actor) if actor.can("deal:read") else None
     return page(
         request,
         "scoring/admin.html",
@@ -121,6 +123,8 @@ def _ai_page(
         models=service.list_models(session, actor),
         can_write=actor.can("settings:write"),
         train_error=train_error,
+        deals=deals,
+        backtest=forecast.latest_backtest(session) if deals is not None else None,
     )
 
 
