@@ -61,3 +61,20 @@ def closed_history(db: Any, n: int = 260, *, seed: int = 7, leak: bool = False) 
             lead.status = status
         db.flush()
     return leads
+
+
+def source_only_history(db: Any, n: int = 240, *, seed: int = 11) -> None:
+    """``n`` closed leads whose conversion depends on the source alone — which the scorecard
+    already ranks in the right order, so a learned model can only tie it."""
+    rng = random.Random(seed)
+    now = utcnow()
+    for i in range(n):
+        source = rng.choice(["referral", "website", "cold_call"])
+        converted = rng.random() < {"referral": 0.7, "website": 0.35, "cold_call": 0.08}[source]
+        lead = make_lead(db, source=source)
+        lead.created_at = now - timedelta(days=n - i)
+        lead.status = "converted" if converted else "lost"
+        lead.lost_reason = None if converted else "no budget"
+        lead.status_changed_at = lead.created_at + timedelta(days=3)
+        lead.converted_at = lead.status_changed_at if converted else None
+    db.flush()

@@ -14,7 +14,7 @@ from nexa.scoring import service as scoring
 from tests.factories.call import make_call
 from tests.factories.lead import make_lead
 from tests.factories.user import make_user
-from tests.scoring.factories import closed_history
+from tests.scoring.factories import closed_history, source_only_history
 
 
 def test_new_lead_is_scored_by_the_scorecard_with_factors(db: Any) -> None:
@@ -170,3 +170,25 @@ def test_a_large_batch_is_written_through_the_driver_like_a_small_one(db: Any) -
     assert {(c.previous_score, c.score, c.model_version) for c in moved} == {
         (35, 45, "scorecard-v2")
     }
+
+
+def test_a_model_that_does_not_outrank_the_scorecard_leaves_it_scoring(db: Any) -> None:
+    """Issue 16: "never worse than the simple thing". Conversion here depends on the source
+    alone, which the scorecard already ranks in the right order: the model can only tie it,
+    so it is stored retired with a note, the card states the baseline, and the scorecard
+    keeps scoring leads."""
+    source_only_history(db)
+    row = scoring.train_lead_model(db, SYSTEM)
+    baseline = row.card["baseline"]
+    assert baseline["name"] == "scorecard" and baseline["held_out_leads"] == row.n_test
+    assert row.auc is not None and baseline["auc"] is not None
+    assert row.auc <= baseline["auc"] and row.card["beats_baseline"] is False
+    assert row.status == "retired"
+    assert any("the scorecard keeps scoring leads" in n for n in row.card["notes"])
+    assert scoring.current_scorer(db).model is None  # the scorecard scores
+
+    # where the model learns what the scorecard cannot see, it replaces it
+    closed_history(db, n=260)
+    better = scoring.train_lead_model(db, SYSTEM)
+    assert better.card["beats_baseline"] is True and better.status == "active"
+    assert better.auc is not None and better.auc > better.card["baseline"]["auc"]

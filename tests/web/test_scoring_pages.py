@@ -13,7 +13,7 @@ from nexa.core.repository import unscoped
 from nexa.models import Lead, MLModel, Role
 from nexa.scoring import service as scoring
 from tests.factories.lead import make_lead
-from tests.scoring.factories import closed_history
+from tests.scoring.factories import closed_history, source_only_history
 from tests.web.conftest import form_post, sign_in
 
 HTMX = {"HX-Request": "true"}
@@ -269,3 +269,21 @@ def test_the_ai_page_says_what_predicts_deals_and_what_the_forecast_uses(
         r'data-testid="forecast-method">(.*?)</dd>', client.get("/admin/ai").text, re.S
     )
     assert method is not None and method[1].startswith(f"Uses {names[winner]}: the lowest")
+
+
+def test_train_now_says_when_the_model_did_not_beat_the_scorecard(
+    client: Any, db: Any, users: Any
+) -> None:
+    source_only_history(db)
+    db.commit()
+    csrf = sign_in(client, users.admin)
+    r = form_post(client, "/admin/ai/train", csrf, {})
+    assert r.status_code == 303, r.text
+    html = client.get(r.headers["location"]).text
+    assert "did not beat the scorecard" in html
+    line = re.search(r'data-testid="lead-baseline">(.*?)</dd>', html, re.S)
+    assert line is not None and "the scorecard scores leads" in line[1]
+    scorer = re.search(r'data-testid="scorer">(.*?)</dd>', html, re.S)
+    assert scorer is not None and scorer[1].startswith("The scorecard")
+    card = client.get("/admin/ai/models/1").text
+    assert 'data-testid="baseline-auc"' in card and "this model does not beat it" in card

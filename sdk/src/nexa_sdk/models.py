@@ -2263,6 +2263,10 @@ class TrainingStatusOut(OutputModel):
     ready: bool
     active_version: int | None = None
     scorer: str = Field(description="What scores leads now: lead_score-vN or scorecard-vN")
+    latest: dict[str, Any] | None = Field(
+        default=None,
+        description="The newest model: version, status, auc, baseline (the scorecard's AUC on the same held-out leads) and beats_baseline (false: the scorecard kept scoring)",
+    )
 
 
 class UserCreate(InputModel):

@@ -54,6 +54,13 @@ def print_card(card: dict[str, Any], title: str) -> None:
             f"({calibration.get('positives', '?')} converted); expected calibration error "
             f"{'—' if ece is None else f'{ece} points'}"
         )
+    baseline = card.get("baseline")
+    if baseline:
+        verdict = "beats it" if card.get("beats_baseline") else "does not beat it: not used"
+        out.print(
+            f"  baseline: the scorecard, held-out AUC {baseline.get('auc')} on the same "
+            f"{baseline.get('held_out_leads')} leads; the model {verdict}"
+        )
     top = ", ".join(f"{t['label']} {t['share']}%" for t in card.get("top_features", [])[:8])
     out.print(f"  top features: {top}")
     for note in card.get("notes", []):
@@ -77,7 +84,7 @@ def train_leads(
             row = service.train_lead_model(session, actor)
         except Conflict as exc:
             raise fail(f"not trained: {exc}") from None
-        print_card(row.card, f"lead model v{row.version} (active)")
+        print_card(row.card, f"lead model v{row.version} ({row.status})")
 
 
 @models_app.command("leads")

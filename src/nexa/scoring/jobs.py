@@ -20,14 +20,14 @@ def rescore_leads(session: Any) -> dict[str, int]:
 
 @job("lead.retrain", queue="ai", retries=0)
 def retrain_lead_model(session: Any) -> dict[str, Any]:
-    """Train a new version when outcomes arrived since the active model was trained."""
+    """Train a new version when outcomes arrived since the latest model was trained."""
     from nexa.scoring import repository as repo
     from nexa.scoring.service import KIND, train_lead_model
 
-    active = repo.active_model(session, KIND)
+    latest = repo.latest_model(session, KIND)  # active, or kept out by the scorecard
     newest = repo.newest_close(session)
-    if active is not None and (newest is None or newest <= active.trained_at):
-        return {"trained": False, "reason": "no new outcomes since the active model"}
+    if latest is not None and (newest is None or newest <= latest.trained_at):
+        return {"trained": False, "reason": "no new outcomes since the latest model"}
     try:
         row = train_lead_model(session, SYSTEM)
     except Conflict as exc:

@@ -474,6 +474,11 @@ def models(session: Session, kind: str) -> list[MLModel]:
     return list(session.scalars(stmt))
 
 
+def latest_model(session: Session, kind: str) -> MLModel | None:
+    stmt = select(MLModel).where(MLModel.kind == kind).order_by(MLModel.version.desc()).limit(1)
+    return session.scalars(stmt).first()
+
+
 def next_version(session: Session, kind: str) -> int:
     stmt = select(func.max(MLModel.version)).where(MLModel.kind == kind)
     return int(session.execute(stmt).scalar() or 0) + 1

@@ -30,7 +30,7 @@ from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
 from nexa.intelligence import lead_features as features
-from nexa.intelligence import lead_model, scorecard
+from nexa.intelligence import lead_model, metrics, scorecard
 from nexa.intelligence.bands import display_band
 from nexa.intelligence.lead_facts import LeadFacts, engagement_features
 from nexa.lead.repository import LeadRepository
@@ -381,6 +381,21 @@ def training_status(session: Session, actor: Actor) -> dict[str, Any]:
         and min(counts.values()) >= lead_model.MIN_PER_CLASS,
         "active_version": active.version if active else None,
         "scorer": current_scorer(session).version,
+        "latest": _latest_summary(repo.latest_model(session, KIND)),
+    }
+
+
+def _latest_summary(row: MLModel | None) -> dict[str, Any] | None:
+    """The newest version's figures beside its baseline (whether it replaced the scorecard)."""
+    if row is None:
+        return None
+    card = row.card or {}
+    return {
+        "version": row.version,
+        "status": row.status,
+        "auc": row.auc,
+        "baseline": card.get("baseline"),
+        "beats_baseline": card.get("beats_baseline"),
     }
 
 
@@ -435,7 +450,9 @@ def train_lead_model(
     """Train a model on the organization's closed leads and store it with its card.
 
     Refuses with a 409 saying how far the organization is when there is too little history.
-    The new version becomes active (and all leads are rescored) unless ``activate`` is False."""
+    The new version becomes active (and all leads are rescored) when ``activate`` and it ranks
+    the held-out leads better than the scorecard (``beats_baseline`` on its card); otherwise
+    it is kept, retired, with a note saying the scorecard still scores leads."""
     _need(actor, "settings:write", "train lead models")
     now = now or utcnow()
     try:
@@ -458,8 +475,20 @@ def train_lead_model(
         raise Conflict("the closed leads have no field that differs between them", field="leads")
     result = lead_model.train(space, train_rows, train_labels, groups, test_rows, test_labels)
     version = repo.next_version(session, KIND)
+    baseline = scorecard_baseline(session, test_rows, test_labels)
+    beats = result.auc is not None and (baseline["auc"] is None or result.auc > baseline["auc"])
+    notes = list(result.card.get("notes", []))
+    if not beats:
+        notes.append(
+            f"This model did not rank the held-out leads better than the scorecard (AUC "
+            f"{_figure(result.auc)} against {_figure(baseline['auc'])}): the scorecard keeps "
+            "scoring leads. Activate this version by hand to use it anyway."
+        )
     card = {
         **result.card,
+        "baseline": baseline,
+        "beats_baseline": beats,
+        "notes": notes,
         "version": version,
         "trained_at": now.isoformat(),
         "trained_by": actor.display_name,
@@ -488,9 +517,28 @@ def train_lead_model(
         record_id=row.id,
         payload=LeadModelTrained(version=version, auc=result.auc, brier=result.brier),
     )
-    if activate:
+    if activate and beats:
         _activate(session, actor, row, now=now)
     return row
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def scorecard_baseline(
+    session: Session, rows: list[dict[str, Any]], labels: list[int]
+) -> dict[str, Any]:
+    """The scorecard (with the admin's weights) on the held-out leads, as the learned model
+    sees them: the baseline a model must out-rank (AUC) to replace it."""
+    weights = scorecard.merged(scorecard_setting(session)["weights"])
+    p = np.array([scorecard.score_with(row, weights)[0] / 100 for row in rows], dtype=float)
+    auc = metrics.auc(labels, p) if rows else None
+    return {
+        "name": "scorecard",
+        "auc": None if auc is None else round(auc, 4),
+        "held_out_leads": len(rows),
+    }
 
 
 def _activate(session: Session, actor: Actor, row: MLModel, *, now: datetime | None = None) -> None:

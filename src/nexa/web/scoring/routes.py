@@ -140,6 +140,15 @@ def train_now(request: Request, session: WebSession, actor: AiActor) -> Response
         message = next(iter(trained.errors.values()), "Training was refused.")
         return _ai_page(request, session, actor, train_error=message, status_code=trained.status)
     auc = f" (held-out AUC {trained.auc:.2f})" if trained.auc is not None else ""
+    if trained.status != "active":
+        baseline = (trained.card or {}).get("baseline") or {}
+        against = f" {baseline['auc']:.2f}" if baseline.get("auc") is not None else ""
+        return done(
+            request,
+            f"Lead model v{trained.version} trained{auc} but it did not beat the scorecard"
+            f"{against}: the scorecard keeps scoring leads.",
+            "/admin/ai",
+        )
     return done(
         request, f"Lead model v{trained.version} trained{auc}; it scores leads now.", "/admin/ai"
     )
@@ -234,6 +243,8 @@ def card_view(row: MLModel) -> dict[str, Any]:
         "trees": card.get("trees"),
         "calibration": card.get("calibration") or {},
         "trained_by": card.get("trained_by"),
+        "baseline": card.get("baseline"),
+        "beats_baseline": card.get("beats_baseline"),
     }
 
 
