@@ -467,3 +467,17 @@ def test_backtest_deals_prints_the_baselines_beside_the_model(
     with session_scope() as session:
         recorded = service.latest_backtest(session)
     assert recorded is not None and recorded["winner"] == "last_period"
+
+
+def test_train_deals_prints_the_rows_and_the_baseline_beside_the_model(cli_db: str) -> None:
+    from nexa.core.db import session_scope
+    from tests.forecast.history import synthetic_history
+
+    upgrade()
+    with session_scope() as session:
+        synthetic_history(session, 80)
+    result = nexa("ai", "train", "deals")
+    assert result.exit_code == 0, result.output
+    assert "data: 80 closed deals" in result.output
+    assert re.search(r"baseline: the stage probabilities, Brier 0\.\d+ on the same", result.output)
+    assert "the model beats it" in result.output or "the model does not beat it" in result.output

@@ -31,6 +31,15 @@ def print_card(report: dict[str, Any]) -> None:
         f"held-out AUC {metrics['auc']}  Brier {metrics['brier']} "
         f"(predicting the base rate: {metrics['base_rate_brier']})"
     )
+    out.print(
+        f"baseline: the stage probabilities, Brier {metrics.get('stage_brier')} on the same "
+        "snapshots; "
+        + (
+            "the model beats it: deals show the model's win probability"
+            if card.get("beats_stage")
+            else "the model does not beat it: deals show their stage's probability"
+        )
+    )
     out.print("reliability (predicted → observed win rate):")
     for b in card["reliability"]:
         out.print(f"  n={b['n']:<4} {b['predicted']:.2f} → {b['observed']:.2f}")
