@@ -12,10 +12,14 @@ row — each table written with one executemany — and the stored prediction, c
 group in one pass (``forecast.service.refresh_new_deals``, with the norms of the per-process
 snapshot, as the subscriber does).
 
+A deal created won or lost then announces it as ``DealService.after_create`` does:
+``deal.lost`` written for the group the same way, ``deal.won`` published deal by deal
+through its subscribers (it runs the closed-won flow) — unless the service does not announce
+closes (a migrated history, ``nexa.imports.historical``).
+
 Only deals the importer keeps for themselves take this path (``in_bulk``): those notify
-nobody. A deal for someone else, one with a sales team, one created won or lost by a
-service that announces it (``deal.won`` runs the closed-won flow), or a ``deal.created``
-subscriber this module does not know, goes through ``DealService.create`` instead.
+nobody. A deal for someone else, one with a sales team, or a ``deal.created`` subscriber
+this module does not know, goes through ``DealService.create`` instead.
 """
 
 from __future__ import annotations
@@ -36,12 +40,14 @@ from nexa.core.events import (
     REGISTRY,
     Event,
     check_payload,
+    jsonable,
     outbox_payload,
     subscribers_of,
 )
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
+from nexa.deal.stages import close_event, close_payload, publish_close
 from nexa.forecast.service import cached_snapshot, refresh_new_deals
 from nexa.record.events import RecordPayload
 from nexa.record.shapes import shape_payload
@@ -57,6 +63,17 @@ KNOWN_SUBSCRIBERS = frozenset(
         "nexa.search.subscribers.update_index",  # index_new_records
         "nexa.scoring.subscribers.rescore_on_engagement",  # deal.created is not engagement
         "nexa.forecast.subscribers.rescore_deal",  # refresh_deals
+    }
+)
+
+
+# every subscriber of deal.won / deal.lost that _leave stands in for (deal.won has the
+# closed-won flow besides: its events are published one by one)
+CLOSE_SUBSCRIBERS = frozenset(
+    {
+        "nexa.activity.subscribers.write_timeline_entry",
+        "nexa.core.audit.write_audit_rows",
+        "nexa.scoring.subscribers.rescore_on_engagement",  # a close is not engagement
     }
 )
 
@@ -89,25 +106,13 @@ class BulkDeals:
 
     def in_bulk(self, data: BaseModel) -> bool:
         """Whether this row can take the bulk path: a deal the importer keeps, without a
-        sales team, that announces no close."""
+        sales team."""
         if not self.enabled:
             return False
         owner = getattr(data, "owner_id", None)
         if owner is not None and owner != self.actor.user_id:
             return False
-        if getattr(data, "sales_team", None):
-            return False
-        return not self.service.announce_close or self._opens(data)
-
-    def _opens(self, data: BaseModel) -> bool:
-        """Whether the row's stage is an open one (an unknown pipeline or stage: the checks
-        of ``prepare`` refuse it the same way on either path)."""
-        try:
-            pipeline = self.service.pipeline_of(getattr(data, "pipeline_id", None))
-        except Exception:
-            return True
-        stage = self.service.stage_of(pipeline.id, getattr(data, "stage", None))
-        return stage is None or stage.kind == "open"
+        return not getattr(data, "sales_team", None)
 
     def prepare(self, data: BaseModel) -> NewDeal:
         """``DealService.create``'s checks and column values, without writing. Raises what
@@ -136,7 +141,7 @@ class BulkDeals:
         """Insert the group and everything its ``deal.created`` events leave behind."""
         if not deals:
             return
-        session, actor, service = self.session, self.actor, self.service
+        session, service = self.session, self.service
         repo = DealRepository(session)
         # the norms the scoring pass uses: the per-process snapshot (at most a minute old),
         # read before the group is in, as the row path reads it with its first deal
@@ -150,35 +155,69 @@ class BulkDeals:
             row.update(id=deal.id, updated_at=now, version=1)
             row["created_at"] = deal.values.get("created_at") or now
             rows.append(row)
-        event_type = REGISTRY[EVENT]
-        events = []
-        for row in rows:
-            record = SimpleNamespace(**row)
-            data = service.event_payload("created", record)  # type: ignore[arg-type]
-            if row["owner_id"] is not None:
-                data.setdefault("owner_id", str(row["owner_id"]))
-            payload = RecordPayload.of(shape_payload("deal", data))
-            events.append(
-                Event(
-                    id=uuid.uuid4(),
-                    type=event_type,
-                    record_type="deal",
-                    record_id=row["id"],
-                    actor_id=actor.user_id,
-                    actor_name=actor.display_name,
-                    occurred_at=utcnow(),
-                    payload=check_payload(event_type, payload),
-                    changes={},
-                )
-            )
-        index_new_records(session, "deal", [SimpleNamespace(**row) for row in rows])
+        records = [SimpleNamespace(**row) for row in rows]
+        events = [self._created(record) for record in records]
+        stages = [stage for deal in deals for stage in deal.stages]
+        index_new_records(session, "deal", records)
         repo.insert_many(rows)
-        repo.insert_stage_changes([stage for deal in deals for stage in deal.stages])
+        repo.insert_stage_changes(stages)
+        self._leave(events)
+        refresh_new_deals(session, records, stages, now=events[-1].occurred_at, cached=True)
+        if service.announce_close:
+            self._close([r for r in records if r.stage_kind != "open"])
+
+    def _event(self, name: str, record_id: uuid.UUID, payload: Any) -> Event:
+        event_type = REGISTRY[name]
+        return Event(
+            id=uuid.uuid4(),
+            type=event_type,
+            record_type="deal",
+            record_id=record_id,
+            actor_id=self.actor.user_id,
+            actor_name=self.actor.display_name,
+            occurred_at=utcnow(),
+            payload=check_payload(event_type, payload),
+            changes={},
+        )
+
+    def _created(self, record: Any) -> Event:
+        """``deal.created`` as ``RecordService.publish`` makes it."""
+        data = self.service.event_payload("created", record)
+        if record.owner_id is not None:
+            data.setdefault("owner_id", str(record.owner_id))
+        return self._event(EVENT, record.id, RecordPayload.of(shape_payload("deal", data)))
+
+    def _close(self, records: list[Any]) -> None:
+        """What ``DealService.after_create`` does for deals created won or lost:
+        ``deal.won`` / ``deal.lost``. An event whose subscribers are all known here
+        (``deal.lost``) is written for the group like ``deal.created``; one with others
+        (``deal.won`` runs the closed-won flow: onboarding tasks, an order, the handoff
+        list) is published deal by deal, in the group's order."""
+        known = {
+            name: {f"{fn.__module__}.{fn.__qualname__}" for fn in subscribers_of(name)}
+            <= CLOSE_SUBSCRIBERS
+            for name in ("deal.won", "deal.lost")
+        }
+        grouped: list[Event] = []
+        for record in records:
+            name = close_event(record)
+            if known[name]:
+                grouped.append(self._event(name, record.id, close_payload(record, None)))
+            else:
+                publish_close(self.session, self.actor, record, None)
+        self._leave(grouped)
+
+    def _leave(self, events: list[Event]) -> None:
+        """What the audit, timeline and outbox leave for ``events``: one executemany each."""
+        if not events:
+            return
+        repo = DealRepository(self.session)
         timeline = []
         for e in events:
             summary = summarise(e)
+            data: dict[str, Any] = {"changes": jsonable(e.changes)} if e.changes else {}
             for record_type, record_id in [(e.record_type, e.record_id), *linked_records(e)]:
-                entry: dict[str, Any] = {}
+                entry = dict(data)
                 if record_id != e.record_id:
                     entry["source"] = {"record_type": e.record_type, "record_id": str(e.record_id)}
                 timeline.append(
@@ -195,7 +234,7 @@ class BulkDeals:
                     }
                 )
         repo.insert_timeline_entries(timeline)
-        add_audit_rows(session, events)
+        add_audit_rows(self.session, events)
         repo.insert_outbox_rows(
             [
                 {
@@ -214,12 +253,4 @@ class BulkDeals:
                 for e in events
             ]
         )
-        session.info.setdefault("outbox_ids", []).extend(e.id for e in events)
-        stages = [stage for deal in deals for stage in deal.stages]
-        refresh_new_deals(
-            session,
-            [SimpleNamespace(**row) for row in rows],
-            stages,
-            now=events[-1].occurred_at,
-            cached=True,
-        )
+        self.session.info.setdefault("outbox_ids", []).extend(e.id for e in events)
