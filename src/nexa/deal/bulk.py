@@ -24,7 +24,10 @@ this module does not know, goes through ``DealService.create`` instead.
 
 from __future__ import annotations
 
+import gc
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -87,6 +90,20 @@ class NewDeal:
     stages: list[dict[str, Any]] = field(default_factory=list)  # its first stage-history rows
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a group builds its rows (as the lead scoring's
+    batch, ``nexa.scoring.service``): tens of thousands of new dicts and tuples would start
+    a full collection again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def subscribers_known() -> bool:
     """Whether every ``deal.created`` subscriber is one ``write`` stands in for."""
     names = {f"{fn.__module__}.{fn.__qualname__}" for fn in subscribers_of(EVENT)}
@@ -141,6 +158,10 @@ class BulkDeals:
         """Insert the group and everything its ``deal.created`` events leave behind."""
         if not deals:
             return
+        with _collection_paused():
+            self._write(deals)
+
+    def _write(self, deals: list[NewDeal]) -> None:
         session, service = self.session, self.service
         repo = DealRepository(session)
         # the norms the scoring pass uses: the per-process snapshot (at most a minute old),
