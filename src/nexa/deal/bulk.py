@@ -9,8 +9,8 @@ in-transaction subscribers of ``deal.created`` leave: the deal row, its first st
 row(s) (``first_stage_rows``: one, or a migrated history's), one audit row, the timeline
 entries (the deal's, and its account's when it has one), the search document, the outbox
 row — each table written with one executemany — and the stored prediction, computed for the
-group in one pass (``forecast.service.refresh_new_deals``, with the norms of the per-process
-snapshot, as the subscriber does).
+group in one pass (``deal.flows.score_new_deals``), with the norms of the per-process
+snapshot, as the forecast's subscriber does.
 
 A deal created won or lost then announces it as ``DealService.after_create`` does:
 ``deal.lost`` written for the group the same way, ``deal.won`` published deal by deal
@@ -47,11 +47,11 @@ from nexa.core.events import (
     outbox_payload,
     subscribers_of,
 )
+from nexa.deal.flows import read_norms, score_new_deals
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import DealCreate
 from nexa.deal.service import DealService
 from nexa.deal.stages import close_event, close_payload, publish_close
-from nexa.forecast.service import cached_snapshot, refresh_new_deals
 from nexa.record.events import RecordPayload
 from nexa.record.shapes import shape_payload
 from nexa.search.service import index_new_records
@@ -166,7 +166,7 @@ class BulkDeals:
         repo = DealRepository(session)
         # the norms the scoring pass uses: the per-process snapshot (at most a minute old),
         # read before the group is in, as the row path reads it with its first deal
-        cached_snapshot(session)
+        read_norms(session)
         defaults = repo.new_row_defaults()
         mutable = [k for k, v in defaults.items() if isinstance(v, list | dict)]
         rows = []
@@ -183,7 +183,7 @@ class BulkDeals:
         repo.insert_many(rows)
         repo.insert_stage_changes(stages)
         self._leave(events)
-        refresh_new_deals(session, records, stages, now=events[-1].occurred_at, cached=True)
+        score_new_deals(session, records, stages, now=events[-1].occurred_at)
         if service.announce_close:
             self._close([r for r in records if r.stage_kind != "open"])
 
