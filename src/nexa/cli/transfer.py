@@ -136,8 +136,16 @@ def _import_command(plural: str) -> None:
             bool,
             typer.Option(
                 "--historical",
-                help="Leads: import created_at, converted_at, status_changed_at and "
-                "converted/lost statuses (admins)",
+                help="Migrate a history (admins). Leads: created_at, converted_at, "
+                "status_changed_at and converted/lost statuses. Deals: created_at, "
+                "stage_entered_at (or stage_changed_at), closed_at of won/lost deals, "
+                "close_date, and stage_history: the stages the deal went through, oldest "
+                "first, as stage@date entries separated by ';' (e.g. "
+                "prospecting@2025-01-02;proposal@2025-02-10;closed_won@2025-03-01), its last "
+                "entry the deal's stage. Dates are ISO dates or times (UTC unless they say); "
+                "future or out-of-order dates are refused. Without a history a deal starts "
+                "in the pipeline's first open stage at created_at; lost deals need no reason "
+                "('imported'); won/lost deals do not run the closed-won flow",
             ),
         ] = False,
     ) -> None:

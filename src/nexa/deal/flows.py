@@ -1,4 +1,7 @@
-"""The closed-won flow (spec, Deals, week 8), run by an in-transaction subscriber of
+"""Deals' work across domains: the scoring step of a bulk create (``score_new_deals``, for
+``nexa.deal.bulk``) and the closed-won flow.
+
+The closed-won flow (spec, Deals, week 8), run by an in-transaction subscriber of
 ``deal.won`` so it commits or rolls back with the stage change (ARCHITECTURE rule 4):
 
 * the account's type becomes ``customer``;
@@ -14,7 +17,7 @@ audit row and timeline entry; notifications and webhooks leave after commit from
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +27,7 @@ from nexa.account.service import update_account
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
 from nexa.deal.repository import DealRepository
+from nexa.forecast.service import cached_snapshot, refresh_new_deals
 from nexa.models import OrgSetting
 from nexa.order.service import create_order_from_deal
 from nexa.segment.service import add_members_as_system, system_list
@@ -39,6 +43,20 @@ DEFAULT_ONBOARDING: list[dict[str, Any]] = [
     {"title": "Set up {account}'s workspace and users", "due_in_days": 7, "priority": "normal"},
     {"title": "Hand {account} over to customer success", "due_in_days": 10, "priority": "normal"},
 ]
+
+
+def read_norms(session: Session) -> None:
+    """Have the per-process snapshot of the organization's norms loaded (at most a minute
+    old) before a group of new deals goes in, as the row path reads it with its first deal."""
+    cached_snapshot(session)
+
+
+def score_new_deals(
+    session: Session, deals: list[Any], stage_rows: list[dict[str, Any]], *, now: datetime
+) -> None:
+    """What the forecast's ``deal.created`` subscriber does, for a group of new deals (their
+    column values and first stage-history rows): their predictions in one pass."""
+    refresh_new_deals(session, deals, stage_rows, now=now, cached=True)
 
 
 def onboarding_template(session: Session) -> list[dict[str, Any]]:

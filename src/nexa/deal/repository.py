@@ -8,15 +8,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 
 from nexa.core.actor import Actor
+from nexa.core.events import OutboxMessage
 from nexa.core.filtering import FieldSpec
 from nexa.core.records import model_fields
 from nexa.core.repository import RecordTeamMember, Repository, unscoped
 from nexa.metadata import service as metadata
 from nexa.models import (
     Account,
+    Activity,
     Deal,
     DealLineItem,
     DealStageChange,
@@ -86,6 +88,42 @@ class DealRepository(Repository[Deal]):
         return specs
 
     # -- sales team -----------------------------------------------------------------------
+    # -- new deals in bulk (nexa.deal.bulk) -----------------------------------------------------
+    @staticmethod
+    def new_row_defaults() -> dict[str, Any]:
+        """Every column of a new deal with the value the ORM would give it when unset."""
+        table = _table(Deal)
+        row: dict[str, Any] = {}
+        for column in table.columns:
+            default = column.default
+            arg: Any = getattr(default, "arg", None)
+            if default is None:
+                row[column.key] = None
+            elif getattr(default, "is_scalar", False):
+                row[column.key] = arg
+            else:
+                row[column.key] = arg(None)
+        return row
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """New deals, one executemany (every row names every column)."""
+        self.session.execute(insert(_table(Deal)), rows)
+
+    def insert_stage_changes(self, rows: list[dict[str, Any]]) -> None:
+        """Stage-history rows, one executemany (``DealStageChange`` columns)."""
+        if rows:
+            self.session.execute(insert(_table(DealStageChange)), rows)
+
+    def insert_timeline_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Timeline entries of deal events, one executemany (``Activity`` columns)."""
+        if rows:
+            self.session.execute(insert(_table(Activity)), rows)
+
+    def insert_outbox_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Outbox rows of deal events, one executemany (``OutboxMessage`` columns)."""
+        if rows:
+            self.session.execute(insert(_table(OutboxMessage)), rows)
+
     def team_members(self, deal_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
         if not deal_ids:
             return {}
@@ -338,3 +376,9 @@ class DealRepository(Repository[Deal]):
         """The deal's account as stored, binned or not (system view)."""
         stmt = select(Account).where(Account.id == deal.account_id)
         return self.session.scalars(unscoped(stmt)).first()
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

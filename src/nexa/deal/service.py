@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
-from nexa.core.errors import ValidationFailed
+from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.records import check_version
 from nexa.core.repository import REPOSITORIES
 from nexa.deal.currency import money_values, org_currency
@@ -25,6 +25,7 @@ from nexa.deal.events import DEAL_EVENTS
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import DealCreate, DealUpdate
 from nexa.deal.stages import move_stage, publish_close
+from nexa.metadata import service as metadata
 from nexa.models import Deal, DealStageChange, Pipeline, PipelineStage, User
 from nexa.record.service import RecordService, check_reference
 
@@ -50,8 +51,43 @@ class DealService(RecordService[Deal]):
     not_empty = ("name", "currency", "pipeline_id")
     custom_fields = True
     computed = ("sales_team",)
+    # whether a deal created won or lost announces it (deal.won / deal.lost, whose subscriber
+    # runs the closed-won flow); a migrated history does not (nexa.imports.historical)
+    announce_close: ClassVar[bool] = True
 
     repo: DealRepository
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        super().__init__(session, actor)
+        # the pipelines' stages, read once per service (a bulk import asks for every row)
+        self._stages: dict[uuid.UUID, list[PipelineStage]] = {}
+        self._default: Pipeline | None = None
+
+    def stages_of(self, pipeline_id: uuid.UUID) -> list[PipelineStage]:
+        """The pipeline's stages in order (one query per pipeline and service)."""
+        if pipeline_id not in self._stages:
+            self._stages.update(self.repo.stages_of([pipeline_id]))
+        return self._stages[pipeline_id]
+
+    def stage_of(self, pipeline_id: uuid.UUID, key: str | None) -> PipelineStage | None:
+        """The stage ``key`` of the pipeline; None: its first open stage."""
+        for stage in self.stages_of(pipeline_id):
+            if (stage.key == key) if key else stage.kind == "open":
+                return stage
+        return None
+
+    def pipeline_of(self, pipeline_id: uuid.UUID | None) -> Pipeline:
+        """The active pipeline ``pipeline_id`` (None: the default one), or a 422."""
+        if pipeline_id is None:
+            if self._default is None:
+                self._default = self.repo.default_pipeline()
+            if self._default is None:
+                raise ValidationFailed("there is no active pipeline", field="pipeline_id")
+            return self._default
+        pipeline = self.session.get(Pipeline, pipeline_id)
+        if pipeline is None or not pipeline.active:
+            raise ValidationFailed("no active pipeline with this id", field="pipeline_id")
+        return pipeline
 
     def payload(self, record: Deal) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -75,28 +111,52 @@ class DealService(RecordService[Deal]):
             self.repo.set_team(deal.id, team)
         return deal
 
+    def new_values(self, data: BaseModel, *, check_owner: bool = True) -> dict[str, Any]:
+        """The checked column values of a new deal (``create``'s checks but the sales team's),
+        with its new id; nothing written (the bulk path: ``nexa.deal.bulk``)."""
+        if not self.actor.can("deal:create"):
+            raise PermissionDenied(self.create_denied.format(object="deal"))
+        values = self.values_of(data, partial=False)
+        owner_id = values.pop("owner_id", None) or self.actor.user_id
+        if owner_id is not None and check_owner:
+            self.check_owner(owner_id, current=None)
+        values["owner_id"] = owner_id
+        values = self.prepare(values, None)
+        values["custom_fields"] = metadata.validate_values(
+            self.session, "deal", getattr(data, "custom_fields", None)
+        )
+        values = self.on_insert(values)
+        values["id"] = uuid.uuid4()
+        return values
+
+    def first_stage_rows(self, record: Any) -> list[dict[str, Any]]:
+        """The stage-history rows a new deal starts with (``DealStageChange`` columns): the
+        stage it is created in, entered when it was (``record``: the deal or its values)."""
+        return [
+            {
+                "id": uuid.uuid4(),
+                "deal_id": record.id,
+                "from_stage": None,
+                "to_stage": record.stage,
+                "from_stage_id": None,
+                "to_stage_id": record.stage_id,
+                "changed_by_id": self.actor.user_id,
+                "changed_at": record.stage_entered_at,
+                "days_in_previous_stage": None,
+                "amount": record.amount,
+                "probability": record.probability,
+                "close_date": record.close_date,
+            }
+        ]
+
     def before_created_event(self, record: Deal) -> None:
         # the deal's first stage: the rescore deal.created triggers reads the stage history
-        self.session.add(
-            DealStageChange(
-                id=uuid.uuid4(),
-                deal_id=record.id,
-                from_stage=None,
-                to_stage=record.stage,
-                from_stage_id=None,
-                to_stage_id=record.stage_id,
-                changed_by_id=self.actor.user_id,
-                changed_at=record.stage_entered_at,
-                days_in_previous_stage=None,
-                amount=record.amount,
-                probability=record.probability,
-                close_date=record.close_date,
-            )
-        )
+        for row in self.first_stage_rows(record):
+            self.session.add(DealStageChange(**row))
         self.session.flush()
 
     def after_create(self, record: Deal) -> None:
-        if record.stage_kind != "open":
+        if record.stage_kind != "open" and self.announce_close:
             publish_close(self.session, self.actor, record, None)
 
     def prepare(self, values: dict[str, Any], record: Deal | None) -> dict[str, Any]:
@@ -156,19 +216,10 @@ class DealService(RecordService[Deal]):
         return values
 
     def _prepare_new(self, values: dict[str, Any]) -> dict[str, Any]:
-        repo = self.repo
         values["currency"] = values.get("currency") or org_currency()
-        pipeline_id = values.get("pipeline_id")
-        if pipeline_id is None:
-            pipeline = repo.default_pipeline()
-            if pipeline is None:
-                raise ValidationFailed("there is no active pipeline", field="pipeline_id")
-        else:
-            pipeline = self.session.get(Pipeline, pipeline_id)
-            if pipeline is None or not pipeline.active:
-                raise ValidationFailed("no active pipeline with this id", field="pipeline_id")
+        pipeline = self.pipeline_of(values.get("pipeline_id"))
         key = values.get("stage")
-        stage = repo.stage(pipeline.id, key) if key else repo.first_open_stage(pipeline.id)
+        stage = self.stage_of(pipeline.id, key)
         if stage is None:
             raise ValidationFailed(
                 f"the pipeline '{pipeline.name}' has no stage '{key}'", field="stage"

@@ -20,10 +20,13 @@ from nexa.models import Deal, DealStageChange
 from nexa.record.events import RecordPayload
 
 
-def publish_close(session: Session, actor: Actor, deal: Deal, from_stage: str | None) -> None:
-    if deal.stage_kind == "open":
-        return
-    payload = DealClosed(
+def close_event(deal: Deal) -> str:
+    """The event a deal closing announces: ``deal.won`` or ``deal.lost``."""
+    return "deal.won" if deal.stage_kind == "won" else "deal.lost"
+
+
+def close_payload(deal: Deal, from_stage: str | None) -> DealClosed:
+    return DealClosed(
         name=deal.name,
         from_=from_stage,
         to=deal.stage,
@@ -32,13 +35,18 @@ def publish_close(session: Session, actor: Actor, deal: Deal, from_stage: str | 
         also_on=[["account", str(deal.account_id)]] if deal.account_id is not None else UNSET,
         lost_reason=deal.lost_reason if deal.stage_kind == "lost" else UNSET,
     )
+
+
+def publish_close(session: Session, actor: Actor, deal: Deal, from_stage: str | None) -> None:
+    if deal.stage_kind == "open":
+        return
     publish(
         session,
         actor,
-        "deal.won" if deal.stage_kind == "won" else "deal.lost",
+        close_event(deal),
         record_type="deal",
         record_id=deal.id,
-        payload=payload,
+        payload=close_payload(deal, from_stage),
     )
 
 

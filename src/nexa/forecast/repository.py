@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from nexa.core.batches import chunks
@@ -113,25 +113,7 @@ def _load_chunk(session: Session, ids: list[uuid.UUID], light: bool) -> dict[uui
     deals = session.scalars(
         unscoped(select(Deal).where(Deal.id.in_(ids), Deal.deleted_at.is_(None)))
     ).all()
-    facts: dict[uuid.UUID, DealFacts] = {}
-    for d in deals:
-        facts[d.id] = DealFacts(
-            deal_id=d.id,
-            owner_id=d.owner_id,
-            pipeline_id=d.pipeline_id,
-            created_at=d.created_at,
-            entries=[],
-            amount_org=_float(d.amount_org),
-            amount=_float(d.amount),
-            close_date=d.close_date,
-            competitors=len(d.competitors or []),
-            outcome=d.stage_kind if d.stage_kind in ("won", "lost") else None,
-            closed_at=d.closed_at if d.stage_kind in ("won", "lost") else None,
-            name=d.name,
-            probability=d.probability,
-        )
-        if d.primary_contact_id is not None:
-            facts[d.id].contacts.append((d.created_at, str(d.primary_contact_id)))
+    facts = {d.id: _deal_facts(d) for d in deals}
     if not facts:
         return facts
     ids = list(facts)
@@ -193,11 +175,53 @@ def _load_chunk(session: Session, ids: list[uuid.UUID], light: bool) -> dict[uui
         .distinct()
     ):
         facts[deal_id].discount = True
+    _finish(facts)
+    return facts
+
+
+def _deal_facts(d: Any) -> DealFacts:
+    """A deal's own columns as facts (``d``: the row, or its values)."""
+    closed = d.stage_kind in ("won", "lost")
+    facts = DealFacts(
+        deal_id=d.id,
+        owner_id=d.owner_id,
+        pipeline_id=d.pipeline_id,
+        created_at=d.created_at,
+        entries=[],
+        amount_org=_float(d.amount_org),
+        amount=_float(d.amount),
+        close_date=d.close_date,
+        competitors=len(d.competitors or []),
+        outcome=d.stage_kind if closed else None,
+        closed_at=d.closed_at if closed else None,
+        name=d.name,
+        probability=d.probability,
+    )
+    if d.primary_contact_id is not None:
+        facts.contacts.append((d.created_at, str(d.primary_contact_id)))
+    return facts
+
+
+def _finish(facts: dict[uuid.UUID, DealFacts]) -> None:
     for f in facts.values():
         f.activities.sort()
         f.contacts.sort()
         if not f.entries:  # a deal without history rows (should not happen): its creation
             f.entries.append(StageEntry(f.created_at, "", f.amount, f.close_date))
+
+
+def new_deal_facts(
+    deals: Iterable[Any], stage_rows: Iterable[dict[str, Any]]
+) -> dict[uuid.UUID, DealFacts]:
+    """What ``load_facts`` reads back for deals just created, from the values in hand (a new
+    deal has its stage-history rows and no interaction, meeting, call, change or line item
+    yet): the bulk create's scoring pass, without reading."""
+    facts = {d.id: _deal_facts(d) for d in deals}
+    for row in sorted(stage_rows, key=lambda r: r["changed_at"]):
+        facts[row["deal_id"]].entries.append(
+            StageEntry(row["changed_at"], row["to_stage"], _float(row["amount"]), row["close_date"])
+        )
+    _finish(facts)
     return facts
 
 
@@ -217,6 +241,22 @@ def write_prediction(session: Session, deal_id: uuid.UUID, values: dict[str, Any
         .values(**values, updated_at=Deal.updated_at)
         .execution_options(synchronize_session=False)
     )
+
+
+def write_predictions(session: Session, values: dict[uuid.UUID, dict[str, Any]]) -> None:
+    """``write_prediction`` for many deals, one executemany (the rows share their keys)."""
+    if not values:
+        return
+    table = Deal.__table__
+    assert isinstance(table, Table)
+    keys = list(next(iter(values.values())))
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("deal_id_"))
+        .values({key: bindparam(key) for key in keys})
+        .values(updated_at=table.c.updated_at)
+    )
+    session.execute(stmt, [{"deal_id_": deal_id, **row} for deal_id, row in values.items()])
 
 
 def open_deals(session: Session, readable: Select[Any]) -> list[Deal]:

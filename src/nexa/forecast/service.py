@@ -305,6 +305,31 @@ def refresh_deal(
     return True
 
 
+def refresh_new_deals(
+    session: Session,
+    deals: list[Any],
+    stage_rows: list[dict[str, Any]],
+    *,
+    now: datetime | None = None,
+    cached: bool = False,
+) -> int:
+    """System: what ``refresh_deal`` does for each of a group of deals just created (the bulk
+    create, ``nexa.deal.bulk``: ``deals`` their column values, ``stage_rows`` their
+    stage-history rows), with one context and one executemany; their facts are built from
+    those values, not read back."""
+    facts = repo.new_deal_facts(deals, stage_rows)
+    if not facts:
+        return 0
+    values = _predictions(context(session, now, cached=cached), list(facts.values()))
+    repo.write_predictions(session, values)
+    for deal_id, row in values.items():
+        deal = session.identity_map.get(session.identity_key(Deal, deal_id))
+        if deal is not None:
+            for key, value in row.items():
+                set_committed_value(deal, key, value)
+    return len(values)
+
+
 def rescore_open_deals(session: Session, *, now: datetime | None = None) -> int:
     """System job: every open deal's prediction; returns how many were written."""
     ctx = context(session, now)

@@ -350,6 +350,13 @@ def _deal() -> Adapter:
     from nexa.deal.shape import DEALS
 
     adapter.shaper = DEALS
+
+    def bulk(session: Session, actor: Actor) -> Any:
+        from nexa.deal.bulk import BulkDeals
+
+        return BulkDeals(session, actor)
+
+    adapter.bulk = bulk
     return adapter
 
 

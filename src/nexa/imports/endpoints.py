@@ -144,8 +144,9 @@ _form_schema = {
         },
         "historical": {
             "type": "boolean",
-            "description": "Leads: created_at, converted_at, status_changed_at, converted/lost "
-            "statuses (admins)",
+            "description": "Admins. Leads: created_at, converted_at, status_changed_at, "
+            "converted/lost statuses. Deals: created_at, stage_entered_at, closed_at, "
+            "stage_history (stage@date;stage@date…)",
         },
     },
 }

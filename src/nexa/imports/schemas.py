@@ -33,8 +33,10 @@ class ImportRequest(InputModel):
     )
     historical: bool = Field(
         False,
-        description="Leads only, admins: rows may carry created_at, converted_at, "
-        "status_changed_at and a converted or lost status",
+        description="Leads and deals, admins: lead rows may carry created_at, converted_at, "
+        "status_changed_at and a converted or lost status; deal rows created_at, "
+        "stage_entered_at (or stage_changed_at), closed_at and stage_history "
+        "(stage@date;stage@date…, oldest first)",
     )
 
 

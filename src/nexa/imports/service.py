@@ -76,21 +76,27 @@ def require_new_fields(actor: Actor) -> None:
         )
 
 
+HISTORICAL_OBJECTS = ("lead", "deal")
+
+
 def require_historical(actor: Actor, object_type: str) -> None:
-    """Migrating history (past dates, converted and lost outcomes) is an admin act."""
-    if object_type != "lead":
-        raise ValidationFailed("historical imports are for leads only", field="historical")
+    """Migrating history (past dates, converted, won and lost outcomes) is an admin act."""
+    if object_type not in HISTORICAL_OBJECTS:
+        raise ValidationFailed(
+            "historical imports are for leads and deals only", field="historical"
+        )
     if not actor.can("settings:write"):
         raise PermissionDenied(
-            "historical: only admins may import lead history (settings)", field="historical"
+            f"historical: only admins may import {object_type} history (settings)",
+            field="historical",
         )
 
 
 def adapter_of(object_type: str, *, historical: bool = False) -> Adapter:
     if historical:
-        from nexa.imports.historical import historical_lead_adapter
+        from nexa.imports.historical import historical_deal_adapter, historical_lead_adapter
 
-        return historical_lead_adapter()
+        return historical_deal_adapter() if object_type == "deal" else historical_lead_adapter()
     return adapter_for(object_type)
 
 
@@ -156,8 +162,9 @@ def start_import(
     ``new_fields``: every column naming no field of the object becomes a custom field typed
     from the file's values (number / boolean / text), defined here, in the caller's
     transaction; a dry run only lists them (``fields_planned``). Needs custom field rights.
-    ``historical`` (leads, admins): rows may carry created_at, converted_at,
-    status_changed_at and a converted or lost status (see ``nexa.imports.historical``)."""
+    ``historical`` (leads and deals, admins): lead rows may carry created_at, converted_at,
+    status_changed_at and a converted or lost status; deal rows created_at,
+    stage_entered_at, closed_at and their stage history (see ``nexa.imports.historical``)."""
     require_permission(actor, object_type, "import")
     if historical:
         require_historical(actor, object_type)
@@ -168,7 +175,8 @@ def start_import(
         raise ValidationFailed("on_duplicate must be skip or update", field="on_duplicate")
     if historical and on_duplicate != "skip":
         raise ValidationFailed(
-            "a historical import creates leads; on_duplicate must be skip", field="on_duplicate"
+            f"a historical import creates {object_type}s; on_duplicate must be skip",
+            field="on_duplicate",
         )
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValidationFailed(f"batch_size must be 1 to {MAX_BATCH}", field="batch_size")
