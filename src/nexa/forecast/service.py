@@ -320,7 +320,7 @@ def refresh_new_deals(
     facts = repo.new_deal_facts(deals, stage_rows)
     if not facts:
         return 0
-    values = _predictions(context(session, now, cached=cached), list(facts.values()))
+    values = predictions_for(context(session, now, cached=cached), list(facts.values()))
     repo.write_predictions(session, values)
     for deal_id, row in values.items():
         deal = session.identity_map.get(session.identity_key(Deal, deal_id))
