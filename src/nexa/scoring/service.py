@@ -81,14 +81,20 @@ class Scorer:
         """The custom fields the scorer reads (the scorecard reads none)."""
         if self.model is None:
             return []
-        names = self.model.space.names
-        return [name.removeprefix("custom.") for name in names if name.startswith("custom.")]
+        names = [*self.model.space.names, *self.model.text_fields]
+        keys = [name.removeprefix("custom.") for name in names if name.startswith("custom.")]
+        return list(dict.fromkeys(keys))
+
+    @property
+    def reads_description(self) -> bool:
+        """Whether the scorer reads the description's text (a learned model's text part)."""
+        return self.model is not None and "description" in self.model.text_fields
 
     def score(self, facts: LeadFacts) -> Scored:
         """Every lead's score, column by column."""
         if self.model is None:
             return Scored(scorecard.scores(facts, self.complete_weights), None, None)
-        matrix = self.model.space.encode_columns(facts.columns(), len(facts))
+        matrix = self.model.encode_columns(facts.columns(), len(facts))
         probabilities = self.model.probability(matrix) if len(facts) else np.zeros(0)
         values = np.rint(probabilities * 100).astype(np.int64)  # round() of each
         return Scored(values, probabilities, matrix)
@@ -145,7 +151,8 @@ def _lookup_scorer(session: Session) -> Scorer:
 def facts_now(columns: repo.LeadColumns, now: datetime) -> LeadFacts:
     """What the scorers read about these leads at ``now``: their fields and engagement."""
     engagement = engagement_features(columns.counts, columns.last_engaged, columns.created, now)
-    return LeadFacts(columns.fields, columns.custom, columns.described, engagement)
+    texts = {} if columns.descriptions is None else {"description": columns.descriptions}
+    return LeadFacts(columns.fields, columns.custom, columns.described, engagement, texts)
 
 
 def score_leads(
@@ -182,7 +189,9 @@ def score_new_leads(session: Session, rows: list[dict[str, Any]], *, now: dateti
             forms = repo.form_types(
                 session, {r["web_form_id"] for r in rows if r.get("web_form_id")}
             )
-        stored = repo.new_lead_columns(rows, scorer.fields, scorer.custom_keys, forms, now)
+        stored = repo.new_lead_columns(
+            rows, scorer.fields, scorer.custom_keys, forms, now, scorer.reads_description
+        )
         facts = facts_now(stored, now)
         scored = scorer.score(facts)
         factors = scorer.explain(facts, scored, np.arange(len(rows)))
@@ -241,7 +250,9 @@ def _score_leads(
     explain_all: bool,
 ) -> dict[str, int]:
     scorer = current_scorer(session)
-    stored = repo.lead_columns(session, lead_ids, scorer.fields, scorer.custom_keys)
+    stored = repo.lead_columns(
+        session, lead_ids, scorer.fields, scorer.custom_keys, scorer.reads_description
+    )
     facts = facts_now(stored, now)
     scored = scorer.score(facts)
     values = scored.values
@@ -418,7 +429,10 @@ def training_rows(
             row = features.snapshot(
                 lead, changes.get(lead["id"], []), timelines.get(lead["id"], []), t
             )
-            row["description"] = lead.get("description")
+            # the description as it was then (an edit after t is undone from the audit trail)
+            row["description"] = features.value_as_of(
+                lead.get("description"), changes.get(lead["id"], []), "description", t
+            )
             if n < cut:
                 train_rows.append(row)
                 train_labels.append(label)
@@ -468,7 +482,7 @@ def train_lead_model(
         kind=KIND,
         version=version,
         status="retired",
-        algorithm=lead_model.ALGORITHM,
+        algorithm=result.model.algorithm,
         trained_at=now,
         trained_by_id=actor.user_id,
         n_train=result.n_train,
