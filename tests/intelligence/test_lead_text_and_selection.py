@@ -148,3 +148,14 @@ def test_a_model_stored_before_issue_16_still_loads_scores_and_explains() -> Non
     p = model.probability(matrix)
     assert p[0] > p[1]
     assert model.explain(matrix, p)[0][0]["feature"] == "budget"
+
+
+def test_a_custom_field_of_free_text_is_read_as_words_too() -> None:
+    rows, labels = described(800, seed=5)
+    notes = [{"source": r["source"], "custom.notes": r["description"]} for r in rows]
+    for row in notes[::7]:
+        row["custom.stage"] = "a"  # a short categorical text field is not free text
+    result = fit(SOURCE, notes, labels)
+    assert result.card["text"]["fields"] == ["custom.notes"]
+    assert result.card["text"]["label"] == "words in the notes"
+    assert result.auc is not None and result.auc > 0.8
