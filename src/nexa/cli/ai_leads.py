@@ -32,10 +32,12 @@ def print_card(card: dict[str, Any], title: str) -> None:
         f"{data.get('held_out_leads')} held out "
         f"({data.get('conversion_rate_held_out')} % converted); {data.get('split')}"
     )
+    trees = card.get("trees")
     out.print(
         f"  held-out AUC {metrics.get('auc')}  Brier {metrics.get('brier')} "
         f"on {data.get('held_out_leads')} held-out leads  "
-        f"trees {card.get('trees')}  features {len(card.get('features', []))}"
+        + ("" if trees is None else f"trees {trees}  ")
+        + f"features {len(card.get('features', []))}"
     )
     selection = card.get("selection") or {}
     if selection:
