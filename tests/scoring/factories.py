@@ -78,3 +78,33 @@ def source_only_history(db: Any, n: int = 240, *, seed: int = 11) -> None:
         lead.status_changed_at = lead.created_at + timedelta(days=3)
         lead.converted_at = lead.status_changed_at if converted else None
     db.flush()
+
+
+GOOD_WORDS = ["budget approved", "signed off by the board", "urgent rollout", "ready to buy"]
+BAD_WORDS = ["just browsing", "student project", "no budget this year", "competitor research"]
+
+
+def described_history(db: Any, n: int = 300, *, seed: int = 4) -> list[Lead]:
+    """``n`` closed leads whose conversion depends only on words in their description (the
+    source is noise); the words tell the outcome three times in four."""
+    rng = random.Random(seed)
+    now = utcnow()
+    leads = []
+    for i in range(n):
+        converted = rng.random() < 0.4
+        telling = rng.random() < 0.75
+        words = rng.choice(GOOD_WORDS if converted == telling else BAD_WORDS)
+        lead = make_lead(
+            db,
+            source=rng.choice(["referral", "website", "cold_call"]),
+            description=f"Hello, we would like a demo for our team. {words}".strip(),
+        )
+        created = now - timedelta(days=n - i)
+        lead.created_at = created
+        lead.status = "converted" if converted else "lost"
+        lead.lost_reason = None if converted else "no budget"
+        lead.status_changed_at = created + timedelta(days=3)
+        lead.converted_at = created + timedelta(days=3) if converted else None
+        leads.append(lead)
+    db.flush()
+    return leads

@@ -233,3 +233,31 @@ def test_a_file_sorted_by_its_outcome_is_refused_with_the_reason(
         str(sorted_file), "--target", "signed_up", "--exclude", "duration", "--shuffle", "7"
     )
     assert shuffled.exit_code == 0, shuffled.output
+
+
+ROLLING_LINE = re.compile(
+    r"AUC=(?P<auc>[\d.]+) BASELINE_AUC=(?P<baseline>[\d.]+) BRIER=[\d.]+ BASELINE_BRIER=[\d.]+ "
+    r"WORST_GAP=(?P<gap>[\d.]+) BASELINE_WORST_GAP=[\d.]+ HELD_OUT=(?P<held_out>\d+) "
+    r"SLICES=(?P<slices>\d+) ROWS=(?P<rows>\d+)"
+)
+
+
+def test_rolling_retrains_before_each_slice_and_pools_the_figures(
+    tmp_path: Path, test_env: Any
+) -> None:
+    source = history_csv(tmp_path / "history.csv", n=400)
+    result = evaluate(
+        str(source), "--target", "signed_up", "--exclude", "duration", "--rolling", "3"
+    )
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    found = ROLLING_LINE.fullmatch(line)
+    assert found, line
+    assert found["slices"] == "3" and found["held_out"] == "80" and found["rows"] == "400"
+    assert float(found["auc"]) > 0.6 and float(found["baseline"]) > 0.5
+    assert "rolling evaluation" in result.output and "3 consecutive slices" in result.output
+    # the slices' training grows: every lead before the slice (320, 346, 373)
+    assert re.search(r"│\s*1\s*│\s*26\s*│\s*320\s*│", result.output), result.output
+    assert re.search(r"│\s*3\s*│\s*27\s*│\s*373\s*│", result.output), result.output
+    assert "pooled over the slices: AUC" in result.output
+    assert "retrained before each slice" in result.output

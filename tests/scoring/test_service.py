@@ -14,7 +14,7 @@ from nexa.scoring import service as scoring
 from tests.factories.call import make_call
 from tests.factories.lead import make_lead
 from tests.factories.user import make_user
-from tests.scoring.factories import closed_history, source_only_history
+from tests.scoring.factories import closed_history, described_history, source_only_history
 
 
 def test_new_lead_is_scored_by_the_scorecard_with_factors(db: Any) -> None:
@@ -135,6 +135,25 @@ def test_training_builds_a_calibrated_explained_model_and_rollback(db: Any) -> N
     db.refresh(open_lead)
     assert open_lead.score_model_version == "lead_score-v1"
     assert len(history) == 400
+
+
+def test_words_in_the_description_score_and_explain_a_lead(db: Any) -> None:
+    described_history(db, n=300)
+    row = scoring.train_lead_model(db, SYSTEM)
+    assert row.auc is not None and row.auc > 0.65, row.card["metrics"]
+    assert row.card["text"]["label"] == "words in the description"
+    assert row.algorithm == row.card["algorithm"] == row.card["selection"]["chosen"]
+    keen = make_lead(db, source="website", description="Demo please: budget approved")
+    idle = make_lead(db, source="website", description="Demo please, just browsing")
+    assert keen.score is not None and idle.score is not None
+    assert keen.score > idle.score + 25, (keen.score, idle.score)
+    for lead, sign in ((keen, 1), (idle, -1)):
+        shown = scoring.explanation(db, SYSTEM, lead.id)
+        assert shown["model_version"] == "lead_score-v1"
+        words = [f for f in shown["factors"] if f["label"] == "words in the description"]
+        assert words and words[0]["points"] * sign > 0, (shown, row.card["calibration"])
+    # the nightly batch reads the descriptions too: nothing moves
+    assert scoring.score_leads(db, None, reason="nightly")["moved"] == 0
 
 
 def test_a_field_written_after_the_outcome_is_never_used(db: Any) -> None:

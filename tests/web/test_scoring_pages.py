@@ -93,6 +93,11 @@ def test_models_are_listed_with_their_card_after_training(client: Any, db: Any, 
     assert 'class="diagonal"' in text and 'id="reliability-table"' in text
     assert 'id="top-features"' in text and "<rect" in text
     assert "Platt scaling" in text
+    # the model chosen, beside each candidate's validation AUC (issue 16, point 4)
+    algorithm = re.search(r'data-testid="algorithm">(.*?)</dd>', text, re.S)
+    assert algorithm is not None and "chosen on the validation part" in algorithm.group(1)
+    assert "lightgbm-platt AUC 0." in algorithm.group(1)
+    assert "logistic-regression AUC 0." in algorithm.group(1)
     assert client.get("/admin/ai/models/99").status_code == 404
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,11 +32,24 @@ def print_card(card: dict[str, Any], title: str) -> None:
         f"{data.get('held_out_leads')} held out "
         f"({data.get('conversion_rate_held_out')} % converted); {data.get('split')}"
     )
+    trees = card.get("trees")
     out.print(
         f"  held-out AUC {metrics.get('auc')}  Brier {metrics.get('brier')} "
         f"on {data.get('held_out_leads')} held-out leads  "
-        f"trees {card.get('trees')}  features {len(card.get('features', []))}"
+        + ("" if trees is None else f"trees {trees}  ")
+        + f"features {len(card.get('features', []))}"
     )
+    selection = card.get("selection") or {}
+    if selection:
+        figures = ", ".join(
+            f"{c['algorithm']} {figure(c.get('validation_auc'))}"
+            for c in selection.get("candidates", [])
+        )
+        out.print(f"  model: {selection.get('chosen')} (validation AUC: {figures})")
+    if card.get("text"):
+        out.print(
+            f"  free text: {card['text']['label']} (one feature, TF-IDF + logistic regression)"
+        )
     table = Table("score bin", "leads", "predicted %", "observed %", "gap")
     for row in metrics.get("reliability", []):
         table.add_row(
@@ -216,13 +230,23 @@ def evaluate_leads(
             "--allow-refused", help="Evaluate even when more than 1 % of the rows are not used"
         ),
     ] = False,
+    rolling: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Cut the held-out part into K consecutive slices and retrain before each on "
+            "every earlier lead (as weekly retraining does); report the pooled figures",
+        ),
+    ] = None,
 ) -> None:
     """Import FILE into a scratch organization, train through the product, print held-out
     AUC, Brier score and the reliability table beside a plain gradient-boosting baseline on
     the same split. The mapping is printed first; values that do not fit a lead field are kept
     in a custom field. More than 1 % of the rows not used: the reasons, and exit code 1 unless
     --allow-refused. The last line is `AUC=<v> BASELINE_AUC=<v> BRIER=<v> BASELINE_BRIER=<v>
-    HELD_OUT=<n> ROWS=<used>`."""
+    HELD_OUT=<n> ROWS=<used>`; with --rolling K the figures are pooled over the K slices,
+    beside a plain LightGBM retrained the same way, and the line adds `WORST_GAP=<points>
+    BASELINE_WORST_GAP=<points> SLICES=<K>`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from nexa.scoring.flows import evaluate_leads as run
@@ -259,6 +283,7 @@ def evaluate_leads(
             maps=maps,
             no_map=[c.strip() for c in no_map or [] if c.strip()],
             allow_refused=allow_refused,
+            rolling=rolling,
             progress=progress,
             on_plan=print_plan,
         )
@@ -300,8 +325,73 @@ def evaluate_leads(
             "  [yellow]note:[/yellow] the product's model ranks below the plain baseline on "
             "this file"
         )
+    if result.rolling is not None:
+        print_rolling(result.rolling)
+        rolled, plain = result.rolling, result.rolling["baseline"]
+        typer.echo(
+            f"AUC={figure(rolled['auc'])} BASELINE_AUC={figure(plain['auc'])} "
+            f"BRIER={figure(rolled['brier'])} BASELINE_BRIER={figure(plain['brier'])} "
+            f"WORST_GAP={gap(rolled['max_calibration_gap'])} "
+            f"BASELINE_WORST_GAP={gap(plain['max_calibration_gap'])} "
+            f"HELD_OUT={rolled['held_out_leads']} SLICES={len(rolled['slices'])} "
+            f"ROWS={result.imported}"
+        )
+        return
     typer.echo(
         f"AUC={figure(result.auc)} BASELINE_AUC={figure(result.baseline_auc)} "
         f"BRIER={figure(result.brier)} BASELINE_BRIER={figure(result.baseline_brier)} "
         f"HELD_OUT={result.n_test} ROWS={result.imported}"
     )
+
+
+def gap(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "nan"
+
+
+def print_rolling(rolled: dict[str, Any]) -> None:
+    """The rolling evaluation: per slice, then the pooled figures beside the baseline's."""
+    out = console()
+    slices = rolled["slices"]
+    out.print(
+        f"[bold]rolling evaluation[/bold]: the {rolled['held_out_leads']} held-out leads in "
+        f"{len(slices)} consecutive slices, a model retrained before each on every earlier lead"
+    )
+    table = Table("slice", "leads", "trained on", "converted %", "AUC", "model")
+    for k, row in enumerate(slices, start=1):
+        table.add_row(
+            str(k),
+            str(row["leads"]),
+            str(row["training_leads"]),
+            f"{row['converted']:.1f}",
+            figure(row["auc"]),
+            row["algorithm"],
+        )
+    out.print(table)
+    chosen = Counter(row["algorithm"] for row in slices)
+    out.print("  models chosen: " + ", ".join(f"{name} {n}x" for name, n in chosen.items()))
+    table = Table("score bin", "leads", "predicted %", "observed %", "gap")
+    for row in rolled["reliability"]:
+        table.add_row(
+            str(row["bin"]),
+            str(row["leads"]),
+            f"{row['predicted']:.1f}",
+            f"{row['observed']:.1f}",
+            f"{row['gap']:+.1f}",
+        )
+    out.print(table)
+    plain = rolled["baseline"]
+    out.print(
+        f"  pooled over the slices: AUC {figure(rolled['auc'])}  Brier {figure(rolled['brier'])}  "
+        f"worst decile gap {gap(rolled['max_calibration_gap'])} points  expected calibration "
+        f"error {rolled['ece']} points"
+    )
+    out.print(
+        "  baseline (plain LightGBM on the file's columns and the creation order, retrained "
+        f"before each slice): AUC {figure(plain['auc'])}  Brier {figure(plain['brier'])}  "
+        f"worst decile gap {gap(plain['max_calibration_gap'])} points"
+    )
+    if rolled["auc"] is not None and plain["auc"] is not None and rolled["auc"] < plain["auc"]:
+        out.print(
+            "  [yellow]note:[/yellow] the product's model ranks below the plain rolling "
+            "baseline on this file"
+        )

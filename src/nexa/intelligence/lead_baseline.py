@@ -7,6 +7,7 @@ When the product's model does not beat it, the extra machinery earns nothing on 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,4 +97,53 @@ def fit(values: Sequence[Sequence[str]], labels: Sequence[int], cut: int) -> Bas
     p = np.asarray(booster.predict(matrix[cut:], num_threads=1), dtype=np.float64)
     return Baseline(
         metrics.auc(y[cut:], p), metrics.brier(y[cut:], p), cut, n_test, matrix.shape[1]
+    )
+
+
+@dataclass
+class RollingBaseline:
+    auc: float | None
+    brier: float | None
+    worst_gap: float | None  # the pooled reliability table's largest |gap|, in points
+    n_test: int
+    columns: int
+
+
+def fit_rolling(
+    values: Sequence[Sequence[str]], labels: Sequence[int], edges: Sequence[int]
+) -> RollingBaseline:
+    """The rolling form of ``fit``: before each slice ``edges[k]..edges[k+1]`` a booster is
+    trained on every earlier row and scores the slice; the figures are over the pooled slice
+    predictions. The row's position (creation order) is one more column, as in
+    ``bench/uci_baselines.py``'s rolling origin: with it the booster's newest leaves hold
+    the newest regime, which is what a model retrained weekly can know."""
+    import lightgbm as lgb
+
+    y = np.asarray(labels, dtype=np.int64)
+    start, end = int(edges[0]), int(edges[-1])
+    p = np.zeros(end - start)
+    columns = 0
+    for first, last in itertools.pairwise(edges):
+        a, b = int(first), int(last)
+        matrix, categorical = encode([list(v) for v in values[:b]], a)
+        matrix = np.column_stack([matrix, np.arange(b, dtype=np.float64)])
+        columns = matrix.shape[1]
+        if len(set(y[:a].tolist())) < 2:
+            p[a - start : b - start] = float(y[:a].mean()) if a else 0.5
+            continue
+        params = dict(PARAMS)
+        params["min_data_in_leaf"] = int(max(10, min(PARAMS["min_data_in_leaf"], a // 50)))
+        booster = lgb.train(
+            params, lgb.Dataset(matrix[:a], y[:a], categorical_feature=categorical), ROUNDS
+        )
+        p[a - start : b - start] = booster.predict(matrix[a:b], num_threads=1)
+    held = y[start:end]
+    table = metrics.reliability(held, p, 10) if len(held) >= 10 else []
+    worst = max((abs(r["predicted"] - r["observed"]) * 100 for r in table), default=None)
+    return RollingBaseline(
+        metrics.auc(held, p),
+        metrics.brier(held, p),
+        None if worst is None else round(worst, 1),
+        end - start,
+        columns,
     )

@@ -9,7 +9,7 @@ explanation reads them. Pure: the scoring repository loads the columns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from nexa.intelligence.lead_features import ENGAGEMENT_FEATURES, ENGAGEMENT_LABE
 
 MICROSECONDS_PER_SECOND = 1e6
 SECONDS_PER_DAY = 86400
+EPOCH64 = np.datetime64("1970-01-01T00:00:00", "us")
 
 
 def as_datetime64(moment: datetime) -> np.datetime64:
@@ -50,6 +51,9 @@ def engagement_features(
     last = np.where(np.isnat(last_engaged), created, last_engaged)
     features["days_since_activity"] = days_between(last, end)
     features["age_days"] = days_between(created, end)
+    features["created_days"] = (
+        (created - EPOCH64).astype(np.int64) / MICROSECONDS_PER_SECOND / SECONDS_PER_DAY
+    )
     return features
 
 
@@ -60,19 +64,21 @@ class LeadFacts:
     ``fields``: the standard fields (``STANDARD_FIELDS``), a list per field, None when empty;
     ``custom``: the custom fields asked for, as ``"custom.<key>"`` lists (None when absent);
     ``described``: whether the lead wrote what they need (a description that is not empty);
-    ``engagement``: the ``ENGAGEMENT_FEATURES`` as float arrays."""
+    ``engagement``: the ``ENGAGEMENT_FEATURES`` as float arrays;
+    ``texts``: free text a learned model reads (``description``), when it reads any."""
 
     fields: dict[str, list[Any]]
     custom: dict[str, list[Any]]
     described: np.ndarray
     engagement: dict[str, np.ndarray]
+    texts: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.described)
 
     def columns(self) -> dict[str, Sequence[Any] | np.ndarray]:
         """Every fact by its feature name (``source``, ``custom.budget``, ``calls`` …)."""
-        return {**self.fields, **self.custom, **self.engagement}
+        return {**self.fields, **self.custom, **self.engagement, **self.texts}
 
     def column(self, name: str) -> Sequence[Any] | np.ndarray:
         """One fact for every lead (a custom field not loaded: None for every lead)."""

@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,10 @@ ENGAGEMENT_LABELS: dict[str, str] = {
     "form_submissions": "form submissions",
     "tasks_done": "tasks done",
 }
-ENGAGEMENT_FEATURES = (*ENGAGEMENT_LABELS, "days_since_activity", "age_days")
+# "created_days": when the lead was created (days since 1970), so a model can tell the
+# newest regime from older ones when conversion drifts; a new lead falls in the newest
+ENGAGEMENT_FEATURES = (*ENGAGEMENT_LABELS, "days_since_activity", "age_days", "created_days")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # never features: the outcome itself, what the outcome caused, and the score's own output
 NEVER_FEATURES = frozenset(
     {
@@ -148,6 +151,8 @@ class FeatureSpace:
             return f"No activity in {int(value)} days" if value >= 3 else "Active in the last days"
         if feature.name == "age_days":
             return f"Lead is {int(value)} days old"
+        if feature.name == "created_days":
+            return f"Created {(EPOCH + timedelta(days=value)):%Y-%m-%d}"
         if feature.name in ENGAGEMENT_LABELS:
             return f"{int(value)} {feature.label}"
         return f"{feature.label} {format_number(value)}"
@@ -256,6 +261,8 @@ def engagement_as_of(
         last = max(last, entry.at)
     counts["days_since_activity"] = max(0.0, (t - last).total_seconds() / 86400)
     counts["age_days"] = max(0.0, (t - created_at).total_seconds() / 86400)
+    epoch = EPOCH if created_at.tzinfo is not None else EPOCH.replace(tzinfo=None)
+    counts["created_days"] = (created_at - epoch).total_seconds() / 86400
     return counts
 
 

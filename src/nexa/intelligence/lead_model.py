@@ -5,24 +5,37 @@ Training is split by time, never at random: the newest 20 % of leads (by creatio
 out and only scored, the rest trains; inside the training part the newest 20 % pick the number
 of trees (early stopping) and fit the calibration (Platt scaling on the log-odds). The model card
 reports AUC, Brier score and a reliability table on the held-out leads, which are the leads most
-like tomorrow's."""
+like tomorrow's.
+
+Two more parts (issue 16, point 4): the free text a lead carries (its description, and custom
+fields holding free text) becomes one feature — a TF-IDF + logistic-regression score, out of
+fold on the training rows (stacking), named "words in the description" in explanations — and a
+plain logistic regression on the same features (categories one-hot, numbers clipped and
+standardised) competes with the gradient boosting on the validation part: the one with the
+higher validation AUC is the model, and the card names it with each candidate's figure."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nexa.intelligence import metrics
-from nexa.intelligence.lead_features import FeatureSpace
+from nexa.intelligence.lead_features import MAX_LEVELS, Feature, FeatureSpace
 
 if TYPE_CHECKING:  # imported when a model is loaded or trained: it costs seconds at start-up
     import lightgbm as lgb
 
-ALGORITHM = "lightgbm-platt"
+ALGORITHM = "lightgbm-platt"  # gradient boosting (the name models stored before issue 16 carry)
+LOGISTIC = "logistic-regression"
+TEXT_FEATURE = "text_score"  # the text part's score, one column of the matrix
+MIN_TEXT_ROWS = 30  # training rows with text before the text part is fitted
+TEXT_FOLDS = 5
+MAX_TEXT_FEATURES = 20000
+LOGISTIC_C = 1.0
 MIN_CLOSED_LEADS = 200  # converted + lost before a learned model replaces the scorecard
 MIN_PER_CLASS = 20
 PARAMS: dict[str, Any] = {
@@ -46,6 +59,13 @@ MAX_ROUNDS = 600
 EARLY_STOP = 40
 
 
+LINEAR_SKIP = ("created_days",)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 class NotEnoughData(ValueError):
     """Too little history to train; the message says how far the organization is."""
 
@@ -57,20 +77,309 @@ ISOTONIC_MIN_ROWS = 1000
 ISOTONIC_MIN_POSITIVES = 100
 
 
+def text_of(row: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """A lead's free text: the values of ``fields`` that are text, one after the other."""
+    return " \n ".join(v for v in (row.get(f) for f in fields) if isinstance(v, str) and v.strip())
+
+
+def text_fields(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns holding free text in these training rows: the description, and custom
+    fields whose values are mostly distinct sentences (more than one word on average) — what
+    a categorical feature cannot hold. At least ``MIN_TEXT_ROWS`` rows must have one."""
+    names = ["description", *sorted({k for row in rows for k in row if k.startswith("custom.")})]
+    found: list[str] = []
+    for name in names:
+        values = [v for v in (row.get(name) for row in rows) if isinstance(v, str) and v.strip()]
+        if len(values) < MIN_TEXT_ROWS:
+            continue
+        words = sum(len(v.split()) for v in values) / len(values)
+        distinct = len(set(values))
+        if name == "description" or (words >= 2 and distinct > max(MAX_LEVELS, len(values) // 2)):
+            found.append(name)
+    return found
+
+
+def text_label(fields: Sequence[str]) -> str:
+    names = [f.removeprefix("custom.").replace("_", " ") for f in fields]
+    return "words in the " + " and ".join(names)
+
+
+@dataclass
+class TextPart:
+    """TF-IDF over the lead's free text and a logistic regression on it: one log-odds score
+    per lead. Stored as its vocabulary, idf weights and coefficients (no pickle)."""
+
+    fields: list[str]
+    vocabulary: dict[str, int]
+    idf: list[float]
+    coef: list[float]
+    intercept: float
+    _vectorizer: Any = field(default=None, repr=False, compare=False)
+
+    @staticmethod
+    def new_vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(
+            lowercase=True,
+            ngram_range=(1, 2),
+            min_df=1 if vocabulary is not None else 2,
+            max_features=None if vocabulary is not None else MAX_TEXT_FEATURES,
+            sublinear_tf=True,
+            vocabulary=vocabulary,
+            dtype=np.float64,
+        )
+
+    def vectorizer(self) -> Any:
+        if self._vectorizer is None:
+            vec = self.new_vectorizer(self.vocabulary)
+            vec.idf_ = np.asarray(self.idf, dtype=np.float64)
+            self._vectorizer = vec
+        return self._vectorizer
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return np.zeros(0)
+        matrix = self.vectorizer().transform(list(texts))
+        return np.asarray(matrix @ np.asarray(self.coef) + self.intercept, dtype=np.float64)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fields": self.fields,
+            "vocabulary": self.vocabulary,
+            "idf": self.idf,
+            "coef": self.coef,
+            "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TextPart:
+        return cls(
+            list(data["fields"]),
+            {str(k): int(v) for k, v in data["vocabulary"].items()},
+            [float(v) for v in data["idf"]],
+            [float(v) for v in data["coef"]],
+            float(data["intercept"]),
+        )
+
+
+def fit_text(texts: Sequence[str], y: np.ndarray) -> TextPart | None:
+    """TF-IDF + logistic regression on ``texts``; None when the words say nothing learnable
+    (too few rows with text, or a vocabulary too small)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if sum(1 for t in texts if t) < MIN_TEXT_ROWS or len(set(y.tolist())) < 2:
+        return None
+    vec = TextPart.new_vectorizer()
+    try:
+        matrix = vec.fit_transform(list(texts))
+    except ValueError:  # empty vocabulary
+        return None
+    model = LogisticRegression(C=LOGISTIC_C, max_iter=1000, solver="liblinear")
+    model.fit(matrix, y)
+    vocabulary = {str(k): int(v) for k, v in vec.vocabulary_.items()}
+    return TextPart(
+        [],
+        vocabulary,
+        [float(v) for v in vec.idf_],
+        [float(v) for v in model.coef_[0]],
+        float(model.intercept_[0]),
+    )
+
+
+def text_scores(
+    texts: Sequence[str], y: np.ndarray, groups: np.ndarray
+) -> tuple[TextPart | None, np.ndarray]:
+    """The text part fitted on every row, and each row's score out of fold (``TEXT_FOLDS``
+    folds of whole leads): what the other models see for the training rows, so that the
+    text score a model learns to trust is one made without the row's own outcome."""
+    part = fit_text(texts, y)
+    oof = np.zeros(len(texts))
+    if part is None:
+        return None, oof
+    fold = groups % TEXT_FOLDS
+    for k in range(TEXT_FOLDS):
+        held = fold == k
+        if not held.any():
+            continue
+        inner = fit_text([t for t, h in zip(texts, held, strict=True) if not h], y[~held])
+        if inner is None:
+            oof[held] = part.intercept
+            continue
+        oof[held] = inner.logits([t for t, h in zip(texts, held, strict=True) if h])
+    return part, oof
+
+
+@dataclass
+class LinearPart:
+    """A logistic regression on the encoded features: each categorical level one column,
+    each number clipped to its training 1st-99th percentiles and standardised (missing: the
+    mean, plus a "not given" column). ``columns[k]`` is (feature index, level code or -1 for
+    the number, -2 for its "not given" column)."""
+
+    columns: list[tuple[int, int]]
+    low: list[float]  # per column: numbers' clip bounds and standardisation
+    high: list[float]
+    mean: list[float]
+    scale: list[float]
+    centre: list[float]  # each design column's training mean (contributions are from it)
+    coef: list[float]
+    intercept: float
+
+    @classmethod
+    def layout(cls, space: FeatureSpace, X: np.ndarray, skip: Sequence[str]) -> LinearPart:
+        columns: list[tuple[int, int]] = []
+        bounds: list[tuple[float, float, float, float]] = []  # low, high, mean, scale
+        for j, feature in enumerate(space.features):
+            if feature.name in skip:
+                continue
+            if feature.kind == "cat":
+                for code in range(len(feature.levels)):
+                    columns.append((j, code))
+                    bounds.append((0.0, 0.0, 0.0, 1.0))
+                continue
+            values = X[:, j][~np.isnan(X[:, j])]
+            if len(values) == 0:
+                continue
+            lo, hi = (float(v) for v in np.quantile(values, [0.01, 0.99]))
+            clipped = np.clip(values, lo, hi)
+            columns.append((j, -1))
+            bounds.append((lo, hi, float(clipped.mean()), float(clipped.std()) or 1.0))
+            if len(values) < X.shape[0]:
+                columns.append((j, -2))
+                bounds.append((0.0, 0.0, 0.0, 1.0))
+        low, high, mean, scale = ([b[i] for b in bounds] for i in range(4))
+        return cls(columns, low, high, mean, scale, [0.0] * len(columns), [], 0.0)
+
+    def design(self, X: np.ndarray) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(self.columns)))
+        for k, (j, code) in enumerate(self.columns):
+            x = X[:, j]
+            if code >= 0:
+                out[:, k] = x == code
+            elif code == -2:
+                out[:, k] = np.isnan(x)
+            else:
+                z = (np.clip(x, self.low[k], self.high[k]) - self.mean[k]) / self.scale[k]
+                out[:, k] = np.where(np.isnan(z), 0.0, z)
+        return out
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> LinearPart:
+        from sklearn.linear_model import LogisticRegression
+
+        design = self.design(X)
+        model = LogisticRegression(C=LOGISTIC_C, max_iter=2000, solver="lbfgs")
+        model.fit(design, y)
+        self.coef = [float(v) for v in model.coef_[0]]
+        self.intercept = float(model.intercept_[0])
+        self.centre = [float(v) for v in design.mean(axis=0)]
+        return self
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Column by column in a fixed order, so that a lead scores the same alone as in a
+        batch (a matrix product's summation order depends on the number of rows)."""
+        design = self.design(X)
+        out = np.full(X.shape[0], self.intercept, dtype=np.float64)
+        for k, c in enumerate(self.coef):
+            out += design[:, k] * c
+        return out
+
+    def contributions(self, X: np.ndarray, width: int) -> np.ndarray:
+        """Per-row log-odds of each feature against the average lead (coefficient × the
+        value's distance from the training mean, summed over the feature's columns); the
+        last column is the rest (the average lead's log-odds)."""
+        design = self.design(X)
+        parts = (design - np.asarray(self.centre)) * np.asarray(self.coef)
+        out = np.zeros((X.shape[0], width + 1))
+        for k, (j, _) in enumerate(self.columns):
+            out[:, j] += parts[:, k]
+        out[:, -1] = self.intercept + float(np.dot(self.centre, self.coef))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "columns": [list(c) for c in self.columns],
+            "low": self.low,
+            "high": self.high,
+            "mean": self.mean,
+            "scale": self.scale,
+            "centre": self.centre,
+            "coef": self.coef,
+            "intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LinearPart:
+        low, high, mean, scale, centre = (
+            [float(v) for v in data[k]] for k in ("low", "high", "mean", "scale", "centre")
+        )
+        return cls(
+            [(int(a), int(b)) for a, b in data["columns"]],
+            low,
+            high,
+            mean,
+            scale,
+            centre,
+            [float(v) for v in data["coef"]],
+            float(data["intercept"]),
+        )
+
+
 @dataclass
 class LeadModel:
-    """A trained booster, its feature space and its calibration: isotonic (``iso_x`` →
+    """A trained model, its feature space and its calibration: isotonic (``iso_x`` →
     ``iso_y``, interpolated) when the calibration part was large enough, else Platt's
-    ``sigmoid(a·logit + b)``. Platt's slope also scales explanations into score points."""
+    ``sigmoid(a·logit + b)``. Platt's slope also scales explanations into score points.
+
+    The model is a LightGBM booster or, when it won the selection, a logistic regression
+    (``linear``); ``text``, when the training leads had free text, fills the space's
+    ``TEXT_FEATURE`` column from it."""
 
     space: FeatureSpace
-    booster: lgb.Booster
+    booster: lgb.Booster | None
     platt_a: float
     platt_b: float
     iso_x: list[float] | None = None
     iso_y: list[float] | None = None
+    linear: LinearPart | None = None
+    text: TextPart | None = None
+
+    @property
+    def algorithm(self) -> str:
+        return LOGISTIC if self.linear is not None else ALGORITHM
+
+    @property
+    def text_fields(self) -> list[str]:
+        return list(self.text.fields) if self.text is not None else []
+
+    def encode_columns(self, columns: Mapping[str, Any], n: int) -> np.ndarray:
+        """The model's matrix for ``n`` leads held column by column: the space's encoding,
+        and the text part's score from the text columns (``description``, custom fields)."""
+        matrix = self.space.encode_columns(columns, n)
+        if self.text is not None and TEXT_FEATURE in self.space.names:
+            j = self.space.names.index(TEXT_FEATURE)
+            empty = [None] * n
+            values = [columns.get(f, empty) for f in self.text.fields]
+            texts = (
+                [
+                    text_of(dict(zip(self.text.fields, row, strict=True)), self.text.fields)
+                    for row in zip(*values, strict=True)
+                ]
+                if values
+                else [""] * n
+            )
+            matrix[:, j] = self.text.logits(texts)
+        return matrix
+
+    def encode(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        names = set(self.space.names) | set(self.text_fields)
+        columns = {name: [row.get(name) for row in rows] for name in names}
+        return self.encode_columns(columns, len(rows))
 
     def logits(self, matrix: np.ndarray) -> np.ndarray:
+        if self.linear is not None:
+            return self.linear.logits(matrix)
+        assert self.booster is not None
         raw = self.booster.predict(matrix, raw_score=True, num_threads=1)
         return np.asarray(raw, dtype=np.float64)
 
@@ -89,6 +398,9 @@ class LeadModel:
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-row log-odds contributions of each feature (last column: the bias)."""
+        if self.linear is not None:
+            return self.linear.contributions(matrix, len(self.space.features))
+        assert self.booster is not None
         return np.asarray(
             self.booster.predict(matrix, pred_contrib=True, num_threads=1), dtype=np.float64
         )
@@ -117,32 +429,41 @@ class LeadModel:
         return out
 
     def _factor(self, j: int, value: float, points: float) -> dict[str, Any]:
+        feature = self.space.features[j]
         return {
-            "feature": self.space.features[j].name,
-            "label": self.space.describe(j, value),
+            "feature": feature.name,
+            "label": feature.label
+            if feature.name == TEXT_FEATURE
+            else self.space.describe(j, value),
             "points": round(points),
         }
 
     def to_bytes(self) -> bytes:
-        return json.dumps(
-            {
-                "space": self.space.to_json(),
-                "booster": self.booster.model_to_string(),
-                "platt": [self.platt_a, self.platt_b],
-                "isotonic": [self.iso_x, self.iso_y] if self.iso_x else None,
-            }
-        ).encode()
+        payload: dict[str, Any] = {
+            "space": self.space.to_json(),
+            "booster": self.booster.model_to_string() if self.booster is not None else None,
+            "platt": [self.platt_a, self.platt_b],
+            "isotonic": [self.iso_x, self.iso_y] if self.iso_x else None,
+        }
+        if self.linear is not None:
+            payload["linear"] = self.linear.to_json()
+        if self.text is not None:
+            payload["text"] = self.text.to_json()
+        return json.dumps(payload).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LeadModel:
         import lightgbm as lgb
 
         payload = json.loads(data)
-        booster = lgb.Booster(model_str=payload["booster"])
+        # models stored before issue 16 hold a booster, Platt and maybe isotonic only
+        booster = lgb.Booster(model_str=payload["booster"]) if payload.get("booster") else None
         a, b = payload["platt"]
         iso_x, iso_y = payload.get("isotonic") or (None, None)
         space = FeatureSpace.from_json(payload["space"])
-        return cls(space, booster, float(a), float(b), iso_x, iso_y)
+        linear = LinearPart.from_json(payload["linear"]) if payload.get("linear") else None
+        text = TextPart.from_json(payload["text"]) if payload.get("text") else None
+        return cls(space, booster, float(a), float(b), iso_x, iso_y, linear, text)
 
 
 def isotonic_fit(
@@ -233,9 +554,20 @@ def train(
     evaluate on ``test_rows`` (the newest leads, one row each)."""
     import lightgbm as lgb
 
-    X = space.encode(train_rows)
     y = np.asarray(train_labels, dtype=np.int64)
     groups = np.asarray(train_groups)
+    fields = text_fields(train_rows)
+    text: TextPart | None = None
+    oof = np.zeros(len(y))
+    if fields:
+        text, oof = text_scores([text_of(r, fields) for r in train_rows], y, groups)
+    if text is not None:
+        text.fields = fields
+        space = FeatureSpace([*space.features, Feature(TEXT_FEATURE, text_label(fields), "num")])
+    model = LeadModel(space, None, 1.0, 0.0, text=text)
+    X = space.encode(train_rows)
+    if text is not None:
+        X[:, space.names.index(TEXT_FEATURE)] = oof  # out of fold: no row sees its own outcome
     cut_group = np.quantile(groups, 0.8)
     fit_mask = groups <= cut_group
     valid_mask = ~fit_mask
@@ -266,18 +598,64 @@ def train(
         callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
     )
     best = booster.best_iteration or booster.current_iteration()
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-    valid_logits = np.asarray(booster.predict(X[valid_mask], raw_score=True))
+    booster_auc = metrics.auc(
+        y[valid_mask], np.asarray(booster.predict(X[valid_mask], num_iteration=best))
+    )
+    # the competitor: a plain logistic regression on the same features (no creation time:
+    # a straight line in time would run off past the newest lead)
+    linear = LinearPart.layout(space, X[fit_mask], skip=LINEAR_SKIP)
+    linear_auc: float | None = None
+    if linear.columns and len(set(y[fit_mask].tolist())) == 2:
+        linear.fit(X[fit_mask], y[fit_mask])
+        linear_auc = metrics.auc(y[valid_mask], linear.logits(X[valid_mask]))
+    candidates = [
+        {"algorithm": ALGORITHM, "validation_auc": _rounded(booster_auc)},
+        {"algorithm": LOGISTIC, "validation_auc": _rounded(linear_auc)},
+    ]
+    use_linear = linear_auc is not None and linear_auc > (booster_auc or 0.0)
+    # the chosen model learns from every training lead, the newest included (they are the
+    # most like tomorrow's), with the number of trees the validation part chose. Its
+    # calibration is fitted out of fold: the validation part in two halves (alternate leads),
+    # each scored by the same model refit on every other training lead.
+
+    def refit(mask: np.ndarray) -> LeadModel:
+        fitted = LeadModel(space, None, 1.0, 0.0, text=text)
+        if use_linear:
+            fitted.linear = LinearPart.layout(space, X[mask], skip=LINEAR_SKIP).fit(
+                X[mask], y[mask]
+            )
+        else:
+            fitted.booster = lgb.train(
+                params,
+                lgb.Dataset(X[mask], y[mask], categorical_feature=categorical),
+                num_boost_round=best,
+            )
+        return fitted
+
+    final = refit(np.ones(len(y), dtype=bool))
+    model.linear, model.booster = final.linear, final.booster
+    valid_logits = np.zeros(int(valid_mask.sum()))
+    half = groups[valid_mask] % 2 == 0
+    for part in (half, ~half):
+        held = np.zeros(len(y), dtype=bool)
+        held[np.flatnonzero(valid_mask)[part]] = True
+        if held.any() and len(set(y[~held].tolist())) == 2:
+            valid_logits[part] = refit(~held).logits(X[held])
+        else:
+            valid_logits[part] = final.logits(X[held])
     a, b = metrics.platt_fit(valid_logits, y[valid_mask])
     iso_x, iso_y, calibration_figures = isotonic_fit(valid_logits, y[valid_mask])
-    model = LeadModel(space, booster, a, b, iso_x, iso_y)
+    model.platt_a, model.platt_b, model.iso_x, model.iso_y = a, b, iso_x, iso_y
 
-    X_test = space.encode(test_rows)
+    X_test = model.encode(test_rows)
     y_test = np.asarray(test_labels, dtype=np.int64)
     p_test = model.probability(X_test) if len(y_test) else np.zeros(0)
     result_auc = metrics.auc(y_test, p_test)
     result_brier = metrics.brier(y_test, p_test)
-    importance = booster.feature_importance(importance_type="gain")
+    if model.booster is not None:
+        importance = np.asarray(model.booster.feature_importance(importance_type="gain"))
+    else:  # the logistic regression: the mean size of each feature's log-odds
+        importance = np.abs(model.contributions(X)[:, :-1]).mean(axis=0)
     total_gain = float(importance.sum()) or 1.0
     top = sorted(
         (
@@ -303,7 +681,20 @@ def train(
             "probabilities are off by the shift. Retrain as outcomes come in."
         )
     card = {
-        "algorithm": ALGORITHM,
+        "algorithm": model.algorithm,
+        "selection": {
+            "chosen": model.algorithm,
+            "candidates": candidates,
+            "rule": "the higher AUC on the validation part (the newest 20 % of the training "
+            "leads); the chosen model is then refit on every training lead",
+        },
+        "text": {
+            "fields": text.fields,
+            "label": text_label(text.fields),
+            "vocabulary": len(text.vocabulary),
+        }
+        if text is not None
+        else None,
         "data": {
             "training_snapshots": len(y),
             "training_leads": len(set(groups.tolist())),
@@ -321,7 +712,7 @@ def train(
             "max_calibration_gap": worst_gap,
             "ece": None if ece is None else round(ece * 100, 2),
         },
-        "trees": int(best),
+        "trees": int(best) if model.booster is not None else None,
         "calibration": {
             "method": model.calibration_method,
             **calibration_figures,

@@ -121,6 +121,9 @@ class Evaluation:
     baseline_columns: int = 0  # the file's columns the baseline could use
     converted_used: float | None = None  # % converted among the rows used
     converted_refused: float | None = None  # % converted among the rows not used
+    # --rolling K: the pooled figures over K slices, each scored by a model retrained before
+    # it (scoring.service.rolling_evaluation), with the plain rolling baseline's ("baseline")
+    rolling: dict[str, Any] | None = None
 
     @property
     def refused_share(self) -> float:

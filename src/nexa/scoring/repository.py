@@ -163,12 +163,17 @@ def _custom_value(key: str, dialect: str) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _leads_statement(
-    fields: tuple[str, ...], custom_keys: tuple[str, ...], dialect: str, one: bool
+    fields: tuple[str, ...],
+    custom_keys: tuple[str, ...],
+    dialect: str,
+    one: bool,
+    description: bool = False,
 ) -> tuple[Select[Any], bool]:
     """The leads' SELECT for these standard fields and custom keys (built once per scorer):
     id, created_at, score, its scorer, whether there is a description, the fields, then each
     custom value's JSON text — or the whole custom_fields document when the database cannot
-    pick values (the bool says which). In table order: the order the UPDATEs find the rows."""
+    pick values (the bool says which), then the description's text when ``description``. In
+    table order: the order the UPDATEs find the rows."""
     columns: list[Any] = [
         _raw(Lead.id),
         _raw(Lead.created_at),
@@ -183,6 +188,8 @@ def _leads_statement(
         columns += picked
     elif custom_keys:
         columns.append(Lead.custom_fields)
+    if description:
+        columns.append(Lead.description)
     statement = select(*columns).where(Lead.deleted_at.is_(None))
     if "form_type" in fields:
         statement = statement.outerjoin(WebForm, WebForm.id == Lead.web_form_id)
@@ -205,6 +212,7 @@ def new_lead_columns(
     custom_keys: Sequence[str],
     form_types: Mapping[uuid.UUID, str | None],
     now: datetime,
+    description: bool = False,
 ) -> LeadColumns:
     """What ``lead_columns`` would read about these leads right after their INSERT
     (``rows``: their column values): never scored, no engagement yet — except a lead a web
@@ -239,6 +247,7 @@ def new_lead_columns(
         },
         counts=counts,
         last_engaged=last_engaged,
+        descriptions=[row.get("description") for row in rows] if description else None,
     )
 
 
@@ -260,6 +269,7 @@ class LeadColumns:
     custom: dict[str, list[Any]]  # "custom.<key>" for the keys asked for; None when absent
     counts: dict[str, np.ndarray]  # engagement counters (ENGAGEMENT_EVENTS' values)
     last_engaged: np.ndarray  # datetime64[us] of the last engagement event, NaT when none
+    descriptions: list[str | None] | None = None  # the text, when the scorer reads it
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -281,6 +291,7 @@ def lead_columns(
     ids: Sequence[uuid.UUID] | None,
     fields: Sequence[str] = tuple(STANDARD_FIELDS),
     custom_keys: Sequence[str] = (),
+    description: bool = False,
 ) -> LeadColumns:
     """The facts batch scoring reads, for live leads (all of them when ``ids`` is None): the
     standard ``fields`` and ``custom_keys`` a scorer reads and the engagement counted per lead
@@ -289,10 +300,10 @@ def lead_columns(
         session.flush()
     connection = session.connection()
     fields, custom_keys, dialect = tuple(fields), tuple(custom_keys), connection.dialect.name
-    statement, by_key = _leads_statement(fields, custom_keys, dialect, False)
+    statement, by_key = _leads_statement(fields, custom_keys, dialect, False, description)
     if ids is not None and len(ids) == 1:
         one = {"lead_id": ids[0]}
-        statement, by_key = _leads_statement(fields, custom_keys, dialect, True)
+        statement, by_key = _leads_statement(fields, custom_keys, dialect, True, description)
         lead_rows = connection.execute(statement, one).all()
         engaged = connection.execute(ONE_ENGAGEMENT, one).all()
     elif ids is None:
@@ -309,6 +320,10 @@ def lead_columns(
     first = 5  # id, created_at, score, score_model_version, described
     values = {name: list(columns[first + i]) for i, name in enumerate(fields)}
     rest = columns[first + len(fields) :]
+    descriptions: list[str | None] | None = None
+    if description:
+        descriptions = list(rest[-1])
+        rest = rest[:-1]
     custom: dict[str, list[Any]] = {}
     if by_key:
         custom = {f"custom.{k}": _parse_json(rest[i]) for i, k in enumerate(custom_keys)}
@@ -335,6 +350,7 @@ def lead_columns(
         custom=custom,
         counts=counts,
         last_engaged=last_engaged,
+        descriptions=descriptions,
     )
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,14 +82,20 @@ class Scorer:
         """The custom fields the scorer reads (the scorecard reads none)."""
         if self.model is None:
             return []
-        names = self.model.space.names
-        return [name.removeprefix("custom.") for name in names if name.startswith("custom.")]
+        names = [*self.model.space.names, *self.model.text_fields]
+        keys = [name.removeprefix("custom.") for name in names if name.startswith("custom.")]
+        return list(dict.fromkeys(keys))
+
+    @property
+    def reads_description(self) -> bool:
+        """Whether the scorer reads the description's text (a learned model's text part)."""
+        return self.model is not None and "description" in self.model.text_fields
 
     def score(self, facts: LeadFacts) -> Scored:
         """Every lead's score, column by column."""
         if self.model is None:
             return Scored(scorecard.scores(facts, self.complete_weights), None, None)
-        matrix = self.model.space.encode_columns(facts.columns(), len(facts))
+        matrix = self.model.encode_columns(facts.columns(), len(facts))
         probabilities = self.model.probability(matrix) if len(facts) else np.zeros(0)
         values = np.rint(probabilities * 100).astype(np.int64)  # round() of each
         return Scored(values, probabilities, matrix)
@@ -145,7 +152,8 @@ def _lookup_scorer(session: Session) -> Scorer:
 def facts_now(columns: repo.LeadColumns, now: datetime) -> LeadFacts:
     """What the scorers read about these leads at ``now``: their fields and engagement."""
     engagement = engagement_features(columns.counts, columns.last_engaged, columns.created, now)
-    return LeadFacts(columns.fields, columns.custom, columns.described, engagement)
+    texts = {} if columns.descriptions is None else {"description": columns.descriptions}
+    return LeadFacts(columns.fields, columns.custom, columns.described, engagement, texts)
 
 
 def score_leads(
@@ -182,7 +190,9 @@ def score_new_leads(session: Session, rows: list[dict[str, Any]], *, now: dateti
             forms = repo.form_types(
                 session, {r["web_form_id"] for r in rows if r.get("web_form_id")}
             )
-        stored = repo.new_lead_columns(rows, scorer.fields, scorer.custom_keys, forms, now)
+        stored = repo.new_lead_columns(
+            rows, scorer.fields, scorer.custom_keys, forms, now, scorer.reads_description
+        )
         facts = facts_now(stored, now)
         scored = scorer.score(facts)
         factors = scorer.explain(facts, scored, np.arange(len(rows)))
@@ -241,7 +251,9 @@ def _score_leads(
     explain_all: bool,
 ) -> dict[str, int]:
     scorer = current_scorer(session)
-    stored = repo.lead_columns(session, lead_ids, scorer.fields, scorer.custom_keys)
+    stored = repo.lead_columns(
+        session, lead_ids, scorer.fields, scorer.custom_keys, scorer.reads_description
+    )
     facts = facts_now(stored, now)
     scored = scorer.score(facts)
     values = scored.values
@@ -403,6 +415,64 @@ def custom_field_types(session: Session) -> dict[str, tuple[str, str]]:
     return {d.key: (d.label, d.field_type) for d in metadata.definitions(session, "lead")}
 
 
+@dataclass
+class History:
+    """The closed leads as training sees them, oldest first: each lead's outcome, its row at
+    creation and, when its outcome was still open a week later, its row at day 7."""
+
+    labels: list[int]
+    at_creation: list[dict[str, Any]]
+    at_day_7: list[dict[str, Any] | None]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def part(self, start: int, end: int) -> tuple[list[dict[str, Any]], list[int], list[int]]:
+        """Leads ``start``..``end`` as training rows: (rows, labels, lead order numbers)."""
+        rows: list[dict[str, Any]] = []
+        labels: list[int] = []
+        groups: list[int] = []
+        for n in range(start, end):
+            for row in (self.at_creation[n], self.at_day_7[n]):
+                if row is not None:
+                    rows.append(row)
+                    labels.append(self.labels[n])
+                    groups.append(n)
+        return rows, labels, groups
+
+
+def closed_history(session: Session) -> History:
+    """Every closed lead rebuilt as of its snapshots — no leakage: fields from the audit trail,
+    engagement from the timeline, the description as it was then."""
+    leads = repo.closed_fact_rows(session)
+    labels = [1 if r["status"] == "converted" else 0 for r in leads]
+    lead_model.check_enough(labels)
+    ids = [r["id"] for r in leads]
+    changes = repo.field_changes(session, ids)
+    timelines = repo.timelines(session, ids)
+    history = History(labels, [], [])
+    for lead in leads:
+        created = lead["created_at"]
+        outcome_at = lead.get("converted_at") or lead.get("status_changed_at") or created
+        snapshots: list[dict[str, Any] | None] = []
+        for t in (created + timedelta(seconds=1), created + SECOND_SNAPSHOT):
+            if t > created + timedelta(seconds=1) and outcome_at <= t:
+                snapshots.append(None)
+                continue
+            lead_changes = changes.get(lead["id"], [])
+            row = features.snapshot(lead, lead_changes, timelines.get(lead["id"], []), t)
+            # the description as it was then (an edit after t is undone from the audit trail)
+            row["description"] = features.value_as_of(
+                lead.get("description"), lead_changes, "description", t
+            )
+            snapshots.append(row)
+        first, later = snapshots
+        assert first is not None
+        history.at_creation.append(first)
+        history.at_day_7.append(later)
+    return history
+
+
 def training_rows(
     session: Session,
 ) -> tuple[list[dict[str, Any]], list[int], list[int], list[dict[str, Any]], list[int]]:
@@ -411,37 +481,77 @@ def training_rows(
     engagement from the timeline). The newest 20 % of leads (by creation) are held out and
     seen once, at creation; the others give a snapshot at creation and, when the outcome was
     still open a week later, one at day 7."""
-    leads = repo.closed_fact_rows(session)
-    labels = [1 if r["status"] == "converted" else 0 for r in leads]
-    lead_model.check_enough(labels)
-    ids = [r["id"] for r in leads]
-    changes = repo.field_changes(session, ids)
-    timelines = repo.timelines(session, ids)
-    cut = int(len(leads) * 0.8)
-    train_rows: list[dict[str, Any]] = []
-    train_labels: list[int] = []
-    groups: list[int] = []
-    test_rows: list[dict[str, Any]] = []
-    test_labels: list[int] = []
-    for n, (lead, label) in enumerate(zip(leads, labels, strict=True)):
-        created = lead["created_at"]
-        outcome_at = lead.get("converted_at") or lead.get("status_changed_at") or created
-        times = [created + timedelta(seconds=1)]
-        if n < cut and outcome_at > created + SECOND_SNAPSHOT:
-            times.append(created + SECOND_SNAPSHOT)
-        for t in times:
-            row = features.snapshot(
-                lead, changes.get(lead["id"], []), timelines.get(lead["id"], []), t
+    history = closed_history(session)
+    cut = int(len(history) * 0.8)
+    train_rows, train_labels, groups = history.part(0, cut)
+    return (
+        train_rows,
+        train_labels,
+        groups,
+        history.at_creation[cut:],
+        history.labels[cut:],
+    )
+
+
+def rolling_evaluation(session: Session, actor: Actor, *, slices: int) -> dict[str, Any]:
+    """What weekly retraining does in use, replayed on the held-out part (the newest 20 % of
+    leads by creation): cut into ``slices`` consecutive slices, a model trained (exactly as
+    ``train_lead_model`` trains, nothing stored) on every lead created before each slice
+    scores that slice. The figures are over the pooled slice predictions: AUC, Brier score,
+    the reliability table and its worst decile gap."""
+    _need(actor, "settings:write", "train lead models")
+    try:
+        history = closed_history(session)
+    except lead_model.NotEnoughData as exc:
+        raise Conflict(str(exc), field="leads") from None
+    n = len(history)
+    cut = int(n * 0.8)
+    if slices < 1 or n - cut < slices:
+        raise ValidationFailed(
+            f"--rolling {slices}: the held-out part has {n - cut} leads", field="rolling"
+        )
+    edges = np.linspace(cut, n, slices + 1).astype(int)
+    custom = custom_field_types(session)
+    probabilities = np.zeros(n - cut)
+    per_slice: list[dict[str, Any]] = []
+    for start, end in itertools.pairwise(edges.tolist()):
+        rows, labels, groups = history.part(0, int(start))
+        if len(set(labels)) < 2:
+            raise Conflict(
+                f"the leads before slice {len(per_slice) + 1} hold one outcome only",
+                field="leads",
             )
-            row["description"] = lead.get("description")
-            if n < cut:
-                train_rows.append(row)
-                train_labels.append(label)
-                groups.append(n)
-            else:
-                test_rows.append(row)
-                test_labels.append(label)
-    return train_rows, train_labels, groups, test_rows, test_labels
+        space = features.build_space(rows, custom)
+        test_rows = history.at_creation[start:end]
+        test_labels = history.labels[start:end]
+        result = lead_model.train(space, rows, labels, groups, test_rows, test_labels)
+        probabilities[start - cut : end - cut] = result.model.probability(
+            result.model.encode(test_rows)
+        )
+        per_slice.append(
+            {
+                "leads": int(end - start),
+                "training_leads": int(start),
+                "converted": round(float(np.mean(test_labels)) * 100, 1),
+                "auc": None if result.auc is None else round(result.auc, 4),
+                "algorithm": result.model.algorithm,
+            }
+        )
+    y = np.asarray(history.labels[cut:], dtype=np.int64)
+    table = lead_model.reliability_percent(y, probabilities)
+    auc = metrics.auc(y, probabilities)
+    brier = metrics.brier(y, probabilities)
+    ece = metrics.ece(y, probabilities)
+    return {
+        "slices": per_slice,
+        "held_out_leads": n - cut,
+        "auc": None if auc is None else round(auc, 4),
+        "brier": None if brier is None else round(brier, 4),
+        "ece": None if ece is None else round(ece * 100, 2),
+        "reliability": table,
+        "max_calibration_gap": max((abs(r["gap"]) for r in table), default=None),
+        "edges": [int(e) for e in edges],
+    }
 
 
 def train_lead_model(
@@ -497,7 +607,7 @@ def train_lead_model(
         kind=KIND,
         version=version,
         status="retired",
-        algorithm=lead_model.ALGORITHM,
+        algorithm=result.model.algorithm,
         trained_at=now,
         trained_by_id=actor.user_id,
         n_train=result.n_train,

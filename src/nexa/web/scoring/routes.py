@@ -242,6 +242,8 @@ def card_view(row: MLModel) -> dict[str, Any]:
         "notes": list(card.get("notes") or []),
         "trees": card.get("trees"),
         "calibration": card.get("calibration") or {},
+        "selection": card.get("selection") or {},
+        "text": card.get("text") or {},
         "trained_by": card.get("trained_by"),
         "baseline": card.get("baseline"),
         "beats_baseline": card.get("beats_baseline"),
