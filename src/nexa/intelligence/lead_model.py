@@ -598,29 +598,10 @@ def train(
         callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
     )
     best = booster.best_iteration or booster.current_iteration()
-    booster_auc = metrics.auc(
-        y[valid_mask], np.asarray(booster.predict(X[valid_mask], num_iteration=best))
-    )
-    # the competitor: a plain logistic regression on the same features (no creation time:
-    # a straight line in time would run off past the newest lead)
-    linear = LinearPart.layout(space, X[fit_mask], skip=LINEAR_SKIP)
-    linear_auc: float | None = None
-    if linear.columns and len(set(y[fit_mask].tolist())) == 2:
-        linear.fit(X[fit_mask], y[fit_mask])
-        linear_auc = metrics.auc(y[valid_mask], linear.logits(X[valid_mask]))
-    candidates = [
-        {"algorithm": ALGORITHM, "validation_auc": _rounded(booster_auc)},
-        {"algorithm": LOGISTIC, "validation_auc": _rounded(linear_auc)},
-    ]
-    use_linear = linear_auc is not None and linear_auc > (booster_auc or 0.0)
-    # the chosen model learns from every training lead, the newest included (they are the
-    # most like tomorrow's), with the number of trees the validation part chose. Its
-    # calibration is fitted out of fold: the validation part in two halves (alternate leads),
-    # each scored by the same model refit on every other training lead.
 
-    def refit(mask: np.ndarray) -> LeadModel:
+    def refit(mask: np.ndarray, linear: bool) -> LeadModel:
         fitted = LeadModel(space, None, 1.0, 0.0, text=text)
-        if use_linear:
+        if linear:
             fitted.linear = LinearPart.layout(space, X[mask], skip=LINEAR_SKIP).fit(
                 X[mask], y[mask]
             )
@@ -632,17 +613,44 @@ def train(
             )
         return fitted
 
-    final = refit(np.ones(len(y), dtype=bool))
-    model.linear, model.booster = final.linear, final.booster
-    valid_logits = np.zeros(int(valid_mask.sum()))
+    # Each candidate is judged as it is used: learning from every training lead, the newest
+    # included (on drifting data they are the most like tomorrow's). The validation part is
+    # cut in two halves of alternate leads, each scored by the candidate refit on every other
+    # training lead; these out-of-fold scores give each candidate's validation AUC and fit
+    # the winner's calibration. LightGBM keeps the number of trees early stopping chose.
     half = groups[valid_mask] % 2 == 0
-    for part in (half, ~half):
-        held = np.zeros(len(y), dtype=bool)
-        held[np.flatnonzero(valid_mask)[part]] = True
-        if held.any() and len(set(y[~held].tolist())) == 2:
-            valid_logits[part] = refit(~held).logits(X[held])
-        else:
-            valid_logits[part] = final.logits(X[held])
+    valid_rows = np.flatnonzero(valid_mask)
+
+    def out_of_fold(linear: bool) -> np.ndarray | None:
+        logits = np.zeros(len(valid_rows))
+        for part in (half, ~half):
+            held = np.zeros(len(y), dtype=bool)
+            held[valid_rows[part]] = True
+            if not held.any():
+                continue
+            if len(set(y[~held].tolist())) < 2:
+                return None
+            logits[part] = refit(~held, linear).logits(X[held])
+        return logits
+
+    scored: dict[str, np.ndarray | None] = {ALGORITHM: out_of_fold(False), LOGISTIC: None}
+    # the competitor: a plain logistic regression on the same features (no creation time:
+    # a straight line in time would run off past the newest lead)
+    if LinearPart.layout(space, X, skip=LINEAR_SKIP).columns:
+        scored[LOGISTIC] = out_of_fold(True)
+    aucs = {
+        name: None if logits is None else metrics.auc(y[valid_mask], logits)
+        for name, logits in scored.items()
+    }
+    candidates = [
+        {"algorithm": name, "validation_auc": _rounded(auc)} for name, auc in aucs.items()
+    ]
+    linear_auc, booster_auc = aucs[LOGISTIC], aucs[ALGORITHM]
+    use_linear = linear_auc is not None and linear_auc > (booster_auc or 0.0)
+    final = refit(np.ones(len(y), dtype=bool), use_linear)
+    model.linear, model.booster = final.linear, final.booster
+    chosen = scored[LOGISTIC if use_linear else ALGORITHM]
+    valid_logits = chosen if chosen is not None else final.logits(X[valid_mask])
     a, b = metrics.platt_fit(valid_logits, y[valid_mask])
     iso_x, iso_y, calibration_figures = isotonic_fit(valid_logits, y[valid_mask])
     model.platt_a, model.platt_b, model.iso_x, model.iso_y = a, b, iso_x, iso_y
@@ -686,7 +694,8 @@ def train(
             "chosen": model.algorithm,
             "candidates": candidates,
             "rule": "the higher AUC on the validation part (the newest 20 % of the training "
-            "leads); the chosen model is then refit on every training lead",
+            "leads, in two halves each scored by the candidate trained on every other "
+            "training lead); the chosen model is then refit on every training lead",
         },
         "text": {
             "fields": text.fields,
