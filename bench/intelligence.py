@@ -1,6 +1,6 @@
 """The intelligence benchmarks: the lead model on real data, batch rescoring, scoring on create.
 
-Run: ``.venv/bin/python bench/intelligence.py [--out BENCHMARKS.md] [--skip-uci]``
+Run: ``.venv/bin/python bench/intelligence.py [--out BENCHMARKS.md] [--skip-uci] [--skip-deals]``
 
 1. UCI Bank Marketing (``../shared/data/uci-bank-marketing/bank-full.csv``, 45,211 leads, not
    written by us) through ``nexa ai evaluate leads`` — the product's import into a scratch
@@ -15,6 +15,11 @@ Run: ``.venv/bin/python bench/intelligence.py [--out BENCHMARKS.md] [--skip-uci]
 2. Batch rescoring of 100,000 leads (synthetic, inserted straight into a scratch SQLite
    database): the first pass after a model change, and the nightly pass where little moved.
 3. Scoring one lead as it is created (the in-transaction subscriber, explanation included).
+4. Deals learned from a migrated history (``bench/deal_history.py``; ``--skip-deals`` leaves it
+   out): 10,000 generated deals with seasonality and a known win-rate signal through
+   ``nexa import deals --historical``, ``nexa ai train deals`` and ``nexa ai backtest deals
+   --periods 8`` — the model's forecast error beside the stage-probability and last-period
+   baselines — and the statements of one deal create before and after the history is in.
 """
 
 from __future__ import annotations
@@ -438,6 +443,10 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--skip-uci", action="store_true")
     parser.add_argument(
+        "--skip-deals", action="store_true", help="leave out the 10,000-deal history run"
+    )
+    parser.add_argument("--deals", type=int, default=10_000)
+    parser.add_argument(
         "--uci-outputs",
         type=Path,
         help="a folder with the printed output of the three UCI runs (time.out, shuffle.out, "
@@ -481,6 +490,17 @@ def main() -> None:
         print(latency)
         kept = kept_uci_block(args.out) if args.skip_uci else None
         write(args.out, report(uci, shuffled, scale, latency, args.leads, kept, rolled))
+        if args.skip_deals:
+            print("deal history skipped (--skip-deals)")
+        else:  # import, train and backtest a generated deal history (bench/deal_history.py)
+            sys.path.insert(0, str(ROOT / "bench"))
+            import deal_history
+
+            deals_dir = work / "deals"
+            deals_dir.mkdir()
+            section = deal_history.report(deal_history.run(deals_dir, args.deals))
+            print(section)
+            deal_history.write(args.out, section)
 
 
 if __name__ == "__main__":
