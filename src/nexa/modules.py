@@ -125,6 +125,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.forecast.routes",
     "nexa.web.enrichment.routes",
     "nexa.web.webhook.routes",
+    "nexa.web.email.routes",
     "nexa.web.profile.routes",
 )
 
