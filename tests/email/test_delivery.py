@@ -52,7 +52,7 @@ def test_rendered_queued_in_the_transaction_then_delivered(
         html="<p>Hi <b>{{ lead.first_name }}</b></p>",
         kind="marketing",
     )
-    assert response.status_code == 202, response.text
+    assert response.status_code == 201, response.text
     out = response.json()
     assert out["state"] == "queued" and out["subject"] == "Hello Zoë"
     assert out["text"].startswith("Dear Zoë, from ")
@@ -107,7 +107,7 @@ def test_transactional_mail_has_no_list_unsubscribe(
     lead = make_lead(db, rep.actor, email="plain@example.org")
     db.commit()
     response = send(client, rep, lead)  # no "to": the lead's own address
-    assert response.status_code == 202, response.text
+    assert response.status_code == 201, response.text
     pump()
     msg = smtp_server.received[0].message
     assert msg["List-Unsubscribe"] is None and msg["List-Unsubscribe-Post"] is None

@@ -68,7 +68,7 @@ def test_admin_sets_up_smtp_tests_it_and_sees_messages(
         headers=users.rep.headers,
         json={"record_type": "lead", "record_id": str(lead.id), "subject": "Hi", "text": "Hi"},
     )
-    assert sent.status_code == 202, sent.text
+    assert sent.status_code == 201, sent.text
     pump()
     page = client.get("/admin/email").text
     assert "550 5.7.1 Rejected for policy reasons" in page and ">failed<" in page

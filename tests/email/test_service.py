@@ -107,7 +107,7 @@ def test_suppression_rules(client: Any, db: Any, smtp_server: SmtpServer) -> Non
     refused = attempt("gone@example.org", "marketing")
     assert refused.status_code == 422 and "unsubscribe" in refused.text
     assert count_messages(db) == 0
-    assert attempt("gone@example.org", "transactional").status_code == 202
+    assert attempt("gone@example.org", "transactional").status_code == 201
 
 
 def test_suppressed_after_queueing_fails_at_delivery(
@@ -138,7 +138,7 @@ def test_a_rep_cannot_send_from_a_record_they_cannot_read(
     assert count_messages(db) == 0
     # and they do not see the other rep's sent mail
     sent = client.post("/api/v1/emails", headers=other.headers, json=body(theirs))
-    assert sent.status_code == 202
+    assert sent.status_code == 201
     assert client.get(f"/api/v1/emails/{sent.json()['id']}", headers=rep.headers).status_code == 404
     assert client.get("/api/v1/emails", headers=rep.headers).json()["items"] == []
 

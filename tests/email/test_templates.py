@@ -125,7 +125,7 @@ def test_template_merge_fields_defaults_and_preview(
         headers=rep.headers,
         json={"record_type": "lead", "record_id": str(lead.id), "template_id": template_id},
     )
-    assert sent.status_code == 202, sent.text
+    assert sent.status_code == 201, sent.text
     assert sent.json()["template_id"] == template_id
     assert "<script" not in sent.json()["html"] and sent.json()["html"].startswith("<p>Hi Ana")
 

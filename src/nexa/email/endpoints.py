@@ -8,8 +8,10 @@ annotations.
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
+from nexa.api.crud import idempotent_create
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
@@ -237,13 +239,25 @@ def list_emails(
 @router.post(
     "/emails",
     response_model=EmailOut,
-    status_code=202,
-    summary="Send a message from a record: rendered and queued now, delivered after commit",
+    status_code=201,
+    summary="Send a message from a record: rendered and queued now, delivered after commit "
+    "(an Idempotency-Key makes a retried request send once)",
     responses=PROBLEMS,
     openapi_extra=needs(*SEND_SCOPES),
 )
-def send_email(body: EmailSend, session: SessionDep, actor: ActorDep) -> EmailOut:
-    return service.to_out(service.send(session, actor, body))
+def send_email(
+    request: Request,
+    body: EmailSend,
+    session: SessionDep,
+    actor: ActorDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    def create() -> tuple[EmailOut, int]:
+        return service.to_out(service.send(session, actor, body)), 1
+
+    return idempotent_create(
+        request, session, actor, idempotency_key, body.model_dump(mode="json"), create
+    )
 
 
 @router.get(
