@@ -55,10 +55,6 @@ class EmailRepository(Repository[EmailMessage]):
 
     # ---- the worker (system: unscoped on purpose) --------------------------------------------
 
-    def message(self, message_id: uuid.UUID) -> EmailMessage | None:
-        stmt = unscoped(select(EmailMessage).where(EmailMessage.id == message_id))
-        return self.session.scalars(stmt.execution_options(populate_existing=True)).first()
-
     def due_ids(self, now: datetime, limit: int) -> list[uuid.UUID]:
         stmt = (
             select(EmailMessage.id)
@@ -68,21 +64,38 @@ class EmailRepository(Repository[EmailMessage]):
         )
         return list(self.session.scalars(unscoped(stmt)))
 
-    def claim(self, message_id: uuid.UUID, now: datetime, lease_until: datetime) -> bool:
-        """Take a due message for one attempt (compare-and-set: of two workers one wins); its
-        next attempt moves to ``lease_until`` in case this worker dies mid-send."""
+    def claim(
+        self, message_ids: list[uuid.UUID], now: datetime, lease_until: datetime
+    ) -> list[EmailMessage]:
+        """Take the due messages among ``message_ids`` for one attempt, in one statement
+        (compare-and-set: of two workers racing for a message one gets it, RETURNING says
+        which); their next attempt moves to ``lease_until`` in case this worker dies
+        mid-send. Returns the claimed rows, loaded in one query."""
+        if not message_ids:
+            return []
         stmt = (
             update(EmailMessage)
             .where(
-                EmailMessage.id == message_id,
+                EmailMessage.id.in_(message_ids),
                 EmailMessage.state.in_(RETRYABLE),
                 EmailMessage.next_attempt_at <= now,
             )
             .values(next_attempt_at=lease_until, attempts=EmailMessage.attempts + 1)
+            .returning(EmailMessage.id)
             .execution_options(synchronize_session=False)
         )
-        result: Any = self.session.execute(stmt)
-        return bool(result.rowcount == 1)
+        claimed = list(self.session.scalars(stmt))
+        return self.messages(claimed)
+
+    def messages(self, message_ids: list[uuid.UUID]) -> list[EmailMessage]:
+        """The rows (fresh from the database), in the order of ``message_ids``."""
+        if not message_ids:
+            return []
+        stmt = unscoped(select(EmailMessage).where(EmailMessage.id.in_(message_ids)))
+        rows = {
+            m.id: m for m in self.session.scalars(stmt.execution_options(populate_existing=True))
+        }
+        return [rows[i] for i in message_ids if i in rows]
 
     def release(self, message_id: uuid.UUID, until: datetime, reply: str) -> None:
         """Put a claimed message back without counting the attempt (the rate limit)."""
@@ -136,10 +149,17 @@ class EmailRepository(Repository[EmailMessage]):
     # ---- settings, senders, users ------------------------------------------------------------
 
     def smtp_settings(self) -> dict[str, Any] | None:
-        row = self.session.get(OrgSetting, SMTP_SETTINGS_KEY)
-        return dict(row.value) if row is not None and isinstance(row.value, dict) else None
+        """The stored settings, read once per transaction (a batch of sends reads them once;
+        ``set_smtp_settings`` replaces the copy)."""
+        cache = self.session.info.setdefault("email.smtp", {})
+        if "value" not in cache:
+            row = self.session.get(OrgSetting, SMTP_SETTINGS_KEY)
+            value = row.value if row is not None and isinstance(row.value, dict) else None
+            cache["value"] = dict(value) if value else None
+        return dict(cache["value"]) if cache["value"] else None
 
     def set_smtp_settings(self, value: dict[str, Any]) -> None:
+        self.session.info["email.smtp"] = {"value": dict(value)}
         row = self.session.get(OrgSetting, SMTP_SETTINGS_KEY)
         if row is None:
             self.session.add(OrgSetting(key=SMTP_SETTINGS_KEY, value=value))

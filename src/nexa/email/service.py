@@ -608,12 +608,12 @@ def claim(
     counts: dict[str, int] = {}
     outgoing: list[mime.Outgoing] = []
     decided: list[tuple[uuid.UUID, Reply]] = []
-    for message_id in ids:
-        if not repo.claim(message_id, now, now + LEASE):
-            continue
-        message = repo.message(message_id)
-        if message is None:  # pragma: no cover - claimed a moment ago in this transaction
-            continue
+    messages = repo.claim(ids, now, now + LEASE)
+    addresses = [r["address"] for m in messages for r in (*m.to, *m.cc, *m.bcc)]
+    blocked_all = {
+        kind: suppressed(session, addresses, kind) for kind in {m.kind for m in messages}
+    }
+    for message in messages:
         if config is None:
             decided.append((message.id, Reply("deferred", None, "email is not set up")))
             continue
@@ -625,9 +625,8 @@ def claim(
             until = (oldest or now) + timedelta(hours=1)
             repo.release(message.id, until, f"hourly limit of {limit} messages for {domain}")
             continue
-        blocked = suppressed(
-            session, [r["address"] for r in (*message.to, *message.cc, *message.bcc)], message.kind
-        )
+        mine = {r["address"].lower() for r in (*message.to, *message.cc, *message.bcc)}
+        blocked = {a: r for a, r in blocked_all[message.kind].items() if a in mine}
         if blocked:
             reasons = ", ".join(f"{a} ({r})" for a, r in blocked.items())
             decided.append((message.id, Reply("failed", None, f"suppressed: {reasons}")))
@@ -662,10 +661,10 @@ def record(
     session: Session, outcomes: list[tuple[uuid.UUID, Reply]], now: datetime
 ) -> dict[str, int]:
     """Store each attempt's outcome: sent, the next attempt by the backoff, or failed."""
-    repo = EmailRepository(session)
     counts: dict[str, int] = {}
+    rows = {m.id: m for m in EmailRepository(session).messages([i for i, _ in outcomes])}
     for message_id, reply in outcomes:
-        message = repo.message(message_id)
+        message = rows.get(message_id)
         if message is None:
             continue
         message.last_reply_code = reply.code
@@ -683,7 +682,6 @@ def record(
         else:
             message.next_attempt_at = None
         counts[state] = counts.get(state, 0) + 1
-        session.flush()
         event = SENT if state == "sent" else FAILED if state == "failed" else None
         if event is not None:
             publish(
