@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from nexa.core.db import utcnow
 from nexa.core.events import OutboxMessage
@@ -199,3 +199,53 @@ def test_hourly_limit_per_domain_defers_without_an_attempt(
     assert waiting[0].last_reply is not None and "hourly limit" in waiting[0].last_reply
     assert pump.sweep(t0 + timedelta(minutes=61)) == {"sent": 1}
     assert len(smtp_server.received) == 3
+
+
+def test_a_rollback_leaves_no_message_outbox_row_or_job(
+    db: Any, smtp_server: SmtpServer, enqueued_jobs: list[Any]
+) -> None:
+    from nexa.core.events import discard_after_commit
+    from nexa.email import service
+    from nexa.email.schemas import EmailSend
+
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="never@example.org")
+    db.commit()
+    discard_after_commit(db)
+    before = db.scalar(select(func.count()).select_from(OutboxMessage))
+    savepoint = db.begin_nested()
+    service.send(
+        db,
+        rep.actor,
+        EmailSend(record_type="lead", record_id=lead.id, subject="Hi", text="Hi"),
+    )
+    savepoint.rollback()
+    discard_after_commit(db)  # what the request's session does on a rollback
+    assert db.scalar(unscoped(select(func.count()).select_from(EmailMessage))) == 0
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)) == before
+    assert enqueued_jobs == [] and smtp_server.received == []
+
+
+def test_a_worker_dying_after_the_claim_loses_nothing(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump, sessions: Any
+) -> None:
+    """The claim leases the message; a worker killed before recording leaves it leased, and
+    the sweep after the lease sends it (at least once, with the same Message-ID)."""
+    from nexa.email import service
+
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="crash@example.org")
+    db.commit()
+    out = send(client, rep, lead).json()
+    pump.recorded.clear()  # the worker that would deliver it dies
+    t0 = utcnow()
+    with sessions() as session:
+        _config, outgoing, _ = service.claim(session, [uuid.UUID(out["id"])], t0)
+    assert [o.message_id for o in outgoing] == [out["message_id"]]
+    # ... killed here: nothing recorded. Within the lease nobody sends it again:
+    assert pump.sweep(t0 + timedelta(minutes=1)) == {}
+    assert pump.sweep(t0 + service.LEASE + timedelta(seconds=1)) == {"sent": 1}
+    assert [r.message["Message-ID"] for r in smtp_server.received] == [out["message_id"]]
+    assert message_row(db, out["id"]).attempts == 2
