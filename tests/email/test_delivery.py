@@ -249,3 +249,18 @@ def test_a_worker_dying_after_the_claim_loses_nothing(
     assert pump.sweep(t0 + service.LEASE + timedelta(seconds=1)) == {"sent": 1}
     assert [r.message["Message-ID"] for r in smtp_server.received] == [out["message_id"]]
     assert message_row(db, out["id"]).attempts == 2
+
+
+def test_the_test_suite_never_connects_outside_loopback(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump
+) -> None:
+    """NEXA_OUTBOUND_LOOPBACK_ONLY (set for the whole suite, fuzzing included) holds for SMTP
+    too: a non-loopback host is refused before any lookup or connection; the message waits."""
+    configure(db, smtp_server, host="smtp.example.com")
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="x@example.org")
+    db.commit()
+    out = send(client, rep, lead).json()
+    assert pump() == {"deferred": 1}
+    row = message_row(db, out["id"])
+    assert row.last_reply is not None and "NEXA_OUTBOUND_LOOPBACK_ONLY" in row.last_reply

@@ -128,6 +128,7 @@ def smtp_config(session: Session) -> SmtpConfig | None:
         from_name=stored.get("from_name", ""),
         from_local_part=stored.get("from_local_part", "crm"),
         timeout=get_settings().email_smtp_timeout_seconds,
+        loopback_only=get_settings().outbound_loopback_only,
     )
 
 

@@ -5,6 +5,7 @@ No database work here: the delivery opens no transaction while it talks to the s
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ class SmtpConfig:
     from_name: str
     from_local_part: str
     timeout: float = 30.0
+    # NEXA_OUTBOUND_LOOPBACK_ONLY (the test suite): connect to a loopback address or nothing
+    loopback_only: bool = False
 
     @property
     def from_address(self) -> str:
@@ -51,6 +54,16 @@ def _reply(code: int, raw: bytes | str) -> Reply:
     return Reply("failed" if code >= 500 else "deferred", code, text)
 
 
+def _is_loopback(host: str) -> bool:
+    """A loopback IP literal or ``localhost`` (no name is looked up)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Connection:
     """``with Connection(config) as conn: conn.send(msg, sender, recipients)``. The first
     ``send`` connects; after a broken connection the next ``send`` connects again."""
@@ -74,6 +87,11 @@ class Connection:
         if self._smtp is not None:
             return self._smtp
         c = self.config
+        if c.loopback_only and not _is_loopback(c.host):
+            raise OSError(
+                f"refused: {c.host} is not a loopback address and outbound connections are "
+                "limited to loopback here (NEXA_OUTBOUND_LOOPBACK_ONLY)"
+            )
         smtp: smtplib.SMTP
         if c.security == "tls":
             smtp = smtplib.SMTP_SSL(
