@@ -198,3 +198,24 @@ def test_sender_identity_and_signature(client: Any, db: Any, smtp_server: SmtpSe
     )
     assert foreign.status_code in (404, 422)
     assert service.list_senders(db, SYSTEM) == []
+
+
+def test_an_address_is_needed(client: Any, db: Any, smtp_server: SmtpServer) -> None:
+    configure(db, smtp_server)
+    admin = make_user(db, "admin")
+    lead = make_lead(db, admin.actor, email="lead@example.org")
+    db.commit()
+    r = client.post(
+        "/api/v1/emails", headers=admin.headers, json=body(lead, to=[{"address": None}])
+    )
+    assert r.status_code == 422 and problem_fields(r) == ["to.0.address"]
+    r = client.post(
+        "/api/v1/email/suppressions",
+        headers=admin.headers,
+        json={"address": None, "reason": "complaint"},
+    )
+    assert r.status_code == 422 and problem_fields(r) == ["address"]
+    r = client.post(
+        "/api/v1/email/senders", headers=admin.headers, json={"name": "x", "address": None}
+    )
+    assert r.status_code == 422 and problem_fields(r) == ["address"]

@@ -159,6 +159,8 @@ def create_sender(session: Session, actor: Actor, data: SenderIdentityIn) -> Sen
     repo = EmailRepository(session)
     stored = repo.smtp_settings()
     address = data.address or ""
+    if not address:
+        raise ValidationFailed("an address is needed", field="address")
     if stored and not address.endswith("@" + str(stored["from_domain"])):
         raise ValidationFailed(
             f"a sender address must be at {stored['from_domain']} (the from-domain)",
@@ -189,7 +191,9 @@ def delete_sender(session: Session, actor: Actor, sender_id: uuid.UUID) -> None:
 def suppress(session: Session, actor: Actor, data: SuppressionIn) -> EmailSuppression:
     """Add an address to the suppression list (admins; bounces and unsubscribes later)."""
     _require(actor, "settings:write", "change the suppression list")
-    return add_suppression(session, data.address or "", data.reason, data.detail)
+    if not data.address:
+        raise ValidationFailed("an address is needed", field="address")
+    return add_suppression(session, data.address, data.reason, data.detail)
 
 
 def add_suppression(
@@ -395,6 +399,8 @@ def _check_key_scope(actor: Actor, record_type: str) -> None:
 def _recipients(items: list[Any], field: str) -> list[dict[str, str]]:
     out = []
     for i, item in enumerate(items):
+        if not item.address:
+            raise ValidationFailed("an address is needed", field=f"{field}.{i}.address")
         rendering.header_value(item.name, f"{field}.{i}.name")
         rendering.header_value(item.address or "", f"{field}.{i}.address")
         out.append({"name": item.name, "address": item.address or ""})
