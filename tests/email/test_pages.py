@@ -79,3 +79,32 @@ def test_only_admins(client: Any, users: Any) -> None:
     assert client.get("/admin/email").status_code == 403
     r = form_post(client, "/admin/email/settings", csrf, {"host": "x", "from_domain": "a.example"})
     assert r.status_code == 403
+
+
+def test_sender_identities_on_the_profile(
+    client: Any, db: Any, users: Any, smtp_server: SmtpServer
+) -> None:
+    from tests.email.conftest import configure
+
+    configure(db, smtp_server)
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    assert "None yet" in client.get("/profile").text
+    bad = form_post(
+        client, "/profile/senders", csrf, {"name": "Rep", "address": "rep@elsewhere.org"}
+    )
+    assert bad.status_code == 422 and 'id="s-address-error"' in bad.text
+    form_post(
+        client,
+        "/profile/senders",
+        csrf,
+        {"name": "Rep One", "address": "rep@mail.example.com", "signature": "Rep\nNexa"},
+    )
+    page = client.get("/profile").text
+    assert "rep@mail.example.com" in page
+    sender = service.list_senders(db, users.rep.actor)[0]
+    # another user cannot remove it
+    r = client.delete(f"/api/v1/email/senders/{sender.id}", headers=users.teammate.headers)
+    assert r.status_code == 404
+    form_post(client, f"/profile/senders/{sender.id}/delete", csrf, {})
+    assert service.list_senders(db, users.rep.actor) == []
