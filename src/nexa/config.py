@@ -82,6 +82,26 @@ class Settings(BaseSettings):
         description="Days an import's uploaded file is kept after the import finished (the "
         "hourly sweep removes it; the import row records when)",
     )
+    # outbound email (issue 17): the SMTP server itself is an organization setting (admin page,
+    # GET/PUT /api/v1/email/settings); these bound what one message and one domain may do
+    email_max_recipients: int = Field(
+        100, ge=1, description="Most recipients (to + cc + bcc) of one message; more is a 422"
+    )
+    email_hourly_limit_per_domain: int = Field(
+        1000,
+        ge=1,
+        description="Messages delivered per hour from one from-domain; the rest wait (deferred)",
+    )
+    email_batch_size: int = Field(
+        50, ge=1, description="Messages one delivery job sends over one SMTP connection"
+    )
+    email_smtp_timeout_seconds: float = Field(
+        30.0, gt=0, description="SMTP connect and reply timeout, in seconds"
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The address people reach Nexa at (links in mail: the unsubscribe URL)",
+    )
     # user-written templates (quote PDFs; email, campaign and workflow templates later):
     # nexa.core.templating renders them within these limits
     template_max_output_chars: int = Field(

@@ -46,6 +46,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.routing.subscribers",
     "nexa.forecast.service",
     "nexa.forecast.subscribers",
+    "nexa.email.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -60,10 +61,14 @@ JOBS: tuple[str, ...] = (
     "nexa.routing.jobs",
     "nexa.forecast.jobs",
     "nexa.webhook.jobs",
+    "nexa.email.jobs",
 )
 
 # After-commit work hanging off the outbox: (module, handler, event prefix).
-OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (("nexa.webhook.service", "fan_out", ""),)
+OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (
+    ("nexa.webhook.service", "fan_out", ""),
+    ("nexa.email.service", "on_queued", "email.queued"),
+)
 
 # ---- /api/v1: each module's ``router`` ---------------------------------------------------
 API_ROUTERS: tuple[str, ...] = (
@@ -93,6 +98,7 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.forecast.endpoints",
     "nexa.enrichment.endpoints",
     "nexa.webhook.endpoints",
+    "nexa.email.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms).
 PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public",)
@@ -119,6 +125,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.forecast.routes",
     "nexa.web.enrichment.routes",
     "nexa.web.webhook.routes",
+    "nexa.web.email.routes",
     "nexa.web.profile.routes",
 )
 

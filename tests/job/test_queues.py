@@ -29,6 +29,8 @@ EXPECTED_QUEUES = {
     "outbox.deliver": "deliveries",
     "webhook.deliver": "deliveries",
     "webhook.deliver_due": "deliveries",
+    "email.deliver": "deliveries",
+    "email.deliver_due": "deliveries",
     "import.run": "bulk",
     "sign_in.sweep": "bulk",
     "import.sweep_files": "bulk",

@@ -54,7 +54,8 @@ class AsyncClient:
     """A Nexa CRM API client: ``AsyncClient("https://crm.example.com", api_key="nx_…")``.
 
     Resources: leads, contacts, accounts, deals, products, quotes, orders, tasks, meetings,
-    calls, notes, lists, users, teams, pipelines, routing, scoring, webhooks, customers.
+    calls, notes, lists, users, teams, pipelines, routing, scoring, webhooks, customers,
+    emails.
     ``timeout`` is seconds (or an ``httpx.Timeout``); ``retry`` a RetryPolicy
     (``RetryPolicy(max_retries=0)`` turns retries off).
     """
@@ -93,6 +94,7 @@ class AsyncClient:
         self.scoring = AsyncScoring(self)
         self.webhooks = AsyncWebhooks(self)
         self.customers = AsyncCustomers(self)
+        self.emails = AsyncEmails(self)
 
     # ---- plumbing ------------------------------------------------------------------------
     async def send(
@@ -950,6 +952,54 @@ class AsyncWebhooks(AsyncResource):
 
 
 CUSTOMER_PARTS = ("company_info", "deal_history", "communications", "next_actions")
+
+
+class AsyncEmails(AsyncResource):
+    """Mail sent from records: ``send`` renders and queues a message (delivered after the
+    server commits), ``list`` and ``get`` show its state and the last SMTP reply, ``preview``
+    renders a template against a record without sending."""
+
+    async def send(
+        self, data: Body = None, /, *, idempotency_key: str | None = None, **fields: Any
+    ) -> m.EmailOut:
+        """``crm.emails.send(record_type="deal", record_id=deal.id, template_id=…)``. An
+        Idempotency-Key is sent (a fresh one unless given): a retried request sends once."""
+        headers = {"Idempotency-Key": idempotency_key or new_idempotency_key()}
+        return await self._client.call(
+            m.EmailOut,
+            "POST",
+            "/emails",
+            json=body_of(m.EmailSend, data, fields),
+            headers=headers,
+        )
+
+    async def list(
+        self,
+        *,
+        state: str | None = None,
+        record_type: str | None = None,
+        record: ID | None = None,
+        limit: int | None = None,
+    ) -> _list[m.EmailOut]:
+        extra = {
+            "state": state,
+            "record_type": record_type,
+            "record_id": id_of(record) if record is not None else None,
+            "limit": limit,
+        }
+        params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
+        return (await self._client.call(m.EmailList, "GET", "/emails", params=params)).items
+
+    async def get(self, email: ID) -> m.EmailOut:
+        return await self._client.call(m.EmailOut, "GET", f"/emails/{id_of(email)}")
+
+    async def preview(self, data: Body = None, /, **fields: Any) -> m.Rendered:
+        return await self._client.call(
+            m.Rendered,
+            "POST",
+            "/email-templates/preview",
+            json=body_of(m.PreviewIn, data, fields),
+        )
 
 
 class AsyncCustomers(AsyncResource):

@@ -51,7 +51,8 @@ class Client:
     """A Nexa CRM API client: ``AsyncClient("https://crm.example.com", api_key="nx_…")``.
 
     Resources: leads, contacts, accounts, deals, products, quotes, orders, tasks, meetings,
-    calls, notes, lists, users, teams, pipelines, routing, scoring, webhooks, customers.
+    calls, notes, lists, users, teams, pipelines, routing, scoring, webhooks, customers,
+    emails.
     ``timeout`` is seconds (or an ``httpx.Timeout``); ``retry`` a RetryPolicy
     (``RetryPolicy(max_retries=0)`` turns retries off).
     """
@@ -90,6 +91,7 @@ class Client:
         self.scoring = Scoring(self)
         self.webhooks = Webhooks(self)
         self.customers = Customers(self)
+        self.emails = Emails(self)
 
     # ---- plumbing ------------------------------------------------------------------------
     def send(
@@ -921,6 +923,54 @@ class Webhooks(Resource):
 
 
 CUSTOMER_PARTS = ("company_info", "deal_history", "communications", "next_actions")
+
+
+class Emails(Resource):
+    """Mail sent from records: ``send`` renders and queues a message (delivered after the
+    server commits), ``list`` and ``get`` show its state and the last SMTP reply, ``preview``
+    renders a template against a record without sending."""
+
+    def send(
+        self, data: Body = None, /, *, idempotency_key: str | None = None, **fields: Any
+    ) -> m.EmailOut:
+        """``crm.emails.send(record_type="deal", record_id=deal.id, template_id=…)``. An
+        Idempotency-Key is sent (a fresh one unless given): a retried request sends once."""
+        headers = {"Idempotency-Key": idempotency_key or new_idempotency_key()}
+        return self._client.call(
+            m.EmailOut,
+            "POST",
+            "/emails",
+            json=body_of(m.EmailSend, data, fields),
+            headers=headers,
+        )
+
+    def list(
+        self,
+        *,
+        state: str | None = None,
+        record_type: str | None = None,
+        record: ID | None = None,
+        limit: int | None = None,
+    ) -> _list[m.EmailOut]:
+        extra = {
+            "state": state,
+            "record_type": record_type,
+            "record_id": id_of(record) if record is not None else None,
+            "limit": limit,
+        }
+        params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
+        return (self._client.call(m.EmailList, "GET", "/emails", params=params)).items
+
+    def get(self, email: ID) -> m.EmailOut:
+        return self._client.call(m.EmailOut, "GET", f"/emails/{id_of(email)}")
+
+    def preview(self, data: Body = None, /, **fields: Any) -> m.Rendered:
+        return self._client.call(
+            m.Rendered,
+            "POST",
+            "/email-templates/preview",
+            json=body_of(m.PreviewIn, data, fields),
+        )
 
 
 class Customers(Resource):

@@ -336,6 +336,22 @@ class ApiKeyCreate(InputModel):
             "kb:export",
             "kb:import",
             "kb:bulk_delete",
+            "email:read",
+            "email:create",
+            "email:write",
+            "email:delete",
+            "email:reassign",
+            "email:export",
+            "email:import",
+            "email:bulk_delete",
+            "email_template:read",
+            "email_template:create",
+            "email_template:write",
+            "email_template:delete",
+            "email_template:reassign",
+            "email_template:export",
+            "email_template:import",
+            "email_template:bulk_delete",
             "user:read",
             "user:create",
             "user:write",
@@ -906,6 +922,97 @@ class DuplicateList(OutputModel):
     """(OpenAPI: `DuplicateList`)"""
 
     items: list[DuplicateCandidateOut]
+
+
+class EmailList(OutputModel):
+    """(OpenAPI: `EmailList`)"""
+
+    items: list[EmailOut]
+
+
+class EmailOut(OutputModel):
+    """(OpenAPI: `EmailOut`)"""
+
+    id: UUID
+    message_id: str
+    kind: Literal["transactional", "marketing"]
+    state: Literal["queued", "sent", "deferred", "bounced", "failed"]
+    from_name: str
+    from_address: str
+    reply_to: str | None
+    to: list[RecipientOut]
+    cc: list[RecipientOut]
+    bcc: list[RecipientOut]
+    subject: str
+    text: str
+    html: str | None
+    template_id: UUID | None
+    record_type: str | None
+    record_id: UUID | None
+    owner_id: UUID | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_reply_code: int | None
+    last_reply: str | None
+    sent_at: datetime | None
+    created_at: datetime
+
+
+class EmailSend(InputModel):
+    """A message sent from a record. Subject and bodies are templates too (merge fields of the record); with ``template_id`` the template's are used for what is left out. ``to`` left empty sends to the record's own email address (a lead's, a contact's) (OpenAPI: `EmailSend`)"""
+
+    record_type: Literal["lead", "contact", "account", "deal"]
+    record_id: UUID
+    to: list[Recipient] | None = None
+    cc: list[Recipient] | None = None
+    bcc: list[Recipient] | None = None
+    template_id: UUID | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    kind: Literal["transactional", "marketing"] = Field(default="transactional")
+    sender_id: UUID | None = Field(default=None, description="One of the actor's sender identities")
+    reply_to: str | None = None
+
+
+class EmailTemplate(OutputModel):
+    """(OpenAPI: `EmailTemplate`)"""
+
+    id: UUID
+    name: str
+    kind: Literal["transactional", "marketing"]
+    subject: str
+    text: str
+    html: str
+    owner_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EmailTemplateIn(InputModel):
+    """(OpenAPI: `EmailTemplateIn`)"""
+
+    name: str
+    kind: Literal["transactional", "marketing"] = Field(default="transactional")
+    subject: str
+    text: str = Field(default="")
+    html: str = Field(default="")
+
+
+class EmailTemplateList(OutputModel):
+    """(OpenAPI: `EmailTemplateList`)"""
+
+    items: list[EmailTemplate]
+
+
+class EmailTemplateUpdate(InputModel):
+    """(OpenAPI: `EmailTemplateUpdate`)"""
+
+    name: str | None = None
+    kind: Literal["transactional", "marketing"] | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
 
 
 class EnrichmentPreview(OutputModel):
@@ -1740,6 +1847,17 @@ class PipelineUpdate(InputModel):
     active: bool | None = None
 
 
+class PreviewIn(InputModel):
+    """Render a saved template (``template_id``) or the given texts against a real record (OpenAPI: `PreviewIn`)"""
+
+    record_type: Literal["lead", "contact", "account", "deal"]
+    record_id: UUID
+    template_id: UUID | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+
+
 class PriceIn(InputModel):
     """(OpenAPI: `PriceIn`)"""
 
@@ -1917,6 +2035,20 @@ class QuoteUpdate(InputModel):
     deal_id: UUID | None = None
 
 
+class Recipient(InputModel):
+    """(OpenAPI: `Recipient`)"""
+
+    address: str | None
+    name: str = Field(default="")
+
+
+class RecipientOut(OutputModel):
+    """(OpenAPI: `RecipientOut`)"""
+
+    address: str
+    name: str = Field(default="")
+
+
 class RecordFlag(OutputModel):
     """Something about a saved value a person should look at (it was accepted) (OpenAPI: `RecordFlag`)"""
 
@@ -1925,6 +2057,14 @@ class RecordFlag(OutputModel):
         description="mixed_scripts: a word mixes alphabets (Latin and Cyrillic…), as look-alike names do"
     )
     message: str
+
+
+class Rendered(OutputModel):
+    """(OpenAPI: `Rendered`)"""
+
+    subject: str
+    text: str
+    html: str | None
 
 
 class RescoreOut(OutputModel):
@@ -2046,6 +2186,31 @@ class SegmentSetting(InputModel):
     source: list[str] | None = None
 
 
+class SenderIdentity(OutputModel):
+    """(OpenAPI: `SenderIdentity`)"""
+
+    id: UUID
+    user_id: UUID
+    name: str
+    address: str
+    signature: str
+    created_at: datetime
+
+
+class SenderIdentityIn(InputModel):
+    """(OpenAPI: `SenderIdentityIn`)"""
+
+    name: str
+    address: str | None = Field(description="Must be at the organization's from-domain")
+    signature: str = Field(default="")
+
+
+class SenderIdentityList(OutputModel):
+    """(OpenAPI: `SenderIdentityList`)"""
+
+    items: list[SenderIdentity]
+
+
 class SessionsEndedOut(OutputModel):
     """(OpenAPI: `SessionsEndedOut`)"""
 
@@ -2072,6 +2237,39 @@ class SlaRow(OutputModel):
     pending: int
     attainment_percent: float | None
     median_first_response_minutes: float | None
+
+
+class SmtpSettings(OutputModel):
+    """(OpenAPI: `SmtpSettings`)"""
+
+    configured: bool
+    host: str = Field(default="")
+    port: int = Field(default=587)
+    security: Literal["starttls", "tls", "none"] = Field(default="starttls")
+    username: str = Field(default="")
+    password_set: bool = Field(
+        default=False, description="Whether a password is stored (never shown)"
+    )
+    from_domain: str = Field(default="")
+    from_name: str = Field(default="")
+    from_local_part: str = Field(default="crm")
+
+
+class SmtpSettingsIn(InputModel):
+    """The organization's SMTP server. ``password`` is write-only: left out (or null) keeps the stored one, ``""`` removes it (OpenAPI: `SmtpSettingsIn`)"""
+
+    host: str
+    port: int = Field(default=587)
+    security: Literal["starttls", "tls", "none"] = Field(default="starttls")
+    username: str = Field(default="")
+    password: str | None = None
+    from_domain: str = Field(
+        description="The domain of the From address, Message-IDs and bounce addresses"
+    )
+    from_name: str = Field(default="", description="Default sender name")
+    from_local_part: str = Field(
+        default="crm", description="Default sender address: <from_local_part>@<from_domain>"
+    )
 
 
 class StageChangeOut(OutputModel):
@@ -2138,6 +2336,25 @@ class StagesReplace(InputModel):
     """(OpenAPI: `StagesReplace`)"""
 
     stages: list[StageIn]
+
+
+class Suppression(OutputModel):
+    """(OpenAPI: `Suppression`)"""
+
+    id: UUID
+    address: str
+    reason: Literal["hard_bounce", "complaint", "unsubscribe"]
+    kind: str
+    detail: str | None
+    created_at: datetime
+
+
+class SuppressionIn(InputModel):
+    """(OpenAPI: `SuppressionIn`)"""
+
+    address: str | None
+    reason: Literal["hard_bounce", "complaint", "unsubscribe"]
+    detail: str = Field(default="")
 
 
 class TaskCreate(InputModel):
@@ -2567,6 +2784,13 @@ DealPrediction.model_rebuild()
 DealUpdate.model_rebuild()
 DuplicateCandidateOut.model_rebuild()
 DuplicateList.model_rebuild()
+EmailList.model_rebuild()
+EmailOut.model_rebuild()
+EmailSend.model_rebuild()
+EmailTemplate.model_rebuild()
+EmailTemplateIn.model_rebuild()
+EmailTemplateList.model_rebuild()
+EmailTemplateUpdate.model_rebuild()
 EnrichmentPreview.model_rebuild()
 ExchangeRateIn.model_rebuild()
 ExchangeRateOut.model_rebuild()
@@ -2622,6 +2846,7 @@ PipelineForecast.model_rebuild()
 PipelineOut.model_rebuild()
 PipelineReport.model_rebuild()
 PipelineUpdate.model_rebuild()
+PreviewIn.model_rebuild()
 PriceIn.model_rebuild()
 PriceOut.model_rebuild()
 Problem.model_rebuild()
@@ -2634,7 +2859,10 @@ QuoteDecline.model_rebuild()
 QuoteLineItemOut.model_rebuild()
 QuoteOut.model_rebuild()
 QuoteUpdate.model_rebuild()
+Recipient.model_rebuild()
+RecipientOut.model_rebuild()
 RecordFlag.model_rebuild()
+Rendered.model_rebuild()
 RescoreOut.model_rebuild()
 RoleOut.model_rebuild()
 RoleUpdate.model_rebuild()
@@ -2647,15 +2875,22 @@ ScorecardUpdate.model_rebuild()
 SearchHitOut.model_rebuild()
 SearchResults.model_rebuild()
 SegmentSetting.model_rebuild()
+SenderIdentity.model_rebuild()
+SenderIdentityIn.model_rebuild()
+SenderIdentityList.model_rebuild()
 SessionsEndedOut.model_rebuild()
 SlaReport.model_rebuild()
 SlaRow.model_rebuild()
+SmtpSettings.model_rebuild()
+SmtpSettingsIn.model_rebuild()
 StageChangeOut.model_rebuild()
 StageIn.model_rebuild()
 StageMove.model_rebuild()
 StageOut.model_rebuild()
 StageTotals.model_rebuild()
 StagesReplace.model_rebuild()
+Suppression.model_rebuild()
+SuppressionIn.model_rebuild()
 TaskCreate.model_rebuild()
 TaskOut.model_rebuild()
 TaskUpdate.model_rebuild()
@@ -2726,6 +2961,13 @@ __all__ = [
     "DealUpdate",
     "DuplicateCandidateOut",
     "DuplicateList",
+    "EmailList",
+    "EmailOut",
+    "EmailSend",
+    "EmailTemplate",
+    "EmailTemplateIn",
+    "EmailTemplateList",
+    "EmailTemplateUpdate",
     "EnrichmentPreview",
     "ExchangeRateIn",
     "ExchangeRateOut",
@@ -2781,6 +3023,7 @@ __all__ = [
     "PipelineOut",
     "PipelineReport",
     "PipelineUpdate",
+    "PreviewIn",
     "PriceIn",
     "PriceOut",
     "Problem",
@@ -2793,7 +3036,10 @@ __all__ = [
     "QuoteLineItemOut",
     "QuoteOut",
     "QuoteUpdate",
+    "Recipient",
+    "RecipientOut",
     "RecordFlag",
+    "Rendered",
     "RescoreOut",
     "RoleOut",
     "RoleUpdate",
@@ -2806,15 +3052,22 @@ __all__ = [
     "SearchHitOut",
     "SearchResults",
     "SegmentSetting",
+    "SenderIdentity",
+    "SenderIdentityIn",
+    "SenderIdentityList",
     "SessionsEndedOut",
     "SlaReport",
     "SlaRow",
+    "SmtpSettings",
+    "SmtpSettingsIn",
     "StageChangeOut",
     "StageIn",
     "StageMove",
     "StageOut",
     "StageTotals",
     "StagesReplace",
+    "Suppression",
+    "SuppressionIn",
     "TaskCreate",
     "TaskOut",
     "TaskUpdate",

@@ -141,6 +141,32 @@ def _check_roles(url: str) -> Check:
     return Check("ok", "Roles", f"{len(ROLES)} roles seeded")
 
 
+def _check_smtp(url: str) -> Check | None:
+    """When SMTP settings exist: connect (TLS and sign-in as configured) and NOOP."""
+    from nexa.core.db import make_engine, sessionmaker_for
+    from nexa.email.service import check_connection
+
+    engine = make_engine(url)
+    try:
+        with sessionmaker_for(engine)() as session:
+            reply = check_connection(session)
+    except Exception as exc:
+        return Check("fail", "SMTP", f"cannot read the email settings: {first_line(exc)}")
+    finally:
+        engine.dispose()
+    if reply is None:
+        return None
+    if reply.outcome == "sent":
+        return Check("ok", "SMTP", f"the server answers: {reply.text}")
+    return Check(
+        "fail",
+        "SMTP",
+        f"the server does not accept us: {reply.text}",
+        "check host, port, security, user and password under /admin/email "
+        "(PUT /api/v1/email/settings); mail waits, deferred, until it works",
+    )
+
+
 def _check_var_dir(var_dir: Path) -> Check:
     try:
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -332,6 +358,9 @@ def run_checks() -> Iterator[Check]:
         yield schema
         if schema.status == "ok":
             yield _check_roles(url)
+            smtp = _check_smtp(url)
+            if smtp is not None:
+                yield smtp
     yield _check_var_dir(settings.var_dir)
     yield _check_file_modes(settings)
     jobs_check = _check_jobs(settings)

@@ -33,6 +33,8 @@ CRM_OBJECTS = ("lead", "contact", "account", "deal", "quote", "order", "product"
 ACTIVITY_OBJECTS = ("task", "meeting", "call", "note")
 MARKETING_OBJECTS = ("list", "campaign", "mass_email")
 SERVICE_OBJECTS = ("ticket", "inbox", "kb")
+# email (issue 17): sent mail ("email", owned by its sender) and templates
+EMAIL_OBJECTS = ("email", "email_template")
 ADMIN_OBJECTS = (
     "user",
     "team",
@@ -44,7 +46,14 @@ ADMIN_OBJECTS = (
     "audit",
     "job",
 )
-OBJECTS = CRM_OBJECTS + ACTIVITY_OBJECTS + MARKETING_OBJECTS + SERVICE_OBJECTS + ADMIN_OBJECTS
+OBJECTS = (
+    CRM_OBJECTS
+    + ACTIVITY_OBJECTS
+    + MARKETING_OBJECTS
+    + SERVICE_OBJECTS
+    + EMAIL_OBJECTS
+    + ADMIN_OBJECTS
+)
 
 ALL_PERMISSIONS = tuple(f"{o}:{a}" for o in OBJECTS for a in RECORD_ACTIONS)
 
@@ -60,6 +69,16 @@ PEOPLE = ("lead", "contact", "account")
 SALES = ("deal", "quote", "order")
 
 
+def _email(sent_scope: Scope, *, templates: Scope | None = None) -> dict[str, Scope]:
+    """PRODUCT.md, "email: own mailbox and sent mail, templates": everyone sends and reads
+    their own sent mail (a manager their team's), reads the templates and writes their own
+    (a marketer every template)."""
+    g = {"email:read": sent_scope, "email:create": sent_scope}
+    g |= {"email_template:read": Scope.ALL}
+    g |= _grant(("email_template",), ("create", "write", "delete"), templates or Scope.OWN)
+    return g
+
+
 def _manager() -> dict[str, Scope]:
     g: dict[str, Scope] = {}
     g |= _grant(PEOPLE + SALES, (*CRUD, "reassign", "export", "import"), T)
@@ -67,6 +86,7 @@ def _manager() -> dict[str, Scope]:
     g |= _grant(ACTIVITY_OBJECTS, CRUD, T)
     g |= _grant(MARKETING_OBJECTS + SERVICE_OBJECTS, ("read",), A)
     g |= _grant(("user", "team"), ("read",), T)
+    g |= _email(T)
     return g
 
 
@@ -78,6 +98,7 @@ def _sales_rep() -> dict[str, Scope]:
     g |= _grant(MARKETING_OBJECTS, ("read",), A)
     g |= {"list:add_member": O}
     g |= _grant(("ticket",), ("read",), O)
+    g |= _email(O)
     return g
 
 
@@ -88,6 +109,7 @@ def _support_agent() -> dict[str, Scope]:
     g |= _grant(ACTIVITY_OBJECTS, CRUD, O)
     g |= _grant(MARKETING_OBJECTS, ("read",), A)
     g |= _grant(SERVICE_OBJECTS, CRUD, A)
+    g |= _email(O)
     return g
 
 
@@ -99,6 +121,7 @@ def _marketer() -> dict[str, Scope]:
     g |= _grant(ACTIVITY_OBJECTS, CRUD, O)
     g |= _grant(MARKETING_OBJECTS, CRUD, A)
     g |= {"list:add_member": A, "kb:read": A}
+    g |= _email(O, templates=A)
     return g
 
 
@@ -107,6 +130,7 @@ def _read_only() -> dict[str, Scope]:
     g |= _grant(PEOPLE + SALES + ACTIVITY_OBJECTS, ("read",), O)
     g |= _grant(("product",), ("read",), A)
     g |= _grant(MARKETING_OBJECTS + SERVICE_OBJECTS, ("read",), A)
+    g |= {"email:read": O, "email_template:read": A}
     return g
 
 

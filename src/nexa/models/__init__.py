@@ -12,6 +12,7 @@ from nexa.models.contact import Contact
 from nexa.models.custom_field import CustomField
 from nexa.models.data_import import DataImport, DataImportIssue
 from nexa.models.deal import Deal, DealStageChange, ExchangeRate, Pipeline, PipelineStage
+from nexa.models.email import EmailMessage, EmailSuppression, EmailTemplate, SenderIdentity
 from nexa.models.idempotency import IdempotencyKey
 from nexa.models.job_run import JobRun
 from nexa.models.lead import Lead, LeadSource, WebForm, WebFormSubmission
@@ -47,6 +48,9 @@ __all__ = [
     "Deal",
     "DealLineItem",
     "DealStageChange",
+    "EmailMessage",
+    "EmailSuppression",
+    "EmailTemplate",
     "ExchangeRate",
     "IdempotencyKey",
     "JobRun",
@@ -76,6 +80,7 @@ __all__ = [
     "Role",
     "SavedView",
     "SearchDocument",
+    "SenderIdentity",
     "Task",
     "Team",
     "User",

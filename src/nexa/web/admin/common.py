@@ -73,6 +73,13 @@ SECTIONS = (
         "webhook:read",
         "Signed event deliveries to other systems, delivery log",
     ),
+    Section(
+        "email",
+        "/admin/email",
+        "Email",
+        "settings:read",
+        "SMTP server, suppression list, recent messages and their SMTP replies",
+    ),
 )
 BY_KEY = {s.key: s for s in SECTIONS}
 

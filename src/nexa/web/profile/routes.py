@@ -1,4 +1,5 @@
-"""One's own profile: name, time zone, password (with the current one) and web sessions.
+"""One's own profile: name, time zone, password (with the current one), web sessions and the
+sender identities one sends email as.
 
 A password is never set with an API key (nexa.user.service.refuse_password_by_api_key), so
 this page is where a user changes their own. Changing it ends every web session of the user
@@ -6,6 +7,7 @@ this page is where a user changes their own. Changing it ends every web session 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +17,8 @@ from sqlalchemy.orm import Session
 from nexa.api.proxies import client_address
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
+from nexa.email import service as email_service
+from nexa.email.schemas import SenderIdentityIn
 from nexa.user import service as users
 from nexa.web.admin.common import CSRF, Failure, attempt, done, posted
 from nexa.web.pages import SESSION_KEY, PostedForm, WebActor, WebSession, render
@@ -28,6 +32,7 @@ def _page(
     actor: Actor,
     *,
     values: dict[str, Any] | None = None,
+    sender: dict[str, Any] | None = None,
     failure: Failure | None = None,
 ) -> HTMLResponse:
     me = users.get_me(session, actor)
@@ -42,6 +47,8 @@ def _page(
         values=current | (values or {}),
         errors=failure.errors if failure else {},
         sign_ins=auth_service.live_sessions(session, me.id),
+        senders=email_service.list_senders(session, actor),
+        sender=sender or {},
     )
 
 
@@ -109,3 +116,32 @@ def end_other_sessions(request: Request, session: WebSession, actor: WebActor) -
     return done(
         request, f"Signed out {others} other session{'s' if others != 1 else ''}.", "/profile"
     )
+
+
+@router.post("/profile/senders", dependencies=CSRF)
+def add_sender(
+    request: Request, form: PostedForm, session: WebSession, actor: WebActor
+) -> Response:
+    values = posted(form, "name", "address", "signature")
+    outcome = attempt(
+        session,
+        lambda: SenderIdentityIn.model_validate(
+            {
+                "name": values["name"] or "",
+                "address": values["address"] or "",
+                "signature": str(form.get("signature") or ""),
+            }
+        ),
+        lambda body: email_service.create_sender(session, actor, body),
+    )
+    if isinstance(outcome, Failure):
+        return _page(request, session, actor, sender=values, failure=outcome)
+    return done(request, "Sender identity added.", "/profile")
+
+
+@router.post("/profile/senders/{sender_id}/delete", dependencies=CSRF)
+def delete_sender(
+    request: Request, sender_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> Response:
+    email_service.delete_sender(session, actor, sender_id)
+    return done(request, "Sender identity removed.", "/profile")

@@ -1,0 +1,1 @@
+"""Email (issue 17): outbound messages through the outbox, templates, suppression, settings."""

@@ -1,0 +1,41 @@
+"""The events email publishes. Their payload names the record the message was sent from
+(``related_type``/``related_id``), so the timeline subscriber writes the entry there too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nexa.core.events import EventPayload, declare
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailPayload(EventPayload):
+    name: str  # the subject: what the timeline shows
+    message_id: str
+    kind: str
+    state: str
+    to: list[str]
+    related_type: str | None = None
+    related_id: str | None = None
+    reply: str | None = None
+
+
+QUEUED = declare(
+    "email.queued",
+    payload=EmailPayload,
+    permission="email:read",
+    description="A message was written and waits for delivery (after commit)",
+)
+SENT = declare(
+    "email.sent",
+    payload=EmailPayload,
+    permission="email:read",
+    description="The SMTP server accepted a message",
+)
+FAILED = declare(
+    "email.failed",
+    payload=EmailPayload,
+    permission="email:read",
+    description="A message will not be delivered (a permanent SMTP refusal, a suppressed "
+    "recipient, or too many attempts)",
+)

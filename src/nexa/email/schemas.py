@@ -1,0 +1,201 @@
+"""Email: the SMTP settings, sender identities, templates and messages as they come and go."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from nexa.core.fields import EmailValue
+from nexa.core.schemas import InputModel, OutputModel
+
+Security = Literal["starttls", "tls", "none"]
+Kind = Literal["transactional", "marketing"]
+State = Literal["queued", "sent", "deferred", "bounced", "failed"]
+RecordType = Literal["lead", "contact", "account", "deal"]
+Reason = Literal["hard_bounce", "complaint", "unsubscribe"]
+
+TEXT_MAX = 200_000
+HTML_MAX = 500_000
+
+
+class SmtpSettingsIn(InputModel):
+    """The organization's SMTP server. ``password`` is write-only: left out (or null) keeps the
+    stored one, ``""`` removes it."""
+
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(587, ge=1, le=65535)
+    security: Security = "starttls"
+    username: str = Field("", max_length=320)
+    password: str | None = Field(None, max_length=1000)
+    from_domain: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+        description="The domain of the From address, Message-IDs and bounce addresses",
+    )
+    from_name: str = Field("", max_length=200, description="Default sender name")
+    from_local_part: str = Field(
+        "crm",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._%+-]+$",
+        description="Default sender address: <from_local_part>@<from_domain>",
+    )
+
+
+class SmtpSettings(BaseModel):
+    configured: bool
+    host: str = ""
+    port: int = 587
+    security: Security = "starttls"
+    username: str = ""
+    password_set: bool = Field(False, description="Whether a password is stored (never shown)")
+    from_domain: str = ""
+    from_name: str = ""
+    from_local_part: str = "crm"
+
+
+class SenderIdentityIn(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    address: EmailValue = Field(description="Must be at the organization's from-domain")
+    signature: str = Field("", max_length=5000, json_schema_extra={"x-multiline": True})
+
+
+class SenderIdentity(OutputModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    address: str
+    signature: str
+    created_at: datetime
+
+
+class SenderIdentityList(BaseModel):
+    items: list[SenderIdentity]
+
+
+class Recipient(InputModel):
+    address: EmailValue
+    name: str = Field("", max_length=200)
+
+
+class RecipientOut(BaseModel):
+    address: str
+    name: str = ""
+
+
+class EmailTemplateIn(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Kind = "transactional"
+    subject: str = Field(min_length=1, max_length=998)
+    text: str = Field("", max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
+    html: str = Field("", max_length=HTML_MAX)
+
+
+class EmailTemplateUpdate(InputModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: Kind | None = None
+    subject: str | None = Field(None, min_length=1, max_length=998)
+    text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
+    html: str | None = Field(None, max_length=HTML_MAX)
+
+
+class EmailTemplate(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: Kind
+    subject: str
+    text: str
+    html: str
+    owner_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EmailTemplateList(BaseModel):
+    items: list[EmailTemplate]
+
+
+class RecordRef(InputModel):
+    record_type: RecordType
+    record_id: uuid.UUID
+
+
+class PreviewIn(RecordRef):
+    """Render a saved template (``template_id``) or the given texts against a real record."""
+
+    template_id: uuid.UUID | None = None
+    subject: str | None = Field(None, max_length=998)
+    text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
+    html: str | None = Field(None, max_length=HTML_MAX)
+
+
+class Rendered(BaseModel):
+    subject: str
+    text: str
+    html: str | None
+
+
+class EmailSend(RecordRef):
+    """A message sent from a record. Subject and bodies are templates too (merge fields of the
+    record); with ``template_id`` the template's are used for what is left out. ``to`` left
+    empty sends to the record's own email address (a lead's, a contact's)."""
+
+    to: list[Recipient] = Field(default_factory=list, max_length=1000)
+    cc: list[Recipient] = Field(default_factory=list, max_length=1000)
+    bcc: list[Recipient] = Field(default_factory=list, max_length=1000)
+    template_id: uuid.UUID | None = None
+    subject: str | None = Field(None, max_length=998)
+    text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
+    html: str | None = Field(None, max_length=HTML_MAX)
+    kind: Kind = "transactional"
+    sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
+    reply_to: EmailValue = None
+
+
+class EmailOut(BaseModel):
+    id: uuid.UUID
+    message_id: str
+    kind: Kind
+    state: State
+    from_name: str
+    from_address: str
+    reply_to: str | None
+    to: list[RecipientOut]
+    cc: list[RecipientOut]
+    bcc: list[RecipientOut]
+    subject: str
+    text: str
+    html: str | None
+    template_id: uuid.UUID | None
+    record_type: str | None
+    record_id: uuid.UUID | None
+    owner_id: uuid.UUID | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_reply_code: int | None
+    last_reply: str | None
+    sent_at: datetime | None
+    created_at: datetime
+
+
+class EmailList(BaseModel):
+    items: list[EmailOut]
+
+
+class SuppressionIn(InputModel):
+    address: EmailValue
+    reason: Reason
+    detail: str = Field("", max_length=1000)
+
+
+class Suppression(OutputModel):
+    id: uuid.UUID
+    address: str
+    reason: Reason
+    kind: str
+    detail: str | None
+    created_at: datetime

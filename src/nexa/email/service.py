@@ -1,0 +1,743 @@
+"""Email (issue 17, outbound): the SMTP settings, sender identities, templates, the
+suppression list, sending and delivery.
+
+* Sending (``send``): in the request's transaction the subject and bodies are rendered from
+  the record (nexa.email.rendering: the bounded sandbox, nh3), the recipients checked (header
+  values, the recipient limit, the suppression list: a suppressed recipient is a 422 naming
+  it, nothing is written), and the ``email_messages`` row written with its fixed Message-ID;
+  ``email.queued`` is published, so the outbox row is in the same transaction.
+* After commit the outbox handler (``on_queued``) queues ``email.deliver`` on the
+  ``deliveries`` queue. ``deliver`` claims the due messages (a compare-and-set in one short
+  transaction, with a lease), sends them over one SMTP connection with no transaction open,
+  and records each outcome in another: sent (``email.sent`` → the record's timeline), 4xx or
+  a connection error → deferred with exponential backoff, 5xx → failed with the reply kept.
+  A suppression added after the message was queued fails it at delivery. The hourly
+  per-domain limit defers what is over it without counting an attempt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from nexa.config import get_settings
+from nexa.core.actor import SYSTEM, Actor
+from nexa.core.db import session_scope, utcnow
+from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
+from nexa.core.events import OutboxMessage, enqueue_after_commit, publish
+from nexa.core.repository import REPOSITORIES
+from nexa.core.secretbox import SecretUnreadable, seal, unseal
+from nexa.email import mime, rendering
+from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
+from nexa.email.repository import EmailRepository, EmailTemplateRepository
+from nexa.email.schemas import (
+    EmailOut,
+    EmailSend,
+    EmailTemplateIn,
+    EmailTemplateUpdate,
+    PreviewIn,
+    RecipientOut,
+    Rendered,
+    SenderIdentityIn,
+    SmtpSettings,
+    SmtpSettingsIn,
+    SuppressionIn,
+)
+from nexa.email.schemas import EmailTemplate as TemplateOut
+from nexa.email.transport import Connection, Reply, SmtpConfig
+from nexa.models import EmailMessage, EmailSuppression, EmailTemplate, SenderIdentity
+
+DELIVER_JOB = "email.deliver"
+# The wait after the 1st, 2nd … deferral: about 2 days in all, then the message has failed.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+LEASE = timedelta(minutes=5)
+SENDABLE_FROM = ("lead", "contact", "account", "deal")
+
+Sessions = Callable[[], AbstractContextManager[Session]]
+ConnectionFactory = Callable[[SmtpConfig], Connection]
+
+
+# ---- settings -----------------------------------------------------------------------------
+
+
+def _require(actor: Actor, permission: str, what: str) -> None:
+    if not actor.can(permission):
+        raise PermissionDenied(f"you may not {what}")
+
+
+def get_smtp_settings(session: Session, actor: Actor) -> SmtpSettings:
+    _require(actor, "settings:read", "read the email settings")
+    stored = EmailRepository(session).smtp_settings()
+    if not stored:
+        return SmtpSettings(configured=False)
+    return SmtpSettings(
+        configured=True,
+        password_set=bool(stored.get("password")),
+        **{k: stored[k] for k in SmtpSettings.model_fields if k in stored and k != "configured"},
+    )
+
+
+def put_smtp_settings(session: Session, actor: Actor, data: SmtpSettingsIn) -> SmtpSettings:
+    """Replace the SMTP settings; the password is stored encrypted (nexa.core.secretbox) and
+    kept when ``password`` is left out."""
+    _require(actor, "settings:write", "change the email settings")
+    repo = EmailRepository(session)
+    stored = repo.smtp_settings() or {}
+    value = data.model_dump(exclude={"password"})
+    value["from_domain"] = value["from_domain"].lower()
+    if data.password is None:
+        value["password"] = stored.get("password", "")
+    elif data.password == "":
+        value["password"] = ""
+    else:
+        value["password"] = seal(data.password, get_settings().effective_secret_key)
+    repo.set_smtp_settings(value)
+    return get_smtp_settings(session, SYSTEM)
+
+
+def smtp_config(session: Session) -> SmtpConfig | None:
+    """The settings the worker and ``nexa doctor`` connect with (None: not configured)."""
+    stored = EmailRepository(session).smtp_settings()
+    if not stored:
+        return None
+    password = ""
+    if stored.get("password"):
+        password = unseal(stored["password"], get_settings().effective_secret_key)
+    return SmtpConfig(
+        host=stored["host"],
+        port=int(stored["port"]),
+        security=stored.get("security", "starttls"),
+        username=stored.get("username", ""),
+        password=password,
+        from_domain=stored["from_domain"],
+        from_name=stored.get("from_name", ""),
+        from_local_part=stored.get("from_local_part", "crm"),
+        timeout=get_settings().email_smtp_timeout_seconds,
+        loopback_only=get_settings().outbound_loopback_only,
+    )
+
+
+def check_connection(session: Session) -> Reply | None:
+    """Connect to the configured server and NOOP (``nexa doctor``); None: not configured."""
+    try:
+        config = smtp_config(session)
+    except SecretUnreadable as exc:
+        return Reply("failed", None, str(exc))
+    if config is None:
+        return None
+    with Connection(config) as conn:
+        return conn.check()
+
+
+# ---- sender identities --------------------------------------------------------------------
+
+
+def list_senders(session: Session, actor: Actor) -> list[SenderIdentity]:
+    if actor.user_id is None:
+        return []
+    return EmailRepository(session).senders_of(actor.user_id)
+
+
+def create_sender(session: Session, actor: Actor, data: SenderIdentityIn) -> SenderIdentity:
+    if actor.user_id is None:
+        raise PermissionDenied("only a user has sender identities")
+    repo = EmailRepository(session)
+    stored = repo.smtp_settings()
+    address = data.address or ""
+    if not address:
+        raise ValidationFailed("an address is needed", field="address")
+    if stored and not address.endswith("@" + str(stored["from_domain"])):
+        raise ValidationFailed(
+            f"a sender address must be at {stored['from_domain']} (the from-domain)",
+            field="address",
+        )
+    return repo.add_sender(
+        SenderIdentity(
+            id=uuid.uuid4(),
+            user_id=actor.user_id,
+            name=data.name,
+            address=address,
+            signature=data.signature,
+        )
+    )
+
+
+def delete_sender(session: Session, actor: Actor, sender_id: uuid.UUID) -> None:
+    repo = EmailRepository(session)
+    sender = repo.sender(sender_id)
+    if sender is None or sender.user_id != actor.user_id:
+        raise NotFound("no sender identity of yours with this id")
+    repo.delete(sender)
+
+
+# ---- suppression --------------------------------------------------------------------------
+
+
+def suppress(session: Session, actor: Actor, data: SuppressionIn) -> EmailSuppression:
+    """Add an address to the suppression list (admins; bounces and unsubscribes later)."""
+    _require(actor, "settings:write", "change the suppression list")
+    if not data.address:
+        raise ValidationFailed("an address is needed", field="address")
+    return add_suppression(session, data.address, data.reason, data.detail)
+
+
+def add_suppression(
+    session: Session, address: str, reason: str, detail: str | None = None
+) -> EmailSuppression:
+    repo = EmailRepository(session)
+    existing = repo.suppression(address, reason)
+    if existing is not None:
+        return existing
+    return repo.add_suppression(
+        EmailSuppression(
+            id=uuid.uuid4(),
+            address=address.lower(),
+            reason=reason,
+            kind="marketing" if reason == "unsubscribe" else "all",
+            detail=detail or None,
+            created_at=utcnow(),
+        )
+    )
+
+
+def list_suppressions(session: Session, actor: Actor) -> list[EmailSuppression]:
+    _require(actor, "settings:read", "read the suppression list")
+    return EmailRepository(session).suppressions()
+
+
+def suppressed(session: Session, addresses: list[str], kind: str) -> dict[str, str]:
+    """Address → reason for each address mail of ``kind`` must not go to: hard bounces and
+    complaints stop every message; unsubscribes stop marketing mail only."""
+    found: dict[str, str] = {}
+    for row in EmailRepository(session).suppressions_of(addresses):
+        if row.reason in ("hard_bounce", "complaint") or kind == "marketing":
+            found.setdefault(row.address.lower(), row.reason)
+    return found
+
+
+# ---- templates ----------------------------------------------------------------------------
+
+
+def to_template(t: EmailTemplate) -> TemplateOut:
+    return TemplateOut(
+        id=t.id,
+        name=t.name,
+        kind=t.kind,
+        subject=t.subject,
+        text=t.text_body,
+        html=t.html_body,
+        owner_id=t.owner_id,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+    )
+
+
+def _trial_render(subject: str, text: str, html: str) -> None:
+    """A template is rendered against an empty record when saved: syntax errors, sandbox
+    refusals and limits are a 422 naming the field now, not at send."""
+    rendering.render(
+        merge_context(None, None, None, None, None),
+        subject=subject,
+        text=text or None,
+        html=html or None,
+    )
+
+
+def list_templates(session: Session, actor: Actor, kind: str | None = None) -> list[EmailTemplate]:
+    _require(actor, "email_template:read", "read email templates")
+    return EmailTemplateRepository(session).listed(actor, kind=kind)
+
+
+def get_template(session: Session, actor: Actor, template_id: uuid.UUID) -> EmailTemplate:
+    _require(actor, "email_template:read", "read email templates")
+    return EmailTemplateRepository(session).get(actor, template_id)
+
+
+def create_template(session: Session, actor: Actor, data: EmailTemplateIn) -> EmailTemplate:
+    _require(actor, "email_template:create", "create email templates")
+    _trial_render(data.subject, data.text, data.html)
+    return EmailTemplateRepository(session).add(
+        EmailTemplate(
+            id=uuid.uuid4(),
+            name=data.name,
+            kind=data.kind,
+            subject=data.subject,
+            text_body=data.text,
+            html_body=data.html,
+            owner_id=actor.user_id,
+        )
+    )
+
+
+def update_template(
+    session: Session, actor: Actor, template_id: uuid.UUID, data: EmailTemplateUpdate
+) -> EmailTemplate:
+    repo = EmailTemplateRepository(session)
+    template = repo.get_for(actor, template_id, "write")
+    given = data.model_fields_set
+    for field, column in (("name", "name"), ("kind", "kind"), ("subject", "subject")):
+        if field in given:
+            value = getattr(data, field)
+            if value is None:
+                raise ValidationFailed(f"{field} cannot be empty", field=field)
+            setattr(template, column, value)
+    if "text" in given:
+        template.text_body = data.text or ""
+    if "html" in given:
+        template.html_body = data.html or ""
+    _trial_render(template.subject, template.text_body, template.html_body)
+    template.updated_at = utcnow()
+    session.flush()
+    return template
+
+
+def delete_template(session: Session, actor: Actor, template_id: uuid.UUID) -> None:
+    repo = EmailTemplateRepository(session)
+    repo.delete(repo.get_for(actor, template_id, "delete"))
+
+
+# ---- merge fields -------------------------------------------------------------------------
+
+
+def _readable(session: Session, actor: Actor, record_type: str, record_id: Any) -> Any:
+    if record_id is None:
+        return None
+    try:
+        return REPOSITORIES[record_type](session).get(actor, record_id)
+    except NotFound:
+        return None  # a linked record the sender cannot read gives no merge fields
+
+
+def merge_context(lead: Any, contact: Any, account: Any, deal: Any, owner: Any) -> dict[str, Any]:
+    return {
+        "lead": rendering.fields_of("lead", lead),
+        "contact": rendering.fields_of("contact", contact),
+        "account": rendering.fields_of("account", account),
+        "deal": rendering.fields_of("deal", deal),
+        "owner": rendering.fields_of("owner", owner),
+        "organization": {"name": get_settings().org_name},
+    }
+
+
+def record_context(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
+) -> tuple[Any, dict[str, Any]]:
+    """The record (404 when the actor cannot read it) and its merge fields."""
+    if record_type not in SENDABLE_FROM:
+        raise ValidationFailed(
+            f"mail is sent from a {', '.join(SENDABLE_FROM)}", field="record_type"
+        )
+    record = REPOSITORIES[record_type](session).get(actor, record_id)
+    lead = contact = account = deal = None
+    if record_type == "lead":
+        lead = record
+    elif record_type == "contact":
+        contact = record
+        account = _readable(session, actor, "account", record.account_id)
+    elif record_type == "account":
+        account = record
+        contact = _readable(session, actor, "contact", record.primary_contact_id)
+    else:
+        deal = record
+        account = _readable(session, actor, "account", record.account_id)
+        contact = _readable(session, actor, "contact", record.primary_contact_id)
+    owner = EmailRepository(session).user(getattr(record, "owner_id", None))
+    return record, merge_context(lead, contact, account, deal, owner)
+
+
+def _template_texts(
+    session: Session, actor: Actor, data: EmailSend | PreviewIn
+) -> tuple[str, str | None, str | None, EmailTemplate | None]:
+    template = None
+    subject, text, html = data.subject, data.text, data.html
+    if data.template_id is not None:
+        template = get_template(session, actor, data.template_id)
+        subject = subject or template.subject
+        if text is None and html is None:
+            text, html = template.text_body or None, template.html_body or None
+    if not subject:
+        raise ValidationFailed("a message needs a subject (or a template)", field="subject")
+    return subject, text, html, template
+
+
+def preview(session: Session, actor: Actor, data: PreviewIn) -> Rendered:
+    _require(actor, "email_template:read", "preview email templates")
+    _check_key_scope(actor, data.record_type)
+    _, context = record_context(session, actor, data.record_type, data.record_id)
+    subject, text, html, _ = _template_texts(session, actor, data)
+    s, t, h = rendering.render(context, subject=subject, text=text, html=html)
+    return Rendered(subject=s, text=t, html=h)
+
+
+# ---- sending ------------------------------------------------------------------------------
+
+
+def _check_key_scope(actor: Actor, record_type: str) -> None:
+    """A key sends from a record only with that record type's read scope."""
+    scopes = actor.key_scopes
+    if scopes is not None and "*" not in scopes and f"{record_type}:read" not in scopes:
+        raise PermissionDenied(
+            f"this API key lacks the scope {record_type}:read", missing_scope=f"{record_type}:read"
+        )
+
+
+def _recipients(items: list[Any], field: str) -> list[dict[str, str]]:
+    out = []
+    for i, item in enumerate(items):
+        if not item.address:
+            raise ValidationFailed("an address is needed", field=f"{field}.{i}.address")
+        rendering.header_value(item.name, f"{field}.{i}.name")
+        rendering.header_value(item.address or "", f"{field}.{i}.address")
+        out.append({"name": item.name, "address": item.address or ""})
+    return out
+
+
+def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
+    """Render and queue one message from a record (see the module's docstring)."""
+    _require(actor, "email:create", "send email")
+    _check_key_scope(actor, data.record_type)
+    settings = get_settings()
+    repo = EmailRepository(session)
+    smtp = repo.smtp_settings()
+    if not smtp:
+        raise ValidationFailed(
+            "email is not set up: an admin enters the SMTP settings first", field="settings"
+        )
+    record, context = record_context(session, actor, data.record_type, data.record_id)
+    to = _recipients(data.to, "to")
+    cc = _recipients(data.cc, "cc")
+    bcc = _recipients(data.bcc, "bcc")
+    if not to and not cc and not bcc:
+        own = getattr(record, "email", None)
+        if not own:
+            raise ValidationFailed("name a recipient (this record has no email)", field="to")
+        name = " ".join(
+            p
+            for p in (getattr(record, "first_name", None), getattr(record, "last_name", None))
+            if p
+        )
+        to = [{"name": name, "address": own}]
+    everyone = [r["address"] for r in (*to, *cc, *bcc)]
+    if len(everyone) > settings.email_max_recipients:
+        raise ValidationFailed(
+            f"{len(everyone)} recipients; at most {settings.email_max_recipients} per message",
+            field="to",
+        )
+    blocked = suppressed(session, everyone, data.kind)
+    if blocked:
+        address, reason = next(iter(blocked.items()))
+        field = next(
+            f"{name}.{i}.address"
+            for name, rows in (("to", to), ("cc", cc), ("bcc", bcc))
+            for i, r in enumerate(rows)
+            if r["address"].lower() == address
+        )
+        raise ValidationFailed(
+            f"{address} is on the suppression list ({reason.replace('_', ' ')}): "
+            f"no {data.kind} mail goes to it",
+            field=field,
+        )
+    subject, text, html, template = _template_texts(session, actor, data)
+    subject, text, html = rendering.render(context, subject=subject, text=text, html=html)
+    from_domain = str(smtp["from_domain"])
+    from_name = str(smtp.get("from_name") or settings.org_name)
+    from_address = f"{smtp.get('from_local_part', 'crm')}@{from_domain}"
+    if data.sender_id is not None:
+        sender = repo.sender(data.sender_id)
+        if sender is None or sender.user_id != actor.user_id:
+            raise ValidationFailed("not one of your sender identities", field="sender_id")
+        from_name, from_address = sender.name, sender.address
+        if sender.signature:
+            text = f"{text}\n\n-- \n{sender.signature}"
+    rendering.header_value(from_name, "from_name")
+    row_id = uuid.uuid4()
+    now = utcnow()
+    message = repo.add(
+        EmailMessage(
+            id=row_id,
+            message_id=f"<{row_id.hex}@{from_domain}>",
+            kind=data.kind,
+            state="queued",
+            from_name=from_name,
+            from_address=from_address,
+            from_domain=from_domain,
+            reply_to=data.reply_to,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            subject=subject,
+            text_body=text,
+            html_body=html,
+            template_id=template.id if template else None,
+            related_type=data.record_type,
+            related_id=record.id,
+            attempts=0,
+            next_attempt_at=now,
+            owner_id=actor.user_id,
+        )
+    )
+    publish(
+        session,
+        actor,
+        QUEUED.name,
+        record_type="email",
+        record_id=message.id,
+        payload=_payload(message),
+    )
+    return message
+
+
+def _payload(message: EmailMessage) -> EmailPayload:
+    return EmailPayload(
+        name=message.subject,
+        message_id=message.message_id,
+        kind=message.kind,
+        state=message.state,
+        to=[r["address"] for r in message.to],
+        related_type=message.related_type,
+        related_id=str(message.related_id) if message.related_id else None,
+        reply=message.last_reply,
+    )
+
+
+def on_queued(session: Session, outbox: OutboxMessage) -> None:
+    """Outbox handler for ``email.queued`` (after commit): queue the delivery job."""
+    if outbox.event == QUEUED.name and outbox.record_id is not None:
+        enqueue_after_commit(session, DELIVER_JOB, [str(outbox.record_id)])
+
+
+def list_emails(
+    session: Session,
+    actor: Actor,
+    *,
+    state: str | None = None,
+    record_type: str | None = None,
+    record_id: uuid.UUID | None = None,
+    limit: int = 50,
+) -> list[EmailMessage]:
+    _require(actor, "email:read", "read email")
+    return EmailRepository(session).page(
+        actor, state=state, record_type=record_type, record_id=record_id, limit=limit
+    )
+
+
+def get_email(session: Session, actor: Actor, message_id: uuid.UUID) -> EmailMessage:
+    _require(actor, "email:read", "read email")
+    return EmailRepository(session).get(actor, message_id)
+
+
+def to_out(m: EmailMessage) -> EmailOut:
+    def people(rows: list[Any]) -> list[RecipientOut]:
+        return [RecipientOut(address=r["address"], name=r.get("name", "")) for r in rows]
+
+    return EmailOut(
+        id=m.id,
+        message_id=m.message_id,
+        kind=m.kind,
+        state=m.state,
+        from_name=m.from_name,
+        from_address=m.from_address,
+        reply_to=m.reply_to,
+        to=people(m.to),
+        cc=people(m.cc),
+        bcc=people(m.bcc),
+        subject=m.subject,
+        text=m.text_body,
+        html=m.html_body,
+        template_id=m.template_id,
+        record_type=m.related_type,
+        record_id=m.related_id,
+        owner_id=m.owner_id,
+        attempts=m.attempts,
+        next_attempt_at=m.next_attempt_at,
+        last_reply_code=m.last_reply_code,
+        last_reply=m.last_reply,
+        sent_at=m.sent_at,
+        created_at=m.created_at,
+    )
+
+
+# ---- delivery -----------------------------------------------------------------------------
+
+
+def _outgoing(message: EmailMessage) -> mime.Outgoing:
+    settings = get_settings()
+    unsubscribe = None
+    if message.kind == "marketing":
+        unsubscribe = mime.unsubscribe_url(
+            settings.public_url, str(message.id), settings.effective_secret_key
+        )
+    return mime.Outgoing(
+        id=str(message.id),
+        message_id=message.message_id,
+        kind=message.kind,
+        from_name=message.from_name,
+        from_address=message.from_address,
+        from_domain=message.from_domain,
+        reply_to=message.reply_to,
+        to=tuple((r.get("name", ""), r["address"]) for r in message.to),
+        cc=tuple((r.get("name", ""), r["address"]) for r in message.cc),
+        bcc=tuple((r.get("name", ""), r["address"]) for r in message.bcc),
+        subject=message.subject,
+        text=message.text_body,
+        html=message.html_body,
+        created_at=message.created_at,
+        unsubscribe_url=unsubscribe,
+    )
+
+
+def claim(
+    session: Session, ids: list[uuid.UUID], now: datetime
+) -> tuple[SmtpConfig | None, list[mime.Outgoing], list[tuple[uuid.UUID, Reply]]]:
+    """Take the due messages among ``ids`` for one attempt. Returns the SMTP settings, what
+    to send, and outcomes decided without the server (suppressed since queued)."""
+    repo = EmailRepository(session)
+    try:
+        config = smtp_config(session)
+    except SecretUnreadable:
+        config = None
+    limit = get_settings().email_hourly_limit_per_domain
+    counts: dict[str, int] = {}
+    outgoing: list[mime.Outgoing] = []
+    decided: list[tuple[uuid.UUID, Reply]] = []
+    messages = repo.claim(ids, now, now + LEASE)
+    addresses = [r["address"] for m in messages for r in (*m.to, *m.cc, *m.bcc)]
+    blocked_all = {
+        kind: suppressed(session, addresses, kind) for kind in {m.kind for m in messages}
+    }
+    for message in messages:
+        if config is None:
+            decided.append((message.id, Reply("deferred", None, "email is not set up")))
+            continue
+        domain = message.from_domain
+        if domain not in counts:
+            counts[domain] = repo.sent_since(domain, now - timedelta(hours=1))[0]
+        if counts[domain] >= limit:
+            _, oldest = repo.sent_since(domain, now - timedelta(hours=1))
+            until = (oldest or now) + timedelta(hours=1)
+            repo.release(message.id, until, f"hourly limit of {limit} messages for {domain}")
+            continue
+        mine = {r["address"].lower() for r in (*message.to, *message.cc, *message.bcc)}
+        blocked = {a: r for a, r in blocked_all[message.kind].items() if a in mine}
+        if blocked:
+            reasons = ", ".join(f"{a} ({r})" for a, r in blocked.items())
+            decided.append((message.id, Reply("failed", None, f"suppressed: {reasons}")))
+            continue
+        counts[domain] += 1
+        outgoing.append(_outgoing(message))
+    return config, outgoing, decided
+
+
+def transmit(
+    config: SmtpConfig,
+    outgoing: list[mime.Outgoing],
+    connection: ConnectionFactory = Connection,
+) -> list[tuple[uuid.UUID, Reply]]:
+    """Send each message over one connection (no transaction open). After a connection
+    failure the rest of the batch is deferred without trying again."""
+    results: list[tuple[uuid.UUID, Reply]] = []
+    with connection(config) as conn:
+        down: Reply | None = None
+        for item in outgoing:
+            if down is not None:
+                results.append((uuid.UUID(item.id), down))
+                continue
+            reply = conn.send(mime.build(item), item.return_path, item.recipients)
+            if reply.code is None:
+                down = reply
+            results.append((uuid.UUID(item.id), reply))
+    return results
+
+
+def record(
+    session: Session, outcomes: list[tuple[uuid.UUID, Reply]], now: datetime
+) -> dict[str, int]:
+    """Store each attempt's outcome: sent, the next attempt by the backoff, or failed."""
+    counts: dict[str, int] = {}
+    rows = {m.id: m for m in EmailRepository(session).messages([i for i, _ in outcomes])}
+    for message_id, reply in outcomes:
+        message = rows.get(message_id)
+        if message is None:
+            continue
+        message.last_reply_code = reply.code
+        message.last_reply = reply.text
+        state = reply.outcome
+        if state == "deferred" and message.attempts >= MAX_ATTEMPTS:
+            state = "failed"
+            message.last_reply = f"{reply.text} (gave up after {message.attempts} attempts)"
+        message.state = state
+        if state == "sent":
+            message.sent_at = now
+            message.next_attempt_at = None
+        elif state == "deferred":
+            message.next_attempt_at = now + BACKOFF[max(message.attempts, 1) - 1]
+        else:
+            message.next_attempt_at = None
+        counts[state] = counts.get(state, 0) + 1
+        event = SENT if state == "sent" else FAILED if state == "failed" else None
+        if event is not None:
+            publish(
+                session,
+                SYSTEM,
+                event.name,
+                record_type="email",
+                record_id=message.id,
+                payload=_payload(message),
+            )
+    return counts
+
+
+def deliver(
+    ids: list[uuid.UUID],
+    *,
+    now: datetime | None = None,
+    sessions: Sessions = session_scope,
+    connection: ConnectionFactory = Connection,
+) -> dict[str, int]:
+    """One attempt of each due message among ``ids``: claim (one transaction), send over one
+    connection (none open), record (another). Returns how many ended in each state."""
+    when = now or utcnow()
+    with sessions() as session:
+        config, outgoing, decided = claim(session, ids, when)
+    outcomes = list(decided)
+    if outgoing and config is not None:
+        outcomes += transmit(config, outgoing, connection)
+    if not outcomes:
+        return {}
+    with sessions() as session:
+        return record(session, outcomes, when)
+
+
+def deliver_due(
+    *,
+    now: datetime | None = None,
+    sessions: Sessions = session_scope,
+    connection: ConnectionFactory = Connection,
+) -> dict[str, int]:
+    """The periodic sweep: the due queued and deferred messages, in batches."""
+    when = now or utcnow()
+    batch = get_settings().email_batch_size
+    with sessions() as session:
+        ids = EmailRepository(session).due_ids(when, batch * 20)
+    totals: dict[str, int] = {}
+    for start in range(0, len(ids), batch):
+        for state, n in deliver(
+            ids[start : start + batch], now=when, sessions=sessions, connection=connection
+        ).items():
+            totals[state] = totals.get(state, 0) + n
+    return totals

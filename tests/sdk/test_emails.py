@@ -1,0 +1,68 @@
+"""The SDK's ``emails`` namespace against a live server whose jobs run inline: a message sent
+through the SDK reaches the real SMTP server (aiosmtpd on loopback) after the server commits;
+``get`` and ``list`` show its state and reply; an Idempotency-Key sends a retried request once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from nexa_sdk import Client, ValidationError
+from nexa_sdk import models as m
+from tests.email.conftest import SmtpServer
+
+pytestmark = [pytest.mark.live, pytest.mark.sdk]
+
+
+@pytest.fixture
+def configured(crm: Client) -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    crm.send(
+        "PUT",
+        "/email/settings",
+        json={
+            "host": "127.0.0.1",
+            "port": server.port,
+            "security": "none",
+            "from_domain": "mail.example.com",
+        },
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_send_get_list_preview(crm: Client, configured: SmtpServer) -> None:
+    lead = crm.leads.create(first_name="Grace", last_name="Hopper", email="grace@navy.example.org")
+    shown = crm.emails.preview(
+        record_type="lead", record_id=lead.id, subject="Hi {{ lead.first_name }}", text="x"
+    )
+    assert isinstance(shown, m.Rendered) and shown.subject == "Hi Grace"
+    sent = crm.emails.send(
+        record_type="lead",
+        record_id=lead.id,
+        subject="Hello {{ lead.first_name }}",
+        text="Dear {{ lead.first_name }}",
+        idempotency_key="send-grace-1",
+    )
+    assert isinstance(sent, m.EmailOut) and sent.subject == "Hello Grace"
+    again = crm.emails.send(
+        record_type="lead",
+        record_id=lead.id,
+        subject="Hello {{ lead.first_name }}",
+        text="Dear {{ lead.first_name }}",
+        idempotency_key="send-grace-1",
+    )
+    assert again.id == sent.id
+    got = crm.emails.get(sent.id)
+    assert got.state == "sent" and got.last_reply_code == 250
+    assert [r.message["Message-ID"] for r in configured.received] == [sent.message_id]
+    assert [e.id for e in crm.emails.list(record=lead, state="sent")] == [sent.id]
+    with pytest.raises(ValidationError) as caught:
+        crm.emails.send(
+            record_type="lead", record_id=lead.id, subject="a\r\nBcc: x@e.org", text="x"
+        )
+    assert caught.value.errors[0]["field"] == "subject"
