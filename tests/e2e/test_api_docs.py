@@ -32,8 +32,10 @@ def test_api_docs_render_offline_under_their_policy(e2e: E2E) -> None:
     assert "frame-ancestors 'none'" in (response.headers.get("content-security-policy") or "")
     # Swagger UI drew the operations it read from /api/openapi.json, and one opens
     operation = page.locator('.opblock-summary-path[data-path="/api/v1/accounts"]').first
-    operation.wait_for()
+    # Swagger UI parses the whole OpenAPI document first: on a busy 2-core machine (a CI run
+    # beside other work) that took over 10 s once, so its waits are generous
+    operation.wait_for(timeout=60_000)
     operation.click()
-    page.locator(".opblock-body").first.wait_for()
+    page.locator(".opblock-body").first.wait_for(timeout=60_000)
     assert elsewhere == [], f"the docs page reached another origin: {elsewhere}"
     e2e.shot(page, "api-docs")
