@@ -88,3 +88,59 @@ def test_expected_calibration_error_weighs_each_bin_by_its_rows() -> None:
     assert metrics.ece(y, [0.0] * 50 + [1.0] * 50) == 0.0
     assert metrics.ece(y, [0.5] * 100) == 0.5  # predicted 0.5, observed 0 or 1 in every bin
     assert metrics.ece([], []) is None
+
+
+def drifting(n: int, seed: int = 3) -> tuple[list[dict[str, Any]], list[int]]:
+    """Conversion rises with the budget, and the whole level jumps at 70 % of the history
+    (a campaign change the features cannot see): the newest leads convert far more."""
+    rng = random.Random(seed)
+    rows, labels = [], []
+    for k in range(n):
+        budget = rng.uniform(0, 100)
+        level = -2.6 if k < 0.7 * n else -0.6
+        rows.append({"budget": budget, "calls": float(rng.randint(0, 6))})
+        labels.append(int(rng.random() < 1 / (1 + math.exp(-(level + budget / 40)))))
+    return rows, labels
+
+
+def test_on_drifting_data_the_level_comes_from_the_newest_leads() -> None:
+    """The calibration's shape is fitted on the whole validation part, its level on the
+    newest 10 % of it (at least 200 rows): the held-out leads, which carry on at the newest
+    level, are then scored at their level; with the map alone (the rule before) they were
+    under-predicted by the older, lower part of the validation rows."""
+    rows, labels = drifting(5000)
+    cut = 4000
+    result = lead_model.train(
+        SPACE, rows[:cut], labels[:cut], list(range(cut)), rows[cut:], labels[cut:]
+    )
+    model = result.model
+    level = result.card["calibration"]["level"]
+    assert level["rows"] == 200 and level["shift"] > 0.3, level
+    assert "newest 10 %" in result.card["calibration"]["rule"]
+    y = np.asarray(labels[cut:])
+    matrix = SPACE.encode(rows[cut:])
+    shifted = model.probability(matrix)
+    model.level_shift = 0.0  # the map alone
+    unshifted = model.probability(matrix)
+    worst = {
+        name: max(abs(r["gap"]) for r in lead_model.reliability_percent(y, p))
+        for name, p in (("new", shifted), ("old", unshifted))
+    }
+    assert worst["old"] > worst["new"] + 8.0, worst  # 23.4 against 11.5 points here
+    assert abs(shifted.mean() - y.mean()) < 0.03 < abs(unshifted.mean() - y.mean())
+
+
+def test_the_level_shift_is_kept_with_the_model_and_needs_both_outcomes() -> None:
+    p = np.full(300, 0.2)
+    shift, figures = lead_model.level_fit(p, np.asarray([1] * 120 + [0] * 180))
+    assert abs(metrics.sigmoid(np.log(0.2 / 0.8) + shift) - 0.4) < 1e-6
+    assert figures["converted_percent"] == 40.0 and figures["predicted_percent_before"] == 20.0
+    assert lead_model.level_fit(p, np.zeros(300, dtype=np.int64))[0] == 0.0
+    assert lead_model.level_window(480) == 200 and lead_model.level_window(9000) == 900
+    assert lead_model.level_window(150) == 150
+    model = train(1200).model
+    model.level_shift = 0.7
+    matrix = SPACE.encode(history(50, seed=9)[0])
+    again = lead_model.LeadModel.from_bytes(model.to_bytes())
+    assert again.level_shift == 0.7
+    assert np.allclose(model.probability(matrix), again.probability(matrix))

@@ -68,6 +68,14 @@ def print_card(card: dict[str, Any], title: str) -> None:
             f"({calibration.get('positives', '?')} converted); expected calibration error "
             f"{'—' if ece is None else f'{ece} points'}"
         )
+        level = calibration.get("level")
+        if level and level.get("converted_percent") is not None:
+            out.print(
+                f"  level: the newest {level['rows']} of those rows, "
+                f"{level['converted_percent']} % converted against "
+                f"{level['predicted_percent_before']} % predicted by the map: "
+                f"log-odds shift {level['shift']:+}"
+            )
     baseline = card.get("baseline")
     if baseline:
         verdict = "beats it" if card.get("beats_baseline") else "does not beat it: not used"

@@ -2,10 +2,12 @@
 so that a score of 70 means about 70 % of such leads converted, and explained per lead.
 
 Training is split by time, never at random: the newest 20 % of leads (by creation) are held
-out and only scored, the rest trains; inside the training part the newest 20 % pick the number
-of trees (early stopping) and fit the calibration (Platt scaling on the log-odds). The model card
-reports AUC, Brier score and a reliability table on the held-out leads, which are the leads most
-like tomorrow's.
+out and only scored, the rest trains; inside the training part the newest 20 % (the validation
+part) pick the number of trees (early stopping, out of fold) and fit the calibration: its shape
+(Platt scaling on the log-odds, or isotonic) on the whole validation part, its level on the
+newest 10 % of it (one log-odds shift; on drifting data the newest leads' conversion is the best
+guess for tomorrow's). The model card reports AUC, Brier score and a reliability table on the
+held-out leads, which are the leads most like tomorrow's.
 
 Two more parts (issue 16, point 4): the free text a lead carries (its description, and custom
 fields holding free text) becomes one feature — a TF-IDF + logistic-regression score, out of
@@ -75,6 +77,12 @@ class NotEnoughData(ValueError):
 # Platt's two parameters are all the calibration part can support.
 ISOTONIC_MIN_ROWS = 1000
 ISOTONIC_MIN_POSITIVES = 100
+# On drifting data the newest leads' conversion is tomorrow's best guess: after the map (its
+# shape from the whole calibration part), one log-odds shift makes the calibrated scores of
+# the newest 10 % of the calibration part (at least 200 rows) average their observed rate.
+LEVEL_SHARE = 0.1
+LEVEL_MIN_ROWS = 200
+LEVEL_MAX_SHIFT = 5.0
 
 
 def text_of(row: Mapping[str, Any], fields: Sequence[str]) -> str:
@@ -343,6 +351,7 @@ class LeadModel:
     iso_y: list[float] | None = None
     linear: LinearPart | None = None
     text: TextPart | None = None
+    level_shift: float = 0.0  # log-odds added after the map: the newest leads' level
 
     @property
     def algorithm(self) -> str:
@@ -390,8 +399,11 @@ class LeadModel:
     def calibrate(self, logits: np.ndarray) -> np.ndarray:
         if self.iso_x and self.iso_y:
             # never a certainty: the steps at the ends rest on finitely many leads
-            return np.clip(np.interp(logits, self.iso_x, self.iso_y), 0.001, 0.999)
-        return 1.0 / (1.0 + np.exp(-(self.platt_a * logits + self.platt_b)))
+            p = np.clip(np.interp(logits, self.iso_x, self.iso_y), 0.001, 0.999)
+            if not self.level_shift:
+                return p
+            return 1.0 / (1.0 + np.exp(-(np.log(p / (1.0 - p)) + self.level_shift)))
+        return 1.0 / (1.0 + np.exp(-(self.platt_a * logits + self.platt_b + self.level_shift)))
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         return self.calibrate(self.logits(matrix))
@@ -444,6 +456,7 @@ class LeadModel:
             "booster": self.booster.model_to_string() if self.booster is not None else None,
             "platt": [self.platt_a, self.platt_b],
             "isotonic": [self.iso_x, self.iso_y] if self.iso_x else None,
+            "level_shift": self.level_shift,
         }
         if self.linear is not None:
             payload["linear"] = self.linear.to_json()
@@ -463,7 +476,9 @@ class LeadModel:
         space = FeatureSpace.from_json(payload["space"])
         linear = LinearPart.from_json(payload["linear"]) if payload.get("linear") else None
         text = TextPart.from_json(payload["text"]) if payload.get("text") else None
-        return cls(space, booster, float(a), float(b), iso_x, iso_y, linear, text)
+        # models stored before the level shift have none
+        shift = float(payload.get("level_shift") or 0.0)
+        return cls(space, booster, float(a), float(b), iso_x, iso_y, linear, text, shift)
 
 
 def isotonic_fit(
@@ -499,6 +514,41 @@ def isotonic_fit(
         return None, None, figures
     iso = isotonic(logits, y)
     return [float(v) for v in iso.X_thresholds_], [float(v) for v in iso.y_thresholds_], figures
+
+
+def level_window(rows: int) -> int:
+    """How many of the calibration part's newest rows set the level: ``LEVEL_SHARE`` of
+    them, at least ``LEVEL_MIN_ROWS`` (all of them when there are fewer)."""
+    return min(rows, max(LEVEL_MIN_ROWS, int(rows * LEVEL_SHARE)))
+
+
+def level_fit(p: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, Any]]:
+    """The log-odds shift that makes the calibrated probabilities ``p`` of the newest rows
+    average their observed conversion rate (0 when they hold one outcome only: no level to
+    match), found by bisection within ±``LEVEL_MAX_SHIFT``; and the card's figures."""
+    figures: dict[str, Any] = {"rows": len(y), "converted": int(y.sum())}
+    if len(y) == 0 or int(y.sum()) in (0, len(y)):
+        figures["shift"] = 0.0
+        return 0.0, figures
+    clipped = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    base = np.log(clipped / (1.0 - clipped))
+    rate = float(y.mean())
+    low, high = -LEVEL_MAX_SHIFT, LEVEL_MAX_SHIFT
+    for _ in range(60):
+        middle = (low + high) / 2
+        if float(metrics.sigmoid(base + middle).mean()) < rate:
+            low = middle
+        else:
+            high = middle
+    shift = (low + high) / 2
+    figures.update(
+        {
+            "converted_percent": round(rate * 100, 1),
+            "predicted_percent_before": round(float(clipped.mean()) * 100, 1),
+            "shift": round(shift, 4),
+        }
+    )
+    return shift, figures
 
 
 def reliability_percent(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
@@ -584,20 +634,25 @@ def train(
     params = dict(PARAMS)
     params["min_data_in_leaf"] = int(max(10, min(PARAMS["min_data_in_leaf"], len(y) // 50)))
     params["min_data_per_group"] = int(max(5, min(PARAMS["min_data_per_group"], len(y) // 50)))
-    fit_set = lgb.Dataset(
-        X[fit_mask], y[fit_mask], categorical_feature=categorical, free_raw_data=False
-    )
-    valid_set = lgb.Dataset(
-        X[valid_mask], y[valid_mask], categorical_feature=categorical, reference=fit_set
-    )
-    booster = lgb.train(
-        params,
-        fit_set,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[valid_set],
-        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
-    )
-    best = booster.best_iteration or booster.current_iteration()
+    best = 0  # LightGBM's number of trees, chosen out of fold below
+
+    def early_stopped_trees() -> int:
+        """Trees by early stopping on the validation part for a booster fitted on the older
+        leads: the fallback when the out-of-fold halves cannot choose (one outcome only)."""
+        fit_set = lgb.Dataset(
+            X[fit_mask], y[fit_mask], categorical_feature=categorical, free_raw_data=False
+        )
+        valid_set = lgb.Dataset(
+            X[valid_mask], y[valid_mask], categorical_feature=categorical, reference=fit_set
+        )
+        booster = lgb.train(
+            params,
+            fit_set,
+            num_boost_round=MAX_ROUNDS,
+            valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+        )
+        return int(booster.best_iteration or booster.current_iteration())
 
     def refit(mask: np.ndarray, linear: bool) -> LeadModel:
         fitted = LeadModel(space, None, 1.0, 0.0, text=text)
@@ -615,13 +670,47 @@ def train(
 
     # Each candidate is judged as it is used: learning from every training lead, the newest
     # included (on drifting data they are the most like tomorrow's). The validation part is
-    # cut in two halves of alternate leads, each scored by the candidate refit on every other
-    # training lead; these out-of-fold scores give each candidate's validation AUC and fit
-    # the winner's calibration. LightGBM keeps the number of trees early stopping chose.
+    # cut in two halves of alternate leads, each scored by the candidate trained on every
+    # other training lead; these out-of-fold scores give each candidate's validation AUC and
+    # fit the winner's calibration. LightGBM's number of trees is chosen the same way: early
+    # stopping on each half, the mean of the two stopping points, each half scored at it (an
+    # early stop on the newest 20 % by a booster that never saw them stopped at 4-180 trees
+    # from one week to the next on drifting data, and the refit kept that count).
     half = groups[valid_mask] % 2 == 0
     valid_rows = np.flatnonzero(valid_mask)
 
+    def boosted_out_of_fold() -> np.ndarray | None:
+        nonlocal best
+        logits = np.zeros(len(valid_rows))
+        found: list[tuple[np.ndarray, np.ndarray, Any]] = []
+        for part in (half, ~half):
+            held = np.zeros(len(y), dtype=bool)
+            held[valid_rows[part]] = True
+            if not held.any():
+                continue
+            if len(set(y[~held].tolist())) < 2:
+                best = early_stopped_trees()
+                return None
+            booster = lgb.train(
+                params,
+                lgb.Dataset(X[~held], y[~held], categorical_feature=categorical),
+                num_boost_round=MAX_ROUNDS,
+                valid_sets=[lgb.Dataset(X[held], y[held], categorical_feature=categorical)],
+                callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+            )
+            found.append((part, held, booster))
+        stops = [b.best_iteration or b.current_iteration() for _, _, b in found]
+        best = round(float(np.mean(stops))) if stops else early_stopped_trees()
+        for part, held, booster in found:
+            trees = min(best, booster.current_iteration())
+            logits[part] = booster.predict(
+                X[held], raw_score=True, num_iteration=trees, num_threads=1
+            )
+        return logits
+
     def out_of_fold(linear: bool) -> np.ndarray | None:
+        if not linear:
+            return boosted_out_of_fold()
         logits = np.zeros(len(valid_rows))
         for part in (half, ~half):
             held = np.zeros(len(y), dtype=bool)
@@ -654,6 +743,11 @@ def train(
     a, b = metrics.platt_fit(valid_logits, y[valid_mask])
     iso_x, iso_y, calibration_figures = isotonic_fit(valid_logits, y[valid_mask])
     model.platt_a, model.platt_b, model.iso_x, model.iso_y = a, b, iso_x, iso_y
+    # the level from the newest leads of the calibration part (their rows are in time order)
+    newest = level_window(int(valid_mask.sum()))
+    model.level_shift, level_figures = level_fit(
+        model.calibrate(valid_logits[-newest:]), y[valid_mask][-newest:]
+    )
 
     X_test = model.encode(test_rows)
     y_test = np.asarray(test_labels, dtype=np.int64)
@@ -725,10 +819,14 @@ def train(
         "calibration": {
             "method": model.calibration_method,
             **calibration_figures,
+            "level": level_figures,
             "rule": (
-                f"isotonic with at least {ISOTONIC_MIN_ROWS} rows and "
-                f"{ISOTONIC_MIN_POSITIVES} converted in the calibration part and a lower "
-                "out-of-fold Brier score there than Platt's, else Platt"
+                "fitted on the out-of-fold scores of the validation part (the newest 20 % of "
+                f"the training leads): isotonic with at least {ISOTONIC_MIN_ROWS} rows and "
+                f"{ISOTONIC_MIN_POSITIVES} converted there and a lower out-of-fold Brier score "
+                "than Platt's, else Platt; then one log-odds shift so that the newest "
+                f"{LEVEL_SHARE * 100:g} % of those rows (at least {LEVEL_MIN_ROWS}) average their "
+                "observed conversion rate"
             ),
             "a": round(a, 4),
             "b": round(b, 4),
