@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from nexa.core.actor import Actor
-from nexa.core.repository import Repository, unscoped
+from nexa.core.repository import REPOSITORIES, Repository, unscoped
 from nexa.models import (
     EmailMessage,
     EmailSuppression,
@@ -52,6 +52,32 @@ class EmailRepository(Repository[EmailMessage]):
         self.session.add(message)
         self.session.flush()
         return message
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """New messages, one executemany (every row names every column)."""
+        table = EmailMessage.__table__
+        assert isinstance(table, Table)
+        self.session.execute(insert(table), rows)
+
+    def readable_records(
+        self, actor: Actor, record_type: str, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, Any]:
+        """The records of ``record_type`` among ``ids`` that ``actor`` reads, by id (a few
+        statements for thousands of ids)."""
+        repo = REPOSITORIES[record_type](self.session)
+        found: dict[uuid.UUID, Any] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            stmt = repo.readable(actor).where(repo.model.id.in_(chunk))
+            found.update((row.id, row) for row in self.session.scalars(stmt))
+        return found
+
+    def users(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
+        if not ids:
+            return {}
+        stmt = unscoped(select(User).where(User.id.in_(ids)))
+        return {u.id: u for u in self.session.scalars(stmt)}
 
     # ---- the worker (system: unscoped on purpose) --------------------------------------------
 

@@ -156,6 +156,35 @@ class EmailSend(RecordRef):
     reply_to: EmailValue = None
 
 
+BULK_MAX = 5000
+
+
+class BulkEmailSend(InputModel):
+    """One message to each of many leads or contacts (their own address), rendered with each
+    record's merge fields: mass email, and campaigns. Recipients the list stops, and records
+    without an address or that the sender cannot read, are skipped with the reason."""
+
+    record_type: Literal["lead", "contact"]
+    record_ids: list[uuid.UUID] = Field(min_length=1, max_length=BULK_MAX)
+    template_id: uuid.UUID | None = None
+    subject: str | None = Field(None, max_length=998)
+    text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
+    html: str | None = Field(None, max_length=HTML_MAX)
+    kind: Kind = "marketing"
+    sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
+    reply_to: EmailValue = None
+
+
+class Skipped(BaseModel):
+    record_id: uuid.UUID
+    reason: str
+
+
+class BulkEmailResult(BaseModel):
+    queued: list[uuid.UUID] = Field(description="The ids of the messages written")
+    skipped: list[Skipped]
+
+
 class EmailOut(BaseModel):
     id: uuid.UUID
     message_id: str

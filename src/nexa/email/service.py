@@ -29,13 +29,20 @@ from nexa.config import get_settings
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import session_scope, utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import OutboxMessage, enqueue_after_commit, publish
+from nexa.core.events import (
+    EventPayload,
+    OutboxMessage,
+    enqueue_batched_after_commit,
+    publish,
+    publish_batch,
+)
 from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
 from nexa.email import mime, rendering
 from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
 from nexa.email.repository import EmailRepository, EmailTemplateRepository
 from nexa.email.schemas import (
+    BulkEmailSend,
     EmailOut,
     EmailSend,
     EmailTemplateIn,
@@ -361,7 +368,7 @@ def record_context(
 
 
 def _template_texts(
-    session: Session, actor: Actor, data: EmailSend | PreviewIn
+    session: Session, actor: Actor, data: EmailSend | PreviewIn | BulkEmailSend
 ) -> tuple[str, str | None, str | None, EmailTemplate | None]:
     template = None
     subject, text, html = data.subject, data.text, data.html
@@ -407,17 +414,39 @@ def _recipients(items: list[Any], field: str) -> list[dict[str, str]]:
     return out
 
 
+def sender_of(
+    repo: EmailRepository, smtp: dict[str, Any], actor: Actor, sender_id: uuid.UUID | None
+) -> tuple[str, str, str]:
+    """From name, From address and signature: the organization's, or one of the actor's
+    sender identities (422 when ``sender_id`` is someone else's)."""
+    from_name = str(smtp.get("from_name") or get_settings().org_name)
+    from_address = f"{smtp.get('from_local_part', 'crm')}@{smtp['from_domain']}"
+    signature = ""
+    if sender_id is not None:
+        sender = repo.sender(sender_id)
+        if sender is None or sender.user_id != actor.user_id:
+            raise ValidationFailed("not one of your sender identities", field="sender_id")
+        from_name, from_address, signature = sender.name, sender.address, sender.signature
+    rendering.header_value(from_name, "from_name")
+    return from_name, from_address, signature
+
+
+def require_smtp(repo: EmailRepository) -> dict[str, Any]:
+    smtp = repo.smtp_settings()
+    if not smtp:
+        raise ValidationFailed(
+            "email is not set up: an admin enters the SMTP settings first", field="settings"
+        )
+    return smtp
+
+
 def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     """Render and queue one message from a record (see the module's docstring)."""
     _require(actor, "email:create", "send email")
     _check_key_scope(actor, data.record_type)
     settings = get_settings()
     repo = EmailRepository(session)
-    smtp = repo.smtp_settings()
-    if not smtp:
-        raise ValidationFailed(
-            "email is not set up: an admin enters the SMTP settings first", field="settings"
-        )
+    smtp = require_smtp(repo)
     record, context = record_context(session, actor, data.record_type, data.record_id)
     to = _recipients(data.to, "to")
     cc = _recipients(data.cc, "cc")
@@ -455,16 +484,9 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     subject, text, html, template = _template_texts(session, actor, data)
     subject, text, html = rendering.render(context, subject=subject, text=text, html=html)
     from_domain = str(smtp["from_domain"])
-    from_name = str(smtp.get("from_name") or settings.org_name)
-    from_address = f"{smtp.get('from_local_part', 'crm')}@{from_domain}"
-    if data.sender_id is not None:
-        sender = repo.sender(data.sender_id)
-        if sender is None or sender.user_id != actor.user_id:
-            raise ValidationFailed("not one of your sender identities", field="sender_id")
-        from_name, from_address = sender.name, sender.address
-        if sender.signature:
-            text = f"{text}\n\n-- \n{sender.signature}"
-    rendering.header_value(from_name, "from_name")
+    from_name, from_address, signature = sender_of(repo, smtp, actor, data.sender_id)
+    if signature:
+        text = f"{text}\n\n-- \n{signature}"
     row_id = uuid.uuid4()
     now = utcnow()
     message = repo.add(
@@ -518,7 +540,9 @@ def _payload(message: EmailMessage) -> EmailPayload:
 def on_queued(session: Session, outbox: OutboxMessage) -> None:
     """Outbox handler for ``email.queued`` (after commit): queue the delivery job."""
     if outbox.event == QUEUED.name and outbox.record_id is not None:
-        enqueue_after_commit(session, DELIVER_JOB, [str(outbox.record_id)])
+        enqueue_batched_after_commit(
+            session, DELIVER_JOB, str(outbox.record_id), batch=get_settings().email_batch_size
+        )
 
 
 def list_emails(
@@ -669,6 +693,7 @@ def record(
 ) -> dict[str, int]:
     """Store each attempt's outcome: sent, the next attempt by the backoff, or failed."""
     counts: dict[str, int] = {}
+    events: dict[str, list[tuple[str, uuid.UUID | None, EventPayload]]] = {}
     rows = {m.id: m for m in EmailRepository(session).messages([i for i, _ in outcomes])}
     for message_id, reply in outcomes:
         message = rows.get(message_id)
@@ -691,14 +716,9 @@ def record(
         counts[state] = counts.get(state, 0) + 1
         event = SENT if state == "sent" else FAILED if state == "failed" else None
         if event is not None:
-            publish(
-                session,
-                SYSTEM,
-                event.name,
-                record_type="email",
-                record_id=message.id,
-                payload=_payload(message),
-            )
+            events.setdefault(event.name, []).append(("email", message.id, _payload(message)))
+    for name, items in events.items():  # a batch: each lead's score once, one executemany
+        publish_batch(session, SYSTEM, name, items)
     return counts
 
 
