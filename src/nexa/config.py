@@ -98,6 +98,18 @@ class Settings(BaseSettings):
     email_smtp_timeout_seconds: float = Field(
         30.0, gt=0, description="SMTP connect and reply timeout, in seconds"
     )
+    # the drafting assistant: offline unless an OpenAI-compatible endpoint is set (a llama.cpp
+    # or Ollama server the customer runs); then the record's facts are sent to it
+    assistant_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible API (…/v1) for email drafts; unset: "
+        "drafts are made on this server and no customer data leaves it",
+    )
+    assistant_model: str = Field("local", description="The model name sent to that endpoint")
+    assistant_api_key: str | None = Field(None, description="Bearer token for that endpoint")
+    assistant_timeout_seconds: float = Field(
+        20.0, gt=0, description="How long a draft waits for the endpoint before the offline one"
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="The address people reach Nexa at (links in mail: the unsubscribe URL)",

@@ -66,3 +66,13 @@ def test_send_get_list_preview(crm: Client, configured: SmtpServer) -> None:
             record_type="lead", record_id=lead.id, subject="a\r\nBcc: x@e.org", text="x"
         )
     assert caught.value.errors[0]["field"] == "subject"
+
+
+def test_draft(crm: Client, configured: SmtpServer) -> None:
+    lead = crm.leads.create(first_name="Ada", last_name="Byron", email="ada@analytical.example")
+    draft = crm.emails.draft(record_type="lead", record_id=lead.id, intent="intro", tone="brief")
+    assert isinstance(draft, m.DraftOut) and draft.generator == "offline"
+    assert draft.text.startswith("Ada,") and "first_name" in {f.name for f in draft.facts}
+    assert ".." not in draft.text
+    with pytest.raises(ValidationError):
+        crm.emails.draft(record_type="lead", record_id=lead.id, intent="reply")

@@ -972,6 +972,17 @@ class Emails(Resource):
             json=body_of(m.PreviewIn, data, fields),
         )
 
+    def draft(self, data: Body = None, /, **fields: Any) -> m.DraftOut:
+        """``crm.emails.draft(record_type="deal", record_id=deal.id, intent="proposal",
+        tone="formal")``: a subject and text from the record's facts (nothing is sent);
+        ``generator`` says whether it was made on the server or by its assistant endpoint."""
+        return self._client.call(
+            m.DraftOut,
+            "POST",
+            "/emails/draft",
+            json=body_of(m.DraftIn, data, fields),
+        )
+
 
 class Customers(Resource):
     """Views over a customer (a contact and its account) assembled from several calls."""

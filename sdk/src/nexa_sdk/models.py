@@ -907,6 +907,45 @@ class DealUpdate(InputModel):
     name: str | None = None
 
 
+class DraftFact(OutputModel):
+    """(OpenAPI: `DraftFact`)"""
+
+    name: str
+    value: str
+
+
+class DraftIn(InputModel):
+    """Ask the assistant for a draft from a record (nothing is sent) (OpenAPI: `DraftIn`)"""
+
+    record_type: Literal["lead", "contact", "account", "deal"]
+    record_id: UUID
+    intent: Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
+    tone: Literal["formal", "friendly", "brief"] = Field(default="friendly")
+    reply_to_id: UUID | None = Field(
+        default=None, description="For intent 'reply': the message (an email's id) being answered"
+    )
+
+
+class DraftOut(OutputModel):
+    """(OpenAPI: `DraftOut`)"""
+
+    subject: str
+    text: str
+    intent: Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
+    tone: Literal["formal", "friendly", "brief"]
+    generator: Literal["offline", "endpoint"] = Field(
+        description="offline: the phrasebook and the organization's templates on this server; endpoint: the configured language-model endpoint, checked against the record's facts"
+    )
+    model_version: str
+    template_id: UUID | None = Field(
+        default=None,
+        description="The organization's template used (the best reply rate for the intent)",
+    )
+    template_reply_rate: float | None = None
+    facts: list[DraftFact] = Field(description="The record's facts the draft states")
+    notes: list[str] | None = None
+
+
 class DuplicateCandidateOut(OutputModel):
     """(OpenAPI: `DuplicateCandidateOut`)"""
 
@@ -984,6 +1023,9 @@ class EmailTemplate(OutputModel):
     subject: str
     text: str
     html: str
+    intent: (
+        Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
+    ) = None
     owner_id: UUID | None
     created_at: datetime
     updated_at: datetime
@@ -997,6 +1039,12 @@ class EmailTemplateIn(InputModel):
     subject: str
     text: str = Field(default="")
     html: str = Field(default="")
+    intent: (
+        Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
+    ) = Field(
+        default=None,
+        description="What the drafting assistant may use it for (none: not used by it)",
+    )
 
 
 class EmailTemplateList(OutputModel):
@@ -1013,6 +1061,9 @@ class EmailTemplateUpdate(InputModel):
     subject: str | None = None
     text: str | None = None
     html: str | None = None
+    intent: (
+        Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
+    ) = None
 
 
 class EnrichmentPreview(OutputModel):
@@ -2782,6 +2833,9 @@ DealLineItemOut.model_rebuild()
 DealOut.model_rebuild()
 DealPrediction.model_rebuild()
 DealUpdate.model_rebuild()
+DraftFact.model_rebuild()
+DraftIn.model_rebuild()
+DraftOut.model_rebuild()
 DuplicateCandidateOut.model_rebuild()
 DuplicateList.model_rebuild()
 EmailList.model_rebuild()
@@ -2959,6 +3013,9 @@ __all__ = [
     "DealOut",
     "DealPrediction",
     "DealUpdate",
+    "DraftFact",
+    "DraftIn",
+    "DraftOut",
     "DuplicateCandidateOut",
     "DuplicateList",
     "EmailList",

@@ -15,8 +15,10 @@ from nexa.api.crud import idempotent_create
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
-from nexa.email import service
+from nexa.email import assistant, service
 from nexa.email.schemas import (
+    DraftIn,
+    DraftOut,
     EmailList,
     EmailOut,
     EmailSend,
@@ -258,6 +260,19 @@ def send_email(
     return idempotent_create(
         request, session, actor, idempotency_key, body.model_dump(mode="json"), create
     )
+
+
+@router.post(
+    "/emails/draft",
+    response_model=DraftOut,
+    summary="Draft a message from a record (follow_up, intro, proposal, meeting_request, "
+    "re_engage, reply) in a tone; nothing is sent. Made on this server from the record's "
+    "facts and the organization's templates unless an assistant endpoint is configured",
+    responses=PROBLEMS,
+    openapi_extra=needs(*SEND_SCOPES),
+)
+def draft_email(body: DraftIn, session: SessionDep, actor: ActorDep) -> DraftOut:
+    return assistant.draft(session, actor, body)
 
 
 @router.get(

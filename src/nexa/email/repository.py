@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, case, func, insert, select, update
 
 from nexa.core.actor import Actor
 from nexa.core.repository import REPOSITORIES, Repository, unscoped
@@ -15,6 +15,7 @@ from nexa.models import (
     EmailSuppression,
     EmailTemplate,
     OrgSetting,
+    PipelineStage,
     SenderIdentity,
     User,
 )
@@ -217,6 +218,78 @@ class EmailRepository(Repository[EmailMessage]):
         return self.session.get(User, user_id) if user_id else None
 
 
+class AssistantRepository:
+    """What the drafting assistant reads of a record: its open deal, latest call or meeting,
+    oldest open task, the templates of an intent with their sent and replied counts. Every
+    record through its type's repository, scoped by the actor."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def _linked(self, actor: Actor, kind: str, record_type: str, record_id: uuid.UUID) -> Any:
+        repo = REPOSITORIES[kind](self.session)
+        model = repo.model
+        return repo.readable(actor).where(
+            model.related_type == record_type, model.related_id == record_id
+        )
+
+    def open_deal_of_account(self, actor: Actor, account_id: uuid.UUID) -> Any:
+        repo = REPOSITORIES["deal"](self.session)
+        deal = repo.model
+        stmt = (
+            repo.readable(actor)
+            .where(deal.account_id == account_id, deal.stage_kind == "open")
+            .order_by(deal.updated_at.desc(), deal.id)
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    def stage_name(self, stage_id: uuid.UUID) -> str | None:
+        stage = self.session.get(PipelineStage, stage_id)
+        return stage.name if stage is not None else None
+
+    def latest_call(
+        self, actor: Actor, record_type: str, record_id: uuid.UUID, now: datetime
+    ) -> Any:
+        call = REPOSITORIES["call"](self.session).model
+        stmt = self._linked(actor, "call", record_type, record_id).where(call.started_at <= now)
+        return self.session.scalars(stmt.order_by(call.started_at.desc()).limit(1)).first()
+
+    def latest_meeting(
+        self, actor: Actor, record_type: str, record_id: uuid.UUID, now: datetime
+    ) -> Any:
+        meeting = REPOSITORIES["meeting"](self.session).model
+        stmt = self._linked(actor, "meeting", record_type, record_id).where(
+            meeting.starts_at <= now, meeting.status != "cancelled"
+        )
+        return self.session.scalars(stmt.order_by(meeting.starts_at.desc()).limit(1)).first()
+
+    def oldest_open_task(self, actor: Actor, record_type: str, record_id: uuid.UUID) -> Any:
+        task = REPOSITORIES["task"](self.session).model
+        stmt = self._linked(actor, "task", record_type, record_id).where(
+            task.status.in_(("open", "in_progress"))
+        )
+        order = (task.due_at.is_(None), task.due_at, task.created_at)
+        return self.session.scalars(stmt.order_by(*order).limit(1)).first()
+
+    def templates_of_intent(self, actor: Actor, intent: str) -> list[EmailTemplate]:
+        repo = EmailTemplateRepository(self.session)
+        stmt = repo.readable(actor).where(EmailTemplate.intent == intent)
+        return list(self.session.scalars(stmt.order_by(EmailTemplate.name, EmailTemplate.id)))
+
+    def template_counts(self, template_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+        """Template id -> (messages sent with it, how many of them were replied to)."""
+        if not template_ids:
+            return {}
+        replied = func.sum(case((EmailMessage.replied_at.is_not(None), 1), else_=0))
+        stmt = unscoped(
+            select(EmailMessage.template_id, func.count(), replied)
+            .where(EmailMessage.template_id.in_(template_ids), EmailMessage.state == "sent")
+            .group_by(EmailMessage.template_id)
+        )
+        return {t: (int(n), int(r or 0)) for t, n, r in self.session.execute(stmt)}
+
+
 class EmailTemplateRepository(Repository[EmailTemplate]):
     model = EmailTemplate
     object_name = "email_template"
@@ -237,4 +310,4 @@ class EmailTemplateRepository(Repository[EmailTemplate]):
         self.session.flush()
 
 
-__all__ = ["EmailRepository", "EmailTemplateRepository"]
+__all__ = ["AssistantRepository", "EmailRepository", "EmailTemplateRepository"]

@@ -14,6 +14,8 @@ from nexa.core.schemas import InputModel, OutputModel
 Security = Literal["starttls", "tls", "none"]
 Kind = Literal["transactional", "marketing"]
 State = Literal["queued", "sent", "deferred", "bounced", "failed"]
+Intent = Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
+Tone = Literal["formal", "friendly", "brief"]
 RecordType = Literal["lead", "contact", "account", "deal"]
 Reason = Literal["hard_bounce", "complaint", "unsubscribe"]
 
@@ -93,6 +95,9 @@ class EmailTemplateIn(InputModel):
     subject: str = Field(min_length=1, max_length=998)
     text: str = Field("", max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str = Field("", max_length=HTML_MAX)
+    intent: Intent | None = Field(
+        None, description="What the drafting assistant may use it for (none: not used by it)"
+    )
 
 
 class EmailTemplateUpdate(InputModel):
@@ -101,6 +106,7 @@ class EmailTemplateUpdate(InputModel):
     subject: str | None = Field(None, min_length=1, max_length=998)
     text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str | None = Field(None, max_length=HTML_MAX)
+    intent: Intent | None = None
 
 
 class EmailTemplate(BaseModel):
@@ -110,6 +116,7 @@ class EmailTemplate(BaseModel):
     subject: str
     text: str
     html: str
+    intent: Intent | None = None
     owner_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -228,3 +235,36 @@ class Suppression(OutputModel):
     kind: str
     detail: str | None
     created_at: datetime
+
+
+class DraftIn(RecordRef):
+    """Ask the assistant for a draft from a record (nothing is sent)."""
+
+    intent: Intent
+    tone: Tone = "friendly"
+    reply_to_id: uuid.UUID | None = Field(
+        None, description="For intent 'reply': the message (an email's id) being answered"
+    )
+
+
+class DraftFact(BaseModel):
+    name: str
+    value: str
+
+
+class DraftOut(BaseModel):
+    subject: str
+    text: str
+    intent: Intent
+    tone: Tone
+    generator: Literal["offline", "endpoint"] = Field(
+        description="offline: the phrasebook and the organization's templates on this server; "
+        "endpoint: the configured language-model endpoint, checked against the record's facts"
+    )
+    model_version: str
+    template_id: uuid.UUID | None = Field(
+        None, description="The organization's template used (the best reply rate for the intent)"
+    )
+    template_reply_rate: float | None = None
+    facts: list[DraftFact] = Field(description="The record's facts the draft states")
+    notes: list[str] = Field(default_factory=list)

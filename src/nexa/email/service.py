@@ -248,6 +248,7 @@ def to_template(t: EmailTemplate) -> TemplateOut:
         subject=t.subject,
         text=t.text_body,
         html=t.html_body,
+        intent=t.intent,
         owner_id=t.owner_id,
         created_at=t.created_at,
         updated_at=t.updated_at,
@@ -286,6 +287,7 @@ def create_template(session: Session, actor: Actor, data: EmailTemplateIn) -> Em
             subject=data.subject,
             text_body=data.text,
             html_body=data.html,
+            intent=data.intent,
             owner_id=actor.user_id,
         )
     )
@@ -297,6 +299,8 @@ def update_template(
     repo = EmailTemplateRepository(session)
     template = repo.get_for(actor, template_id, "write")
     given = data.model_fields_set
+    if "intent" in given:
+        template.intent = data.intent
     for field, column in (("name", "name"), ("kind", "kind"), ("subject", "subject")):
         if field in given:
             value = getattr(data, field)

@@ -54,6 +54,8 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     last_reply_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the first reply received to it (inbound mail threaded under it): templates' reply rates
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class EmailTemplate(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
@@ -66,6 +68,8 @@ class EmailTemplate(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     subject: Mapped[str] = mapped_column(String(998), nullable=False)
     text_body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     html_body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # what the drafting assistant may use it for (follow_up, intro, proposal …); none: any
+    intent: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class EmailSuppression(Base):

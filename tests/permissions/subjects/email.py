@@ -72,6 +72,13 @@ def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
         lead = _own_lead(db, cast)
         body = {"record_type": "lead", "record_id": str(lead.id), "subject": "Hi", "text": "Hi"}
         return route.path, body, None
+    if route.path == "/api/v1/emails/draft":
+        lead = _own_lead(db, cast)
+        return (
+            route.path,
+            {"record_type": "lead", "record_id": str(lead.id), "intent": "intro"},
+            None,
+        )
     if route.path == "/api/v1/email-templates/preview":
         lead = _own_lead(db, cast)
         body = {"record_type": "lead", "record_id": str(lead.id), "subject": "Hi", "text": "Hi"}

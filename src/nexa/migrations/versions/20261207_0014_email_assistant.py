@@ -1,0 +1,33 @@
+"""email_templates.intent (the drafting assistant's templates) and email_messages.replied_at
+(a template's reply rate)
+
+Revision ID: 0014
+Revises: 0011
+Create Date: 2026-12-07 18:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from nexa.core.db import UTCDateTime
+
+revision = "0014"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("email_templates", sa.Column("intent", sa.String(20), nullable=True))
+    op.add_column(
+        "email_messages", sa.Column("replied_at", UTCDateTime(timezone=True), nullable=True)
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("email_messages") as batch:
+        batch.drop_column("replied_at")
+    with op.batch_alter_table("email_templates") as batch:
+        batch.drop_column("intent")
