@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     email_batch_size: int = Field(
         50, ge=1, description="Messages one delivery job sends over one SMTP connection"
     )
+    email_lease_seconds: int = Field(
+        300,
+        ge=10,
+        description="How long a worker holds the messages it claimed: after a crash they are "
+        "sent again once this has passed",
+    )
     email_smtp_timeout_seconds: float = Field(
         30.0, gt=0, description="SMTP connect and reply timeout, in seconds"
     )

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from nexa.core.db import utcnow
@@ -264,3 +265,55 @@ def test_the_test_suite_never_connects_outside_loopback(
     assert pump() == {"deferred": 1}
     row = message_row(db, out["id"])
     assert row.last_reply is not None and "NEXA_OUTBOUND_LOOPBACK_ONLY" in row.last_reply
+
+
+def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump, sessions: Any
+) -> None:
+    """Each reply is stored the moment it comes: a worker killed after the server accepted
+    the third of five messages (before it could store that) leaves the first two sent — their
+    events published by the sweep — and the other three to be sent after the lease: only the
+    one in flight arrives twice, with the same Message-ID."""
+    from nexa.email import service
+    from nexa.email.transport import Connection
+
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    leads = [make_lead(db, rep.actor, email=f"kill{i}@example.org") for i in range(5)]
+    db.commit()
+    sent = [send(client, rep, lead).json() for lead in leads]
+    pump.recorded.clear()
+
+    class Killed(BaseException):
+        pass
+
+    class DiesOnTheThird(Connection):
+        calls = 0
+
+        def send(self, *args: Any) -> Any:
+            reply = super().send(*args)
+            DiesOnTheThird.calls += 1
+            if DiesOnTheThird.calls == 3:
+                raise Killed  # SIGKILL after the server's 250, before anything is stored
+            return reply
+
+    t0 = utcnow()
+    with pytest.raises(Killed):
+        service.deliver(
+            [uuid.UUID(s["id"]) for s in sent], now=t0, sessions=sessions, connection=DiesOnTheThird
+        )
+    states = [message_row(db, s["id"]).state for s in sent]
+    assert states == ["sent", "sent", "queued", "queued", "queued"]
+    assert [message_row(db, s["id"]).outcome_pending for s in sent[:2]] == [True, True]
+    # within the lease nothing is sent again, and nothing is published yet
+    assert pump.sweep(t0 + timedelta(minutes=1)) == {}
+    later = t0 + service.lease() + timedelta(seconds=1)
+    assert pump.sweep(later) == {"sent": 5}  # 2 published, 3 sent now
+    ids = [r.message["Message-ID"] for r in smtp_server.received]
+    assert sorted(set(ids)) == sorted(s["message_id"] for s in sent)
+    assert [i for i in set(ids) if ids.count(i) > 1] == [sent[2]["message_id"]]
+    timeline = db.scalar(
+        select(func.count()).select_from(Activity).where(Activity.event == "email.sent",
+                                                          Activity.record_type == "lead")
+    )  # fmt: skip
+    assert timeline == 5  # every message's email.sent is on its lead's timeline, once

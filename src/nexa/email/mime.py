@@ -40,6 +40,7 @@ class Outgoing:
     html: str | None
     created_at: Any
     unsubscribe_url: str | None = None
+    attempts: int = 1  # this one included
 
     @property
     def recipients(self) -> list[str]:

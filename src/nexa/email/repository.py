@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, case, func, insert, select, update
 
 from nexa.core.actor import Actor
+from nexa.core.db import utcnow
 from nexa.core.repository import REPOSITORIES, Repository, unscoped
 from nexa.models import (
     EmailMessage,
@@ -113,6 +114,41 @@ class EmailRepository(Repository[EmailMessage]):
         )
         claimed = list(self.session.scalars(stmt))
         return self.messages(claimed)
+
+    def store_outcome(self, message_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """One attempt's outcome, its events still to publish (``outcome_pending``)."""
+        stmt = (
+            update(EmailMessage)
+            .where(EmailMessage.id == message_id)
+            .values(**values, outcome_pending=True, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(stmt)
+
+    def take_pending_outcomes(self, message_ids: list[uuid.UUID] | None) -> list[EmailMessage]:
+        """Clear ``outcome_pending`` on the messages (among ``message_ids``, or any) that
+        have it, in one compare-and-set statement; returns those rows."""
+        if message_ids is not None and not message_ids:
+            return []
+        stmt = update(EmailMessage).where(EmailMessage.outcome_pending.is_(True))
+        if message_ids is not None:
+            stmt = stmt.where(EmailMessage.id.in_(message_ids))
+        stmt = (
+            stmt.values(outcome_pending=False)
+            .returning(EmailMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        return self.messages(list(self.session.scalars(stmt)))
+
+    def stale_pending_outcomes(self, before: datetime, limit: int = 1000) -> list[uuid.UUID]:
+        """Messages whose outcome was stored before ``before`` and never published (the
+        worker died between the SMTP reply and the batch's events)."""
+        stmt = unscoped(
+            select(EmailMessage.id)
+            .where(EmailMessage.outcome_pending.is_(True), EmailMessage.updated_at < before)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
     def messages(self, message_ids: list[uuid.UUID]) -> list[EmailMessage]:
         """The rows (fresh from the database), in the order of ``message_ids``."""

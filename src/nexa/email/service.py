@@ -72,7 +72,14 @@ BACKOFF = (
     timedelta(hours=24),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # the default of NEXA_EMAIL_LEASE_SECONDS
+
+
+def lease() -> timedelta:
+    """How long a claimed message is held by the worker sending it."""
+    return timedelta(seconds=get_settings().email_lease_seconds)
+
+
 SENDABLE_FROM = ("lead", "contact", "account", "deal")
 
 Sessions = Callable[[], AbstractContextManager[Session]]
@@ -626,14 +633,16 @@ def _outgoing(message: EmailMessage) -> mime.Outgoing:
         html=message.html_body,
         created_at=message.created_at,
         unsubscribe_url=unsubscribe,
+        attempts=message.attempts,
     )
 
 
 def claim(
     session: Session, ids: list[uuid.UUID], now: datetime
-) -> tuple[SmtpConfig | None, list[mime.Outgoing], list[tuple[uuid.UUID, Reply]]]:
+) -> tuple[SmtpConfig | None, list[mime.Outgoing], list[tuple[uuid.UUID, Reply, int]]]:
     """Take the due messages among ``ids`` for one attempt. Returns the SMTP settings, what
-    to send, and outcomes decided without the server (suppressed since queued)."""
+    to send, and outcomes decided without the server (suppressed since queued), with the
+    message's attempts."""
     repo = EmailRepository(session)
     try:
         config = smtp_config(session)
@@ -642,15 +651,17 @@ def claim(
     limit = get_settings().email_hourly_limit_per_domain
     counts: dict[str, int] = {}
     outgoing: list[mime.Outgoing] = []
-    decided: list[tuple[uuid.UUID, Reply]] = []
-    messages = repo.claim(ids, now, now + LEASE)
+    decided: list[tuple[uuid.UUID, Reply, int]] = []
+    messages = repo.claim(ids, now, now + lease())
     addresses = [r["address"] for m in messages for r in (*m.to, *m.cc, *m.bcc)]
     blocked_all = {
         kind: suppressed(session, addresses, kind) for kind in {m.kind for m in messages}
     }
     for message in messages:
         if config is None:
-            decided.append((message.id, Reply("deferred", None, "email is not set up")))
+            decided.append(
+                (message.id, Reply("deferred", None, "email is not set up"), message.attempts)
+            )
             continue
         domain = message.from_domain
         if domain not in counts:
@@ -664,7 +675,8 @@ def claim(
         blocked = {a: r for a, r in blocked_all[message.kind].items() if a in mine}
         if blocked:
             reasons = ", ".join(f"{a} ({r})" for a, r in blocked.items())
-            decided.append((message.id, Reply("failed", None, f"suppressed: {reasons}")))
+            reply = Reply("failed", None, f"suppressed: {reasons}")
+            decided.append((message.id, reply, message.attempts))
             continue
         counts[domain] += 1
         outgoing.append(_outgoing(message))
@@ -675,53 +687,52 @@ def transmit(
     config: SmtpConfig,
     outgoing: list[mime.Outgoing],
     connection: ConnectionFactory = Connection,
+    keep: Callable[[mime.Outgoing, Reply], None] | None = None,
 ) -> list[tuple[uuid.UUID, Reply]]:
-    """Send each message over one connection (no transaction open). After a connection
-    failure the rest of the batch is deferred without trying again."""
+    """Send each message over one connection (no transaction open), handing each reply to
+    ``keep`` as soon as it comes. After a connection failure the rest of the batch is
+    deferred without trying again."""
     results: list[tuple[uuid.UUID, Reply]] = []
     with connection(config) as conn:
         down: Reply | None = None
         for item in outgoing:
-            if down is not None:
-                results.append((uuid.UUID(item.id), down))
-                continue
-            reply = conn.send(mime.build(item), item.return_path, item.recipients)
+            reply = down or conn.send(mime.build(item), item.return_path, item.recipients)
             if reply.code is None:
                 down = reply
+            if keep is not None:
+                keep(item, reply)
             results.append((uuid.UUID(item.id), reply))
     return results
 
 
-def record(
-    session: Session, outcomes: list[tuple[uuid.UUID, Reply]], now: datetime
-) -> dict[str, int]:
-    """Store each attempt's outcome: sent, the next attempt by the backoff, or failed."""
+def outcome(attempts: int, reply: Reply, now: datetime) -> dict[str, Any]:
+    """The columns one attempt's reply sets: sent, the next attempt by the backoff, or
+    failed (a permanent refusal, or a temporary one after ``MAX_ATTEMPTS``)."""
+    state, text = reply.outcome, reply.text
+    if state == "deferred" and attempts >= MAX_ATTEMPTS:
+        state = "failed"
+        text = f"{reply.text} (gave up after {attempts} attempts)"
+    return {
+        "state": state,
+        "last_reply_code": reply.code,
+        "last_reply": text,
+        "sent_at": now if state == "sent" else None,
+        "next_attempt_at": (now + BACKOFF[max(attempts, 1) - 1] if state == "deferred" else None),
+    }
+
+
+def publish_outcomes(session: Session, ids: list[uuid.UUID] | None = None) -> dict[str, int]:
+    """The events of outcomes stored and not yet published (``outcome_pending``), among
+    ``ids`` or any: each taken by one compare-and-set, so of two callers one publishes it.
+    A batch's ``email.sent`` are one ``publish_batch`` (each lead scored once)."""
     counts: dict[str, int] = {}
     events: dict[str, list[tuple[str, uuid.UUID | None, EventPayload]]] = {}
-    rows = {m.id: m for m in EmailRepository(session).messages([i for i, _ in outcomes])}
-    for message_id, reply in outcomes:
-        message = rows.get(message_id)
-        if message is None:
-            continue
-        message.last_reply_code = reply.code
-        message.last_reply = reply.text
-        state = reply.outcome
-        if state == "deferred" and message.attempts >= MAX_ATTEMPTS:
-            state = "failed"
-            message.last_reply = f"{reply.text} (gave up after {message.attempts} attempts)"
-        message.state = state
-        if state == "sent":
-            message.sent_at = now
-            message.next_attempt_at = None
-        elif state == "deferred":
-            message.next_attempt_at = now + BACKOFF[max(message.attempts, 1) - 1]
-        else:
-            message.next_attempt_at = None
-        counts[state] = counts.get(state, 0) + 1
-        event = SENT if state == "sent" else FAILED if state == "failed" else None
+    for message in EmailRepository(session).take_pending_outcomes(ids):
+        counts[message.state] = counts.get(message.state, 0) + 1
+        event = SENT if message.state == "sent" else FAILED if message.state == "failed" else None
         if event is not None:
             events.setdefault(event.name, []).append(("email", message.id, _payload(message)))
-    for name, items in events.items():  # a batch: each lead's score once, one executemany
+    for name, items in events.items():
         publish_batch(session, SYSTEM, name, items)
     return counts
 
@@ -734,17 +745,27 @@ def deliver(
     connection: ConnectionFactory = Connection,
 ) -> dict[str, int]:
     """One attempt of each due message among ``ids``: claim (one transaction), send over one
-    connection (none open), record (another). Returns how many ended in each state."""
+    connection (none open), each reply stored in its own short transaction the moment it
+    comes — a worker killed mid-batch sends again at most the message it was sending — then
+    the batch's events in one more. Returns how many ended in each state."""
     when = now or utcnow()
     with sessions() as session:
         config, outgoing, decided = claim(session, ids, when)
-    outcomes = list(decided)
+        repo = EmailRepository(session)
+        for message_id, reply, attempts in decided:
+            repo.store_outcome(message_id, outcome(attempts, reply, when))
+
+    def keep(item: mime.Outgoing, reply: Reply) -> None:
+        with sessions() as session:
+            values = outcome(item.attempts, reply, utcnow() if now is None else when)
+            EmailRepository(session).store_outcome(uuid.UUID(item.id), values)
+
     if outgoing and config is not None:
-        outcomes += transmit(config, outgoing, connection)
-    if not outcomes:
+        transmit(config, outgoing, connection, keep)
+    if not outgoing and not decided:
         return {}
     with sessions() as session:
-        return record(session, outcomes, when)
+        return publish_outcomes(session, ids)
 
 
 def deliver_due(
@@ -757,8 +778,11 @@ def deliver_due(
     when = now or utcnow()
     batch = get_settings().email_batch_size
     with sessions() as session:
-        ids = EmailRepository(session).due_ids(when, batch * 20)
-    totals: dict[str, int] = {}
+        repo = EmailRepository(session)
+        ids = repo.due_ids(when, batch * 20)
+        # outcomes a worker stored and died before publishing
+        left = publish_outcomes(session, repo.stale_pending_outcomes(when - lease()))
+    totals: dict[str, int] = dict(left)
     for start in range(0, len(ids), batch):
         for state, n in deliver(
             ids[start : start + batch], now=when, sessions=sessions, connection=connection

@@ -7,7 +7,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nexa.core.db import Base, JSONType, OwnedMixin, TimestampMixin, UTCDateTime, UUIDPkMixin
@@ -28,6 +38,7 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
         Index("ix_email_messages_due", "state", "next_attempt_at"),
         Index("ix_email_messages_record", "related_type", "related_id", "created_at"),
         Index("ix_email_messages_domain_sent", "from_domain", "sent_at"),
+        Index("ix_email_messages_pending", "outcome_pending"),
     )
 
     message_id: Mapped[str] = mapped_column(String(250), nullable=False, unique=True)
@@ -54,6 +65,11 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     last_reply_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # an attempt's outcome is stored the moment the SMTP server answers; its events (email.sent
+    # …) are published after the batch, and by the sweep when the worker died in between
+    outcome_pending: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     # the first reply received to it (inbound mail threaded under it): templates' reply rates
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -1,5 +1,6 @@
-"""email_templates.intent (the drafting assistant's templates) and email_messages.replied_at
-(a template's reply rate)
+"""email_templates.intent (the drafting assistant's templates), email_messages.replied_at
+(a template's reply rate) and email_messages.outcome_pending (an attempt's outcome stored,
+its events not yet published)
 
 Revision ID: 0014
 Revises: 0011
@@ -24,10 +25,17 @@ def upgrade() -> None:
     op.add_column(
         "email_messages", sa.Column("replied_at", UTCDateTime(timezone=True), nullable=True)
     )
+    op.add_column(
+        "email_messages",
+        sa.Column("outcome_pending", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.create_index("ix_email_messages_pending", "email_messages", ["outcome_pending"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_email_messages_pending", table_name="email_messages")
     with op.batch_alter_table("email_messages") as batch:
+        batch.drop_column("outcome_pending")
         batch.drop_column("replied_at")
     with op.batch_alter_table("email_templates") as batch:
         batch.drop_column("intent")
