@@ -126,6 +126,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.enrichment.routes",
     "nexa.web.webhook.routes",
     "nexa.web.email.routes",
+    "nexa.web.email.compose",
     "nexa.web.profile.routes",
 )
 

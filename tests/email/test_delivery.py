@@ -317,3 +317,23 @@ def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(
                                                           Activity.record_type == "lead")
     )  # fmt: skip
     assert timeline == 5  # every message's email.sent is on its lead's timeline, once
+
+
+def test_send_later_waits_for_its_time(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump
+) -> None:
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="later@example.org")
+    db.commit()
+    at = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+    out = send(client, rep, lead, send_at=at.isoformat()).json()
+    assert out["state"] == "queued" and out["next_attempt_at"].startswith(at.isoformat()[:19])
+    assert pump() == {}  # the job after commit finds it not due
+    assert pump.sweep(at - timedelta(minutes=1)) == {}
+    assert smtp_server.received == []
+    assert pump.sweep(at + timedelta(seconds=1)) == {"sent": 1}
+    naive = send(client, rep, lead, send_at="2030-01-01T09:00:00")
+    assert naive.status_code == 422 and "time zone" in naive.text
+    far = send(client, rep, lead, send_at=(utcnow() + timedelta(days=400)).isoformat())
+    assert far.status_code == 422 and "a year" in far.text

@@ -38,9 +38,12 @@ class EmailRepository(Repository[EmailMessage]):
         state: str | None = None,
         record_type: str | None = None,
         record_id: uuid.UUID | None = None,
+        owner_id: uuid.UUID | None = None,
         limit: int = 50,
     ) -> list[EmailMessage]:
         stmt = self.readable(actor)
+        if owner_id:
+            stmt = stmt.where(EmailMessage.owner_id == owner_id)
         if state:
             stmt = stmt.where(EmailMessage.state == state)
         if record_type:

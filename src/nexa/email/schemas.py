@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from nexa.core.fields import EmailValue
 from nexa.core.schemas import InputModel, OutputModel
@@ -161,6 +161,20 @@ class EmailSend(RecordRef):
     kind: Kind = "transactional"
     sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
     reply_to: EmailValue = None
+    send_at: datetime | None = Field(
+        None, description="Send later: not before this time (at most a year ahead); now if left out"
+    )
+
+    @field_validator("send_at")
+    @classmethod
+    def _later(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2027-01-05T09:00:00+01:00)")
+        if value - datetime.now(UTC) > timedelta(days=366):
+            raise ValueError("at most a year ahead")
+        return value
 
 
 BULK_MAX = 5000

@@ -520,7 +520,7 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             related_type=data.record_type,
             related_id=record.id,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=max(now, data.send_at) if data.send_at else now,
             owner_id=actor.user_id,
         )
     )
@@ -563,11 +563,17 @@ def list_emails(
     state: str | None = None,
     record_type: str | None = None,
     record_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
     limit: int = 50,
 ) -> list[EmailMessage]:
     _require(actor, "email:read", "read email")
     return EmailRepository(session).page(
-        actor, state=state, record_type=record_type, record_id=record_id, limit=limit
+        actor,
+        state=state,
+        record_type=record_type,
+        record_id=record_id,
+        owner_id=owner_id,
+        limit=limit,
     )
 
 
