@@ -15,6 +15,7 @@ from nexa.models import (
     EmailMessage,
     EmailSuppression,
     EmailTemplate,
+    Notification,
     OrgSetting,
     PipelineStage,
     SenderIdentity,
@@ -255,6 +256,13 @@ class EmailRepository(Repository[EmailMessage]):
 
     def user(self, user_id: uuid.UUID | None) -> User | None:
         return self.session.get(User, user_id) if user_id else None
+
+    def notification(self, notification_id: uuid.UUID) -> Notification | None:
+        return self.session.get(Notification, notification_id)
+
+    def by_message_id(self, message_id: str) -> uuid.UUID | None:
+        stmt = unscoped(select(EmailMessage.id).where(EmailMessage.message_id == message_id))
+        return self.session.scalars(stmt).first()
 
 
 class AssistantRepository:

@@ -1,6 +1,6 @@
 """email_templates.intent (the drafting assistant's templates), email_messages.replied_at
 (a template's reply rate) and email_messages.outcome_pending (an attempt's outcome stored,
-its events not yet published)
+its events not yet published), users.notify_by_email (the notification email channel)
 
 Revision ID: 0014
 Revises: 0011
@@ -30,9 +30,15 @@ def upgrade() -> None:
         sa.Column("outcome_pending", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.create_index("ix_email_messages_pending", "email_messages", ["outcome_pending"])
+    op.add_column(
+        "users",
+        sa.Column("notify_by_email", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("notify_by_email")
     op.drop_index("ix_email_messages_pending", table_name="email_messages")
     with op.batch_alter_table("email_messages") as batch:
         batch.drop_column("outcome_pending")
