@@ -1012,6 +1012,10 @@ class EmailSend(InputModel):
     kind: Literal["transactional", "marketing"] = Field(default="transactional")
     sender_id: UUID | None = Field(default=None, description="One of the actor's sender identities")
     reply_to: str | None = None
+    send_at: datetime | None = Field(
+        default=None,
+        description="Send later: not before this time (at most a year ahead); now if left out",
+    )
 
 
 class EmailTemplate(OutputModel):
@@ -1527,6 +1531,7 @@ class MeOut(OutputModel):
     team_id: UUID | None = None
     is_active: bool
     timezone: str
+    notify_by_email: bool = Field(default=False)
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
     version: int
@@ -1541,6 +1546,9 @@ class MeUpdate(InputModel):
 
     full_name: str | None = None
     timezone: str | None = Field(default=None, description="IANA zone, e.g. Europe/Paris")
+    notify_by_email: bool | None = Field(
+        default=None, description="Each notification also comes by email (when email is set up)"
+    )
     password: str | None = Field(
         default=None,
         description="Needs current_password; never with an API key (sign in to the web UI)",
@@ -2560,6 +2568,7 @@ class UserOut(OutputModel):
     team_id: UUID | None = None
     is_active: bool
     timezone: str
+    notify_by_email: bool = Field(default=False)
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
     version: int
