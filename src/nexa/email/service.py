@@ -34,7 +34,8 @@ from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
 from nexa.email import mime, rendering
 from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
-from nexa.email.repository import EmailRepository, EmailTemplateRepository
+from nexa.email.parsing import subject_key
+from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
 from nexa.email.schemas import (
     EmailOut,
     EmailSend,
@@ -50,7 +51,13 @@ from nexa.email.schemas import (
 )
 from nexa.email.schemas import EmailTemplate as TemplateOut
 from nexa.email.transport import Connection, Reply, SmtpConfig
-from nexa.models import EmailMessage, EmailSuppression, EmailTemplate, SenderIdentity
+from nexa.models import (
+    EmailMessage,
+    EmailSuppression,
+    EmailTemplate,
+    EmailThread,
+    SenderIdentity,
+)
 
 DELIVER_JOB = "email.deliver"
 # The wait after the 1st, 2nd … deferral: about 2 days in all, then the message has failed.
@@ -467,6 +474,7 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     rendering.header_value(from_name, "from_name")
     row_id = uuid.uuid4()
     now = utcnow()
+    thread = start_thread(session, subject, now, data.record_type, record.id)
     message = repo.add(
         EmailMessage(
             id=row_id,
@@ -489,6 +497,8 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             attempts=0,
             next_attempt_at=now,
             owner_id=actor.user_id,
+            direction="out",
+            thread_id=thread.id,
         )
     )
     publish(
@@ -500,6 +510,28 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
         payload=_payload(message),
     )
     return message
+
+
+def start_thread(
+    session: Session,
+    subject: str,
+    now: datetime,
+    record_type: str | None,
+    record_id: uuid.UUID | None,
+) -> EmailThread:
+    """A new conversation, started by a sent message (the replies that name it join it)."""
+    return InboundRepository(session).add(
+        EmailThread(
+            id=uuid.uuid4(),
+            subject=subject,
+            subject_key=subject_key(subject),
+            first_message_at=now,
+            last_message_at=now,
+            message_count=1,
+            related_type=record_type,
+            related_id=record_id,
+        )
+    )
 
 
 def _payload(message: EmailMessage) -> EmailPayload:
