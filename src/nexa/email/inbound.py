@@ -124,6 +124,32 @@ def receive(
     return outcome
 
 
+def refuse(
+    session: Session,
+    *,
+    mailbox: Mailbox | None,
+    source: str,
+    size: int,
+    detail: str,
+    imap_uid: int | None = None,
+) -> Outcome:
+    """Record a message that was not even read (the IMAP watcher does not download one
+    larger than ``NEXA_EMAIL_MAX_MESSAGE_BYTES``)."""
+    InboundRepository(session).add(
+        EmailReceipt(
+            id=uuid.uuid4(),
+            mailbox_id=mailbox.id if mailbox is not None else None,
+            source=source,
+            imap_uid=imap_uid,
+            outcome="refused",
+            detail=detail,
+            size=size,
+            created_at=utcnow(),
+        )
+    )
+    return Outcome("refused", detail)
+
+
 def _take(
     session: Session,
     repo: InboundRepository,
@@ -158,7 +184,7 @@ def _take(
         related = ("lead", _lead_from(session, parsed, mailbox))
         matched = [related]
         created_lead = True
-    when = parsed.date if parsed.date is not None and parsed.date <= now else now
+    when = now  # received now: a reply always sorts after what it answers
     if thread is None:
         thread = repo.add(
             EmailThread(
