@@ -37,6 +37,7 @@ from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
 from nexa.email.parsing import subject_key
 from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
 from nexa.email.schemas import (
+    AttachmentOut,
     EmailOut,
     EmailSend,
     EmailTemplateIn,
@@ -573,7 +574,7 @@ def get_email(session: Session, actor: Actor, message_id: uuid.UUID) -> EmailMes
     return EmailRepository(session).get(actor, message_id)
 
 
-def to_out(m: EmailMessage) -> EmailOut:
+def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
     def people(rows: list[Any]) -> list[RecipientOut]:
         return [RecipientOut(address=r["address"], name=r.get("name", "")) for r in rows]
 
@@ -601,6 +602,23 @@ def to_out(m: EmailMessage) -> EmailOut:
         last_reply=m.last_reply,
         sent_at=m.sent_at,
         created_at=m.created_at,
+        direction="in" if m.direction == "in" else "out",
+        thread_id=m.thread_id,
+        in_reply_to=m.in_reply_to,
+        received_at=m.received_at,
+        auto_submitted=bool(m.auto_submitted),
+        notes=[str(n) for n in (m.notes or [])],
+        attachments=[
+            AttachmentOut(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                stored=a.file_key is not None,
+                refused=a.refused,
+            )
+            for a in attachments or ()
+        ],
     )
 
 
