@@ -102,12 +102,17 @@ def receive(
                 parsed = parse(raw)
                 header_id = parsed.message_id
                 outcome = _take(session, repo, parsed, mailbox, store, when)
-        except IntegrityError:  # another process stored the same Message-ID meanwhile
-            outcome = Outcome("duplicate", "already stored (by another process)")
+        except IntegrityError as exc:
+            if header_id is not None and repo.message_exists(header_id):
+                # another process stored the same Message-ID meanwhile
+                outcome = Outcome("duplicate", "already stored (by another process)")
+            else:
+                log.exception("a received message could not be stored")
+                outcome = Outcome("failed", f"IntegrityError: {str(exc.orig)[:500]}")
         except Exception as exc:
             log.exception("a received message could not be stored")
             outcome = Outcome("failed", f"{type(exc).__name__}: {str(exc)[:500]}")
-    repo.add(
+    session.add(  # flushed with the commit
         EmailReceipt(
             id=uuid.uuid4(),
             mailbox_id=mailbox.id if mailbox is not None else None,
@@ -162,9 +167,9 @@ def _take(
         return _bounce(session, repo, parsed)
     if repo.message_exists(parsed.message_id):
         return Outcome("duplicate", f"{parsed.message_id} is already stored")
-    ours = repo.addresses_of_mailboxes()
+    own_address = mailbox.address.lower() if mailbox is not None else None
     thread = _thread_by_headers(repo, parsed)
-    matched = _match(repo, parsed, ours)
+    matched, matched_owner = _match(repo, parsed, own_address)
     related: tuple[str, uuid.UUID] | None = None
     if thread is not None and thread.related_type and thread.related_id:
         related = (thread.related_type, thread.related_id)
@@ -178,8 +183,8 @@ def _take(
         and mailbox is not None
         and mailbox.create_leads
         and parsed.from_address
-        and parsed.from_address not in ours
         and not parsed.auto_submitted
+        and parsed.from_address not in repo.addresses_of_mailboxes()
     ):
         related = ("lead", _lead_from(session, parsed, mailbox))
         matched = [related]
@@ -193,48 +198,48 @@ def _take(
                 subject_key=parsed.subject_key,
                 first_message_at=when,
                 last_message_at=when,
-                message_count=0,
+                message_count=1,
                 related_type=related[0] if related else None,
                 related_id=related[1] if related else None,
             )
         )
-    thread.message_count += 1
-    thread.last_message_at = max(thread.last_message_at, when)
-    if thread.related_type is None and related is not None:
-        thread.related_type, thread.related_id = related
-    owner_id = _owner(repo, mailbox, related)
+    else:
+        thread.message_count += 1
+        thread.last_message_at = max(thread.last_message_at, when)
+        if thread.related_type is None and related is not None:
+            thread.related_type, thread.related_id = related
+    owner_id = _owner(repo, mailbox, related, matched[0] if matched else None, matched_owner)
     notes = list(parsed.defects)
-    message = repo.add(
-        EmailMessage(
-            id=uuid.uuid4(),
-            message_id=parsed.message_id,
-            direction="in",
-            kind="transactional",
-            state="received",
-            from_name=parsed.from_name,
-            from_address=parsed.from_address,
-            from_domain=parsed.from_domain,
-            to=[{"name": n, "address": a} for n, a in parsed.to],
-            cc=[{"name": n, "address": a} for n, a in parsed.cc],
-            bcc=[],
-            subject=parsed.subject,
-            text_body=parsed.text,
-            html_body=parsed.html,
-            related_type=related[0] if related else None,
-            related_id=related[1] if related else None,
-            attempts=0,
-            thread_id=thread.id,
-            in_reply_to=parsed.in_reply_to,
-            references_header=" ".join(parsed.references) or None,
-            mailbox_id=mailbox.id if mailbox is not None else None,
-            received_at=when,
-            auto_submitted=parsed.auto_submitted,
-            soft_bounces=0,
-            notes=list(notes),
-            owner_id=owner_id,
-        )
+    message = EmailMessage(
+        id=uuid.uuid4(),
+        message_id=parsed.message_id,
+        direction="in",
+        kind="transactional",
+        state="received",
+        from_name=parsed.from_name,
+        from_address=parsed.from_address,
+        from_domain=parsed.from_domain,
+        to=[{"name": n, "address": a} for n, a in parsed.to],
+        cc=[{"name": n, "address": a} for n, a in parsed.cc],
+        bcc=[],
+        subject=parsed.subject,
+        text_body=parsed.text,
+        html_body=parsed.html,
+        related_type=related[0] if related else None,
+        related_id=related[1] if related else None,
+        attempts=0,
+        thread_id=thread.id,
+        in_reply_to=parsed.in_reply_to,
+        references_header=" ".join(parsed.references) or None,
+        mailbox_id=mailbox.id if mailbox is not None else None,
+        received_at=when,
+        auto_submitted=parsed.auto_submitted,
+        soft_bounces=0,
+        notes=list(notes),
+        owner_id=owner_id,
     )
-    _attachments(repo, message, parsed, store, now, notes)
+    repo.add(message)
+    _attachments(session, message, parsed, store, now, notes)
     message.notes = [*notes]  # a new list: the JSON column sees the change
     also_on = [(t, str(i)) for t, i in matched if related is None or (t, i) != related]
     publish(
@@ -277,15 +282,16 @@ def _thread_by_headers(repo: InboundRepository, parsed: ParsedMail) -> EmailThre
 
 
 def _match(
-    repo: InboundRepository, parsed: ParsedMail, ours: set[str]
-) -> list[tuple[str, uuid.UUID]]:
-    """The records the message concerns: the first participant (the sender first) that is a
-    contact — with its account and the account's open deal — or a lead."""
+    repo: InboundRepository, parsed: ParsedMail, own_address: str | None
+) -> tuple[list[tuple[str, uuid.UUID]], uuid.UUID | None]:
+    """The records the message concerns — the first participant (the sender first, never the
+    receiving mailbox) that is a contact, with its account and the account's open deal, or a
+    lead — and that record's owner."""
     people = [parsed.from_address, *(a for _, a in (*parsed.to, *parsed.cc))]
     seen: set[str] = set()
     for address in people:
         key = text_key(address)
-        if not key or key in seen or key in ours:
+        if not key or key in seen or key == own_address:
             continue
         seen.add(key)
         contact = repo.contact_by_email(key)
@@ -296,15 +302,19 @@ def _match(
                 deal = repo.open_deal_of(contact.account_id)
                 if deal is not None:
                     found.append(("deal", deal.id))
-            return found
+            return found, contact.owner_id
         lead = repo.lead_by_email(key)
         if lead is not None:
-            return [("lead", lead.id)]
-    return []
+            return [("lead", lead.id)], lead.owner_id
+    return [], None
 
 
 def _owner(
-    repo: InboundRepository, mailbox: Mailbox | None, related: tuple[str, uuid.UUID] | None
+    repo: InboundRepository,
+    mailbox: Mailbox | None,
+    related: tuple[str, uuid.UUID] | None,
+    matched: tuple[str, uuid.UUID] | None,
+    matched_owner: uuid.UUID | None,
 ) -> uuid.UUID | None:
     """A personal mailbox's messages are its owner's; a shared mailbox's belong to the owner
     of the record they were matched to (none: admins and managers read them)."""
@@ -312,6 +322,8 @@ def _owner(
         return mailbox.owner_id
     if related is None:
         return None
+    if matched is not None:
+        return matched_owner  # the person's owner, also in a thread kept on another record
     from nexa.core.repository import REPOSITORIES
 
     try:
@@ -342,7 +354,7 @@ def _lead_from(session: Session, parsed: ParsedMail, mailbox: Mailbox) -> uuid.U
 
 
 def _attachments(
-    repo: InboundRepository,
+    session: Session,
     message: EmailMessage,
     parsed: ParsedMail,
     store: FileStore | None,
@@ -361,7 +373,7 @@ def _attachments(
             key = files.put(part.data).key
         else:
             notes.append(f"attachment {name} refused: {why}")
-        repo.add(
+        session.add(
             EmailAttachment(
                 id=uuid.uuid4(),
                 email_id=message.id,
