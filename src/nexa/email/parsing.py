@@ -122,7 +122,7 @@ class ReceivedMessage(EmailMessage):
             memo = self.__dict__["_nexa_memo"] = {}
         return memo
 
-    def get(self, name: str, failobj: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, failobj: Any = None) -> Any:
         memo = self._memo()
         key = name.lower()
         if key not in memo:
