@@ -5,6 +5,8 @@
 #   2. front-end assets: `npm ci`, then htmx and Swagger UI (for /api/docs) copied into
 #      src/nexa/web/static/vendor/
 #   3. Debian's Chromium for the browser tests (apt-get, when running as root)
+#   4. Debian's Dovecot (dovecot-imapd) for the IMAP tests, its own service left stopped, and
+#      the unprivileged user `nexamail` that owns the tests' Maildirs (as root)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -110,5 +112,36 @@ elif [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
 else
   say "WARNING: /usr/bin/chromium is missing; the browser tests need it. As root run:"
   say "    apt-get update && apt-get install -y chromium"
+fi
+# ---- 4. Dovecot for the IMAP tests -------------------------------------------------------
+# The tests start their own Dovecot from tests/email/dovecot/dovecot.conf.template on a free
+# loopback port; the Debian service is not wanted (nothing may answer on port 143).
+if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+  if ! command -v dovecot >/dev/null 2>&1 && [[ ! -x /usr/sbin/dovecot ]]; then
+    say "installing Debian's dovecot-imapd (for the IMAP tests; its service stays stopped)"
+    quietly apt-get update -q
+    # policy-rc.d 101: the package's scripts may not start the service
+    POLICY=/usr/sbin/policy-rc.d
+    HAD_POLICY=0
+    [[ -e "$POLICY" ]] && HAD_POLICY=1
+    [[ "$HAD_POLICY" == 1 ]] || printf '#!/bin/sh\nexit 101\n' >"$POLICY"
+    chmod +x "$POLICY"
+    quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd
+    [[ "$HAD_POLICY" == 1 ]] || rm -f "$POLICY"
+  fi
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now dovecot >/dev/null 2>&1 || true
+  elif [[ -f /run/dovecot/master.pid ]]; then
+    kill "$(cat /run/dovecot/master.pid)" 2>/dev/null || true  # the package's own instance
+  fi
+  if ! id nexamail >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin nexamail
+  fi
+  say "dovecot present (started by the IMAP tests only)"
+elif command -v dovecot >/dev/null 2>&1 || [[ -x /usr/sbin/dovecot ]]; then
+  say "dovecot present"
+else
+  say "WARNING: Dovecot is missing; the IMAP tests skip without it. As root run:"
+  say "    apt-get update && apt-get install -y dovecot-imapd"
 fi
 say "done"

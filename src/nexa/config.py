@@ -116,6 +116,31 @@ class Settings(BaseSettings):
     assistant_timeout_seconds: float = Field(
         20.0, gt=0, description="How long a draft waits for the endpoint before the offline one"
     )
+    # inbound email (issue 17): mailboxes are organization data (admin page, API); these
+    # bound what one received message may bring and how the watcher waits
+    email_max_attachment_bytes: int = Field(
+        25 * 1024 * 1024,
+        ge=1,
+        description="Largest attachment kept from a received message; a larger one is "
+        "recorded on the message as refused, not stored",
+    )
+    email_max_message_bytes: int = Field(
+        50 * 1024 * 1024,
+        ge=1024,
+        description="Largest received message read at all; a larger one is recorded as "
+        "refused (its receipt says why)",
+    )
+    mail_poll_seconds: float = Field(
+        60.0, gt=0, description="How often `nexa mail watch` polls a server without IDLE"
+    )
+    mail_idle_seconds: float = Field(
+        300.0, gt=0, description="How long one IMAP IDLE waits before it is issued again"
+    )
+    files_dir: Path | None = Field(
+        None,
+        description="The file store (email attachments; later documents, recordings): a "
+        "local folder, a shared mount when several web servers run; empty = var/files",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="The address people reach Nexa at (links in mail: the unsubscribe URL)",
@@ -142,6 +167,11 @@ class Settings(BaseSettings):
             raise ValueError(f"NEXA_ORG_CURRENCY: {v} is not an ISO 4217 currency code")
         return v
 
+    @field_validator("files_dir", mode="before")
+    @classmethod
+    def _empty_files_dir(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxies(cls, value: object) -> object:
@@ -164,6 +194,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'nexa.db').as_posix()}"
+
+    @property
+    def effective_files_dir(self) -> Path:
+        return self.files_dir if self.files_dir is not None else self.var_dir / "files"
 
     @property
     def effective_secret_key(self) -> str:

@@ -68,7 +68,7 @@ JOBS: tuple[str, ...] = (
 OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (
     ("nexa.webhook.service", "fan_out", ""),
     ("nexa.email.service", "on_queued", "email.queued"),
-    ("nexa.email.service", "on_notification", "notification.created"),
+    ("nexa.email.notifications", "on_notification", "notification.created"),
 )
 
 # ---- /api/v1: each module's ``router`` ---------------------------------------------------

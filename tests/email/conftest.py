@@ -156,3 +156,17 @@ class Pump:
 @pytest.fixture
 def pump(db: Any, enqueued_jobs: list[Any], sessions: Any) -> Pump:
     return Pump(db, enqueued_jobs, sessions)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Any]:
+    """A real IMAP server (Dovecot, tests/email/imap_server.py), started once per test
+    process; each test adds a user of its own. Skips without Dovecot (fails with CI=true)."""
+    from tests.email.imap_server import DovecotServer, require_dovecot
+
+    server = DovecotServer(require_dovecot())
+    server.start(spare_users=30)
+    try:
+        yield server
+    finally:
+        server.cleanup()

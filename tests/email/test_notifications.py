@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from nexa.core.events import OutboxMessage
 from nexa.core.repository import unscoped
-from nexa.email import service
+from nexa.email import notifications
 from nexa.models import EmailMessage
 from nexa.notification.service import notify
 from tests.email.conftest import Pump, SmtpServer, configure
@@ -47,7 +47,7 @@ def test_a_notification_comes_by_email_to_who_asked_once(
         select(OutboxMessage).where(OutboxMessage.event == "notification.created")
     ).all()
     for row in outbox:
-        service.on_notification(db, row)
+        notifications.on_notification(db, row)
     count = db.scalar(unscoped(select(func.count()).select_from(EmailMessage)))
     assert count == 1
 

@@ -108,3 +108,42 @@ def test_sender_identities_on_the_profile(
     assert r.status_code == 404
     form_post(client, f"/profile/senders/{sender.id}/delete", csrf, {})
     assert service.list_senders(db, users.rep.actor) == []
+
+
+def test_admin_adds_a_shared_mailbox_and_sees_what_was_received(
+    client: Any, db: Any, users: Any
+) -> None:
+    from nexa.email.inbound import receive
+    from tests.factories.account import make_account
+    from tests.factories.contact import make_contact
+    from tests.factories.email import mail
+
+    csrf = sign_in(client, users.admin)
+    r = form_post(
+        client,
+        "/admin/email/mailboxes",
+        csrf,
+        {
+            "address": "support@crm.example.com",
+            "imap_host": "127.0.0.1",
+            "imap_port": "143",
+            "imap_security": "none",
+            "imap_username": "",
+            "imap_password": "Imap-secret",
+            "folder": "INBOX",
+            "create_leads": "true",
+        },
+    )
+    assert r.status_code in (200, 303), r.text
+    bad = form_post(client, "/admin/email/mailboxes", csrf, {"address": "not an address"})
+    assert bad.status_code == 422
+    account = make_account(db)
+    contact = make_contact(db, email="pat@customer.example", account_id=account.id)
+    receive(db, mail(subject="Where is my invoice?"), mailbox=None, source="smtp")
+    db.commit()
+    page = client.get("/admin/email").text
+    assert "support@crm.example.com" in page and "create a lead" in page
+    assert "Imap-secret" not in page
+    assert "Where is my invoice?" in page and ">stored<" in page
+    timeline = client.get(f"/contacts/{contact.id}").text
+    assert "received email Where is my invoice?" in timeline

@@ -468,6 +468,17 @@ class ApiKeyOut(OutputModel):
     revoked_at: datetime | None = None
 
 
+class AttachmentOut(OutputModel):
+    """(OpenAPI: `AttachmentOut`)"""
+
+    id: UUID
+    filename: str
+    content_type: str
+    size: int
+    stored: bool = Field(description="False: refused (too large, a type that runs when opened)")
+    refused: str | None = None
+
+
 class AttendeeIn(InputModel):
     """One of: ``{contact_id}``, ``{user_id}`` or ``{email, name}`` (OpenAPI: `AttendeeIn`)"""
 
@@ -975,7 +986,7 @@ class EmailOut(OutputModel):
     id: UUID
     message_id: str
     kind: Literal["transactional", "marketing"]
-    state: Literal["queued", "sent", "deferred", "bounced", "failed"]
+    state: Literal["queued", "sent", "deferred", "bounced", "failed", "received"]
     from_name: str
     from_address: str
     reply_to: str | None
@@ -995,6 +1006,18 @@ class EmailOut(OutputModel):
     last_reply: str | None
     sent_at: datetime | None
     created_at: datetime
+    direction: Literal["out", "in"] = Field(default="out")
+    thread_id: UUID | None = None
+    in_reply_to: str | None = None
+    received_at: datetime | None = None
+    auto_submitted: bool = Field(
+        default=False,
+        description="Sent by a machine (an auto-reply, a list, a bounce): never answered",
+    )
+    notes: list[str] | None = Field(
+        default=None, description="What reading a received message noticed"
+    )
+    attachments: list[AttachmentOut] | None = None
 
 
 class EmailSend(InputModel):
@@ -1068,6 +1091,37 @@ class EmailTemplateUpdate(InputModel):
     intent: (
         Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
     ) = None
+
+
+class EmailThreadList(OutputModel):
+    """(OpenAPI: `EmailThreadList`)"""
+
+    items: list[EmailThreadSummary]
+
+
+class EmailThreadOut(OutputModel):
+    """(OpenAPI: `EmailThreadOut`)"""
+
+    id: UUID
+    subject: str
+    first_message_at: datetime
+    last_message_at: datetime
+    message_count: int
+    record_type: str | None
+    record_id: UUID | None
+    messages: list[EmailOut] = Field(description="The ones you can read, oldest first")
+
+
+class EmailThreadSummary(OutputModel):
+    """(OpenAPI: `EmailThreadSummary`)"""
+
+    id: UUID
+    subject: str
+    first_message_at: datetime
+    last_message_at: datetime
+    message_count: int
+    record_type: str | None
+    record_id: UUID | None
 
 
 class EnrichmentPreview(OutputModel):
@@ -1519,6 +1573,66 @@ class ListUpdate(InputModel):
     description: str | None = None
     filter: str | None = None
     filters: list[str] | None = None
+
+
+class MailboxIn(InputModel):
+    """A mailbox read over IMAP by ``nexa mail watch`` (or received for by ``nexa mail receive``). ``personal``: yours; ``shared`` (support@, sales@): admins only. ``imap_password`` is write-only (OpenAPI: `MailboxIn`)"""
+
+    address: str | None
+    kind: Literal["personal", "shared"] = Field(default="personal")
+    team_id: UUID | None = None
+    imap_host: str = Field(default="", description="Empty: received by SMTP only")
+    imap_port: int = Field(default=993)
+    imap_security: Literal["starttls", "tls", "none"] = Field(default="tls")
+    imap_username: str = Field(default="", description="Empty: the address")
+    imap_password: str | None = None
+    folder: str = Field(default="INBOX")
+    enabled: bool = Field(default=True)
+    create_leads: bool = Field(
+        default=False, description="A message from an unknown sender creates a lead (admins set it)"
+    )
+
+
+class MailboxList(OutputModel):
+    """(OpenAPI: `MailboxList`)"""
+
+    items: list[MailboxOut]
+
+
+class MailboxOut(OutputModel):
+    """(OpenAPI: `MailboxOut`)"""
+
+    id: UUID
+    address: str
+    kind: Literal["personal", "shared"]
+    owner_id: UUID | None
+    team_id: UUID | None
+    imap_host: str
+    imap_port: int
+    imap_security: Literal["starttls", "tls", "none"]
+    imap_username: str
+    password_set: bool
+    folder: str
+    enabled: bool
+    create_leads: bool
+    uidvalidity: int | None
+    last_uid: int
+    last_checked_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+
+class MailboxUpdate(InputModel):
+    """(OpenAPI: `MailboxUpdate`)"""
+
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_security: Literal["starttls", "tls", "none"] | None = None
+    imap_username: str | None = None
+    imap_password: str | None = None
+    folder: str | None = None
+    enabled: bool | None = None
+    create_leads: bool | None = None
 
 
 class MeOut(OutputModel):
@@ -2820,6 +2934,7 @@ Address.model_rebuild()
 ApiKeyCreate.model_rebuild()
 ApiKeyCreated.model_rebuild()
 ApiKeyOut.model_rebuild()
+AttachmentOut.model_rebuild()
 AttendeeIn.model_rebuild()
 AttendeeOut.model_rebuild()
 AuditEntryOut.model_rebuild()
@@ -2854,6 +2969,9 @@ EmailTemplate.model_rebuild()
 EmailTemplateIn.model_rebuild()
 EmailTemplateList.model_rebuild()
 EmailTemplateUpdate.model_rebuild()
+EmailThreadList.model_rebuild()
+EmailThreadOut.model_rebuild()
+EmailThreadSummary.model_rebuild()
 EnrichmentPreview.model_rebuild()
 ExchangeRateIn.model_rebuild()
 ExchangeRateOut.model_rebuild()
@@ -2880,6 +2998,10 @@ LineItemUpdate.model_rebuild()
 ListCreate.model_rebuild()
 ListOut.model_rebuild()
 ListUpdate.model_rebuild()
+MailboxIn.model_rebuild()
+MailboxList.model_rebuild()
+MailboxOut.model_rebuild()
+MailboxUpdate.model_rebuild()
 MeOut.model_rebuild()
 MeUpdate.model_rebuild()
 MeetingCreate.model_rebuild()
@@ -3000,6 +3122,7 @@ __all__ = [
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",
+    "AttachmentOut",
     "AttendeeIn",
     "AttendeeOut",
     "AuditEntryOut",
@@ -3034,6 +3157,9 @@ __all__ = [
     "EmailTemplateIn",
     "EmailTemplateList",
     "EmailTemplateUpdate",
+    "EmailThreadList",
+    "EmailThreadOut",
+    "EmailThreadSummary",
     "EnrichmentPreview",
     "ExchangeRateIn",
     "ExchangeRateOut",
@@ -3060,6 +3186,10 @@ __all__ = [
     "ListCreate",
     "ListOut",
     "ListUpdate",
+    "MailboxIn",
+    "MailboxList",
+    "MailboxOut",
+    "MailboxUpdate",
     "MeOut",
     "MeUpdate",
     "MeetingCreate",

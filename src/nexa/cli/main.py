@@ -1,4 +1,4 @@
-"""``nexa``: serve, worker, db, users, keys, demo, doctor, import, export, search, ai.
+"""``nexa``: serve, worker, db, users, keys, demo, doctor, import, export, search, ai, mail.
 
 The CLI is a delivery layer like the API: it parses, calls one service inside a unit of work
 (``session_scope``: commit once, or roll back) and prints the answer. It acts as the system
@@ -18,6 +18,7 @@ from nexa.cli.ai import ai_app
 from nexa.cli.db import db_app
 from nexa.cli.demo import demo
 from nexa.cli.doctor import doctor
+from nexa.cli.mail import mail_app
 from nexa.cli.search import search_app
 from nexa.cli.server import serve, worker
 from nexa.cli.transfer import export_app, import_app
@@ -53,3 +54,4 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(search_app, name="search")
 app.add_typer(ai_app, name="ai")
+app.add_typer(mail_app, name="mail")

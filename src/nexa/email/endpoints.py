@@ -1,5 +1,7 @@
-"""/api/v1/emails (send, list, one message), /api/v1/email-templates (templates, preview) and
-/api/v1/email/… (the SMTP settings, the suppression list, the actor's sender identities).
+"""/api/v1/emails (send, list, one message), /api/v1/email-templates (templates, preview),
+/api/v1/email/… (the SMTP settings, the suppression list, the actor's sender identities, the
+mailboxes mail is read from), /api/v1/email-threads (conversations, both directions) and
+/api/v1/email-attachments/{id} (a received file).
 
 No ``from __future__ import annotations``: FastAPI reads the body types from the real
 annotations.
@@ -7,6 +9,7 @@ annotations.
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,7 +18,7 @@ from nexa.api.crud import idempotent_create
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
-from nexa.email import assistant, service
+from nexa.email import assistant, mailboxes, service
 from nexa.email.schemas import (
     DraftIn,
     DraftOut,
@@ -26,7 +29,13 @@ from nexa.email.schemas import (
     EmailTemplateIn,
     EmailTemplateList,
     EmailTemplateUpdate,
+    EmailThreadList,
+    EmailThreadOut,
     Kind,
+    MailboxIn,
+    MailboxList,
+    MailboxOut,
+    MailboxUpdate,
     PreviewIn,
     RecordType,
     Rendered,
@@ -284,3 +293,108 @@ def draft_email(body: DraftIn, session: SessionDep, actor: ActorDep) -> DraftOut
 )
 def get_email(email_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> EmailOut:
     return service.to_out(service.get_email(session, actor, email_id))
+
+
+# ---- receiving: mailboxes, threads, attachments -------------------------------------------
+
+
+@router.get(
+    "/email/mailboxes",
+    response_model=MailboxList,
+    summary="Mailboxes mail is read from: yours (admins: all); passwords are never returned",
+    responses=PROBLEMS,
+    openapi_extra=needs("me:read"),
+)
+def list_mailboxes(session: SessionDep, actor: ActorDep) -> MailboxList:
+    return MailboxList(
+        items=[mailboxes.to_mailbox_out(m) for m in mailboxes.list_mailboxes(session, actor)]
+    )
+
+
+@router.post(
+    "/email/mailboxes",
+    response_model=MailboxOut,
+    status_code=201,
+    summary="Add a mailbox: a personal one of yours, or (admins) a shared one",
+    responses={**PROBLEMS, 409: {"model": Problem}},
+    openapi_extra=needs("me:write"),
+)
+def create_mailbox(body: MailboxIn, session: SessionDep, actor: ActorDep) -> MailboxOut:
+    return mailboxes.to_mailbox_out(mailboxes.create_mailbox(session, actor, body))
+
+
+@router.patch(
+    "/email/mailboxes/{mailbox_id}",
+    response_model=MailboxOut,
+    summary="Change a mailbox (its IMAP server, folder, password; admins: the lead rule)",
+    responses=PROBLEMS,
+    openapi_extra=needs("me:write"),
+)
+def update_mailbox(
+    mailbox_id: uuid.UUID, body: MailboxUpdate, session: SessionDep, actor: ActorDep
+) -> MailboxOut:
+    return mailboxes.to_mailbox_out(mailboxes.update_mailbox(session, actor, mailbox_id, body))
+
+
+@router.delete(
+    "/email/mailboxes/{mailbox_id}",
+    status_code=204,
+    summary="Remove a mailbox (the mail read from it stays)",
+    responses=PROBLEMS,
+    openapi_extra=needs("me:write"),
+)
+def delete_mailbox(mailbox_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
+    mailboxes.delete_mailbox(session, actor, mailbox_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/email-threads",
+    response_model=EmailThreadList,
+    summary="Conversations holding mail you can read, latest activity first",
+    responses=PROBLEMS,
+    openapi_extra=needs("email:read"),
+)
+def list_threads(
+    session: SessionDep,
+    actor: ActorDep,
+    record_type: Annotated[RecordType | None, Query()] = None,
+    record_id: Annotated[uuid.UUID | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> EmailThreadList:
+    rows = mailboxes.list_threads(
+        session, actor, record_type=record_type, record_id=record_id, limit=limit
+    )
+    return EmailThreadList(items=[mailboxes.summary(t) for t in rows])
+
+
+@router.get(
+    "/email-threads/{thread_id}",
+    response_model=EmailThreadOut,
+    summary="One conversation: its messages in both directions that you can read, oldest first",
+    responses=PROBLEMS,
+    openapi_extra=needs("email:read"),
+)
+def get_thread(thread_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> EmailThreadOut:
+    return mailboxes.get_thread(session, actor, thread_id)
+
+
+@router.get(
+    "/email-attachments/{attachment_id}",
+    response_class=Response,
+    summary="A received attachment's file (to whoever can read its message)",
+    responses={**PROBLEMS, 200: {"content": {"application/octet-stream": {}}}},
+    openapi_extra=needs("email:read"),
+)
+def download_attachment(attachment_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
+    attachment, data = mailboxes.open_attachment(session, actor, attachment_id)
+    quoted = quote(attachment.filename)
+    return Response(
+        content=data,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}",
+            "X-Content-Type-Options": "nosniff",
+            "X-Original-Content-Type": attachment.content_type,
+        },
+    )

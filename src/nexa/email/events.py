@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nexa.core.events import EventPayload, declare
 
@@ -38,4 +38,34 @@ FAILED = declare(
     permission="email:read",
     description="A message will not be delivered (a permanent SMTP refusal, a suppressed "
     "recipient, or too many attempts)",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedPayload(EmailPayload):
+    """A received message: the record it was matched to (``related_type``/``related_id``)
+    and the others whose timeline shows it too (``also_on``: the contact's account and its
+    open deal)."""
+
+    from_address: str
+    from_name: str = ""
+    thread_id: str | None = None
+    mailbox: str | None = None
+    auto_submitted: bool = False
+    also_on: list[tuple[str, str]] = field(default_factory=list)
+
+
+RECEIVED = declare(
+    "email.received",
+    payload=ReceivedPayload,
+    permission="email:read",
+    description="A message arrived in a mailbox (IMAP or the SMTP listener) and was stored, "
+    "matched to its contact or lead and threaded",
+)
+BOUNCED = declare(
+    "email.bounced",
+    payload=EmailPayload,
+    permission="email:read",
+    description="A delivery status notification said a sent message will not be delivered "
+    "(a hard bounce: the address is suppressed)",
 )

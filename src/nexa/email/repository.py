@@ -6,15 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import Table, case, exists, func, insert, select, update
 
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.repository import REPOSITORIES, Repository, unscoped
 from nexa.models import (
+    Contact,
+    Deal,
+    EmailAttachment,
     EmailMessage,
+    EmailReceipt,
     EmailSuppression,
     EmailTemplate,
+    EmailThread,
+    Lead,
+    Mailbox,
     Notification,
     OrgSetting,
     PipelineStage,
@@ -337,6 +344,187 @@ class AssistantRepository:
         return {t: (int(n), int(r or 0)) for t, n, r in self.session.execute(stmt)}
 
 
+class InboundRepository:
+    """The SQL of receiving mail: threads, mailboxes, attachments, receipts, and the lookups
+    that match a message to its records (the system's work: unscoped on purpose; what a
+    person then reads goes through ``EmailRepository.readable``)."""
+
+    def mark_replied(self, message_ids: list[str], when: datetime) -> None:
+        """The outgoing messages among ``message_ids`` answered for the first time now."""
+        if not message_ids:
+            return
+        stmt = (
+            update(EmailMessage)
+            .where(
+                EmailMessage.message_id.in_(message_ids[:100]),
+                EmailMessage.direction == "out",
+                EmailMessage.replied_at.is_(None),
+            )
+            .values(replied_at=when)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(stmt)
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def add(self, row: Any) -> Any:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    # ---- messages and threads ----------------------------------------------------------------
+
+    def message_exists(self, message_id: str) -> bool:
+        stmt = select(exists().where(EmailMessage.message_id == message_id))
+        return bool(self.session.scalar(stmt))
+
+    def threads_of(self, message_ids: list[str]) -> dict[str, uuid.UUID]:
+        """Message-ID → thread id of the stored messages among ``message_ids``."""
+        if not message_ids:
+            return {}
+        stmt = select(EmailMessage.message_id, EmailMessage.thread_id).where(
+            EmailMessage.message_id.in_(message_ids), EmailMessage.thread_id.is_not(None)
+        )
+        return {m: t for m, t in self.session.execute(unscoped(stmt)).all()}
+
+    def message_by_row(self, row_id: uuid.UUID) -> EmailMessage | None:
+        stmt = unscoped(select(EmailMessage).where(EmailMessage.id == row_id))
+        return self.session.scalars(stmt).first()
+
+    def message_by_message_id(self, message_id: str) -> EmailMessage | None:
+        stmt = unscoped(select(EmailMessage).where(EmailMessage.message_id == message_id))
+        return self.session.scalars(stmt).first()
+
+    def thread(self, thread_id: uuid.UUID) -> EmailThread | None:
+        return self.session.get(EmailThread, thread_id)
+
+    def thread_by_subject(
+        self,
+        key: str,
+        since: datetime,
+        related: tuple[str, uuid.UUID] | None,
+    ) -> EmailThread | None:
+        stmt = select(EmailThread).where(
+            EmailThread.subject_key == key, EmailThread.last_message_at >= since
+        )
+        if related is not None:
+            stmt = stmt.where(
+                EmailThread.related_type == related[0], EmailThread.related_id == related[1]
+            )
+        stmt = stmt.order_by(EmailThread.last_message_at.desc()).limit(1)
+        return self.session.scalars(stmt).first()
+
+    def threads_page(
+        self,
+        readable: Any,
+        *,
+        record_type: str | None,
+        record_id: uuid.UUID | None,
+        limit: int,
+    ) -> list[EmailThread]:
+        """Threads holding at least one message of ``readable`` (the actor's messages),
+        newest activity first; the record filter matches the thread's record or any of its
+        messages'."""
+        mine = readable.with_only_columns(EmailMessage.thread_id).where(
+            EmailMessage.thread_id.is_not(None)
+        )
+        if record_type and record_id:
+            mine = mine.where(
+                EmailMessage.related_type == record_type, EmailMessage.related_id == record_id
+            )
+        stmt = (
+            select(EmailThread)
+            .where(EmailThread.id.in_(mine))
+            .order_by(EmailThread.last_message_at.desc(), EmailThread.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def thread_messages(self, readable: Any, thread_id: uuid.UUID) -> list[EmailMessage]:
+        stmt = readable.where(EmailMessage.thread_id == thread_id).order_by(
+            func.coalesce(EmailMessage.received_at, EmailMessage.created_at), EmailMessage.id
+        )
+        return list(self.session.scalars(stmt))
+
+    def attachments_of(self, email_ids: list[uuid.UUID]) -> list[EmailAttachment]:
+        if not email_ids:
+            return []
+        stmt = (
+            select(EmailAttachment)
+            .where(EmailAttachment.email_id.in_(email_ids))
+            .order_by(EmailAttachment.created_at, EmailAttachment.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def attachment(self, attachment_id: uuid.UUID) -> EmailAttachment | None:
+        return self.session.get(EmailAttachment, attachment_id)
+
+    # ---- matching ---------------------------------------------------------------------------
+
+    def contact_by_email(self, key: str) -> Contact | None:
+        stmt = unscoped(
+            select(Contact).where(Contact.email_key == key, Contact.deleted_at.is_(None)).limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    def lead_by_email(self, key: str) -> Lead | None:
+        stmt = unscoped(
+            select(Lead)
+            .where(Lead.email_key == key, Lead.deleted_at.is_(None))
+            .order_by(Lead.created_at.desc())
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    def open_deal_of(self, account_id: uuid.UUID) -> Deal | None:
+        """The account's most recently changed open deal."""
+        stmt = unscoped(
+            select(Deal)
+            .where(
+                Deal.account_id == account_id,
+                Deal.stage_kind == "open",
+                Deal.deleted_at.is_(None),
+            )
+            .order_by(Deal.updated_at.desc(), Deal.id)
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    # ---- mailboxes and receipts -------------------------------------------------------------
+
+    def mailbox(self, mailbox_id: uuid.UUID) -> Mailbox | None:
+        return self.session.get(Mailbox, mailbox_id)
+
+    def mailbox_by_address(self, address: str) -> Mailbox | None:
+        stmt = select(Mailbox).where(func.lower(Mailbox.address) == address.lower())
+        return self.session.scalars(stmt).first()
+
+    def mailboxes(
+        self, *, enabled_only: bool = False, owner_id: uuid.UUID | None = None
+    ) -> list[Mailbox]:
+        stmt = select(Mailbox)
+        if enabled_only:
+            stmt = stmt.where(Mailbox.enabled.is_(True))
+        if owner_id is not None:
+            stmt = stmt.where(Mailbox.owner_id == owner_id)
+        return list(self.session.scalars(stmt.order_by(Mailbox.address)))
+
+    def addresses_of_mailboxes(self) -> set[str]:
+        return {a.lower() for a in self.session.scalars(select(Mailbox.address))}
+
+    def delete(self, row: Any) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
+    def receipts(self, mailbox_id: uuid.UUID | None = None, limit: int = 100) -> list[EmailReceipt]:
+        stmt = select(EmailReceipt)
+        if mailbox_id is not None:
+            stmt = stmt.where(EmailReceipt.mailbox_id == mailbox_id)
+        stmt = stmt.order_by(EmailReceipt.created_at.desc(), EmailReceipt.id).limit(limit)
+        return list(self.session.scalars(stmt))
+
+
 class EmailTemplateRepository(Repository[EmailTemplate]):
     model = EmailTemplate
     object_name = "email_template"
@@ -357,4 +545,9 @@ class EmailTemplateRepository(Repository[EmailTemplate]):
         self.session.flush()
 
 
-__all__ = ["AssistantRepository", "EmailRepository", "EmailTemplateRepository"]
+__all__ = [
+    "AssistantRepository",
+    "EmailRepository",
+    "EmailTemplateRepository",
+    "InboundRepository",
+]

@@ -13,9 +13,11 @@ from nexa.core.schemas import InputModel, OutputModel
 
 Security = Literal["starttls", "tls", "none"]
 Kind = Literal["transactional", "marketing"]
-State = Literal["queued", "sent", "deferred", "bounced", "failed"]
 Intent = Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
 Tone = Literal["formal", "friendly", "brief"]
+State = Literal["queued", "sent", "deferred", "bounced", "failed", "received"]
+Direction = Literal["out", "in"]
+MailboxKind = Literal["personal", "shared"]
 RecordType = Literal["lead", "contact", "account", "deal"]
 Reason = Literal["hard_bounce", "complaint", "unsubscribe"]
 
@@ -230,6 +232,26 @@ class EmailOut(BaseModel):
     last_reply: str | None
     sent_at: datetime | None
     created_at: datetime
+    direction: Direction = "out"
+    thread_id: uuid.UUID | None = None
+    in_reply_to: str | None = None
+    received_at: datetime | None = None
+    auto_submitted: bool = Field(
+        False, description="Sent by a machine (an auto-reply, a list, a bounce): never answered"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="What reading a received message noticed"
+    )
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+
+
+class AttachmentOut(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    stored: bool = Field(description="False: refused (too large, a type that runs when opened)")
+    refused: str | None = None
 
 
 class EmailList(BaseModel):
@@ -282,3 +304,83 @@ class DraftOut(BaseModel):
     template_reply_rate: float | None = None
     facts: list[DraftFact] = Field(description="The record's facts the draft states")
     notes: list[str] = Field(default_factory=list)
+
+
+# ---- receiving ------------------------------------------------------------------------------
+
+
+class EmailThreadSummary(BaseModel):
+    id: uuid.UUID
+    subject: str
+    first_message_at: datetime
+    last_message_at: datetime
+    message_count: int
+    record_type: str | None
+    record_id: uuid.UUID | None
+
+
+class EmailThreadList(BaseModel):
+    items: list[EmailThreadSummary]
+
+
+class EmailThreadOut(EmailThreadSummary):
+    messages: list[EmailOut] = Field(description="The ones you can read, oldest first")
+
+
+class MailboxIn(InputModel):
+    """A mailbox read over IMAP by ``nexa mail watch`` (or received for by ``nexa mail
+    receive``). ``personal``: yours; ``shared`` (support@, sales@): admins only.
+    ``imap_password`` is write-only."""
+
+    address: EmailValue
+    kind: MailboxKind = "personal"
+    team_id: uuid.UUID | None = None
+    imap_host: str = Field("", max_length=253, description="Empty: received by SMTP only")
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_security: Security = "tls"
+    imap_username: str = Field("", max_length=320, description="Empty: the address")
+    imap_password: str | None = Field(None, max_length=1000)
+    folder: str = Field("INBOX", min_length=1, max_length=200)
+    enabled: bool = True
+    create_leads: bool = Field(
+        False, description="A message from an unknown sender creates a lead (admins set it)"
+    )
+
+
+class MailboxUpdate(InputModel):
+    imap_host: str | None = Field(None, max_length=253)
+    imap_port: int | None = Field(None, ge=1, le=65535)
+    imap_security: Security | None = None
+    imap_username: str | None = Field(None, max_length=320)
+    imap_password: str | None = Field(None, max_length=1000)
+    folder: str | None = Field(None, min_length=1, max_length=200)
+    enabled: bool | None = None
+    create_leads: bool | None = None
+
+
+class MailboxOut(OutputModel):
+    id: uuid.UUID
+    address: str
+    kind: MailboxKind
+    owner_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    imap_host: str
+    imap_port: int
+    imap_security: Security
+    imap_username: str
+    password_set: bool
+    folder: str
+    enabled: bool
+    create_leads: bool
+    uidvalidity: int | None
+    last_uid: int
+    last_checked_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+
+class MailboxList(BaseModel):
+    items: list[MailboxOut]
+
+
+EmailOut.model_rebuild()

@@ -40,8 +40,10 @@ from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
 from nexa.email import mime, rendering
 from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
-from nexa.email.repository import EmailRepository, EmailTemplateRepository
+from nexa.email.parsing import subject_key
+from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
 from nexa.email.schemas import (
+    AttachmentOut,
     BulkEmailSend,
     EmailOut,
     EmailSend,
@@ -57,7 +59,13 @@ from nexa.email.schemas import (
 )
 from nexa.email.schemas import EmailTemplate as TemplateOut
 from nexa.email.transport import Connection, Reply, SmtpConfig
-from nexa.models import EmailMessage, EmailSuppression, EmailTemplate, SenderIdentity
+from nexa.models import (
+    EmailMessage,
+    EmailSuppression,
+    EmailTemplate,
+    EmailThread,
+    SenderIdentity,
+)
 
 DELIVER_JOB = "email.deliver"
 # The wait after the 1st, 2nd … deferral: about 2 days in all, then the message has failed.
@@ -500,6 +508,7 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
         text = f"{text}\n\n-- \n{signature}"
     row_id = uuid.uuid4()
     now = utcnow()
+    thread = start_thread(session, subject, now, data.record_type, record.id)
     message = repo.add(
         EmailMessage(
             id=row_id,
@@ -522,6 +531,8 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             attempts=0,
             next_attempt_at=max(now, data.send_at) if data.send_at else now,
             owner_id=actor.user_id,
+            direction="out",
+            thread_id=thread.id,
         )
     )
     publish(
@@ -533,6 +544,28 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
         payload=_payload(message),
     )
     return message
+
+
+def start_thread(
+    session: Session,
+    subject: str,
+    now: datetime,
+    record_type: str | None,
+    record_id: uuid.UUID | None,
+) -> EmailThread:
+    """A new conversation, started by a sent message (the replies that name it join it)."""
+    return InboundRepository(session).add(
+        EmailThread(
+            id=uuid.uuid4(),
+            subject=subject,
+            subject_key=subject_key(subject),
+            first_message_at=now,
+            last_message_at=now,
+            message_count=1,
+            related_type=record_type,
+            related_id=record_id,
+        )
+    )
 
 
 def _payload(message: EmailMessage) -> EmailPayload:
@@ -554,76 +587,6 @@ def on_queued(session: Session, outbox: OutboxMessage) -> None:
         enqueue_batched_after_commit(
             session, DELIVER_JOB, str(outbox.record_id), batch=get_settings().email_batch_size
         )
-
-
-RECORD_PAGES = {
-    "lead": "leads",
-    "contact": "contacts",
-    "account": "accounts",
-    "deal": "deals",
-    "task": "tasks",
-    "quote": "quotes",
-    "order": "orders",
-    "meeting": "meetings",
-}
-
-
-def on_notification(session: Session, outbox: OutboxMessage) -> None:
-    """Outbox handler for ``notification.created`` (after commit): the email channel of the
-    notification centre. A user who asked for it (``notify_by_email``, on the profile page)
-    gets each notification by email too, when email is set up. Safe to run twice: the
-    message's Message-ID is made from the notification's id."""
-    if outbox.record_id is None:
-        return
-    repo = EmailRepository(session)
-    note = repo.notification(outbox.record_id)
-    smtp = repo.smtp_settings()
-    if note is None or not smtp:
-        return
-    user = repo.user(note.user_id)
-    if user is None or not user.is_active or not user.notify_by_email:
-        return
-    domain = str(smtp["from_domain"])
-    message_id = f"<notification-{note.id.hex}@{domain}>"
-    if repo.by_message_id(message_id) is not None:
-        return
-    settings = get_settings()
-    link = settings.public_url.rstrip("/")
-    if note.record_type in RECORD_PAGES and note.record_id is not None:
-        link += f"/{RECORD_PAGES[note.record_type]}/{note.record_id}"
-    else:
-        link += "/notifications"
-    subject = " ".join(note.title.split())[:300]
-    text = f"{note.body or note.title}\n\n{link}\n\n-- \nYou get this because you asked for "
-    text += f"notifications by email ({settings.public_url.rstrip('/')}/profile)."
-    row_id = uuid.uuid4()
-    now = utcnow()
-    from_name = str(smtp.get("from_name") or settings.org_name)
-    message = repo.add(
-        EmailMessage(
-            id=row_id,
-            message_id=message_id,
-            kind="transactional",
-            state="queued",
-            from_name=from_name,
-            from_address=f"{smtp.get('from_local_part', 'crm')}@{domain}",
-            from_domain=domain,
-            to=[{"name": user.full_name, "address": user.email}],
-            cc=[],
-            bcc=[],
-            subject=subject,
-            text_body=text,
-            related_type=None,
-            related_id=None,
-            attempts=0,
-            next_attempt_at=now,
-            owner_id=None,
-        )
-    )
-    publish(
-        session, SYSTEM, QUEUED.name, record_type="email", record_id=message.id,
-        payload=_payload(message),
-    )  # fmt: skip
 
 
 def list_emails(
@@ -652,7 +615,7 @@ def get_email(session: Session, actor: Actor, message_id: uuid.UUID) -> EmailMes
     return EmailRepository(session).get(actor, message_id)
 
 
-def to_out(m: EmailMessage) -> EmailOut:
+def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
     def people(rows: list[Any]) -> list[RecipientOut]:
         return [RecipientOut(address=r["address"], name=r.get("name", "")) for r in rows]
 
@@ -680,6 +643,23 @@ def to_out(m: EmailMessage) -> EmailOut:
         last_reply=m.last_reply,
         sent_at=m.sent_at,
         created_at=m.created_at,
+        direction="in" if m.direction == "in" else "out",
+        thread_id=m.thread_id,
+        in_reply_to=m.in_reply_to,
+        received_at=m.received_at,
+        auto_submitted=bool(m.auto_submitted),
+        notes=[str(n) for n in (m.notes or [])],
+        attachments=[
+            AttachmentOut(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                stored=a.file_key is not None,
+                refused=a.refused,
+            )
+            for a in attachments or ()
+        ],
     )
 
 

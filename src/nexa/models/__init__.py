@@ -12,7 +12,16 @@ from nexa.models.contact import Contact
 from nexa.models.custom_field import CustomField
 from nexa.models.data_import import DataImport, DataImportIssue
 from nexa.models.deal import Deal, DealStageChange, ExchangeRate, Pipeline, PipelineStage
-from nexa.models.email import EmailMessage, EmailSuppression, EmailTemplate, SenderIdentity
+from nexa.models.email import (
+    EmailAttachment,
+    EmailMessage,
+    EmailReceipt,
+    EmailSuppression,
+    EmailTemplate,
+    EmailThread,
+    Mailbox,
+    SenderIdentity,
+)
 from nexa.models.idempotency import IdempotencyKey
 from nexa.models.job_run import JobRun
 from nexa.models.lead import Lead, LeadSource, WebForm, WebFormSubmission
@@ -48,9 +57,12 @@ __all__ = [
     "Deal",
     "DealLineItem",
     "DealStageChange",
+    "EmailAttachment",
     "EmailMessage",
+    "EmailReceipt",
     "EmailSuppression",
     "EmailTemplate",
+    "EmailThread",
     "ExchangeRate",
     "IdempotencyKey",
     "JobRun",
@@ -61,6 +73,7 @@ __all__ = [
     "ListPreference",
     "LoginAttempt",
     "MLModel",
+    "Mailbox",
     "Meeting",
     "MeetingAttendee",
     "Note",

@@ -1,5 +1,7 @@
-"""Outbound email (issue 17): messages with their delivery state, templates, the suppression
-list and each user's sender identities. The SMTP settings are an ``org_settings`` row."""
+"""Email (issue 17): messages in both directions with their threads, delivery state and
+attachments, templates, the suppression list, each user's sender identities, the mailboxes
+mail is read from and a receipt per message received. The SMTP settings are an
+``org_settings`` row."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -22,16 +25,74 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nexa.core.db import Base, JSONType, OwnedMixin, TimestampMixin, UTCDateTime, UUIDPkMixin
 
-EMAIL_STATES = ("queued", "sent", "deferred", "bounced", "failed")
+EMAIL_STATES = ("queued", "sent", "deferred", "bounced", "failed", "received")
+EMAIL_DIRECTIONS = ("out", "in")
+MAILBOX_KINDS = ("personal", "shared")
+IMAP_SECURITY = ("tls", "starttls", "none")
+# what became of one received message (an ``email_receipts`` row)
+RECEIPT_OUTCOMES = ("stored", "duplicate", "bounce", "refused", "failed")
 EMAIL_KINDS = ("transactional", "marketing")
 SUPPRESSION_REASONS = ("hard_bounce", "complaint", "unsubscribe")
 
 
+class EmailThread(UUIDPkMixin, TimestampMixin, Base):
+    """A conversation: the messages (both directions) joined by Message-ID, In-Reply-To and
+    References (the subject only as a fallback). ``related_type``/``related_id``: the record
+    its first message was sent from or matched to."""
+
+    __tablename__ = "email_threads"
+    __table_args__ = (
+        Index("ix_email_threads_record", "related_type", "related_id", "last_message_at"),
+        Index("ix_email_threads_subject", "subject_key", "last_message_at"),
+    )
+
+    subject: Mapped[str] = mapped_column(String(998), nullable=False, default="")
+    subject_key: Mapped[str] = mapped_column(String(998), nullable=False, default="")
+    first_message_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    message_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    related_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    related_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+class Mailbox(UUIDPkMixin, TimestampMixin, Base):
+    """An address mail is read from over IMAP (``nexa mail watch``) or received for by the
+    SMTP listener (``nexa mail receive``): a user's own (``personal``, ``owner_id``) or
+    ``shared`` (support@, sales@; ``team_id`` optional). The IMAP password is sealed like the
+    SMTP one (nexa.core.secretbox). ``uidvalidity``/``last_uid``: how far ``folder`` was read.
+    ``create_leads``: an admin's rule — a message from an unknown sender creates a lead."""
+
+    __tablename__ = "email_mailboxes"
+
+    address: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="personal")
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    imap_host: Mapped[str] = mapped_column(String(253), nullable=False, default="")
+    imap_port: Mapped[int] = mapped_column(Integer, nullable=False, default=993)
+    imap_security: Mapped[str] = mapped_column(String(10), nullable=False, default="tls")
+    imap_username: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    imap_password: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    folder: Mapped[str] = mapped_column(String(200), nullable=False, default="INBOX")
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_uid: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    create_leads: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
-    """One outgoing message, rendered when it was written: the worker builds the MIME message
-    from this row, so a retry sends the same Message-ID, subject and bodies. ``owner_id`` is
-    the user who sent it (their sent mail); ``related_type``/``related_id`` the record it was
-    sent from."""
+    """One message, either direction. Outgoing (``direction`` = out): rendered when it was
+    written: the worker builds the MIME message from this row, so a retry sends the same
+    Message-ID, subject and bodies; ``owner_id`` is the user who sent it. Incoming (in, state
+    ``received``): parsed from what a mailbox received; ``owner_id`` is the mailbox's owner
+    (a shared mailbox: the matched record's owner). ``related_type``/``related_id``: the
+    record it was sent from or matched to; ``thread_id`` its conversation."""
 
     __tablename__ = "email_messages"
     __table_args__ = (
@@ -72,6 +133,62 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     )
     # the first reply received to it (inbound mail threaded under it): templates' reply rates
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    direction: Mapped[str] = mapped_column(String(3), nullable=False, default="out")
+    thread_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("email_threads.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    in_reply_to: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    references_header: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mailbox_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("email_mailboxes.id", ondelete="SET NULL"), nullable=True
+    )
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Auto-Submitted other than "no", Precedence bulk/junk/list, X-Autoreply …: never answered
+    auto_submitted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    soft_bounces: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # what parsing noticed: MIME defects, refused attachments
+    notes: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
+
+
+class EmailAttachment(UUIDPkMixin, Base):
+    """A file that came with a message, kept in the file store (nexa.core.filestore) under
+    ``file_key``; a refused one (too large, a dangerous type) keeps its name, size and the
+    reason, no file."""
+
+    __tablename__ = "email_attachments"
+
+    email_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("email_messages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    file_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    refused: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class EmailReceipt(UUIDPkMixin, Base):
+    """What became of one received message (``outcome``: stored, duplicate, bounce, refused,
+    failed) and why: every message a mailbox hands over leaves one, whether or not an
+    ``email_messages`` row was written."""
+
+    __tablename__ = "email_receipts"
+    __table_args__ = (Index("ix_email_receipts_mailbox", "mailbox_id", "created_at"),)
+
+    mailbox_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("email_mailboxes.id", ondelete="CASCADE"), nullable=True
+    )
+    source: Mapped[str] = mapped_column(String(10), nullable=False)  # imap | smtp | api
+    imap_uid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    header_message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(12), nullable=False)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    email_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("email_messages.id", ondelete="SET NULL"), nullable=True
+    )
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class EmailTemplate(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):

@@ -66,7 +66,64 @@ def _own_lead(db: Any, cast: Any) -> Any:
     return make_lead(db, owner_id=cast.actor.id, email=f"l{uuid.uuid4().hex[:8]}@example.org")
 
 
+def _record_request(route: Any, db: Any, record: Any, cast: Any) -> Request | None:
+    """A thread holding the message, or an attachment of it (its file in the store)."""
+    from nexa.core.db import utcnow
+    from nexa.core.filestore import default_store
+    from nexa.models import EmailAttachment, EmailThread
+
+    if route.path == "/api/v1/email-threads/{}":
+        now = utcnow()
+        thread = EmailThread(
+            id=uuid.uuid4(),
+            subject="Hello",
+            subject_key="hello",
+            first_message_at=now,
+            last_message_at=now,
+            message_count=1,
+        )
+        db.add(thread)
+        db.flush()
+        record.thread_id = thread.id
+        db.flush()
+        return f"/api/v1/email-threads/{thread.id}", None, None
+    if route.path == "/api/v1/email-attachments/{}":
+        attachment = EmailAttachment(
+            id=uuid.uuid4(),
+            email_id=record.id,
+            filename="quote.pdf",
+            content_type="application/pdf",
+            size=4,
+            file_key=default_store().put(b"%PDF").key,
+            created_at=utcnow(),
+        )
+        db.add(attachment)
+        db.flush()
+        return f"/api/v1/email-attachments/{attachment.id}", None, None
+    return None
+
+
+def _mailbox(db: Any, cast: Any) -> Any:
+    from nexa.models import Mailbox
+
+    mailbox = Mailbox(
+        id=uuid.uuid4(),
+        address=f"me-{uuid.uuid4().hex[:8]}@example.org",
+        kind="personal",
+        owner_id=cast.actor.id,
+    )
+    db.add(mailbox)
+    db.flush()
+    return mailbox
+
+
 def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
+    if route.path == "/api/v1/email/mailboxes" and route.method == "POST":
+        body = {"address": f"me-{uuid.uuid4().hex[:8]}@example.org", "imap_host": "127.0.0.1"}
+        return route.path, body, None
+    if route.path == "/api/v1/email/mailboxes/{}":
+        path = f"/api/v1/email/mailboxes/{_mailbox(db, cast).id}"
+        return path, ({"folder": "Archive"} if route.method == "PATCH" else None), None
     if route.path == "/api/v1/emails" and route.method == "POST":
         _settings(db)
         lead = _own_lead(db, cast)
@@ -108,7 +165,13 @@ def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
 
 
 SUBJECTS = [
-    Subject("email", _email, list_path="/api/v1/emails", other_request=_other_request),
+    Subject(
+        "email",
+        _email,
+        list_path="/api/v1/emails",
+        other_request=_other_request,
+        record_request=_record_request,
+    ),
     Subject(
         "email_template",
         _template,

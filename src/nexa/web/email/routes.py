@@ -1,6 +1,7 @@
 """Email admin page (/admin/email): the SMTP settings (the password write-only), a connection
-test, the suppression list and the recent messages with their state and last SMTP reply.
-The rules live in nexa.email.service."""
+test, the suppression list, the recent messages with their state and last SMTP reply, the
+mailboxes mail is read from (with their last error) and what became of the latest received
+messages. The rules live in nexa.email.service and nexa.email.mailboxes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nexa.core.actor import Actor
-from nexa.email import service
-from nexa.email.schemas import SmtpSettingsIn, SuppressionIn
+from nexa.email import mailboxes, service
+from nexa.email.schemas import MailboxIn, SmtpSettingsIn, SuppressionIn
 from nexa.web.admin.common import CSRF, Failure, attempt, done, guard, integer, page, posted
 from nexa.web.pages import PostedForm, WebSession
 
@@ -32,6 +33,7 @@ def _page(
     *,
     values: dict[str, Any] | None = None,
     suppression: dict[str, Any] | None = None,
+    mailbox: dict[str, Any] | None = None,
     failure: Failure | None = None,
     check: Any = None,
 ) -> HTMLResponse:
@@ -52,6 +54,9 @@ def _page(
         messages=service.list_emails(session, actor, limit=50),
         can_write=actor.can("settings:write"),
         check=check,
+        mailbox=mailbox or {"imap_port": 993, "imap_security": "tls", "folder": "INBOX"},
+        mailboxes=mailboxes.list_mailboxes(session, actor),
+        receipts=mailboxes.receipts(session, actor)[:50],
     )
 
 
@@ -117,3 +122,35 @@ def add_suppression(
     if isinstance(outcome, Failure):
         return _page(request, session, actor, suppression=values, failure=outcome)
     return done(request, "Address suppressed.", "/admin/email")
+
+
+@router.post("/admin/email/mailboxes", dependencies=CSRF)
+def add_mailbox(
+    request: Request, form: PostedForm, session: WebSession, actor: EmailActor
+) -> Response:
+    """A shared mailbox (support@, sales@) read by `nexa mail watch`."""
+    values = posted(
+        form, "address", "imap_host", "imap_port", "imap_security", "imap_username", "folder"
+    )
+    password = form.get("imap_password")
+    create_leads = str(form.get("create_leads") or "") == "true"
+
+    def parse() -> MailboxIn:
+        return MailboxIn.model_validate(
+            {
+                "address": values["address"] or "",
+                "kind": "shared",
+                "imap_host": values["imap_host"] or "",
+                "imap_port": integer(values["imap_port"]) or 993,
+                "imap_security": values["imap_security"] or "tls",
+                "imap_username": values["imap_username"] or "",
+                "imap_password": str(password) if password else None,
+                "folder": values["folder"] or "INBOX",
+                "create_leads": create_leads,
+            }
+        )
+
+    outcome = attempt(session, parse, lambda body: mailboxes.create_mailbox(session, actor, body))
+    if isinstance(outcome, Failure):
+        return _page(request, session, actor, mailbox=values, failure=outcome)
+    return done(request, "Mailbox added.", "/admin/email")
