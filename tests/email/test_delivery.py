@@ -337,3 +337,69 @@ def test_send_later_waits_for_its_time(
     assert naive.status_code == 422 and "time zone" in naive.text
     far = send(client, rep, lead, send_at=(utcnow() + timedelta(days=400)).isoformat())
     assert far.status_code == 422 and "a year" in far.text
+
+
+def test_attachments_and_a_quote_pdf_go_with_the_message(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump, monkeypatch: Any
+) -> None:
+    """Uploaded files (base64) and a quote's PDF are kept in the file store when the message
+    is written and attached at delivery; a file over the limit, a type that runs when
+    opened, bad base64 and someone else's quote are 422s naming the attachment."""
+    import base64
+
+    from nexa.config import get_settings
+    from tests.factories.quote import make_quote
+
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="files@example.org")
+    quote = make_quote(db, rep.actor)
+    db.commit()
+    out = send(
+        client, rep, lead,
+        attachments=[{"filename": "../../notes.txt", "content_type": "text/plain",
+                      "content_base64": base64.b64encode(b"hello file").decode()}],
+        quote_ids=[str(quote.id)],
+    )  # fmt: skip
+    assert out.status_code == 201, out.text
+    shown = out.json()["attachments"]
+    assert [a["filename"] for a in shown] == ["notes.txt", f"{quote.number}.pdf"]
+    assert pump() == {"sent": 1}
+    message = smtp_server.received[0].message
+    files = {p.get_filename(): p for p in message.iter_attachments()}
+    assert files["notes.txt"].get_content() == "hello file"
+    pdf = files[f"{quote.number}.pdf"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content()[:5] == b"%PDF-"
+
+    monkeypatch.setattr(get_settings(), "email_max_attachment_bytes", 5)
+    big = send(client, rep, lead, attachments=[{"filename": "big.bin",
+               "content_base64": base64.b64encode(b"123456").decode()}])  # fmt: skip
+    assert big.status_code == 422 and "attachments.0" in big.text
+    monkeypatch.undo()
+    exe = send(client, rep, lead, attachments=[{"filename": "run.exe",
+               "content_base64": base64.b64encode(b"MZ").decode()}])  # fmt: skip
+    assert exe.status_code == 422 and "attachments.0" in exe.text
+    bad = send(client, rep, lead, attachments=[{"filename": "x", "content_base64": "***"}])
+    assert bad.status_code == 422 and "attachments.0.content_base64" in bad.text
+    other = make_user(db, "sales_rep")
+    theirs = make_quote(db, other.actor)
+    db.commit()
+    refused = send(client, rep, lead, quote_ids=[str(theirs.id)])
+    assert refused.status_code == 422 and "quote_ids.0" in refused.text
+
+
+def test_a_reply_from_the_crm_carries_in_reply_to_and_joins_the_thread(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump
+) -> None:
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="thread@example.org")
+    db.commit()
+    first = send(client, rep, lead).json()
+    second = send(client, rep, lead, subject="Re: Hello", in_reply_to_id=first["id"]).json()
+    assert pump() == {"sent": 2}
+    answer = smtp_server.received[1].message
+    assert answer["In-Reply-To"] == first["message_id"]
+    assert answer["References"] == first["message_id"]
+    assert message_row(db, second["id"]).thread_id == message_row(db, first["id"]).thread_id

@@ -264,7 +264,7 @@ def send_email(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     def create() -> tuple[EmailOut, int]:
-        return service.to_out(service.send(session, actor, body)), 1
+        return service.shown(session, service.send(session, actor, body)), 1
 
     return idempotent_create(
         request, session, actor, idempotency_key, body.model_dump(mode="json"), create
@@ -292,7 +292,7 @@ def draft_email(body: DraftIn, session: SessionDep, actor: ActorDep) -> DraftOut
     openapi_extra=needs("email:read"),
 )
 def get_email(email_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> EmailOut:
-    return service.to_out(service.get_email(session, actor, email_id))
+    return service.shown(session, service.get_email(session, actor, email_id))
 
 
 # ---- receiving: mailboxes, threads, attachments -------------------------------------------

@@ -18,6 +18,8 @@ from typing import Any
 
 from itsdangerous import URLSafeSerializer
 
+from nexa.core.filestore import default_store
+
 UNSUBSCRIBE_SALT = "nexa.email.unsubscribe"
 
 
@@ -41,6 +43,9 @@ class Outgoing:
     created_at: Any
     unsubscribe_url: str | None = None
     attempts: int = 1  # this one included
+    in_reply_to: str | None = None
+    references: str | None = None
+    attachments: tuple[tuple[str, str, str], ...] = ()  # (file name, content type, store key)
 
     @property
     def recipients(self) -> list[str]:
@@ -90,7 +95,18 @@ def build(outgoing: Outgoing) -> EmailMessage:
         token_address = f"unsubscribe+{outgoing.id.replace('-', '')}@{outgoing.from_domain}"
         msg["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>, <mailto:{token_address}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if outgoing.in_reply_to:
+        msg["In-Reply-To"] = outgoing.in_reply_to
+        msg["References"] = outgoing.references or outgoing.in_reply_to
     msg.set_content(outgoing.text)
     if outgoing.html:
         msg.add_alternative(outgoing.html, subtype="html")
+    if outgoing.attachments:
+        store = default_store()
+        for filename, content_type, key in outgoing.attachments:
+            maintype, _, subtype = content_type.partition("/")
+            if not subtype or maintype == "multipart":
+                maintype, subtype = "application", "octet-stream"
+            msg.add_attachment(store.read(key), maintype=maintype, subtype=subtype,
+                               filename=filename)  # fmt: skip
     return msg

@@ -148,6 +148,12 @@ class Rendered(BaseModel):
     html: str | None
 
 
+class AttachmentIn(InputModel):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field("application/octet-stream", max_length=255)
+    content_base64: str = Field(description="The file's bytes, base64 (25 MB at most by default)")
+
+
 class EmailSend(RecordRef):
     """A message sent from a record. Subject and bodies are templates too (merge fields of the
     record); with ``template_id`` the template's are used for what is left out. ``to`` left
@@ -165,6 +171,15 @@ class EmailSend(RecordRef):
     reply_to: EmailValue = None
     send_at: datetime | None = Field(
         None, description="Send later: not before this time (at most a year ahead); now if left out"
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    quote_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=5, description="Quotes whose PDF goes with the message"
+    )
+    in_reply_to_id: uuid.UUID | None = Field(
+        None,
+        description="The message this one answers (an email's id): it joins that conversation "
+        "and carries In-Reply-To and References",
     )
 
     @field_validator("send_at")

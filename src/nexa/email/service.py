@@ -36,9 +36,10 @@ from nexa.core.events import (
     publish,
     publish_batch,
 )
+from nexa.core.filestore import default_store
 from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
-from nexa.email import mime, rendering
+from nexa.email import attachments, mime, rendering
 from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
 from nexa.email.parsing import subject_key
 from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
@@ -502,13 +503,28 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
         )
     subject, text, html, template = _template_texts(session, actor, data)
     subject, text, html = rendering.render(context, subject=subject, text=text, html=html)
+    files = attachments.decode(data.attachments) + attachments.quote_files(
+        session, actor, data.quote_ids
+    )
+    answered = None
+    if data.in_reply_to_id is not None:
+        try:
+            answered = repo.get(actor, data.in_reply_to_id)
+        except NotFound:
+            raise ValidationFailed("no such message", field="in_reply_to_id") from None
     from_domain = str(smtp["from_domain"])
     from_name, from_address, signature = sender_of(repo, smtp, actor, data.sender_id)
     if signature:
         text = f"{text}\n\n-- \n{signature}"
     row_id = uuid.uuid4()
     now = utcnow()
-    thread = start_thread(session, subject, now, data.record_type, record.id)
+    references = None
+    if answered is not None and answered.thread_id is not None:
+        thread_id = answered.thread_id
+        chain = [*(answered.references_header or "").split(), answered.message_id]
+        references = " ".join(chain[-20:])
+    else:
+        thread_id = start_thread(session, subject, now, data.record_type, record.id).id
     message = repo.add(
         EmailMessage(
             id=row_id,
@@ -532,9 +548,13 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             next_attempt_at=max(now, data.send_at) if data.send_at else now,
             owner_id=actor.user_id,
             direction="out",
-            thread_id=thread.id,
+            thread_id=thread_id,
+            in_reply_to=answered.message_id if answered is not None else None,
+            references_header=references,
         )
     )
+    if files:
+        attachments.attach(session, message.id, files)
     publish(
         session,
         actor,
@@ -615,6 +635,11 @@ def get_email(session: Session, actor: Actor, message_id: uuid.UUID) -> EmailMes
     return EmailRepository(session).get(actor, message_id)
 
 
+def shown(session: Session, m: EmailMessage) -> EmailOut:
+    """One message as the API shows it, with its attachments."""
+    return to_out(m, InboundRepository(session).attachments_of([m.id]))
+
+
 def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
     def people(rows: list[Any]) -> list[RecipientOut]:
         return [RecipientOut(address=r["address"], name=r.get("name", "")) for r in rows]
@@ -666,7 +691,7 @@ def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
 # ---- delivery -----------------------------------------------------------------------------
 
 
-def _outgoing(message: EmailMessage) -> mime.Outgoing:
+def _outgoing(message: EmailMessage, files: tuple[tuple[str, str, str], ...] = ()) -> mime.Outgoing:
     settings = get_settings()
     unsubscribe = None
     if message.kind == "marketing":
@@ -690,6 +715,9 @@ def _outgoing(message: EmailMessage) -> mime.Outgoing:
         created_at=message.created_at,
         unsubscribe_url=unsubscribe,
         attempts=message.attempts,
+        in_reply_to=message.in_reply_to,
+        references=message.references_header,
+        attachments=files,
     )
 
 
@@ -713,6 +741,11 @@ def claim(
     blocked_all = {
         kind: suppressed(session, addresses, kind) for kind in {m.kind for m in messages}
     }
+    files: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
+    for a in InboundRepository(session).attachments_of([m.id for m in messages]):
+        if a.file_key is not None:
+            files.setdefault(a.email_id, []).append((a.filename, a.content_type, a.file_key))
+    store = default_store() if files else None
     for message in messages:
         if config is None:
             decided.append(
@@ -734,8 +767,14 @@ def claim(
             reply = Reply("failed", None, f"suppressed: {reasons}")
             decided.append((message.id, reply, message.attempts))
             continue
+        mine_files = tuple(files.get(message.id, ()))
+        lost = [name for name, _, key in mine_files if store is not None and not store.exists(key)]
+        if lost:
+            reply = Reply("failed", None, f"attachment lost from the file store: {lost[0]}")
+            decided.append((message.id, reply, message.attempts))
+            continue
         counts[domain] += 1
-        outgoing.append(_outgoing(message))
+        outgoing.append(_outgoing(message, mine_files))
     return config, outgoing, decided
 
 
