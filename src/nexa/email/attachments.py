@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -75,7 +76,7 @@ def attach(
             size=len(data),
             file_key=stored.key,
             refused=None,
-            created_at=now,
+            created_at=now + timedelta(microseconds=i),  # listed in the order given
         )
         session.add(row)
         rows.append(row)
