@@ -264,6 +264,9 @@ class EmailRepository(Repository[EmailMessage]):
     def user(self, user_id: uuid.UUID | None) -> User | None:
         return self.session.get(User, user_id) if user_id else None
 
+    def contact(self, contact_id: uuid.UUID | None) -> Contact | None:
+        return self.session.get(Contact, contact_id) if contact_id else None
+
     def notification(self, notification_id: uuid.UUID) -> Notification | None:
         return self.session.get(Notification, notification_id)
 
