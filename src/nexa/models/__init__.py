@@ -12,7 +12,14 @@ from nexa.models.contact import Contact
 from nexa.models.custom_field import CustomField
 from nexa.models.data_import import DataImport, DataImportIssue
 from nexa.models.deal import Deal, DealStageChange, ExchangeRate, Pipeline, PipelineStage
-from nexa.models.email import EmailMessage, EmailSuppression, EmailTemplate, SenderIdentity
+from nexa.models.email import (
+    EmailEvent,
+    EmailMessage,
+    EmailSubscription,
+    EmailSuppression,
+    EmailTemplate,
+    SenderIdentity,
+)
 from nexa.models.idempotency import IdempotencyKey
 from nexa.models.job_run import JobRun
 from nexa.models.lead import Lead, LeadSource, WebForm, WebFormSubmission
@@ -48,7 +55,9 @@ __all__ = [
     "Deal",
     "DealLineItem",
     "DealStageChange",
+    "EmailEvent",
     "EmailMessage",
+    "EmailSubscription",
     "EmailSuppression",
     "EmailTemplate",
     "ExchangeRate",
