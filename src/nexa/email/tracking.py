@@ -175,7 +175,7 @@ class LinkRewriter:
         self.row_id = message_row_id
         self.secret_key = secret_key
         self.links: list[str] = []
-        self._index: dict[str, int] = {}
+        self._tracked: dict[str, str] = {}  # original URL -> its tracked URL
 
     def __call__(self, element: str, attribute: str, value: str) -> str | None:
         if element != "a" or attribute != "href":
@@ -183,11 +183,12 @@ class LinkRewriter:
         url = value.strip()
         if not url.lower().startswith(("http://", "https://")) or len(url) > 4000:
             return value
-        index = self._index.get(url)
-        if index is None:
-            index = self._index[url] = len(self.links)
+        tracked = self._tracked.get(url)
+        if tracked is None:
+            token = click_token(self.row_id, len(self.links), self.secret_key)
+            tracked = self._tracked[url] = f"{self.base}{CLICK_PATH}{token}"
             self.links.append(url)
-        return f"{self.base}{CLICK_PATH}{click_token(self.row_id, index, self.secret_key)}"
+        return tracked
 
     def pixel(self) -> str:
         token = open_token(self.row_id, self.secret_key)
