@@ -304,3 +304,13 @@ def test_no_tracking_when_the_organization_or_the_message_says_so(
     db.commit()
     off = client.post("/api/v1/emails", headers=rep.headers, json=body).json()
     assert "/e/c/" not in off["html"] and row(db, off["id"]).links is None
+
+
+def test_the_events_are_in_the_webhook_catalogue(client: Any, users: Any) -> None:
+    response = client.get("/api/v1/webhooks/events", headers=users.admin.headers)
+    catalogue = {e["name"]: e for e in response.json()["items"]}
+    clicked = catalogue["email.clicked"]["payload"]["properties"]
+    assert {"message_id", "related_type", "related_id", "url", "machine"} <= set(clicked)
+    unsubscribed = catalogue["email.unsubscribed"]["payload"]["properties"]
+    assert unsubscribed["types"] == {"type": "array", "items": {"type": "string"}}
+    assert "email.opened" in catalogue
