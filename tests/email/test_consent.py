@@ -206,6 +206,20 @@ def test_explicit_opt_in(client: Any, db: Any, smtp_server: SmtpServer, pump: Pu
     assert send(client, rep, contact, "contact", kind="marketing").status_code == 201
     refused = send(client, rep, contact, "contact", kind="marketing", subscription="newsletter")
     assert refused.status_code == 422  # consent is per type
+    # who changed consent, when and how: an event on the contact (audit, timeline, webhooks);
+    # the same change again is no change
+    client.put(
+        f"/api/v1/contacts/{contact.id}/subscriptions",
+        headers=rep.headers,
+        json={"items": [consent]},
+    )
+    (changed,) = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.event == "email.consent_changed")
+    ).all()
+    assert changed.record_id == contact.id and changed.actor_id == rep.id
+    assert changed.payload["subscriptions"] == [
+        {"type": "marketing", "status": "subscribed", "source": "double_opt_in"}
+    ]
 
 
 def test_subscriptions_follow_the_record_s_permissions(client: Any, db: Any) -> None:

@@ -90,3 +90,21 @@ UNSUBSCRIBED = declare(
     description="An address unsubscribed from one or more subscription types through a "
     "message's unsubscribe link",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailConsentPayload(EventPayload):
+    """Someone changed a contact's or lead's subscriptions (who, when: the event itself)."""
+
+    name: str  # what the timeline shows: "newsletter: subscribed (form)"
+    address: str | None
+    subscriptions: list[dict[str, str]]  # [{"type", "status", "source"}] as changed
+
+
+CONSENT_CHANGED = declare(
+    "email.consent_changed",
+    payload=EmailConsentPayload,
+    permission="email:read",
+    description="A user or key changed a contact's or lead's email subscriptions (type, "
+    "status, consent source)",
+)

@@ -35,11 +35,13 @@ from nexa.core.secretbox import SecretUnreadable, seal, unseal
 from nexa.email import mime, rendering, tracking
 from nexa.email.events import (
     CLICKED,
+    CONSENT_CHANGED,
     FAILED,
     OPENED,
     QUEUED,
     SENT,
     UNSUBSCRIBED,
+    EmailConsentPayload,
     EmailEngagementPayload,
     EmailPayload,
     EmailUnsubscribedPayload,
@@ -1205,6 +1207,7 @@ def put_subscriptions(
     repo = EmailRepository(session)
     rows = {s.type: s for s in repo.subscriptions_of(record_type, record.id)}
     address = (getattr(record, "email", None) or "").lower() or None
+    changed: list[dict[str, str]] = []
     for i, change in enumerate(data.items):
         if change.consent_at is not None and change.status != "subscribed":
             raise ValidationFailed("consent_at goes with subscribed", field=f"items.{i}.consent_at")
@@ -1214,6 +1217,12 @@ def put_subscriptions(
             row = rows[change.type] = EmailSubscription(
                 id=uuid.uuid4(), record_type=record_type, record_id=record.id, type=change.type
             )
+        elif (row.status, row.consent_source, row.address) == (
+            change.status,
+            change.source,
+            address,
+        ) and (change.consent_at is None or change.consent_at == row.consent_at):
+            continue  # nothing to change (the consent time stays the first one)
         row.address = address
         row.status = change.status
         row.consent_source = change.source
@@ -1224,5 +1233,19 @@ def put_subscriptions(
                 _resubscribe(session, address, change.type)
         if created:
             repo.add_subscription(row)
+        changed.append({"type": change.type, "status": change.status, "source": change.source})
     session.flush()
+    if changed:
+        publish(
+            session,
+            actor,
+            CONSENT_CHANGED.name,
+            record_type=record_type,
+            record_id=record.id,
+            payload=EmailConsentPayload(
+                name=", ".join(f"{c['type']}: {c['status']} ({c['source']})" for c in changed),
+                address=address,
+                subscriptions=changed,
+            ),
+        )
     return get_subscriptions(session, actor, record_type, record.id)
