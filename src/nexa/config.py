@@ -145,6 +145,18 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000",
         description="The address people reach Nexa at (links in mail: the unsubscribe URL)",
     )
+    email_tracking_max_age_days: int = Field(
+        180,
+        ge=1,
+        description="How long the open pixel and tracked links of a message record (and "
+        "redirect), in days",
+    )
+    email_machine_open_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="An open or click this soon after delivery is a machine's (a mail "
+        "proxy or scanner fetching it), kept out of rates",
+    )
     # user-written templates (quote PDFs; email, campaign and workflow templates later):
     # nexa.core.templating renders them within these limits
     template_max_output_chars: int = Field(

@@ -468,6 +468,14 @@ class ApiKeyOut(OutputModel):
     revoked_at: datetime | None = None
 
 
+class AttachmentIn(InputModel):
+    """(OpenAPI: `AttachmentIn`)"""
+
+    filename: str
+    content_type: str = Field(default="application/octet-stream")
+    content_base64: str = Field(description="The file's bytes, base64 (25 MB at most by default)")
+
+
 class AttachmentOut(OutputModel):
     """(OpenAPI: `AttachmentOut`)"""
 
@@ -986,6 +994,7 @@ class EmailOut(OutputModel):
     id: UUID
     message_id: str
     kind: Literal["transactional", "marketing"]
+    subscription: Literal["marketing", "newsletter", "product"] | None = None
     state: Literal["queued", "sent", "deferred", "bounced", "failed", "received"]
     from_name: str
     from_address: str
@@ -1018,6 +1027,26 @@ class EmailOut(OutputModel):
         default=None, description="What reading a received message noticed"
     )
     attachments: list[AttachmentOut] | None = None
+    engagement: Engagement
+
+
+class EmailPolicy(OutputModel):
+    """(OpenAPI: `EmailPolicy`)"""
+
+    tracking: bool = Field(default=True)
+    marketing_requires_opt_in: bool = Field(default=False)
+
+
+class EmailPolicyIn(InputModel):
+    """Tracking and consent settings of the organization (OpenAPI: `EmailPolicyIn`)"""
+
+    tracking: bool = Field(
+        default=True, description="Track opens (a pixel) and clicks (tracked links)"
+    )
+    marketing_requires_opt_in: bool = Field(
+        default=False,
+        description="Marketing mail goes only to addresses whose contact or lead subscribed to its type (explicit opt-in); otherwise only unsubscribes stop it",
+    )
 
 
 class EmailSend(InputModel):
@@ -1033,12 +1062,38 @@ class EmailSend(InputModel):
     text: str | None = None
     html: str | None = None
     kind: Literal["transactional", "marketing"] = Field(default="transactional")
+    subscription: Literal["marketing", "newsletter", "product"] | None = Field(
+        default=None,
+        description="The subscription type of marketing mail (marketing, newsletter, product; default marketing); transactional mail has none",
+    )
+    track: bool = Field(
+        default=True,
+        description="Track opens and clicks of this message (when the organization tracks)",
+    )
     sender_id: UUID | None = Field(default=None, description="One of the actor's sender identities")
     reply_to: str | None = None
     send_at: datetime | None = Field(
         default=None,
         description="Send later: not before this time (at most a year ahead); now if left out",
     )
+    attachments: list[AttachmentIn] | None = None
+    quote_ids: list[UUID] | None = Field(
+        default=None, description="Quotes whose PDF goes with the message"
+    )
+    in_reply_to_id: UUID | None = Field(
+        default=None,
+        description="The message this one answers (an email's id): it joins that conversation and carries In-Reply-To and References",
+    )
+
+
+class EmailStats(OutputModel):
+    """Tracked, delivered messages and how many a person opened or clicked (machine opens and clicks left out); the rates are those over ``sent`` (OpenAPI: `EmailStats`)"""
+
+    sent: int
+    opened: int
+    clicked: int
+    open_rate: float
+    click_rate: float
 
 
 class EmailTemplate(OutputModel):
@@ -1122,6 +1177,18 @@ class EmailThreadSummary(OutputModel):
     message_count: int
     record_type: str | None
     record_id: UUID | None
+
+
+class Engagement(OutputModel):
+    """Opens and clicks of a message: people's, and machines' (mail proxies and scanners, which rates leave out) (OpenAPI: `Engagement`)"""
+
+    tracked: bool
+    opens: int
+    machine_opens: int
+    clicks: int
+    machine_clicks: int
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
 
 
 class EnrichmentPreview(OutputModel):
@@ -2511,6 +2578,44 @@ class StagesReplace(InputModel):
     stages: list[StageIn]
 
 
+class Subscription(OutputModel):
+    """(OpenAPI: `Subscription`)"""
+
+    type: Literal["marketing", "newsletter", "product"]
+    status: Literal["subscribed", "unsubscribed", "unknown"]
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
+
+
+class SubscriptionChange(InputModel):
+    """(OpenAPI: `SubscriptionChange`)"""
+
+    type: Literal["marketing", "newsletter", "product"]
+    status: Literal["subscribed", "unsubscribed"]
+    source: Literal["form", "import", "api", "manual", "double_opt_in", "unsubscribe_link"] = Field(
+        default="manual"
+    )
+    consent_at: datetime | None = Field(
+        default=None, description="When consent was given (default: now); for subscribed only"
+    )
+
+
+class SubscriptionList(OutputModel):
+    """(OpenAPI: `SubscriptionList`)"""
+
+    record_type: Literal["contact", "lead"]
+    record_id: UUID
+    address: str | None
+    items: list[Subscription]
+
+
+class SubscriptionsIn(InputModel):
+    """The types to change; the others keep their status (OpenAPI: `SubscriptionsIn`)"""
+
+    items: list[SubscriptionChange]
+
+
 class Suppression(OutputModel):
     """(OpenAPI: `Suppression`)"""
 
@@ -2527,6 +2632,10 @@ class SuppressionIn(InputModel):
 
     address: str | None
     reason: Literal["hard_bounce", "complaint", "unsubscribe"]
+    kind: Literal["all", "marketing", "newsletter", "product"] = Field(
+        default="all",
+        description="An unsubscribe's subscription type (all: every non-transactional message); hard bounces and complaints always stop all mail",
+    )
     detail: str = Field(default="")
 
 
@@ -2934,6 +3043,7 @@ Address.model_rebuild()
 ApiKeyCreate.model_rebuild()
 ApiKeyCreated.model_rebuild()
 ApiKeyOut.model_rebuild()
+AttachmentIn.model_rebuild()
 AttachmentOut.model_rebuild()
 AttendeeIn.model_rebuild()
 AttendeeOut.model_rebuild()
@@ -2964,7 +3074,10 @@ DuplicateCandidateOut.model_rebuild()
 DuplicateList.model_rebuild()
 EmailList.model_rebuild()
 EmailOut.model_rebuild()
+EmailPolicy.model_rebuild()
+EmailPolicyIn.model_rebuild()
 EmailSend.model_rebuild()
+EmailStats.model_rebuild()
 EmailTemplate.model_rebuild()
 EmailTemplateIn.model_rebuild()
 EmailTemplateList.model_rebuild()
@@ -2972,6 +3085,7 @@ EmailTemplateUpdate.model_rebuild()
 EmailThreadList.model_rebuild()
 EmailThreadOut.model_rebuild()
 EmailThreadSummary.model_rebuild()
+Engagement.model_rebuild()
 EnrichmentPreview.model_rebuild()
 ExchangeRateIn.model_rebuild()
 ExchangeRateOut.model_rebuild()
@@ -3074,6 +3188,10 @@ StageMove.model_rebuild()
 StageOut.model_rebuild()
 StageTotals.model_rebuild()
 StagesReplace.model_rebuild()
+Subscription.model_rebuild()
+SubscriptionChange.model_rebuild()
+SubscriptionList.model_rebuild()
+SubscriptionsIn.model_rebuild()
 Suppression.model_rebuild()
 SuppressionIn.model_rebuild()
 TaskCreate.model_rebuild()
@@ -3122,6 +3240,7 @@ __all__ = [
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",
+    "AttachmentIn",
     "AttachmentOut",
     "AttendeeIn",
     "AttendeeOut",
@@ -3152,7 +3271,10 @@ __all__ = [
     "DuplicateList",
     "EmailList",
     "EmailOut",
+    "EmailPolicy",
+    "EmailPolicyIn",
     "EmailSend",
+    "EmailStats",
     "EmailTemplate",
     "EmailTemplateIn",
     "EmailTemplateList",
@@ -3160,6 +3282,7 @@ __all__ = [
     "EmailThreadList",
     "EmailThreadOut",
     "EmailThreadSummary",
+    "Engagement",
     "EnrichmentPreview",
     "ExchangeRateIn",
     "ExchangeRateOut",
@@ -3262,6 +3385,10 @@ __all__ = [
     "StageOut",
     "StageTotals",
     "StagesReplace",
+    "Subscription",
+    "SubscriptionChange",
+    "SubscriptionList",
+    "SubscriptionsIn",
     "Suppression",
     "SuppressionIn",
     "TaskCreate",

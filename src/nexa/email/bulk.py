@@ -7,9 +7,12 @@ read once, each message rendered in the sandbox with its record's merge fields, 
 batch (``nexa.core.events.publish_batch``: the timeline, audit and outbox rows one executemany
 each). The MIME message is built at delivery, as for every message.
 
-A record the sender cannot read, without an address, or whose address the list stops for this
-kind of mail, is skipped with the reason; a template that fails for a record skips that record
-(the first record's failure is the template's own and is a 422)."""
+A record the sender cannot read, without an address, or that may not get this kind of mail
+(the suppression list, and for marketing its subscription type and consent:
+``nexa.email.service.refusals``) is skipped with the reason; a template that fails for a
+record skips that record (the first record's failure is the template's own and is a 422).
+Links are tracked and the open pixel added as for one message (when the organization
+tracks)."""
 
 from __future__ import annotations
 
@@ -18,22 +21,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.errors import ValidationFailed
 from nexa.core.events import publish_batch
-from nexa.email import rendering
+from nexa.email import rendering, tracking
 from nexa.email.events import QUEUED, EmailPayload
 from nexa.email.repository import EmailRepository
 from nexa.email.schemas import BulkEmailResult, BulkEmailSend, Skipped
 from nexa.email.service import (
     _check_key_scope,
     _require,
+    _subscription_type,
     _template_texts,
     merge_context,
+    policy,
+    refusal_text,
+    refusals,
     require_smtp,
     sender_of,
-    suppressed,
 )
 
 
@@ -52,9 +59,15 @@ def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailR
         account_ids = [r.account_id for r in records.values() if r.account_id is not None]
         accounts = repo.readable_records(actor, "account", account_ids)
     owners = repo.users({r.owner_id for r in records.values() if r.owner_id is not None})
-    blocked = suppressed(
-        session, [r.email for r in records.values() if getattr(r, "email", None)], data.kind
+    subscription = _subscription_type(data)
+    blocked = refusals(
+        session,
+        [r.email for r in records.values() if getattr(r, "email", None)],
+        data.kind,
+        subscription,
     )
+    settings = get_settings()
+    track = data.track and policy(session).tracking
 
     skipped: list[Skipped] = []
     rows: list[dict[str, Any]] = []
@@ -70,15 +83,23 @@ def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailR
             continue
         reason = blocked.get(address.lower())
         if reason is not None:
-            why = f"on the suppression list ({reason.replace('_', ' ')})"
+            why = f"{refusal_text(reason, subscription)} ({reason})"
             skipped.append(Skipped(record_id=record_id, reason=why))
             continue
         lead = record if data.record_type == "lead" else None
         contact = record if data.record_type == "contact" else None
         account = accounts.get(record.account_id) if contact is not None else None
         context = merge_context(lead, contact, account, None, owners.get(record.owner_id))
+        row_id = uuid.uuid4()
+        rewriter = None
+        if track:
+            rewriter = tracking.LinkRewriter(
+                settings.public_url, row_id, settings.effective_secret_key
+            )
         try:
-            s, t, h = rendering.render(context, subject=subject, text=text, html=html)
+            s, t, h = rendering.render(
+                context, subject=subject, text=text, html=html, attribute_filter=rewriter
+            )
         except ValidationFailed as exc:
             if not rows and not skipped:
                 raise  # the template itself fails
@@ -86,13 +107,17 @@ def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailR
             continue
         if signature:
             t = f"{t}\n\n-- \n{signature}"
+        if rewriter is not None and h is not None:
+            h = h + rewriter.pixel()
         name = " ".join(p for p in (record.first_name, record.last_name) if p)
-        row_id = uuid.uuid4()
         rows.append(
             {
                 "id": row_id,
                 "message_id": f"<{row_id.hex}@{from_domain}>",
                 "kind": data.kind,
+                "subscription": subscription,
+                "tracked": rewriter is not None and h is not None,
+                "links": rewriter.links if rewriter is not None and rewriter.links else None,
                 "state": "queued",
                 "from_name": from_name,
                 "from_address": from_address,

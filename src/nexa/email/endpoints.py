@@ -24,7 +24,10 @@ from nexa.email.schemas import (
     DraftOut,
     EmailList,
     EmailOut,
+    EmailPolicy,
+    EmailPolicyIn,
     EmailSend,
+    EmailStats,
     EmailTemplate,
     EmailTemplateIn,
     EmailTemplateList,
@@ -45,6 +48,8 @@ from nexa.email.schemas import (
     SmtpSettings,
     SmtpSettingsIn,
     State,
+    SubscriptionList,
+    SubscriptionsIn,
     Suppression,
     SuppressionIn,
 )
@@ -144,6 +149,96 @@ def create_sender(body: SenderIdentityIn, session: SessionDep, actor: ActorDep) 
 def delete_sender(sender_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     service.delete_sender(session, actor, sender_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/email/policy",
+    response_model=EmailPolicy,
+    summary="Tracking and consent settings (open and click tracking; explicit opt-in for "
+    "marketing)",
+    responses=PROBLEMS,
+    openapi_extra=needs("settings:read"),
+)
+def get_email_policy(session: SessionDep, actor: ActorDep) -> EmailPolicy:
+    return service.get_policy(session, actor)
+
+
+@router.put(
+    "/email/policy",
+    response_model=EmailPolicy,
+    summary="Change the tracking and consent settings (admins)",
+    responses=PROBLEMS,
+    openapi_extra=needs("settings:write"),
+)
+def put_email_policy(body: EmailPolicyIn, session: SessionDep, actor: ActorDep) -> EmailPolicy:
+    return service.put_policy(session, actor, body)
+
+
+@router.get(
+    "/email/stats",
+    response_model=EmailStats,
+    summary="Open and click rates of tracked, delivered mail (people only: machine opens "
+    "and clicks by mail proxies and scanners are left out)",
+    responses=PROBLEMS,
+    openapi_extra=needs("settings:read"),
+)
+def email_stats(session: SessionDep, actor: ActorDep) -> EmailStats:
+    return service.engagement_rates(session, actor)
+
+
+# ---- subscriptions of contacts and leads ------------------------------------------------
+
+
+@router.get(
+    "/contacts/{contact_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="A contact's email subscriptions: status per type, consent time and source",
+    responses=PROBLEMS,
+    openapi_extra=needs("contact:read"),
+)
+def get_contact_subscriptions(
+    contact_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.get_subscriptions(session, actor, "contact", contact_id)
+
+
+@router.put(
+    "/contacts/{contact_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="Set a contact's subscription status for the types given",
+    responses=PROBLEMS,
+    openapi_extra=needs("contact:read", "contact:write"),
+)
+def put_contact_subscriptions(
+    contact_id: uuid.UUID, body: SubscriptionsIn, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.put_subscriptions(session, actor, "contact", contact_id, body)
+
+
+@router.get(
+    "/leads/{lead_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="A lead's email subscriptions: status per type, consent time and source",
+    responses=PROBLEMS,
+    openapi_extra=needs("lead:read"),
+)
+def get_lead_subscriptions(
+    lead_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.get_subscriptions(session, actor, "lead", lead_id)
+
+
+@router.put(
+    "/leads/{lead_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="Set a lead's subscription status for the types given",
+    responses=PROBLEMS,
+    openapi_extra=needs("lead:read", "lead:write"),
+)
+def put_lead_subscriptions(
+    lead_id: uuid.UUID, body: SubscriptionsIn, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.put_subscriptions(session, actor, "lead", lead_id, body)
 
 
 # ---- templates ----------------------------------------------------------------------------

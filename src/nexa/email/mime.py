@@ -66,9 +66,8 @@ def unsubscribe_token(message_row_id: str, secret_key: str) -> str:
 
 
 def unsubscribe_url(public_url: str, message_row_id: str, secret_key: str) -> str:
-    """The one-click unsubscribe URL of a message (issue 17's tracking part serves it;
-    until then it is documented as a stub: the address is fixed now, so mail sent today
-    keeps working links)."""
+    """The one-click unsubscribe URL of a message, served by nexa.email.public (GET: a page
+    with a button; POST: RFC 8058 one-click). The token does not expire."""
     token = unsubscribe_token(message_row_id, secret_key)
     return f"{public_url.rstrip('/')}/email/unsubscribe/{token}"
 

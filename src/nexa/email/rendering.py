@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import nh3
@@ -62,10 +62,21 @@ def fields_of(kind: str, row: Any) -> dict[str, Any]:
     return values
 
 
-def clean_html(source: str) -> str:
+AttributeFilter = Callable[[str, str, str], str | None]
+
+
+def clean_html(source: str, attribute_filter: AttributeFilter | None = None) -> str:
     """User-written HTML made safe to send: scripts, styles, event handlers and
-    ``javascript:`` links removed (nh3, the Ammonia sanitizer)."""
-    return nh3.clean(source, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
+    ``javascript:`` links removed (nh3, the Ammonia sanitizer). ``attribute_filter`` sees each
+    attribute kept, in document order, during the same parse (the tracked-link rewrite)."""
+    if attribute_filter is None:
+        return nh3.clean(source, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
+    return nh3.clean(
+        source,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        attribute_filter=attribute_filter,
+    )
 
 
 def text_of_html(source: str) -> str:
@@ -92,9 +103,11 @@ def render(
     text: str | None,
     html: str | None,
     fields: tuple[str, str, str] = ("subject", "text", "html"),
+    attribute_filter: AttributeFilter | None = None,
 ) -> tuple[str, str, str | None]:
-    """Subject, text and HTML rendered with ``context``; the HTML cleaned, the text made from
-    it when none was written. Any template failure is a 422 naming its field."""
+    """Subject, text and HTML rendered with ``context``; the HTML cleaned (through
+    ``attribute_filter`` when given), the text made from it when none was written. Any
+    template failure is a 422 naming its field."""
     subject_field, text_field, html_field = fields
     rendered_subject = render_template(
         subject, context, field=subject_field, autoescape=False
@@ -104,7 +117,9 @@ def render(
     header_value(rendered_subject, subject_field)
     rendered_html = None
     if html and html.strip():
-        rendered_html = clean_html(render_template(html, context, field=html_field))
+        rendered_html = clean_html(
+            render_template(html, context, field=html_field), attribute_filter
+        )
     if text and text.strip():
         rendered_text = render_template(text, context, field=text_field, autoescape=False)
     elif rendered_html is not None:

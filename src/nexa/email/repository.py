@@ -11,12 +11,15 @@ from sqlalchemy import Table, case, exists, func, insert, select, update
 from nexa.core.actor import Actor
 from nexa.core.db import utcnow
 from nexa.core.repository import REPOSITORIES, Repository, unscoped
+from nexa.core.text import text_key
 from nexa.models import (
     Contact,
     Deal,
     EmailAttachment,
+    EmailEvent,
     EmailMessage,
     EmailReceipt,
+    EmailSubscription,
     EmailSuppression,
     EmailTemplate,
     EmailThread,
@@ -30,6 +33,7 @@ from nexa.models import (
 )
 
 SMTP_SETTINGS_KEY = "email.smtp"
+POLICY_KEY = "email.policy"
 RETRYABLE = ("queued", "deferred")
 
 
@@ -204,23 +208,163 @@ class EmailRepository(Repository[EmailMessage]):
         )
         return list(self.session.scalars(stmt))
 
-    def suppression(self, address: str, reason: str) -> EmailSuppression | None:
+    def suppression(
+        self, address: str, reason: str, kind: str | None = None
+    ) -> EmailSuppression | None:
         stmt = select(EmailSuppression).where(
             func.lower(EmailSuppression.address) == address.lower(),
             EmailSuppression.reason == reason,
         )
+        if kind is not None:
+            stmt = stmt.where(EmailSuppression.kind == kind)
         return self.session.scalars(stmt).first()
 
     def suppressions(self, limit: int = 500) -> list[EmailSuppression]:
         stmt = select(EmailSuppression).order_by(EmailSuppression.created_at.desc()).limit(limit)
         return list(self.session.scalars(stmt))
 
+    def remove_suppression(self, address: str, reason: str, kind: str) -> None:
+        row = self.suppression(address, reason, kind)
+        if row is not None:
+            self.session.delete(row)
+            self.session.flush()
+
     def add_suppression(self, row: EmailSuppression) -> EmailSuppression:
         self.session.add(row)
         self.session.flush()
         return row
 
+    # ---- tracking (the public pixel and links: system, unscoped on purpose) -----------------
+
+    def tracked(self, message_id: uuid.UUID) -> EmailMessage | None:
+        stmt = unscoped(select(EmailMessage).where(EmailMessage.id == message_id))
+        return self.session.scalars(stmt).first()
+
+    def count_engagement(
+        self, message_id: uuid.UUID, kind: str, machine: bool, at: datetime
+    ) -> bool:
+        """Add one open or click to the message's counters in one statement (concurrent
+        opens do not lose counts); a person's first one sets ``first_*_at``. Returns whether
+        this was that first one."""
+        column = {
+            ("open", False): "opens",
+            ("open", True): "machine_opens",
+            ("click", False): "clicks",
+            ("click", True): "machine_clicks",
+        }[(kind, machine)]
+        values: dict[str, Any] = {column: getattr(EmailMessage, column) + 1}
+        first = EmailMessage.first_opened_at if kind == "open" else EmailMessage.first_clicked_at
+        if not machine:
+            values[first.key] = func.coalesce(first, at)
+        stmt = (
+            update(EmailMessage)
+            .where(EmailMessage.id == message_id)
+            .values(**values)
+            .returning(first)
+            .execution_options(synchronize_session=False)
+        )
+        stamped = self.session.scalars(stmt).first()
+        return not machine and stamped is not None and stamped == at
+
+    def add_event(self, row: EmailEvent) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def events_of(self, message_id: uuid.UUID, limit: int = 200) -> list[EmailEvent]:
+        stmt = (
+            select(EmailEvent)
+            .where(EmailEvent.message_id == message_id)
+            .order_by(EmailEvent.at.desc(), EmailEvent.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def engagement_totals(self, since: datetime | None = None) -> dict[str, int]:
+        """Sent, opened (by a person) and clicked messages, for rates."""
+        stmt = select(
+            func.count(),
+            func.count(EmailMessage.first_opened_at),
+            func.count(EmailMessage.first_clicked_at),
+        ).where(EmailMessage.sent_at.is_not(None), EmailMessage.tracked.is_(True))
+        if since is not None:
+            stmt = stmt.where(EmailMessage.sent_at >= since)
+        sent, opened, clicked = self.session.execute(unscoped(stmt)).one()
+        return {"sent": int(sent or 0), "opened": int(opened or 0), "clicked": int(clicked or 0)}
+
+    # ---- consent -----------------------------------------------------------------------------
+
+    def subscriptions_by_address(
+        self, addresses: list[str], subscription_type: str
+    ) -> list[EmailSubscription]:
+        """Every contact's and lead's status for ``subscription_type`` at these addresses, in
+        one query."""
+        if not addresses:
+            return []
+        stmt = select(EmailSubscription).where(
+            EmailSubscription.address.in_(sorted({a.lower() for a in addresses})),
+            EmailSubscription.type == subscription_type,
+        )
+        return list(self.session.scalars(stmt))
+
+    def subscriptions_of(self, record_type: str, record_id: uuid.UUID) -> list[EmailSubscription]:
+        stmt = select(EmailSubscription).where(
+            EmailSubscription.record_type == record_type,
+            EmailSubscription.record_id == record_id,
+        )
+        return list(self.session.scalars(stmt))
+
+    def subscriptions_of_records(
+        self, records: list[tuple[str, uuid.UUID]], types: list[str]
+    ) -> list[EmailSubscription]:
+        ids = sorted({record_id for _, record_id in records})
+        if not ids:
+            return []
+        stmt = select(EmailSubscription).where(
+            EmailSubscription.record_id.in_(ids), EmailSubscription.type.in_(types)
+        )
+        wanted = set(records)
+        return [s for s in self.session.scalars(stmt) if (s.record_type, s.record_id) in wanted]
+
+    def add_subscription(self, row: EmailSubscription) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def people_at(self, addresses: list[str]) -> list[tuple[str, uuid.UUID, str]]:
+        """(record type, id, address) of each live contact and lead with one of these email
+        addresses (the unsubscribe link acts for the recipient: system, unscoped)."""
+        keys = sorted({k for k in (text_key(a) for a in addresses) if k})
+        if not keys:
+            return []
+        found: list[tuple[str, uuid.UUID, str]] = []
+        for record_type, model in (("contact", Contact), ("lead", Lead)):
+            stmt = select(model.id, model.email).where(
+                model.email_key.in_(keys), model.deleted_at.is_(None)
+            )
+            found += [
+                (record_type, row_id, str(email).lower())
+                for row_id, email in self.session.execute(unscoped(stmt))
+            ]
+        return found
+
     # ---- settings, senders, users ------------------------------------------------------------
+
+    def policy(self) -> dict[str, Any]:
+        """The tracking and consent settings (defaults when never saved), once per
+        transaction."""
+        cache = self.session.info.setdefault("email.policy", {})
+        if "value" not in cache:
+            row = self.session.get(OrgSetting, POLICY_KEY)
+            cache["value"] = dict(row.value) if row and isinstance(row.value, dict) else {}
+        return dict(cache["value"])
+
+    def set_policy(self, value: dict[str, Any]) -> None:
+        self.session.info["email.policy"] = {"value": dict(value)}
+        row = self.session.get(OrgSetting, POLICY_KEY)
+        if row is None:
+            self.session.add(OrgSetting(key=POLICY_KEY, value=value))
+        else:
+            row.value = value
+        self.session.flush()
 
     def smtp_settings(self) -> dict[str, Any] | None:
         """The stored settings, read once per transaction (a batch of sends reads them once;

@@ -20,6 +20,11 @@ Direction = Literal["out", "in"]
 MailboxKind = Literal["personal", "shared"]
 RecordType = Literal["lead", "contact", "account", "deal"]
 Reason = Literal["hard_bounce", "complaint", "unsubscribe"]
+SubscriptionType = Literal["marketing", "newsletter", "product"]
+SuppressionKind = Literal["all", "marketing", "newsletter", "product"]
+SubscriptionStatus = Literal["subscribed", "unsubscribed", "unknown"]
+ConsentSource = Literal["form", "import", "api", "manual", "double_opt_in", "unsubscribe_link"]
+SubscriberType = Literal["contact", "lead"]
 
 TEXT_MAX = 200_000
 HTML_MAX = 500_000
@@ -167,6 +172,15 @@ class EmailSend(RecordRef):
     text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str | None = Field(None, max_length=HTML_MAX)
     kind: Kind = "transactional"
+    subscription: SubscriptionType | None = Field(
+        None,
+        description="The subscription type of marketing mail (marketing, newsletter, product; "
+        "default marketing); transactional mail has none",
+    )
+    track: bool = Field(
+        True,
+        description="Track opens and clicks of this message (when the organization tracks)",
+    )
     sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
     reply_to: EmailValue = None
     send_at: datetime | None = Field(
@@ -209,6 +223,10 @@ class BulkEmailSend(InputModel):
     text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str | None = Field(None, max_length=HTML_MAX)
     kind: Kind = "marketing"
+    subscription: SubscriptionType | None = Field(
+        None, description="The subscription type of marketing mail (default marketing)"
+    )
+    track: bool = Field(True, description="Track opens and clicks (when the organization does)")
     sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
     reply_to: EmailValue = None
 
@@ -223,10 +241,24 @@ class BulkEmailResult(BaseModel):
     skipped: list[Skipped]
 
 
+class Engagement(BaseModel):
+    """Opens and clicks of a message: people's, and machines' (mail proxies and scanners,
+    which rates leave out)."""
+
+    tracked: bool
+    opens: int
+    machine_opens: int
+    clicks: int
+    machine_clicks: int
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
+
+
 class EmailOut(BaseModel):
     id: uuid.UUID
     message_id: str
     kind: Kind
+    subscription: SubscriptionType | None = None
     state: State
     from_name: str
     from_address: str
@@ -258,6 +290,7 @@ class EmailOut(BaseModel):
         default_factory=list, description="What reading a received message noticed"
     )
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    engagement: Engagement
 
 
 class AttachmentOut(BaseModel):
@@ -276,6 +309,11 @@ class EmailList(BaseModel):
 class SuppressionIn(InputModel):
     address: EmailValue
     reason: Reason
+    kind: SuppressionKind = Field(
+        "all",
+        description="An unsubscribe's subscription type (all: every non-transactional "
+        "message); hard bounces and complaints always stop all mail",
+    )
     detail: str = Field("", max_length=1000)
 
 
@@ -399,3 +437,60 @@ class MailboxList(BaseModel):
 
 
 EmailOut.model_rebuild()
+
+
+class EmailPolicyIn(InputModel):
+    """Tracking and consent settings of the organization."""
+
+    tracking: bool = Field(True, description="Track opens (a pixel) and clicks (tracked links)")
+    marketing_requires_opt_in: bool = Field(
+        False,
+        description="Marketing mail goes only to addresses whose contact or lead subscribed "
+        "to its type (explicit opt-in); otherwise only unsubscribes stop it",
+    )
+
+
+class EmailPolicy(BaseModel):
+    tracking: bool = True
+    marketing_requires_opt_in: bool = False
+
+
+class Subscription(BaseModel):
+    type: SubscriptionType
+    status: SubscriptionStatus
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
+
+
+class SubscriptionList(BaseModel):
+    record_type: SubscriberType
+    record_id: uuid.UUID
+    address: str | None
+    items: list[Subscription]
+
+
+class SubscriptionChange(InputModel):
+    type: SubscriptionType
+    status: Literal["subscribed", "unsubscribed"]
+    source: ConsentSource = "manual"
+    consent_at: datetime | None = Field(
+        None, description="When consent was given (default: now); for subscribed only"
+    )
+
+
+class SubscriptionsIn(InputModel):
+    """The types to change; the others keep their status."""
+
+    items: list[SubscriptionChange] = Field(min_length=1, max_length=3)
+
+
+class EmailStats(BaseModel):
+    """Tracked, delivered messages and how many a person opened or clicked (machine opens
+    and clicks left out); the rates are those over ``sent``."""
+
+    sent: int
+    opened: int
+    clicked: int
+    open_rate: float
+    click_rate: float

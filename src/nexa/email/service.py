@@ -39,34 +39,56 @@ from nexa.core.events import (
 from nexa.core.filestore import default_store
 from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
-from nexa.email import attachments, mime, rendering
-from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
+from nexa.email import attachments, mime, rendering, tracking
+from nexa.email.events import (
+    CLICKED,
+    CONSENT_CHANGED,
+    FAILED,
+    OPENED,
+    QUEUED,
+    SENT,
+    UNSUBSCRIBED,
+    EmailConsentPayload,
+    EmailEngagementPayload,
+    EmailPayload,
+    EmailUnsubscribedPayload,
+)
 from nexa.email.parsing import subject_key
 from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
 from nexa.email.schemas import (
     AttachmentOut,
     BulkEmailSend,
     EmailOut,
+    EmailPolicy,
+    EmailPolicyIn,
     EmailSend,
+    EmailStats,
     EmailTemplateIn,
     EmailTemplateUpdate,
+    Engagement,
     PreviewIn,
     RecipientOut,
     Rendered,
     SenderIdentityIn,
     SmtpSettings,
     SmtpSettingsIn,
+    Subscription,
+    SubscriptionList,
+    SubscriptionsIn,
     SuppressionIn,
 )
 from nexa.email.schemas import EmailTemplate as TemplateOut
 from nexa.email.transport import Connection, Reply, SmtpConfig
 from nexa.models import (
+    EmailEvent,
     EmailMessage,
+    EmailSubscription,
     EmailSuppression,
     EmailTemplate,
     EmailThread,
     SenderIdentity,
 )
+from nexa.models.email import SUBSCRIPTION_TYPES
 
 DELIVER_JOB = "email.deliver"
 # The wait after the 1st, 2nd … deferral: about 2 days in all, then the message has failed.
@@ -216,14 +238,24 @@ def suppress(session: Session, actor: Actor, data: SuppressionIn) -> EmailSuppre
     _require(actor, "settings:write", "change the suppression list")
     if not data.address:
         raise ValidationFailed("an address is needed", field="address")
-    return add_suppression(session, data.address, data.reason, data.detail)
+    return add_suppression(session, data.address, data.reason, data.detail, kind=data.kind)
 
 
 def add_suppression(
-    session: Session, address: str, reason: str, detail: str | None = None
+    session: Session,
+    address: str,
+    reason: str,
+    detail: str | None = None,
+    *,
+    kind: str = "all",
 ) -> EmailSuppression:
+    """Suppress ``address``: a hard bounce or complaint stops all mail (kind ``all``); an
+    unsubscribe stops the non-transactional mail of ``kind`` (a subscription type, or
+    ``all`` of them)."""
+    if reason != "unsubscribe":
+        kind = "all"
     repo = EmailRepository(session)
-    existing = repo.suppression(address, reason)
+    existing = repo.suppression(address, reason, kind)
     if existing is not None:
         return existing
     return repo.add_suppression(
@@ -231,7 +263,7 @@ def add_suppression(
             id=uuid.uuid4(),
             address=address.lower(),
             reason=reason,
-            kind="marketing" if reason == "unsubscribe" else "all",
+            kind=kind,
             detail=detail or None,
             created_at=utcnow(),
         )
@@ -244,13 +276,90 @@ def list_suppressions(session: Session, actor: Actor) -> list[EmailSuppression]:
 
 
 def suppressed(session: Session, addresses: list[str], kind: str) -> dict[str, str]:
-    """Address → reason for each address mail of ``kind`` must not go to: hard bounces and
-    complaints stop every message; unsubscribes stop marketing mail only."""
+    """Address → reason for each address mail of ``kind`` must not go to, by the suppression
+    list alone: hard bounces and complaints stop every message; unsubscribes (of any type)
+    stop marketing mail. ``refusals`` applies subscription types and consent too."""
     found: dict[str, str] = {}
     for row in EmailRepository(session).suppressions_of(addresses):
         if row.reason in ("hard_bounce", "complaint") or kind == "marketing":
             found.setdefault(row.address.lower(), row.reason)
     return found
+
+
+def marketing_allowed(
+    session: Session, addresses: list[str], subscription_type: str
+) -> dict[str, str]:
+    """Address → reason for each address that must not get non-transactional mail of
+    ``subscription_type`` (absent: allowed), in two queries however many addresses (campaigns
+    call it with a batch):
+
+    * ``hard_bounce``, ``complaint``: on the suppression list (no mail at all);
+    * ``unsubscribe``: unsubscribed at this address from this type or from all of them;
+    * ``unsubscribed``: a contact or lead with this address is unsubscribed from the type;
+    * ``no_consent``: the organization requires explicit opt-in for marketing and no contact
+      or lead with this address subscribed to the type.
+    """
+    repo = EmailRepository(session)
+    found: dict[str, str] = {}
+    for row in repo.suppressions_of(addresses):
+        address = row.address.lower()
+        if row.reason in ("hard_bounce", "complaint"):
+            found[address] = row.reason
+        elif row.kind in ("all", subscription_type):
+            found.setdefault(address, "unsubscribe")
+    consented: set[str] = set()
+    for sub in repo.subscriptions_by_address(addresses, subscription_type):
+        address = (sub.address or "").lower()
+        if sub.status == "unsubscribed":
+            found.setdefault(address, "unsubscribed")
+        elif sub.status == "subscribed":
+            consented.add(address)
+    if policy(session).marketing_requires_opt_in:
+        for address in {a.lower() for a in addresses} - consented:
+            found.setdefault(address, "no_consent")
+    return found
+
+
+REFUSAL_WORDS = {
+    "hard_bounce": "is on the suppression list (hard bounce): no mail goes to it",
+    "complaint": "is on the suppression list (complaint): no mail goes to it",
+    "unsubscribe": "unsubscribed: no {type} mail goes to it",
+    "unsubscribed": "is unsubscribed from {type} mail (its contact or lead)",
+    "no_consent": "has not opted in to {type} mail (the organization requires explicit opt-in)",
+}
+
+
+def refusals(
+    session: Session, addresses: list[str], kind: str, subscription_type: str | None
+) -> dict[str, str]:
+    """Address → reason for each recipient a message of ``kind`` (and subscription type)
+    must not go to: transactional mail is stopped by hard bounces and complaints only;
+    marketing mail by ``marketing_allowed``."""
+    if kind == "transactional":
+        return suppressed(session, addresses, kind)
+    return marketing_allowed(session, addresses, subscription_type or "marketing")
+
+
+def refusal_text(reason: str, subscription_type: str | None) -> str:
+    return REFUSAL_WORDS.get(reason, reason).format(type=subscription_type or "marketing")
+
+
+# ---- tracking and consent settings --------------------------------------------------------
+
+
+def policy(session: Session) -> EmailPolicy:
+    return EmailPolicy(**EmailRepository(session).policy())
+
+
+def get_policy(session: Session, actor: Actor) -> EmailPolicy:
+    _require(actor, "settings:read", "read the email settings")
+    return policy(session)
+
+
+def put_policy(session: Session, actor: Actor, data: EmailPolicyIn) -> EmailPolicy:
+    _require(actor, "settings:write", "change the email settings")
+    EmailRepository(session).set_policy(data.model_dump())
+    return policy(session)
 
 
 # ---- templates ----------------------------------------------------------------------------
@@ -487,22 +596,30 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             f"{len(everyone)} recipients; at most {settings.email_max_recipients} per message",
             field="to",
         )
-    blocked = suppressed(session, everyone, data.kind)
+    subscription = _subscription_type(data)
+    blocked = refusals(session, everyone, data.kind, subscription)
     if blocked:
-        address, reason = next(iter(blocked.items()))
-        field = next(
-            f"{name}.{i}.address"
+        field, address, reason = next(
+            (f"{name}.{i}.address", r["address"].lower(), blocked[r["address"].lower()])
             for name, rows in (("to", to), ("cc", cc), ("bcc", bcc))
             for i, r in enumerate(rows)
-            if r["address"].lower() == address
+            if r["address"].lower() in blocked
         )
         raise ValidationFailed(
-            f"{address} is on the suppression list ({reason.replace('_', ' ')}): "
-            f"no {data.kind} mail goes to it",
+            f"{address} {refusal_text(reason, subscription)} ({reason})",
             field=field,
+            reason=reason,
         )
+    row_id = uuid.uuid4()
     subject, text, html, template = _template_texts(session, actor, data)
-    subject, text, html = rendering.render(context, subject=subject, text=text, html=html)
+    rewriter = None
+    if data.track and policy(session).tracking:
+        rewriter = tracking.LinkRewriter(settings.public_url, row_id, settings.effective_secret_key)
+    subject, text, html = rendering.render(
+        context, subject=subject, text=text, html=html, attribute_filter=rewriter
+    )
+    if rewriter is not None and html is not None:
+        html = html + rewriter.pixel()
     files = attachments.decode(data.attachments) + attachments.quote_files(
         session, actor, data.quote_ids
     )
@@ -516,7 +633,6 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     from_name, from_address, signature = sender_of(repo, smtp, actor, data.sender_id)
     if signature:
         text = f"{text}\n\n-- \n{signature}"
-    row_id = uuid.uuid4()
     now = utcnow()
     references = None
     if answered is not None and answered.thread_id is not None:
@@ -530,6 +646,9 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             id=row_id,
             message_id=f"<{row_id.hex}@{from_domain}>",
             kind=data.kind,
+            subscription=subscription,
+            tracked=rewriter is not None and html is not None,
+            links=rewriter.links if rewriter is not None and rewriter.links else None,
             state="queued",
             from_name=from_name,
             from_address=from_address,
@@ -586,6 +705,17 @@ def start_thread(
             related_id=record_id,
         )
     )
+
+
+def _subscription_type(data: EmailSend | BulkEmailSend) -> str | None:
+    if data.kind == "transactional":
+        if data.subscription is not None:
+            raise ValidationFailed(
+                "transactional mail has no subscription type (send it as marketing)",
+                field="subscription",
+            )
+        return None
+    return data.subscription or "marketing"
 
 
 def _payload(message: EmailMessage) -> EmailPayload:
@@ -648,6 +778,7 @@ def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
         id=m.id,
         message_id=m.message_id,
         kind=m.kind,
+        subscription=m.subscription,
         state=m.state,
         from_name=m.from_name,
         from_address=m.from_address,
@@ -685,6 +816,15 @@ def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
             )
             for a in attachments or ()
         ],
+        engagement=Engagement(
+            tracked=bool(m.tracked),
+            opens=m.opens or 0,
+            machine_opens=m.machine_opens or 0,
+            clicks=m.clicks or 0,
+            machine_clicks=m.machine_clicks or 0,
+            first_opened_at=m.first_opened_at,
+            first_clicked_at=m.first_clicked_at,
+        ),
     )
 
 
@@ -739,7 +879,8 @@ def claim(
     messages = repo.claim(ids, now, now + lease())
     addresses = [r["address"] for m in messages for r in (*m.to, *m.cc, *m.bcc)]
     blocked_all = {
-        kind: suppressed(session, addresses, kind) for kind in {m.kind for m in messages}
+        (kind, sub): refusals(session, addresses, kind, sub)
+        for kind, sub in {(m.kind, m.subscription) for m in messages}
     }
     files: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
     for a in InboundRepository(session).attachments_of([m.id for m in messages]):
@@ -761,7 +902,9 @@ def claim(
             repo.release(message.id, until, f"hourly limit of {limit} messages for {domain}")
             continue
         mine = {r["address"].lower() for r in (*message.to, *message.cc, *message.bcc)}
-        blocked = {a: r for a, r in blocked_all[message.kind].items() if a in mine}
+        blocked = {
+            a: r for a, r in blocked_all[(message.kind, message.subscription)].items() if a in mine
+        }
         if blocked:
             reasons = ", ".join(f"{a} ({r})" for a, r in blocked.items())
             reply = Reply("failed", None, f"suppressed: {reasons}")
@@ -884,3 +1027,363 @@ def deliver_due(
         ).items():
             totals[state] = totals.get(state, 0) + n
     return totals
+
+
+# ---- opens, clicks (the public pixel and links) -------------------------------------------
+#
+# These run for whoever fetches the pixel or follows a link: no session, no actor; the signed
+# token is the authority, and it names one message row. Recording is a handful of statements
+# (the row, one counter UPDATE, the event row; a person's first open or a click publishes,
+# which adds the timeline entries and the outbox row).
+
+RECIPIENT = Actor(user_id=None, role="system", is_system=True, display_name="The recipient")
+
+
+def _max_age() -> float:
+    return get_settings().email_tracking_max_age_days * 86400.0
+
+
+def _engagement(
+    session: Session,
+    message: EmailMessage,
+    kind: str,
+    *,
+    user_agent: str | None,
+    ip: str | None,
+    url: str | None,
+    now: datetime,
+) -> bool:
+    """Store one open or click; publish it when a person's (the first open, each click).
+    Returns whether it was a machine's."""
+    repo = EmailRepository(session)
+    window = get_settings().email_machine_open_seconds
+    machine = tracking.is_machine(user_agent, message.sent_at, now, window)
+    first = repo.count_engagement(message.id, kind, machine, now)
+    repo.add_event(
+        EmailEvent(
+            id=uuid.uuid4(),
+            message_id=message.id,
+            kind=kind,
+            at=now,
+            machine=machine,
+            user_agent=tracking.short_agent(user_agent),
+            ip=(ip or None) and ip[:64],
+            url=url,
+        )
+    )
+    if machine or (kind == "open" and not first):
+        return machine
+    event = OPENED if kind == "open" else CLICKED
+    publish(
+        session,
+        RECIPIENT,
+        event.name,
+        record_type="email",
+        record_id=message.id,
+        payload=EmailEngagementPayload(
+            name=message.subject,
+            message_id=message.message_id,
+            subscription=message.subscription,
+            related_type=message.related_type,
+            related_id=str(message.related_id) if message.related_id else None,
+            url=url,
+            machine=False,
+        ),
+    )
+    return machine
+
+
+def record_open(
+    session: Session,
+    token: str,
+    *,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record an open from the pixel's token. False (nothing recorded) when the token is
+    forged, altered or expired, or names no message: the pixel answers the same either way."""
+    settings = get_settings()
+    row_id = tracking.read_open(token, settings.effective_secret_key, _max_age())
+    if row_id is None:
+        return False
+    message = EmailRepository(session).tracked(row_id)
+    if message is None:
+        return False
+    _engagement(
+        session, message, "open", user_agent=user_agent, ip=ip, url=None, now=now or utcnow()
+    )
+    return True
+
+
+def click_target(
+    session: Session,
+    token: str,
+    *,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The URL a tracked link leads to — one of the links of the message the token names,
+    never anything else — with the click recorded. NotFound when the token is forged,
+    altered or expired, or names a link the message does not have."""
+    settings = get_settings()
+    read = tracking.read_click(token, settings.effective_secret_key, _max_age())
+    if read is None:
+        raise NotFound("this link is not valid (or has expired)")
+    row_id, index = read
+    message = EmailRepository(session).tracked(row_id)
+    links = (message.links if message is not None else None) or []
+    if message is None or not 0 <= index < len(links):
+        raise NotFound("this link is not valid (or has expired)")
+    url = str(links[index])
+    _engagement(
+        session, message, "click", user_agent=user_agent, ip=ip, url=url, now=now or utcnow()
+    )
+    return url
+
+
+def engagement_rates(session: Session, actor: Actor) -> EmailStats:
+    """Open and click rates of tracked, delivered mail: messages a person opened (or
+    clicked) over those sent; machine opens and clicks do not count."""
+    _require(actor, "settings:read", "read the email statistics")
+    totals = EmailRepository(session).engagement_totals()
+    sent = totals["sent"]
+    return EmailStats(
+        **totals,
+        open_rate=round(totals["opened"] / sent, 4) if sent else 0.0,
+        click_rate=round(totals["clicked"] / sent, 4) if sent else 0.0,
+    )
+
+
+# ---- unsubscribe --------------------------------------------------------------------------
+
+
+def unsubscribe_message(session: Session, token: str) -> EmailMessage:
+    """The message an unsubscribe token names (NotFound when forged or unknown)."""
+    row_id = tracking.read_unsubscribe(token, get_settings().effective_secret_key)
+    message = EmailRepository(session).tracked(row_id) if row_id is not None else None
+    if message is None:
+        raise NotFound("this unsubscribe link is not valid")
+    return message
+
+
+def unsubscribe_types(message: EmailMessage, everything: bool) -> list[str]:
+    if everything or message.kind == "transactional":
+        return list(SUBSCRIPTION_TYPES)
+    return [message.subscription or "marketing"]
+
+
+def unsubscribe(
+    session: Session,
+    message: EmailMessage,
+    *,
+    everything: bool = False,
+    source: str = "unsubscribe_link",
+    now: datetime | None = None,
+) -> list[str]:
+    """Unsubscribe the message's recipients (``to``) from its subscription type, or from
+    every type (``everything``): a suppression row per address (reason ``unsubscribe``, kind
+    the type or ``all``), ``unsubscribed`` on every contact and lead with that address, an
+    ``unsubscribe`` event on the message and ``email.unsubscribed`` (timeline, webhooks).
+    Doing it again changes nothing and publishes nothing. Returns the types."""
+    when = now or utcnow()
+    repo = EmailRepository(session)
+    types = unsubscribe_types(message, everything)
+    addresses = sorted({r["address"].lower() for r in message.to})
+    people = repo.people_at(addresses)
+    records = [(record_type, record_id) for record_type, record_id, _ in people]
+    current = {
+        (s.record_type, s.record_id, s.type): s
+        for s in repo.subscriptions_of_records(records, types)
+    }
+    for address in addresses:
+        kind = "all" if everything else types[0]
+        before = repo.suppression(address, "unsubscribe", kind)
+        changed = before is None
+        if changed:
+            add_suppression(
+                session, address, "unsubscribe", f"link in {message.message_id}", kind=kind
+            )
+        mine = [(t, i) for t, i, a in people if a == address]
+        for record_type, record_id in mine:
+            for subscription_type in types:
+                row = current.get((record_type, record_id, subscription_type))
+                if row is None:
+                    repo.add_subscription(
+                        EmailSubscription(
+                            id=uuid.uuid4(),
+                            record_type=record_type,
+                            record_id=record_id,
+                            address=address,
+                            type=subscription_type,
+                            status="unsubscribed",
+                            consent_source=source,
+                            changed_at=when,
+                        )
+                    )
+                    changed = True
+                elif row.status != "unsubscribed":
+                    row.status, row.consent_source, row.changed_at = "unsubscribed", source, when
+                    changed = True
+        if not changed:
+            continue
+        repo.add_event(
+            EmailEvent(id=uuid.uuid4(), message_id=message.id, kind="unsubscribe", at=when)
+        )
+        publish(
+            session,
+            RECIPIENT,
+            UNSUBSCRIBED.name,
+            record_type="email",
+            record_id=message.id,
+            payload=EmailUnsubscribedPayload(
+                name=f"{address} from {', '.join(types)} mail",
+                message_id=message.message_id,
+                address=address,
+                types=types,
+                source=source,
+                related_type=message.related_type,
+                related_id=str(message.related_id) if message.related_id else None,
+                also_on=[
+                    (t, str(i))
+                    for t, i in mine
+                    if (t, i) != (message.related_type, message.related_id)
+                ]
+                or None,
+            ),
+        )
+    session.flush()
+    return types
+
+
+def unsubscribe_by_token(
+    session: Session, token: str, *, everything: bool = False, now: datetime | None = None
+) -> list[str]:
+    """The one-click unsubscribe (RFC 8058) and the page's button."""
+    return unsubscribe(session, unsubscribe_message(session, token), everything=everything, now=now)
+
+
+def unsubscribe_by_mailto(session: Session, recipient: str, now: datetime | None = None) -> bool:
+    """A mail to ``unsubscribe+<row id, hex>@<from-domain>`` (the List-Unsubscribe mailto)
+    unsubscribes that message's recipients; the inbound receiver calls this with the
+    envelope recipient. False when the address names no message of ours."""
+    local, _, domain = recipient.strip().lower().rpartition("@")
+    row_id = tracking.unsubscribe_row_of_address(local)
+    message = EmailRepository(session).tracked(row_id) if row_id is not None else None
+    if message is None or domain != message.from_domain.lower():
+        return False
+    unsubscribe(session, message, source="unsubscribe_mailto", now=now)
+    return True
+
+
+# ---- subscriptions of contacts and leads --------------------------------------------------
+
+
+def _subscriber(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID, action: str
+) -> Any:
+    if record_type not in ("contact", "lead"):
+        raise ValidationFailed("subscriptions belong to contacts and leads", field="record_type")
+    repo = REPOSITORIES[record_type](session)
+    if action == "read":
+        return repo.get(actor, record_id)
+    return repo.get_for(actor, record_id, "write")
+
+
+def get_subscriptions(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
+) -> SubscriptionList:
+    """The record's status per subscription type (``unknown`` when never set)."""
+    record = _subscriber(session, actor, record_type, record_id, "read")
+    rows = {s.type: s for s in EmailRepository(session).subscriptions_of(record_type, record.id)}
+    items = []
+    for subscription_type in SUBSCRIPTION_TYPES:
+        row = rows.get(subscription_type)
+        items.append(
+            Subscription(
+                type=subscription_type,
+                status=row.status if row else "unknown",
+                consent_at=row.consent_at if row else None,
+                consent_source=row.consent_source if row else None,
+                changed_at=row.changed_at if row else None,
+            )
+        )
+    return SubscriptionList(
+        record_type=record_type,
+        record_id=record.id,
+        address=getattr(record, "email", None),
+        items=items,
+    )
+
+
+def _resubscribe(session: Session, address: str, subscription_type: str) -> None:
+    """Lift an address-level unsubscribe of ``subscription_type``; one from every type
+    becomes one from each of the others."""
+    repo = EmailRepository(session)
+    repo.remove_suppression(address, "unsubscribe", subscription_type)
+    if repo.suppression(address, "unsubscribe", "all") is not None:
+        repo.remove_suppression(address, "unsubscribe", "all")
+        for other in SUBSCRIPTION_TYPES:
+            if other != subscription_type:
+                add_suppression(session, address, "unsubscribe", "resubscribed", kind=other)
+
+
+def put_subscriptions(
+    session: Session,
+    actor: Actor,
+    record_type: str,
+    record_id: uuid.UUID,
+    data: SubscriptionsIn,
+    now: datetime | None = None,
+) -> SubscriptionList:
+    """Set the record's status for the types given (who may edit the record may); consent
+    time and source are kept with a subscription. Subscribing again clears an address-level
+    unsubscribe of that type (the person asked for the mail back)."""
+    record = _subscriber(session, actor, record_type, record_id, "write")
+    when = now or utcnow()
+    repo = EmailRepository(session)
+    rows = {s.type: s for s in repo.subscriptions_of(record_type, record.id)}
+    address = (getattr(record, "email", None) or "").lower() or None
+    changed: list[dict[str, str]] = []
+    for i, change in enumerate(data.items):
+        if change.consent_at is not None and change.status != "subscribed":
+            raise ValidationFailed("consent_at goes with subscribed", field=f"items.{i}.consent_at")
+        row = rows.get(change.type)
+        created = row is None
+        if row is None:
+            row = rows[change.type] = EmailSubscription(
+                id=uuid.uuid4(), record_type=record_type, record_id=record.id, type=change.type
+            )
+        elif (row.status, row.consent_source, row.address) == (
+            change.status,
+            change.source,
+            address,
+        ) and (change.consent_at is None or change.consent_at == row.consent_at):
+            continue  # nothing to change (the consent time stays the first one)
+        row.address = address
+        row.status = change.status
+        row.consent_source = change.source
+        row.changed_at = when
+        if change.status == "subscribed":
+            row.consent_at = change.consent_at or when
+            if address:
+                _resubscribe(session, address, change.type)
+        if created:
+            repo.add_subscription(row)
+        changed.append({"type": change.type, "status": change.status, "source": change.source})
+    session.flush()
+    if changed:
+        publish(
+            session,
+            actor,
+            CONSENT_CHANGED.name,
+            record_type=record_type,
+            record_id=record.id,
+            payload=EmailConsentPayload(
+                name=", ".join(f"{c['type']}: {c['status']} ({c['source']})" for c in changed),
+                address=address,
+                subscriptions=changed,
+            ),
+        )
+    return get_subscriptions(session, actor, record_type, record.id)

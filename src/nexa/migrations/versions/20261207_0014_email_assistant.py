@@ -3,7 +3,7 @@
 its events not yet published), users.notify_by_email (the notification email channel)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 18:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from nexa.core.db import UTCDateTime
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
