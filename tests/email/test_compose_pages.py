@@ -15,6 +15,7 @@ from tests.factories.account import make_account
 from tests.factories.contact import make_contact
 from tests.factories.deal import make_deal
 from tests.factories.lead import make_lead
+from tests.factories.quote import make_quote
 from tests.web.conftest import form_post, sign_in
 
 
@@ -28,6 +29,7 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
                            account_id=account.id)  # fmt: skip
     deal = make_deal(db, rep.actor, name="Umbra pilot", account_id=account.id,
                      primary_contact_id=contact.id)  # fmt: skip
+    quote = make_quote(db, rep.actor, deal_id=deal.id, contact_id=contact.id)
     db.commit()
     csrf = sign_in(client, rep)
     page = client.get(f"/deals/{deal.id}")
@@ -43,13 +45,20 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
 
     subject = re.search(r'name="subject" value="([^"]*)"', drafted.text).group(1)  # type: ignore[union-attr]
     text = re.search(r'name="text" rows="8">([^<]*)</textarea>', drafted.text).group(1)  # type: ignore[union-attr]
+    assert f'name="quote_ids" value="{quote.id}" checked' in drafted.text
+    text += "\n\nPricing: https://umbra.example/pricing"
     sent = form_post(client, f"/deals/{deal.id}/email", csrf,
-                     {"to": "ines@umbra.example", "subject": subject, "text": text})  # fmt: skip
+                     [("to", "ines@umbra.example"), ("subject", subject), ("text", text),
+                      ("quote_ids", str(quote.id))])  # fmt: skip
     assert sent.status_code == 200 and "data-email-notice" in sent.text, sent.text
     assert pump() == {"sent": 1}
     received = smtp_server.received[0].message
     assert received["Subject"] == "Proposal for Umbra pilot"
     assert "Dear Ines," in received.get_body(("plain",)).get_content()
+    html = received.get_body(("html",)).get_content()
+    assert "/e/c/" in html and "/e/o/" in html  # the link tracked, the open pixel added
+    [pdf] = list(received.iter_attachments())
+    assert pdf.get_filename() == f"{quote.number}.pdf"
 
     when = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
     later = form_post(client, f"/deals/{deal.id}/email", csrf,

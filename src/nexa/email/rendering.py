@@ -86,6 +86,33 @@ def text_of_html(source: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+_TEMPLATE_TAG = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.S)
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+def html_of_text(source: str) -> str:
+    """An HTML template for a plain-text one (what a person types in the compose box):
+    paragraphs at blank lines, line breaks kept, ``http(s)`` addresses made links (so they
+    can be tracked); the text between template tags is escaped, the tags are kept as they are
+    (their values are escaped when rendered)."""
+    out = []
+    for i, part in enumerate(_TEMPLATE_TAG.split(source)):
+        if i % 2:
+            out.append(part)
+            continue
+        pieces = []
+        last = 0
+        for found in _URL.finditer(part):
+            pieces.append(html_lib.escape(part[last : found.start()], quote=False))
+            url = html_lib.escape(found.group(0))
+            pieces.append(f'<a href="{url}">{url}</a>')
+            last = found.end()
+        pieces.append(html_lib.escape(part[last:], quote=False))
+        out.append("".join(pieces))
+    paragraphs = re.split(r"\n\s*\n", "".join(out).strip())
+    return "".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs if p.strip())
+
+
 def header_value(value: str, field: str) -> str:
     """``value`` if it can be an email header (one line, no control characters); a 422 naming
     ``field`` otherwise: a CR or LF in a subject or a name is how headers are injected."""

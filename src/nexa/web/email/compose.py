@@ -19,8 +19,10 @@ from pydantic import ValidationError
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError
-from nexa.email import assistant, service
+from nexa.core.filtering import ListQuery
+from nexa.email import assistant, mailboxes, rendering, service
 from nexa.email.schemas import DraftIn, EmailSend
+from nexa.quote.service import QuoteService
 from nexa.web.admin.common import Failure, attempt, field_errors, posted, status_of
 from nexa.web.csrf import verify_csrf
 from nexa.web.generic import InsightPanel, add_insight_panel
@@ -76,6 +78,11 @@ def _card(
     messages = service.list_emails(
         session, actor, record_type=record_type, record_id=record_id, limit=10
     )
+    quotes: list[Any] = []
+    if record_type == "deal" and actor.can("quote:read"):
+        quotes, _ = QuoteService(session, actor).list(
+            ListQuery(filters=[f"deal_id:eq:{record_id}"], sort="-created_at", limit=10)
+        )
     return render(
         request,
         "email/_compose.html",
@@ -92,6 +99,7 @@ def _card(
         intents=INTENTS,
         tones=TONES,
         templates=service.list_templates(session, actor),
+        quotes=quotes,
         messages=messages,
         last_received=next((m for m in messages if getattr(m, "direction", "out") == "in"), None),
     )
@@ -146,6 +154,8 @@ def _routes(record_type: str, plural: str) -> None:
         actor: WebActor,
     ) -> HTMLResponse:
         values = posted(form, *FIELDS)
+        quote_ids = [q for q in form.getlist("quote_ids") if isinstance(q, str) and q][:5]
+        text = values["text"]
 
         def parse() -> EmailSend:
             return EmailSend.model_validate(
@@ -156,7 +166,10 @@ def _routes(record_type: str, plural: str) -> None:
                     "cc": _addresses(values["cc"]),
                     "template_id": values["template_id"],
                     "subject": values["subject"],
-                    "text": values["text"],
+                    "text": text,
+                    # what is typed is sent as text and as HTML (links become tracked links)
+                    "html": rendering.html_of_text(text) if text else None,
+                    "quote_ids": quote_ids,
                     "kind": values["kind"] or "transactional",
                     "send_at": _when(values["send_at"], actor),
                 }
@@ -186,6 +199,16 @@ def message_page(
     request: Request, message_id: uuid.UUID, session: WebSession, actor: WebActor
 ) -> HTMLResponse:
     message = service.get_email(session, actor, message_id)
+    thread = mailboxes.get_thread(session, actor, message.thread_id) if message.thread_id else None
     plural = PLURALS.get(message.related_type or "")
     record_url = f"/{plural}/{message.related_id}" if plural and message.related_id else None
-    return render(request, "email/message.html", actor, session, m=message, record_url=record_url)
+    return render(
+        request,
+        "email/message.html",
+        actor,
+        session,
+        m=message,
+        record_url=record_url,
+        thread=thread,
+        attachments=service.shown(session, message).attachments,
+    )
