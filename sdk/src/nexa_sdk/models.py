@@ -1050,7 +1050,7 @@ class EmailPolicyIn(InputModel):
 
 
 class EmailSend(InputModel):
-    """A message sent from a record. Subject and bodies are templates too (merge fields of the record); with ``template_id`` the template's are used for what is left out. ``to`` left empty sends to the record's own email address (a lead's, a contact's) (OpenAPI: `EmailSend`)"""
+    """A message sent from a record. Subject and bodies are templates too (merge fields of the record); with ``template_id`` the template's are used for what is left out. ``to`` left empty sends to the record's own email address (a lead's, a contact's), or to its primary contact's (a deal's, an account's) (OpenAPI: `EmailSend`)"""
 
     record_type: Literal["lead", "contact", "account", "deal"]
     record_id: UUID

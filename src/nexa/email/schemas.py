@@ -162,7 +162,8 @@ class AttachmentIn(InputModel):
 class EmailSend(RecordRef):
     """A message sent from a record. Subject and bodies are templates too (merge fields of the
     record); with ``template_id`` the template's are used for what is left out. ``to`` left
-    empty sends to the record's own email address (a lead's, a contact's)."""
+    empty sends to the record's own email address (a lead's, a contact's), or to its primary
+    contact's (a deal's, an account's)."""
 
     to: list[Recipient] = Field(default_factory=list, max_length=1000)
     cc: list[Recipient] = Field(default_factory=list, max_length=1000)

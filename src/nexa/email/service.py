@@ -581,14 +581,17 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     cc = _recipients(data.cc, "cc")
     bcc = _recipients(data.bcc, "bcc")
     if not to and not cc and not bcc:
-        own = getattr(record, "email", None)
+        # the record's own address (a lead, a contact), else its primary contact's (a deal,
+        # an account)
+        person = record if getattr(record, "email", None) else None
+        own = getattr(record, "email", None) or context["contact"].get("email")
         if not own:
             raise ValidationFailed("name a recipient (this record has no email)", field="to")
-        name = " ".join(
-            p
-            for p in (getattr(record, "first_name", None), getattr(record, "last_name", None))
-            if p
-        )
+        if person is not None:
+            first, last = getattr(person, "first_name", None), getattr(person, "last_name", None)
+            name = " ".join(p for p in (first, last) if p)
+        else:
+            name = str(context["contact"].get("full_name") or "")
         to = [{"name": name, "address": own}]
     everyone = [r["address"] for r in (*to, *cc, *bcc)]
     if len(everyone) > settings.email_max_recipients:
