@@ -5,12 +5,16 @@ scratch SQLite organization (the migrations, one sales rep, ``--leads`` leads wi
 starts aiosmtpd as a **separate process** on a free loopback port (its ``Sink`` handler
 accepts and discards), stores the SMTP settings, then:
 
-1. *render + queue*: ``nexa.email.service.send`` from a lead with merge fields in subject, text
-   and HTML (rendered in the sandbox, HTML cleaned with nh3), the ``email_messages`` row and
-   its ``email.queued`` outbox row (plus the timeline entries the subscribers write), one
-   commit per 100 messages — what a request does, without HTTP;
-2. *delivery*: ``nexa.email.service.deliver_due`` in this one process (as one worker of the
-   ``deliveries`` queue would run it): claim a batch, send it over one SMTP connection, record.
+1. *render + queue*, one message per ``nexa.email.service.send`` (``--single``, what an API
+   request does, without HTTP), from a lead with merge fields in subject, text and HTML
+   (rendered in the sandbox, the HTML cleaned with nh3 and its two links made tracked links,
+   the open pixel added), the ``email_messages`` row and its ``email.queued`` event (outbox,
+   timeline and audit rows), one commit per 100 messages;
+2. *render + queue*, mass email: ``nexa.email.bulk.send_bulk`` for ``--messages`` messages,
+   ``--bulk-size`` records a call and commit (the goal's measure: issue 17 asks 2,000/s);
+3. *delivery*: ``nexa.email.service.deliver_due`` in this one process (as one worker of the
+   ``deliveries`` queue would run it): claim a batch, send it over one SMTP connection
+   (the MIME message built now), each reply stored as it comes, the batch's events after.
 
 It prints both rates and checks every message ended ``sent``.
 """
@@ -130,7 +134,11 @@ def run(args: argparse.Namespace, port: int) -> None:
         "subject": "Hello {{ lead.first_name }} from {{ organization.name }}",
         "text": "Dear {{ lead.first_name | default('friend') }},\n\nour offer for "
         "{{ lead.company | default('your team') }}.\n\n{{ owner.full_name }}",
-        "html": "<p>Dear <b>{{ lead.first_name }}</b>,</p><p>our offer.</p><script>x()</script>",
+        "html": (
+            "<p>Dear <b>{{ lead.first_name }}</b>,</p><p>our "
+            '<a href="https://example.com/offer">offer</a> and '
+            '<a href="https://example.com/terms">terms</a>.</p><script>x()</script>'
+        ),
     }
     started = time.perf_counter()
     done = 0
