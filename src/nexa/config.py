@@ -95,8 +95,26 @@ class Settings(BaseSettings):
     email_batch_size: int = Field(
         50, ge=1, description="Messages one delivery job sends over one SMTP connection"
     )
+    email_lease_seconds: int = Field(
+        300,
+        ge=10,
+        description="How long a worker holds the messages it claimed: after a crash they are "
+        "sent again once this has passed",
+    )
     email_smtp_timeout_seconds: float = Field(
         30.0, gt=0, description="SMTP connect and reply timeout, in seconds"
+    )
+    # the drafting assistant: offline unless an OpenAI-compatible endpoint is set (a llama.cpp
+    # or Ollama server the customer runs); then the record's facts are sent to it
+    assistant_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible API (…/v1) for email drafts; unset: "
+        "drafts are made on this server and no customer data leaves it",
+    )
+    assistant_model: str = Field("local", description="The model name sent to that endpoint")
+    assistant_api_key: str | None = Field(None, description="Bearer token for that endpoint")
+    assistant_timeout_seconds: float = Field(
+        20.0, gt=0, description="How long a draft waits for the endpoint before the offline one"
     )
     # inbound email (issue 17): mailboxes are organization data (admin page, API); these
     # bound what one received message may bring and how the watcher waits
@@ -126,6 +144,18 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="The address people reach Nexa at (links in mail: the unsubscribe URL)",
+    )
+    email_tracking_max_age_days: int = Field(
+        180,
+        ge=1,
+        description="How long the open pixel and tracked links of a message record (and "
+        "redirect), in days",
+    )
+    email_machine_open_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="An open or click this soon after delivery is a machine's (a mail "
+        "proxy or scanner fetching it), kept out of rates",
     )
     # user-written templates (quote PDFs; email, campaign and workflow templates later):
     # nexa.core.templating renders them within these limits

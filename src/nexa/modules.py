@@ -68,6 +68,7 @@ JOBS: tuple[str, ...] = (
 OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (
     ("nexa.webhook.service", "fan_out", ""),
     ("nexa.email.service", "on_queued", "email.queued"),
+    ("nexa.email.notifications", "on_notification", "notification.created"),
 )
 
 # ---- /api/v1: each module's ``router`` ---------------------------------------------------
@@ -100,8 +101,9 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
 )
-# Routers outside /api/v1 that answer without an API key (the public web-to-lead forms).
-PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public",)
+# Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
+# open pixel, tracked links and unsubscribe links of sent mail).
+PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public", "nexa.email.public")
 
 # ---- the web UI: each module's ``router``, registered before the generic record pages (so
 # /deals/board is not read as a deal id) and in this order -------------------------------
@@ -126,6 +128,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.enrichment.routes",
     "nexa.web.webhook.routes",
     "nexa.web.email.routes",
+    "nexa.web.email.compose",
     "nexa.web.profile.routes",
 )
 

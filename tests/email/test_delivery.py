@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from nexa.core.db import utcnow
@@ -264,3 +265,141 @@ def test_the_test_suite_never_connects_outside_loopback(
     assert pump() == {"deferred": 1}
     row = message_row(db, out["id"])
     assert row.last_reply is not None and "NEXA_OUTBOUND_LOOPBACK_ONLY" in row.last_reply
+
+
+def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump, sessions: Any
+) -> None:
+    """Each reply is stored the moment it comes: a worker killed after the server accepted
+    the third of five messages (before it could store that) leaves the first two sent — their
+    events published by the sweep — and the other three to be sent after the lease: only the
+    one in flight arrives twice, with the same Message-ID."""
+    from nexa.email import service
+    from nexa.email.transport import Connection
+
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    leads = [make_lead(db, rep.actor, email=f"kill{i}@example.org") for i in range(5)]
+    db.commit()
+    sent = [send(client, rep, lead).json() for lead in leads]
+    pump.recorded.clear()
+
+    class Killed(BaseException):
+        pass
+
+    class DiesOnTheThird(Connection):
+        calls = 0
+
+        def send(self, *args: Any) -> Any:
+            reply = super().send(*args)
+            DiesOnTheThird.calls += 1
+            if DiesOnTheThird.calls == 3:
+                raise Killed  # SIGKILL after the server's 250, before anything is stored
+            return reply
+
+    t0 = utcnow()
+    with pytest.raises(Killed):
+        service.deliver(
+            [uuid.UUID(s["id"]) for s in sent], now=t0, sessions=sessions, connection=DiesOnTheThird
+        )
+    states = [message_row(db, s["id"]).state for s in sent]
+    assert states == ["sent", "sent", "queued", "queued", "queued"]
+    assert [message_row(db, s["id"]).outcome_pending for s in sent[:2]] == [True, True]
+    # within the lease nothing is sent again, and nothing is published yet
+    assert pump.sweep(t0 + timedelta(minutes=1)) == {}
+    later = t0 + service.lease() + timedelta(seconds=1)
+    assert pump.sweep(later) == {"sent": 5}  # 2 published, 3 sent now
+    ids = [r.message["Message-ID"] for r in smtp_server.received]
+    assert sorted(set(ids)) == sorted(s["message_id"] for s in sent)
+    assert [i for i in set(ids) if ids.count(i) > 1] == [sent[2]["message_id"]]
+    timeline = db.scalar(
+        select(func.count()).select_from(Activity).where(Activity.event == "email.sent",
+                                                          Activity.record_type == "lead")
+    )  # fmt: skip
+    assert timeline == 5  # every message's email.sent is on its lead's timeline, once
+
+
+def test_send_later_waits_for_its_time(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump
+) -> None:
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="later@example.org")
+    db.commit()
+    at = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+    out = send(client, rep, lead, send_at=at.isoformat()).json()
+    assert out["state"] == "queued" and out["next_attempt_at"].startswith(at.isoformat()[:19])
+    assert pump() == {}  # the job after commit finds it not due
+    assert pump.sweep(at - timedelta(minutes=1)) == {}
+    assert smtp_server.received == []
+    assert pump.sweep(at + timedelta(seconds=1)) == {"sent": 1}
+    naive = send(client, rep, lead, send_at="2030-01-01T09:00:00")
+    assert naive.status_code == 422 and "time zone" in naive.text
+    far = send(client, rep, lead, send_at=(utcnow() + timedelta(days=400)).isoformat())
+    assert far.status_code == 422 and "a year" in far.text
+
+
+def test_attachments_and_a_quote_pdf_go_with_the_message(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump, monkeypatch: Any
+) -> None:
+    """Uploaded files (base64) and a quote's PDF are kept in the file store when the message
+    is written and attached at delivery; a file over the limit, a type that runs when
+    opened, bad base64 and someone else's quote are 422s naming the attachment."""
+    import base64
+
+    from nexa.config import get_settings
+    from tests.factories.quote import make_quote
+
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="files@example.org")
+    quote = make_quote(db, rep.actor)
+    db.commit()
+    out = send(
+        client, rep, lead,
+        attachments=[{"filename": "../../notes.txt", "content_type": "text/plain",
+                      "content_base64": base64.b64encode(b"hello file").decode()}],
+        quote_ids=[str(quote.id)],
+    )  # fmt: skip
+    assert out.status_code == 201, out.text
+    shown = out.json()["attachments"]
+    assert [a["filename"] for a in shown] == ["notes.txt", f"{quote.number}.pdf"]
+    assert pump() == {"sent": 1}
+    message = smtp_server.received[0].message
+    files = {p.get_filename(): p for p in message.iter_attachments()}
+    assert files["notes.txt"].get_content() == "hello file"
+    pdf = files[f"{quote.number}.pdf"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content()[:5] == b"%PDF-"
+
+    monkeypatch.setattr(get_settings(), "email_max_attachment_bytes", 5)
+    big = send(client, rep, lead, attachments=[{"filename": "big.bin",
+               "content_base64": base64.b64encode(b"123456").decode()}])  # fmt: skip
+    assert big.status_code == 422 and "attachments.0" in big.text
+    monkeypatch.undo()
+    exe = send(client, rep, lead, attachments=[{"filename": "run.exe",
+               "content_base64": base64.b64encode(b"MZ").decode()}])  # fmt: skip
+    assert exe.status_code == 422 and "attachments.0" in exe.text
+    bad = send(client, rep, lead, attachments=[{"filename": "x", "content_base64": "***"}])
+    assert bad.status_code == 422 and "attachments.0.content_base64" in bad.text
+    other = make_user(db, "sales_rep")
+    theirs = make_quote(db, other.actor)
+    db.commit()
+    refused = send(client, rep, lead, quote_ids=[str(theirs.id)])
+    assert refused.status_code == 422 and "quote_ids.0" in refused.text
+
+
+def test_a_reply_from_the_crm_carries_in_reply_to_and_joins_the_thread(
+    client: Any, db: Any, smtp_server: SmtpServer, pump: Pump
+) -> None:
+    configure(db, smtp_server)
+    rep = make_user(db, "sales_rep")
+    lead = make_lead(db, rep.actor, email="thread@example.org")
+    db.commit()
+    first = send(client, rep, lead).json()
+    second = send(client, rep, lead, subject="Re: Hello", in_reply_to_id=first["id"]).json()
+    assert pump() == {"sent": 2}
+    answer = smtp_server.received[1].message
+    assert answer["In-Reply-To"] == first["message_id"]
+    assert answer["References"] == first["message_id"]
+    assert message_row(db, second["id"]).thread_id == message_row(db, first["id"]).thread_id

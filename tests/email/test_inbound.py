@@ -115,6 +115,8 @@ def test_a_reply_joins_the_sent_messages_thread_and_reaches_three_timelines(
     assert entry.summary == "Nexa received a reply by email Re: Our proposal"
     thread = db.get(EmailThread, sent.thread_id)
     assert thread.message_count == 2
+    # a person answered: the proposal counts as replied to (the templates' reply rates)
+    assert stored(db, sent.message_id).replied_at is not None
     outbox = db.scalars(select(OutboxMessage).where(OutboxMessage.record_id == reply.id)).all()
     assert [o.event for o in outbox] == ["email.replied"]
     # an auto-reply to the same message is received, not a reply

@@ -147,3 +147,57 @@ def test_admin_adds_a_shared_mailbox_and_sees_what_was_received(
     assert "Where is my invoice?" in page and ">stored<" in page
     timeline = client.get(f"/contacts/{contact.id}").text
     assert "received email Where is my invoice?" in timeline
+
+
+def test_admin_sets_tracking_and_opt_in(client: Any, db: Any, users: Any) -> None:
+    csrf = sign_in(client, users.admin)
+    page = client.get("/admin/email").text
+    assert 'name="marketing_requires_opt_in"' in page and "data-email-stats" in page
+    r = form_post(
+        client,
+        "/admin/email/policy",
+        csrf,
+        [
+            ("tracking", "false"),
+            ("marketing_requires_opt_in", "false"),
+            ("marketing_requires_opt_in", "true"),
+        ],
+    )
+    assert r.status_code == 303, r.text
+    policy = service.policy(db)
+    assert policy.tracking is False and policy.marketing_requires_opt_in is True
+
+
+def test_the_subscriptions_panel_of_a_lead(client: Any, db: Any, users: Any) -> None:
+    lead = make_lead(db, users.rep.actor, email="panel@example.org")
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    record_page = client.get(f"/leads/{lead.id}").text
+    assert f'hx-get="/leads/{lead.id}/subscriptions"' in record_page
+    panel = client.get(f"/leads/{lead.id}/subscriptions", headers={"HX-Request": "true"})
+    assert panel.status_code == 200
+    assert 'data-subscription="newsletter" data-status="unknown"' in panel.text
+    saved = form_post(
+        client,
+        f"/leads/{lead.id}/subscriptions",
+        csrf,
+        {"status_newsletter": "subscribed", "status_product": "unsubscribed"},
+        headers={"HX-Request": "true"},
+    )
+    assert saved.status_code == 200, saved.text
+    assert 'data-subscription="newsletter" data-status="subscribed"' in saved.text
+    assert 'data-subscription="product" data-status="unsubscribed"' in saved.text
+    assert 'data-subscription="marketing" data-status="unknown"' in saved.text
+    # a rep of another team reads nothing of it; support reads leads but changes nothing
+    client.cookies.clear()
+    sign_in(client, users.other_rep)
+    assert client.get(f"/leads/{lead.id}/subscriptions").status_code == 404
+    client.cookies.clear()
+    csrf = sign_in(client, users.support)
+    panel = client.get(f"/leads/{lead.id}/subscriptions", headers={"HX-Request": "true"})
+    assert panel.status_code == 200 and "<select" not in panel.text
+    refused = form_post(
+        client, f"/leads/{lead.id}/subscriptions", csrf, {"status_marketing": "subscribed"}
+    )
+    assert refused.status_code == 200 and "you may not" in refused.text
+    assert 'data-subscription="marketing" data-status="unknown"' in refused.text

@@ -4,6 +4,7 @@ through the SDK reaches the real SMTP server (aiosmtpd on loopback) after the se
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -66,3 +67,29 @@ def test_send_get_list_preview(crm: Client, configured: SmtpServer) -> None:
             record_type="lead", record_id=lead.id, subject="a\r\nBcc: x@e.org", text="x"
         )
     assert caught.value.errors[0]["field"] == "subject"
+
+
+def test_draft(crm: Client, configured: SmtpServer) -> None:
+    lead = crm.leads.create(first_name="Ada", last_name="Byron", email="ada@analytical.example")
+    draft = crm.emails.draft(record_type="lead", record_id=lead.id, intent="intro", tone="brief")
+    assert isinstance(draft, m.DraftOut) and draft.generator == "offline"
+    assert draft.text.startswith("Ada,") and "first_name" in {f.name for f in draft.facts}
+    assert ".." not in draft.text
+    with pytest.raises(ValidationError):
+        crm.emails.draft(record_type="lead", record_id=lead.id, intent="reply")
+
+
+def test_subscriptions(crm: Client) -> None:
+    address = f"ada-{uuid.uuid4().hex[:8]}@example.org"
+    contact = crm.contacts.create(first_name="Ada", last_name="Byron", email=address)
+    before = crm.contacts.subscriptions(contact.id)
+    assert isinstance(before, m.SubscriptionList)
+    assert [s.status for s in before.items] == ["unknown"] * 3
+    after = crm.contacts.set_subscriptions(
+        contact.id, [{"type": "newsletter", "status": "subscribed", "source": "form"}]
+    )
+    newsletter = next(s for s in after.items if s.type == "newsletter")
+    assert newsletter.status == "subscribed" and newsletter.consent_source == "form"
+    assert newsletter.consent_at is not None
+    lead = crm.leads.create(last_name="Lovelace", email=f"lead-{address}")
+    assert crm.leads.subscriptions(lead).record_type == "lead"

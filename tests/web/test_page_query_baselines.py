@@ -111,11 +111,27 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "field_id": field.id,
         "form_id": make_web_form(db, SYSTEM).id,
         "webhook_id": _webhook(db),
+        "message_id": _email(db, admin.id),
         "target": "accounts",
         "fmt": "csv",
     }
     db.commit()
     return {"ids": ids, "params": params}
+
+
+def _email(db: Any, owner_id: uuid.UUID) -> uuid.UUID:
+    """A sent message of the admin's (the message page)."""
+    from nexa.models import EmailMessage
+
+    row = EmailMessage(
+        id=uuid.uuid4(), message_id=f"<{uuid.uuid4().hex}@example.com>", state="sent",
+        from_name="", from_address="crm@example.com", from_domain="example.com",
+        to=[{"name": "", "address": "x@example.org"}], cc=[], bcc=[], subject="Hello",
+        text_body="Hi", owner_id=owner_id,
+    )  # fmt: skip
+    db.add(row)
+    db.flush()
+    return row.id
 
 
 def _webhook(db: Any) -> uuid.UUID:

@@ -364,6 +364,30 @@ class AsyncDeleting(AsyncResource, Generic[OutT]):
         )
 
 
+class AsyncSubscribable(AsyncResource):
+    """Email consent of a contact or lead: its status per subscription type (marketing,
+    newsletter, product)."""
+
+    path: str
+
+    async def subscriptions(self, record: ID) -> m.SubscriptionList:
+        return await self._client.call(
+            m.SubscriptionList, "GET", f"{self.path}/{id_of(record)}/subscriptions"
+        )
+
+    async def set_subscriptions(
+        self, record: ID, items: _list[dict[str, Any]]
+    ) -> m.SubscriptionList:
+        """Set the status of the types given, e.g. ``[{"type": "newsletter", "status":
+        "subscribed", "source": "form"}]``; the other types keep theirs."""
+        return await self._client.call(
+            m.SubscriptionList,
+            "PUT",
+            f"{self.path}/{id_of(record)}/subscriptions",
+            json=body_of(m.SubscriptionsIn, {"items": items}, {}),
+        )
+
+
 class AsyncCrud(
     AsyncListing[OutT],
     AsyncGetting[OutT],
@@ -384,7 +408,7 @@ def _q(segment: str) -> str:
 
 
 # ---- the resources ---------------------------------------------------------------------------
-class AsyncLeads(AsyncCrud[m.LeadOut]):
+class AsyncLeads(AsyncCrud[m.LeadOut], AsyncSubscribable):
     """Leads, their score, next best actions, routing, enrichment and conversion."""
 
     path = "/leads"
@@ -464,7 +488,7 @@ class AsyncLeads(AsyncCrud[m.LeadOut]):
         )
 
 
-class AsyncContacts(AsyncCrud[m.ContactOut]):
+class AsyncContacts(AsyncCrud[m.ContactOut], AsyncSubscribable):
     path = "/contacts"
     out_model = m.ContactOut
     create_model = m.ContactCreate
@@ -956,8 +980,9 @@ CUSTOMER_PARTS = ("company_info", "deal_history", "communications", "next_action
 
 class AsyncEmails(AsyncResource):
     """Mail sent from records: ``send`` renders and queues a message (delivered after the
-    server commits), ``list`` and ``get`` show its state and the last SMTP reply, ``preview``
-    renders a template against a record without sending."""
+    server commits), ``list`` and ``get`` show its state, the last SMTP reply and its opens and
+    clicks, ``preview`` renders a template against a record without sending;
+    the consent of contacts and leads is ``crm.contacts.subscriptions(id)`` (and leads)."""
 
     async def send(
         self, data: Body = None, /, *, idempotency_key: str | None = None, **fields: Any
@@ -999,6 +1024,17 @@ class AsyncEmails(AsyncResource):
             "POST",
             "/email-templates/preview",
             json=body_of(m.PreviewIn, data, fields),
+        )
+
+    async def draft(self, data: Body = None, /, **fields: Any) -> m.DraftOut:
+        """``crm.emails.draft(record_type="deal", record_id=deal.id, intent="proposal",
+        tone="formal")``: a subject and text from the record's facts (nothing is sent);
+        ``generator`` says whether it was made on the server or by its assistant endpoint."""
+        return await self._client.call(
+            m.DraftOut,
+            "POST",
+            "/emails/draft",
+            json=body_of(m.DraftIn, data, fields),
         )
 
 

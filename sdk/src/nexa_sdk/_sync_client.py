@@ -357,6 +357,28 @@ class Deleting(Resource, Generic[OutT]):
         return self._client.call(self.out_model, "POST", f"{self.path}/{id_of(record)}/restore")
 
 
+class Subscribable(Resource):
+    """Email consent of a contact or lead: its status per subscription type (marketing,
+    newsletter, product)."""
+
+    path: str
+
+    def subscriptions(self, record: ID) -> m.SubscriptionList:
+        return self._client.call(
+            m.SubscriptionList, "GET", f"{self.path}/{id_of(record)}/subscriptions"
+        )
+
+    def set_subscriptions(self, record: ID, items: _list[dict[str, Any]]) -> m.SubscriptionList:
+        """Set the status of the types given, e.g. ``[{"type": "newsletter", "status":
+        "subscribed", "source": "form"}]``; the other types keep theirs."""
+        return self._client.call(
+            m.SubscriptionList,
+            "PUT",
+            f"{self.path}/{id_of(record)}/subscriptions",
+            json=body_of(m.SubscriptionsIn, {"items": items}, {}),
+        )
+
+
 class Crud(
     Listing[OutT],
     Getting[OutT],
@@ -377,7 +399,7 @@ def _q(segment: str) -> str:
 
 
 # ---- the resources ---------------------------------------------------------------------------
-class Leads(Crud[m.LeadOut]):
+class Leads(Crud[m.LeadOut], Subscribable):
     """Leads, their score, next best actions, routing, enrichment and conversion."""
 
     path = "/leads"
@@ -451,7 +473,7 @@ class Leads(Crud[m.LeadOut]):
         )
 
 
-class Contacts(Crud[m.ContactOut]):
+class Contacts(Crud[m.ContactOut], Subscribable):
     path = "/contacts"
     out_model = m.ContactOut
     create_model = m.ContactCreate
@@ -927,8 +949,9 @@ CUSTOMER_PARTS = ("company_info", "deal_history", "communications", "next_action
 
 class Emails(Resource):
     """Mail sent from records: ``send`` renders and queues a message (delivered after the
-    server commits), ``list`` and ``get`` show its state and the last SMTP reply, ``preview``
-    renders a template against a record without sending."""
+    server commits), ``list`` and ``get`` show its state, the last SMTP reply and its opens and
+    clicks, ``preview`` renders a template against a record without sending;
+    the consent of contacts and leads is ``crm.contacts.subscriptions(id)`` (and leads)."""
 
     def send(
         self, data: Body = None, /, *, idempotency_key: str | None = None, **fields: Any
@@ -970,6 +993,17 @@ class Emails(Resource):
             "POST",
             "/email-templates/preview",
             json=body_of(m.PreviewIn, data, fields),
+        )
+
+    def draft(self, data: Body = None, /, **fields: Any) -> m.DraftOut:
+        """``crm.emails.draft(record_type="deal", record_id=deal.id, intent="proposal",
+        tone="formal")``: a subject and text from the record's facts (nothing is sent);
+        ``generator`` says whether it was made on the server or by its assistant endpoint."""
+        return self._client.call(
+            m.DraftOut,
+            "POST",
+            "/emails/draft",
+            json=body_of(m.DraftIn, data, fields),
         )
 
 

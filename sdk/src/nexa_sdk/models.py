@@ -468,6 +468,14 @@ class ApiKeyOut(OutputModel):
     revoked_at: datetime | None = None
 
 
+class AttachmentIn(InputModel):
+    """(OpenAPI: `AttachmentIn`)"""
+
+    filename: str
+    content_type: str = Field(default="application/octet-stream")
+    content_base64: str = Field(description="The file's bytes, base64 (25 MB at most by default)")
+
+
 class AttachmentOut(OutputModel):
     """(OpenAPI: `AttachmentOut`)"""
 
@@ -918,6 +926,45 @@ class DealUpdate(InputModel):
     name: str | None = None
 
 
+class DraftFact(OutputModel):
+    """(OpenAPI: `DraftFact`)"""
+
+    name: str
+    value: str
+
+
+class DraftIn(InputModel):
+    """Ask the assistant for a draft from a record (nothing is sent) (OpenAPI: `DraftIn`)"""
+
+    record_type: Literal["lead", "contact", "account", "deal"]
+    record_id: UUID
+    intent: Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
+    tone: Literal["formal", "friendly", "brief"] = Field(default="friendly")
+    reply_to_id: UUID | None = Field(
+        default=None, description="For intent 'reply': the message (an email's id) being answered"
+    )
+
+
+class DraftOut(OutputModel):
+    """(OpenAPI: `DraftOut`)"""
+
+    subject: str
+    text: str
+    intent: Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
+    tone: Literal["formal", "friendly", "brief"]
+    generator: Literal["offline", "endpoint"] = Field(
+        description="offline: the phrasebook and the organization's templates on this server; endpoint: the configured language-model endpoint, checked against the record's facts"
+    )
+    model_version: str
+    template_id: UUID | None = Field(
+        default=None,
+        description="The organization's template used (the best reply rate for the intent)",
+    )
+    template_reply_rate: float | None = None
+    facts: list[DraftFact] = Field(description="The record's facts the draft states")
+    notes: list[str] | None = None
+
+
 class DuplicateCandidateOut(OutputModel):
     """(OpenAPI: `DuplicateCandidateOut`)"""
 
@@ -947,6 +994,7 @@ class EmailOut(OutputModel):
     id: UUID
     message_id: str
     kind: Literal["transactional", "marketing"]
+    subscription: Literal["marketing", "newsletter", "product"] | None = None
     state: Literal["queued", "sent", "deferred", "bounced", "failed", "received"]
     from_name: str
     from_address: str
@@ -979,10 +1027,30 @@ class EmailOut(OutputModel):
         default=None, description="What reading a received message noticed"
     )
     attachments: list[AttachmentOut] | None = None
+    engagement: Engagement
+
+
+class EmailPolicy(OutputModel):
+    """(OpenAPI: `EmailPolicy`)"""
+
+    tracking: bool = Field(default=True)
+    marketing_requires_opt_in: bool = Field(default=False)
+
+
+class EmailPolicyIn(InputModel):
+    """Tracking and consent settings of the organization (OpenAPI: `EmailPolicyIn`)"""
+
+    tracking: bool = Field(
+        default=True, description="Track opens (a pixel) and clicks (tracked links)"
+    )
+    marketing_requires_opt_in: bool = Field(
+        default=False,
+        description="Marketing mail goes only to addresses whose contact or lead subscribed to its type (explicit opt-in); otherwise only unsubscribes stop it",
+    )
 
 
 class EmailSend(InputModel):
-    """A message sent from a record. Subject and bodies are templates too (merge fields of the record); with ``template_id`` the template's are used for what is left out. ``to`` left empty sends to the record's own email address (a lead's, a contact's) (OpenAPI: `EmailSend`)"""
+    """A message sent from a record. Subject and bodies are templates too (merge fields of the record); with ``template_id`` the template's are used for what is left out. ``to`` left empty sends to the record's own email address (a lead's, a contact's), or to its primary contact's (a deal's, an account's) (OpenAPI: `EmailSend`)"""
 
     record_type: Literal["lead", "contact", "account", "deal"]
     record_id: UUID
@@ -994,8 +1062,38 @@ class EmailSend(InputModel):
     text: str | None = None
     html: str | None = None
     kind: Literal["transactional", "marketing"] = Field(default="transactional")
+    subscription: Literal["marketing", "newsletter", "product"] | None = Field(
+        default=None,
+        description="The subscription type of marketing mail (marketing, newsletter, product; default marketing); transactional mail has none",
+    )
+    track: bool = Field(
+        default=True,
+        description="Track opens and clicks of this message (when the organization tracks)",
+    )
     sender_id: UUID | None = Field(default=None, description="One of the actor's sender identities")
     reply_to: str | None = None
+    send_at: datetime | None = Field(
+        default=None,
+        description="Send later: not before this time (at most a year ahead); now if left out",
+    )
+    attachments: list[AttachmentIn] | None = None
+    quote_ids: list[UUID] | None = Field(
+        default=None, description="Quotes whose PDF goes with the message"
+    )
+    in_reply_to_id: UUID | None = Field(
+        default=None,
+        description="The message this one answers (an email's id): it joins that conversation and carries In-Reply-To and References",
+    )
+
+
+class EmailStats(OutputModel):
+    """Tracked, delivered messages and how many a person opened or clicked (machine opens and clicks left out); the rates are those over ``sent`` (OpenAPI: `EmailStats`)"""
+
+    sent: int
+    opened: int
+    clicked: int
+    open_rate: float
+    click_rate: float
 
 
 class EmailTemplate(OutputModel):
@@ -1007,6 +1105,9 @@ class EmailTemplate(OutputModel):
     subject: str
     text: str
     html: str
+    intent: (
+        Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
+    ) = None
     owner_id: UUID | None
     created_at: datetime
     updated_at: datetime
@@ -1020,6 +1121,12 @@ class EmailTemplateIn(InputModel):
     subject: str
     text: str = Field(default="")
     html: str = Field(default="")
+    intent: (
+        Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
+    ) = Field(
+        default=None,
+        description="What the drafting assistant may use it for (none: not used by it)",
+    )
 
 
 class EmailTemplateList(OutputModel):
@@ -1036,6 +1143,9 @@ class EmailTemplateUpdate(InputModel):
     subject: str | None = None
     text: str | None = None
     html: str | None = None
+    intent: (
+        Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"] | None
+    ) = None
 
 
 class EmailThreadList(OutputModel):
@@ -1067,6 +1177,18 @@ class EmailThreadSummary(OutputModel):
     message_count: int
     record_type: str | None
     record_id: UUID | None
+
+
+class Engagement(OutputModel):
+    """Opens and clicks of a message: people's, and machines' (mail proxies and scanners, which rates leave out) (OpenAPI: `Engagement`)"""
+
+    tracked: bool
+    opens: int
+    machine_opens: int
+    clicks: int
+    machine_clicks: int
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
 
 
 class EnrichmentPreview(OutputModel):
@@ -1590,6 +1712,7 @@ class MeOut(OutputModel):
     team_id: UUID | None = None
     is_active: bool
     timezone: str
+    notify_by_email: bool = Field(default=False)
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
     version: int
@@ -1604,6 +1727,9 @@ class MeUpdate(InputModel):
 
     full_name: str | None = None
     timezone: str | None = Field(default=None, description="IANA zone, e.g. Europe/Paris")
+    notify_by_email: bool | None = Field(
+        default=None, description="Each notification also comes by email (when email is set up)"
+    )
     password: str | None = Field(
         default=None,
         description="Needs current_password; never with an API key (sign in to the web UI)",
@@ -2452,6 +2578,44 @@ class StagesReplace(InputModel):
     stages: list[StageIn]
 
 
+class Subscription(OutputModel):
+    """(OpenAPI: `Subscription`)"""
+
+    type: Literal["marketing", "newsletter", "product"]
+    status: Literal["subscribed", "unsubscribed", "unknown"]
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
+
+
+class SubscriptionChange(InputModel):
+    """(OpenAPI: `SubscriptionChange`)"""
+
+    type: Literal["marketing", "newsletter", "product"]
+    status: Literal["subscribed", "unsubscribed"]
+    source: Literal["form", "import", "api", "manual", "double_opt_in", "unsubscribe_link"] = Field(
+        default="manual"
+    )
+    consent_at: datetime | None = Field(
+        default=None, description="When consent was given (default: now); for subscribed only"
+    )
+
+
+class SubscriptionList(OutputModel):
+    """(OpenAPI: `SubscriptionList`)"""
+
+    record_type: Literal["contact", "lead"]
+    record_id: UUID
+    address: str | None
+    items: list[Subscription]
+
+
+class SubscriptionsIn(InputModel):
+    """The types to change; the others keep their status (OpenAPI: `SubscriptionsIn`)"""
+
+    items: list[SubscriptionChange]
+
+
 class Suppression(OutputModel):
     """(OpenAPI: `Suppression`)"""
 
@@ -2468,6 +2632,10 @@ class SuppressionIn(InputModel):
 
     address: str | None
     reason: Literal["hard_bounce", "complaint", "unsubscribe"]
+    kind: Literal["all", "marketing", "newsletter", "product"] = Field(
+        default="all",
+        description="An unsubscribe's subscription type (all: every non-transactional message); hard bounces and complaints always stop all mail",
+    )
     detail: str = Field(default="")
 
 
@@ -2623,6 +2791,7 @@ class UserOut(OutputModel):
     team_id: UUID | None = None
     is_active: bool
     timezone: str
+    notify_by_email: bool = Field(default=False)
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
     version: int
@@ -2874,6 +3043,7 @@ Address.model_rebuild()
 ApiKeyCreate.model_rebuild()
 ApiKeyCreated.model_rebuild()
 ApiKeyOut.model_rebuild()
+AttachmentIn.model_rebuild()
 AttachmentOut.model_rebuild()
 AttendeeIn.model_rebuild()
 AttendeeOut.model_rebuild()
@@ -2897,11 +3067,17 @@ DealLineItemOut.model_rebuild()
 DealOut.model_rebuild()
 DealPrediction.model_rebuild()
 DealUpdate.model_rebuild()
+DraftFact.model_rebuild()
+DraftIn.model_rebuild()
+DraftOut.model_rebuild()
 DuplicateCandidateOut.model_rebuild()
 DuplicateList.model_rebuild()
 EmailList.model_rebuild()
 EmailOut.model_rebuild()
+EmailPolicy.model_rebuild()
+EmailPolicyIn.model_rebuild()
 EmailSend.model_rebuild()
+EmailStats.model_rebuild()
 EmailTemplate.model_rebuild()
 EmailTemplateIn.model_rebuild()
 EmailTemplateList.model_rebuild()
@@ -2909,6 +3085,7 @@ EmailTemplateUpdate.model_rebuild()
 EmailThreadList.model_rebuild()
 EmailThreadOut.model_rebuild()
 EmailThreadSummary.model_rebuild()
+Engagement.model_rebuild()
 EnrichmentPreview.model_rebuild()
 ExchangeRateIn.model_rebuild()
 ExchangeRateOut.model_rebuild()
@@ -3011,6 +3188,10 @@ StageMove.model_rebuild()
 StageOut.model_rebuild()
 StageTotals.model_rebuild()
 StagesReplace.model_rebuild()
+Subscription.model_rebuild()
+SubscriptionChange.model_rebuild()
+SubscriptionList.model_rebuild()
+SubscriptionsIn.model_rebuild()
 Suppression.model_rebuild()
 SuppressionIn.model_rebuild()
 TaskCreate.model_rebuild()
@@ -3059,6 +3240,7 @@ __all__ = [
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyOut",
+    "AttachmentIn",
     "AttachmentOut",
     "AttendeeIn",
     "AttendeeOut",
@@ -3082,11 +3264,17 @@ __all__ = [
     "DealOut",
     "DealPrediction",
     "DealUpdate",
+    "DraftFact",
+    "DraftIn",
+    "DraftOut",
     "DuplicateCandidateOut",
     "DuplicateList",
     "EmailList",
     "EmailOut",
+    "EmailPolicy",
+    "EmailPolicyIn",
     "EmailSend",
+    "EmailStats",
     "EmailTemplate",
     "EmailTemplateIn",
     "EmailTemplateList",
@@ -3094,6 +3282,7 @@ __all__ = [
     "EmailThreadList",
     "EmailThreadOut",
     "EmailThreadSummary",
+    "Engagement",
     "EnrichmentPreview",
     "ExchangeRateIn",
     "ExchangeRateOut",
@@ -3196,6 +3385,10 @@ __all__ = [
     "StageOut",
     "StageTotals",
     "StagesReplace",
+    "Subscription",
+    "SubscriptionChange",
+    "SubscriptionList",
+    "SubscriptionsIn",
     "Suppression",
     "SuppressionIn",
     "TaskCreate",

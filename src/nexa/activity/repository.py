@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
@@ -96,3 +96,9 @@ class ActivityRepository:
                 repo.readable(actor).with_only_columns(repo.model.id).where(repo.model.id.in_(ids))
             )
         )
+
+    def insert_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Timeline entries, one executemany (every row names every column)."""
+        table = Activity.__table__
+        assert isinstance(table, Table)
+        self.session.execute(insert(table), rows)

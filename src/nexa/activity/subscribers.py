@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from nexa.core.events import Event, jsonable, subscribe
+from nexa.activity.repository import ActivityRepository
+from nexa.core.events import Event, batch_form, jsonable, subscribe
 from nexa.models import Activity
 
 VERBS = {
@@ -42,26 +43,41 @@ def linked_records(event: Event) -> list[tuple[str, uuid.UUID]]:
     return found
 
 
-@subscribe("*")
-def write_timeline_entry(session: Session, event: Event) -> None:
+def timeline_rows(event: Event) -> list[dict[str, Any]]:
+    """The timeline entries of one event: on its record and on each record it is linked to."""
     if event.record_id is None:
-        return
+        return []
     data: dict[str, Any] = {"changes": jsonable(event.changes)} if event.changes else {}
     summary = summarise(event)
-    targets = [(event.record_type, event.record_id), *linked_records(event)]
-    for record_type, record_id in targets:
+    rows = []
+    for record_type, record_id in [(event.record_type, event.record_id), *linked_records(event)]:
         entry = dict(data)
         if record_id != event.record_id:
             entry["source"] = {"record_type": event.record_type, "record_id": str(event.record_id)}
-        session.add(
-            Activity(
-                record_type=record_type,
-                record_id=record_id,
-                event=event.name,
-                summary=summary,
-                actor_id=event.actor_id,
-                actor_name=event.actor_name,
-                occurred_at=event.occurred_at,
-                data=entry,
-            )
+        rows.append(
+            {
+                "record_type": record_type,
+                "record_id": record_id,
+                "event": event.name,
+                "summary": summary,
+                "actor_id": event.actor_id,
+                "actor_name": event.actor_name,
+                "occurred_at": event.occurred_at,
+                "data": entry,
+            }
         )
+    return rows
+
+
+@subscribe("*")
+def write_timeline_entry(session: Session, event: Event) -> None:
+    for row in timeline_rows(event):
+        session.add(Activity(**row))
+
+
+@batch_form(write_timeline_entry)
+def write_timeline_entries(session: Session, events: list[Event]) -> None:
+    """``write_timeline_entry`` for many events: one executemany."""
+    rows = [{"id": uuid.uuid4(), **row} for event in events for row in timeline_rows(event)]
+    if rows:
+        ActivityRepository(session).insert_entries(rows)

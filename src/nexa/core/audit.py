@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nexa.core.db.base import Base
 from nexa.core.db.types import JSONType, UTCDateTime
-from nexa.core.events import Event, jsonable, subscribe
+from nexa.core.events import Event, batch_form, jsonable, subscribe
 
 
 class AuditEntry(Base):
@@ -49,6 +49,7 @@ def write_audit_rows(session: Session, event: Event) -> None:
         )
 
 
+@batch_form(write_audit_rows)
 def add_audit_rows(session: Session, events: list[Event]) -> None:
     """What ``write_audit_rows`` writes for each of ``events``, as one executemany (bulk
     creates: ``nexa.lead.bulk``)."""

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Final
 
-from sqlalchemy import Index, Integer, String, Text, Uuid
+from sqlalchemy import Index, Integer, String, Table, Text, Uuid, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nexa.core.actor import Actor
@@ -249,6 +249,21 @@ def subscribe(pattern: str) -> Callable[[Subscriber], Subscriber]:
     return register
 
 
+BatchSubscriber = Callable[[Session, list[Event]], None]
+_batch_forms: dict[Subscriber, BatchSubscriber] = {}
+
+
+def batch_form(subscriber: Subscriber) -> Callable[[BatchSubscriber], BatchSubscriber]:
+    """Register what ``subscriber`` does for many events at once (``publish_batch``): the same
+    rows, written in a few statements instead of one per event."""
+
+    def register(fn: BatchSubscriber) -> BatchSubscriber:
+        _batch_forms[subscriber] = fn
+        return fn
+
+    return register
+
+
 def subscribers_of(event_name: str) -> list[Subscriber]:
     """The in-transaction subscribers ``publish`` runs for ``event_name``, in order."""
     return [fn for pattern, fn in _subscribers if fnmatch.fnmatchcase(event_name, pattern)]
@@ -276,6 +291,9 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 def publish(
@@ -327,6 +345,69 @@ def publish(
     return event
 
 
+def publish_batch(
+    session: Session,
+    actor: Actor,
+    event_name: str,
+    items: list[tuple[str, uuid.UUID | None, EventPayload]],
+) -> list[Event]:
+    """``publish`` for many events of one name at once (bulk email, deliveries): each
+    subscriber with a ``batch_form`` runs once for them all, the others once per event, in
+    the order they were registered; the outbox rows are one executemany. What is left behind
+    is what ``publish`` leaves for each event."""
+    if not _installed:
+        raise RuntimeError("event subscribers are not installed; call nexa.subscribers.install()")
+    event_type = REGISTRY.get(event_name)
+    if event_type is None:
+        raise KeyError(f"event {event_name!r} is not declared")
+    if not items:
+        return []
+    now = utcnow()
+    events = [
+        Event(
+            id=uuid.uuid4(),
+            type=event_type,
+            record_type=record_type,
+            record_id=record_id,
+            actor_id=actor.user_id,
+            actor_name=actor.display_name,
+            occurred_at=now,
+            payload=check_payload(event_type, payload),
+        )
+        for record_type, record_id, payload in items
+    ]
+    for pattern, subscriber in list(_subscribers):
+        if not fnmatch.fnmatchcase(event_name, pattern):
+            continue
+        many = _batch_forms.get(subscriber)
+        if many is not None:
+            many(session, events)
+        else:
+            for event in events:
+                subscriber(session, event)
+    session.execute(
+        insert(OUTBOX),
+        [
+            {
+                "id": e.id,
+                "event": event_name,
+                "record_type": e.record_type,
+                "record_id": e.record_id,
+                "actor_id": e.actor_id,
+                "payload": outbox_payload(e),
+                "created_at": e.occurred_at,
+                "available_at": e.occurred_at,
+                "delivered_at": None,
+                "attempts": 0,
+                "last_error": None,
+            }
+            for e in events
+        ],
+    )
+    session.info.setdefault("outbox_ids", []).extend(e.id for e in events)
+    return events
+
+
 def outbox_payload(event: Event) -> dict[str, Any]:
     """The JSON an outbox row stores for ``event``: its payload's fields and ``changes``."""
     return jsonable({**event.payload.to_json(), "changes": event.changes})
@@ -358,6 +439,22 @@ def register_job(name: str, dispatcher: JobDispatcher) -> None:
 
 def enqueue_after_commit(session: Session, job_name: str, *args: Any) -> None:
     session.info.setdefault("after_commit_jobs", []).append((job_name, args))
+
+
+def enqueue_batched_after_commit(session: Session, job_name: str, item: Any, *, batch: int) -> None:
+    """Queue ``job_name`` after commit with a list of items, adding ``item`` to the list of
+    the job queued last by this call while it holds fewer than ``batch``: many outbox rows
+    of a commit become a few jobs (one SMTP connection per batch of emails)."""
+    jobs = session.info.setdefault("after_commit_jobs", [])
+    if jobs:
+        name, args = jobs[-1]
+        batched = session.info.get(("batched", job_name))
+        if name == job_name and args and args[0] is batched and len(batched) < batch:
+            batched.append(item)
+            return
+    items = [item]
+    session.info[("batched", job_name)] = items
+    jobs.append((job_name, (items,)))
 
 
 def run_after_commit(session: Session) -> None:

@@ -18,11 +18,16 @@ from nexa.api.crud import idempotent_create
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
-from nexa.email import mailboxes, service
+from nexa.email import assistant, mailboxes, service
 from nexa.email.schemas import (
+    DraftIn,
+    DraftOut,
     EmailList,
     EmailOut,
+    EmailPolicy,
+    EmailPolicyIn,
     EmailSend,
+    EmailStats,
     EmailTemplate,
     EmailTemplateIn,
     EmailTemplateList,
@@ -43,6 +48,8 @@ from nexa.email.schemas import (
     SmtpSettings,
     SmtpSettingsIn,
     State,
+    SubscriptionList,
+    SubscriptionsIn,
     Suppression,
     SuppressionIn,
 )
@@ -142,6 +149,96 @@ def create_sender(body: SenderIdentityIn, session: SessionDep, actor: ActorDep) 
 def delete_sender(sender_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Response:
     service.delete_sender(session, actor, sender_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/email/policy",
+    response_model=EmailPolicy,
+    summary="Tracking and consent settings (open and click tracking; explicit opt-in for "
+    "marketing)",
+    responses=PROBLEMS,
+    openapi_extra=needs("settings:read"),
+)
+def get_email_policy(session: SessionDep, actor: ActorDep) -> EmailPolicy:
+    return service.get_policy(session, actor)
+
+
+@router.put(
+    "/email/policy",
+    response_model=EmailPolicy,
+    summary="Change the tracking and consent settings (admins)",
+    responses=PROBLEMS,
+    openapi_extra=needs("settings:write"),
+)
+def put_email_policy(body: EmailPolicyIn, session: SessionDep, actor: ActorDep) -> EmailPolicy:
+    return service.put_policy(session, actor, body)
+
+
+@router.get(
+    "/email/stats",
+    response_model=EmailStats,
+    summary="Open and click rates of tracked, delivered mail (people only: machine opens "
+    "and clicks by mail proxies and scanners are left out)",
+    responses=PROBLEMS,
+    openapi_extra=needs("settings:read"),
+)
+def email_stats(session: SessionDep, actor: ActorDep) -> EmailStats:
+    return service.engagement_rates(session, actor)
+
+
+# ---- subscriptions of contacts and leads ------------------------------------------------
+
+
+@router.get(
+    "/contacts/{contact_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="A contact's email subscriptions: status per type, consent time and source",
+    responses=PROBLEMS,
+    openapi_extra=needs("contact:read"),
+)
+def get_contact_subscriptions(
+    contact_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.get_subscriptions(session, actor, "contact", contact_id)
+
+
+@router.put(
+    "/contacts/{contact_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="Set a contact's subscription status for the types given",
+    responses=PROBLEMS,
+    openapi_extra=needs("contact:read", "contact:write"),
+)
+def put_contact_subscriptions(
+    contact_id: uuid.UUID, body: SubscriptionsIn, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.put_subscriptions(session, actor, "contact", contact_id, body)
+
+
+@router.get(
+    "/leads/{lead_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="A lead's email subscriptions: status per type, consent time and source",
+    responses=PROBLEMS,
+    openapi_extra=needs("lead:read"),
+)
+def get_lead_subscriptions(
+    lead_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.get_subscriptions(session, actor, "lead", lead_id)
+
+
+@router.put(
+    "/leads/{lead_id}/subscriptions",
+    response_model=SubscriptionList,
+    summary="Set a lead's subscription status for the types given",
+    responses=PROBLEMS,
+    openapi_extra=needs("lead:read", "lead:write"),
+)
+def put_lead_subscriptions(
+    lead_id: uuid.UUID, body: SubscriptionsIn, session: SessionDep, actor: ActorDep
+) -> SubscriptionList:
+    return service.put_subscriptions(session, actor, "lead", lead_id, body)
 
 
 # ---- templates ----------------------------------------------------------------------------
@@ -262,11 +359,24 @@ def send_email(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     def create() -> tuple[EmailOut, int]:
-        return service.to_out(service.send(session, actor, body)), 1
+        return service.shown(session, service.send(session, actor, body)), 1
 
     return idempotent_create(
         request, session, actor, idempotency_key, body.model_dump(mode="json"), create
     )
+
+
+@router.post(
+    "/emails/draft",
+    response_model=DraftOut,
+    summary="Draft a message from a record (follow_up, intro, proposal, meeting_request, "
+    "re_engage, reply) in a tone; nothing is sent. Made on this server from the record's "
+    "facts and the organization's templates unless an assistant endpoint is configured",
+    responses=PROBLEMS,
+    openapi_extra=needs(*SEND_SCOPES),
+)
+def draft_email(body: DraftIn, session: SessionDep, actor: ActorDep) -> DraftOut:
+    return assistant.draft(session, actor, body)
 
 
 @router.get(
@@ -277,7 +387,7 @@ def send_email(
     openapi_extra=needs("email:read"),
 )
 def get_email(email_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> EmailOut:
-    return service.to_out(service.get_email(session, actor, email_id))
+    return service.shown(session, service.get_email(session, actor, email_id))
 
 
 # ---- receiving: mailboxes, threads, attachments -------------------------------------------

@@ -242,6 +242,9 @@ def _take(
     repo.add(message)
     _attachments(session, message, parsed, store, now, notes)
     message.notes = [*notes]  # a new list: the JSON column sees the change
+    if not parsed.auto_submitted:  # a person answered: the templates' reply rates count it
+        named = [*([parsed.in_reply_to] if parsed.in_reply_to else []), *parsed.references]
+        repo.mark_replied(named, when)
     also_on = [(t, str(i)) for t, i in matched if related is None or (t, i) != related]
     # a person's answer to our mail is a reply (the lead score counts replies); anything else,
     # auto-replies included, was received

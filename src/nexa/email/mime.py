@@ -18,6 +18,8 @@ from typing import Any
 
 from itsdangerous import URLSafeSerializer
 
+from nexa.core.filestore import default_store
+
 UNSUBSCRIBE_SALT = "nexa.email.unsubscribe"
 
 
@@ -40,6 +42,10 @@ class Outgoing:
     html: str | None
     created_at: Any
     unsubscribe_url: str | None = None
+    attempts: int = 1  # this one included
+    in_reply_to: str | None = None
+    references: str | None = None
+    attachments: tuple[tuple[str, str, str], ...] = ()  # (file name, content type, store key)
 
     @property
     def recipients(self) -> list[str]:
@@ -60,9 +66,8 @@ def unsubscribe_token(message_row_id: str, secret_key: str) -> str:
 
 
 def unsubscribe_url(public_url: str, message_row_id: str, secret_key: str) -> str:
-    """The one-click unsubscribe URL of a message (issue 17's tracking part serves it;
-    until then it is documented as a stub: the address is fixed now, so mail sent today
-    keeps working links)."""
+    """The one-click unsubscribe URL of a message, served by nexa.email.public (GET: a page
+    with a button; POST: RFC 8058 one-click). The token does not expire."""
     token = unsubscribe_token(message_row_id, secret_key)
     return f"{public_url.rstrip('/')}/email/unsubscribe/{token}"
 
@@ -89,7 +94,18 @@ def build(outgoing: Outgoing) -> EmailMessage:
         token_address = f"unsubscribe+{outgoing.id.replace('-', '')}@{outgoing.from_domain}"
         msg["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>, <mailto:{token_address}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if outgoing.in_reply_to:
+        msg["In-Reply-To"] = outgoing.in_reply_to
+        msg["References"] = outgoing.references or outgoing.in_reply_to
     msg.set_content(outgoing.text)
     if outgoing.html:
         msg.add_alternative(outgoing.html, subtype="html")
+    if outgoing.attachments:
+        store = default_store()
+        for filename, content_type, key in outgoing.attachments:
+            maintype, _, subtype = content_type.partition("/")
+            if not subtype or maintype == "multipart":
+                maintype, subtype = "application", "octet-stream"
+            msg.add_attachment(store.read(key), maintype=maintype, subtype=subtype,
+                               filename=filename)  # fmt: skip
     return msg

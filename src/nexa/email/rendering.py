@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import nh3
@@ -62,10 +62,21 @@ def fields_of(kind: str, row: Any) -> dict[str, Any]:
     return values
 
 
-def clean_html(source: str) -> str:
+AttributeFilter = Callable[[str, str, str], str | None]
+
+
+def clean_html(source: str, attribute_filter: AttributeFilter | None = None) -> str:
     """User-written HTML made safe to send: scripts, styles, event handlers and
-    ``javascript:`` links removed (nh3, the Ammonia sanitizer)."""
-    return nh3.clean(source, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
+    ``javascript:`` links removed (nh3, the Ammonia sanitizer). ``attribute_filter`` sees each
+    attribute kept, in document order, during the same parse (the tracked-link rewrite)."""
+    if attribute_filter is None:
+        return nh3.clean(source, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
+    return nh3.clean(
+        source,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        attribute_filter=attribute_filter,
+    )
 
 
 def text_of_html(source: str) -> str:
@@ -73,6 +84,33 @@ def text_of_html(source: str) -> str:
     spaced = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])>", "\n", source)
     text = html_lib.unescape(nh3.clean(_TAGS.sub("", spaced), tags=set()))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_TEMPLATE_TAG = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.S)
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+def html_of_text(source: str) -> str:
+    """An HTML template for a plain-text one (what a person types in the compose box):
+    paragraphs at blank lines, line breaks kept, ``http(s)`` addresses made links (so they
+    can be tracked); the text between template tags is escaped, the tags are kept as they are
+    (their values are escaped when rendered)."""
+    out = []
+    for i, part in enumerate(_TEMPLATE_TAG.split(source)):
+        if i % 2:
+            out.append(part)
+            continue
+        pieces = []
+        last = 0
+        for found in _URL.finditer(part):
+            pieces.append(html_lib.escape(part[last : found.start()], quote=False))
+            url = html_lib.escape(found.group(0))
+            pieces.append(f'<a href="{url}">{url}</a>')
+            last = found.end()
+        pieces.append(html_lib.escape(part[last:], quote=False))
+        out.append("".join(pieces))
+    paragraphs = re.split(r"\n\s*\n", "".join(out).strip())
+    return "".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs if p.strip())
 
 
 def header_value(value: str, field: str) -> str:
@@ -92,9 +130,11 @@ def render(
     text: str | None,
     html: str | None,
     fields: tuple[str, str, str] = ("subject", "text", "html"),
+    attribute_filter: AttributeFilter | None = None,
 ) -> tuple[str, str, str | None]:
-    """Subject, text and HTML rendered with ``context``; the HTML cleaned, the text made from
-    it when none was written. Any template failure is a 422 naming its field."""
+    """Subject, text and HTML rendered with ``context``; the HTML cleaned (through
+    ``attribute_filter`` when given), the text made from it when none was written. Any
+    template failure is a 422 naming its field."""
     subject_field, text_field, html_field = fields
     rendered_subject = render_template(
         subject, context, field=subject_field, autoescape=False
@@ -104,7 +144,9 @@ def render(
     header_value(rendered_subject, subject_field)
     rendered_html = None
     if html and html.strip():
-        rendered_html = clean_html(render_template(html, context, field=html_field))
+        rendered_html = clean_html(
+            render_template(html, context, field=html_field), attribute_filter
+        )
     if text and text.strip():
         rendered_text = render_template(text, context, field=text_field, autoescape=False)
     elif rendered_html is not None:

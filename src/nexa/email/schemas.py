@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from nexa.core.fields import EmailValue
 from nexa.core.schemas import InputModel, OutputModel
 
 Security = Literal["starttls", "tls", "none"]
 Kind = Literal["transactional", "marketing"]
+Intent = Literal["follow_up", "intro", "proposal", "meeting_request", "re_engage", "reply"]
+Tone = Literal["formal", "friendly", "brief"]
 State = Literal["queued", "sent", "deferred", "bounced", "failed", "received"]
 Direction = Literal["out", "in"]
 MailboxKind = Literal["personal", "shared"]
 RecordType = Literal["lead", "contact", "account", "deal"]
 Reason = Literal["hard_bounce", "complaint", "unsubscribe"]
+SubscriptionType = Literal["marketing", "newsletter", "product"]
+SuppressionKind = Literal["all", "marketing", "newsletter", "product"]
+SubscriptionStatus = Literal["subscribed", "unsubscribed", "unknown"]
+ConsentSource = Literal["form", "import", "api", "manual", "double_opt_in", "unsubscribe_link"]
+SubscriberType = Literal["contact", "lead"]
 
 TEXT_MAX = 200_000
 HTML_MAX = 500_000
@@ -95,6 +102,9 @@ class EmailTemplateIn(InputModel):
     subject: str = Field(min_length=1, max_length=998)
     text: str = Field("", max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str = Field("", max_length=HTML_MAX)
+    intent: Intent | None = Field(
+        None, description="What the drafting assistant may use it for (none: not used by it)"
+    )
 
 
 class EmailTemplateUpdate(InputModel):
@@ -103,6 +113,7 @@ class EmailTemplateUpdate(InputModel):
     subject: str | None = Field(None, min_length=1, max_length=998)
     text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str | None = Field(None, max_length=HTML_MAX)
+    intent: Intent | None = None
 
 
 class EmailTemplate(BaseModel):
@@ -112,6 +123,7 @@ class EmailTemplate(BaseModel):
     subject: str
     text: str
     html: str
+    intent: Intent | None = None
     owner_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -141,10 +153,17 @@ class Rendered(BaseModel):
     html: str | None
 
 
+class AttachmentIn(InputModel):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field("application/octet-stream", max_length=255)
+    content_base64: str = Field(description="The file's bytes, base64 (25 MB at most by default)")
+
+
 class EmailSend(RecordRef):
     """A message sent from a record. Subject and bodies are templates too (merge fields of the
     record); with ``template_id`` the template's are used for what is left out. ``to`` left
-    empty sends to the record's own email address (a lead's, a contact's)."""
+    empty sends to the record's own email address (a lead's, a contact's), or to its primary
+    contact's (a deal's, an account's)."""
 
     to: list[Recipient] = Field(default_factory=list, max_length=1000)
     cc: list[Recipient] = Field(default_factory=list, max_length=1000)
@@ -154,14 +173,93 @@ class EmailSend(RecordRef):
     text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
     html: str | None = Field(None, max_length=HTML_MAX)
     kind: Kind = "transactional"
+    subscription: SubscriptionType | None = Field(
+        None,
+        description="The subscription type of marketing mail (marketing, newsletter, product; "
+        "default marketing); transactional mail has none",
+    )
+    track: bool = Field(
+        True,
+        description="Track opens and clicks of this message (when the organization tracks)",
+    )
     sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
     reply_to: EmailValue = None
+    send_at: datetime | None = Field(
+        None, description="Send later: not before this time (at most a year ahead); now if left out"
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    quote_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=5, description="Quotes whose PDF goes with the message"
+    )
+    in_reply_to_id: uuid.UUID | None = Field(
+        None,
+        description="The message this one answers (an email's id): it joins that conversation "
+        "and carries In-Reply-To and References",
+    )
+
+    @field_validator("send_at")
+    @classmethod
+    def _later(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2027-01-05T09:00:00+01:00)")
+        if value - datetime.now(UTC) > timedelta(days=366):
+            raise ValueError("at most a year ahead")
+        return value
+
+
+BULK_MAX = 5000
+
+
+class BulkEmailSend(InputModel):
+    """One message to each of many leads or contacts (their own address), rendered with each
+    record's merge fields: mass email, and campaigns. Recipients the list stops, and records
+    without an address or that the sender cannot read, are skipped with the reason."""
+
+    record_type: Literal["lead", "contact"]
+    record_ids: list[uuid.UUID] = Field(min_length=1, max_length=BULK_MAX)
+    template_id: uuid.UUID | None = None
+    subject: str | None = Field(None, max_length=998)
+    text: str | None = Field(None, max_length=TEXT_MAX, json_schema_extra={"x-multiline": True})
+    html: str | None = Field(None, max_length=HTML_MAX)
+    kind: Kind = "marketing"
+    subscription: SubscriptionType | None = Field(
+        None, description="The subscription type of marketing mail (default marketing)"
+    )
+    track: bool = Field(True, description="Track opens and clicks (when the organization does)")
+    sender_id: uuid.UUID | None = Field(None, description="One of the actor's sender identities")
+    reply_to: EmailValue = None
+
+
+class Skipped(BaseModel):
+    record_id: uuid.UUID
+    reason: str
+
+
+class BulkEmailResult(BaseModel):
+    queued: list[uuid.UUID] = Field(description="The ids of the messages written")
+    skipped: list[Skipped]
+
+
+class Engagement(BaseModel):
+    """Opens and clicks of a message: people's, and machines' (mail proxies and scanners,
+    which rates leave out)."""
+
+    tracked: bool
+    opens: int
+    machine_opens: int
+    clicks: int
+    machine_clicks: int
+    first_opened_at: datetime | None
+    first_clicked_at: datetime | None
 
 
 class EmailOut(BaseModel):
     id: uuid.UUID
     message_id: str
     kind: Kind
+    subscription: SubscriptionType | None = None
     state: State
     from_name: str
     from_address: str
@@ -193,6 +291,7 @@ class EmailOut(BaseModel):
         default_factory=list, description="What reading a received message noticed"
     )
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    engagement: Engagement
 
 
 class AttachmentOut(BaseModel):
@@ -211,6 +310,11 @@ class EmailList(BaseModel):
 class SuppressionIn(InputModel):
     address: EmailValue
     reason: Reason
+    kind: SuppressionKind = Field(
+        "all",
+        description="An unsubscribe's subscription type (all: every non-transactional "
+        "message); hard bounces and complaints always stop all mail",
+    )
     detail: str = Field("", max_length=1000)
 
 
@@ -221,6 +325,39 @@ class Suppression(OutputModel):
     kind: str
     detail: str | None
     created_at: datetime
+
+
+class DraftIn(RecordRef):
+    """Ask the assistant for a draft from a record (nothing is sent)."""
+
+    intent: Intent
+    tone: Tone = "friendly"
+    reply_to_id: uuid.UUID | None = Field(
+        None, description="For intent 'reply': the message (an email's id) being answered"
+    )
+
+
+class DraftFact(BaseModel):
+    name: str
+    value: str
+
+
+class DraftOut(BaseModel):
+    subject: str
+    text: str
+    intent: Intent
+    tone: Tone
+    generator: Literal["offline", "endpoint"] = Field(
+        description="offline: the phrasebook and the organization's templates on this server; "
+        "endpoint: the configured language-model endpoint, checked against the record's facts"
+    )
+    model_version: str
+    template_id: uuid.UUID | None = Field(
+        None, description="The organization's template used (the best reply rate for the intent)"
+    )
+    template_reply_rate: float | None = None
+    facts: list[DraftFact] = Field(description="The record's facts the draft states")
+    notes: list[str] = Field(default_factory=list)
 
 
 # ---- receiving ------------------------------------------------------------------------------
@@ -301,3 +438,60 @@ class MailboxList(BaseModel):
 
 
 EmailOut.model_rebuild()
+
+
+class EmailPolicyIn(InputModel):
+    """Tracking and consent settings of the organization."""
+
+    tracking: bool = Field(True, description="Track opens (a pixel) and clicks (tracked links)")
+    marketing_requires_opt_in: bool = Field(
+        False,
+        description="Marketing mail goes only to addresses whose contact or lead subscribed "
+        "to its type (explicit opt-in); otherwise only unsubscribes stop it",
+    )
+
+
+class EmailPolicy(BaseModel):
+    tracking: bool = True
+    marketing_requires_opt_in: bool = False
+
+
+class Subscription(BaseModel):
+    type: SubscriptionType
+    status: SubscriptionStatus
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
+
+
+class SubscriptionList(BaseModel):
+    record_type: SubscriberType
+    record_id: uuid.UUID
+    address: str | None
+    items: list[Subscription]
+
+
+class SubscriptionChange(InputModel):
+    type: SubscriptionType
+    status: Literal["subscribed", "unsubscribed"]
+    source: ConsentSource = "manual"
+    consent_at: datetime | None = Field(
+        None, description="When consent was given (default: now); for subscribed only"
+    )
+
+
+class SubscriptionsIn(InputModel):
+    """The types to change; the others keep their status."""
+
+    items: list[SubscriptionChange] = Field(min_length=1, max_length=3)
+
+
+class EmailStats(BaseModel):
+    """Tracked, delivered messages and how many a person opened or clicked (machine opens
+    and clicks left out); the rates are those over ``sent``."""
+
+    sent: int
+    opened: int
+    clicked: int
+    open_rate: float
+    click_rate: float

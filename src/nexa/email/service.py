@@ -29,36 +29,66 @@ from nexa.config import get_settings
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import session_scope, utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
-from nexa.core.events import OutboxMessage, enqueue_after_commit, publish
+from nexa.core.events import (
+    EventPayload,
+    OutboxMessage,
+    enqueue_batched_after_commit,
+    publish,
+    publish_batch,
+)
+from nexa.core.filestore import default_store
 from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
-from nexa.email import mime, rendering
-from nexa.email.events import FAILED, QUEUED, SENT, EmailPayload
+from nexa.email import attachments, mime, rendering, tracking
+from nexa.email.events import (
+    CLICKED,
+    CONSENT_CHANGED,
+    FAILED,
+    OPENED,
+    QUEUED,
+    SENT,
+    UNSUBSCRIBED,
+    EmailConsentPayload,
+    EmailEngagementPayload,
+    EmailPayload,
+    EmailUnsubscribedPayload,
+)
 from nexa.email.parsing import subject_key
 from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
 from nexa.email.schemas import (
     AttachmentOut,
+    BulkEmailSend,
     EmailOut,
+    EmailPolicy,
+    EmailPolicyIn,
     EmailSend,
+    EmailStats,
     EmailTemplateIn,
     EmailTemplateUpdate,
+    Engagement,
     PreviewIn,
     RecipientOut,
     Rendered,
     SenderIdentityIn,
     SmtpSettings,
     SmtpSettingsIn,
+    Subscription,
+    SubscriptionList,
+    SubscriptionsIn,
     SuppressionIn,
 )
 from nexa.email.schemas import EmailTemplate as TemplateOut
 from nexa.email.transport import Connection, Reply, SmtpConfig
 from nexa.models import (
+    EmailEvent,
     EmailMessage,
+    EmailSubscription,
     EmailSuppression,
     EmailTemplate,
     EmailThread,
     SenderIdentity,
 )
+from nexa.models.email import SUBSCRIPTION_TYPES
 
 DELIVER_JOB = "email.deliver"
 # The wait after the 1st, 2nd … deferral: about 2 days in all, then the message has failed.
@@ -73,7 +103,14 @@ BACKOFF = (
     timedelta(hours=24),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # the default of NEXA_EMAIL_LEASE_SECONDS
+
+
+def lease() -> timedelta:
+    """How long a claimed message is held by the worker sending it."""
+    return timedelta(seconds=get_settings().email_lease_seconds)
+
+
 SENDABLE_FROM = ("lead", "contact", "account", "deal")
 
 Sessions = Callable[[], AbstractContextManager[Session]]
@@ -201,14 +238,24 @@ def suppress(session: Session, actor: Actor, data: SuppressionIn) -> EmailSuppre
     _require(actor, "settings:write", "change the suppression list")
     if not data.address:
         raise ValidationFailed("an address is needed", field="address")
-    return add_suppression(session, data.address, data.reason, data.detail)
+    return add_suppression(session, data.address, data.reason, data.detail, kind=data.kind)
 
 
 def add_suppression(
-    session: Session, address: str, reason: str, detail: str | None = None
+    session: Session,
+    address: str,
+    reason: str,
+    detail: str | None = None,
+    *,
+    kind: str = "all",
 ) -> EmailSuppression:
+    """Suppress ``address``: a hard bounce or complaint stops all mail (kind ``all``); an
+    unsubscribe stops the non-transactional mail of ``kind`` (a subscription type, or
+    ``all`` of them)."""
+    if reason != "unsubscribe":
+        kind = "all"
     repo = EmailRepository(session)
-    existing = repo.suppression(address, reason)
+    existing = repo.suppression(address, reason, kind)
     if existing is not None:
         return existing
     return repo.add_suppression(
@@ -216,7 +263,7 @@ def add_suppression(
             id=uuid.uuid4(),
             address=address.lower(),
             reason=reason,
-            kind="marketing" if reason == "unsubscribe" else "all",
+            kind=kind,
             detail=detail or None,
             created_at=utcnow(),
         )
@@ -229,13 +276,90 @@ def list_suppressions(session: Session, actor: Actor) -> list[EmailSuppression]:
 
 
 def suppressed(session: Session, addresses: list[str], kind: str) -> dict[str, str]:
-    """Address → reason for each address mail of ``kind`` must not go to: hard bounces and
-    complaints stop every message; unsubscribes stop marketing mail only."""
+    """Address → reason for each address mail of ``kind`` must not go to, by the suppression
+    list alone: hard bounces and complaints stop every message; unsubscribes (of any type)
+    stop marketing mail. ``refusals`` applies subscription types and consent too."""
     found: dict[str, str] = {}
     for row in EmailRepository(session).suppressions_of(addresses):
         if row.reason in ("hard_bounce", "complaint") or kind == "marketing":
             found.setdefault(row.address.lower(), row.reason)
     return found
+
+
+def marketing_allowed(
+    session: Session, addresses: list[str], subscription_type: str
+) -> dict[str, str]:
+    """Address → reason for each address that must not get non-transactional mail of
+    ``subscription_type`` (absent: allowed), in two queries however many addresses (campaigns
+    call it with a batch):
+
+    * ``hard_bounce``, ``complaint``: on the suppression list (no mail at all);
+    * ``unsubscribe``: unsubscribed at this address from this type or from all of them;
+    * ``unsubscribed``: a contact or lead with this address is unsubscribed from the type;
+    * ``no_consent``: the organization requires explicit opt-in for marketing and no contact
+      or lead with this address subscribed to the type.
+    """
+    repo = EmailRepository(session)
+    found: dict[str, str] = {}
+    for row in repo.suppressions_of(addresses):
+        address = row.address.lower()
+        if row.reason in ("hard_bounce", "complaint"):
+            found[address] = row.reason
+        elif row.kind in ("all", subscription_type):
+            found.setdefault(address, "unsubscribe")
+    consented: set[str] = set()
+    for sub in repo.subscriptions_by_address(addresses, subscription_type):
+        address = (sub.address or "").lower()
+        if sub.status == "unsubscribed":
+            found.setdefault(address, "unsubscribed")
+        elif sub.status == "subscribed":
+            consented.add(address)
+    if policy(session).marketing_requires_opt_in:
+        for address in {a.lower() for a in addresses} - consented:
+            found.setdefault(address, "no_consent")
+    return found
+
+
+REFUSAL_WORDS = {
+    "hard_bounce": "is on the suppression list (hard bounce): no mail goes to it",
+    "complaint": "is on the suppression list (complaint): no mail goes to it",
+    "unsubscribe": "unsubscribed: no {type} mail goes to it",
+    "unsubscribed": "is unsubscribed from {type} mail (its contact or lead)",
+    "no_consent": "has not opted in to {type} mail (the organization requires explicit opt-in)",
+}
+
+
+def refusals(
+    session: Session, addresses: list[str], kind: str, subscription_type: str | None
+) -> dict[str, str]:
+    """Address → reason for each recipient a message of ``kind`` (and subscription type)
+    must not go to: transactional mail is stopped by hard bounces and complaints only;
+    marketing mail by ``marketing_allowed``."""
+    if kind == "transactional":
+        return suppressed(session, addresses, kind)
+    return marketing_allowed(session, addresses, subscription_type or "marketing")
+
+
+def refusal_text(reason: str, subscription_type: str | None) -> str:
+    return REFUSAL_WORDS.get(reason, reason).format(type=subscription_type or "marketing")
+
+
+# ---- tracking and consent settings --------------------------------------------------------
+
+
+def policy(session: Session) -> EmailPolicy:
+    return EmailPolicy(**EmailRepository(session).policy())
+
+
+def get_policy(session: Session, actor: Actor) -> EmailPolicy:
+    _require(actor, "settings:read", "read the email settings")
+    return policy(session)
+
+
+def put_policy(session: Session, actor: Actor, data: EmailPolicyIn) -> EmailPolicy:
+    _require(actor, "settings:write", "change the email settings")
+    EmailRepository(session).set_policy(data.model_dump())
+    return policy(session)
 
 
 # ---- templates ----------------------------------------------------------------------------
@@ -249,6 +373,7 @@ def to_template(t: EmailTemplate) -> TemplateOut:
         subject=t.subject,
         text=t.text_body,
         html=t.html_body,
+        intent=t.intent,
         owner_id=t.owner_id,
         created_at=t.created_at,
         updated_at=t.updated_at,
@@ -287,6 +412,7 @@ def create_template(session: Session, actor: Actor, data: EmailTemplateIn) -> Em
             subject=data.subject,
             text_body=data.text,
             html_body=data.html,
+            intent=data.intent,
             owner_id=actor.user_id,
         )
     )
@@ -298,6 +424,8 @@ def update_template(
     repo = EmailTemplateRepository(session)
     template = repo.get_for(actor, template_id, "write")
     given = data.model_fields_set
+    if "intent" in given:
+        template.intent = data.intent
     for field, column in (("name", "name"), ("kind", "kind"), ("subject", "subject")):
         if field in given:
             value = getattr(data, field)
@@ -369,7 +497,7 @@ def record_context(
 
 
 def _template_texts(
-    session: Session, actor: Actor, data: EmailSend | PreviewIn
+    session: Session, actor: Actor, data: EmailSend | PreviewIn | BulkEmailSend
 ) -> tuple[str, str | None, str | None, EmailTemplate | None]:
     template = None
     subject, text, html = data.subject, data.text, data.html
@@ -415,30 +543,55 @@ def _recipients(items: list[Any], field: str) -> list[dict[str, str]]:
     return out
 
 
+def sender_of(
+    repo: EmailRepository, smtp: dict[str, Any], actor: Actor, sender_id: uuid.UUID | None
+) -> tuple[str, str, str]:
+    """From name, From address and signature: the organization's, or one of the actor's
+    sender identities (422 when ``sender_id`` is someone else's)."""
+    from_name = str(smtp.get("from_name") or get_settings().org_name)
+    from_address = f"{smtp.get('from_local_part', 'crm')}@{smtp['from_domain']}"
+    signature = ""
+    if sender_id is not None:
+        sender = repo.sender(sender_id)
+        if sender is None or sender.user_id != actor.user_id:
+            raise ValidationFailed("not one of your sender identities", field="sender_id")
+        from_name, from_address, signature = sender.name, sender.address, sender.signature
+    rendering.header_value(from_name, "from_name")
+    return from_name, from_address, signature
+
+
+def require_smtp(repo: EmailRepository) -> dict[str, Any]:
+    smtp = repo.smtp_settings()
+    if not smtp:
+        raise ValidationFailed(
+            "email is not set up: an admin enters the SMTP settings first", field="settings"
+        )
+    return smtp
+
+
 def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     """Render and queue one message from a record (see the module's docstring)."""
     _require(actor, "email:create", "send email")
     _check_key_scope(actor, data.record_type)
     settings = get_settings()
     repo = EmailRepository(session)
-    smtp = repo.smtp_settings()
-    if not smtp:
-        raise ValidationFailed(
-            "email is not set up: an admin enters the SMTP settings first", field="settings"
-        )
+    smtp = require_smtp(repo)
     record, context = record_context(session, actor, data.record_type, data.record_id)
     to = _recipients(data.to, "to")
     cc = _recipients(data.cc, "cc")
     bcc = _recipients(data.bcc, "bcc")
     if not to and not cc and not bcc:
-        own = getattr(record, "email", None)
+        # the record's own address (a lead, a contact), else its primary contact's (a deal,
+        # an account)
+        person = record if getattr(record, "email", None) else None
+        own = getattr(record, "email", None) or context["contact"].get("email")
         if not own:
             raise ValidationFailed("name a recipient (this record has no email)", field="to")
-        name = " ".join(
-            p
-            for p in (getattr(record, "first_name", None), getattr(record, "last_name", None))
-            if p
-        )
+        if person is not None:
+            first, last = getattr(person, "first_name", None), getattr(person, "last_name", None)
+            name = " ".join(p for p in (first, last) if p)
+        else:
+            name = str(context["contact"].get("full_name") or "")
         to = [{"name": name, "address": own}]
     everyone = [r["address"] for r in (*to, *cc, *bcc)]
     if len(everyone) > settings.email_max_recipients:
@@ -446,41 +599,59 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             f"{len(everyone)} recipients; at most {settings.email_max_recipients} per message",
             field="to",
         )
-    blocked = suppressed(session, everyone, data.kind)
+    subscription = _subscription_type(data)
+    blocked = refusals(session, everyone, data.kind, subscription)
     if blocked:
-        address, reason = next(iter(blocked.items()))
-        field = next(
-            f"{name}.{i}.address"
+        field, address, reason = next(
+            (f"{name}.{i}.address", r["address"].lower(), blocked[r["address"].lower()])
             for name, rows in (("to", to), ("cc", cc), ("bcc", bcc))
             for i, r in enumerate(rows)
-            if r["address"].lower() == address
+            if r["address"].lower() in blocked
         )
         raise ValidationFailed(
-            f"{address} is on the suppression list ({reason.replace('_', ' ')}): "
-            f"no {data.kind} mail goes to it",
+            f"{address} {refusal_text(reason, subscription)} ({reason})",
             field=field,
+            reason=reason,
         )
-    subject, text, html, template = _template_texts(session, actor, data)
-    subject, text, html = rendering.render(context, subject=subject, text=text, html=html)
-    from_domain = str(smtp["from_domain"])
-    from_name = str(smtp.get("from_name") or settings.org_name)
-    from_address = f"{smtp.get('from_local_part', 'crm')}@{from_domain}"
-    if data.sender_id is not None:
-        sender = repo.sender(data.sender_id)
-        if sender is None or sender.user_id != actor.user_id:
-            raise ValidationFailed("not one of your sender identities", field="sender_id")
-        from_name, from_address = sender.name, sender.address
-        if sender.signature:
-            text = f"{text}\n\n-- \n{sender.signature}"
-    rendering.header_value(from_name, "from_name")
     row_id = uuid.uuid4()
+    subject, text, html, template = _template_texts(session, actor, data)
+    rewriter = None
+    if data.track and policy(session).tracking:
+        rewriter = tracking.LinkRewriter(settings.public_url, row_id, settings.effective_secret_key)
+    subject, text, html = rendering.render(
+        context, subject=subject, text=text, html=html, attribute_filter=rewriter
+    )
+    if rewriter is not None and html is not None:
+        html = html + rewriter.pixel()
+    files = attachments.decode(data.attachments) + attachments.quote_files(
+        session, actor, data.quote_ids
+    )
+    answered = None
+    if data.in_reply_to_id is not None:
+        try:
+            answered = repo.get(actor, data.in_reply_to_id)
+        except NotFound:
+            raise ValidationFailed("no such message", field="in_reply_to_id") from None
+    from_domain = str(smtp["from_domain"])
+    from_name, from_address, signature = sender_of(repo, smtp, actor, data.sender_id)
+    if signature:
+        text = f"{text}\n\n-- \n{signature}"
     now = utcnow()
-    thread = start_thread(session, subject, now, data.record_type, record.id)
+    references = None
+    if answered is not None and answered.thread_id is not None:
+        thread_id = answered.thread_id
+        chain = [*(answered.references_header or "").split(), answered.message_id]
+        references = " ".join(chain[-20:])
+    else:
+        thread_id = start_thread(session, subject, now, data.record_type, record.id).id
     message = repo.add(
         EmailMessage(
             id=row_id,
             message_id=f"<{row_id.hex}@{from_domain}>",
             kind=data.kind,
+            subscription=subscription,
+            tracked=rewriter is not None and html is not None,
+            links=rewriter.links if rewriter is not None and rewriter.links else None,
             state="queued",
             from_name=from_name,
             from_address=from_address,
@@ -496,12 +667,16 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
             related_type=data.record_type,
             related_id=record.id,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=max(now, data.send_at) if data.send_at else now,
             owner_id=actor.user_id,
             direction="out",
-            thread_id=thread.id,
+            thread_id=thread_id,
+            in_reply_to=answered.message_id if answered is not None else None,
+            references_header=references,
         )
     )
+    if files:
+        attachments.attach(session, message.id, files)
     publish(
         session,
         actor,
@@ -535,6 +710,17 @@ def start_thread(
     )
 
 
+def _subscription_type(data: EmailSend | BulkEmailSend) -> str | None:
+    if data.kind == "transactional":
+        if data.subscription is not None:
+            raise ValidationFailed(
+                "transactional mail has no subscription type (send it as marketing)",
+                field="subscription",
+            )
+        return None
+    return data.subscription or "marketing"
+
+
 def _payload(message: EmailMessage) -> EmailPayload:
     return EmailPayload(
         name=message.subject,
@@ -551,7 +737,9 @@ def _payload(message: EmailMessage) -> EmailPayload:
 def on_queued(session: Session, outbox: OutboxMessage) -> None:
     """Outbox handler for ``email.queued`` (after commit): queue the delivery job."""
     if outbox.event == QUEUED.name and outbox.record_id is not None:
-        enqueue_after_commit(session, DELIVER_JOB, [str(outbox.record_id)])
+        enqueue_batched_after_commit(
+            session, DELIVER_JOB, str(outbox.record_id), batch=get_settings().email_batch_size
+        )
 
 
 def list_emails(
@@ -561,17 +749,28 @@ def list_emails(
     state: str | None = None,
     record_type: str | None = None,
     record_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
     limit: int = 50,
 ) -> list[EmailMessage]:
     _require(actor, "email:read", "read email")
     return EmailRepository(session).page(
-        actor, state=state, record_type=record_type, record_id=record_id, limit=limit
+        actor,
+        state=state,
+        record_type=record_type,
+        record_id=record_id,
+        owner_id=owner_id,
+        limit=limit,
     )
 
 
 def get_email(session: Session, actor: Actor, message_id: uuid.UUID) -> EmailMessage:
     _require(actor, "email:read", "read email")
     return EmailRepository(session).get(actor, message_id)
+
+
+def shown(session: Session, m: EmailMessage) -> EmailOut:
+    """One message as the API shows it, with its attachments."""
+    return to_out(m, InboundRepository(session).attachments_of([m.id]))
 
 
 def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
@@ -582,6 +781,7 @@ def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
         id=m.id,
         message_id=m.message_id,
         kind=m.kind,
+        subscription=m.subscription,
         state=m.state,
         from_name=m.from_name,
         from_address=m.from_address,
@@ -619,13 +819,22 @@ def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
             )
             for a in attachments or ()
         ],
+        engagement=Engagement(
+            tracked=bool(m.tracked),
+            opens=m.opens or 0,
+            machine_opens=m.machine_opens or 0,
+            clicks=m.clicks or 0,
+            machine_clicks=m.machine_clicks or 0,
+            first_opened_at=m.first_opened_at,
+            first_clicked_at=m.first_clicked_at,
+        ),
     )
 
 
 # ---- delivery -----------------------------------------------------------------------------
 
 
-def _outgoing(message: EmailMessage) -> mime.Outgoing:
+def _outgoing(message: EmailMessage, files: tuple[tuple[str, str, str], ...] = ()) -> mime.Outgoing:
     settings = get_settings()
     unsubscribe = None
     if message.kind == "marketing":
@@ -648,14 +857,19 @@ def _outgoing(message: EmailMessage) -> mime.Outgoing:
         html=message.html_body,
         created_at=message.created_at,
         unsubscribe_url=unsubscribe,
+        attempts=message.attempts,
+        in_reply_to=message.in_reply_to,
+        references=message.references_header,
+        attachments=files,
     )
 
 
 def claim(
     session: Session, ids: list[uuid.UUID], now: datetime
-) -> tuple[SmtpConfig | None, list[mime.Outgoing], list[tuple[uuid.UUID, Reply]]]:
+) -> tuple[SmtpConfig | None, list[mime.Outgoing], list[tuple[uuid.UUID, Reply, int]]]:
     """Take the due messages among ``ids`` for one attempt. Returns the SMTP settings, what
-    to send, and outcomes decided without the server (suppressed since queued)."""
+    to send, and outcomes decided without the server (suppressed since queued), with the
+    message's attempts."""
     repo = EmailRepository(session)
     try:
         config = smtp_config(session)
@@ -664,15 +878,23 @@ def claim(
     limit = get_settings().email_hourly_limit_per_domain
     counts: dict[str, int] = {}
     outgoing: list[mime.Outgoing] = []
-    decided: list[tuple[uuid.UUID, Reply]] = []
-    messages = repo.claim(ids, now, now + LEASE)
+    decided: list[tuple[uuid.UUID, Reply, int]] = []
+    messages = repo.claim(ids, now, now + lease())
     addresses = [r["address"] for m in messages for r in (*m.to, *m.cc, *m.bcc)]
     blocked_all = {
-        kind: suppressed(session, addresses, kind) for kind in {m.kind for m in messages}
+        (kind, sub): refusals(session, addresses, kind, sub)
+        for kind, sub in {(m.kind, m.subscription) for m in messages}
     }
+    files: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
+    for a in InboundRepository(session).attachments_of([m.id for m in messages]):
+        if a.file_key is not None:
+            files.setdefault(a.email_id, []).append((a.filename, a.content_type, a.file_key))
+    store = default_store() if files else None
     for message in messages:
         if config is None:
-            decided.append((message.id, Reply("deferred", None, "email is not set up")))
+            decided.append(
+                (message.id, Reply("deferred", None, "email is not set up"), message.attempts)
+            )
             continue
         domain = message.from_domain
         if domain not in counts:
@@ -683,13 +905,22 @@ def claim(
             repo.release(message.id, until, f"hourly limit of {limit} messages for {domain}")
             continue
         mine = {r["address"].lower() for r in (*message.to, *message.cc, *message.bcc)}
-        blocked = {a: r for a, r in blocked_all[message.kind].items() if a in mine}
+        blocked = {
+            a: r for a, r in blocked_all[(message.kind, message.subscription)].items() if a in mine
+        }
         if blocked:
             reasons = ", ".join(f"{a} ({r})" for a, r in blocked.items())
-            decided.append((message.id, Reply("failed", None, f"suppressed: {reasons}")))
+            reply = Reply("failed", None, f"suppressed: {reasons}")
+            decided.append((message.id, reply, message.attempts))
+            continue
+        mine_files = tuple(files.get(message.id, ()))
+        lost = [name for name, _, key in mine_files if store is not None and not store.exists(key)]
+        if lost:
+            reply = Reply("failed", None, f"attachment lost from the file store: {lost[0]}")
+            decided.append((message.id, reply, message.attempts))
             continue
         counts[domain] += 1
-        outgoing.append(_outgoing(message))
+        outgoing.append(_outgoing(message, mine_files))
     return config, outgoing, decided
 
 
@@ -697,58 +928,53 @@ def transmit(
     config: SmtpConfig,
     outgoing: list[mime.Outgoing],
     connection: ConnectionFactory = Connection,
+    keep: Callable[[mime.Outgoing, Reply], None] | None = None,
 ) -> list[tuple[uuid.UUID, Reply]]:
-    """Send each message over one connection (no transaction open). After a connection
-    failure the rest of the batch is deferred without trying again."""
+    """Send each message over one connection (no transaction open), handing each reply to
+    ``keep`` as soon as it comes. After a connection failure the rest of the batch is
+    deferred without trying again."""
     results: list[tuple[uuid.UUID, Reply]] = []
     with connection(config) as conn:
         down: Reply | None = None
         for item in outgoing:
-            if down is not None:
-                results.append((uuid.UUID(item.id), down))
-                continue
-            reply = conn.send(mime.build(item), item.return_path, item.recipients)
+            reply = down or conn.send(mime.build(item), item.return_path, item.recipients)
             if reply.code is None:
                 down = reply
+            if keep is not None:
+                keep(item, reply)
             results.append((uuid.UUID(item.id), reply))
     return results
 
 
-def record(
-    session: Session, outcomes: list[tuple[uuid.UUID, Reply]], now: datetime
-) -> dict[str, int]:
-    """Store each attempt's outcome: sent, the next attempt by the backoff, or failed."""
+def outcome(attempts: int, reply: Reply, now: datetime) -> dict[str, Any]:
+    """The columns one attempt's reply sets: sent, the next attempt by the backoff, or
+    failed (a permanent refusal, or a temporary one after ``MAX_ATTEMPTS``)."""
+    state, text = reply.outcome, reply.text
+    if state == "deferred" and attempts >= MAX_ATTEMPTS:
+        state = "failed"
+        text = f"{reply.text} (gave up after {attempts} attempts)"
+    return {
+        "state": state,
+        "last_reply_code": reply.code,
+        "last_reply": text,
+        "sent_at": now if state == "sent" else None,
+        "next_attempt_at": (now + BACKOFF[max(attempts, 1) - 1] if state == "deferred" else None),
+    }
+
+
+def publish_outcomes(session: Session, ids: list[uuid.UUID] | None = None) -> dict[str, int]:
+    """The events of outcomes stored and not yet published (``outcome_pending``), among
+    ``ids`` or any: each taken by one compare-and-set, so of two callers one publishes it.
+    A batch's ``email.sent`` are one ``publish_batch`` (each lead scored once)."""
     counts: dict[str, int] = {}
-    rows = {m.id: m for m in EmailRepository(session).messages([i for i, _ in outcomes])}
-    for message_id, reply in outcomes:
-        message = rows.get(message_id)
-        if message is None:
-            continue
-        message.last_reply_code = reply.code
-        message.last_reply = reply.text
-        state = reply.outcome
-        if state == "deferred" and message.attempts >= MAX_ATTEMPTS:
-            state = "failed"
-            message.last_reply = f"{reply.text} (gave up after {message.attempts} attempts)"
-        message.state = state
-        if state == "sent":
-            message.sent_at = now
-            message.next_attempt_at = None
-        elif state == "deferred":
-            message.next_attempt_at = now + BACKOFF[max(message.attempts, 1) - 1]
-        else:
-            message.next_attempt_at = None
-        counts[state] = counts.get(state, 0) + 1
-        event = SENT if state == "sent" else FAILED if state == "failed" else None
+    events: dict[str, list[tuple[str, uuid.UUID | None, EventPayload]]] = {}
+    for message in EmailRepository(session).take_pending_outcomes(ids):
+        counts[message.state] = counts.get(message.state, 0) + 1
+        event = SENT if message.state == "sent" else FAILED if message.state == "failed" else None
         if event is not None:
-            publish(
-                session,
-                SYSTEM,
-                event.name,
-                record_type="email",
-                record_id=message.id,
-                payload=_payload(message),
-            )
+            events.setdefault(event.name, []).append(("email", message.id, _payload(message)))
+    for name, items in events.items():
+        publish_batch(session, SYSTEM, name, items)
     return counts
 
 
@@ -760,17 +986,27 @@ def deliver(
     connection: ConnectionFactory = Connection,
 ) -> dict[str, int]:
     """One attempt of each due message among ``ids``: claim (one transaction), send over one
-    connection (none open), record (another). Returns how many ended in each state."""
+    connection (none open), each reply stored in its own short transaction the moment it
+    comes — a worker killed mid-batch sends again at most the message it was sending — then
+    the batch's events in one more. Returns how many ended in each state."""
     when = now or utcnow()
     with sessions() as session:
         config, outgoing, decided = claim(session, ids, when)
-    outcomes = list(decided)
+        repo = EmailRepository(session)
+        for message_id, reply, attempts in decided:
+            repo.store_outcome(message_id, outcome(attempts, reply, when))
+
+    def keep(item: mime.Outgoing, reply: Reply) -> None:
+        with sessions() as session:
+            values = outcome(item.attempts, reply, utcnow() if now is None else when)
+            EmailRepository(session).store_outcome(uuid.UUID(item.id), values)
+
     if outgoing and config is not None:
-        outcomes += transmit(config, outgoing, connection)
-    if not outcomes:
+        transmit(config, outgoing, connection, keep)
+    if not outgoing and not decided:
         return {}
     with sessions() as session:
-        return record(session, outcomes, when)
+        return publish_outcomes(session, ids)
 
 
 def deliver_due(
@@ -783,11 +1019,374 @@ def deliver_due(
     when = now or utcnow()
     batch = get_settings().email_batch_size
     with sessions() as session:
-        ids = EmailRepository(session).due_ids(when, batch * 20)
-    totals: dict[str, int] = {}
+        repo = EmailRepository(session)
+        ids = repo.due_ids(when, batch * 20)
+        # outcomes a worker stored and died before publishing
+        left = publish_outcomes(session, repo.stale_pending_outcomes(when - lease()))
+    totals: dict[str, int] = dict(left)
     for start in range(0, len(ids), batch):
         for state, n in deliver(
             ids[start : start + batch], now=when, sessions=sessions, connection=connection
         ).items():
             totals[state] = totals.get(state, 0) + n
     return totals
+
+
+# ---- opens, clicks (the public pixel and links) -------------------------------------------
+#
+# These run for whoever fetches the pixel or follows a link: no session, no actor; the signed
+# token is the authority, and it names one message row. Recording is a handful of statements
+# (the row, one counter UPDATE, the event row; a person's first open or a click publishes,
+# which adds the timeline entries and the outbox row).
+
+RECIPIENT = Actor(user_id=None, role="system", is_system=True, display_name="The recipient")
+
+
+def _max_age() -> float:
+    return get_settings().email_tracking_max_age_days * 86400.0
+
+
+def _engagement(
+    session: Session,
+    message: EmailMessage,
+    kind: str,
+    *,
+    user_agent: str | None,
+    ip: str | None,
+    url: str | None,
+    now: datetime,
+) -> bool:
+    """Store one open or click; publish it when a person's (the first open, each click).
+    Returns whether it was a machine's."""
+    repo = EmailRepository(session)
+    window = get_settings().email_machine_open_seconds
+    machine = tracking.is_machine(user_agent, message.sent_at, now, window)
+    first = repo.count_engagement(message.id, kind, machine, now)
+    repo.add_event(
+        EmailEvent(
+            id=uuid.uuid4(),
+            message_id=message.id,
+            kind=kind,
+            at=now,
+            machine=machine,
+            user_agent=tracking.short_agent(user_agent),
+            ip=(ip or None) and ip[:64],
+            url=url,
+        )
+    )
+    if machine or (kind == "open" and not first):
+        return machine
+    event = OPENED if kind == "open" else CLICKED
+    publish(
+        session,
+        RECIPIENT,
+        event.name,
+        record_type="email",
+        record_id=message.id,
+        payload=EmailEngagementPayload(
+            name=message.subject,
+            message_id=message.message_id,
+            subscription=message.subscription,
+            related_type=message.related_type,
+            related_id=str(message.related_id) if message.related_id else None,
+            url=url,
+            machine=False,
+        ),
+    )
+    return machine
+
+
+def record_open(
+    session: Session,
+    token: str,
+    *,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record an open from the pixel's token. False (nothing recorded) when the token is
+    forged, altered or expired, or names no message: the pixel answers the same either way."""
+    settings = get_settings()
+    row_id = tracking.read_open(token, settings.effective_secret_key, _max_age())
+    if row_id is None:
+        return False
+    message = EmailRepository(session).tracked(row_id)
+    if message is None:
+        return False
+    _engagement(
+        session, message, "open", user_agent=user_agent, ip=ip, url=None, now=now or utcnow()
+    )
+    return True
+
+
+def click_target(
+    session: Session,
+    token: str,
+    *,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The URL a tracked link leads to — one of the links of the message the token names,
+    never anything else — with the click recorded. NotFound when the token is forged,
+    altered or expired, or names a link the message does not have."""
+    settings = get_settings()
+    read = tracking.read_click(token, settings.effective_secret_key, _max_age())
+    if read is None:
+        raise NotFound("this link is not valid (or has expired)")
+    row_id, index = read
+    message = EmailRepository(session).tracked(row_id)
+    links = (message.links if message is not None else None) or []
+    if message is None or not 0 <= index < len(links):
+        raise NotFound("this link is not valid (or has expired)")
+    url = str(links[index])
+    _engagement(
+        session, message, "click", user_agent=user_agent, ip=ip, url=url, now=now or utcnow()
+    )
+    return url
+
+
+def engagement_rates(session: Session, actor: Actor) -> EmailStats:
+    """Open and click rates of tracked, delivered mail: messages a person opened (or
+    clicked) over those sent; machine opens and clicks do not count."""
+    _require(actor, "settings:read", "read the email statistics")
+    totals = EmailRepository(session).engagement_totals()
+    sent = totals["sent"]
+    return EmailStats(
+        **totals,
+        open_rate=round(totals["opened"] / sent, 4) if sent else 0.0,
+        click_rate=round(totals["clicked"] / sent, 4) if sent else 0.0,
+    )
+
+
+# ---- unsubscribe --------------------------------------------------------------------------
+
+
+def unsubscribe_message(session: Session, token: str) -> EmailMessage:
+    """The message an unsubscribe token names (NotFound when forged or unknown)."""
+    row_id = tracking.read_unsubscribe(token, get_settings().effective_secret_key)
+    message = EmailRepository(session).tracked(row_id) if row_id is not None else None
+    if message is None:
+        raise NotFound("this unsubscribe link is not valid")
+    return message
+
+
+def unsubscribe_types(message: EmailMessage, everything: bool) -> list[str]:
+    if everything or message.kind == "transactional":
+        return list(SUBSCRIPTION_TYPES)
+    return [message.subscription or "marketing"]
+
+
+def unsubscribe(
+    session: Session,
+    message: EmailMessage,
+    *,
+    everything: bool = False,
+    source: str = "unsubscribe_link",
+    now: datetime | None = None,
+) -> list[str]:
+    """Unsubscribe the message's recipients (``to``) from its subscription type, or from
+    every type (``everything``): a suppression row per address (reason ``unsubscribe``, kind
+    the type or ``all``), ``unsubscribed`` on every contact and lead with that address, an
+    ``unsubscribe`` event on the message and ``email.unsubscribed`` (timeline, webhooks).
+    Doing it again changes nothing and publishes nothing. Returns the types."""
+    when = now or utcnow()
+    repo = EmailRepository(session)
+    types = unsubscribe_types(message, everything)
+    addresses = sorted({r["address"].lower() for r in message.to})
+    people = repo.people_at(addresses)
+    records = [(record_type, record_id) for record_type, record_id, _ in people]
+    current = {
+        (s.record_type, s.record_id, s.type): s
+        for s in repo.subscriptions_of_records(records, types)
+    }
+    for address in addresses:
+        kind = "all" if everything else types[0]
+        before = repo.suppression(address, "unsubscribe", kind)
+        changed = before is None
+        if changed:
+            add_suppression(
+                session, address, "unsubscribe", f"link in {message.message_id}", kind=kind
+            )
+        mine = [(t, i) for t, i, a in people if a == address]
+        for record_type, record_id in mine:
+            for subscription_type in types:
+                row = current.get((record_type, record_id, subscription_type))
+                if row is None:
+                    repo.add_subscription(
+                        EmailSubscription(
+                            id=uuid.uuid4(),
+                            record_type=record_type,
+                            record_id=record_id,
+                            address=address,
+                            type=subscription_type,
+                            status="unsubscribed",
+                            consent_source=source,
+                            changed_at=when,
+                        )
+                    )
+                    changed = True
+                elif row.status != "unsubscribed":
+                    row.status, row.consent_source, row.changed_at = "unsubscribed", source, when
+                    changed = True
+        if not changed:
+            continue
+        repo.add_event(
+            EmailEvent(id=uuid.uuid4(), message_id=message.id, kind="unsubscribe", at=when)
+        )
+        publish(
+            session,
+            RECIPIENT,
+            UNSUBSCRIBED.name,
+            record_type="email",
+            record_id=message.id,
+            payload=EmailUnsubscribedPayload(
+                name=f"{address} from {', '.join(types)} mail",
+                message_id=message.message_id,
+                address=address,
+                types=types,
+                source=source,
+                related_type=message.related_type,
+                related_id=str(message.related_id) if message.related_id else None,
+                also_on=[
+                    (t, str(i))
+                    for t, i in mine
+                    if (t, i) != (message.related_type, message.related_id)
+                ]
+                or None,
+            ),
+        )
+    session.flush()
+    return types
+
+
+def unsubscribe_by_token(
+    session: Session, token: str, *, everything: bool = False, now: datetime | None = None
+) -> list[str]:
+    """The one-click unsubscribe (RFC 8058) and the page's button."""
+    return unsubscribe(session, unsubscribe_message(session, token), everything=everything, now=now)
+
+
+def unsubscribe_by_mailto(session: Session, recipient: str, now: datetime | None = None) -> bool:
+    """A mail to ``unsubscribe+<row id, hex>@<from-domain>`` (the List-Unsubscribe mailto)
+    unsubscribes that message's recipients; the inbound receiver calls this with the
+    envelope recipient. False when the address names no message of ours."""
+    local, _, domain = recipient.strip().lower().rpartition("@")
+    row_id = tracking.unsubscribe_row_of_address(local)
+    message = EmailRepository(session).tracked(row_id) if row_id is not None else None
+    if message is None or domain != message.from_domain.lower():
+        return False
+    unsubscribe(session, message, source="unsubscribe_mailto", now=now)
+    return True
+
+
+# ---- subscriptions of contacts and leads --------------------------------------------------
+
+
+def _subscriber(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID, action: str
+) -> Any:
+    if record_type not in ("contact", "lead"):
+        raise ValidationFailed("subscriptions belong to contacts and leads", field="record_type")
+    repo = REPOSITORIES[record_type](session)
+    if action == "read":
+        return repo.get(actor, record_id)
+    return repo.get_for(actor, record_id, "write")
+
+
+def get_subscriptions(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
+) -> SubscriptionList:
+    """The record's status per subscription type (``unknown`` when never set)."""
+    record = _subscriber(session, actor, record_type, record_id, "read")
+    rows = {s.type: s for s in EmailRepository(session).subscriptions_of(record_type, record.id)}
+    items = []
+    for subscription_type in SUBSCRIPTION_TYPES:
+        row = rows.get(subscription_type)
+        items.append(
+            Subscription(
+                type=subscription_type,
+                status=row.status if row else "unknown",
+                consent_at=row.consent_at if row else None,
+                consent_source=row.consent_source if row else None,
+                changed_at=row.changed_at if row else None,
+            )
+        )
+    return SubscriptionList(
+        record_type=record_type,
+        record_id=record.id,
+        address=getattr(record, "email", None),
+        items=items,
+    )
+
+
+def _resubscribe(session: Session, address: str, subscription_type: str) -> None:
+    """Lift an address-level unsubscribe of ``subscription_type``; one from every type
+    becomes one from each of the others."""
+    repo = EmailRepository(session)
+    repo.remove_suppression(address, "unsubscribe", subscription_type)
+    if repo.suppression(address, "unsubscribe", "all") is not None:
+        repo.remove_suppression(address, "unsubscribe", "all")
+        for other in SUBSCRIPTION_TYPES:
+            if other != subscription_type:
+                add_suppression(session, address, "unsubscribe", "resubscribed", kind=other)
+
+
+def put_subscriptions(
+    session: Session,
+    actor: Actor,
+    record_type: str,
+    record_id: uuid.UUID,
+    data: SubscriptionsIn,
+    now: datetime | None = None,
+) -> SubscriptionList:
+    """Set the record's status for the types given (who may edit the record may); consent
+    time and source are kept with a subscription. Subscribing again clears an address-level
+    unsubscribe of that type (the person asked for the mail back)."""
+    record = _subscriber(session, actor, record_type, record_id, "write")
+    when = now or utcnow()
+    repo = EmailRepository(session)
+    rows = {s.type: s for s in repo.subscriptions_of(record_type, record.id)}
+    address = (getattr(record, "email", None) or "").lower() or None
+    changed: list[dict[str, str]] = []
+    for i, change in enumerate(data.items):
+        if change.consent_at is not None and change.status != "subscribed":
+            raise ValidationFailed("consent_at goes with subscribed", field=f"items.{i}.consent_at")
+        row = rows.get(change.type)
+        created = row is None
+        if row is None:
+            row = rows[change.type] = EmailSubscription(
+                id=uuid.uuid4(), record_type=record_type, record_id=record.id, type=change.type
+            )
+        elif (row.status, row.consent_source, row.address) == (
+            change.status,
+            change.source,
+            address,
+        ) and (change.consent_at is None or change.consent_at == row.consent_at):
+            continue  # nothing to change (the consent time stays the first one)
+        row.address = address
+        row.status = change.status
+        row.consent_source = change.source
+        row.changed_at = when
+        if change.status == "subscribed":
+            row.consent_at = change.consent_at or when
+            if address:
+                _resubscribe(session, address, change.type)
+        if created:
+            repo.add_subscription(row)
+        changed.append({"type": change.type, "status": change.status, "source": change.source})
+    session.flush()
+    if changed:
+        publish(
+            session,
+            actor,
+            CONSENT_CHANGED.name,
+            record_type=record_type,
+            record_id=record.id,
+            payload=EmailConsentPayload(
+                name=", ".join(f"{c['type']}: {c['status']} ({c['source']})" for c in changed),
+                address=address,
+                subscriptions=changed,
+            ),
+        )
+    return get_subscriptions(session, actor, record_type, record.id)

@@ -14,8 +14,10 @@ from nexa.models.data_import import DataImport, DataImportIssue
 from nexa.models.deal import Deal, DealStageChange, ExchangeRate, Pipeline, PipelineStage
 from nexa.models.email import (
     EmailAttachment,
+    EmailEvent,
     EmailMessage,
     EmailReceipt,
+    EmailSubscription,
     EmailSuppression,
     EmailTemplate,
     EmailThread,
@@ -58,8 +60,10 @@ __all__ = [
     "DealLineItem",
     "DealStageChange",
     "EmailAttachment",
+    "EmailEvent",
     "EmailMessage",
     "EmailReceipt",
+    "EmailSubscription",
     "EmailSuppression",
     "EmailTemplate",
     "EmailThread",

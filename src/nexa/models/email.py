@@ -1,7 +1,8 @@
 """Email (issue 17): messages in both directions with their threads, delivery state and
 attachments, templates, the suppression list, each user's sender identities, the mailboxes
-mail is read from and a receipt per message received. The SMTP settings are an
-``org_settings`` row."""
+mail is read from and a receipt per message received, opens and clicks (``email_events``) and
+the subscription status of contacts and leads per type (``email_subscriptions``). The SMTP and
+the tracking and consent settings are ``org_settings`` rows."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +33,11 @@ IMAP_SECURITY = ("tls", "starttls", "none")
 # what became of one received message (an ``email_receipts`` row)
 RECEIPT_OUTCOMES = ("stored", "duplicate", "bounce", "refused", "failed")
 EMAIL_KINDS = ("transactional", "marketing")
+# what a non-transactional message is (kind "marketing"): the list a person subscribes to
+SUBSCRIPTION_TYPES = ("marketing", "newsletter", "product")
 SUPPRESSION_REASONS = ("hard_bounce", "complaint", "unsubscribe")
+EMAIL_EVENT_KINDS = ("open", "click", "unsubscribe", "complaint")
+SUBSCRIPTION_STATUSES = ("subscribed", "unsubscribed")
 
 
 class EmailThread(UUIDPkMixin, TimestampMixin, Base):
@@ -98,6 +104,7 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
         Index("ix_email_messages_due", "state", "next_attempt_at"),
         Index("ix_email_messages_record", "related_type", "related_id", "created_at"),
         Index("ix_email_messages_domain_sent", "from_domain", "sent_at"),
+        Index("ix_email_messages_pending", "outcome_pending"),
     )
 
     message_id: Mapped[str] = mapped_column(String(250), nullable=False, unique=True)
@@ -124,6 +131,13 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     last_reply_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # an attempt's outcome is stored the moment the SMTP server answers; its events (email.sent
+    # …) are published after the batch, and by the sweep when the worker died in between
+    outcome_pending: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    # the first reply received to it (inbound mail threaded under it): templates' reply rates
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     direction: Mapped[str] = mapped_column(String(3), nullable=False, default="out")
     thread_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("email_threads.id", ondelete="SET NULL"), nullable=True, index=True
@@ -139,6 +153,19 @@ class EmailMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     soft_bounces: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # what parsing noticed: MIME defects, refused attachments
     notes: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
+    # non-transactional mail: the subscription type it belongs to (marketing, newsletter,
+    # product); None for transactional mail
+    subscription: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # tracking: the original URL of each rewritten link (a click redirects only to one of
+    # these), and counters for cheap rates (machine opens kept apart)
+    tracked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    links: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
+    opens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    machine_opens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    machine_clicks: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class EmailAttachment(UUIDPkMixin, Base):
@@ -182,6 +209,50 @@ class EmailReceipt(UUIDPkMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class EmailEvent(Base):
+    """One open, click, unsubscribe or complaint of a message, as it arrived: the client's
+    address (through the trusted-proxy rules) and user agent (truncated), the URL of a click,
+    and whether it looked like a machine (a mail proxy or scanner, or seconds after
+    delivery): machine events are kept, but out of rates and off the timeline."""
+
+    __tablename__ = "email_events"
+    __table_args__ = (Index("ix_email_events_message", "message_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("email_messages.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    machine: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EmailSubscription(Base):
+    """Whether a contact or lead wants mail of one subscription type: ``subscribed`` (with
+    when and how consent was given) or ``unsubscribed``; no row is "unknown". ``address`` is
+    the record's email when the row was written, so a send checks many addresses in one
+    query."""
+
+    __tablename__ = "email_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("record_type", "record_id", "type"),
+        Index("ix_email_subscriptions_address", "address", "type"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    record_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    consent_source: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class EmailTemplate(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     """A user-written template: subject, text and HTML, rendered in the bounded sandbox."""
 
@@ -192,14 +263,17 @@ class EmailTemplate(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     subject: Mapped[str] = mapped_column(String(998), nullable=False)
     text_body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     html_body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # what the drafting assistant may use it for (follow_up, intro, proposal …); none: any
+    intent: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class EmailSuppression(Base):
     """An address mail must not go to: hard bounces and complaints stop every message,
-    unsubscribes (``kind`` = marketing) stop marketing mail only."""
+    unsubscribes stop non-transactional mail of their ``kind`` (a subscription type, or
+    ``all`` of them)."""
 
     __tablename__ = "email_suppressions"
-    __table_args__ = (UniqueConstraint("address", "reason"),)
+    __table_args__ = (UniqueConstraint("address", "reason", "kind"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     address: Mapped[str] = mapped_column(String(320), nullable=False, index=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import Base, TimestampMixin, UTCDateTime, UUIDPkMixin, VersionedMixin
@@ -28,6 +28,10 @@ class User(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     timezone: Mapped[str] = mapped_column(String(60), nullable=False, default="UTC")
+    # the notification centre's email channel: each notification also comes by email
+    notify_by_email: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     @validates("email")
     def _keep_email_key(self, _: str, value: str | None) -> str | None:

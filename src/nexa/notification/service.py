@@ -39,9 +39,10 @@ def notify(
     session.add(note)  # written by the transaction's next flush, with the rest
     from nexa.core.events import OutboxMessage
 
+    outbox_id = uuid.uuid4()
     session.add(
         OutboxMessage(
-            id=uuid.uuid4(),
+            id=outbox_id,
             event=NOTIFICATION_CREATED.name,
             record_type="notification",
             record_id=note.id,
@@ -51,6 +52,8 @@ def notify(
             ).to_json(),
         )
     )
+    # delivered after commit (the email channel, pushes), not only by the outbox sweep
+    session.info.setdefault("outbox_ids", []).append(outbox_id)
     return note
 
 

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from nexa.activity.subscribers import linked_records
-from nexa.core.events import Event, subscribe
+from nexa.core.events import Event, batch_form, subscribe
 from nexa.intelligence.lead_features import ENGAGEMENT_EVENTS, STANDARD_FIELDS
 from nexa.scoring.service import score_leads
 
@@ -34,14 +34,26 @@ def rescore_restored_lead(session: Session, event: Event) -> None:
         score_leads(session, [event.record_id], reason="restored", now=event.occurred_at)
 
 
-@subscribe("*")
-def rescore_on_engagement(session: Session, event: Event) -> None:
+def _engaged_leads(event: Event) -> list[uuid.UUID]:
     if event.name not in ENGAGEMENT_EVENTS or event.record_id is None:
-        return
-    leads: list[uuid.UUID] = [
+        return []
+    return [
         record_id
         for record_type, record_id in [(event.record_type, event.record_id), *linked_records(event)]
         if record_type == "lead"
     ]
+
+
+@subscribe("*")
+def rescore_on_engagement(session: Session, event: Event) -> None:
+    leads = _engaged_leads(event)
     if leads:
         score_leads(session, leads, reason=event.name, now=event.occurred_at)
+
+
+@batch_form(rescore_on_engagement)
+def rescore_on_engagements(session: Session, events: list[Event]) -> None:
+    """Many events of one name (a delivery batch): each lead they touch scored once."""
+    leads = list(dict.fromkeys(lead for event in events for lead in _engaged_leads(event)))
+    if leads:
+        score_leads(session, leads, reason=events[0].name, now=events[-1].occurred_at)

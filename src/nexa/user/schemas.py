@@ -55,6 +55,7 @@ class UserOut(OutputModel):
     team_id: uuid.UUID | None = None
     is_active: bool
     timezone: str
+    notify_by_email: bool = False
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
     version: int
@@ -67,6 +68,10 @@ class MeUpdate(InputModel):
     full_name: str | None = Field(None, min_length=1, max_length=200)
     timezone: str | None = Field(
         None, min_length=1, max_length=60, description="IANA zone, e.g. Europe/Paris"
+    )
+
+    notify_by_email: bool | None = Field(
+        None, description="Each notification also comes by email (when email is set up)"
     )
 
     @field_validator("full_name")

@@ -129,6 +129,13 @@ def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
         lead = _own_lead(db, cast)
         body = {"record_type": "lead", "record_id": str(lead.id), "subject": "Hi", "text": "Hi"}
         return route.path, body, None
+    if route.path == "/api/v1/emails/draft":
+        lead = _own_lead(db, cast)
+        return (
+            route.path,
+            {"record_type": "lead", "record_id": str(lead.id), "intent": "intro"},
+            None,
+        )
     if route.path == "/api/v1/email-templates/preview":
         lead = _own_lead(db, cast)
         body = {"record_type": "lead", "record_id": str(lead.id), "subject": "Hi", "text": "Hi"}
@@ -141,6 +148,8 @@ def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
         )
     if route.path == "/api/v1/email/settings" and route.method == "PUT":
         return route.path, {"host": "smtp.example.com", "from_domain": "mail.example.com"}, None
+    if route.path == "/api/v1/email/policy" and route.method == "PUT":
+        return route.path, {"tracking": True, "marketing_requires_opt_in": False}, None
     if route.path == "/api/v1/email/suppressions" and route.method == "POST":
         return route.path, {"address": "gone@example.org", "reason": "unsubscribe"}, None
     if route.path == "/api/v1/email/senders" and route.method == "POST":
@@ -154,6 +163,17 @@ def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
         db.add(sender)
         db.flush()
         return f"/api/v1/email/senders/{sender.id}", None, None
+    return None
+
+
+SUBSCRIPTIONS_BODY = {"items": [{"type": "newsletter", "status": "subscribed", "source": "form"}]}
+
+
+def subscriptions_request(route: Any, record: Any) -> Request | None:
+    """The body of PUT /api/v1/{contacts,leads}/{id}/subscriptions (the contact and lead
+    subjects call this)."""
+    if route.path.endswith("/subscriptions") and route.method == "PUT":
+        return route.path.replace("{}", str(record.id)), SUBSCRIPTIONS_BODY, None
     return None
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from tests.factories.lead import FORM_FIELDS, make_lead, make_web_form
 from tests.permissions.subjects import Request, Subject
+from tests.permissions.subjects.email import subscriptions_request
 
 
 def _lead_other(route: Any, _db: Any, _cast: Any) -> Request | None:
@@ -25,7 +26,7 @@ def _lead_other(route: Any, _db: Any, _cast: Any) -> Request | None:
 def _lead_record(route: Any, _db: Any, record: Any, _cast: Any) -> Request | None:
     if route.path.startswith("/api/v1/leads/{}/convert"):
         return route.path.replace("{}", str(record.id)), {"deal_amount": "1000"}, None
-    return None
+    return subscriptions_request(route, record)
 
 
 SUBJECTS = [

@@ -7,6 +7,7 @@ from typing import Any
 
 from nexa.core.actor import SYSTEM
 from tests.permissions.subjects import Request, Subject
+from tests.permissions.subjects.email import subscriptions_request
 
 
 def _account(db: Any, owner_id: Any) -> Any:
@@ -75,6 +76,10 @@ def _platform_request(route: Any, db: Any, cast: Any) -> Request | None:
     return path, body, params
 
 
+def _contact_record(route: Any, _db: Any, record: Any, _cast: Any) -> Request | None:
+    return subscriptions_request(route, record)
+
+
 SUBJECTS = [
     Subject(
         "account",
@@ -91,6 +96,7 @@ SUBJECTS = [
         update_body={"title": "matrix"},
         create_body=lambda _db, _cast: {"first_name": "Pat", "last_name": "Lee"},
         other_request=_platform_request,
+        record_request=_contact_record,
         list_path="/api/v1/contacts",
         reassignable=True,
     ),

@@ -1,20 +1,42 @@
 """Email admin page (/admin/email): the SMTP settings (the password write-only), a connection
-test, the suppression list, the recent messages with their state and last SMTP reply, the
-mailboxes mail is read from (with their last error) and what became of the latest received
-messages. The rules live in nexa.email.service and nexa.email.mailboxes."""
+test, the tracking and consent settings with the open and click rates, the suppression list,
+the recent messages with their state, last SMTP reply and opens, the mailboxes mail is read
+from (with their last error) and what became of the latest received messages. The "Email
+subscriptions" panel of contact and lead pages (status per type; who edits the record
+changes it). The rules live in nexa.email.service and nexa.email.mailboxes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nexa.core.actor import Actor
+from nexa.core.errors import DomainError
 from nexa.email import mailboxes, service
-from nexa.email.schemas import MailboxIn, SmtpSettingsIn, SuppressionIn
-from nexa.web.admin.common import CSRF, Failure, attempt, done, guard, integer, page, posted
-from nexa.web.pages import PostedForm, WebSession
+from nexa.email.schemas import (
+    EmailPolicyIn,
+    MailboxIn,
+    SmtpSettingsIn,
+    SubscriptionsIn,
+    SuppressionIn,
+)
+from nexa.models.email import SUBSCRIPTION_TYPES
+from nexa.web.admin.common import (
+    CSRF,
+    Failure,
+    attempt,
+    done,
+    field_errors,
+    guard,
+    integer,
+    page,
+    posted,
+)
+from nexa.web.generic import InsightPanel, add_insight_panel
+from nexa.web.pages import PostedForm, WebActor, WebSession, render
 
 router = APIRouter()
 EmailActor = Annotated[Actor, Depends(guard("email"))]
@@ -22,8 +44,15 @@ SECURITY = (("starttls", "STARTTLS"), ("tls", "Implicit TLS"), ("none", "None (l
 REASONS = (
     ("hard_bounce", "Hard bounce (no mail at all)"),
     ("complaint", "Complaint (no mail at all)"),
-    ("unsubscribe", "Unsubscribed (no marketing mail)"),
+    ("unsubscribe", "Unsubscribed (no mail of the type below)"),
 )
+KINDS = (("all", "Every type"), *((t, t.capitalize()) for t in SUBSCRIPTION_TYPES))
+STATUSES = (("subscribed", "Subscribed"), ("unsubscribed", "Unsubscribed"))
+for _object in ("contact", "lead"):
+    add_insight_panel(
+        _object,
+        InsightPanel("Email subscriptions", f"/{_object}s/{{id}}/subscriptions", f"{_object}:read"),
+    )
 
 
 def _page(
@@ -36,8 +65,10 @@ def _page(
     mailbox: dict[str, Any] | None = None,
     failure: Failure | None = None,
     check: Any = None,
+    policy_values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     current = service.get_smtp_settings(session, actor)
+    policy = service.get_policy(session, actor)
     return page(
         request,
         "admin/email.html",
@@ -50,6 +81,9 @@ def _page(
         suppression=suppression or {},
         security=SECURITY,
         reasons=REASONS,
+        kinds=KINDS,
+        policy=policy_values if policy_values is not None else policy.model_dump(),
+        stats=service.engagement_rates(session, actor),
         suppressions=service.list_suppressions(session, actor),
         messages=service.list_emails(session, actor, limit=50),
         can_write=actor.can("settings:write"),
@@ -107,13 +141,14 @@ def check_connection(request: Request, session: WebSession, actor: EmailActor) -
 def add_suppression(
     request: Request, form: PostedForm, session: WebSession, actor: EmailActor
 ) -> Response:
-    values = posted(form, "address", "reason", "detail")
+    values = posted(form, "address", "reason", "kind", "detail")
 
     def parse() -> SuppressionIn:
         return SuppressionIn.model_validate(
             {
                 "address": values["address"] or "",
                 "reason": values["reason"] or "",
+                "kind": values["kind"] or "all",
                 "detail": values["detail"] or "",
             }
         )
@@ -154,3 +189,98 @@ def add_mailbox(
     if isinstance(outcome, Failure):
         return _page(request, session, actor, mailbox=values, failure=outcome)
     return done(request, "Mailbox added.", "/admin/email")
+
+
+@router.post("/admin/email/policy", dependencies=CSRF)
+def save_policy(
+    request: Request, form: PostedForm, session: WebSession, actor: EmailActor
+) -> Response:
+    values = posted(form, flags=("tracking", "marketing_requires_opt_in"))
+
+    def parse() -> EmailPolicyIn:
+        return EmailPolicyIn.model_validate(values)
+
+    outcome = attempt(session, parse, lambda body: service.put_policy(session, actor, body))
+    if isinstance(outcome, Failure):
+        return _page(request, session, actor, policy_values=values, failure=outcome)
+    return done(request, "Tracking and consent settings saved.", "/admin/email")
+
+
+# ---- the "Email subscriptions" panel of contact and lead pages ------------------------------
+
+
+def _panel(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    record_type: str,
+    record_id: uuid.UUID,
+    error: str | None = None,
+) -> HTMLResponse:
+    subscriptions = service.get_subscriptions(session, actor, record_type, record_id)
+    return render(
+        request,
+        "email/_subscriptions.html",
+        actor,
+        session,
+        subscriptions=subscriptions,
+        action=f"/{record_type}s/{record_id}/subscriptions",
+        can_write=actor.can(f"{record_type}:write"),
+        statuses=STATUSES,
+        error=error,
+    )
+
+
+def _save(
+    request: Request,
+    form: Any,
+    session: Any,
+    actor: Actor,
+    record_type: str,
+    record_id: uuid.UUID,
+) -> HTMLResponse:
+    changes = [
+        {"type": t, "status": form.get(f"status_{t}"), "source": "manual"}
+        for t in SUBSCRIPTION_TYPES
+        if form.get(f"status_{t}") in ("subscribed", "unsubscribed")
+    ]
+    error = None
+    try:
+        if changes:
+            body = SubscriptionsIn.model_validate({"items": changes})
+            service.put_subscriptions(session, actor, record_type, record_id, body)
+    except DomainError as exc:  # refused before anything was written
+        if exc.status == 404:
+            raise
+        error = exc.detail
+    except ValueError as exc:
+        error = "; ".join(field_errors(exc).values()) or "not a valid change"
+    return _panel(request, session, actor, record_type, record_id, error)
+
+
+@router.get("/contacts/{record_id}/subscriptions", response_class=HTMLResponse)
+def contact_subscriptions(
+    request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> HTMLResponse:
+    return _panel(request, session, actor, "contact", record_id)
+
+
+@router.post("/contacts/{record_id}/subscriptions", dependencies=CSRF)
+def save_contact_subscriptions(
+    request: Request, record_id: uuid.UUID, form: PostedForm, session: WebSession, actor: WebActor
+) -> HTMLResponse:
+    return _save(request, form, session, actor, "contact", record_id)
+
+
+@router.get("/leads/{record_id}/subscriptions", response_class=HTMLResponse)
+def lead_subscriptions(
+    request: Request, record_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> HTMLResponse:
+    return _panel(request, session, actor, "lead", record_id)
+
+
+@router.post("/leads/{record_id}/subscriptions", dependencies=CSRF)
+def save_lead_subscriptions(
+    request: Request, record_id: uuid.UUID, form: PostedForm, session: WebSession, actor: WebActor
+) -> HTMLResponse:
+    return _save(request, form, session, actor, "lead", record_id)

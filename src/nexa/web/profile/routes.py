@@ -36,7 +36,11 @@ def _page(
     failure: Failure | None = None,
 ) -> HTMLResponse:
     me = users.get_me(session, actor)
-    current = {"full_name": me.full_name, "timezone": me.timezone}
+    current = {
+        "full_name": me.full_name,
+        "timezone": me.timezone,
+        "notify_by_email": me.notify_by_email,
+    }
     return render(
         request,
         "profile/page.html",
@@ -61,7 +65,7 @@ def profile(request: Request, session: WebSession, actor: WebActor) -> HTMLRespo
 def save_profile(
     request: Request, form: PostedForm, session: WebSession, actor: WebActor
 ) -> Response:
-    values = posted(form, "full_name", "timezone")
+    values = posted(form, "full_name", "timezone", flags=("notify_by_email",))
     if values["full_name"] is None:
         failure = Failure({"full_name": "give your name"})
         return _page(request, session, actor, values=values, failure=failure)

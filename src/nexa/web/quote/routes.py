@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError
 from nexa.core.filtering import ListQuery
+from nexa.email.flows import send_quote
 from nexa.order.flows import accept_quote
 from nexa.order.service import OrderService
 from nexa.quote import service as quotes
@@ -76,6 +77,7 @@ class QuoteView(ObjectView):
             "order": orders[0] if orders else None,
             "action_error": None,
             "decline_reason": "",
+            "send_values": {},
         }
 
 
@@ -105,13 +107,33 @@ def _done(request: Request, target: str, message: str) -> Response:
 
 
 @router.post("/{quote_id}/send", dependencies=CSRF)
-def send(request: Request, quote_id: uuid.UUID, session: WebSession, actor: WebActor) -> Response:
+def send(
+    request: Request,
+    quote_id: uuid.UUID,
+    session: WebSession,
+    actor: WebActor,
+    to: Annotated[str, Form(max_length=2000)] = "",
+    subject: Annotated[str, Form(max_length=998)] = "",
+    text: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Mark the quote sent and mail its PDF (nexa.email.flows.send_quote): to the quote's
+    contact unless the form names others; without email set up it is only marked sent."""
+    addresses = [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
     try:
         with session.begin_nested():
-            quote = QuoteService(session, actor).send(quote_id)
-    except DomainError as exc:
-        return _error_page(request, session, actor, quote_id, exc)
-    return _done(request, f"/quotes/{quote.id}", f"Quote {quote.number} sent")
+            quote, message = send_quote(
+                session, actor, quote_id, to=addresses, subject=subject or None, text=text or None
+            )
+    except (DomainError, ValidationError) as exc:
+        return _error_page(request, session, actor, quote_id, exc, send_values={
+            "to": to, "subject": subject, "text": text})  # fmt: skip
+    if message is None:
+        note = "email is not set up, so nothing was mailed: download the PDF to send it yourself"
+        return _done(request, f"/quotes/{quote.id}", f"Quote {quote.number} sent ({note})")
+    sent_to = ", ".join(r["address"] for r in message.to)
+    return _done(
+        request, f"/quotes/{quote.id}", f"Quote {quote.number} sent to {sent_to} with its PDF"
+    )
 
 
 @router.post("/{quote_id}/accept", dependencies=CSRF)
