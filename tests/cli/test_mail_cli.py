@@ -87,3 +87,22 @@ def test_receive_listens_and_stops_on_sigterm(cli_db: str) -> None:  # noqa: F81
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_doctor_names_a_failing_mailbox_and_checks_the_file_store(cli_db: str) -> None:  # noqa: F811
+    from nexa.core.db import session_scope
+    from nexa.email.mailboxes import create_mailbox
+
+    upgrade()
+    with session_scope() as session:
+        box = create_mailbox(
+            session,
+            SYSTEM,
+            MailboxIn(address="support@crm.example.com", kind="shared", imap_host="127.0.0.1"),
+        )
+        box.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
+        box.last_checked_at = box.created_at
+    result = nexa("doctor")
+    assert "Mailboxes" in result.output and "support@crm.example.com" in result.output
+    assert "Connection refused" in result.output
+    assert "File store" in result.output and "writable" in result.output

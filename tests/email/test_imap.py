@@ -163,3 +163,43 @@ def test_the_watcher_idles_and_stores_a_message_delivered_while_it_waits(
     assert stored_ids(db, box) == [message_id]
     count = db.scalar(unscoped(select(func.count()).select_from(EmailMessage)))
     assert count >= 1
+
+
+def test_the_watcher_survives_a_server_that_is_away_and_retries_with_backoff(
+    db: Any, sessions: Any
+) -> None:
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = mailboxes.create_mailbox(
+        db,
+        SYSTEM,
+        MailboxIn(
+            address="down@crm.example.com",
+            kind="shared",
+            imap_host="127.0.0.1",
+            imap_port=port,
+            imap_security="none",
+        ),
+    )
+    db.commit()
+    errors: list[Exception] = []
+    retried = threading.Event()
+
+    def on_error(mailbox_id: Any, exc: Exception) -> None:
+        errors.append(exc)
+        if len(errors) >= 2:
+            retried.set()
+
+    watcher = imap.Watcher(sessions=sessions, on_error=on_error)
+    runner = threading.Thread(target=watcher.run, args=([box.id],), daemon=True)
+    runner.start()
+    try:
+        assert retried.wait(WAIT_SECONDS), "no second attempt"
+    finally:
+        watcher.stop()
+        runner.join(WAIT_SECONDS)
+    assert not runner.is_alive()
+    assert all(isinstance(e, OSError) for e in errors)
+    db.refresh(box)
+    assert box.last_error and box.last_checked_at is not None

@@ -107,17 +107,26 @@ def test_a_reply_joins_the_sent_messages_thread_and_reaches_three_timelines(
     # the thread was started from the deal: the reply stays on the deal, and the contact and
     # its account see it too
     assert (reply.related_type, reply.related_id) == ("deal", deal.id)
+    # a person's answer to our mail is a reply (what the lead score counts)
     for record in (deal, contact, account):
         events = [a.event for a in timeline(db, record.id)]
-        assert "email.received" in events, record
-    entry = next(a for a in timeline(db, contact.id) if a.event == "email.received")
-    assert "Re: Our proposal" in entry.summary
+        assert "email.replied" in events, record
+    entry = next(a for a in timeline(db, contact.id) if a.event == "email.replied")
+    assert entry.summary == "Nexa received a reply by email Re: Our proposal"
     thread = db.get(EmailThread, sent.thread_id)
     assert thread.message_count == 2
     # a person answered: the proposal counts as replied to (the templates' reply rates)
     assert stored(db, sent.message_id).replied_at is not None
     outbox = db.scalars(select(OutboxMessage).where(OutboxMessage.record_id == reply.id)).all()
-    assert [o.event for o in outbox] == ["email.received"]
+    assert [o.event for o in outbox] == ["email.replied"]
+    # an auto-reply to the same message is received, not a reply
+    auto = mail(in_reply_to=sent.message_id, headers={"Auto-Submitted": "auto-replied"})
+    robot = receive(db, auto, mailbox=mailbox, source="imap", store=files)
+    assert msg(db, robot.email_id).thread_id == sent.thread_id
+    robot_events = db.scalars(
+        select(OutboxMessage.event).where(OutboxMessage.record_id == robot.email_id)
+    ).all()
+    assert robot_events == ["email.received"]
 
 
 def outcome_message_id(db: Any, outcome: Any) -> str:

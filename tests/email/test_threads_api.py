@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from nexa.core.actor import SYSTEM
 from nexa.email import service
 from nexa.email.inbound import receive
 from nexa.email.schemas import EmailSend, SmtpSettingsIn
+from nexa.models import Activity
 from tests.factories.email import mail, make_mailbox
 from tests.factories.lead import make_lead
 from tests.factories.user import make_user
@@ -36,6 +39,13 @@ def test_a_thread_shows_both_directions_to_its_owner_only(client: Any, db: Any) 
     )
     outcome = receive(db, raw, mailbox=box, source="imap")
     db.commit()
+    # the lead answered our mail: a reply on its timeline, which the lead score counts
+    replies = db.scalars(
+        select(Activity.event).where(
+            Activity.record_id == lead.id, Activity.event == "email.replied"
+        )
+    ).all()
+    assert replies == ["email.replied"]
 
     listed = client.get(
         "/api/v1/email-threads",

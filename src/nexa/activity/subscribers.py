@@ -16,6 +16,7 @@ VERBS = {
     "updated": "updated",
     "deleted": "moved to the bin",
     "restored": "restored",
+    "replied": "received a reply by",  # "Nexa received a reply by email Re: …"
 }
 
 

@@ -167,6 +167,67 @@ def _check_smtp(url: str) -> Check | None:
     )
 
 
+def _check_mailboxes(url: str) -> Check | None:
+    """When mailboxes exist: how many are read, and which failed at their last check (what
+    `nexa mail watch` recorded)."""
+    from nexa.core.actor import SYSTEM
+    from nexa.core.db import make_engine, sessionmaker_for
+    from nexa.email.mailboxes import list_mailboxes
+
+    engine = make_engine(url)
+    try:
+        with sessionmaker_for(engine)() as session:
+            boxes = [
+                (m.address, m.enabled, bool(m.imap_host), m.last_error, m.last_checked_at)
+                for m in list_mailboxes(session, SYSTEM)
+            ]
+    except Exception as exc:
+        return Check("fail", "Mailboxes", f"cannot read the mailboxes: {first_line(exc)}")
+    finally:
+        engine.dispose()
+    if not boxes:
+        return None
+    read = [b for b in boxes if b[1] and b[2]]
+    failing = [f"{b[0]} ({(b[3] or '').splitlines()[0][:200]})" for b in read if b[3]]
+    never = [b[0] for b in read if b[4] is None]
+    detail = f"{len(read)} of {len(boxes)} read over IMAP"
+    if failing:
+        return Check(
+            "warn",
+            "Mailboxes",
+            f"{detail}; failing: {', '.join(failing)}",
+            "check the IMAP server, user and password under /admin/email; "
+            "`nexa mail watch --once` tries each now",
+        )
+    if never:
+        return Check(
+            "warn",
+            "Mailboxes",
+            f"{detail}; never checked: {', '.join(never)}",
+            "is `nexa mail watch` running? (./run starts it)",
+        )
+    return Check("ok", "Mailboxes", detail)
+
+
+def _check_files_dir(settings: Settings) -> Check:
+    """The file store (NEXA_FILES_DIR) can be written: a file is stored and removed."""
+    from nexa.core.filestore import FileStore
+
+    store = FileStore(settings.effective_files_dir)
+    try:
+        stored = store.put(b"nexa doctor " + str(os.getpid()).encode())
+        store.delete(stored.key)
+    except OSError as exc:
+        return Check(
+            "fail",
+            "File store",
+            f"{settings.effective_files_dir}: {first_line(exc)}",
+            "make NEXA_FILES_DIR writable by the server's user (a shared mount when several "
+            "web servers run)",
+        )
+    return Check("ok", "File store", f"{settings.effective_files_dir} writable")
+
+
 def _check_var_dir(var_dir: Path) -> Check:
     try:
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -361,7 +422,11 @@ def run_checks() -> Iterator[Check]:
             smtp = _check_smtp(url)
             if smtp is not None:
                 yield smtp
+            mailboxes = _check_mailboxes(url)
+            if mailboxes is not None:
+                yield mailboxes
     yield _check_var_dir(settings.var_dir)
+    yield _check_files_dir(settings)
     yield _check_file_modes(settings)
     jobs_check = _check_jobs(settings)
     yield jobs_check

@@ -62,6 +62,13 @@ RECEIVED = declare(
     description="A message arrived in a mailbox (IMAP or the SMTP listener) and was stored, "
     "matched to its contact or lead and threaded",
 )
+REPLIED = declare(
+    "email.replied",
+    payload=ReceivedPayload,
+    permission="email:read",
+    description="A person answered a message we sent (In-Reply-To or References names it); "
+    "published instead of email.received for that message. Auto-replies are email.received",
+)
 BOUNCED = declare(
     "email.bounced",
     payload=EmailPayload,

@@ -244,6 +244,7 @@ class Watcher:
         poll_seconds: float | None = None,
         rescan_seconds: float = 30.0,
         on_pass: Callable[[PassResult], None] | None = None,
+        on_error: Callable[[uuid.UUID, Exception], None] | None = None,
     ) -> None:
         settings = get_settings()
         self.sessions = sessions
@@ -252,6 +253,7 @@ class Watcher:
         self.poll_seconds = poll_seconds or settings.mail_poll_seconds
         self.rescan_seconds = rescan_seconds
         self.on_pass = on_pass
+        self.on_error = on_error
         self.stopping = threading.Event()
         self.threads: dict[uuid.UUID, threading.Thread] = {}
 
@@ -324,6 +326,8 @@ class Watcher:
                 log.warning("mail watch %s: %s; again in %.0f s", mailbox_id, exc, backoff)
                 with suppress(Exception):
                     _record_error(self.sessions, mailbox_id, f"{type(exc).__name__}: {exc}")
+                if self.on_error is not None:
+                    self.on_error(mailbox_id, exc)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 

@@ -7,8 +7,9 @@ savepoint: a message is stored whole (its row, attachments, thread, timeline ent
 row) or not at all, and either way one ``email_receipts`` row says what happened:
 
 - **stored**: an ``email_messages`` row (direction ``in``, state ``received``) in its thread,
-  ``email.received`` published (the timeline subscriber writes the entry on the matched
-  contact or lead, the contact's account and the account's most recent open deal);
+  ``email.received`` published — ``email.replied`` when a person answers a message we sent —
+  (the timeline subscriber writes the entry on the matched contact or lead, the contact's
+  account and the account's most recent open deal);
 - **duplicate**: a message with this Message-ID is already stored (the same message fetched
   again, delivered to two mailboxes, a copy of our own sent mail, or a loop of two
   auto-responders re-sending it): nothing is written twice;
@@ -49,7 +50,7 @@ from nexa.core.db import utcnow
 from nexa.core.events import publish
 from nexa.core.filestore import FileStore, default_store, refusal, safe_filename
 from nexa.core.text import text_key
-from nexa.email.events import BOUNCED, RECEIVED, EmailPayload, ReceivedPayload
+from nexa.email.events import BOUNCED, RECEIVED, REPLIED, EmailPayload, ReceivedPayload
 from nexa.email.parsing import ParsedMail, parse
 from nexa.email.repository import InboundRepository
 from nexa.models import EmailAttachment, EmailMessage, EmailReceipt, EmailThread, Mailbox
@@ -168,7 +169,7 @@ def _take(
     if repo.message_exists(parsed.message_id):
         return Outcome("duplicate", f"{parsed.message_id} is already stored")
     own_address = mailbox.address.lower() if mailbox is not None else None
-    thread = _thread_by_headers(repo, parsed)
+    thread, answers_ours = _thread_by_headers(repo, parsed)
     matched, matched_owner = _match(repo, parsed, own_address)
     related: tuple[str, uuid.UUID] | None = None
     if thread is not None and thread.related_type and thread.related_id:
@@ -245,10 +246,13 @@ def _take(
         named = [*([parsed.in_reply_to] if parsed.in_reply_to else []), *parsed.references]
         repo.mark_replied(named, when)
     also_on = [(t, str(i)) for t, i in matched if related is None or (t, i) != related]
+    # a person's answer to our mail is a reply (the lead score counts replies); anything else,
+    # auto-replies included, was received
+    replied = answers_ours and not parsed.auto_submitted
     publish(
         session,
         SYSTEM,
-        RECEIVED.name,
+        (REPLIED if replied else RECEIVED).name,
         record_type="email",
         record_id=message.id,
         payload=ReceivedPayload(
@@ -273,15 +277,20 @@ def _take(
     return Outcome("stored", detail or None, message.id)
 
 
-def _thread_by_headers(repo: InboundRepository, parsed: ParsedMail) -> EmailThread | None:
+def _thread_by_headers(
+    repo: InboundRepository, parsed: ParsedMail
+) -> tuple[EmailThread | None, bool]:
+    """The thread of the newest stored message the headers name, and whether the message
+    answers one we sent."""
     named = [*([parsed.in_reply_to] if parsed.in_reply_to else []), *reversed(parsed.references)]
     if not named:
-        return None
+        return None, False
     found = repo.threads_of(named)
+    answers_ours = any(direction == "out" for _, direction in found.values())
     for message_id in named:
         if message_id in found:
-            return repo.thread(found[message_id])
-    return None
+            return repo.thread(found[message_id][0]), answers_ours
+    return None, False
 
 
 def _match(

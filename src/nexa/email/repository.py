@@ -526,14 +526,14 @@ class InboundRepository:
         stmt = select(exists().where(EmailMessage.message_id == message_id))
         return bool(self.session.scalar(stmt))
 
-    def threads_of(self, message_ids: list[str]) -> dict[str, uuid.UUID]:
-        """Message-ID → thread id of the stored messages among ``message_ids``."""
+    def threads_of(self, message_ids: list[str]) -> dict[str, tuple[uuid.UUID, str]]:
+        """Message-ID → (thread id, direction) of the stored messages among ``message_ids``."""
         if not message_ids:
             return {}
-        stmt = select(EmailMessage.message_id, EmailMessage.thread_id).where(
-            EmailMessage.message_id.in_(message_ids), EmailMessage.thread_id.is_not(None)
-        )
-        return {m: t for m, t in self.session.execute(unscoped(stmt)).all()}
+        stmt = select(
+            EmailMessage.message_id, EmailMessage.thread_id, EmailMessage.direction
+        ).where(EmailMessage.message_id.in_(message_ids), EmailMessage.thread_id.is_not(None))
+        return {m: (t, d) for m, t, d in self.session.execute(unscoped(stmt)).all()}
 
     def message_by_row(self, row_id: uuid.UUID) -> EmailMessage | None:
         stmt = unscoped(select(EmailMessage).where(EmailMessage.id == row_id))
