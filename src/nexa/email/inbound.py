@@ -88,9 +88,11 @@ def receive(
     imap_uid: int | None = None,
     store: FileStore | None = None,
     now: datetime | None = None,
+    recipients: list[str] | None = None,
 ) -> Outcome:
     """Take one received message (see the module's docstring); never raises for what the
-    message holds. The caller commits."""
+    message holds. The caller commits. ``recipients``: the envelope's, when known (the SMTP
+    listener)."""
     when = now or utcnow()
     repo = InboundRepository(session)
     limit = get_settings().email_max_message_bytes
@@ -102,7 +104,7 @@ def receive(
             with session.begin_nested():
                 parsed = parse(raw)
                 header_id = parsed.message_id
-                outcome = _take(session, repo, parsed, mailbox, store, when)
+                outcome = _take(session, repo, parsed, mailbox, store, when, recipients or [])
         except IntegrityError as exc:
             if header_id is not None and repo.message_exists(header_id):
                 # another process stored the same Message-ID meanwhile
@@ -163,9 +165,15 @@ def _take(
     mailbox: Mailbox | None,
     store: FileStore | None,
     now: datetime,
+    recipients: list[str],
 ) -> Outcome:
     if parsed.dsn is not None:
         return _bounce(session, repo, parsed)
+    if parsed.complaint is not None:
+        return _complaint(session, repo, parsed)
+    unsubscribed = _unsubscribe_mailto(session, parsed, recipients)
+    if unsubscribed is not None:
+        return unsubscribed
     if repo.message_exists(parsed.message_id):
         return Outcome("duplicate", f"{parsed.message_id} is already stored")
     own_address = mailbox.address.lower() if mailbox is not None else None
@@ -397,6 +405,52 @@ def _attachments(
                 created_at=now,
             )
         )
+
+
+def _unsubscribe_mailto(
+    session: Session, parsed: ParsedMail, recipients: list[str]
+) -> Outcome | None:
+    """A mail to a message's List-Unsubscribe mailto (``unsubscribe+<row id>@<from-domain>``,
+    the envelope recipient or a To/Cc address): that message's recipients are unsubscribed,
+    as by its one-click link; the request itself is not kept as conversation."""
+    from nexa.email.service import unsubscribe_by_mailto
+
+    named = [*recipients, *(a for _, a in (*parsed.to, *parsed.cc))]
+    for address in dict.fromkeys(a.lower() for a in named):
+        if address.startswith("unsubscribe+") and unsubscribe_by_mailto(session, address):
+            return Outcome("unsubscribe", f"{address}: its recipients are unsubscribed")
+    return None
+
+
+def _complaint(session: Session, repo: InboundRepository, parsed: ParsedMail) -> Outcome:
+    """A feedback report: the complaining address (the report's Original-Rcpt-To, else the
+    reported message's recipients) is suppressed for all mail, as a hard bounce is."""
+    from nexa.email.service import add_suppression
+
+    complaint = parsed.complaint
+    assert complaint is not None
+    original = None
+    if parsed.verp_id:
+        try:
+            original = repo.message_by_row(uuid.UUID(hex=parsed.verp_id))
+        except ValueError:
+            original = None
+    if original is None and complaint.original_message_id:
+        original = repo.message_by_message_id(complaint.original_message_id)
+    if complaint.original_rcpt:
+        addresses = [complaint.original_rcpt]
+    elif original is not None:
+        addresses = [r["address"].lower() for r in original.to]
+    else:
+        addresses = []
+    detail = f"feedback report ({complaint.feedback_type})"
+    if original is not None:
+        detail += f" on {original.message_id}"
+    for address in addresses:
+        add_suppression(session, address, "complaint", detail)
+    if not addresses:
+        return Outcome("complaint", f"{detail}: no address named, nothing suppressed")
+    return Outcome("complaint", f"{detail}: {', '.join(addresses)} suppressed")
 
 
 def _bounce(session: Session, repo: InboundRepository, parsed: ParsedMail) -> Outcome:

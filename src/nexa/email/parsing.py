@@ -71,6 +71,16 @@ class Dsn:
     verp_id: str | None  # the row id (hex) of the message it reports on
 
 
+@dataclass(frozen=True)
+class Complaint:
+    """A feedback report (ARF, RFC 5965): a recipient's provider says they marked a message
+    of ours as spam (``feedback_type`` abuse, fraud …)."""
+
+    feedback_type: str
+    original_rcpt: str | None
+    original_message_id: str | None
+
+
 @dataclass
 class ParsedMail:
     message_id: str
@@ -89,6 +99,7 @@ class ParsedMail:
     auto_submitted: bool = False
     auto_reason: str | None = None
     dsn: Dsn | None = None
+    complaint: Complaint | None = None
     verp_id: str | None = None
     defects: list[str] = field(default_factory=list)
     size: int = 0
@@ -294,6 +305,47 @@ def _dsn(msg: Message, defects: list[str]) -> Dsn | None:
     return Dsn(tuple(recipients), original, None)
 
 
+_FIELD = re.compile(r"^([A-Za-z-]+):\s*(.*)$", re.M)
+
+
+def _arf(msg: Message, defects: list[str]) -> Complaint | None:
+    if msg.get_content_type() != "multipart/report":
+        return None
+    if str(msg.get_param("report-type") or "").lower() != "feedback-report":
+        return None
+    fields: dict[str, str] = {}
+    original: str | None = None
+    for part in msg.walk():
+        kind = part.get_content_type()
+        if kind == "message/feedback-report":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                fields = {k.lower(): str(v) for k, v in inner[0].items()}
+            else:
+                raw = part.get_payload(decode=True)
+                text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(inner)
+                fields = {m.group(1).lower(): m.group(2).strip() for m in _FIELD.finditer(text)}
+        elif kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+            inner = part.get_payload()
+            headers = inner[0] if isinstance(inner, list) and inner else None
+            if headers is None and kind != "message/rfc822":
+                raw = part.get_payload(decode=True)
+                headers = BytesParser(policy=policy.default).parsebytes(
+                    raw if isinstance(raw, bytes) else b"", headersonly=True
+                )
+            if isinstance(headers, Message):
+                found = _message_ids(str(headers.get("Message-ID") or ""))
+                original = original or (found[0] if found else None)
+    if not fields:
+        defects.append("feedback report: no feedback fields")
+    rcpt = fields.get("original-rcpt-to", "").strip().strip("<>").lower() or None
+    return Complaint(
+        feedback_type=storable(fields.get("feedback-type", "abuse").strip().lower() or "abuse", 40),
+        original_rcpt=storable(rcpt, ADDRESS_MAX) if rcpt else None,
+        original_message_id=original,
+    )
+
+
 def _verp(raw: Raw) -> str | None:
     for name in ("x-original-to", "delivered-to", "envelope-to", "to"):
         for value in raw.get(name, ()):
@@ -363,7 +415,13 @@ def parse(raw: bytes) -> ParsedMail:
     verp_id = _verp(raw_headers)
     if dsn is not None:
         dsn = Dsn(dsn.recipients, dsn.original_message_id, verp_id)
-    reason = "a delivery status notification" if dsn is not None else _is_auto(raw_headers)
+    complaint = _arf(msg, defects) if dsn is None else None
+    if dsn is not None:
+        reason: str | None = "a delivery status notification"
+    elif complaint is not None:
+        reason = "a feedback report (a spam complaint)"
+    else:
+        reason = _is_auto(raw_headers)
     return ParsedMail(
         message_id=message_id,
         message_id_given=bool(given),
@@ -381,6 +439,7 @@ def parse(raw: bytes) -> ParsedMail:
         auto_submitted=reason is not None,
         auto_reason=reason,
         dsn=dsn,
+        complaint=complaint,
         verp_id=verp_id,
         defects=defects[:50],
         size=len(raw),

@@ -1,13 +1,14 @@
 """``nexa mail receive``: an SMTP listener (``aiosmtpd``) for mail servers that pipe mail in
 rather than keep it in an IMAP mailbox.
 
-RCPT TO is accepted for the address of a mailbox and for the bounce addresses of our own
-sent mail (``bounces+<id>@<from-domain>``, VERP); any other recipient is refused with 550,
-so the listener never relays or collects mail for strangers. After DATA each mailbox named
-takes the message (nexa.email.inbound.receive, a transaction of its own): the first stores
-it, another one names the same Message-ID and records a duplicate. The message size is
-bounded by ``NEXA_EMAIL_MAX_MESSAGE_BYTES`` (SIZE is announced; larger is a 552). A failure
-to store answers 451, so the sending server tries again later.
+RCPT TO is accepted for the address of a mailbox, for the bounce addresses of our own sent
+mail (``bounces+<id>@<from-domain>``, VERP; feedback reports come there too) and for its
+List-Unsubscribe mailto (``unsubscribe+<id>@<from-domain>``); any other recipient is
+refused with 550, so the listener never relays or collects mail for strangers. After DATA
+each mailbox named takes the message (nexa.email.inbound.receive, a transaction of its
+own): the first stores it, another one names the same Message-ID and records a duplicate.
+The message size is bounded by ``NEXA_EMAIL_MAX_MESSAGE_BYTES`` (SIZE is announced; larger
+is a 552). A failure to store answers 451, so the sending server tries again later.
 
 The database is reached from a worker thread (``run_in_executor``): the SMTP event loop
 never waits on it.
@@ -33,6 +34,8 @@ from nexa.email.repository import EmailRepository, InboundRepository
 log = logging.getLogger(__name__)
 Sessions = Callable[[], AbstractContextManager[Session]]
 BOUNCE_LOCAL = re.compile(r"^bounces\+[0-9a-f]{32}$", re.IGNORECASE)
+# the List-Unsubscribe mailto of a message (nexa.email.mime)
+UNSUBSCRIBE_LOCAL = re.compile(r"^unsubscribe\+[0-9a-f]{32}$", re.IGNORECASE)
 
 
 class InboundHandler:
@@ -49,7 +52,8 @@ class InboundHandler:
             if InboundRepository(session).mailbox_by_address(address) is not None:
                 return True
             smtp = EmailRepository(session).smtp_settings() or {}
-        return bool(BOUNCE_LOCAL.match(local)) and domain == str(smtp.get("from_domain", ""))
+        ours = BOUNCE_LOCAL.match(local) or UNSUBSCRIBE_LOCAL.match(local)
+        return bool(ours) and domain == str(smtp.get("from_domain", ""))
 
     def _take(self, raw: bytes, recipients: list[str]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -62,7 +66,14 @@ class InboundHandler:
                     continue
                 seen.add(key)
                 outcomes.append(
-                    receive(session, raw, mailbox=mailbox, source="smtp", store=self.store)
+                    receive(
+                        session,
+                        raw,
+                        mailbox=mailbox,
+                        source="smtp",
+                        store=self.store,
+                        recipients=[address],
+                    )
                 )
         return outcomes
 

@@ -31,7 +31,9 @@ EMAIL_DIRECTIONS = ("out", "in")
 MAILBOX_KINDS = ("personal", "shared")
 IMAP_SECURITY = ("tls", "starttls", "none")
 # what became of one received message (an ``email_receipts`` row)
-RECEIPT_OUTCOMES = ("stored", "duplicate", "bounce", "refused", "failed")
+RECEIPT_OUTCOMES = (
+    "stored", "duplicate", "bounce", "complaint", "unsubscribe", "refused", "failed"
+)  # fmt: skip
 EMAIL_KINDS = ("transactional", "marketing")
 # what a non-transactional message is (kind "marketing"): the list a person subscribes to
 SUBSCRIPTION_TYPES = ("marketing", "newsletter", "product")
