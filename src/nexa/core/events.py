@@ -385,27 +385,26 @@ def publish_batch(
         else:
             for event in events:
                 subscriber(session, event)
-    session.execute(
-        insert(OUTBOX),
-        [
-            {
-                "id": e.id,
-                "event": event_name,
-                "record_type": e.record_type,
-                "record_id": e.record_id,
-                "actor_id": e.actor_id,
-                "payload": outbox_payload(e),
-                "created_at": e.occurred_at,
-                "available_at": e.occurred_at,
-                "delivered_at": None,
-                "attempts": 0,
-                "last_error": None,
-            }
-            for e in events
-        ],
-    )
+    session.execute(insert(OUTBOX), [outbox_row(e) for e in events])
     session.info.setdefault("outbox_ids", []).extend(e.id for e in events)
     return events
+
+
+def outbox_row(event: Event) -> dict[str, Any]:
+    """The outbox row of ``event`` as an executemany takes it (every column named)."""
+    return {
+        "id": event.id,
+        "event": event.name,
+        "record_type": event.record_type,
+        "record_id": event.record_id,
+        "actor_id": event.actor_id,
+        "payload": outbox_payload(event),
+        "created_at": event.occurred_at,
+        "available_at": event.occurred_at,
+        "delivered_at": None,
+        "attempts": 0,
+        "last_error": None,
+    }
 
 
 def outbox_payload(event: Event) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from nexa.core.events import (
     Event,
     check_payload,
     jsonable,
-    outbox_payload,
+    outbox_row,
     subscribers_of,
 )
 from nexa.deal.flows import read_norms, score_new_deals
@@ -256,22 +256,5 @@ class BulkDeals:
                 )
         repo.insert_timeline_entries(timeline)
         add_audit_rows(self.session, events)
-        repo.insert_outbox_rows(
-            [
-                {
-                    "id": e.id,
-                    "event": e.name,
-                    "record_type": e.record_type,
-                    "record_id": e.record_id,
-                    "actor_id": e.actor_id,
-                    "payload": outbox_payload(e),
-                    "created_at": e.occurred_at,
-                    "available_at": e.occurred_at,
-                    "delivered_at": None,
-                    "attempts": 0,
-                    "last_error": None,
-                }
-                for e in events
-            ]
-        )
+        repo.insert_outbox_rows([outbox_row(e) for e in events])
         self.session.info.setdefault("outbox_ids", []).extend(e.id for e in events)

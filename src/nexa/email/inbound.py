@@ -50,7 +50,7 @@ from nexa.core.db import utcnow
 from nexa.core.events import publish
 from nexa.core.filestore import FileStore, default_store, refusal, safe_filename
 from nexa.core.text import text_key
-from nexa.email.events import BOUNCED, RECEIVED, REPLIED, EmailPayload, ReceivedPayload
+from nexa.email.events import BOUNCED, RECEIVED, REPLIED, ReceivedPayload
 from nexa.email.parsing import ParsedMail, parse
 from nexa.email.repository import InboundRepository
 from nexa.models import EmailAttachment, EmailMessage, EmailReceipt, EmailThread, Mailbox
@@ -456,7 +456,7 @@ def _complaint(session: Session, repo: InboundRepository, parsed: ParsedMail) ->
 def _bounce(session: Session, repo: InboundRepository, parsed: ParsedMail) -> Outcome:
     """A delivery status notification: find the sent message (VERP id, else the original
     Message-ID), then suppress hard-bounced addresses and count soft bounces."""
-    from nexa.email.service import add_suppression
+    from nexa.email.service import _payload, add_suppression
 
     dsn = parsed.dsn
     assert dsn is not None
@@ -491,16 +491,7 @@ def _bounce(session: Session, repo: InboundRepository, parsed: ParsedMail) -> Ou
             BOUNCED.name,
             record_type="email",
             record_id=original.id,
-            payload=EmailPayload(
-                name=original.subject,
-                message_id=original.message_id,
-                kind=original.kind,
-                state=original.state,
-                to=[r["address"] for r in original.to],
-                related_type=original.related_type,
-                related_id=str(original.related_id) if original.related_id else None,
-                reply=original.last_reply,
-            ),
+            payload=_payload(original),
         )
     if soft:
         original.soft_bounces += len(soft)

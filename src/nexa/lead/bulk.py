@@ -37,7 +37,7 @@ from nexa.core.events import (
     UNSET,
     Event,
     check_payload,
-    outbox_payload,
+    outbox_row,
     subscribers_of,
 )
 from nexa.core.text import text_key
@@ -176,22 +176,5 @@ class BulkLeads:
             ]
         )
         add_audit_rows(session, events)
-        repo.insert_outbox_rows(
-            [
-                {
-                    "id": e.id,
-                    "event": e.name,
-                    "record_type": e.record_type,
-                    "record_id": e.record_id,
-                    "actor_id": e.actor_id,
-                    "payload": outbox_payload(e),
-                    "created_at": e.occurred_at,
-                    "available_at": e.occurred_at,
-                    "delivered_at": None,
-                    "attempts": 0,
-                    "last_error": None,
-                }
-                for e in events
-            ]
-        )
+        repo.insert_outbox_rows([outbox_row(e) for e in events])
         session.info.setdefault("outbox_ids", []).extend(e.id for e in events)
