@@ -25,10 +25,12 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
     configure(db, smtp_server)
     rep = users.rep
     account = make_account(db, rep.actor, name="Umbra Labs")
-    contact = make_contact(db, rep.actor, first_name="Ines", email="ines@umbra.example",
-                           account_id=account.id)  # fmt: skip
-    deal = make_deal(db, rep.actor, name="Umbra pilot", account_id=account.id,
-                     primary_contact_id=contact.id)  # fmt: skip
+    contact = make_contact(
+        db, rep.actor, first_name="Ines", email="ines@umbra.example", account_id=account.id
+    )
+    deal = make_deal(
+        db, rep.actor, name="Umbra pilot", account_id=account.id, primary_contact_id=contact.id
+    )
     quote = make_quote(db, rep.actor, deal_id=deal.id, contact_id=contact.id)
     db.commit()
     csrf = sign_in(client, rep)
@@ -37,8 +39,9 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
     card = client.get(f"/deals/{deal.id}/email")
     assert card.status_code == 200 and 'data-compose="deal"' in card.text
 
-    drafted = form_post(client, f"/deals/{deal.id}/email/draft", csrf,
-                        {"intent": "proposal", "tone": "formal"})  # fmt: skip
+    drafted = form_post(
+        client, f"/deals/{deal.id}/email/draft", csrf, {"intent": "proposal", "tone": "formal"}
+    )
     assert drafted.status_code == 200, drafted.text
     assert 'data-draft-generator="offline"' in drafted.text
     assert 'value="Proposal for Umbra pilot"' in drafted.text and "Dear Ines," in drafted.text
@@ -47,9 +50,17 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
     text = re.search(r'name="text" rows="8">([^<]*)</textarea>', drafted.text).group(1)  # type: ignore[union-attr]
     assert f'name="quote_ids" value="{quote.id}" checked' in drafted.text
     text += "\n\nPricing: https://umbra.example/pricing"
-    sent = form_post(client, f"/deals/{deal.id}/email", csrf,
-                     [("to", "ines@umbra.example"), ("subject", subject), ("text", text),
-                      ("quote_ids", str(quote.id))])  # fmt: skip
+    sent = form_post(
+        client,
+        f"/deals/{deal.id}/email",
+        csrf,
+        [
+            ("to", "ines@umbra.example"),
+            ("subject", subject),
+            ("text", text),
+            ("quote_ids", str(quote.id)),
+        ],
+    )
     assert sent.status_code == 200 and "data-email-notice" in sent.text, sent.text
     assert pump() == {"sent": 1}
     received = smtp_server.received[0].message
@@ -61,9 +72,12 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
     assert pdf.get_filename() == f"{quote.number}.pdf"
 
     when = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
-    later = form_post(client, f"/deals/{deal.id}/email", csrf,
-                      {"to": "ines@umbra.example", "subject": "Later", "text": "x",
-                       "send_at": when})  # fmt: skip
+    later = form_post(
+        client,
+        f"/deals/{deal.id}/email",
+        csrf,
+        {"to": "ines@umbra.example", "subject": "Later", "text": "x", "send_at": when},
+    )
     assert f"scheduled for {when}" in later.text
     assert pump() == {} and len(smtp_server.received) == 1
 
@@ -84,14 +98,22 @@ def test_refusals_show_next_to_the_field_and_others_records_are_404(
     theirs = make_lead(db, users.other_rep.actor, email="o@example.org")
     db.commit()
     csrf = sign_in(client, users.rep)
-    bad = form_post(client, f"/leads/{lead.id}/email", csrf,
-                    {"subject": "Hi\r\nBcc: x@example.org", "text": "x"})  # fmt: skip
+    bad = form_post(
+        client,
+        f"/leads/{lead.id}/email",
+        csrf,
+        {"subject": "Hi\r\nBcc: x@example.org", "text": "x"},
+    )
     assert bad.status_code == 422 and 'data-error-field="subject"' in bad.text
     bad = form_post(client, f"/leads/{lead.id}/email/draft", csrf, {"intent": "reply"})
     assert bad.status_code == 422 and 'data-error-field="reply_to_id"' in bad.text
     assert client.get(f"/leads/{theirs.id}/email").status_code == 404
-    assert form_post(client, f"/leads/{theirs.id}/email", csrf,
-                     {"subject": "x", "text": "x"}).status_code == 404  # fmt: skip
+    assert (
+        form_post(
+            client, f"/leads/{theirs.id}/email", csrf, {"subject": "x", "text": "x"}
+        ).status_code
+        == 404
+    )
 
 
 def test_the_read_only_role_gets_no_email_card(client: Any, db: Any, users: Any) -> None:
@@ -100,3 +122,47 @@ def test_the_read_only_role_gets_no_email_card(client: Any, db: Any, users: Any)
     sign_in(client, users.read_only)
     page = client.get(f"/leads/{lead.id}")
     assert page.status_code == 200 and '/email"' not in page.text
+
+
+def test_files_attached_in_the_card_go_with_the_message(
+    client: Any, db: Any, users: Any, smtp_server: SmtpServer, pump: Pump, monkeypatch: Any
+) -> None:
+    from nexa.config import get_settings
+
+    configure(db, smtp_server)
+    lead = make_lead(db, users.rep.actor, email="files@example.org")
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    card = client.get(f"/leads/{lead.id}/email").text
+    assert 'type="file" name="files"' in card and 'enctype="multipart/form-data"' in card
+    sent = form_post(
+        client,
+        f"/leads/{lead.id}/email",
+        csrf,
+        {"subject": "Files", "text": "x"},
+        files=[
+            ("files", ("brief.txt", b"the brief", "text/plain")),
+            ("files", ("plan.csv", b"a,b\n1,2\n", "text/csv")),
+        ],
+    )
+    assert sent.status_code == 200 and "data-email-notice" in sent.text, sent.text
+    assert pump() == {"sent": 1}
+    names = [p.get_filename() for p in smtp_server.received[0].message.iter_attachments()]
+    assert names == ["brief.txt", "plan.csv"]
+    monkeypatch.setattr(get_settings(), "email_max_attachment_bytes", 4)
+    big = form_post(
+        client,
+        f"/leads/{lead.id}/email",
+        csrf,
+        {"subject": "Big", "text": "x"},
+        files=[("files", ("big.bin", b"12345", "application/octet-stream"))],
+    )
+    assert big.status_code == 422 and 'data-error-field="attachments.0"' in big.text
+    exe = form_post(
+        client,
+        f"/leads/{lead.id}/email",
+        csrf,
+        {"subject": "Run", "text": "x"},
+        files=[("files", ("run.exe", b"MZ", "application/octet-stream"))],
+    )
+    assert exe.status_code == 422

@@ -569,8 +569,15 @@ def require_smtp(repo: EmailRepository) -> dict[str, Any]:
     return smtp
 
 
-def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
-    """Render and queue one message from a record (see the module's docstring)."""
+def send(
+    session: Session,
+    actor: Actor,
+    data: EmailSend,
+    *,
+    files: list[tuple[str, str, bytes]] | None = None,
+) -> EmailMessage:
+    """Render and queue one message from a record (see the module's docstring). ``files``:
+    uploaded files (name, content type, bytes) to attach besides ``data.attachments``."""
     _require(actor, "email:create", "send email")
     _check_key_scope(actor, data.record_type)
     settings = get_settings()
@@ -623,9 +630,11 @@ def send(session: Session, actor: Actor, data: EmailSend) -> EmailMessage:
     )
     if rewriter is not None and html is not None:
         html = html + rewriter.pixel()
-    files = attachments.decode(data.attachments) + attachments.quote_files(
-        session, actor, data.quote_ids
-    )
+    files = [
+        *attachments.decode(data.attachments),
+        *(files or []),
+        *attachments.quote_files(session, actor, data.quote_ids),
+    ]
     answered = None
     if data.in_reply_to_id is not None:
         try:

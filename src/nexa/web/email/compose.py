@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
+from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError
 from nexa.core.filtering import ListQuery
@@ -155,6 +157,14 @@ def _routes(record_type: str, plural: str) -> None:
     ) -> HTMLResponse:
         values = posted(form, *FIELDS)
         quote_ids = [q for q in form.getlist("quote_ids") if isinstance(q, str) and q][:5]
+        limit = get_settings().email_max_attachment_bytes
+        files = []
+        for upload in form.getlist("files"):
+            if isinstance(upload, UploadFile) and upload.filename:
+                data = upload.file.read(limit + 1)  # one byte more says it is too large
+                files.append(
+                    (upload.filename, upload.content_type or "application/octet-stream", data)
+                )
         text = values["text"]
 
         def parse() -> EmailSend:
@@ -175,7 +185,9 @@ def _routes(record_type: str, plural: str) -> None:
                 }
             )
 
-        outcome = attempt(session, parse, lambda body: service.send(session, actor, body))
+        outcome = attempt(
+            session, parse, lambda body: service.send(session, actor, body, files=files)
+        )
         if isinstance(outcome, Failure):
             return _card(request, session, actor, record_type, record_id, values=values,
                          failure=outcome)  # fmt: skip
