@@ -12,7 +12,7 @@ accepts and discards), stores the SMTP settings, then:
    timeline and audit rows), one commit per 100 messages;
 2. *render + queue*, mass email: ``nexa.email.bulk.send_bulk`` for ``--messages`` messages,
    ``--bulk-size`` records a call and commit (the goal's measure: issue 17 asks 2,000/s);
-3. *delivery*: ``nexa.email.service.deliver_due`` in this one process (as one worker of the
+3. *delivery*: ``nexa.email.delivery.deliver_due`` in this one process (as one worker of the
    ``deliveries`` queue would run it): claim a batch, send it over one SMTP connection
    (the MIME message built now), each reply stored as it comes, the batch's events after.
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, port: int) -> None:
     from nexa.core.db import session_scope
     from nexa.core.events import discard_after_commit
     from nexa.core.repository import unscoped
-    from nexa.email import service
+    from nexa.email import delivery, service
     from nexa.email.bulk import send_bulk
     from nexa.email.schemas import BulkEmailSend, EmailSend, SmtpSettingsIn
     from nexa.lead.schemas import LeadCreate
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace, port: int) -> None:
     started = time.perf_counter()
     sent = 0
     while True:
-        result = service.deliver_due()
+        result = delivery.deliver_due()
         if not result:
             break
         sent += result.get("sent", 0)

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 
 from nexa.core.actor import SYSTEM
 from nexa.core.events import run_after_commit
-from nexa.email import service
+from nexa.email import delivery, service
 from nexa.email.schemas import SmtpSettingsIn
 from nexa.job import service as jobs
 
@@ -138,7 +138,7 @@ class Pump:
                 self.db.commit()
                 run_after_commit(self.db)
             elif name == "email.deliver":
-                result = service.deliver(
+                result = delivery.deliver(
                     [uuid.UUID(i) for i in args[0]], now=now, sessions=self.sessions
                 )
                 for k, v in result.items():
@@ -147,7 +147,7 @@ class Pump:
         return totals
 
     def sweep(self, now: datetime) -> dict[str, int]:
-        result = service.deliver_due(now=now, sessions=self.sessions)
+        result = delivery.deliver_due(now=now, sessions=self.sessions)
         run_after_commit(self.db)
         self.recorded.clear()
         return result

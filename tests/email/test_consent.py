@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from nexa.core.actor import SYSTEM
 from nexa.core.events import OutboxMessage
-from nexa.email import mime, service
+from nexa.email import engagement, mime, service
 from nexa.email.schemas import EmailPolicyIn
 from nexa.models import Activity, EmailSubscription, EmailSuppression
 from tests.email.conftest import Pump, SmtpServer, configure
@@ -255,8 +255,8 @@ def test_the_mailto_unsubscribe(client: Any, db: Any, smtp_server: SmtpServer) -
     db.commit()
     out = send(client, rep, lead, kind="marketing").json()
     hex_id = uuid.UUID(out["id"]).hex
-    assert not service.unsubscribe_by_mailto(db, f"unsubscribe+{hex_id}@elsewhere.example.com")
-    assert not service.unsubscribe_by_mailto(db, "unsubscribe+nothing@mail.example.com")
-    assert service.unsubscribe_by_mailto(db, f"unsubscribe+{hex_id}@mail.example.com")
+    assert not engagement.unsubscribe_by_mailto(db, f"unsubscribe+{hex_id}@elsewhere.example.com")
+    assert not engagement.unsubscribe_by_mailto(db, "unsubscribe+nothing@mail.example.com")
+    assert engagement.unsubscribe_by_mailto(db, f"unsubscribe+{hex_id}@mail.example.com")
     db.commit()
     assert suppressions(db, "eve@example.org") == {("unsubscribe", "marketing")}

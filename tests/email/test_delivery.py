@@ -233,7 +233,7 @@ def test_a_worker_dying_after_the_claim_loses_nothing(
 ) -> None:
     """The claim leases the message; a worker killed before recording leaves it leased, and
     the sweep after the lease sends it (at least once, with the same Message-ID)."""
-    from nexa.email import service
+    from nexa.email import delivery
 
     configure(db, smtp_server)
     rep = make_user(db, "sales_rep")
@@ -243,11 +243,11 @@ def test_a_worker_dying_after_the_claim_loses_nothing(
     pump.recorded.clear()  # the worker that would deliver it dies
     t0 = utcnow()
     with sessions() as session:
-        _config, outgoing, _ = service.claim(session, [uuid.UUID(out["id"])], t0)
+        _config, outgoing, _ = delivery.claim(session, [uuid.UUID(out["id"])], t0)
     assert [o.message_id for o in outgoing] == [out["message_id"]]
     # ... killed here: nothing recorded. Within the lease nobody sends it again:
     assert pump.sweep(t0 + timedelta(minutes=1)) == {}
-    assert pump.sweep(t0 + service.LEASE + timedelta(seconds=1)) == {"sent": 1}
+    assert pump.sweep(t0 + delivery.LEASE + timedelta(seconds=1)) == {"sent": 1}
     assert [r.message["Message-ID"] for r in smtp_server.received] == [out["message_id"]]
     assert message_row(db, out["id"]).attempts == 2
 
@@ -274,7 +274,7 @@ def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(
     the third of five messages (before it could store that) leaves the first two sent — their
     events published by the sweep — and the other three to be sent after the lease: only the
     one in flight arrives twice, with the same Message-ID."""
-    from nexa.email import service
+    from nexa.email import delivery
     from nexa.email.transport import Connection
 
     configure(db, smtp_server)
@@ -299,7 +299,7 @@ def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(
 
     t0 = utcnow()
     with pytest.raises(Killed):
-        service.deliver(
+        delivery.deliver(
             [uuid.UUID(s["id"]) for s in sent], now=t0, sessions=sessions, connection=DiesOnTheThird
         )
     states = [message_row(db, s["id"]).state for s in sent]
@@ -307,7 +307,7 @@ def test_a_worker_killed_mid_batch_sends_again_only_the_message_in_flight(
     assert [message_row(db, s["id"]).outcome_pending for s in sent[:2]] == [True, True]
     # within the lease nothing is sent again, and nothing is published yet
     assert pump.sweep(t0 + timedelta(minutes=1)) == {}
-    later = t0 + service.lease() + timedelta(seconds=1)
+    later = t0 + delivery.lease() + timedelta(seconds=1)
     assert pump.sweep(later) == {"sent": 5}  # 2 published, 3 sent now
     ids = [r.message["Message-ID"] for r in smtp_server.received]
     assert sorted(set(ids)) == sorted(s["message_id"] for s in sent)

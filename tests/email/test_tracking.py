@@ -18,7 +18,7 @@ from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
 from nexa.core.events import OutboxMessage
 from nexa.core.repository import unscoped
-from nexa.email import service, tracking
+from nexa.email import engagement, service, tracking
 from nexa.email.schemas import EmailPolicyIn
 from nexa.models import Activity, EmailEvent, EmailMessage
 from tests.email.conftest import Pump, SmtpServer, configure
@@ -257,10 +257,10 @@ def test_machine_opens_are_kept_out_of_rates_and_off_the_timeline(
     delivered_before(db, ids[1], timedelta(minutes=5))
     pixels = [tokens(row(db, i).html_body or "", tracking.OPEN_PATH)[0] for i in ids]
     # the first message: only a scanner and a prefetch right at delivery
-    service.record_open(db, pixels[0], user_agent="Mimecast link scanner", ip="192.0.2.1")
-    service.record_open(db, pixels[0], user_agent=BROWSER, now=delivered + timedelta(seconds=1))
+    engagement.record_open(db, pixels[0], user_agent="Mimecast link scanner", ip="192.0.2.1")
+    engagement.record_open(db, pixels[0], user_agent=BROWSER, now=delivered + timedelta(seconds=1))
     # the second: a person
-    service.record_open(db, pixels[1], user_agent=BROWSER, ip="192.0.2.2")
+    engagement.record_open(db, pixels[1], user_agent=BROWSER, ip="192.0.2.2")
     db.commit()
     first, second = row(db, ids[0]), row(db, ids[1])
     assert (first.opens, first.machine_opens, first.first_opened_at) == (0, 2, None)
@@ -273,13 +273,13 @@ def test_machine_opens_are_kept_out_of_rates_and_off_the_timeline(
 
 def test_recording_an_open_is_a_bounded_number_of_statements(db: Any, sent: Any) -> None:
     with count_queries() as first:
-        assert service.record_open(db, sent.pixel, user_agent=BROWSER, ip="192.0.2.9")
+        assert engagement.record_open(db, sent.pixel, user_agent=BROWSER, ip="192.0.2.9")
         db.flush()
     with count_queries() as again:
-        assert service.record_open(db, sent.pixel, user_agent=BROWSER, ip="192.0.2.9")
+        assert engagement.record_open(db, sent.pixel, user_agent=BROWSER, ip="192.0.2.9")
         db.flush()
     with count_queries() as forged:
-        assert not service.record_open(db, _flip(sent.pixel), user_agent=BROWSER)
+        assert not engagement.record_open(db, _flip(sent.pixel), user_agent=BROWSER)
     # the row, the counter UPDATE, the event; a person's first open also publishes: the
     # audit row, the timeline entry, the outbox row, and the subscribers' work (the lead is
     # rescored on engagement: 3 statements) — 9 measured

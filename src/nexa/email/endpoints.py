@@ -18,7 +18,7 @@ from nexa.api.crud import idempotent_create
 from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.scopes import needs
 from nexa.core.schemas import Problem
-from nexa.email import assistant, mailboxes, service
+from nexa.email import assistant, engagement, mailboxes, service
 from nexa.email.schemas import (
     DraftIn,
     DraftOut,
@@ -183,7 +183,7 @@ def put_email_policy(body: EmailPolicyIn, session: SessionDep, actor: ActorDep) 
     openapi_extra=needs("settings:read"),
 )
 def email_stats(session: SessionDep, actor: ActorDep) -> EmailStats:
-    return service.engagement_rates(session, actor)
+    return engagement.engagement_rates(session, actor)
 
 
 # ---- subscriptions of contacts and leads ------------------------------------------------
@@ -199,7 +199,7 @@ def email_stats(session: SessionDep, actor: ActorDep) -> EmailStats:
 def get_contact_subscriptions(
     contact_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> SubscriptionList:
-    return service.get_subscriptions(session, actor, "contact", contact_id)
+    return engagement.get_subscriptions(session, actor, "contact", contact_id)
 
 
 @router.put(
@@ -212,7 +212,7 @@ def get_contact_subscriptions(
 def put_contact_subscriptions(
     contact_id: uuid.UUID, body: SubscriptionsIn, session: SessionDep, actor: ActorDep
 ) -> SubscriptionList:
-    return service.put_subscriptions(session, actor, "contact", contact_id, body)
+    return engagement.put_subscriptions(session, actor, "contact", contact_id, body)
 
 
 @router.get(
@@ -225,7 +225,7 @@ def put_contact_subscriptions(
 def get_lead_subscriptions(
     lead_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> SubscriptionList:
-    return service.get_subscriptions(session, actor, "lead", lead_id)
+    return engagement.get_subscriptions(session, actor, "lead", lead_id)
 
 
 @router.put(
@@ -238,7 +238,7 @@ def get_lead_subscriptions(
 def put_lead_subscriptions(
     lead_id: uuid.UUID, body: SubscriptionsIn, session: SessionDep, actor: ActorDep
 ) -> SubscriptionList:
-    return service.put_subscriptions(session, actor, "lead", lead_id, body)
+    return engagement.put_subscriptions(session, actor, "lead", lead_id, body)
 
 
 # ---- templates ----------------------------------------------------------------------------

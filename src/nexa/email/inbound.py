@@ -413,7 +413,7 @@ def _unsubscribe_mailto(
     """A mail to a message's List-Unsubscribe mailto (``unsubscribe+<row id>@<from-domain>``,
     the envelope recipient or a To/Cc address): that message's recipients are unsubscribed,
     as by its one-click link; the request itself is not kept as conversation."""
-    from nexa.email.service import unsubscribe_by_mailto
+    from nexa.email.engagement import unsubscribe_by_mailto
 
     named = [*recipients, *(a for _, a in (*parsed.to, *parsed.cc))]
     for address in dict.fromkeys(a.lower() for a in named):

@@ -2,7 +2,7 @@
 minute sweep for retries (and anything a crash left behind).
 
 The job's own session is not used: each batch claims in one short transaction, talks SMTP
-with none open and records in another (nexa.email.service.deliver)."""
+with none open and records in another (nexa.email.delivery.deliver)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from nexa.worker import job, periodic
 
 @job("email.deliver", queue="deliveries", retries=0)
 def deliver_emails(_session: Any, ids: list[str]) -> dict[str, int]:
-    from nexa.email.service import deliver
+    from nexa.email.delivery import deliver
 
     return deliver([uuid.UUID(i) for i in ids])
 
 
 @job("email.deliver_due", queue="deliveries", retries=0)
 def deliver_due_emails(_session: Any) -> dict[str, int]:
-    from nexa.email.service import deliver_due
+    from nexa.email.delivery import deliver_due
 
     return deliver_due()
 

@@ -25,7 +25,7 @@ from jinja2 import Environment
 from nexa.api.deps import SessionDep
 from nexa.api.proxies import client_address
 from nexa.core.errors import NotFound
-from nexa.email import service, tracking
+from nexa.email import engagement, tracking
 
 router = APIRouter(tags=["email (public)"])
 MAX_BODY = 4096
@@ -74,7 +74,7 @@ def _agent(request: Request) -> str | None:
     responses={200: {"content": {"image/gif": {}}}},
 )
 def open_pixel(token: str, request: Request, session: SessionDep) -> Response:
-    service.record_open(session, token, user_agent=_agent(request), ip=client_address(request))
+    engagement.record_open(session, token, user_agent=_agent(request), ip=client_address(request))
     return Response(tracking.PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
@@ -86,7 +86,7 @@ def open_pixel(token: str, request: Request, session: SessionDep) -> Response:
 )
 def follow_link(token: str, request: Request, session: SessionDep) -> Response:
     try:
-        url = service.click_target(
+        url = engagement.click_target(
             session, token, user_agent=_agent(request), ip=client_address(request)
         )
     except NotFound:
@@ -101,10 +101,10 @@ def follow_link(token: str, request: Request, session: SessionDep) -> Response:
 )
 def unsubscribe_page(token: str, request: Request, session: SessionDep) -> HTMLResponse:
     try:
-        message = service.unsubscribe_message(session, token)
+        message = engagement.unsubscribe_message(session, token)
     except NotFound:
         return _page("Link not valid", "This unsubscribe link is not valid.", 404)
-    kind = service.unsubscribe_types(message, everything=False)[0]
+    kind = engagement.unsubscribe_types(message, everything=False)[0]
     who = ", ".join(r["address"] for r in message.to) or "this address"
     return _page(
         "Unsubscribe",
@@ -139,7 +139,7 @@ def unsubscribe_now(
     scope: Annotated[str, Depends(unsubscribe_scope)],
 ) -> HTMLResponse:
     try:
-        types = service.unsubscribe_by_token(session, token, everything=scope == "all")
+        types = engagement.unsubscribe_by_token(session, token, everything=scope == "all")
     except NotFound:
         return _page("Link not valid", "This unsubscribe link is not valid.", 404)
     return _page(

@@ -1,57 +1,41 @@
-"""Email (issue 17, outbound): the SMTP settings, sender identities, templates, the
-suppression list, sending and delivery.
+"""Email (issue 17): the SMTP settings, sender identities, the suppression list and consent
+checks, templates, merge fields and sending. Delivery is ``nexa.email.delivery``, what
+recipients do (opens, clicks, unsubscribes, subscriptions) ``nexa.email.engagement``, mass
+email ``nexa.email.bulk``, receiving ``nexa.email.inbound``.
 
 * Sending (``send``): in the request's transaction the subject and bodies are rendered from
-  the record (nexa.email.rendering: the bounded sandbox, nh3), the recipients checked (header
-  values, the recipient limit, the suppression list: a suppressed recipient is a 422 naming
-  it, nothing is written), and the ``email_messages`` row written with its fixed Message-ID;
-  ``email.queued`` is published, so the outbox row is in the same transaction.
+  the record (nexa.email.rendering: the bounded sandbox, nh3, tracked links), the
+  recipients checked (header values, the recipient limit, the suppression list and consent:
+  a refused recipient is a 422 naming it, nothing is written), attachments kept in the file
+  store, and the ``email_messages`` row written with its fixed Message-ID; ``email.queued``
+  is published, so the outbox row is in the same transaction.
 * After commit the outbox handler (``on_queued``) queues ``email.deliver`` on the
-  ``deliveries`` queue. ``deliver`` claims the due messages (a compare-and-set in one short
-  transaction, with a lease), sends them over one SMTP connection with no transaction open,
-  and records each outcome in another: sent (``email.sent`` → the record's timeline), 4xx or
-  a connection error → deferred with exponential backoff, 5xx → failed with the reply kept.
-  A suppression added after the message was queued fails it at delivery. The hourly
-  per-domain limit defers what is over it without counting an attempt.
+  ``deliveries`` queue, one job per batch (nexa.email.delivery).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from nexa.config import get_settings
 from nexa.core.actor import SYSTEM, Actor
-from nexa.core.db import session_scope, utcnow
+from nexa.core.db import utcnow
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from nexa.core.events import (
-    EventPayload,
     OutboxMessage,
     enqueue_batched_after_commit,
     publish,
-    publish_batch,
 )
-from nexa.core.filestore import default_store
 from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import SecretUnreadable, seal, unseal
-from nexa.email import attachments, mime, rendering, tracking
+from nexa.email import attachments, rendering, tracking
 from nexa.email.events import (
-    CLICKED,
-    CONSENT_CHANGED,
-    FAILED,
-    OPENED,
     QUEUED,
-    SENT,
-    UNSUBSCRIBED,
-    EmailConsentPayload,
-    EmailEngagementPayload,
     EmailPayload,
-    EmailUnsubscribedPayload,
 )
 from nexa.email.parsing import subject_key
 from nexa.email.repository import EmailRepository, EmailTemplateRepository, InboundRepository
@@ -62,7 +46,6 @@ from nexa.email.schemas import (
     EmailPolicy,
     EmailPolicyIn,
     EmailSend,
-    EmailStats,
     EmailTemplateIn,
     EmailTemplateUpdate,
     Engagement,
@@ -72,49 +55,20 @@ from nexa.email.schemas import (
     SenderIdentityIn,
     SmtpSettings,
     SmtpSettingsIn,
-    Subscription,
-    SubscriptionList,
-    SubscriptionsIn,
     SuppressionIn,
 )
 from nexa.email.schemas import EmailTemplate as TemplateOut
 from nexa.email.transport import Connection, Reply, SmtpConfig
 from nexa.models import (
-    EmailEvent,
     EmailMessage,
-    EmailSubscription,
     EmailSuppression,
     EmailTemplate,
     EmailThread,
     SenderIdentity,
 )
-from nexa.models.email import SUBSCRIPTION_TYPES
 
 DELIVER_JOB = "email.deliver"
-# The wait after the 1st, 2nd … deferral: about 2 days in all, then the message has failed.
-BACKOFF = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-    timedelta(hours=3),
-    timedelta(hours=6),
-    timedelta(hours=12),
-    timedelta(hours=24),
-)
-MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(minutes=5)  # the default of NEXA_EMAIL_LEASE_SECONDS
-
-
-def lease() -> timedelta:
-    """How long a claimed message is held by the worker sending it."""
-    return timedelta(seconds=get_settings().email_lease_seconds)
-
-
 SENDABLE_FROM = ("lead", "contact", "account", "deal")
-
-Sessions = Callable[[], AbstractContextManager[Session]]
-ConnectionFactory = Callable[[SmtpConfig], Connection]
 
 
 # ---- settings -----------------------------------------------------------------------------
@@ -838,564 +792,3 @@ def to_out(m: EmailMessage, attachments: list[Any] | None = None) -> EmailOut:
             first_clicked_at=m.first_clicked_at,
         ),
     )
-
-
-# ---- delivery -----------------------------------------------------------------------------
-
-
-def _outgoing(message: EmailMessage, files: tuple[tuple[str, str, str], ...] = ()) -> mime.Outgoing:
-    settings = get_settings()
-    unsubscribe = None
-    if message.kind == "marketing":
-        unsubscribe = mime.unsubscribe_url(
-            settings.public_url, str(message.id), settings.effective_secret_key
-        )
-    return mime.Outgoing(
-        id=str(message.id),
-        message_id=message.message_id,
-        kind=message.kind,
-        from_name=message.from_name,
-        from_address=message.from_address,
-        from_domain=message.from_domain,
-        reply_to=message.reply_to,
-        to=tuple((r.get("name", ""), r["address"]) for r in message.to),
-        cc=tuple((r.get("name", ""), r["address"]) for r in message.cc),
-        bcc=tuple((r.get("name", ""), r["address"]) for r in message.bcc),
-        subject=message.subject,
-        text=message.text_body,
-        html=message.html_body,
-        created_at=message.created_at,
-        unsubscribe_url=unsubscribe,
-        attempts=message.attempts,
-        in_reply_to=message.in_reply_to,
-        references=message.references_header,
-        attachments=files,
-    )
-
-
-def claim(
-    session: Session, ids: list[uuid.UUID], now: datetime
-) -> tuple[SmtpConfig | None, list[mime.Outgoing], list[tuple[uuid.UUID, Reply, int]]]:
-    """Take the due messages among ``ids`` for one attempt. Returns the SMTP settings, what
-    to send, and outcomes decided without the server (suppressed since queued), with the
-    message's attempts."""
-    repo = EmailRepository(session)
-    try:
-        config = smtp_config(session)
-    except SecretUnreadable:
-        config = None
-    limit = get_settings().email_hourly_limit_per_domain
-    counts: dict[str, int] = {}
-    outgoing: list[mime.Outgoing] = []
-    decided: list[tuple[uuid.UUID, Reply, int]] = []
-    messages = repo.claim(ids, now, now + lease())
-    addresses = [r["address"] for m in messages for r in (*m.to, *m.cc, *m.bcc)]
-    blocked_all = {
-        (kind, sub): refusals(session, addresses, kind, sub)
-        for kind, sub in {(m.kind, m.subscription) for m in messages}
-    }
-    files: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
-    for a in InboundRepository(session).attachments_of([m.id for m in messages]):
-        if a.file_key is not None:
-            files.setdefault(a.email_id, []).append((a.filename, a.content_type, a.file_key))
-    store = default_store() if files else None
-    for message in messages:
-        if config is None:
-            decided.append(
-                (message.id, Reply("deferred", None, "email is not set up"), message.attempts)
-            )
-            continue
-        domain = message.from_domain
-        if domain not in counts:
-            counts[domain] = repo.sent_since(domain, now - timedelta(hours=1))[0]
-        if counts[domain] >= limit:
-            _, oldest = repo.sent_since(domain, now - timedelta(hours=1))
-            until = (oldest or now) + timedelta(hours=1)
-            repo.release(message.id, until, f"hourly limit of {limit} messages for {domain}")
-            continue
-        mine = {r["address"].lower() for r in (*message.to, *message.cc, *message.bcc)}
-        blocked = {
-            a: r for a, r in blocked_all[(message.kind, message.subscription)].items() if a in mine
-        }
-        if blocked:
-            reasons = ", ".join(f"{a} ({r})" for a, r in blocked.items())
-            reply = Reply("failed", None, f"suppressed: {reasons}")
-            decided.append((message.id, reply, message.attempts))
-            continue
-        mine_files = tuple(files.get(message.id, ()))
-        lost = [name for name, _, key in mine_files if store is not None and not store.exists(key)]
-        if lost:
-            reply = Reply("failed", None, f"attachment lost from the file store: {lost[0]}")
-            decided.append((message.id, reply, message.attempts))
-            continue
-        counts[domain] += 1
-        outgoing.append(_outgoing(message, mine_files))
-    return config, outgoing, decided
-
-
-def transmit(
-    config: SmtpConfig,
-    outgoing: list[mime.Outgoing],
-    connection: ConnectionFactory = Connection,
-    keep: Callable[[mime.Outgoing, Reply], None] | None = None,
-) -> list[tuple[uuid.UUID, Reply]]:
-    """Send each message over one connection (no transaction open), handing each reply to
-    ``keep`` as soon as it comes. After a connection failure the rest of the batch is
-    deferred without trying again."""
-    results: list[tuple[uuid.UUID, Reply]] = []
-    with connection(config) as conn:
-        down: Reply | None = None
-        for item in outgoing:
-            reply = down or conn.send(mime.build(item), item.return_path, item.recipients)
-            if reply.code is None:
-                down = reply
-            if keep is not None:
-                keep(item, reply)
-            results.append((uuid.UUID(item.id), reply))
-    return results
-
-
-def outcome(attempts: int, reply: Reply, now: datetime) -> dict[str, Any]:
-    """The columns one attempt's reply sets: sent, the next attempt by the backoff, or
-    failed (a permanent refusal, or a temporary one after ``MAX_ATTEMPTS``)."""
-    state, text = reply.outcome, reply.text
-    if state == "deferred" and attempts >= MAX_ATTEMPTS:
-        state = "failed"
-        text = f"{reply.text} (gave up after {attempts} attempts)"
-    return {
-        "state": state,
-        "last_reply_code": reply.code,
-        "last_reply": text,
-        "sent_at": now if state == "sent" else None,
-        "next_attempt_at": (now + BACKOFF[max(attempts, 1) - 1] if state == "deferred" else None),
-    }
-
-
-def publish_outcomes(session: Session, ids: list[uuid.UUID] | None = None) -> dict[str, int]:
-    """The events of outcomes stored and not yet published (``outcome_pending``), among
-    ``ids`` or any: each taken by one compare-and-set, so of two callers one publishes it.
-    A batch's ``email.sent`` are one ``publish_batch`` (each lead scored once)."""
-    counts: dict[str, int] = {}
-    events: dict[str, list[tuple[str, uuid.UUID | None, EventPayload]]] = {}
-    for message in EmailRepository(session).take_pending_outcomes(ids):
-        counts[message.state] = counts.get(message.state, 0) + 1
-        event = SENT if message.state == "sent" else FAILED if message.state == "failed" else None
-        if event is not None:
-            events.setdefault(event.name, []).append(("email", message.id, _payload(message)))
-    for name, items in events.items():
-        publish_batch(session, SYSTEM, name, items)
-    return counts
-
-
-def deliver(
-    ids: list[uuid.UUID],
-    *,
-    now: datetime | None = None,
-    sessions: Sessions = session_scope,
-    connection: ConnectionFactory = Connection,
-) -> dict[str, int]:
-    """One attempt of each due message among ``ids``: claim (one transaction), send over one
-    connection (none open), each reply stored in its own short transaction the moment it
-    comes — a worker killed mid-batch sends again at most the message it was sending — then
-    the batch's events in one more. Returns how many ended in each state."""
-    when = now or utcnow()
-    with sessions() as session:
-        config, outgoing, decided = claim(session, ids, when)
-        repo = EmailRepository(session)
-        for message_id, reply, attempts in decided:
-            repo.store_outcome(message_id, outcome(attempts, reply, when))
-
-    def keep(item: mime.Outgoing, reply: Reply) -> None:
-        with sessions() as session:
-            values = outcome(item.attempts, reply, utcnow() if now is None else when)
-            EmailRepository(session).store_outcome(uuid.UUID(item.id), values)
-
-    if outgoing and config is not None:
-        transmit(config, outgoing, connection, keep)
-    if not outgoing and not decided:
-        return {}
-    with sessions() as session:
-        return publish_outcomes(session, ids)
-
-
-def deliver_due(
-    *,
-    now: datetime | None = None,
-    sessions: Sessions = session_scope,
-    connection: ConnectionFactory = Connection,
-) -> dict[str, int]:
-    """The periodic sweep: the due queued and deferred messages, in batches."""
-    when = now or utcnow()
-    batch = get_settings().email_batch_size
-    with sessions() as session:
-        repo = EmailRepository(session)
-        ids = repo.due_ids(when, batch * 20)
-        # outcomes a worker stored and died before publishing
-        left = publish_outcomes(session, repo.stale_pending_outcomes(when - lease()))
-    totals: dict[str, int] = dict(left)
-    for start in range(0, len(ids), batch):
-        for state, n in deliver(
-            ids[start : start + batch], now=when, sessions=sessions, connection=connection
-        ).items():
-            totals[state] = totals.get(state, 0) + n
-    return totals
-
-
-# ---- opens, clicks (the public pixel and links) -------------------------------------------
-#
-# These run for whoever fetches the pixel or follows a link: no session, no actor; the signed
-# token is the authority, and it names one message row. Recording is a handful of statements
-# (the row, one counter UPDATE, the event row; a person's first open or a click publishes,
-# which adds the timeline entries and the outbox row).
-
-RECIPIENT = Actor(user_id=None, role="system", is_system=True, display_name="The recipient")
-
-
-def _max_age() -> float:
-    return get_settings().email_tracking_max_age_days * 86400.0
-
-
-def _engagement(
-    session: Session,
-    message: EmailMessage,
-    kind: str,
-    *,
-    user_agent: str | None,
-    ip: str | None,
-    url: str | None,
-    now: datetime,
-) -> bool:
-    """Store one open or click; publish it when a person's (the first open, each click).
-    Returns whether it was a machine's."""
-    repo = EmailRepository(session)
-    window = get_settings().email_machine_open_seconds
-    machine = tracking.is_machine(user_agent, message.sent_at, now, window)
-    first = repo.count_engagement(message.id, kind, machine, now)
-    repo.add_event(
-        EmailEvent(
-            id=uuid.uuid4(),
-            message_id=message.id,
-            kind=kind,
-            at=now,
-            machine=machine,
-            user_agent=tracking.short_agent(user_agent),
-            ip=(ip or None) and ip[:64],
-            url=url,
-        )
-    )
-    if machine or (kind == "open" and not first):
-        return machine
-    event = OPENED if kind == "open" else CLICKED
-    publish(
-        session,
-        RECIPIENT,
-        event.name,
-        record_type="email",
-        record_id=message.id,
-        payload=EmailEngagementPayload(
-            name=message.subject,
-            message_id=message.message_id,
-            subscription=message.subscription,
-            related_type=message.related_type,
-            related_id=str(message.related_id) if message.related_id else None,
-            url=url,
-            machine=False,
-        ),
-    )
-    return machine
-
-
-def record_open(
-    session: Session,
-    token: str,
-    *,
-    user_agent: str | None = None,
-    ip: str | None = None,
-    now: datetime | None = None,
-) -> bool:
-    """Record an open from the pixel's token. False (nothing recorded) when the token is
-    forged, altered or expired, or names no message: the pixel answers the same either way."""
-    settings = get_settings()
-    row_id = tracking.read_open(token, settings.effective_secret_key, _max_age())
-    if row_id is None:
-        return False
-    message = EmailRepository(session).tracked(row_id)
-    if message is None:
-        return False
-    _engagement(
-        session, message, "open", user_agent=user_agent, ip=ip, url=None, now=now or utcnow()
-    )
-    return True
-
-
-def click_target(
-    session: Session,
-    token: str,
-    *,
-    user_agent: str | None = None,
-    ip: str | None = None,
-    now: datetime | None = None,
-) -> str:
-    """The URL a tracked link leads to — one of the links of the message the token names,
-    never anything else — with the click recorded. NotFound when the token is forged,
-    altered or expired, or names a link the message does not have."""
-    settings = get_settings()
-    read = tracking.read_click(token, settings.effective_secret_key, _max_age())
-    if read is None:
-        raise NotFound("this link is not valid (or has expired)")
-    row_id, index = read
-    message = EmailRepository(session).tracked(row_id)
-    links = (message.links if message is not None else None) or []
-    if message is None or not 0 <= index < len(links):
-        raise NotFound("this link is not valid (or has expired)")
-    url = str(links[index])
-    _engagement(
-        session, message, "click", user_agent=user_agent, ip=ip, url=url, now=now or utcnow()
-    )
-    return url
-
-
-def engagement_rates(session: Session, actor: Actor) -> EmailStats:
-    """Open and click rates of tracked, delivered mail: messages a person opened (or
-    clicked) over those sent; machine opens and clicks do not count."""
-    _require(actor, "settings:read", "read the email statistics")
-    totals = EmailRepository(session).engagement_totals()
-    sent = totals["sent"]
-    return EmailStats(
-        **totals,
-        open_rate=round(totals["opened"] / sent, 4) if sent else 0.0,
-        click_rate=round(totals["clicked"] / sent, 4) if sent else 0.0,
-    )
-
-
-# ---- unsubscribe --------------------------------------------------------------------------
-
-
-def unsubscribe_message(session: Session, token: str) -> EmailMessage:
-    """The message an unsubscribe token names (NotFound when forged or unknown)."""
-    row_id = tracking.read_unsubscribe(token, get_settings().effective_secret_key)
-    message = EmailRepository(session).tracked(row_id) if row_id is not None else None
-    if message is None:
-        raise NotFound("this unsubscribe link is not valid")
-    return message
-
-
-def unsubscribe_types(message: EmailMessage, everything: bool) -> list[str]:
-    if everything or message.kind == "transactional":
-        return list(SUBSCRIPTION_TYPES)
-    return [message.subscription or "marketing"]
-
-
-def unsubscribe(
-    session: Session,
-    message: EmailMessage,
-    *,
-    everything: bool = False,
-    source: str = "unsubscribe_link",
-    now: datetime | None = None,
-) -> list[str]:
-    """Unsubscribe the message's recipients (``to``) from its subscription type, or from
-    every type (``everything``): a suppression row per address (reason ``unsubscribe``, kind
-    the type or ``all``), ``unsubscribed`` on every contact and lead with that address, an
-    ``unsubscribe`` event on the message and ``email.unsubscribed`` (timeline, webhooks).
-    Doing it again changes nothing and publishes nothing. Returns the types."""
-    when = now or utcnow()
-    repo = EmailRepository(session)
-    types = unsubscribe_types(message, everything)
-    addresses = sorted({r["address"].lower() for r in message.to})
-    people = repo.people_at(addresses)
-    records = [(record_type, record_id) for record_type, record_id, _ in people]
-    current = {
-        (s.record_type, s.record_id, s.type): s
-        for s in repo.subscriptions_of_records(records, types)
-    }
-    for address in addresses:
-        kind = "all" if everything else types[0]
-        before = repo.suppression(address, "unsubscribe", kind)
-        changed = before is None
-        if changed:
-            add_suppression(
-                session, address, "unsubscribe", f"link in {message.message_id}", kind=kind
-            )
-        mine = [(t, i) for t, i, a in people if a == address]
-        for record_type, record_id in mine:
-            for subscription_type in types:
-                row = current.get((record_type, record_id, subscription_type))
-                if row is None:
-                    repo.add_subscription(
-                        EmailSubscription(
-                            id=uuid.uuid4(),
-                            record_type=record_type,
-                            record_id=record_id,
-                            address=address,
-                            type=subscription_type,
-                            status="unsubscribed",
-                            consent_source=source,
-                            changed_at=when,
-                        )
-                    )
-                    changed = True
-                elif row.status != "unsubscribed":
-                    row.status, row.consent_source, row.changed_at = "unsubscribed", source, when
-                    changed = True
-        if not changed:
-            continue
-        repo.add_event(
-            EmailEvent(id=uuid.uuid4(), message_id=message.id, kind="unsubscribe", at=when)
-        )
-        publish(
-            session,
-            RECIPIENT,
-            UNSUBSCRIBED.name,
-            record_type="email",
-            record_id=message.id,
-            payload=EmailUnsubscribedPayload(
-                name=f"{address} from {', '.join(types)} mail",
-                message_id=message.message_id,
-                address=address,
-                types=types,
-                source=source,
-                related_type=message.related_type,
-                related_id=str(message.related_id) if message.related_id else None,
-                also_on=[
-                    (t, str(i))
-                    for t, i in mine
-                    if (t, i) != (message.related_type, message.related_id)
-                ]
-                or None,
-            ),
-        )
-    session.flush()
-    return types
-
-
-def unsubscribe_by_token(
-    session: Session, token: str, *, everything: bool = False, now: datetime | None = None
-) -> list[str]:
-    """The one-click unsubscribe (RFC 8058) and the page's button."""
-    return unsubscribe(session, unsubscribe_message(session, token), everything=everything, now=now)
-
-
-def unsubscribe_by_mailto(session: Session, recipient: str, now: datetime | None = None) -> bool:
-    """A mail to ``unsubscribe+<row id, hex>@<from-domain>`` (the List-Unsubscribe mailto)
-    unsubscribes that message's recipients; the inbound receiver calls this with the
-    envelope recipient. False when the address names no message of ours."""
-    local, _, domain = recipient.strip().lower().rpartition("@")
-    row_id = tracking.unsubscribe_row_of_address(local)
-    message = EmailRepository(session).tracked(row_id) if row_id is not None else None
-    if message is None or domain != message.from_domain.lower():
-        return False
-    unsubscribe(session, message, source="unsubscribe_mailto", now=now)
-    return True
-
-
-# ---- subscriptions of contacts and leads --------------------------------------------------
-
-
-def _subscriber(
-    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID, action: str
-) -> Any:
-    if record_type not in ("contact", "lead"):
-        raise ValidationFailed("subscriptions belong to contacts and leads", field="record_type")
-    repo = REPOSITORIES[record_type](session)
-    if action == "read":
-        return repo.get(actor, record_id)
-    return repo.get_for(actor, record_id, "write")
-
-
-def get_subscriptions(
-    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
-) -> SubscriptionList:
-    """The record's status per subscription type (``unknown`` when never set)."""
-    record = _subscriber(session, actor, record_type, record_id, "read")
-    rows = {s.type: s for s in EmailRepository(session).subscriptions_of(record_type, record.id)}
-    items = []
-    for subscription_type in SUBSCRIPTION_TYPES:
-        row = rows.get(subscription_type)
-        items.append(
-            Subscription(
-                type=subscription_type,
-                status=row.status if row else "unknown",
-                consent_at=row.consent_at if row else None,
-                consent_source=row.consent_source if row else None,
-                changed_at=row.changed_at if row else None,
-            )
-        )
-    return SubscriptionList(
-        record_type=record_type,
-        record_id=record.id,
-        address=getattr(record, "email", None),
-        items=items,
-    )
-
-
-def _resubscribe(session: Session, address: str, subscription_type: str) -> None:
-    """Lift an address-level unsubscribe of ``subscription_type``; one from every type
-    becomes one from each of the others."""
-    repo = EmailRepository(session)
-    repo.remove_suppression(address, "unsubscribe", subscription_type)
-    if repo.suppression(address, "unsubscribe", "all") is not None:
-        repo.remove_suppression(address, "unsubscribe", "all")
-        for other in SUBSCRIPTION_TYPES:
-            if other != subscription_type:
-                add_suppression(session, address, "unsubscribe", "resubscribed", kind=other)
-
-
-def put_subscriptions(
-    session: Session,
-    actor: Actor,
-    record_type: str,
-    record_id: uuid.UUID,
-    data: SubscriptionsIn,
-    now: datetime | None = None,
-) -> SubscriptionList:
-    """Set the record's status for the types given (who may edit the record may); consent
-    time and source are kept with a subscription. Subscribing again clears an address-level
-    unsubscribe of that type (the person asked for the mail back)."""
-    record = _subscriber(session, actor, record_type, record_id, "write")
-    when = now or utcnow()
-    repo = EmailRepository(session)
-    rows = {s.type: s for s in repo.subscriptions_of(record_type, record.id)}
-    address = (getattr(record, "email", None) or "").lower() or None
-    changed: list[dict[str, str]] = []
-    for i, change in enumerate(data.items):
-        if change.consent_at is not None and change.status != "subscribed":
-            raise ValidationFailed("consent_at goes with subscribed", field=f"items.{i}.consent_at")
-        row = rows.get(change.type)
-        created = row is None
-        if row is None:
-            row = rows[change.type] = EmailSubscription(
-                id=uuid.uuid4(), record_type=record_type, record_id=record.id, type=change.type
-            )
-        elif (row.status, row.consent_source, row.address) == (
-            change.status,
-            change.source,
-            address,
-        ) and (change.consent_at is None or change.consent_at == row.consent_at):
-            continue  # nothing to change (the consent time stays the first one)
-        row.address = address
-        row.status = change.status
-        row.consent_source = change.source
-        row.changed_at = when
-        if change.status == "subscribed":
-            row.consent_at = change.consent_at or when
-            if address:
-                _resubscribe(session, address, change.type)
-        if created:
-            repo.add_subscription(row)
-        changed.append({"type": change.type, "status": change.status, "source": change.source})
-    session.flush()
-    if changed:
-        publish(
-            session,
-            actor,
-            CONSENT_CHANGED.name,
-            record_type=record_type,
-            record_id=record.id,
-            payload=EmailConsentPayload(
-                name=", ".join(f"{c['type']}: {c['status']} ({c['source']})" for c in changed),
-                address=address,
-                subscriptions=changed,
-            ),
-        )
-    return get_subscriptions(session, actor, record_type, record.id)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError
-from nexa.email import mailboxes, service
+from nexa.email import engagement, mailboxes, service
 from nexa.email.schemas import (
     EmailPolicyIn,
     MailboxIn,
@@ -83,7 +83,7 @@ def _page(
         reasons=REASONS,
         kinds=KINDS,
         policy=policy_values if policy_values is not None else policy.model_dump(),
-        stats=service.engagement_rates(session, actor),
+        stats=engagement.engagement_rates(session, actor),
         suppressions=service.list_suppressions(session, actor),
         messages=service.list_emails(session, actor, limit=50),
         can_write=actor.can("settings:write"),
@@ -217,7 +217,7 @@ def _panel(
     record_id: uuid.UUID,
     error: str | None = None,
 ) -> HTMLResponse:
-    subscriptions = service.get_subscriptions(session, actor, record_type, record_id)
+    subscriptions = engagement.get_subscriptions(session, actor, record_type, record_id)
     return render(
         request,
         "email/_subscriptions.html",
@@ -248,7 +248,7 @@ def _save(
     try:
         if changes:
             body = SubscriptionsIn.model_validate({"items": changes})
-            service.put_subscriptions(session, actor, record_type, record_id, body)
+            engagement.put_subscriptions(session, actor, record_type, record_id, body)
     except DomainError as exc:  # refused before anything was written
         if exc.status == 404:
             raise
