@@ -93,3 +93,36 @@ def test_subscriptions(crm: Client) -> None:
     assert newsletter.consent_at is not None
     lead = crm.leads.create(last_name="Lovelace", email=f"lead-{address}")
     assert crm.leads.subscriptions(lead).record_type == "lead"
+
+
+def test_threads_mailboxes_and_attachments(crm: Client, configured: SmtpServer) -> None:
+    import base64
+
+    lead = crm.leads.create(first_name="Tim", last_name="Berners", email="tim@web.example")
+    sent = crm.emails.send(
+        record_type="lead",
+        record_id=lead.id,
+        subject="Specs",
+        text="Attached.",
+        attachments=[
+            {
+                "filename": "spec.txt",
+                "content_type": "text/plain",
+                "content_base64": base64.b64encode(b"HTTP/0.9").decode(),
+            }
+        ],
+    )
+    [thread] = crm.emails.threads(record_type="lead", record=lead)
+    shown = crm.emails.thread(thread.id)
+    assert [m.id for m in shown.messages] == [sent.id]
+    assert crm.emails.attachment(sent.attachments[0].id) == b"HTTP/0.9"
+    box = crm.emails.add_mailbox(
+        address="me@web.example",
+        kind="personal",
+        imap_host="127.0.0.1",
+        imap_port=1143,
+        imap_security="none",
+    )
+    assert [b.id for b in crm.emails.mailboxes()] == [box.id]
+    crm.emails.remove_mailbox(box)
+    assert crm.emails.mailboxes() == []

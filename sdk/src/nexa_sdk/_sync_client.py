@@ -995,6 +995,46 @@ class Emails(Resource):
             json=body_of(m.PreviewIn, data, fields),
         )
 
+    def threads(
+        self,
+        *,
+        record_type: str | None = None,
+        record: ID | None = None,
+        limit: int | None = None,
+    ) -> _list[m.EmailThreadSummary]:
+        """Conversations holding mail you can read (both directions), newest first; with
+        ``record_type`` and ``record``, those of one record."""
+        extra = {
+            "record_type": record_type,
+            "record_id": id_of(record) if record is not None else None,
+            "limit": limit,
+        }
+        params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
+        return (self._client.call(m.EmailThreadList, "GET", "/email-threads", params=params)).items
+
+    def thread(self, thread: ID) -> m.EmailThreadOut:
+        """One conversation: its messages you can read, oldest first, with attachments."""
+        return self._client.call(m.EmailThreadOut, "GET", f"/email-threads/{id_of(thread)}")
+
+    def attachment(self, attachment: ID) -> bytes:
+        """The bytes of a stored attachment (sent or received)."""
+        response = self._client.send("GET", f"/email-attachments/{id_of(attachment)}")
+        return response.content
+
+    def mailboxes(self) -> _list[m.MailboxOut]:
+        """The mailboxes mail is read from that you may see (the password never comes)."""
+        return (self._client.call(m.MailboxList, "GET", "/email/mailboxes")).items
+
+    def add_mailbox(self, data: Body = None, /, **fields: Any) -> m.MailboxOut:
+        """A mailbox ``nexa mail watch`` reads over IMAP: your own (``personal``), or a
+        ``shared`` one (support@, sales@; admins)."""
+        return self._client.call(
+            m.MailboxOut, "POST", "/email/mailboxes", json=body_of(m.MailboxIn, data, fields)
+        )
+
+    def remove_mailbox(self, mailbox: ID) -> None:
+        self._client.send("DELETE", f"/email/mailboxes/{id_of(mailbox)}")
+
     def draft(self, data: Body = None, /, **fields: Any) -> m.DraftOut:
         """``crm.emails.draft(record_type="deal", record_id=deal.id, intent="proposal",
         tone="formal")``: a subject and text from the record's facts (nothing is sent);
