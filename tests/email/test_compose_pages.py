@@ -88,6 +88,13 @@ def test_draft_then_send_from_a_deal_and_find_it_in_the_sent_folder(
     shown = client.get(f"/email/messages/{message_id}")
     assert shown.status_code == 200 and "Dear Ines," in shown.text
     assert f'href="/deals/{deal.id}"' in shown.text
+    link = re.search(r'href="(/email/attachments/[0-9a-f-]+)"', shown.text).group(1)  # type: ignore[union-attr]
+    pdf_file = client.get(link)
+    assert pdf_file.status_code == 200 and pdf_file.content[:5] == b"%PDF-"
+    assert pdf_file.headers["content-type"] == "application/octet-stream"
+    assert pdf_file.headers["x-content-type-options"] == "nosniff"
+    sign_in(client, users.other_rep)  # another team's rep cannot read the message
+    assert client.get(link).status_code == 404
 
 
 def test_refusals_show_next_to_the_field_and_others_records_are_404(

@@ -111,7 +111,8 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "field_id": field.id,
         "form_id": make_web_form(db, SYSTEM).id,
         "webhook_id": _webhook(db),
-        "message_id": _email(db, admin.id),
+        "message_id": (message_id := _email(db, admin.id)),
+        "attachment_id": _attachment(db, message_id),
         "target": "accounts",
         "fmt": "csv",
     }
@@ -130,6 +131,15 @@ def _email(db: Any, owner_id: uuid.UUID) -> uuid.UUID:
         text_body="Hi", owner_id=owner_id,
     )  # fmt: skip
     db.add(row)
+    db.flush()
+    return row.id
+
+
+def _attachment(db: Any, message_id: uuid.UUID) -> uuid.UUID:
+    """A file sent with that message (kept in the test's file store)."""
+    from nexa.email.attachments import attach
+
+    [row] = attach(db, message_id, [("notes.txt", "text/plain", b"notes")])
     db.flush()
     return row.id
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -223,4 +224,19 @@ def message_page(
         record_url=record_url,
         thread=thread,
         attachments=service.shown(session, message).attachments,
+    )
+
+
+@router.get("/email/attachments/{attachment_id}")
+def download_attachment(attachment_id: uuid.UUID, session: WebSession, actor: WebActor) -> Response:
+    """A stored attachment, for whoever can read its message (else 404): always a download,
+    never shown in the page (octet-stream, nosniff), whatever type the sender declared."""
+    attachment, data = mailboxes.open_attachment(session, actor, attachment_id)
+    return Response(
+        content=data,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
