@@ -173,3 +173,37 @@ def test_files_attached_in_the_card_go_with_the_message(
         files=[("files", ("run.exe", b"MZ", "application/octet-stream"))],
     )
     assert exe.status_code == 422
+
+
+def test_a_drafted_reply_is_sent_as_a_reply(
+    client: Any, db: Any, users: Any, smtp_server: SmtpServer, pump: Pump
+) -> None:
+    from nexa.email.inbound import receive
+    from tests.factories.email import mail
+
+    configure(db, smtp_server)
+    lead = make_lead(db, users.rep.actor, first_name="Pat", email="pat@customer.example")
+    received = "<question-1@customer.example>"
+    outcome = receive(db, mail(message_id=received), mailbox=None, source="smtp")
+    assert outcome.outcome == "stored"
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    card = client.get(f"/leads/{lead.id}/email").text
+    reply_to = re.search(r'name="reply_to_id" value="([0-9a-f-]+)"', card).group(1)  # type: ignore[union-attr]
+    drafted = form_post(
+        client,
+        f"/leads/{lead.id}/email/draft",
+        csrf,
+        {"intent": "reply", "tone": "brief", "reply_to_id": reply_to},
+    )
+    assert drafted.status_code == 200 and "data-replying" in drafted.text
+    assert 'value="Re: Pricing question"' in drafted.text
+    sent = form_post(
+        client,
+        f"/leads/{lead.id}/email",
+        csrf,
+        {"subject": "Re: Pricing question", "text": "It is 40 a seat.", "in_reply_to_id": reply_to},
+    )
+    assert sent.status_code == 200, sent.text
+    assert pump() == {"sent": 1}
+    assert smtp_server.received[0].message["In-Reply-To"] == received

@@ -43,7 +43,10 @@ INTENTS = (
     ("reply", "Reply to their last message"),
 )
 TONES = (("friendly", "Friendly"), ("formal", "Formal"), ("brief", "Brief"))
-FIELDS = ("to", "cc", "template_id", "subject", "text", "send_at", "intent", "tone", "kind")
+FIELDS = (
+    "to", "cc", "template_id", "subject", "text", "send_at", "intent", "tone", "kind",
+    "in_reply_to_id",
+)  # fmt: skip
 
 for _type, _plural in PLURALS.items():
     add_insight_panel(_type, InsightPanel("Email", f"/{_plural}/{{id}}/email", "email:create"))
@@ -146,6 +149,8 @@ def _routes(record_type: str, plural: str) -> None:
             return _card(request, session, actor, record_type, record_id, values=values,
                          failure=failure)  # fmt: skip
         values.update(subject=out.subject, text=out.text, template_id=None)
+        if out.intent == "reply":  # sending it answers that message (In-Reply-To, its thread)
+            values["in_reply_to_id"] = values["reply_to_id"]
         return _card(request, session, actor, record_type, record_id, values=values, draft=out)
 
     @router.post(f"/{plural}/{{record_id}}/email", response_class=HTMLResponse, dependencies=CSRF)
@@ -183,6 +188,7 @@ def _routes(record_type: str, plural: str) -> None:
                     "quote_ids": quote_ids,
                     "kind": values["kind"] or "transactional",
                     "send_at": _when(values["send_at"], actor),
+                    "in_reply_to_id": values["in_reply_to_id"],
                 }
             )
 
