@@ -28,7 +28,11 @@ def test_a_notification_comes_by_email_to_who_asked_once(
     saved = form_post(client, "/profile", csrf, {"full_name": users.rep.user.full_name,
                                                   "notify_by_email": "true"})  # fmt: skip
     assert saved.status_code in (200, 303)
-    assert 'name="notify_by_email" value="true" checked' in client.get("/profile").text
+    profile = client.get("/profile").text
+    assert 'name="notify_by_email" value="true" checked' in profile
+    # the page's title is only its title (the sender identities were once inside it)
+    assert "<title>Your profile · Nexa CRM</title>" in profile  # not "· Nexa CRM" twice
+    assert profile.count("<h2>Sender identities</h2>") == 1
     pump()
     smtp_server.received.clear()
 
