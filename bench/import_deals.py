@@ -8,6 +8,10 @@ of them won or lost, the rest in the four open stages — close date, a descript
 history) and runs ``nexa import deals FILE`` (``--historical``) as a
 separate process. It prints the wall time (process start-up included) and the import's own
 rate (the import's ``started_at`` → ``finished_at``, as recorded in ``data_imports``).
+Won deals' closed-won flows run after the import commits, from their
+``deal.closed_won_queued`` outbox rows: the script then delivers the outbox as the worker's
+``outbox.deliver`` does (in a separate process, until nothing is pending) and prints how long
+that took and what it made (onboarding tasks, orders).
 ``NEXA_BENCH_SRC`` runs another checkout's code (its ``src``), for before/after figures.
 """
 
@@ -75,6 +79,23 @@ def sh(argv: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
+DELIVER = """
+import time
+from nexa import modules
+from nexa.core.db.session import session_scope
+from nexa.job.service import deliver_outbox
+from nexa.subscribers import install
+install()
+modules.load(modules.JOBS)
+t0 = time.perf_counter()
+while True:
+    with session_scope() as s:
+        if not deliver_outbox(s, batch=500):
+            break
+print(time.perf_counter() - t0)
+"""
+
+
 def one(n: int, historical: bool, won: float, lost: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="nexa-deals-") as tmp:
         var = Path(tmp)
@@ -98,7 +119,12 @@ def one(n: int, historical: bool, won: float, lost: float) -> dict[str, float]:
             deals = conn.execute("SELECT count(*) FROM deals").fetchone()[0]
         seconds = dt.datetime.fromisoformat(finished) - dt.datetime.fromisoformat(started)
         inside = seconds.total_seconds()
-        return {"deals": deals, "created": created, "wall": wall, "import": inside}
+        flows = float(sh([str(ROOT / ".venv" / "bin" / "python"), "-c", DELIVER], env))
+        with sqlite3.connect(var / "n.db") as conn:
+            tasks = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+            orders = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+        return {"deals": deals, "created": created, "wall": wall, "import": inside,
+                "flows": flows, "tasks": tasks, "orders": orders}  # fmt: skip
 
 
 def main() -> None:
@@ -115,7 +141,9 @@ def main() -> None:
             f"{n:>6} deals ({kind}{', historical' if args.historical else ''}): "
             f"{r['created']} created, "
             f"wall {r['wall']:.1f} s ({n / r['wall']:.0f} deals/s), "
-            f"import {r['import']:.2f} s ({r['created'] / r['import']:.0f} deals/s)",
+            f"import {r['import']:.2f} s ({r['created'] / r['import']:.0f} deals/s); "
+            f"after commit: outbox delivered in {r['flows']:.1f} s "
+            f"({r['orders']} orders, {r['tasks']} onboarding tasks)",
             flush=True,
         )
 

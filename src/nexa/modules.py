@@ -69,6 +69,7 @@ OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (
     ("nexa.webhook.service", "fan_out", ""),
     ("nexa.email.service", "on_queued", "email.queued"),
     ("nexa.email.notifications", "on_notification", "notification.created"),
+    ("nexa.deal.flows", "on_closed_won_queued", "deal.closed_won_queued"),
 )
 
 # ---- /api/v1: each module's ``router`` ---------------------------------------------------

@@ -12,10 +12,15 @@ row — each table written with one executemany — and the stored prediction, c
 group in one pass (``deal.flows.score_new_deals``), with the norms of the per-process
 snapshot, as the forecast's subscriber does.
 
-A deal created won or lost then announces it as ``DealService.after_create`` does:
-``deal.lost`` written for the group the same way, ``deal.won`` published deal by deal
-through its subscribers (it runs the closed-won flow) — unless the service does not announce
-closes (a migrated history, ``nexa.imports.historical``).
+A deal created won or lost then announces it as ``DealService.after_create`` does, the
+group's ``deal.won`` and ``deal.lost`` written the same way (audit, timeline, outbox) —
+unless the service does not announce closes (a migrated history, ``nexa.imports.historical``).
+The closed-won flow ``deal.won``'s subscriber runs inline for one deal (onboarding tasks, an
+order, the account's type, the handoff list: ~30 ms a deal through their services) is left
+to after commit for a group: a ``deal.closed_won_queued`` outbox row per won deal, in the
+import's transaction, which the outbox delivery turns into the flow
+(``nexa.deal.flows.on_closed_won_queued``) — so it cannot be lost, and the import is not
+held up by it.
 
 Only deals the importer keeps for themselves take this path (``in_bulk``): those notify
 nobody. A deal for someone else, one with a sales team, or a ``deal.created`` subscriber
@@ -47,6 +52,7 @@ from nexa.core.events import (
     outbox_row,
     subscribers_of,
 )
+from nexa.deal.events import DealFlowQueued
 from nexa.deal.flows import read_norms, score_new_deals
 from nexa.deal.repository import DealRepository
 from nexa.deal.schemas import DealCreate
@@ -70,15 +76,17 @@ KNOWN_SUBSCRIBERS = frozenset(
 )
 
 
-# every subscriber of deal.won / deal.lost that _leave stands in for (deal.won has the
-# closed-won flow besides: its events are published one by one)
+# every subscriber of deal.won / deal.lost that _leave stands in for
 CLOSE_SUBSCRIBERS = frozenset(
     {
         "nexa.activity.subscribers.write_timeline_entry",
         "nexa.core.audit.write_audit_rows",
         "nexa.scoring.subscribers.rescore_on_engagement",  # a close is not engagement
+        "nexa.deal.subscribers.on_deal_won",  # a deal.closed_won_queued outbox row
+        "nexa.search.subscribers.update_index",  # won / lost: nothing to index
     }
 )
+FLOW_QUEUED = "deal.closed_won_queued"
 
 
 @dataclass
@@ -210,23 +218,30 @@ class BulkDeals:
 
     def _close(self, records: list[Any]) -> None:
         """What ``DealService.after_create`` does for deals created won or lost:
-        ``deal.won`` / ``deal.lost``. An event whose subscribers are all known here
-        (``deal.lost``) is written for the group like ``deal.created``; one with others
-        (``deal.won`` runs the closed-won flow: onboarding tasks, an order, the handoff
-        list) is published deal by deal, in the group's order."""
+        ``deal.won`` / ``deal.lost``. An event whose subscribers are all known here is
+        written for the group like ``deal.created`` (with, for ``deal.won``, the outbox row
+        that runs the closed-won flow after commit); one with others is published deal by
+        deal, in the group's order."""
         known = {
             name: {f"{fn.__module__}.{fn.__qualname__}" for fn in subscribers_of(name)}
             <= CLOSE_SUBSCRIBERS
             for name in ("deal.won", "deal.lost")
         }
         grouped: list[Event] = []
+        queued: list[Event] = []
         for record in records:
             name = close_event(record)
             if known[name]:
                 grouped.append(self._event(name, record.id, close_payload(record, None)))
+                if name == "deal.won":
+                    payload = DealFlowQueued(name=record.name)
+                    queued.append(self._event(FLOW_QUEUED, record.id, payload))
             else:
                 publish_close(self.session, self.actor, record, None)
         self._leave(grouped)
+        if queued:  # outbox rows only: nothing to audit or show until the flow runs
+            DealRepository(self.session).insert_outbox_rows([outbox_row(e) for e in queued])
+            self.session.info.setdefault("outbox_ids", []).extend(e.id for e in queued)
 
     def _leave(self, events: list[Event]) -> None:
         """What the audit, timeline and outbox leave for ``events``: one executemany each."""

@@ -34,6 +34,13 @@ class DealClosed(EventPayload):
     lost_reason: str | Unset | None = UNSET
 
 
+@dataclass(frozen=True, kw_only=True)
+class DealFlowQueued(EventPayload):
+    """``deal.closed_won_queued``: the deal whose closed-won flow waits for after commit."""
+
+    name: str
+
+
 DEAL_EVENTS = [
     *declare_lifecycle("deal", "deal"),
     declare(
@@ -50,5 +57,12 @@ DEAL_EVENTS = [
         payload=DealClosed,
         permission="deal:read",
         description="A deal was closed lost",
+    ),
+    declare(
+        "deal.closed_won_queued",
+        payload=DealFlowQueued,
+        permission="deal:read",
+        description="A deal won on import waits for its closed-won flow (onboarding tasks, "
+        "its order, the handoff list), run after the import commits",
     ),
 ]

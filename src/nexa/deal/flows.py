@@ -10,6 +10,11 @@ The closed-won flow (spec, Deals, week 8), run by an in-transaction subscriber o
 * an order is generated from the deal (or the one made from its accepted quote is kept);
 * the account joins the customer-success handoff list.
 
+A group of deals created won by an import leaves the flow to after commit instead
+(``nexa.deal.bulk``): a ``deal.closed_won_queued`` outbox row each, which the outbox
+delivery hands to ``on_closed_won_queued`` — in the delivery's savepoint, so the flow's
+steps commit together or are tried again.
+
 Each step goes through its domain's service as the system actor, so each leaves its own
 audit row and timeline entry; notifications and webhooks leave after commit from the outbox.
 """
@@ -26,10 +31,11 @@ from nexa.account.schemas import AccountUpdate
 from nexa.account.service import update_account
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
+from nexa.core.events import OutboxMessage
 from nexa.deal.repository import DealRepository
 from nexa.forecast.service import cached_snapshot, refresh_new_deals
 from nexa.models import OrgSetting
-from nexa.order.service import create_order_from_deal
+from nexa.order.service import create_order_from_deal, deal_has_order
 from nexa.segment.service import add_members_as_system, system_list
 from nexa.task.schemas import TaskCreate
 from nexa.task.service import TaskService
@@ -98,3 +104,17 @@ def run_closed_won(session: Session, deal_id: uuid.UUID) -> None:
             session, HANDOFF_LIST_KEY, name=HANDOFF_LIST_NAME, object_type="account"
         )
         add_members_as_system(session, handoff, [account.id])
+
+
+def on_closed_won_queued(session: Session, message: OutboxMessage) -> None:
+    """Outbox handler for ``deal.closed_won_queued`` (after the import commits): the
+    closed-won flow of a deal won on import, if it is still won and has not had it (a deal
+    the flow ran for has its order). Safe to run twice."""
+    if message.record_id is None:
+        return
+    deal = DealRepository(session).find_any(message.record_id)
+    if deal is None or deal.deleted_at is not None or deal.stage_kind != "won":
+        return
+    if deal_has_order(session, deal.id):
+        return
+    run_closed_won(session, deal.id)

@@ -372,6 +372,10 @@ class DealRepository(Repository[Deal]):
         """The deal, whoever owns it and even if binned (system flows such as closed-won)."""
         return self.session.scalars(unscoped(select(Deal).where(Deal.id == deal_id))).one()
 
+    def find_any(self, deal_id: uuid.UUID) -> Deal | None:
+        """``any_by_id``, or None when no such deal is stored (purged)."""
+        return self.session.scalars(unscoped(select(Deal).where(Deal.id == deal_id))).first()
+
     def account_of(self, deal: Deal) -> Account | None:
         """The deal's account as stored, binned or not (system view)."""
         stmt = select(Account).where(Account.id == deal.account_id)

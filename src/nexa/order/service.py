@@ -126,6 +126,11 @@ def create_order_from_deal(session: Session, actor: Actor, deal: Deal) -> Order:
     return order_for_deal(session, actor, deal)[0]
 
 
+def deal_has_order(session: Session, deal_id: uuid.UUID) -> bool:
+    """Whether the deal has a live, non-cancelled order (system view)."""
+    return OrderRepository(session).live_order_of_deal(deal_id) is not None
+
+
 def order_for_deal(session: Session, actor: Actor, deal: Deal) -> tuple[Order, bool]:
     repo = OrderRepository(session)
     existing = repo.live_order_of_deal(deal.id)
