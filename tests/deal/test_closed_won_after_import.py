@@ -98,3 +98,29 @@ def test_a_deal_reopened_or_binned_before_delivery_gets_no_flow(db: Any, users: 
     db.flush()
     assert not _tasks(db, reopened) and not _orders(db, reopened)
     assert not _tasks(db, binned) and not _orders(db, binned)
+
+
+def test_winning_closes_today_and_makes_the_contact_a_customer(db: Any, users: Any) -> None:
+    """Issue 18 point 7: a won deal does not keep a close date still to come, and its
+    primary contact stops being a "lead" (its lifecycle stage becomes customer)."""
+    from datetime import date, timedelta
+
+    from nexa.models import Contact
+    from tests.factories.contact import make_contact
+    from tests.factories.deal import make_deal
+
+    contact = make_contact(db, lifecycle_stage="lead")
+    later = date.today() + timedelta(days=60)
+    deal = make_deal(db, primary_contact_id=contact.id, close_date=later)
+    move_stage(db, SYSTEM, deal, "closed_won")
+    db.flush()
+    assert deal.close_date == deal.closed_at.date() <= date.today()
+    assert db.get(Contact, contact.id).lifecycle_stage == "customer"
+    # created won with a date to come: the same
+    made = make_deal(db, stage="closed_won", close_date=later)
+    assert made.close_date <= date.today()
+    # a past close date is the deal's own: kept
+    earlier = date.today() - timedelta(days=3)
+    kept = make_deal(db, close_date=earlier)
+    move_stage(db, SYSTEM, kept, "closed_won")
+    assert kept.close_date == earlier

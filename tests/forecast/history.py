@@ -60,6 +60,9 @@ def make_history_deal(
     deal.stage_entered_at = path[-1][1]
     if deal.stage_kind != "open":
         deal.closed_at = path[-1][1]
+        # the history's own close date (closing today moved an empty or later one to today)
+        deal.close_date = close_date
+        rows[-1].close_date = close_date
     for at in activities or []:
         db.add(
             Activity(

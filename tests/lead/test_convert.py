@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,3 +93,47 @@ def test_conversion_matches_look_alike_company_and_hides_the_twin(
     assert refused.status_code == 409, refused.text
     assert "cannot see" in refused.text
     assert str(hidden.id) not in refused.text and str(users.other_rep.id) not in refused.text
+
+
+def test_the_leads_notes_tasks_and_history_follow_it(client: Any, db: Any, users: Any) -> None:
+    """Issue 18 point 7: what was on the lead is on the contact after conversion (notes,
+    tasks, calls, meetings), and the lead's history shows on the contact, account and deal."""
+    from nexa.models import Activity, Call, Note, Task
+    from tests.factories.call import make_call
+    from tests.factories.note import make_note
+    from tests.factories.task import make_task
+
+    lead = make_lead(
+        db, owner_id=users.rep.id, company="Carry Over Ltd", email="ann@carry-over.example"
+    )
+    link = {"related_type": "lead", "related_id": lead.id}
+    note = make_note(db, body="Wants a pilot in March", **link)
+    task = make_task(db, title="Send the pilot plan", owner_id=users.rep.id, **link)
+    call = make_call(db, subject="Discovery call", **link)
+    db.commit()
+    result = client.post(f"/api/v1/leads/{lead.id}/convert", headers=users.rep.headers, json={})
+    assert result.status_code == 200, result.text
+    body = result.json()
+    contact_id = body["contact"]["id"]
+    for model, row in ((Note, note), (Task, task), (Call, call)):
+        moved = db.scalars(unscoped(select(model).where(model.id == row.id))).one()
+        db.refresh(moved)
+        assert (moved.related_type, str(moved.related_id)) == ("contact", contact_id), model
+
+    def events(record_id: str) -> list[str]:
+        stmt = select(Activity.event).where(Activity.record_id == uuid.UUID(record_id))
+        return list(db.scalars(unscoped(stmt)))
+
+    for record_id in (contact_id, body["account"]["id"], body["deal"]["id"]):
+        shown = events(record_id)
+        assert "lead.created" in shown and "note.created" in shown, shown
+        assert shown.count("lead.converted") == 1, shown
+    # the contact's own timeline lists the note once (copied, not twice)
+    assert events(contact_id).count("note.created") == 1
+    api = client.get(
+        "/api/v1/timeline",
+        params={"record_type": "contact", "record_id": contact_id},
+        headers=users.rep.headers,
+    )
+    assert api.status_code == 200, api.text
+    assert any(e["event"] == "lead.created" for e in api.json()["items"])

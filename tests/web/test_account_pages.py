@@ -114,3 +114,29 @@ def test_the_account_page_issues_the_same_statements_for_1_or_10_children(
     sign_in(client, users.admin)
     _statements(client, pages[0])  # warm the per-process caches
     assert _statements(client, pages[0]) == _statements(client, pages[1])
+
+
+def test_the_accounts_tasks_and_notes_include_its_deals_and_contacts(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 18 point 7: the onboarding tasks of a won deal show on its account's page, and
+    a note on one of its contacts too — not "Tasks 0"."""
+    from nexa.core.actor import SYSTEM
+    from nexa.deal.stages import move_stage
+    from tests.factories.contact import make_contact
+    from tests.factories.note import make_note
+
+    actor = users.rep.actor
+    account = make_account(db, actor, name="Rolled Up Co")
+    contact = make_contact(db, actor, account_id=account.id, last_name="Rollup")
+    make_note(db, actor, body="Prefers calls after 3 pm", related_type="contact",
+              related_id=contact.id)  # fmt: skip
+    deal = make_deal(db, actor, account_id=account.id, name="Rolled Up Deal")
+    move_stage(db, SYSTEM, deal, "closed_won")
+    db.commit()
+    sign_in(client, users.rep)
+    page = client.get(f"/accounts/{account.id}").text
+    tasks = re.search(r'>Tasks <span class="count">(\d+)\+?</span>', page)
+    assert tasks and int(tasks.group(1)) >= 4, page[:200]
+    assert "Kick-off call with Rolled Up Co" in page
+    assert "Prefers calls after 3 pm" in page

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html as html_text
 import re
 from typing import Any
 
@@ -273,7 +274,8 @@ def test_the_ai_page_says_what_predicts_deals_and_what_the_forecast_uses(
     method = re.search(
         r'data-testid="forecast-method">(.*?)</dd>', client.get("/admin/ai").text, re.S
     )
-    assert method is not None and method[1].startswith(f"Uses {names[winner]}: the lowest")
+    assert method is not None
+    assert html_text.unescape(method[1]).startswith(f"Uses {names[winner]}: the lowest")
 
 
 def test_train_now_says_when_the_model_did_not_beat_the_scorecard(

@@ -4,7 +4,8 @@
 The closed-won flow (spec, Deals, week 8), run by an in-transaction subscriber of
 ``deal.won`` so it commits or rolls back with the stage change (ARCHITECTURE rule 4):
 
-* the account's type becomes ``customer``;
+* the account's type becomes ``customer``, and the deal's primary contact a customer
+  (its lifecycle stage) unless it is one already or an advocate;
 * onboarding tasks are created from the organization's template, assigned to the deal owner
   and linked to the deal;
 * an order is generated from the deal (or the one made from its accepted quote is kept);
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from nexa.account.schemas import AccountUpdate
 from nexa.account.service import update_account
+from nexa.contact.schemas import ContactUpdate
+from nexa.contact.service import update_contact
 from nexa.core.actor import SYSTEM
 from nexa.core.db import utcnow
 from nexa.core.events import OutboxMessage
@@ -83,6 +86,13 @@ def run_closed_won(session: Session, deal_id: uuid.UUID) -> None:
     account = repo.account_of(deal) if deal.account_id is not None else None
     if account is not None and account.deleted_at is None and account.type != "customer":
         update_account(session, SYSTEM, account.id, AccountUpdate(type="customer"))
+    contact = repo.primary_contact_of(deal)
+    if (
+        contact is not None
+        and contact.deleted_at is None
+        and contact.lifecycle_stage not in ("customer", "advocate")
+    ):
+        update_contact(session, SYSTEM, contact.id, ContactUpdate(lifecycle_stage="customer"))
     account_name = account.name if account is not None else deal.name
     now = utcnow()
     tasks = TaskService(session, SYSTEM)

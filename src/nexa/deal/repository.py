@@ -19,6 +19,7 @@ from nexa.metadata import service as metadata
 from nexa.models import (
     Account,
     Activity,
+    Contact,
     Deal,
     DealLineItem,
     DealStageChange,
@@ -375,6 +376,13 @@ class DealRepository(Repository[Deal]):
     def find_any(self, deal_id: uuid.UUID) -> Deal | None:
         """``any_by_id``, or None when no such deal is stored (purged)."""
         return self.session.scalars(unscoped(select(Deal).where(Deal.id == deal_id))).first()
+
+    def primary_contact_of(self, deal: Deal) -> Contact | None:
+        """The deal's primary contact as stored, binned or not (system view)."""
+        if deal.primary_contact_id is None:
+            return None
+        stmt = select(Contact).where(Contact.id == deal.primary_contact_id)
+        return self.session.scalars(unscoped(stmt)).first()
 
     def account_of(self, deal: Deal) -> Account | None:
         """The deal's account as stored, binned or not (system view)."""

@@ -239,6 +239,8 @@ class DealService(RecordService[Deal]):
         if stage.kind != "lost":
             values["lost_reason"] = None
         if stage.kind != "open":
+            if values.get("close_date") is not None and values["close_date"] > now.date():
+                values["close_date"] = now.date()  # closed today, not on a date to come
             values["probability"] = 100 if stage.kind == "won" else 0
             values["probability_overridden"] = False
         elif values.get("probability") is not None:

@@ -119,6 +119,8 @@ def move_stage(
             values["probability_overridden"] = False
     else:
         values["closed_at"] = now
+        if deal.close_date is None or deal.close_date > now.date():
+            values["close_date"] = now.date()  # closed today, not on the date hoped for
         values["probability"] = 100 if stage.kind == "won" else 0
         values["probability_overridden"] = False
         values["lost_reason"] = reason if stage.kind == "lost" else None

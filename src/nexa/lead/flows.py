@@ -57,7 +57,7 @@ from nexa.lead.repository import (
 )
 from nexa.lead.schemas import full_name
 from nexa.models import Account, Contact, Deal, Lead
-from nexa.record.service import check_reference
+from nexa.record.service import carry_over, check_reference
 from nexa.routing import service as routing
 from nexa.scoring.service import record_new_scores, score_new_leads
 
@@ -312,6 +312,19 @@ def convert_lead(
             name = str(first["loc"][0]) if first["loc"] else "deal"
             raise ValidationFailed(first["msg"], field=f"deal_{name}") from None
         deal = DealService(session, actor).create(deal_data)
+    # the lead's notes, tasks, meetings, calls and emails now belong to the contact; its
+    # history shows on the contact, the account and the deal (before lead.converted, which
+    # is shown on all of them already)
+    carry_over(
+        session,
+        ("lead", lead.id),
+        ("contact", contact.id),
+        [
+            ("contact", contact.id),
+            *([("account", account.id)] if account is not None else []),
+            *([("deal", deal.id)] if deal is not None else []),
+        ],
+    )
     mark_converted(
         session,
         actor,

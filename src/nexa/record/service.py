@@ -37,7 +37,7 @@ from nexa.core.text import text_key
 from nexa.metadata import service as metadata
 from nexa.models import User
 from nexa.record.events import RecordPayload
-from nexa.record.repository import value_holder
+from nexa.record.repository import copy_timeline, move_linked, value_holder
 from nexa.record.shapes import shape_payload
 
 M = TypeVar("M")
@@ -104,6 +104,20 @@ def check_reference(
         raise ValidationFailed(
             message or f"no {repo.object_name} with this id that you can see", field=field
         ) from None
+
+
+def carry_over(
+    session: Session,
+    source: tuple[str, uuid.UUID],
+    linked_to: tuple[str, uuid.UUID],
+    timeline_to: list[tuple[str, uuid.UUID]],
+) -> dict[str, int]:
+    """What one record leaves to the records it becomes (a lead converted): everything
+    linked to ``source`` (tasks, notes, meetings, calls, emails) moves to ``linked_to``, and
+    ``source``'s timeline is copied onto each of ``timeline_to``. Rows moved, by table."""
+    moved = move_linked(session, source, linked_to)
+    copy_timeline(session, source, timeline_to)
+    return moved
 
 
 class RecordService(Generic[M]):

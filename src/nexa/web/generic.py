@@ -243,6 +243,27 @@ def _query_string(filters: list[str], sort: str | None) -> str:
     return urlencode(pairs)
 
 
+# An account's tasks, meetings, calls and notes include those of its deals and contacts (the
+# onboarding tasks of a won deal show on its account): up to this many of each, newest first.
+ROLLED_UP = 49
+
+
+def _rolled_up_ids(
+    session: Session, actor: Actor, obj: WebObject, record_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The ids of the records whose linked activities roll up to this one's page: an
+    account's deals and contacts (those ``actor`` can see)."""
+    if obj.name != "account":
+        return []
+    ids: list[uuid.UUID] = []
+    for path in ("deals", "contacts"):
+        target = OBJECTS[path]
+        if actor.can(f"{target.name}:read"):
+            query = ListQuery(filters=[f"account_id:eq:{record_id}"], limit=ROLLED_UP)
+            ids += [r.id for r in target.service(session, actor).list(query)[0]]
+    return ids
+
+
 def _fields_and_extra(
     obj: WebObject, session: Session, actor: Actor
 ) -> tuple[dict[str, FieldSpec], set[str]]:
@@ -880,12 +901,15 @@ def _detail_context(
             session, actor, record_type=obj.name, record_id=record_id, limit=30
         )
     related: list[dict[str, Any]] = []
+    rolled_up = _rolled_up_ids(session, actor, obj, record_id)
     for rel in obj.related:
         target = OBJECTS[rel.path]
         if not actor.can(f"{target.name}:read"):
             continue
         filters = [f"{rel.field}:eq:{record_id}"]
-        if rel.linked:
+        if rel.linked and rolled_up:
+            filters = [f"related_id:in:{','.join(str(i) for i in [record_id, *rolled_up])}"]
+        elif rel.linked:
             filters.insert(0, f"related_type:eq:{obj.name}")
         items, more = target.service(session, actor).list(ListQuery(filters=filters, limit=10))
         rows = target.list_rows(session, items)
