@@ -83,6 +83,7 @@ def page_urls(t: Things) -> list[str]:
         "/admin/web-forms/new",
         f"/admin/web-forms/{t.form.id}",
         "/admin/api-keys",
+        "/admin/organization",
     ]
 
 
@@ -108,6 +109,9 @@ def post_urls(t: Things) -> list[str]:
         f"/admin/web-forms/{t.form.id}",
         f"/admin/web-forms/{t.form.id}/delete",
         "/admin/api-keys/new",
+        "/admin/organization",
+        "/admin/organization/logo",
+        "/admin/organization/logo/delete",
         f"/admin/api-keys/{t.key.id}/revoke",
     ]
 
@@ -713,3 +717,32 @@ def test_a_refused_form_shows_the_error_on_its_field(
         assert text in r.text
     for text in case.absent:
         assert text not in r.text
+
+
+def test_the_organization_page_sets_the_seller_and_its_logo(client: Any, users: Any) -> None:
+    """Issue 18 point 11: an admin sets the name, address, terms and logo quotes print; a
+    file that is not an image is refused on the page, naming the logo."""
+    from tests.permissions.subjects.platform import png
+
+    csrf = sign_in(client, users.admin)
+    r = form_post(client, "/admin/organization", csrf, {
+        "name": "Contoso Ltd", "address": "1 Way\nSeattle", "quote_terms": "Net 15",
+        "quote_valid_days": "20"})  # fmt: skip
+    assert r.status_code == 303, r.text
+    page = client.get("/admin/organization").text
+    assert "Contoso Ltd" in page and "Net 15" in page and "No logo yet." in page
+    bad = form_post(client, "/admin/organization", csrf, {"name": "", "quote_valid_days": "0"})
+    assert bad.status_code == 422 and 'id="f-name-error"' in bad.text
+    assert 'id="f-quote_valid_days-error"' in bad.text
+
+    def upload(data: bytes, name: str) -> Any:
+        files = {"logo": (name, data, "image/png")}
+        url = "/admin/organization/logo"
+        return client.post(url, data={"csrf_token": csrf}, files=files, follow_redirects=False)
+
+    refused = upload(b"MZ not an image", "logo.png")
+    assert refused.status_code == 422 and "PNG or JPEG" in refused.text
+    assert upload(png(60, 20), "logo.png").status_code == 303
+    assert '<img class="org-logo"' in client.get("/admin/organization").text
+    image = client.get("/admin/organization/logo")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"

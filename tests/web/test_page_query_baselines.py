@@ -57,7 +57,12 @@ EDITABLE_FIELD = {
 # when the record has no such part.
 SKIPPED = {"/imports/map/{token}": "needs an uploaded file in the session"}
 # (a model card: the small organization has no trained model)
-MAY_BE_404 = {"/calls/{call_id}/recording", "/admin/ai/models/{version}"}
+# (the organization's logo: none uploaded)
+MAY_BE_404 = {
+    "/calls/{call_id}/recording",
+    "/admin/ai/models/{version}",
+    "/admin/organization/logo",
+}
 
 
 def get_routes(app: Any) -> list[str]:

@@ -1642,6 +1642,12 @@ class ListUpdate(InputModel):
     filters: list[str] | None = None
 
 
+class LogoIn(OutputModel):
+    """(OpenAPI: `LogoIn`)"""
+
+    content_base64: str = Field(description="The image (PNG or JPEG, at most 256 KB), base64")
+
+
 class MailboxIn(InputModel):
     """A mailbox read over IMAP by ``nexa mail watch`` (or received for by ``nexa mail receive``). ``personal``: yours; ``shared`` (support@, sales@): admins only. ``imap_password`` is write-only (OpenAPI: `MailboxIn`)"""
 
@@ -2000,6 +2006,42 @@ class OrderUpdate(InputModel):
     )
     notes: str | None = None
     owner_id: UUID | None = Field(default=None, description="Reassigning needs order:reassign")
+
+
+class OrganizationProfile(OutputModel):
+    """(OpenAPI: `OrganizationProfile`)"""
+
+    name: str
+    address: str = Field(default="", description="Lines separated by new lines")
+    email: str = Field(default="")
+    phone: str = Field(default="")
+    website: str = Field(default="")
+    tax_id: str = Field(default="", description="VAT or tax registration number")
+    quote_terms: str = Field(
+        default="", description="Printed on quotes that have no terms of their own"
+    )
+    quote_valid_days: int = Field(
+        default=30, description="A quote without a date is valid this long"
+    )
+    has_logo: bool = Field(default=False)
+    logo_type: str | None = None
+
+
+class OrganizationProfileIn(OutputModel):
+    """What an admin sets (every field optional but the name) (OpenAPI: `OrganizationProfileIn`)"""
+
+    name: str
+    address: str = Field(default="", description="Lines separated by new lines")
+    email: str = Field(default="")
+    phone: str = Field(default="")
+    website: str = Field(default="")
+    tax_id: str = Field(default="", description="VAT or tax registration number")
+    quote_terms: str = Field(
+        default="", description="Printed on quotes that have no terms of their own"
+    )
+    quote_valid_days: int = Field(
+        default=30, description="A quote without a date is valid this long"
+    )
 
 
 class PipelineCreate(InputModel):
@@ -3112,6 +3154,7 @@ LineItemUpdate.model_rebuild()
 ListCreate.model_rebuild()
 ListOut.model_rebuild()
 ListUpdate.model_rebuild()
+LogoIn.model_rebuild()
 MailboxIn.model_rebuild()
 MailboxList.model_rebuild()
 MailboxOut.model_rebuild()
@@ -3140,6 +3183,8 @@ NotificationList.model_rebuild()
 NotificationOut.model_rebuild()
 OrderOut.model_rebuild()
 OrderUpdate.model_rebuild()
+OrganizationProfile.model_rebuild()
+OrganizationProfileIn.model_rebuild()
 PipelineCreate.model_rebuild()
 PipelineForecast.model_rebuild()
 PipelineOut.model_rebuild()
@@ -3309,6 +3354,7 @@ __all__ = [
     "ListCreate",
     "ListOut",
     "ListUpdate",
+    "LogoIn",
     "MailboxIn",
     "MailboxList",
     "MailboxOut",
@@ -3337,6 +3383,8 @@ __all__ = [
     "NotificationOut",
     "OrderOut",
     "OrderUpdate",
+    "OrganizationProfile",
+    "OrganizationProfileIn",
     "PipelineCreate",
     "PipelineForecast",
     "PipelineOut",

@@ -3,6 +3,7 @@ as PDF by fpdf2's ``write_html`` (tables, h1–h6, p, b, i, u, br, font, ul/ol).
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -24,13 +25,23 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return render_template(template, context, field="html")
 
 
-def html_to_pdf(html: str, *, compress: bool = True) -> bytes:
-    """Draw HTML with fpdf2's core fonts (Latin-1: other characters become '?')."""
+LOGO_BOX = (50.0, 20.0)  # at most this wide and high (mm), in the first page's top right
+
+
+def html_to_pdf(html: str, *, compress: bool = True, logo: bytes | None = None) -> bytes:
+    """Draw HTML with fpdf2's core fonts (Latin-1: other characters become '?'); ``logo``
+    (a checked PNG or JPEG) in the first page's top-right corner."""
     pdf = FPDF(format="A4")
     pdf.set_compression(compress)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("helvetica", size=10)
+    if logo:
+        width, height = LOGO_BOX
+        pdf.image(
+            io.BytesIO(logo), x=pdf.w - pdf.r_margin - width, y=pdf.t_margin, w=width, h=height,
+            keep_aspect_ratio=True,
+        )  # fmt: skip
     safe = html.encode("latin-1", "replace").decode("latin-1")
     try:
         pdf.write_html(safe)
@@ -42,5 +53,7 @@ def html_to_pdf(html: str, *, compress: bool = True) -> bytes:
     return bytes(pdf.output())
 
 
-def render_pdf(template: str, context: dict[str, Any], *, compress: bool = True) -> bytes:
-    return html_to_pdf(render_html(template, context), compress=compress)
+def render_pdf(
+    template: str, context: dict[str, Any], *, compress: bool = True, logo: bytes | None = None
+) -> bytes:
+    return html_to_pdf(render_html(template, context), compress=compress, logo=logo)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ from nexa.core.filtering import ListQuery
 from nexa.core.money import money
 from nexa.core.records import check_version
 from nexa.core.sequence import next_value
+from nexa.metadata.organization import logo as organization_logo
+from nexa.metadata.organization import organization_profile
 from nexa.models import OrgSetting, Quote, QuoteLineItem
 from nexa.product.lines import copy_lines, line_money, totals_of
 from nexa.product.service import live_products, product_prices, product_tax_rates
@@ -391,12 +393,21 @@ def _sample_context() -> dict[str, Any]:
         "mrr": "",
         "term_months": "",
     }
+    seller = {
+        "name": "Sample Seller Ltd",
+        "address_lines": ["1 Sample Street", "Springfield"],
+        "email": "sales@seller.example",
+        "phone": "+1 555 0100",
+        "website": "seller.example",
+        "tax_id": "VAT 123",
+    }
     return {
         "quote": quote,
         "lines": [line],
         "account": "Acme Corp",
         "contact": "Sarah Johnson",
         "today": "2030-01-01",
+        "seller": seller,
     }
 
 
@@ -436,14 +447,19 @@ def _context(session: Session, quote: Quote) -> dict[str, Any]:
         }
         for ln in QuoteRepository(session).lines_of([quote.id])[quote.id]
     ]
+    profile = organization_profile(session)
+    # a quote without a date of its own is valid for the organization's usual days from when
+    # it was sent (or made); without terms of its own it carries the organization's
+    issued = (quote.sent_at or quote.created_at or utcnow()).date()
+    valid_until = quote.valid_until or issued + timedelta(days=profile.quote_valid_days)
     data = {
         "number": quote.number,
         "revision": quote.revision,
         "name": quote.name,
         "status": effective_status(quote),
         "currency": quote.currency,
-        "valid_until": quote.valid_until.isoformat() if quote.valid_until else "",
-        "terms": quote.terms or "",
+        "valid_until": valid_until.isoformat(),
+        "terms": quote.terms or profile.quote_terms,
         "notes": quote.notes or "",
         "subtotal": money(quote.subtotal, places=2, missing=""),
         "discount_total": money(quote.discount_total, places=2, missing=""),
@@ -458,6 +474,15 @@ def _context(session: Session, quote: Quote) -> dict[str, Any]:
         "account": account,
         "contact": contact,
         "today": utcnow().date().isoformat(),
+        "profile": profile,
+        "seller": {
+            "name": profile.name,
+            "address_lines": profile.address_lines,
+            "email": profile.email,
+            "phone": profile.phone,
+            "website": profile.website,
+            "tax_id": profile.tax_id,
+        },
     }
 
 
@@ -470,9 +495,12 @@ def quote_pdf(
     500 or a silent switch to another design."""
     quote = QuoteRepository(session).get(actor, quote_id)
     context = _context(session, quote)
+    profile = context.pop("profile")  # the logo's key is not the template's business
     template, is_default = current_template(session)
     try:
-        return quote, pdf.render_pdf(template, context, compress=compress)
+        found = organization_logo(session, profile)
+        logo = found[0] if found else None
+        return quote, pdf.render_pdf(template, context, compress=compress, logo=logo)
     except ValidationFailed as exc:
         which = "built-in" if is_default else "organization's"
         log.warning("quote %s: the %s template failed: %s", quote.number, which, exc.detail)

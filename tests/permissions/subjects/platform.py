@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import uuid
 from typing import Any
 
@@ -20,6 +22,15 @@ def _contact(db: Any, owner_id: Any) -> Any:
     from tests.factories.contact import make_contact
 
     return make_contact(db, SYSTEM, owner_id=owner_id)
+
+
+def png(width: int, height: int) -> bytes:
+    """A small PNG made here (a logo)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 90, 160)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _platform_request(route: Any, db: Any, cast: Any) -> Request | None:
@@ -49,6 +60,14 @@ def _platform_request(route: Any, db: Any, cast: Any) -> Request | None:
         body = {"grants": {"account:read": "own", "contact:read": "own"}}
     elif route.path == "/api/v1/settings/visibility" and route.method == "PUT":
         body = {"account": "private"}
+    elif route.path == "/api/v1/settings/organization" and route.method == "PUT":
+        body = {"name": f"Seller {tag}", "address": "1 Main St\nSpringfield"}
+    elif route.path == "/api/v1/settings/organization/logo" and route.method == "PUT":
+        body = {"content_base64": base64.b64encode(png(8, 8)).decode()}
+    elif route.path == "/api/v1/settings/organization/logo" and route.method == "GET":
+        from nexa.metadata.organization import set_logo
+
+        set_logo(db, SYSTEM, png(8, 8))
     elif route.path == "/api/v1/api-keys" and route.method == "POST":
         body = {"name": f"key {tag}", "user_id": str(cast.teammate.id), "scopes": ["contact:read"]}
     elif route.path == "/api/v1/api-keys/{}":

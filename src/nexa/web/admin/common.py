@@ -55,6 +55,13 @@ SECTIONS = (
     Section(
         "web_forms", "/admin/web-forms", "Web forms", "settings:read", "Web-to-lead forms, sources"
     ),
+    Section(
+        "organization",
+        "/admin/organization",
+        "Organization",
+        "settings:read",
+        "Name, address and logo on quotes; quote terms and validity",
+    ),
     Section("api_keys", "/admin/api-keys", "API keys", "api_key:read", "Keys for the REST API"),
     Section(
         "ai", "/admin/ai", "AI models", "settings:read", "Lead scoring models and the scorecard"
