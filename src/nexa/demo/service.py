@@ -28,12 +28,13 @@ from sqlalchemy.orm import Session
 from nexa.account.schemas import AccountCreate
 from nexa.account.service import create_account
 from nexa.auth.service import actor_for
+from nexa.config import get_settings
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.batches import chunks
 from nexa.core.repository import unscoped
 from nexa.core.schemas import Address, MoneyInput
 from nexa.core.text import text_key
-from nexa.models import Account, Contact, Team, User
+from nexa.models import Account, Contact, OrgSetting, Team, User
 from nexa.user.schemas import UserCreate
 from nexa.user.service import create_user
 
@@ -563,6 +564,7 @@ def build_demo(
         user_ids = _ensure_users(session, report, report_progress)
         admin = session.get(User, user_ids[ADMIN_EMAIL])
         actor = actor_for(session, admin) if admin is not None and admin.role == "admin" else SYSTEM
+        _ensure_profile(session)
     account_ids = _ensure_accounts(
         unit_of_work, actor, plan.accounts, user_ids, report, report_progress, batch_size
     )
@@ -608,6 +610,28 @@ def build_demo(
             or 0
         )
     return report
+
+
+def _ensure_profile(session: Session) -> None:
+    """The seller on the demo's quotes (kept when an admin has set one)."""
+    from nexa.metadata import organization
+
+    if session.get(OrgSetting, organization.PROFILE_KEY) is not None:
+        return
+    organization.set_profile(
+        session,
+        SYSTEM,
+        organization.OrganizationProfileIn(
+            name=get_settings().org_name,
+            address="500 Market Street, Suite 1200\nSan Francisco, CA 94105\nUnited States",
+            email="sales@nexa-demo.example",
+            phone="+1 415 555 0100",
+            website="https://nexa-demo.example",
+            tax_id="EIN 12-3456789",
+            quote_terms="Payment due within 30 days of invoice. Prices exclude applicable taxes.",
+            quote_valid_days=30,
+        ),
+    )
 
 
 def _team_service() -> Any | None:
