@@ -114,7 +114,11 @@ def _coerce(spec: FieldSpec, raw: str, param: str) -> Any:
         if kind == "uuid":
             return uuid.UUID(raw)
         if kind == "enum" and spec.choices and raw not in spec.choices:
-            raise _fail(param, f"'{raw}' is not one of: {', '.join(spec.choices)}")
+            # "New" or "Demo request" as a person types them: the choice they name
+            key = "_".join(raw.strip().lower().replace("-", " ").split())
+            if key in spec.choices:
+                return key
+            raise _fail(param, f"'{raw[:60]}' is not one of: {', '.join(spec.choices)}")
     except (ValueError, InvalidOperation, OverflowError) as exc:
         raise _fail(param, f"'{raw[:60]}' is not a valid {kind} for {spec.name}") from exc
     return raw

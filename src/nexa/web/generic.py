@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from nexa.activity import service as activity
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
-from nexa.core.filtering import OPERATORS, FieldSpec, ListQuery
+from nexa.core.filtering import FieldSpec, ListQuery
 from nexa.imports import export as exporting
 from nexa.record import bulk
 from nexa.segment import service as lists
@@ -35,6 +35,8 @@ from nexa.view import service as views
 from nexa.web import references
 from nexa.web.choices import field_choices
 from nexa.web.csrf import verify_csrf
+from nexa.web.filters import HIDDEN as HIDDEN_FIELDS
+from nexa.web.filters import builder_row, filter_fields, filter_string
 from nexa.web.forms import FormField, create_values, errors_of, form_fields, parse_form
 from nexa.web.objects import OBJECTS, WebObject
 from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
@@ -116,8 +118,9 @@ def _filters_from(request: Request) -> list[str]:
     for name, op, value in zip(
         params.getlist("ff"), params.getlist("fo"), params.getlist("fv"), strict=False
     ):
-        if name and op:
-            filters.append(f"{name}:{op}:{value}")
+        built = filter_string(name, op, value.strip())
+        if built is not None:
+            filters.append(built)
     return filters[:20]
 
 
@@ -180,20 +183,21 @@ def list_context(
     rows = obj.list_rows(session, records)
     names = references.resolve(session, actor, rows, columns)
     saved = views.list_views(session, actor, obj.name)
-    parsed = []
-    for f in filters:
-        parts = f.split(":", 2)
-        if len(parts) == 3:
-            parsed.append(parts)
+    parsed = [row for row in map(builder_row, filters) if row is not None]
+    # the names of the records the filters point at (a look-up shows the name, not the id)
+    filter_names = references.resolve(
+        session, actor, [{name: value} for name, _, value in parsed], {n for n, _, _ in parsed}
+    )
     return {
+        "filter_names": filter_names,
         "obj": obj,
         "rows": rows,
         "columns": columns,
         # the chooser lists the shown columns first, in their order, so saving keeps it
-        "all_fields": columns + sorted((set(fields) | set(obj.columns)) - set(columns)),
+        "all_fields": columns
+        + sorted((set(fields) | set(obj.columns)) - set(columns) - HIDDEN_FIELDS),
         "sortable": {n for n, s in fields.items() if s.sortable},
-        "filter_fields": fields,
-        "operators": OPERATORS,
+        "filter_fields": filter_fields(session, actor, obj, fields),
         "filters": filters,
         "filter_rows": parsed,
         "sort": sort or "",
@@ -307,8 +311,33 @@ class ObjectListView(ObjectPage):
         router.add_api_route(
             "/views/{view_id}/delete", self.delete_view, methods=["POST"], dependencies=self.csrf
         )
+        router.add_api_route(
+            "/filter-row", self.filter_row, methods=["GET"], response_class=HTMLResponse
+        )
         if self.exportable():
             router.add_api_route("/export.{fmt}", self.export, methods=["GET"])
+
+    def filter_row(self, request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
+        """One row of the filter builder for the field chosen (htmx swaps it in): its
+        operators in words and the value input that fits it."""
+        fields = self.obj.service(session, actor).repo.fields()
+        offered = filter_fields(session, actor, self.obj, fields)
+        name = request.query_params.get("ff", "")
+        try:
+            index = max(1, min(99, int(request.query_params.get("i", "1"))))
+        except ValueError:
+            index = 1
+        op = offered[name].operators[0][0] if name in offered else ""
+        return render(
+            request,
+            "generic/_filter_row.html",
+            actor,
+            session,
+            obj=self.obj,
+            filter_fields=offered,
+            row=(name if name in offered else "", op, ""),
+            index=index,
+        )
 
     def exportable(self) -> bool:
         return self.obj.name in EXPORTABLE
