@@ -7,18 +7,22 @@
     return el && el.closest ? el.closest(selector) : null;
   }
 
-  // Menu toggle on narrow screens.
+  // Menu toggle on narrow screens (the sidebar is a drawer there).
+  function setOpen(toggle, target, open) {
+    target.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = target.querySelector("a[aria-current=page]") || target.querySelector("a, button");
+      if (first) setTimeout(function () { first.focus(); }, 20);
+    }
+  }
   document.addEventListener("click", function (ev) {
     var toggle = closest(ev.target, "[data-toggle]");
     if (toggle) {
       var target = document.getElementById(toggle.getAttribute("data-toggle"));
-      if (target) {
-        var open = target.classList.toggle("open");
-        toggle.setAttribute("aria-expanded", open ? "true" : "false");
-      }
+      if (target) setOpen(toggle, target, !target.classList.contains("open"));
     }
   });
-
   // Confirm before destructive posts.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
@@ -83,14 +87,6 @@
     box.querySelector("input[type=hidden]").value = option.getAttribute("data-value");
     box.querySelector(".lookup-text").value = option.textContent;
     box.querySelector(".lookup-results").hidden = true;
-  });
-
-  // Close the search suggestions with Escape.
-  document.addEventListener("keydown", function (ev) {
-    if (ev.key === "Escape") {
-      var results = document.getElementById("search-results");
-      if (results) results.innerHTML = "";
-    }
   });
 
   window.Nexa = window.Nexa || {};
