@@ -52,11 +52,22 @@ def test_sidebar_groups_current_place_folding_recent_and_the_phone_drawer(e2e: E
     phone.get_by_role("button", name="Menu").click()
     expect(drawer).to_be_visible()
     assert phone.evaluate(FITS)
+    phone.mouse.click(PHONE["width"] - 10, 400)  # beside the drawer
+    expect(drawer).to_be_hidden()
+    expect(phone).to_have_url(re.compile(r"/leads$"))
+    phone.get_by_role("button", name="Menu").click()
+    expect(drawer).to_be_visible()
     e2e.shot(phone, "navigation-drawer-phone")
     drawer.get_by_role("link", name="Accounts").click()
     expect(phone).to_have_url(re.compile(r"/accounts$"))
     expect(drawer).to_be_hidden()
     e2e.shot(page, "navigation-desktop")
+    # an unknown address: the UI's own 404 page, with the sidebar
+    response = page.goto("/no/such/page")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Page not found")
+    expect(nav.get_by_role("link", name="Leads")).to_be_visible()
+    e2e.shot(page, "error-404")
 
 
 def test_keyboard_search_suggestions_help_and_command_palette(e2e: E2E) -> None:

@@ -21,6 +21,13 @@
     if (toggle) {
       var target = document.getElementById(toggle.getAttribute("data-toggle"));
       if (target) setOpen(toggle, target, !target.classList.contains("open"));
+      return;
+    }
+    // a click beside the open drawer closes it
+    var drawer = document.querySelector("nav.sidebar.open");
+    if (drawer && !drawer.contains(ev.target)) {
+      var opener = document.querySelector('[data-toggle="' + drawer.id + '"]');
+      if (opener) setOpen(opener, drawer, false);
     }
   });
   // Confirm before destructive posts.
