@@ -4,8 +4,8 @@ small fragment for ``#flash-area``; a path under /api/ keeps problem+json (the w
 is mounted at "/", so an unknown /api/ URL reaches it).
 
 An error can happen before any route ran (an unknown URL, a wrong method, a malformed id in
-the path), so the page looks the signed-in user up itself, from the session cookie, on the
-same session source the routes use (``web_session``, or what tests point it at)."""
+the path), so the page looks the signed-in user up itself, from the session cookie, on a
+read-only session of its own (or on the session tests point ``web_session`` at)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nexa.api.problems import problem
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
+from nexa.core.db.session import unit_of_work
 from nexa.core.errors import DomainError, TooManyRequests
 from nexa.notification import service as notifications
 from nexa.web.pages import SESSION_KEY, TEMPLATES, humanise, is_htmx, web_session
@@ -104,7 +105,8 @@ def _signed_in(request: Request) -> tuple[Actor | None, int | None]:
     if not token:
         return None, 0
     source = request.app.dependency_overrides.get(web_session)
-    sessions = source() if source is not None else web_session(request)
+    # a read-only unit of work even for a POST (no write lock for an error page)
+    sessions = source() if source is not None else unit_of_work(write=False)
     session = next(sessions)
     try:
         live = auth_service.live_session(session, token)
