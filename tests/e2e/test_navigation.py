@@ -122,6 +122,20 @@ def test_keyboard_search_suggestions_help_and_command_palette(e2e: E2E) -> None:
     page.keyboard.press("Control+k")
     expect(field).to_have_value("a/b?")
     expect(page.locator("dialog[open]")).to_have_count(0)
+    # an htmx request answered 500 (not swapped) still says so in the flash area
+    page.goto("/leads")
+    fragment = '<p class="flash error" role="alert">Something went wrong on our side.</p>'
+    page.route(
+        "**/search/suggest**",
+        lambda route: route.fulfill(
+            status=500, body=fragment, headers={"HX-Retarget": "#flash-area"}
+        ),
+    )
+    page.locator("#global-search").fill("anything")
+    expect(page.locator("#flash-area [role=alert]")).to_have_text(
+        "Something went wrong on our side."
+    )
+    page.unroute("**/search/suggest**")
     # a visible focus outline on the sidebar's links
     page.goto("/leads")
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Leads").focus()

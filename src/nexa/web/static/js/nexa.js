@@ -96,5 +96,33 @@
     box.querySelector(".lookup-results").hidden = true;
   });
 
+  // A server error (5xx, which base.html's htmx-config does not swap) or no answer at all
+  // still says so, in #flash-area: the server's own sentence (errors.py's _error.html), or
+  // a plain one. Text only, never the response's HTML.
+  function flashError(text) {
+    var area = document.getElementById("flash-area");
+    if (!area) return;
+    var p = document.createElement("p");
+    p.className = "flash error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    area.textContent = "";
+    area.appendChild(p);
+  }
+  document.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    if (!xhr || xhr.status < 500) return; // 4xx answers are swapped by htmx itself
+    var said = null;
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var alert = doc.querySelector("[role=alert]");
+      said = alert && alert.textContent.trim().slice(0, 300);
+    } catch (e) { said = null; }
+    flashError(said || "Something went wrong on our side. Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    flashError("The server could not be reached. Check the connection and try again.");
+  });
+
   window.Nexa = window.Nexa || {};
 })();
