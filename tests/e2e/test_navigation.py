@@ -112,6 +112,7 @@ def test_keyboard_search_suggestions_help_and_command_palette(e2e: E2E) -> None:
     page.keyboard.press("ArrowUp")  # from the first, wraps to the last (an action)
     page.keyboard.press("ArrowDown")
     expect(page.locator("#palette-list [aria-selected=true]")).to_contain_text(f"Board{u}")
+    e2e.shot(page, "command-palette")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/leads/{lead['id']}$"))
     # no shortcut fires while typing in a field
