@@ -117,3 +117,16 @@ def test_the_api_keeps_problem_json(client: Any, users: Any) -> None:
         assert r.headers["content-type"].startswith("application/problem+json"), (url, r.text)
         body = r.json()
         assert body["status"] == r.status_code and "title" in body
+
+
+def test_the_sidebar_and_new_menu_show_only_what_the_user_may_open(client: Any, users: Any) -> None:
+    sign_in(client, users.read_only)
+    page = client.get("/leads").text
+    assert SIDEBAR in page and 'href="/leads"' in page
+    assert "Create a record" not in page  # no + New without a create permission
+    assert 'href="/admin"' not in page
+    sign_in(client, users.admin)
+    page = client.get("/deals/board").text
+    assert "Create a record" in page and 'href="/admin"' in page
+    assert '<a href="/deals/board" aria-current="page">Pipeline</a>' in page
+    assert '<a href="/deals">Deals</a>' in page

@@ -135,11 +135,18 @@ CREATE_ACTIONS: tuple[NavLink, ...] = (
 )
 
 
+def create_actions(actor: Actor | None) -> list[tuple[str, str]]:
+    """(label, path) of the create forms ``actor`` may open (+ New, the palette)."""
+    if actor is None:
+        return []
+    return [(a.label, a.path) for a in CREATE_ACTIONS if a.visible_to(actor)]
+
+
 def palette_actions(actor: Actor | None) -> list[tuple[str, str]]:
     """(label, path) of every action the palette offers ``actor``: create, then go to."""
     if actor is None:
         return []
-    actions = [(a.label, a.path) for a in CREATE_ACTIONS if a.visible_to(actor)]
+    actions = create_actions(actor)
     for group in NAV:
         for link in group.links:
             if link.visible_to(actor):

@@ -25,12 +25,13 @@ from nexa.core.events import enqueue_after_commit
 from nexa.core.money import money
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token
-from nexa.web.navigation import navigation, palette_actions
+from nexa.web.navigation import create_actions, navigation, palette_actions
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["csrf_token"] = csrf_token
 TEMPLATES.env.globals["navigation"] = navigation
 TEMPLATES.env.globals["palette_actions"] = palette_actions
+TEMPLATES.env.globals["create_actions"] = create_actions
 
 
 class LoginRequired(Exception):
