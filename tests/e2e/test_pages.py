@@ -384,7 +384,7 @@ def test_admin_area_renders_for_admins_only(e2e: E2E) -> None:
     response = rep.goto("/admin")
     assert response is not None and response.status in (403, 404)
     rep.goto("/leads")
-    expect(rep.get_by_role("navigation", name="Modules")).not_to_contain_text("Admin")
+    expect(rep.get_by_role("navigation", name="Main navigation")).not_to_contain_text("Admin")
 
 
 # ---- dashboard and the account 360° -----------------------------------------------------

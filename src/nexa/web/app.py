@@ -12,6 +12,7 @@ from nexa.api.proxies import client_address
 from nexa.auth import service as auth_service
 from nexa.core.errors import DomainError, TooManyRequests
 from nexa.notification import service as notifications
+from nexa.web import errors
 from nexa.web.csrf import csrf_token, verify_csrf
 from nexa.web.generic import object_router
 from nexa.web.objects import OBJECTS
@@ -21,7 +22,6 @@ from nexa.web.pages import (
     LoginRequired,
     WebActor,
     WebSession,
-    is_htmx,
     render,
 )
 
@@ -42,19 +42,7 @@ def create_web_app() -> FastAPI:
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @web.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> Response:
-        template = "_error.html" if is_htmx(request) else "error.html"
-        response = TEMPLATES.TemplateResponse(
-            request,
-            template,
-            {"actor": None, "unread": 0, "error": exc},
-            status_code=exc.status,
-        )
-        if is_htmx(request):
-            response.headers["HX-Retarget"] = "#flash-area"
-            response.headers["HX-Reswap"] = "innerHTML"
-        return response
+    errors.install(web)
 
     @web.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/") -> HTMLResponse:

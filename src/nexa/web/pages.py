@@ -25,9 +25,13 @@ from nexa.core.events import enqueue_after_commit
 from nexa.core.money import money
 from nexa.notification import service as notifications
 from nexa.web.csrf import csrf_token
+from nexa.web.navigation import create_actions, navigation, palette_actions
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["csrf_token"] = csrf_token
+TEMPLATES.env.globals["navigation"] = navigation
+TEMPLATES.env.globals["palette_actions"] = palette_actions
+TEMPLATES.env.globals["create_actions"] = create_actions
 
 
 class LoginRequired(Exception):
@@ -56,7 +60,9 @@ def web_actor(request: Request, session: WebSession) -> Actor:
     if live.needs_touch:
         # last_seen_at after commit, as a job: a page view's read never becomes a write
         enqueue_after_commit(session, "web_session.touch", live.session_id)
-    return auth_service.actor_for(session, live.user)
+    actor = auth_service.actor_for(session, live.user)
+    request.state.actor = actor  # an error page after this point shows this user's sidebar
+    return actor
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]

@@ -7,18 +7,29 @@
     return el && el.closest ? el.closest(selector) : null;
   }
 
-  // Menu toggle on narrow screens.
+  // Menu toggle on narrow screens (the sidebar is a drawer there).
+  function setOpen(toggle, target, open) {
+    target.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = target.querySelector("a[aria-current=page]") || target.querySelector("a, button");
+      if (first) setTimeout(function () { first.focus(); }, 20);
+    }
+  }
   document.addEventListener("click", function (ev) {
     var toggle = closest(ev.target, "[data-toggle]");
     if (toggle) {
       var target = document.getElementById(toggle.getAttribute("data-toggle"));
-      if (target) {
-        var open = target.classList.toggle("open");
-        toggle.setAttribute("aria-expanded", open ? "true" : "false");
-      }
+      if (target) setOpen(toggle, target, !target.classList.contains("open"));
+      return;
+    }
+    // a click beside the open drawer closes it
+    var drawer = document.querySelector("nav.sidebar.open");
+    if (drawer && !drawer.contains(ev.target)) {
+      var opener = document.querySelector('[data-toggle="' + drawer.id + '"]');
+      if (opener) setOpen(opener, drawer, false);
     }
   });
-
   // Confirm before destructive posts.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
@@ -85,12 +96,32 @@
     box.querySelector(".lookup-results").hidden = true;
   });
 
-  // Close the search suggestions with Escape.
-  document.addEventListener("keydown", function (ev) {
-    if (ev.key === "Escape") {
-      var results = document.getElementById("search-results");
-      if (results) results.innerHTML = "";
-    }
+  // A server error (5xx, which base.html's htmx-config does not swap) or no answer at all
+  // still says so, in #flash-area: the server's own sentence (errors.py's _error.html), or
+  // a plain one. Text only, never the response's HTML.
+  function flashError(text) {
+    var area = document.getElementById("flash-area");
+    if (!area) return;
+    var p = document.createElement("p");
+    p.className = "flash error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    area.textContent = "";
+    area.appendChild(p);
+  }
+  document.addEventListener("htmx:responseError", function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    if (!xhr || xhr.status < 500) return; // 4xx answers are swapped by htmx itself
+    var said = null;
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var alert = doc.querySelector("[role=alert]");
+      said = alert && alert.textContent.trim().slice(0, 300);
+    } catch (e) { said = null; }
+    flashError(said || "Something went wrong on our side. Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    flashError("The server could not be reached. Check the connection and try again.");
   });
 
   window.Nexa = window.Nexa || {};
