@@ -110,6 +110,7 @@ PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public", "nexa.email.public")
 # ---- the web UI: each module's ``router``, registered before the generic record pages (so
 # /deals/board is not read as a deal id) and in this order -------------------------------
 WEB_PAGES: tuple[str, ...] = (
+    "nexa.web.composer",  # first: the composer is the first card of a record page
     "nexa.web.search.routes",
     "nexa.web.dashboard.routes",
     "nexa.web.lead.routes",

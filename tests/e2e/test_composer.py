@@ -1,0 +1,35 @@
+"""The activity composer in a browser (issue 18 point 10): a task, then a note, logged from
+a lead's page without leaving it; the timeline shows them at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import E2E, unique
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+
+def test_log_a_task_and_a_note_without_leaving_the_record(e2e: E2E) -> None:
+    u = unique()
+    lead = e2e.create("sales_rep", "/leads", {"first_name": "Compose", "last_name": f"Here{u}"})
+    page = e2e.page("sales_rep")
+    page.goto(f"/leads/{lead['id']}")
+    card = page.get_by_role("region", name="Log activity")
+    card.get_by_role("tab", name="Task").click()
+    expect(card.get_by_role("tab", name="Task")).to_have_attribute("aria-selected", "true")
+    card.get_by_label("To do").fill(f"Call back {u}")
+    card.get_by_label("Priority").select_option("high")
+    card.get_by_role("button", name="Save task").click()
+    expect(card.get_by_test_id("composer-saved")).to_contain_text("Task saved")
+    timeline = page.locator("#timeline-card")
+    expect(timeline.locator("li.t-task")).to_have_count(1)
+    card.get_by_role("tab", name="Note").click()
+    card.get_by_label("What happened").fill("Wants the enterprise plan")
+    card.get_by_role("button", name="Save note").click()
+    expect(timeline.locator("li.t-note")).to_have_count(1)
+    expect(page).to_have_url(re.compile(f"/leads/{lead['id']}$"))
+    e2e.shot(page, "record-composer")
