@@ -313,3 +313,35 @@ def test_the_board_script_is_served(client: Any, users: Any) -> None:
     r = client.get("/static/js/tasks.js")
     assert r.status_code == 200 and "X-CSRF-Token" in r.text
     assert client.get("/static/css/tasks.css").status_code == 200
+
+
+def test_every_task_list_flags_overdue_and_ticks_done_in_place(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 18 point 8: the tasks list and a record's Tasks flag what is overdue and take
+    Done (and Undo) without leaving the page — not only /tasks/mine."""
+    from datetime import timedelta
+
+    from nexa.core.db import utcnow
+    from tests.factories.lead import make_lead
+    from tests.factories.task import make_task
+
+    lead = make_lead(db, users.rep.actor, company="Tick Co")
+    late = make_task(db, users.rep.actor, title="Late one", due_at=utcnow() - timedelta(days=2),
+                     related_type="lead", related_id=lead.id)  # fmt: skip
+    make_task(db, users.rep.actor, title="Not yet", due_at=utcnow() + timedelta(days=2),
+              related_type="lead", related_id=lead.id)  # fmt: skip
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    for url in ("/tasks", f"/leads/{lead.id}"):
+        page = client.get(url).text
+        assert page.count('data-testid="overdue"') == 1, url
+        assert f'hx-post="/tasks/{late.id}/complete"' in page, url
+    hx = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    done = client.post(f"/tasks/{late.id}/complete", data={"view": "tick"}, headers=hx)
+    assert done.status_code == 200 and "pill-done" in done.text
+    assert done.text.lstrip().startswith('<span class="task-tick"')
+    db.refresh(late)
+    assert late.status == "done"
+    undo = client.post(f"/tasks/{late.id}/reopen", data={"view": "tick"}, headers=hx)
+    assert undo.status_code == 200 and 'data-testid="overdue"' in undo.text

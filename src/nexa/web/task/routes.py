@@ -30,7 +30,7 @@ from nexa.task.service import TaskService
 from nexa.web import references
 from nexa.web.csrf import verify_csrf
 from nexa.web.generic import ObjectView, object_view
-from nexa.web.pages import WebActor, WebSession, humanise, is_htmx, render
+from nexa.web.pages import TEMPLATES, WebActor, WebSession, humanise, is_htmx, render
 
 router = APIRouter(prefix="/tasks")
 CSRF = [Depends(verify_csrf)]
@@ -44,6 +44,18 @@ COLUMN_SORT = {"done": "-completed_at", "cancelled": "-updated_at"}  # others: s
 BOARD_SCOPES = {"mine": "Mine", "team": "My team", "all": "All I can see"}
 
 Back = Annotated[str, Form(max_length=500)]
+# "tick": the task's tick of a table row or a record's Tasks list (task/_tick.html)
+View = Annotated[str, Form(max_length=10)]
+
+
+def task_overdue(row: Any) -> bool:
+    """Whether a task (a row dict or a Task) is open and past its due time."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k, None)
+    due, status = get("due_at"), get("status")
+    return isinstance(due, datetime) and due < utcnow() and status in OPEN_STATUSES
+
+
+TEMPLATES.env.globals["task_overdue"] = task_overdue
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -191,8 +203,11 @@ def complete(
     session: WebSession,
     actor: WebActor,
     back: Back = "",
+    view: View = "",
 ) -> Response:
     task = _set_status(session, actor, task_id, "done")
+    if is_htmx(request) and view == "tick":
+        return render(request, "task/_tick.html", actor, session, t=task)
     if is_htmx(request):
         return render(request, "task/_done_row.html", actor, session, task=task, back=back)
     request.session["flash"] = f"Task “{task.title}” completed"
@@ -206,8 +221,11 @@ def reopen(
     session: WebSession,
     actor: WebActor,
     back: Back = "",
+    view: View = "",
 ) -> Response:
     task = _set_status(session, actor, task_id, "open")
+    if is_htmx(request) and view == "tick":
+        return render(request, "task/_tick.html", actor, session, t=task)
     if is_htmx(request):
         now, zone = utcnow(), user_zone(session, actor)
         row = task_rows(session, actor, [task], now=now, zone=zone)[0]
