@@ -93,7 +93,7 @@ def test_web_form_lead_converted_and_won_by_clicking(e2e: E2E) -> None:
 
     # ... works it: a status action ...
     page.get_by_role("button", name="Mark contacted").click()
-    expect(page.locator("#lead-status .pill")).to_have_text("contacted")
+    expect(page.locator("#lead-status .pill")).to_have_text("Contacted")
     expect(page.get_by_role("button", name="Mark contacted")).to_have_count(0)
     page.wait_for_load_state("load")
 

@@ -156,7 +156,7 @@ def test_the_import_creates_the_rows_as_the_api_does(client: Any, db: Any, users
     import_id = import_id_of(r.headers["location"])
     page = client.get(r.headers["location"]).text
     assert counted(page, "created") == "2" and counted(page, "failed") == "1"
-    assert 'data-testid="import-status">completed<' in page
+    assert 'data-testid="import-status">Completed<' in page
     assert "every 2s" not in page  # finished: no polling
     leads = db.scalars(unscoped(select(Lead).where(Lead.email.like("%.importa@example.com")))).all()
     assert sorted(lead.first_name for lead in leads) == ["Ada", "Cy"]
@@ -259,7 +259,7 @@ def test_a_large_import_runs_as_a_job_and_the_page_follows_it(
     import_id = import_id_of(r.headers["location"])
     assert [name for name, _ in enqueued_jobs] == ["import.run"]  # as the API queues it
     page = client.get(f"/imports/{import_id}").text
-    assert 'data-testid="import-status">pending<' in page
+    assert 'data-testid="import-status">Pending<' in page
     assert f'hx-get="/imports/{import_id}/progress"' in page and 'hx-trigger="every 2s"' in page
     poll = client.get(f"/imports/{import_id}/progress", headers=HTMX)
     assert poll.status_code == 200 and "every 2s" in poll.text and "<html" not in poll.text
