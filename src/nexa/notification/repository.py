@@ -15,8 +15,12 @@ class NotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def of_user(self, user_id: uuid.UUID, *, unread_only: bool, limit: int) -> list[Notification]:
+    def of_user(
+        self, user_id: uuid.UUID, *, unread_only: bool, limit: int, muted: list[str] | None = None
+    ) -> list[Notification]:
         stmt = select(Notification).where(Notification.user_id == user_id)
+        if muted:
+            stmt = stmt.where(Notification.kind.not_in(muted))
         if unread_only:
             stmt = stmt.where(Notification.read_at.is_(None))
         return list(
