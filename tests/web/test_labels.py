@@ -84,6 +84,17 @@ def test_money_and_phone_numbers_as_people_write_them() -> None:
     assert phone("not a number", "US") == "not a number"
 
 
+def test_domain_errors_name_fields_in_words() -> None:
+    from nexa.core.errors import PermissionDenied, ValidationFailed
+
+    refused = ValidationFailed("reminder_at must be before due_at", field="reminder_at")
+    assert errors_of(refused) == {"reminder_at": "reminder must be before due"}
+    denied = PermissionDenied("converting needs lead:convert and deal:create")
+    assert errors_of(denied)["__all__"] == (
+        "converting needs permission to convert leads and permission to create deals"
+    )
+
+
 @pytest.mark.parametrize(
     ("model", "data", "field", "message"),
     [

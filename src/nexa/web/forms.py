@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from nexa.core.errors import DomainError
 from nexa.core.schemas import MULTI_LINE_FIELDS
 from nexa.metadata import service as metadata
-from nexa.web.labels import field_label
+from nexa.web.labels import field_label, plain_text
 
 # reference fields: which list a lookup searches
 REFERENCES = {
@@ -399,7 +399,7 @@ def _readable(err: Any) -> str:
     for limit in ctx.values():
         if isinstance(limit, Decimal) and "E" in str(limit):
             message = message.replace(str(limit), _number(limit))
-    return message
+    return plain_text(message)
 
 
 def errors_of(exc: Exception) -> dict[str, str]:
@@ -421,7 +421,7 @@ def errors_of(exc: Exception) -> dict[str, str]:
         name = exc.field or "__all__"
         if name.startswith("custom_fields."):
             name = "custom." + name.removeprefix("custom_fields.")
-        return {name: exc.detail}
+        return {name: plain_text(exc.detail)}
     raise exc
 
 

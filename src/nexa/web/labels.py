@@ -178,6 +178,7 @@ ACTIONS = {
     "export": "export",
     "import": "import",
     "bulk_delete": "delete many",
+    "convert": "convert",
 }
 
 # event name -> what happened, as a sentence without its subject ("Submitted the web form")
