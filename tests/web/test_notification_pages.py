@@ -61,9 +61,16 @@ def test_mark_one_and_all_read_in_place(client: Any, db: Any, users: Any) -> Non
     r = client.post(f"/notifications/{first.id}/read", headers=htmx)
     assert r.status_code == 200
     assert r.text.strip().startswith("<li") and "unread" not in r.text.split(">")[0]
+    # the page's count and the header's badge follow, out of band
+    assert (
+        'id="notif-count" data-testid="notif-count" hx-swap-oob="true">1 unread notification.'
+        in r.text
+    )
+    assert '<span id="unread" class="badge" hx-swap-oob="true">1</span>' in r.text
     assert unread_count(db, rep.actor) == 1
     r = client.post("/notifications/read-all", headers=htmx)
     assert r.status_code == 200 and "All caught up." in r.text and "<html" not in r.text
+    assert '<span id="unread" class="badge" hx-swap-oob="true">0</span>' in r.text
     assert unread_count(db, rep.actor) == 0
     # another user's notification is not one's own to mark
     other = _note(db, users.teammate.id, "Not yours")
@@ -73,6 +80,8 @@ def test_mark_one_and_all_read_in_place(client: Any, db: Any, users: Any) -> Non
 
 def test_preferences_mute_a_kind_in_the_app_and_by_email(client: Any, db: Any, users: Any) -> None:
     rep = users.rep
+    earlier = _note(db, rep.id, "An SLA warning from before", kind="sla.warning")
+    db.commit()
     csrf = sign_in(client, rep)
     profile = client.get("/profile").text
     assert 'id="notification-preferences"' in profile and 'name="task.reminder.app"' in profile
@@ -82,6 +91,7 @@ def test_preferences_mute_a_kind_in_the_app_and_by_email(client: Any, db: Any, u
     r = form_post(client, "/profile/notifications", csrf, chosen)
     assert r.status_code == 303
     db.expire_all()
+    assert db.get(Notification, earlier.id).read_at is not None  # muted: no longer unread
     rep.user.notify_by_email = True
     db.flush()
     assert wants(rep.user, "task.reminder", "email") and not wants(rep.user, "task.reminder", "app")
@@ -99,7 +109,7 @@ def test_preferences_mute_a_kind_in_the_app_and_by_email(client: Any, db: Any, u
     assert 'name="task.reminder.app" value="on"  aria-label' in shown  # unchecked now
     assert 'name="task.reminder.email" value="on" checked' in shown
     titles = set(db.scalars(select(Notification.title).where(Notification.user_id == rep.id)))
-    assert titles == {"Call Ada back", "Shown"}
+    assert titles == {"Call Ada back", "Shown", "An SLA warning from before"}
 
 
 def test_a_note_created_for_someone_else_says_so_once(db: Any, users: Any) -> None:

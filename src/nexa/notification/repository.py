@@ -46,10 +46,16 @@ class NotificationRepository:
             )
         ).first()
 
-    def mark_all_read(self, user_id: uuid.UUID, at: datetime) -> int:
-        result = self.session.execute(
-            update(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=at)
+    def mark_all_read(
+        self, user_id: uuid.UUID, at: datetime, *, kinds: list[str] | None = None
+    ) -> int:
+        """Every unread notification of the user read (``kinds``: only those kinds)."""
+        stmt = update(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None)
         )
+        if kinds is not None:
+            if not kinds:
+                return 0
+            stmt = stmt.where(Notification.kind.in_(kinds))
+        result = self.session.execute(stmt.values(read_at=at))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

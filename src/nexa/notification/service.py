@@ -78,6 +78,8 @@ def save_settings(
         for group in KINDS
     }
     session.flush()
+    # what is no longer shown in the app no longer counts as unread
+    NotificationRepository(session).mark_all_read(user.id, utcnow(), kinds=muted_kinds(user))
     return settings_of(session, actor)
 
 

@@ -71,6 +71,7 @@ def _list_page(request: Request, session: Session, actor: Actor) -> HTMLResponse
         session,
         days=grouped(session, actor, items),
         unread_here=sum(1 for n in items if n.read_at is None),
+        badge_oob=is_htmx(request),  # the header's count, swapped out of band
     )
 
 
@@ -99,7 +100,17 @@ def read_one(
             "url": record_url(note),
             "time": f"{note.created_at.astimezone(zone):%H:%M}",
         }
-        return render(request, "notification/_item.html", actor, session, item=item)
+        # the item, and out of band the page's count and the header's badge
+        unread = notifications.unread_count(session, actor)
+        return render(
+            request,
+            "notification/_item.html",
+            actor,
+            session,
+            item=item,
+            oob=True,
+            unread_here=unread,
+        )
     return RedirectResponse("/notifications", status_code=303)
 
 
