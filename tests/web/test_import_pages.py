@@ -133,7 +133,7 @@ def test_a_dry_run_reports_every_bad_row_and_creates_nothing(
     assert counted(page, "created") == "2" and counted(page, "failed") == "1"
     rows = issue_rows(page)
     assert list(rows) == [2]
-    assert "last_name" in rows[2] and "Field required" in rows[2]
+    assert "Last name" in rows[2] and "last name: is required" in rows[2]
     assert count(db, Lead, Lead.email.like("%.importa@example.com")) == 0
     # run it for real from the report: same file, same mapping
     run = re.search(r'<form method="post" action="(/imports/[^"]+/run[^"]*)"', page)

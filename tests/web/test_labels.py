@@ -17,6 +17,7 @@ from nexa.web.labels import (
     field_label,
     field_list,
     needs_permission,
+    plain_error,
     plain_text,
     plural,
     timeline_sentence,
@@ -42,6 +43,21 @@ def test_enum_values_and_fields_have_words() -> None:
     assert plain_text("When to remind; before due_at") == "When to remind; before due"
     assert plural(1, "web form submission") == "1 web form submission"
     assert plural(2, "web form submission") == "2 web form submissions"
+
+
+def test_stored_messages_in_words() -> None:
+    """An import row's stored reason (pydantic's words, field names)."""
+    stored = (
+        "email: not a valid email address: The email address is not valid. It must have "
+        "exactly one @-sign.; company_size: Input should be '1-10', '11-50' or '5001+'; "
+        "last_name: Field required; title: String should have at most 200 characters"
+    )
+    assert plain_error(stored) == (
+        "email: must be a valid email address; company size: must be one of the listed "
+        "choices; last name: is required; title: can be at most 200 characters"
+    )
+    kept = "email: not a valid email address: it mixes scripts"
+    assert plain_error(kept) == kept
 
 
 def test_events_are_sentences() -> None:

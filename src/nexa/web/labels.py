@@ -312,6 +312,44 @@ def plain_text(text: str) -> str:
     return SNAKE_IN_TEXT.sub(lambda m: field_label(m.group(0)).lower(), text)
 
 
+# Pydantic's messages as stored by imports ("last_name: Field required"), in words
+STORED_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bField required\b"), "is required"),
+    (
+        re.compile(r"\bString should have at most (\d[\d,]*) characters?"),
+        r"can be at most \1 characters",
+    ),
+    (re.compile(r"\bString should have at least 1 character\b"), "cannot be empty"),
+    (
+        re.compile(r"\bString should have at least (\d[\d,]*) characters"),
+        r"needs at least \1 characters",
+    ),
+    (re.compile(r"\bString should match pattern '[^']*'"), "is not in the expected format"),
+    (re.compile(r"\bnot a valid email address: (?!it )[^;]*"), "must be a valid email address"),
+    (re.compile(r"\bvalue is not a valid email address: [^;]*"), "must be a valid email address"),
+    (re.compile(r"\bInput should be a valid (?:number|decimal)[^;]*"), "must be a number"),
+    (re.compile(r"\bInput should be a valid integer[^;]*"), "must be a whole number"),
+    (re.compile(r"\bInput should be a valid date[^;]*"), "must be a date"),
+    (re.compile(r"\bInput should be a valid UUID[^;]*"), "must be picked from the list"),
+    (
+        re.compile(r"\bInput should be ((?:'[^']*'(?:, | or )?)+)"),
+        "must be one of the listed choices",
+    ),
+    (re.compile(r"\bInput should be greater than or equal to ([\d.,]+)"), r"must be at least \1"),
+    (re.compile(r"\bInput should be less than or equal to ([\d.,]+)"), r"must be at most \1"),
+)
+
+
+def plain_error(text: str) -> str:
+    """A stored error message (an import row's "last_name: Field required; email: value is
+    not a valid email address: …") in words: "last name: is required; …"."""
+    if not text:
+        return text
+    for pattern, words in STORED_MESSAGES:
+        text = pattern.sub(words, text)
+    return plain_text(text)
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``1, "web form submission"`` → "1 web form submission"; 2 → "2 … submissions"."""
     word = singular if count == 1 else (plural_form or singular + "s")
@@ -428,6 +466,7 @@ __all__ = [
     "needs_permission",
     "noun",
     "permission_phrase",
+    "plain_error",
     "plain_permissions",
     "plain_text",
     "plural",

@@ -184,6 +184,7 @@ TEMPLATES.env.filters["activity_line"] = labels.activity_line
 TEMPLATES.env.filters["permission_phrase"] = labels.permission_phrase
 TEMPLATES.env.filters["plain_permissions"] = labels.plain_permissions
 TEMPLATES.env.filters["plain_text"] = labels.plain_text
+TEMPLATES.env.filters["plain_error"] = labels.plain_error
 TEMPLATES.env.filters["noun"] = labels.noun
 TEMPLATES.env.globals["plural"] = labels.plural
 TEMPLATES.env.globals["needs_permission"] = labels.needs_permission
