@@ -134,6 +134,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.email.routes",
     "nexa.web.email.compose",
     "nexa.web.profile.routes",
+    "nexa.web.notification.routes",
 )
 
 # ---- `nexa ai …`: each intelligence area adds its commands from its own module ----------

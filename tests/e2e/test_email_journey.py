@@ -210,8 +210,8 @@ def test_draft_send_track_and_reply_by_clicking(
 
     page.goto(f"/deals/{deal['id']}")
     timeline = page.locator("ol.timeline")
-    expect(timeline.locator(".t-event", has_text="email opened")).to_be_visible()
-    expect(timeline.locator(".t-event", has_text="email clicked")).to_be_visible()
+    expect(timeline.locator(".t-summary", has_text="Opened an email")).to_be_visible()
+    expect(timeline.locator(".t-summary", has_text="Clicked a link in an email")).to_be_visible()
     expect(timeline.locator("li", has_text=f"Re: {proposal['Subject']}").first).to_be_visible()
     e2e.shot(page, "email-deal-timeline")
 

@@ -93,7 +93,7 @@ def test_web_form_lead_converted_and_won_by_clicking(e2e: E2E) -> None:
 
     # ... works it: a status action ...
     page.get_by_role("button", name="Mark contacted").click()
-    expect(page.locator("#lead-status .pill")).to_have_text("contacted")
+    expect(page.locator("#lead-status .pill")).to_have_text("Contacted")
     expect(page.get_by_role("button", name="Mark contacted")).to_have_count(0)
     page.wait_for_load_state("load")
 
@@ -154,7 +154,7 @@ def test_web_form_lead_converted_and_won_by_clicking(e2e: E2E) -> None:
     page.goto(f"/accounts/{account_id}")
     expect(page.locator("h1")).to_contain_text(company)
     expect(page.locator("main")).to_contain_text("Customer success handoff")
-    expect(page.locator("#prop-type")).to_contain_text("customer")
+    expect(page.locator("#prop-type")).to_contain_text("Customer")
 
     page.goto(f"/leads/{lead_id}")
     expect(page.locator("[data-became=deal]")).to_contain_text(f"Initech seats {u}")

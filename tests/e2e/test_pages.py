@@ -163,7 +163,7 @@ def test_record_page_inline_edit_timeline_and_actions(e2e: E2E) -> None:
 
     # The timeline shows the change (after a reload: it is the record's history).
     page.reload()
-    expect(page.locator("ol.timeline")).to_contain_text("(country)")
+    expect(page.locator("ol.timeline")).to_contain_text("Changed Country")
 
     # The record actions: log a call, add a note, create a task; each comes back here.
     actions = page.locator("nav.record-actions")

@@ -71,7 +71,7 @@ def test_admin_sets_up_smtp_tests_it_and_sees_messages(
     assert sent.status_code == 201, sent.text
     pump()
     page = client.get("/admin/email").text
-    assert "550 5.7.1 Rejected for policy reasons" in page and ">failed<" in page
+    assert "550 5.7.1 Rejected for policy reasons" in page and ">Failed<" in page
 
 
 def test_only_admins(client: Any, users: Any) -> None:
@@ -144,9 +144,9 @@ def test_admin_adds_a_shared_mailbox_and_sees_what_was_received(
     page = client.get("/admin/email").text
     assert "support@crm.example.com" in page and "create a lead" in page
     assert "Imap-secret" not in page
-    assert "Where is my invoice?" in page and ">stored<" in page
+    assert "Where is my invoice?" in page and ">Stored<" in page
     timeline = client.get(f"/contacts/{contact.id}").text
-    assert "received email Where is my invoice?" in timeline
+    assert "Received an email: Where is my invoice?" in timeline
 
 
 def test_admin_sets_tracking_and_opt_in(client: Any, db: Any, users: Any) -> None:

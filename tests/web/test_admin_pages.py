@@ -560,7 +560,10 @@ def test_an_api_key_token_is_shown_once_then_only_its_prefix_and_it_can_be_revok
 
     listing = client.get("/admin/api-keys").text
     assert token not in listing
-    assert f"{key.prefix}…" in listing and "lead:read, lead:create" in listing
+    assert (
+        f"{key.prefix}…" in listing
+        and "<code>lead:read</code>, <code>lead:create</code>" in listing
+    )
 
     api = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/leads", headers=api).status_code == 200

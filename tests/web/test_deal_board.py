@@ -61,12 +61,12 @@ def test_board_has_a_column_per_stage_with_count_total_and_weighted(
     assert positions == sorted(positions)  # columns in stage order
     prospecting = column(html, "prospecting")
     assert 'data-testid="stage-count">2<' in prospecting
-    assert "4,000 USD" in prospecting and "400 USD" in prospecting  # total, weighted 10 %
+    assert "$4,000" in prospecting and "$400" in prospecting  # total, weighted 10 %
     assert "Alpha" in prospecting and "Beta" in prospecting and "Gamma" not in prospecting
     proposal = column(html, "proposal")
-    assert 'data-testid="stage-count">1<' in proposal and "1,000 USD" in proposal  # 50 %
+    assert 'data-testid="stage-count">1<' in proposal and "$1,000" in proposal  # 50 %
     # the weighted pipeline over the open stages: 400 + 1,000
-    assert re.search(r'data-testid="weighted-total">1,400 USD<', html)
+    assert re.search(r'data-testid="weighted-total">\$1,400<', html)
     # every card: link, amount, owner, days in stage, draggable, and the no-drag fallback
     card = re.search(
         rf'<article class="deal-card[^"]*" data-deal-id="{moved.id}".*?</article>', html, re.S
@@ -74,7 +74,7 @@ def test_board_has_a_column_per_stage_with_count_total_and_weighted(
     assert card
     text = card.group(0)
     assert f'href="/deals/{moved.id}"' in text and 'draggable="true"' in text
-    assert "2,000 USD" in text and users.rep.user.full_name in text and "0 days" in text
+    assert "$2,000" in text and users.rep.user.full_name in text and "0 days" in text
     assert 'name="stage" aria-label="Move to stage"' in text and ">Move</button>" in text
     assert 'src="/static/js/board.js"' in html and "<script>" not in html
 
@@ -116,7 +116,7 @@ def test_move_from_the_script_answers_with_the_new_board(client: Any, db: Any, u
     assert "Dragged" in column(r.text, "qualification")
     assert "Dragged" not in column(r.text, "prospecting")
     assert "Dragged moved to Qualification" in r.text
-    assert 'data-testid="weighted-total">250 USD<' in r.text
+    assert 'data-testid="weighted-total">$250<' in r.text
 
 
 def test_closed_lost_needs_a_reason(client: Any, db: Any, users: Any) -> None:
@@ -289,9 +289,9 @@ def test_the_deal_page_shows_progress_history_and_line_items(
     assert r.status_code == 200, r.text[:500]
     html = r.text
     assert "Stage history" in html and "Prospecting → <strong>Proposal</strong>" in html
-    assert "Line items" in html and "Seats" in html and "2,000 USD" in html
+    assert "Line items" in html and "Seats" in html and "$2,000" in html
     assert re.search(r'class="step current[^"]*" aria-current="step"', html)
-    assert 'data-testid="deal-weighted">1,000 USD<' in html  # 2,000 at 50 %
+    assert 'data-testid="deal-weighted">$1,000<' in html  # 2,000 at 50 %
     assert 'data-testid="days-in-stage">0<' in html and 'data-testid="sales-cycle"' in html
     assert ">Mark lost</button>" in html
     # the progress bar's buttons move the deal, back to the deal page
@@ -378,7 +378,7 @@ def test_add_a_price_book_line_and_the_amount_follows(client: Any, db: Any, user
     assert line.total == Decimal("540.00")
     page = client.get(f"/deals/{deal.id}").text
     assert "Line added: Seat licence" in page
-    assert 'data-testid="deal-amount">540 USD<' in page  # recomputed by the service
+    assert 'data-testid="deal-amount">$540<' in page  # recomputed by the service
 
 
 def test_a_refused_line_is_shown_with_what_was_typed(client: Any, db: Any, users: Any) -> None:
@@ -413,7 +413,7 @@ def test_edit_and_remove_a_line(client: Any, db: Any, users: Any) -> None:
     assert changed.name == "Setup (on site)" and changed.total == Decimal("600.00")
     assert changed.is_recurring and changed.term_months == 12
     page = client.get(f"/deals/{deal.id}").text
-    assert 'data-testid="deal-amount">800 USD<' in page
+    assert 'data-testid="deal-amount">$800<' in page
 
     r = form_post(client, url, csrf, edit | {"quantity": "0"})
     assert r.status_code == 422 and 'data-testid="line-error">Quantity: ' in r.text
@@ -423,7 +423,7 @@ def test_edit_and_remove_a_line(client: Any, db: Any, users: Any) -> None:
     assert r.status_code == 303, r.text[:500]
     assert [li.id for li in lines_of(db, deal.id)] == [first.id]
     page = client.get(f"/deals/{deal.id}").text
-    assert "Line removed" in page and 'data-testid="deal-amount">600 USD<' in page
+    assert "Line removed" in page and 'data-testid="deal-amount">$600<' in page
     r = form_post(client, f"/deals/{deal.id}/line-items/{second.id}/delete", csrf, {})
     assert r.status_code == 404 and 'data-testid="line-error">' in r.text
 
@@ -448,7 +448,7 @@ def test_quote_from_the_deal(client: Any, db: Any, users: Any) -> None:
     quote = db.scalars(unscoped(select(Quote).where(Quote.deal_id == deal.id))).one()
     assert r.headers["location"] == f"/quotes/{quote.id}"
     page = client.get(r.headers["location"]).text
-    assert "Widgets" in page and 'data-testid="grand-total">75.00 USD<' in page
+    assert "Widgets" in page and 'data-testid="grand-total">$75.00<' in page
 
 
 def test_make_order_for_a_won_deal_only(client: Any, db: Any, users: Any) -> None:

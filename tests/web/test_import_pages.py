@@ -133,7 +133,7 @@ def test_a_dry_run_reports_every_bad_row_and_creates_nothing(
     assert counted(page, "created") == "2" and counted(page, "failed") == "1"
     rows = issue_rows(page)
     assert list(rows) == [2]
-    assert "last_name" in rows[2] and "Field required" in rows[2]
+    assert "Last name" in rows[2] and "last name: is required" in rows[2]
     assert count(db, Lead, Lead.email.like("%.importa@example.com")) == 0
     # run it for real from the report: same file, same mapping
     run = re.search(r'<form method="post" action="(/imports/[^"]+/run[^"]*)"', page)
@@ -156,7 +156,7 @@ def test_the_import_creates_the_rows_as_the_api_does(client: Any, db: Any, users
     import_id = import_id_of(r.headers["location"])
     page = client.get(r.headers["location"]).text
     assert counted(page, "created") == "2" and counted(page, "failed") == "1"
-    assert 'data-testid="import-status">completed<' in page
+    assert 'data-testid="import-status">Completed<' in page
     assert "every 2s" not in page  # finished: no polling
     leads = db.scalars(unscoped(select(Lead).where(Lead.email.like("%.importa@example.com")))).all()
     assert sorted(lead.first_name for lead in leads) == ["Ada", "Cy"]
@@ -259,7 +259,7 @@ def test_a_large_import_runs_as_a_job_and_the_page_follows_it(
     import_id = import_id_of(r.headers["location"])
     assert [name for name, _ in enqueued_jobs] == ["import.run"]  # as the API queues it
     page = client.get(f"/imports/{import_id}").text
-    assert 'data-testid="import-status">pending<' in page
+    assert 'data-testid="import-status">Pending<' in page
     assert f'hx-get="/imports/{import_id}/progress"' in page and 'hx-trigger="every 2s"' in page
     poll = client.get(f"/imports/{import_id}/progress", headers=HTMX)
     assert poll.status_code == 200 and "every 2s" in poll.text and "<html" not in poll.text

@@ -51,8 +51,8 @@ def test_the_page_shows_lines_totals_origin_and_actions(client: Any, db: Any, us
     assert r.status_code == 200, r.text[:500]
     html = r.text
     assert "Seats" in html and "Hosting" in html
-    assert 'data-testid="grand-total">650.00 USD<' in html
-    assert 'data-testid="mrr">50.00 USD/month<' in html
+    assert 'data-testid="grand-total">$650.00<' in html
+    assert 'data-testid="mrr">$50.00/month<' in html
     assert f'href="/quotes/{order.quote_id}">Acme quote</a>' in html
     assert f'href="/deals/{order.deal_id}">Acme renewal</a>' in html
     assert f'href="/accounts/{order.account_id}">Acme Ltd</a>' in html

@@ -43,11 +43,11 @@ def test_the_page_shows_lines_totals_and_the_draft_actions(
     html = r.text
     assert "Seats" in html and "Support plan" in html
     # 4 × 250 = 1,000 less 10 % = 900, tax 20 % = 180; plus 100 recurring
-    assert 'data-testid="subtotal">1,100.00 USD<' in html
-    assert 'data-testid="discount">100.00 USD<' in html
-    assert 'data-testid="tax">180.00 USD<' in html
-    assert 'data-testid="grand-total">1,180.00 USD<' in html
-    assert 'data-testid="mrr">100.00 USD/month<' in html
+    assert 'data-testid="subtotal">$1,100.00<' in html
+    assert 'data-testid="discount">$100.00<' in html
+    assert 'data-testid="tax">$180.00<' in html
+    assert 'data-testid="grand-total">$1,180.00<' in html
+    assert 'data-testid="mrr">$100.00/month<' in html
     assert f'href="/quotes/{quote.id}/quote.pdf"' in html and "Download PDF" in html
     assert f'action="/quotes/{quote.id}/send"' in html
     assert f'action="/quotes/{quote.id}/accept"' not in html  # a draft is not accepted

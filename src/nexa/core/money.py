@@ -15,17 +15,42 @@ from nexa.core.errors import ValidationFailed
 CENT = Decimal("0.01")
 
 
+# The common currencies' symbols; a code without one is written before the amount ("CHF 10")
+SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "CN¥",
+    "INR": "₹",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "HKD": "HK$",
+    "MXN": "MX$",
+    "BRL": "R$",
+    "KRW": "₩",
+    "ILS": "₪",
+    "TRY": "₺",
+}
+
+
 def money(value: Any, currency: str | None = None, *, places: int = 0, missing: str = "—") -> str:
-    """``1234.5`` → ``"1,235"`` (``places`` decimals, thousands separated, ``currency``
-    after); ``missing`` for None; a value that is not a number is shown as it is."""
+    """``1234.5, "USD"`` → ``"$1,235"`` (``places`` decimals, thousands separated, the
+    currency's symbol before, or its code: ``"CHF 1,235"``); ``missing`` for None; a value
+    that is not a number is shown as it is."""
     if value is None:
         return missing
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    text = f"{amount:,.{places}f}"
-    return f"{text} {currency}" if currency else text
+    text = f"{abs(amount):,.{places}f}"
+    sign = "-" if amount < 0 and text.strip("0.,") else ""
+    if not currency:
+        return f"{sign}{text}"
+    code = str(currency).upper()
+    return f"{sign}{SYMBOLS.get(code, code + ' ')}{text}"
 
 
 def to_cents(value: float | Decimal) -> Decimal:

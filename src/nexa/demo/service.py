@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from faker import Faker
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nexa.account.schemas import AccountCreate
@@ -31,6 +31,7 @@ from nexa.auth.service import actor_for
 from nexa.config import get_settings
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.batches import chunks
+from nexa.core.db import utcnow
 from nexa.core.repository import unscoped
 from nexa.core.schemas import Address, MoneyInput
 from nexa.core.text import text_key
@@ -590,6 +591,8 @@ def build_demo(
         report.products_created = sales_report.products
         report.leads_created = sales_report.leads
         report.deals_created = sales_report.deals
+        with unit_of_work() as session:
+            settle_notifications(session)
         report_progress("sales", 1, 1)
     with unit_of_work() as session:
         report.users = session.scalar(select(func.count()).select_from(User)) or 0
@@ -632,6 +635,36 @@ def _ensure_profile(session: Session) -> None:
             quote_valid_days=30,
         ),
     )
+
+
+DEMO_UNREAD = 5  # a rep starts the demo with a handful of unread notifications
+
+
+def settle_notifications(session: Session, keep: int = DEMO_UNREAD) -> int:
+    """Mark each user's notifications read but the newest ``keep``: building the demo
+    assigns every rep dozens of records at once, which no real morning does. Returns how
+    many were marked read."""
+    from nexa.models import Notification
+
+    rows = session.execute(
+        select(Notification.id, Notification.user_id)
+        .where(Notification.read_at.is_(None))
+        .order_by(Notification.user_id, Notification.created_at.desc(), Notification.id)
+    ).all()
+    seen: dict[uuid.UUID, int] = {}
+    older = []
+    for note_id, user_id in rows:
+        seen[user_id] = seen.get(user_id, 0) + 1
+        if seen[user_id] > keep:
+            older.append(note_id)
+    now = utcnow()
+    for start in range(0, len(older), 500):
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(older[start : start + 500]))
+            .values(read_at=now)
+        )
+    return len(older)
 
 
 def _team_service() -> Any | None:

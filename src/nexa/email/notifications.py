@@ -15,6 +15,7 @@ from nexa.email.events import QUEUED
 from nexa.email.repository import EmailRepository
 from nexa.email.service import _payload
 from nexa.models import EmailMessage
+from nexa.notification.service import wants
 
 RECORD_PAGES = {
     "lead": "leads",
@@ -41,7 +42,7 @@ def on_notification(session: Session, outbox: OutboxMessage) -> None:
     if note is None or not smtp:
         return
     user = repo.user(note.user_id)
-    if user is None or not user.is_active or not user.notify_by_email:
+    if user is None or not user.is_active or not wants(user, note.kind, "email"):
         return
     domain = str(smtp["from_domain"])
     message_id = f"<notification-{note.id.hex}@{domain}>"

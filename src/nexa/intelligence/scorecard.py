@@ -89,6 +89,11 @@ DEMO_WORDS = ("demo", "trial", "pricing", "quote")  # a web form of this type sh
 ENGAGEMENT_COUNTERS = ("form_submissions", "calls", "meetings", "replies", "email_opens")
 
 
+def _counted(count: int, one: str, many: str | None = None) -> str:
+    """``1, "call"`` → "1 call"; ``2`` → "2 calls" (never "call(s)")."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def asks_for_demo(form_type: Any) -> bool:
     text = str(form_type or "").lower()
     return any(word in text for word in DEMO_WORDS)
@@ -183,9 +188,14 @@ def score_with(facts: Mapping[str, Any], w: Mapping[str, Any]) -> tuple[int, lis
     intent = w["intent"]
     forms = min(int(facts.get("form_submissions") or 0), 2)
     if forms:
-        add("form_submissions", f"{forms} web form submission(s)", forms * intent["form_submitted"])
+        add(
+            "form_submissions",
+            _counted(forms, "web form submission"),
+            forms * intent["form_submitted"],
+        )
     if asks_for_demo(facts.get("form_type")):
-        add("form_type", f"Asked for a {facts.get('form_type')}", intent["demo_form"])
+        asked = str(facts.get("form_type")).replace("_", " ").replace("-", " ").lower()
+        add("form_type", f"Asked for a {asked}", intent["demo_form"])
     if facts.get("description"):
         add("description", "Described what they need", intent["described_need"])
 
@@ -198,12 +208,12 @@ def score_with(facts: Mapping[str, Any], w: Mapping[str, Any]) -> tuple[int, lis
     )
     if engaged:
         parts = [
-            f"{int(facts.get(k) or 0)} {label}"
-            for k, label in (
-                ("meetings", "meeting(s)"),
-                ("replies", "reply(ies)"),
-                ("calls", "call(s)"),
-                ("email_opens", "open(s)"),
+            _counted(int(facts.get(k) or 0), one, many)
+            for k, one, many in (
+                ("meetings", "meeting", "meetings"),
+                ("replies", "reply", "replies"),
+                ("calls", "call", "calls"),
+                ("email_opens", "email open", "email opens"),
             )
             if facts.get(k)
         ]

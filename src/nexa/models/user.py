@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from nexa.core.db import Base, TimestampMixin, UTCDateTime, UUIDPkMixin, VersionedMixin
@@ -32,6 +33,9 @@ class User(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     notify_by_email: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    # per kind of notification: {"assigned": {"app": true, "email": false}, …}; a kind not
+    # listed comes in the app, and by email when notify_by_email is on
+    notification_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     @validates("email")
     def _keep_email_key(self, _: str, value: str | None) -> str | None:

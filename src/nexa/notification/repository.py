@@ -15,8 +15,12 @@ class NotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def of_user(self, user_id: uuid.UUID, *, unread_only: bool, limit: int) -> list[Notification]:
+    def of_user(
+        self, user_id: uuid.UUID, *, unread_only: bool, limit: int, muted: list[str] | None = None
+    ) -> list[Notification]:
         stmt = select(Notification).where(Notification.user_id == user_id)
+        if muted:
+            stmt = stmt.where(Notification.kind.not_in(muted))
         if unread_only:
             stmt = stmt.where(Notification.read_at.is_(None))
         return list(
@@ -42,10 +46,16 @@ class NotificationRepository:
             )
         ).first()
 
-    def mark_all_read(self, user_id: uuid.UUID, at: datetime) -> int:
-        result = self.session.execute(
-            update(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=at)
+    def mark_all_read(
+        self, user_id: uuid.UUID, at: datetime, *, kinds: list[str] | None = None
+    ) -> int:
+        """Every unread notification of the user read (``kinds``: only those kinds)."""
+        stmt = update(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None)
         )
+        if kinds is not None:
+            if not kinds:
+                return 0
+            stmt = stmt.where(Notification.kind.in_(kinds))
+        result = self.session.execute(stmt.values(read_at=at))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

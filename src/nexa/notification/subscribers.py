@@ -16,14 +16,17 @@ def notify_new_owner(session: Session, event: Event) -> None:
     change = event.changes.get("owner_id")
     if not change or change[1] is None or change[1] == event.actor_id:
         return
-    name = event.payload.label or event.record_type
+    noun = event.record_type.replace("_", " ")
+    by = event.actor_name or "Nexa"
+    label = event.payload.label
     notify(
         session,
         user_id=change[1],
         kind="assigned",
         title=(
-            f"{event.record_type.capitalize()} {name} assigned to you"
-            f" by {event.actor_name or 'Nexa'}"
+            f"{noun.capitalize()} {label} assigned to you by {by}"
+            if label
+            else f"{by} assigned a {noun} to you"
         ),
         record_type=event.record_type,
         record_id=event.record_id,
@@ -37,12 +40,15 @@ def notify_owner_of_new_record(session: Session, event: Event) -> None:
     owner = event.payload.owner
     if not owner or owner == str(event.actor_id):
         return
-    name = event.payload.label or event.record_type
+    noun = event.record_type.replace("_", " ")
+    label = event.payload.label
     notify(
         session,
         user_id=uuid.UUID(str(owner)),
         kind="assigned",
-        title=f"New {event.record_type} {name} assigned to you",
+        title=f"New {noun} {label} assigned to you"
+        if label
+        else f"A new {noun} is assigned to you",
         record_type=event.record_type,
         record_id=event.record_id,
     )

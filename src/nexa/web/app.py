@@ -11,7 +11,6 @@ from nexa import modules
 from nexa.api.proxies import client_address
 from nexa.auth import service as auth_service
 from nexa.core.errors import DomainError, TooManyRequests
-from nexa.notification import service as notifications
 from nexa.web import errors
 from nexa.web.csrf import csrf_token, verify_csrf
 from nexa.web.generic import object_router
@@ -108,16 +107,6 @@ def create_web_app() -> FastAPI:
     @web.get("/", response_class=HTMLResponse)
     def home(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
         return render(request, "home.html", actor, session)
-
-    @web.get("/notifications", response_class=HTMLResponse)
-    def notification_list(request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
-        items = notifications.list_notifications(session, actor, limit=100)
-        return render(request, "notification/list.html", actor, session, items=items)
-
-    @web.post("/notifications/read-all", dependencies=[Depends(verify_csrf)])
-    def notifications_read_all(request: Request, session: WebSession, actor: WebActor) -> Response:
-        notifications.mark_all_read(session, actor)
-        return RedirectResponse("/notifications", status_code=303)
 
     return web
 

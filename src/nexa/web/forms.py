@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from nexa.core.errors import DomainError
 from nexa.core.schemas import MULTI_LINE_FIELDS
 from nexa.metadata import service as metadata
+from nexa.web.labels import field_label, plain_text
 
 # reference fields: which list a lookup searches
 REFERENCES = {
@@ -147,7 +148,7 @@ def row_columns(model: type[BaseModel]) -> list[FormField]:
         columns.append(
             FormField(
                 name=name,
-                label=(info.title or name.replace("_id", "").replace("_", " ")).capitalize(),
+                label=info.title or field_label(name),
                 kind="text" if kind == "textarea" else kind,
                 required=info.is_required(),
                 choices=found,
@@ -192,7 +193,7 @@ def form_fields(
         out.append(
             FormField(
                 name=name,
-                label=(info.title or name.replace("_id", "").replace("_", " ")).capitalize(),
+                label=info.title or field_label(name),
                 kind=kind,
                 required=info.is_required(),
                 choices=found_choices,
@@ -323,16 +324,82 @@ def _text(value: Any) -> str | None:
     return value or None
 
 
+def _number(limit: Any) -> str:
+    """A limit as people write numbers (10,000,000,000,000, not 1E+13)."""
+    if isinstance(limit, Decimal | int | float) and not isinstance(limit, bool):
+        text = f"{Decimal(str(limit)):,f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(limit)
+
+
+def _characters(count: Any) -> str:
+    return "1 character" if count == 1 else f"{_number(count)} characters"
+
+
+# Pydantic's error types in words (no regexes, no "String should have at most …")
+PLAIN_ERRORS: dict[str, Any] = {
+    "missing": lambda ctx: "is required",
+    "string_too_long": lambda ctx: f"can be at most {_characters(ctx.get('max_length'))}",
+    "string_too_short": lambda ctx: (
+        "cannot be empty"
+        if ctx.get("min_length") == 1
+        else f"needs at least {_characters(ctx.get('min_length'))}"
+    ),
+    "too_long": lambda ctx: f"can have at most {_number(ctx.get('max_length'))} items",
+    "too_short": lambda ctx: f"needs at least {_number(ctx.get('min_length'))} items",
+    "string_pattern_mismatch": lambda ctx: "is not in the expected format",
+    "greater_than_equal": lambda ctx: f"must be at least {_number(ctx.get('ge'))}",
+    "greater_than": lambda ctx: f"must be more than {_number(ctx.get('gt'))}",
+    "less_than_equal": lambda ctx: f"must be at most {_number(ctx.get('le'))}",
+    "less_than": lambda ctx: f"must be less than {_number(ctx.get('lt'))}",
+    "int_parsing": lambda ctx: "must be a whole number",
+    "int_from_float": lambda ctx: "must be a whole number",
+    "float_parsing": lambda ctx: "must be a number",
+    "decimal_parsing": lambda ctx: "must be a number",
+    "decimal_type": lambda ctx: "must be a number",
+    "decimal_max_places": lambda ctx: (
+        f"can have at most {_number(ctx.get('decimal_places'))} decimal places"
+    ),
+    "decimal_max_digits": lambda ctx: "is too large",
+    "finite_number": lambda ctx: "must be a number",
+    "bool_parsing": lambda ctx: "must be yes or no",
+    "date_parsing": lambda ctx: "must be a date",
+    "date_from_datetime_parsing": lambda ctx: "must be a date",
+    "date_type": lambda ctx: "must be a date",
+    "datetime_parsing": lambda ctx: "must be a date and time",
+    "datetime_from_date_parsing": lambda ctx: "must be a date and time",
+    "datetime_type": lambda ctx: "must be a date and time",
+    "timezone_aware": lambda ctx: "must be a date and time with its time zone",
+    "uuid_parsing": lambda ctx: "must be picked from the list",
+    "uuid_type": lambda ctx: "must be picked from the list",
+    "literal_error": lambda ctx: "must be one of the listed choices",
+    "enum": lambda ctx: "must be one of the listed choices",
+    "url_parsing": lambda ctx: "must be a web address (https://…)",
+    "extra_forbidden": lambda ctx: "is not a field of this form",
+}
+
+
 def _readable(err: Any) -> str:
-    """Pydantic's message with its limits written as people write numbers (not 1E+13)."""
+    """Pydantic's error in words a user understands: "can be at most 200 characters", "must
+    be a valid email address"; the limits written as people write numbers (not 1E+13)."""
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    raw = str(err.get("msg", "")).removeprefix("Value error, ")
+    if kind == "value_error" and raw.startswith("not a valid email address"):
+        # email-validator's own sentence ("The email address is not valid. It must have
+        # exactly one @-sign.") says less than this; Nexa's own reasons ("it mixes scripts")
+        # are kept
+        reason = raw.removeprefix("not a valid email address").removeprefix(": ")
+        return "must be a valid email address" + (f": {reason}" if reason.startswith("it ") else "")
+    plain = PLAIN_ERRORS.get(kind)
+    if plain is not None:
+        return str(plain(ctx))
     message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    for limit in (err.get("ctx") or {}).values():
+    message = message.removeprefix("Assertion failed, ")
+    for limit in ctx.values():
         if isinstance(limit, Decimal) and "E" in str(limit):
-            text = f"{limit:,f}"
-            if "." in text:
-                text = text.rstrip("0").rstrip(".")
-            message = message.replace(str(limit), text)
-    return message
+            message = message.replace(str(limit), _number(limit))
+    return plain_text(message)
 
 
 def errors_of(exc: Exception) -> dict[str, str]:
@@ -347,14 +414,14 @@ def errors_of(exc: Exception) -> dict[str, str]:
             message = _readable(err)
             rows = [p for p in err.get("loc", ()) if isinstance(p, int)]
             if rows and len(loc) > 1:
-                message = f"row {rows[0] + 1}, {loc[-1].replace('_', ' ')}: {message}"
+                message = f"row {rows[0] + 1}, {field_label(loc[-1]).lower()}: {message}"
             out.setdefault(name, message)
         return out
     if isinstance(exc, DomainError):
         name = exc.field or "__all__"
         if name.startswith("custom_fields."):
             name = "custom." + name.removeprefix("custom_fields.")
-        return {name: exc.detail}
+        return {name: plain_text(exc.detail)}
     raise exc
 
 

@@ -24,7 +24,9 @@ from nexa.core.errors import ValidationFailed
 from nexa.core.events import enqueue_after_commit
 from nexa.core.money import money
 from nexa.notification import service as notifications
+from nexa.web import formats, labels
 from nexa.web.csrf import csrf_token
+from nexa.web.labels import field_label
 from nexa.web.navigation import create_actions, navigation, palette_actions
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -114,8 +116,8 @@ def render(
 
 
 def humanise(name: str) -> str:
-    text = name.removeprefix("custom.").replace("_id", "").replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """A field name as a label ("last_contacted_at" → "Last contacted")."""
+    return field_label(name)
 
 
 def display(value: Any) -> str:
@@ -138,7 +140,7 @@ def display(value: Any) -> str:
         return ", ".join(display(v) for v in value)
     if isinstance(value, dict):
         if "amount" in value and "currency" in value:
-            return f"{display(_decimal(value['amount']))} {value['currency']}"
+            return money(_decimal(value["amount"]), value["currency"], places=2)
         return ", ".join(display(v) for v in value.values() if v not in (None, "", []))
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
@@ -171,7 +173,21 @@ def short_id(value: Any) -> str:
 
 TEMPLATES.env.filters["humanise"] = humanise
 TEMPLATES.env.filters["display"] = display
-TEMPLATES.env.filters["money"] = money
+TEMPLATES.env.filters["money"] = formats.money
+TEMPLATES.env.filters["phone"] = formats.phone
+TEMPLATES.env.filters["label"] = labels.value_label
+TEMPLATES.env.filters["field_label"] = labels.field_label
+TEMPLATES.env.filters["field_list"] = labels.field_list
+TEMPLATES.env.filters["event_sentence"] = labels.event_sentence
+TEMPLATES.env.filters["timeline_sentence"] = labels.timeline_sentence
+TEMPLATES.env.filters["activity_line"] = labels.activity_line
+TEMPLATES.env.filters["permission_phrase"] = labels.permission_phrase
+TEMPLATES.env.filters["plain_permissions"] = labels.plain_permissions
+TEMPLATES.env.filters["plain_text"] = labels.plain_text
+TEMPLATES.env.filters["plain_error"] = labels.plain_error
+TEMPLATES.env.filters["noun"] = labels.noun
+TEMPLATES.env.globals["plural"] = labels.plural
+TEMPLATES.env.globals["needs_permission"] = labels.needs_permission
 TEMPLATES.env.filters["safe_url"] = safe_url
 TEMPLATES.env.filters["short_id"] = short_id
 TEMPLATES.env.globals["Markup"] = Markup

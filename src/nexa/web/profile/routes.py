@@ -19,6 +19,7 @@ from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
 from nexa.email import service as email_service
 from nexa.email.schemas import SenderIdentityIn
+from nexa.notification import service as notifications
 from nexa.user import service as users
 from nexa.web.admin.common import CSRF, Failure, attempt, done, posted
 from nexa.web.pages import SESSION_KEY, PostedForm, WebActor, WebSession, render
@@ -53,6 +54,8 @@ def _page(
         sign_ins=auth_service.live_sessions(session, me.id),
         senders=email_service.list_senders(session, actor),
         sender=sender or {},
+        notification_kinds=notifications.KINDS,
+        notification_settings=notifications.settings_of(session, actor),
     )
 
 
