@@ -128,7 +128,7 @@ class Repository(Generic[M]):
             self.readable(actor, include_deleted=include_deleted).where(self.model.id == record_id)
         ).first()
         if row is None:
-            raise NotFound(f"{self.object_name} {record_id} not found")
+            raise NotFound(f"no such {self.object_name.replace('_', ' ')}, or you may not see it")
         return row
 
     def can_read(self, actor: Actor, record_id: uuid.UUID) -> bool:
