@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -64,6 +66,7 @@ def web_actor(request: Request, session: WebSession) -> Actor:
         enqueue_after_commit(session, "web_session.touch", live.session_id)
     actor = auth_service.actor_for(session, live.user)
     request.state.actor = actor  # an error page after this point shows this user's sidebar
+    request.state.timezone = live.user.timezone  # what ``display`` shows times in
     return actor
 
 
@@ -104,12 +107,28 @@ def render(
     """A full page (or, for htmx requests of partial templates, the fragment)."""
     partial = template.rsplit("/", 1)[-1].startswith("_")
     unread = notifications.unread_count(session, actor) if actor and session and not partial else 0
-    return TEMPLATES.TemplateResponse(
-        request,
-        template,
-        {"actor": actor, "unread": unread, **ctx},
-        status_code=status_code,
-    )
+    token = DISPLAY_ZONE.set(zone_named(getattr(request.state, "timezone", None)))
+    try:  # the template renders here: times in the user's zone (``display``)
+        return TEMPLATES.TemplateResponse(
+            request,
+            template,
+            {"actor": actor, "unread": unread, **ctx},
+            status_code=status_code,
+        )
+    finally:
+        DISPLAY_ZONE.reset(token)
+
+
+# The time zone ``display`` shows times in: the signed-in user's, while their page renders.
+DISPLAY_ZONE: ContextVar[tzinfo] = ContextVar("display_zone", default=UTC)
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The zone of this IANA name; UTC for none or one this machine does not know."""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 # ---- display filters ---------------------------------------------------------------------
@@ -127,7 +146,8 @@ def display(value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(DISPLAY_ZONE.get()).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):

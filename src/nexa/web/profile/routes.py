@@ -8,7 +8,9 @@ this page is where a user changes their own. Changing it ends every web session 
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -56,7 +58,15 @@ def _page(
         sender=sender or {},
         notification_kinds=notifications.KINDS,
         notification_settings=notifications.settings_of(session, actor),
+        zones=zone_choices(),
     )
+
+
+@lru_cache(maxsize=1)
+def zone_choices() -> list[tuple[str, str]]:
+    """Every time zone this machine knows, as (name, "America/New York"-like label)."""
+    names = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+    return [(z, z.replace("_", " ")) for z in names]
 
 
 @router.get("/profile", response_class=HTMLResponse)
