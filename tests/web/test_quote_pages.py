@@ -196,3 +196,25 @@ def test_query_count_does_not_grow_with_lines(client: Any, db: Any, users: Any) 
         return len(statements)
 
     assert counted(one) == counted(ten)
+
+
+def test_picking_a_product_brings_its_price_in_the_quotes_currency(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 18 point 9: the product look-up of a line carries the product's unit price in
+    the form's currency, which the page fills into the empty unit-price input."""
+    from tests.factories.product import make_product
+
+    product = make_product(db, name="Fill Widget", prices={"USD": "120.00", "EUR": "99.50"})
+    db.commit()
+    sign_in(client, users.rep)
+    usd = client.get("/lookup/products", params={"q": "Fill Widget", "currency": "usd"}).text
+    assert f'data-value="{product.id}"' in usd and 'data-fill=\'{"unit_price": "120.00"}\'' in usd
+    eur = client.get("/lookup/products", params={"q": "Fill Widget", "currency": "EUR"}).text
+    assert '"99.50"' in eur
+    plain = client.get("/lookup/products", params={"q": "Fill Widget"}).text
+    assert "data-fill" not in plain
+    assert (
+        "data-price-target" in client.get("/quotes/new").text
+        or 'data-lookup-url="/lookup/products"' in client.get("/quotes/new").text
+    )

@@ -3,6 +3,7 @@ reference inputs (owner, account, contact …)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from nexa.core.filtering import ListQuery
 from nexa.core.text import text_key
+from nexa.product.service import product_prices
 from nexa.search import service as search_service
 from nexa.web.choices import user_choices
 from nexa.web.objects import OBJECTS
@@ -40,6 +42,7 @@ def lookup(
     """Options for a reference input: users by name, or records the actor can read."""
     text = q.strip()
     options: list[tuple[str, str]] = []
+    fills: dict[str, dict[str, str]] = {}
     if target == "users":
         wanted = text_key(text) or ""
         options = [
@@ -73,4 +76,11 @@ def lookup(
             filters = [f"email:contains:{text}"]
         records, _ = svc.list(ListQuery(filters=filters, limit=10))
         options = [(str(r["id"]), obj.title(r)) for r in obj.list_rows(session, records)]
-    return render(request, "search/_lookup.html", actor, session, options=options, target=target)
+        currency = request.query_params.get("currency", "").strip().upper()
+        if target == "products" and records and re.fullmatch(r"[A-Z]{3}", currency):
+            # a line's unit price, filled in when the product is picked (quote, deal lines)
+            prices = product_prices(session, [r.id for r in records], currency)
+            fills = {str(k): {"unit_price": f"{v:.2f}"} for k, v in prices.items()}
+    return render(
+        request, "search/_lookup.html", actor, session, options=options, target=target, fills=fills
+    )

@@ -79,6 +79,10 @@
     clearTimeout(timer);
     timer = setTimeout(function () {
       var url = text.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(text.value);
+      // a product picked on a quote or deal: its price in the form's currency comes along
+      var form = closest(text, "form");
+      var currency = form && form.querySelector("[name=currency]");
+      if (currency && currency.value) url += "&currency=" + encodeURIComponent(currency.value);
       fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : ""; })
         .then(function (html) {
@@ -94,6 +98,21 @@
     box.querySelector("input[type=hidden]").value = option.getAttribute("data-value");
     box.querySelector(".lookup-text").value = option.textContent;
     box.querySelector(".lookup-results").hidden = true;
+    // values the pick brings to the same row (a product's unit price), never over one typed
+    var fill = option.getAttribute("data-fill");
+    var row = closest(box, "tr");
+    if (fill && row) {
+      var values = JSON.parse(fill);
+      Object.keys(values).forEach(function (key) {
+        var inputs = row.querySelectorAll("input");
+        for (var i = 0; i < inputs.length; i++) {
+          var name = inputs[i].getAttribute("name") || "";
+          if (name.slice(-(key.length + 1)) === "." + key && inputs[i].value === "") {
+            inputs[i].value = values[key];
+          }
+        }
+      });
+    }
   });
 
   // A server error (5xx, which base.html's htmx-config does not swap) or no answer at all
