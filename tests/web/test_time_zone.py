@@ -30,3 +30,40 @@ def test_times_follow_the_users_time_zone(client: Any, db: Any, users: Any) -> N
     local = created.astimezone(ZoneInfo("Asia/Kolkata")).strftime("%Y-%m-%d %H:%M")
     utc = created.strftime("%Y-%m-%d %H:%M")
     assert local != utc and local in page and utc not in page
+
+
+def test_forms_read_and_fill_times_in_the_users_zone_and_durations_in_minutes(
+    client: Any, db: Any, users: Any
+) -> None:
+    """Issue 18 points 8 and 9: a meeting typed at 09:30 by a user in Kolkata starts at
+    04:00 UTC and its edit form shows 09:30 again; its start and end sit together; a call's
+    duration is typed in minutes."""
+    from datetime import UTC, datetime
+
+    from nexa.models import Call, Meeting, User
+
+    db.get(User, users.rep.id).timezone = "Asia/Kolkata"
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    form = client.get("/meetings/new").text
+    names = re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', form)
+    assert names.index("ends_at") == names.index("starts_at") + 1, names
+    r = form_post(client, "/meetings/new", csrf, {"title": "Zoned", "starts_at": "2030-05-01T09:30",
+                                                  "ends_at": "2030-05-01T10:15"})  # fmt: skip
+    assert r.status_code == 303, r.text[:2000]
+    meeting = db.scalars(
+        select(Meeting).where(Meeting.title == "Zoned").execution_options(nexa_scoped=True)
+    ).one()
+    assert meeting.starts_at.astimezone(UTC) == datetime(2030, 5, 1, 4, 0, tzinfo=UTC)
+    edit = client.get(f"/meetings/{meeting.id}/edit").text
+    assert 'value="2030-05-01T09:30"' in edit
+    call_form = client.get("/calls/new").text
+    assert "Duration (minutes)" in call_form
+    r = form_post(client, "/calls/new", csrf, {"subject": "Timed", "direction": "outbound",
+                                               "duration_seconds": "12"})  # fmt: skip
+    assert r.status_code == 303, r.text[:2000]
+    call = db.scalars(
+        select(Call).where(Call.subject == "Timed").execution_options(nexa_scoped=True)
+    ).one()
+    assert call.duration_seconds == 720
+    assert 'value="12"' in client.get(f"/calls/{call.id}/edit").text

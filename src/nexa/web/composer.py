@@ -7,9 +7,8 @@ timeline in place (an out-of-band swap). The Email card beside it is the email t
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -31,6 +30,7 @@ from nexa.web.forms import errors_of
 from nexa.web.generic import InsightPanel, add_insight_panel
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import PostedForm, WebActor, WebSession, render
+from nexa.web.zones import zone_named
 
 router = APIRouter()
 PLURALS = {"lead": "leads", "contact": "contacts", "account": "accounts", "deal": "deals",
@@ -58,24 +58,16 @@ for _type, _plural in PLURALS.items():
     )
 
 
-def _zone(actor: Actor) -> Any:
-    zone = getattr(actor, "timezone", None)
-    try:
-        return ZoneInfo(zone) if zone else UTC
-    except (KeyError, ValueError):
-        return UTC
-
-
-def _moment(value: str, actor: Actor) -> datetime | str | None:
-    """A date or datetime-local input in the actor's time zone (UTC without one); what does
-    not parse goes on to the schema, which names the field."""
+def _moment(value: str, zone: tzinfo) -> datetime | str | None:
+    """A date or datetime-local input in the user's time zone; what does not parse goes on
+    to the schema, which names the field."""
     if not value:
         return None
     try:
         local = datetime.fromisoformat(value)
     except ValueError:
         return value
-    return local.replace(tzinfo=_zone(actor)) if local.tzinfo is None else local
+    return local.replace(tzinfo=zone) if local.tzinfo is None else local
 
 
 def _minutes(value: str) -> int | str | None:
@@ -88,13 +80,13 @@ def _minutes(value: str) -> int | str | None:
         return value
 
 
-def _build(kind: str, form: Any, actor: Actor, link: dict[str, Any]) -> BaseModel:
+def _build(kind: str, form: Any, zone: tzinfo, link: dict[str, Any]) -> BaseModel:
     """The create model of ``kind`` from the posted form (pydantic names what is wrong)."""
     v = {k: str(form.get(k) or "").strip() for k in form if k != "csrf_token"}
     if kind == "note":
         return NoteCreate.model_validate({"body": v.get("body", ""), **link})
     if kind == "task":
-        due = _moment(v.get("due_at", ""), actor)
+        due = _moment(v.get("due_at", ""), zone)
         priority = v.get("priority") or "normal"
         return TaskCreate.model_validate(
             {"title": v.get("title", ""), "due_at": due, "priority": priority, **link}
@@ -106,7 +98,7 @@ def _build(kind: str, form: Any, actor: Actor, link: dict[str, Any]) -> BaseMode
             "subject": v.get("subject", ""), "direction": v.get("direction") or "outbound",
             "outcome": v.get("outcome") or None, "duration_seconds": seconds,
             "notes": v.get("notes") or None, **link})  # fmt: skip
-    starts = _moment(v.get("starts_at", ""), actor)
+    starts = _moment(v.get("starts_at", ""), zone)
     minutes = _minutes(v.get("duration_minutes", "")) or 30
     ends = starts + timedelta(minutes=minutes) if isinstance(starts, datetime) and isinstance(
         minutes, int) else starts  # fmt: skip
@@ -191,7 +183,7 @@ def _routes(record_type: str, plural: str) -> None:
         link = {"related_type": record_type, "related_id": record_id}
         values = {k: str(form.get(k) or "") for k in form if k != "csrf_token"}
         try:
-            data = _build(kind, form, actor, link)
+            data = _build(kind, form, zone_named(getattr(request.state, "timezone", None)), link)
             with session.begin_nested():
                 made = SERVICES[kind](session, actor).create(data)
         except (ValidationError, DomainError) as exc:

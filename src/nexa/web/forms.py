@@ -11,7 +11,7 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -40,6 +40,10 @@ REFERENCES = {
 }
 # Inputs a person fills first come first; long text last (the schemas' order is the API's).
 LEADING = ("first_name", "last_name", "name", "title", "subject", "body", "email", "phone")
+WHEN = ("starts_at", "ends_at", "timezone", "started_at", "duration_seconds", "due_at",
+        "reminder_at")  # fmt: skip
+MINUTES = {"duration_seconds"}
+MINUTES_SUFFIX = " (minutes)"
 LONG_TEXT = MULTI_LINE_FIELDS  # a text area where the schemas accept several lines
 NEVER_IN_FORMS = {"custom_fields", "allow_duplicates", "if_match", "version"}
 
@@ -186,6 +190,8 @@ def form_fields(
         inner, _ = _unwrap(info.annotation)
         if kind == "number":
             step = "1" if inner is int else "0.01"
+        if name in MINUTES:  # a duration people think of in minutes, stored in seconds
+            kind, step = "minutes", "1"
         extra: dict[str, Any] = {}
         if kind == "rows":
             extra["columns"] = row_columns(row_model(info.annotation))
@@ -193,7 +199,8 @@ def form_fields(
         out.append(
             FormField(
                 name=name,
-                label=info.title or field_label(name),
+                label=(info.title or field_label(name))
+                + (" (minutes)" if kind == "minutes" else ""),
                 kind=kind,
                 required=info.is_required(),
                 choices=found_choices,
@@ -209,7 +216,9 @@ def form_fields(
     def rank(f: FormField) -> tuple[int, int]:
         if f.name in LEADING:
             return (0, LEADING.index(f.name))
-        return (2, 0) if f.kind == "textarea" else (1, 0)
+        if f.name in WHEN:  # a start and its end (or a due time and its reminder) together
+            return (1, WHEN.index(f.name))
+        return (3, 0) if f.kind == "textarea" else (2, 0)
 
     out.sort(key=rank)  # stable: the rest keep the schema's order
     if custom_fields:
@@ -248,10 +257,11 @@ def form_fields(
 
 
 def parse_form(
-    form: Any, fields: list[FormField], *, only: set[str] | None = None
+    form: Any, fields: list[FormField], *, only: set[str] | None = None, zone: tzinfo = UTC
 ) -> dict[str, Any]:
     """The posted values of ``fields`` as the schema expects them (custom fields nested).
-    ``only``: parse just these names (inline edit of one field)."""
+    ``only``: parse just these names (inline edit of one field); ``zone``: the user's, which
+    date-time inputs are read in."""
     data: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     for f in fields:
@@ -274,8 +284,10 @@ def parse_form(
             value = [t.strip() for t in raw.split(",") if t.strip()] if raw else None
         else:
             value = _text(form.get(f.name))
-            if value is not None and f.kind == "datetime" and len(value) == 16:
-                value = value + ":00Z"  # datetime-local inputs are read as UTC
+            if value is not None and f.kind == "datetime":
+                value = _in_zone(value, zone)
+            elif value is not None and f.kind == "minutes":
+                value = str(int(value) * 60) if value.isdigit() and len(value) < 9 else value
         if f.custom:
             custom[f.name.removeprefix("custom.")] = value
         else:
@@ -283,6 +295,16 @@ def parse_form(
     if custom:
         data["custom_fields"] = custom
     return data
+
+
+def _in_zone(value: str, zone: tzinfo) -> str:
+    """A datetime-local value ("2030-05-01T09:30"), read in ``zone``; anything else as
+    posted (the schema says what is wrong with it)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
 
 
 def _rows(form: Any, f: FormField) -> list[dict[str, Any]] | None:

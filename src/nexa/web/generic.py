@@ -40,6 +40,7 @@ from nexa.web.filters import builder_row, filter_fields, filter_string
 from nexa.web.forms import FormField, create_values, errors_of, form_fields, parse_form
 from nexa.web.objects import OBJECTS, WebObject
 from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.zones import zone_named
 
 EXPORTABLE = {"lead", "contact", "account", "deal"}
 
@@ -515,7 +516,7 @@ class ObjectEditView(ObjectPage):
     ) -> Response:
         obj = self.obj
         fields = _form(session, actor, obj, obj.create_model, {}, {})
-        data = parse_form(form, fields)
+        data = parse_form(form, fields, zone=zone_named(getattr(request.state, "timezone", None)))
         try:
             body = obj.create_model.model_validate(create_values(data) | _flags(form))
             with session.begin_nested():
@@ -565,7 +566,7 @@ class ObjectEditView(ObjectPage):
     ) -> Response:
         obj = self.obj
         fields = _form(session, actor, obj, obj.update_model, {}, {})
-        data = parse_form(form, fields)
+        data = parse_form(form, fields, zone=zone_named(getattr(request.state, "timezone", None)))
         version = _int(form.get("version"))
         try:
             body = obj.update_model.model_validate(data)
@@ -685,7 +686,7 @@ class ObjectView(ObjectPage):
         fields = [f for f in _form(session, actor, obj, obj.update_model, {}, {}) if f.name == name]
         if not fields:
             raise ValidationFailed(f"'{name[:60]}' cannot be edited here", field=name)
-        data = parse_form(form, fields)
+        data = parse_form(form, fields, zone=zone_named(getattr(request.state, "timezone", None)))
         try:
             body = obj.update_model.model_validate(data)
             with session.begin_nested():

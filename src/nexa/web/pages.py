@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextvars import ContextVar
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -30,6 +28,7 @@ from nexa.web import formats, labels
 from nexa.web.csrf import csrf_token
 from nexa.web.labels import field_label
 from nexa.web.navigation import create_actions, navigation, palette_actions
+from nexa.web.zones import DISPLAY_ZONE, zone_named
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["csrf_token"] = csrf_token
@@ -119,19 +118,15 @@ def render(
         DISPLAY_ZONE.reset(token)
 
 
-# The time zone ``display`` shows times in: the signed-in user's, while their page renders.
-DISPLAY_ZONE: ContextVar[tzinfo] = ContextVar("display_zone", default=UTC)
-
-
-def zone_named(name: str | None) -> tzinfo:
-    """The zone of this IANA name; UTC for none or one this machine does not know."""
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
 # ---- display filters ---------------------------------------------------------------------
+
+
+def local_input(value: Any) -> str:
+    """A stored time as a datetime-local input shows it: in the user's zone."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(DISPLAY_ZONE.get()).strftime("%Y-%m-%dT%H:%M")
+    return str(value)[:16].replace(" ", "T") if value else ""
 
 
 def humanise(name: str) -> str:
@@ -193,6 +188,7 @@ def short_id(value: Any) -> str:
 
 TEMPLATES.env.filters["humanise"] = humanise
 TEMPLATES.env.filters["display"] = display
+TEMPLATES.env.filters["local_input"] = local_input
 TEMPLATES.env.filters["money"] = formats.money
 TEMPLATES.env.filters["phone"] = formats.phone
 TEMPLATES.env.filters["label"] = labels.value_label

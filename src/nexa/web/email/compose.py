@@ -9,10 +9,9 @@ page."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -30,6 +29,7 @@ from nexa.web.admin.common import Failure, attempt, field_errors, posted, status
 from nexa.web.csrf import verify_csrf
 from nexa.web.generic import InsightPanel, add_insight_panel
 from nexa.web.pages import PostedForm, WebActor, WebSession, render
+from nexa.web.zones import zone_named
 
 router = APIRouter()
 CSRF = [Depends(verify_csrf)]
@@ -56,17 +56,15 @@ def _addresses(value: str | None) -> list[dict[str, str]]:
     return [{"address": a.strip()} for a in (value or "").replace(";", ",").split(",") if a.strip()]
 
 
-def _when(value: str | None, actor: Actor) -> str | None:
-    """A datetime-local value, in the actor's time zone (UTC when they have none)."""
+def _when(value: str | None, zone: tzinfo) -> str | None:
+    """A datetime-local value, in the user's time zone."""
     if not value:
         return None
     try:
         local = datetime.fromisoformat(value)
     except ValueError:
         return value  # the schema says what is wrong
-    zone = getattr(actor, "timezone", None)
-    tz = ZoneInfo(zone) if zone else UTC
-    return local.replace(tzinfo=tz).isoformat() if local.tzinfo is None else local.isoformat()
+    return local.replace(tzinfo=zone).isoformat() if local.tzinfo is None else local.isoformat()
 
 
 def _card(
@@ -173,6 +171,8 @@ def _routes(record_type: str, plural: str) -> None:
                 )
         text = values["text"]
 
+        zone = zone_named(getattr(request.state, "timezone", None))
+
         def parse() -> EmailSend:
             return EmailSend.model_validate(
                 {
@@ -187,7 +187,7 @@ def _routes(record_type: str, plural: str) -> None:
                     "html": rendering.html_of_text(text) if text else None,
                     "quote_ids": quote_ids,
                     "kind": values["kind"] or "transactional",
-                    "send_at": _when(values["send_at"], actor),
+                    "send_at": _when(values["send_at"], zone),
                     "in_reply_to_id": values["in_reply_to_id"],
                 }
             )
