@@ -172,3 +172,22 @@ def test_a_deleted_lead_is_in_the_bin_and_can_be_restored(client: Any, db: Any, 
     r = form_post(client, f"/leads/{lead.id}/restore", csrf, {})
     assert r.status_code == 303
     assert "Binned" in client.get("/leads").text
+
+
+def test_the_profile_keeps_bookkeeping_under_details(client: Any, db: Any, users: Any) -> None:
+    """Issue 18 point 10: a deal's profile shows the fields people use; the amount in the
+    organization's currency, the stage kind and whether the probability was overridden sit
+    under a folded "Details"."""
+    import re
+
+    from tests.factories.deal import make_deal
+
+    deal = make_deal(db, users.rep.actor, name="Profiled Deal")
+    db.commit()
+    sign_in(client, users.rep)
+    page = client.get(f"/deals/{deal.id}").text
+    main, _, rest = page.partition('data-testid="profile-details"')
+    folded = rest.split("</details>")[0]
+    for name in ("stage_kind", "probability_overridden", "amount_org"):
+        assert f'id="prop-{name}"' in folded and f'id="prop-{name}"' not in main, name
+    assert re.search(r'id="prop-amount"', main) and 'id="prop-stage"' in main

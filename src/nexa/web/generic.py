@@ -69,6 +69,32 @@ def add_insight_panel(object_name: str, panel: InsightPanel) -> None:
 BULK_STATUS = {"lead": "status", "task": "status", "quote": "status", "order": "status"}
 PAGE_SIZES = (25, 50, 100)
 # Keys of the API's shape that the profile does not list (shown elsewhere, or internal).
+# Kept under "Details" on a record's profile: bookkeeping people rarely read (issue 18).
+IN_DETAILS = frozenset(
+    {
+        "amount_org",
+        "org_currency",
+        "stage_kind",
+        "probability_overridden",
+        "close_date_pushes",
+        "stage_entered_at",
+        "status_changed_at",
+        "pipeline_id",
+        "lead_id",
+        "created_at",
+        "updated_at",
+        "created_by_id",
+        "predicted_at",
+        "win_model_version",
+        "prediction_confidence",
+        "converted_at",
+        "email_status",
+        "timezone",
+        "origin",
+        "completed_at",
+        "reminder_sent_at",
+    }
+)
 NOT_IN_PROFILE = frozenset(
     {
         "id",
@@ -922,8 +948,10 @@ def _detail_context(
     row = obj.shape(session, record).model_dump()
     fields = _form(session, actor, obj, obj.update_model, row, {})
     editable = {f.name for f in fields}
-    shown = [k for k in row if k not in NOT_IN_PROFILE]
-    names = references.resolve(session, actor, [row], shown)
+    every = [k for k in row if k not in NOT_IN_PROFILE]
+    shown = [k for k in every if k not in IN_DETAILS]
+    details = [k for k in every if k in IN_DETAILS]
+    names = references.resolve(session, actor, [row], every)
     entries: list[Any] = []
     next_cursor: str | None = None
     if obj.timeline:
@@ -971,6 +999,7 @@ def _detail_context(
         "row": row,
         "title": obj.title(row),
         "shown": shown,
+        "details": details,
         "editable": editable,
         "custom": custom,
         "names": names,
