@@ -191,3 +191,18 @@ def test_the_profile_keeps_bookkeeping_under_details(client: Any, db: Any, users
     for name in ("stage_kind", "probability_overridden", "amount_org"):
         assert f'id="prop-{name}"' in folded and f'id="prop-{name}"' not in main, name
     assert re.search(r'id="prop-amount"', main) and 'id="prop-stage"' in main
+
+
+def test_a_read_only_user_gets_no_create_form(client: Any, users: Any) -> None:
+    """Issue 18 point 9: no create buttons or forms for a read-only user — the form of a
+    record they could not save answers 403 with the error page, not a form."""
+    sign_in(client, users.read_only)
+    paths = ("leads", "contacts", "accounts", "deals", "tasks", "meetings", "calls", "products",
+             "quotes", "lists")  # fmt: skip
+    for path in paths:
+        assert f'href="/{path}/new"' not in client.get(f"/{path}").text, path
+        form = client.get(f"/{path}/new")
+        assert form.status_code == 403, (path, form.status_code)
+        assert "<form" not in form.text.split('id="main"')[-1].split("</main>")[0] or (
+            'action="/' + path + '/new"' not in form.text
+        ), path

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from nexa.activity import service as activity
 from nexa.core.actor import Actor
-from nexa.core.errors import DomainError, ValidationFailed
+from nexa.core.errors import DomainError, PermissionDenied, ValidationFailed
 from nexa.core.filtering import FieldSpec, ListQuery
 from nexa.imports import export as exporting
 from nexa.record import bulk
@@ -532,6 +532,8 @@ class ObjectEditView(ObjectPage):
 
     def new_form(self, request: Request, session: WebSession, actor: WebActor) -> HTMLResponse:
         obj = self.obj
+        if not actor.can(f"{obj.name}:create"):  # no form for what could not be saved
+            raise PermissionDenied(f"you may not create {obj.plural.lower()}")
         prefill = self.get_initial(request)
         return _form_page(
             request, session, actor, obj, obj.create_model, prefill, record=None, action="new"
