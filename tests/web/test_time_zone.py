@@ -67,3 +67,23 @@ def test_forms_read_and_fill_times_in_the_users_zone_and_durations_in_minutes(
     ).one()
     assert call.duration_seconds == 720
     assert 'value="12"' in client.get(f"/calls/{call.id}/edit").text
+
+
+def test_dates_are_written_the_users_way(client: Any, db: Any, users: Any) -> None:
+    """Issue 18 point 8: a date format on the profile; pages write dates that way."""
+    from datetime import date
+
+    from tests.factories.deal import make_deal
+
+    deal = make_deal(db, users.rep.actor, close_date=date(2030, 3, 9))
+    db.commit()
+    csrf = sign_in(client, users.rep)
+    assert "2030-03-09" in client.get(f"/deals/{deal.id}").text
+    for choice, written in (("us", "03/09/2030"), ("eu", "09/03/2030"), ("long", "9 Mar 2030")):
+        mine = {"full_name": users.rep.user.full_name, "timezone": "UTC", "date_format": choice}
+        r = form_post(client, "/profile", csrf, mine)
+        assert r.status_code == 303, r.text[:500]
+        page = client.get(f"/deals/{deal.id}").text
+        assert written in page and "2030-03-09<" not in page, choice
+    bad = form_post(client, "/profile", csrf, {"full_name": "X", "date_format": "klingon"})
+    assert bad.status_code == 422 and "date_format" in bad.text

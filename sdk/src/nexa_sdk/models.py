@@ -1718,6 +1718,7 @@ class MeOut(OutputModel):
     team_id: UUID | None = None
     is_active: bool
     timezone: str
+    date_format: str = Field(default="iso")
     notify_by_email: bool = Field(default=False)
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
@@ -1735,6 +1736,9 @@ class MeUpdate(InputModel):
     timezone: str | None = Field(default=None, description="IANA zone, e.g. Europe/Paris")
     notify_by_email: bool | None = Field(
         default=None, description="Each notification also comes by email (when email is set up)"
+    )
+    date_format: Literal["iso", "us", "eu", "long"] | None = Field(
+        default=None, description="iso 2026-12-07, us 12/07/2026, eu 07/12/2026, long 7 Dec 2026"
     )
     password: str | None = Field(
         default=None,
@@ -2833,6 +2837,7 @@ class UserOut(OutputModel):
     team_id: UUID | None = None
     is_active: bool
     timezone: str
+    date_format: str = Field(default="iso")
     notify_by_email: bool = Field(default=False)
     last_login_at: datetime | None = None
     locked_until: datetime | None = None

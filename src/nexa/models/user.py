@@ -29,6 +29,10 @@ class User(UUIDPkMixin, TimestampMixin, VersionedMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     timezone: Mapped[str] = mapped_column(String(60), nullable=False, default="UTC")
+    # how pages write dates: iso 2026-12-07, us 12/07/2026, eu 07/12/2026, long 7 Dec 2026
+    date_format: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="iso", server_default="iso"
+    )
     # the notification centre's email channel: each notification also comes by email
     notify_by_email: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()

@@ -11,6 +11,8 @@ from nexa.core.schemas import InputModel, OutputModel
 
 RoleName = Literal["admin", "manager", "sales_rep", "support_agent", "marketer", "read_only"]
 
+DateFormat = Literal["iso", "us", "eu", "long"]
+
 
 class UserCreate(InputModel):
     email: str = Field(max_length=254)
@@ -55,6 +57,7 @@ class UserOut(OutputModel):
     team_id: uuid.UUID | None = None
     is_active: bool
     timezone: str
+    date_format: str = "iso"
     notify_by_email: bool = False
     last_login_at: datetime | None = None
     locked_until: datetime | None = None
@@ -72,6 +75,9 @@ class MeUpdate(InputModel):
 
     notify_by_email: bool | None = Field(
         None, description="Each notification also comes by email (when email is set up)"
+    )
+    date_format: DateFormat | None = Field(
+        None, description="iso 2026-12-07, us 12/07/2026, eu 07/12/2026, long 7 Dec 2026"
     )
 
     @field_validator("full_name")

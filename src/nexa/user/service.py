@@ -55,7 +55,15 @@ from nexa.user.repository import UserRepository
 from nexa.user.schemas import UserCreate, UserUpdate
 
 MASKED = "***"
-SELF_SERVICE_FIELDS = {"full_name", "timezone", "notify_by_email", "password", "current_password"}
+DATE_FORMATS = ("iso", "us", "eu", "long")
+SELF_SERVICE_FIELDS = {
+    "full_name",
+    "timezone",
+    "date_format",
+    "notify_by_email",
+    "password",
+    "current_password",
+}
 ROLE_NAMESPACE = uuid.UUID("8a3c1f52-7a43-4a4e-9d3b-6f0e2f6c1d10")
 # The admin role keeps these with scope "all", so admins cannot lock themselves out.
 ADMIN_KEEPS = ("role:write", "user:write")
@@ -172,10 +180,13 @@ def _apply_user_changes(
             raise ValidationFailed(f"{name} cannot be empty", field=name)
     if "timezone" in values:
         _check_timezone(values["timezone"])
+    if "date_format" in values and values["date_format"] not in DATE_FORMATS:
+        raise ValidationFailed(f"choose one of {', '.join(DATE_FORMATS)}", field="date_format")
     if "team_id" in values:
         _check_team(session, values["team_id"])
     changes: dict[str, tuple[Any, Any]] = {}
-    for name in ("full_name", "role", "team_id", "is_active", "timezone", "notify_by_email"):
+    for name in ("full_name", "role", "team_id", "is_active", "timezone", "date_format",
+                 "notify_by_email"):  # fmt: skip
         if name in values and getattr(user, name) != values[name]:
             changes[name] = (getattr(user, name), values[name])
     if "role" in changes and "admin" in changes["role"] and not actor.is_admin:

@@ -28,7 +28,7 @@ from nexa.web import formats, labels
 from nexa.web.csrf import csrf_token
 from nexa.web.labels import field_label
 from nexa.web.navigation import create_actions, navigation, palette_actions
-from nexa.web.zones import DISPLAY_ZONE, zone_named
+from nexa.web.zones import DISPLAY_DATES, DISPLAY_ZONE, date_text, moment_text, zone_named
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["csrf_token"] = csrf_token
@@ -66,6 +66,7 @@ def web_actor(request: Request, session: WebSession) -> Actor:
     actor = auth_service.actor_for(session, live.user)
     request.state.actor = actor  # an error page after this point shows this user's sidebar
     request.state.timezone = live.user.timezone  # what ``display`` shows times in
+    request.state.date_format = live.user.date_format
     return actor
 
 
@@ -107,7 +108,8 @@ def render(
     partial = template.rsplit("/", 1)[-1].startswith("_")
     unread = notifications.unread_count(session, actor) if actor and session and not partial else 0
     token = DISPLAY_ZONE.set(zone_named(getattr(request.state, "timezone", None)))
-    try:  # the template renders here: times in the user's zone (``display``)
+    dates = DISPLAY_DATES.set(getattr(request.state, "date_format", None) or "iso")
+    try:  # the template renders here: times in the user's zone and format (``display``)
         return TEMPLATES.TemplateResponse(
             request,
             template,
@@ -116,6 +118,7 @@ def render(
         )
     finally:
         DISPLAY_ZONE.reset(token)
+        DISPLAY_DATES.reset(dates)
 
 
 # ---- display filters ---------------------------------------------------------------------
@@ -141,10 +144,9 @@ def display(value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(DISPLAY_ZONE.get()).strftime("%Y-%m-%d %H:%M")
+        return moment_text(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return date_text(value)
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, float):

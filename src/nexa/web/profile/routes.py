@@ -25,6 +25,7 @@ from nexa.notification import service as notifications
 from nexa.user import service as users
 from nexa.web.admin.common import CSRF, Failure, attempt, done, posted
 from nexa.web.pages import SESSION_KEY, PostedForm, WebActor, WebSession, render
+from nexa.web.zones import DATE_FORMAT_CHOICES
 
 router = APIRouter()
 
@@ -42,6 +43,7 @@ def _page(
     current = {
         "full_name": me.full_name,
         "timezone": me.timezone,
+        "date_format": me.date_format,
         "notify_by_email": me.notify_by_email,
     }
     return render(
@@ -59,6 +61,7 @@ def _page(
         notification_kinds=notifications.KINDS,
         notification_settings=notifications.settings_of(session, actor),
         zones=zone_choices(),
+        date_formats=DATE_FORMAT_CHOICES,
     )
 
 
@@ -78,7 +81,7 @@ def profile(request: Request, session: WebSession, actor: WebActor) -> HTMLRespo
 def save_profile(
     request: Request, form: PostedForm, session: WebSession, actor: WebActor
 ) -> Response:
-    values = posted(form, "full_name", "timezone", flags=("notify_by_email",))
+    values = posted(form, "full_name", "timezone", "date_format", flags=("notify_by_email",))
     if values["full_name"] is None:
         failure = Failure({"full_name": "give your name"})
         return _page(request, session, actor, values=values, failure=failure)
