@@ -212,3 +212,42 @@ def test_no_serious_or_critical_axe_violations_on_any_page_type(e2e: E2E) -> Non
         for v in violations
     )
     assert not found, f"axe-core found serious or critical violations:\n{report}"
+
+
+FOCUSED = r"""() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    name: (el.getAttribute("aria-label") || el.textContent || el.id || el.tagName).trim()
+      .replace(/\s+/g, " ").slice(0, 60),
+    tag: el.tagName.toLowerCase(),
+    outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+    shown: box.width > 0 && box.height > 0,
+  };
+}"""
+
+
+def test_keyboard_reaches_a_record_pages_actions_with_a_visible_focus(e2e: E2E) -> None:
+    """Tab alone walks to the record's actions (edit, delete, log a call, add a note, create
+    a task, an inline edit); every stop is on screen and outlined (nexa.css :focus-visible)."""
+    lead = e2e.create("admin", "/leads", {"first_name": "Kim", "last_name": f"Keys{unique()}"})
+    page = e2e.page("admin")
+    page.goto(f"/leads/{lead['id']}")
+    page.wait_for_load_state()
+    wanted = {"Edit", "Delete", "Log a call", "Add a note", "Create a task", "Edit Country"}
+    reached: list[str] = []
+    unseen: list[str] = []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        now = page.evaluate(FOCUSED)
+        if now is None:
+            continue
+        reached.append(now["name"])
+        if not (now["outline"] and now["shown"]):
+            unseen.append(f"{now['tag']} {now['name']!r}")
+        if wanted <= set(reached):
+            break
+    assert wanted <= set(reached), f"Tab never reached {wanted - set(reached)}; it went {reached}"
+    assert not unseen, f"focused without a visible outline (or off screen): {unseen}"
