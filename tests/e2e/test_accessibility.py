@@ -154,7 +154,15 @@ def test_no_serious_or_critical_axe_violations_on_any_page_type(e2e: E2E) -> Non
     urls += [f"/leads/{ids['lead']}/edit", f"/leads/{ids['lead']}/convert"]
     urls += ["/leads/new", "/contacts/new", "/deals/new", "/tasks/new", "/quotes/new"]
     urls += ["/meetings/new", "/calls/new", "/imports"]
-    urls += ["/deals/board", "/forecast", "/tasks/mine", "/tasks/board", "/reports/sla"]
+    empty_board = f"/deals/board?owner={e2e.uid('support_agent')}"  # no card to tab to
+    urls += [
+        "/deals/board",
+        empty_board,
+        "/forecast",
+        "/tasks/mine",
+        "/tasks/board",
+        "/reports/sla",
+    ]
     urls += [f"/search?q=Access{ids['u']}", "/email/sent", "/notifications", "/profile"]
     urls += ["/admin", "/admin/users", "/admin/teams", "/admin/roles", "/admin/custom-fields"]
     urls += ["/admin/pipelines", "/admin/organization", "/admin/web-forms", "/admin/api-keys"]
