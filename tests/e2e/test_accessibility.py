@@ -208,6 +208,12 @@ def test_no_serious_or_critical_axe_violations_on_any_page_type(e2e: E2E) -> Non
     if violations := axe_violations(page):
         found["phone menu open"] = violations
 
+    reader = e2e.page("marketer", bypass_csp=True, phone=True)  # reads deals, moves none
+    response = reader.goto(f"/deals/{ids['deal']}")
+    assert response is not None and response.status == 200
+    if violations := axe_violations(reader):
+        found["deal read by a marketer (phone)"] = violations
+
     signed_out = e2e.page(None, bypass_csp=True)
     signed_out.goto("/login")
     if violations := axe_violations(signed_out):
