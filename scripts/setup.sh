@@ -3,7 +3,8 @@
 #   1. .venv with Python >= 3.11, `pip install -e '.[dev]'` (again only when pyproject.toml changed),
 #      and the SDK: `pip install -e ./sdk` (again only when sdk/pyproject.toml changed)
 #   2. front-end assets: `npm ci`, then htmx and Swagger UI (for /api/docs) copied into
-#      src/nexa/web/static/vendor/
+#      src/nexa/web/static/vendor/; axe-core stays in node_modules (the browser suite's
+#      accessibility check injects it; the app never serves it)
 #   3. Debian's Chromium for the browser tests (apt-get, when running as root)
 #   4. Debian's Dovecot (dovecot-imapd) for the IMAP tests, its own service left stopped, and
 #      the unprivileged user `nexamail` that owns the tests' Maildirs (as root)
@@ -100,6 +101,7 @@ copy_asset node_modules/htmx.org/dist/htmx.min.js htmx.min.js
 copy_asset node_modules/swagger-ui-dist/swagger-ui-bundle.js swagger-ui-bundle.js
 copy_asset node_modules/swagger-ui-dist/swagger-ui.css swagger-ui.css
 copy_asset node_modules/swagger-ui-dist/favicon-32x32.png swagger-ui-favicon-32x32.png
+[[ -s node_modules/axe-core/axe.min.js ]] || die "node_modules/axe-core/axe.min.js is missing after npm install"
 say "front-end assets in src/nexa/web/static/vendor/"
 
 # ---- 3. Chromium for the browser tests ---------------------------------------------------

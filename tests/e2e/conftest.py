@@ -192,12 +192,16 @@ class E2E:
                 ctx.close()
         return self.states[role]
 
-    def page(self, role: str | None = "admin", *, phone: bool = False) -> Any:
-        """A new page (own context) signed in as ``role`` (None: signed out)."""
+    def page(
+        self, role: str | None = "admin", *, phone: bool = False, bypass_csp: bool = False
+    ) -> Any:
+        """A new page (own context) signed in as ``role`` (None: signed out). ``bypass_csp``:
+        the test may inject its own script (axe-core), which the app's CSP forbids."""
         ctx = self.browser.new_context(
             base_url=self.base,
             viewport=PHONE if phone else DESKTOP,
             storage_state=self.state(role) if role else None,
+            bypass_csp=bypass_csp,
         )
         self._contexts.append(ctx)
         page = ctx.new_page()

@@ -85,7 +85,7 @@ def test_web_form_lead_converted_and_won_by_clicking(e2e: E2E) -> None:
     page = e2e.page("sales_rep")
     page.goto("/")
     page.locator("#global-search").press_sequentially(f"Gibbons{u}", delay=20)
-    page.locator("#search-results [role=option] a", has_text=f"Gibbons{u}").click()
+    page.locator("#search-results a[role=option][data-kind]", has_text=f"Gibbons{u}").click()
     expect(page).to_have_url(re.compile(r"/leads/[0-9a-f-]{36}$"))
     lead_id = page.url.rsplit("/", 1)[-1]
     expect(page.locator("h1")).to_contain_text(f"Peter Gibbons{u}")

@@ -182,7 +182,7 @@ def test_hundred_character_names_fit_a_phone_and_show_in_full_on_hover(e2e: E2E)
     assert not wide, f"wider than {PHONE['width']} px: {wide}"
     page.goto(f"/accounts/{account['id']}")
     page.locator("#global-search").fill(f"Longname{u}")
-    hit = page.locator("#search-results [role=option] a").first
+    hit = page.locator("#search-results a[role=option]").first
     expect(hit).to_have_attribute("title", re.compile(long))
     assert page.evaluate(FITS)
     e2e.shot(page, "long-name-phone")

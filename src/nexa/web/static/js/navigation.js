@@ -212,7 +212,7 @@
         if (seq !== paletteSeq) return; // a later query answered first
         var doc = new DOMParser().parseFromString(html, "text/html");
         var records = [];
-        doc.querySelectorAll("[role=option] a[data-kind]").forEach(function (a) {
+        doc.querySelectorAll("a[role=option][data-kind]").forEach(function (a) {
           records.push([a.getAttribute("data-title") || a.textContent.trim(), a.getAttribute("data-kind"), a.getAttribute("href")]);
         });
         renderPalette(q, records);
