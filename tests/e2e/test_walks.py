@@ -21,13 +21,17 @@ RAW = re.compile(
     r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
 )
 FITS = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+WIDE = """() => { const w = window.innerWidth; const out = [];
+ for (const e of document.querySelectorAll('main *')) { const r = e.getBoundingClientRect();
+   if (r.right > w + 1) out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right)); }
+ return [document.documentElement.scrollWidth, w, out.slice(0, 8)]; }"""
 
 
 def plain(page: Any) -> None:
     text = page.locator("main").inner_text()
     found = RAW.search(text)
     assert found is None, (page.url, found.group(0) if found else None)
-    assert page.evaluate(FITS), page.url
+    assert page.evaluate(FITS), (page.url, page.evaluate(WIDE))
 
 
 def test_the_managers_morning(e2e: E2E) -> None:
@@ -38,6 +42,8 @@ def test_the_managers_morning(e2e: E2E) -> None:
                "stage": "negotiation", "close_date": soon, "owner_id": rep})  # fmt: skip
     late = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     e2e.create("sales_rep", "/tasks", {"title": f"Chase the PO {u}", "due_at": late})
+    # a 100-character name in the dashboard's lists must not push the page sideways
+    e2e.create("manager", "/leads", {"first_name": "Long", "last_name": (u + "N") * 14})
     page = e2e.page("manager")
     page.goto("/")
     expect(page.get_by_test_id("dash-weighted")).to_contain_text("$")
