@@ -177,9 +177,9 @@ def test_no_serious_or_critical_axe_violations_on_any_page_type(e2e: E2E) -> Non
             found[url] = violations
     # states a page takes: an inline edit refused, search suggestions, the command palette
     page.goto(f"/leads/{ids['lead']}")
-    prop = page.locator("#prop-country")
-    prop.get_by_role("button", name="Edit Country").click()
-    prop.locator("input[name=country]").fill("Germany")
+    prop = page.locator("#prop-phone")
+    prop.get_by_role("button", name="Edit Phone").click()
+    prop.locator("input[name=phone]").fill("call me maybe")
     prop.get_by_role("button", name="Save").click()
     expect(prop.locator("[role=alert]")).to_be_visible()
     page.locator("#global-search").press_sequentially(f"Access{ids['u']}", delay=20)

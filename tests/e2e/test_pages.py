@@ -145,20 +145,25 @@ def test_record_page_inline_edit_timeline_and_actions(e2e: E2E) -> None:
     page.goto(f"/leads/{lead['id']}")
     expect(page.locator("h1")).to_contain_text(f"Rita Record{u}")
 
-    # Inline edit: a bad country shows the server's error on the field, then a good one is
-    # saved (the country is a free text input: the browser lets anything through).
-    prop = page.locator("#prop-country")
-    prop.get_by_role("button", name="Edit Country").click()
-    field = prop.locator("input[name=country]")
+    # Inline edit: a bad phone number shows the server's error on the field, then a good one is
+    # saved; the country is chosen by name from a select (its ISO code is stored).
+    prop = page.locator("#prop-phone")
+    prop.get_by_role("button", name="Edit Phone").click()
+    field = prop.locator("input[name=phone]")
     expect(field).to_be_visible()
-    field.fill("Germany")
+    field.fill("call me maybe")
     prop.get_by_role("button", name="Save").click()
-    expect(prop.locator("[role=alert]")).to_contain_text("two-letter")
-    expect(prop.locator("input[name=country]")).to_have_attribute("aria-invalid", "true")
-    prop.locator("input[name=country]").fill("DE")
+    expect(prop.locator("[role=alert]")).to_contain_text("phone")
+    expect(prop.locator("input[name=phone]")).to_have_attribute("aria-invalid", "true")
+    prop.locator("input[name=phone]").fill("+1 415 555 0142")
     prop.get_by_role("button", name="Save").click()
-    expect(prop.locator("input[name=country]")).to_have_count(0)
-    expect(prop).to_contain_text("DE")
+    expect(prop.locator("input[name=phone]")).to_have_count(0)
+    country = page.locator("#prop-country")
+    country.get_by_role("button", name="Edit Country").click()
+    country.locator("select[name=country]").select_option("DE")
+    country.get_by_role("button", name="Save").click()
+    expect(country.locator("select[name=country]")).to_have_count(0)
+    expect(country).to_contain_text("DE")
     assert e2e.api("sales_rep").get(f"/leads/{lead['id']}").json()["country"] == "DE"
 
     # The timeline shows the change (after a reload: it is the record's history).

@@ -308,3 +308,25 @@ def test_the_lead_page_issues_the_same_statements_for_1_or_20_entries(
     assert _page_statements(client, f"/leads/{small.id}") == _page_statements(
         client, f"/leads/{big.id}"
     )
+
+
+def test_the_country_is_chosen_by_name(client: Any, db: Any, users: Any) -> None:
+    """Issue 18 point 9: a country select (names shown, the ISO code stored), not a box
+    that refuses "Germany"."""
+    import re
+
+    from sqlalchemy import select
+
+    from nexa.models import Lead
+
+    csrf = sign_in(client, users.rep)
+    form = client.get("/leads/new").text
+    assert re.search(r'<select id="[^"]*country"[^>]*name="country"', form), "no country select"
+    assert re.search(r'<option value="DE"\s*>Germany</option>', form)
+    posted = {"first_name": "Land", "last_name": "Chooser", "company": "Land Co", "country": "DE"}
+    r = form_post(client, "/leads/new", csrf, posted)
+    assert r.status_code == 303, r.text[:500]
+    lead = db.scalars(
+        select(Lead).where(Lead.last_name == "Chooser").execution_options(nexa_scoped=True)
+    ).one()
+    assert lead.country == "DE"

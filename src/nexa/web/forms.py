@@ -7,6 +7,7 @@ Pydantic or of the services come back as ``{field: message}`` to show on the fie
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 import uuid
@@ -43,6 +44,18 @@ LEADING = ("first_name", "last_name", "name", "title", "subject", "body", "email
 WHEN = ("starts_at", "ends_at", "timezone", "started_at", "duration_seconds", "due_at",
         "reminder_at")  # fmt: skip
 MINUTES = {"duration_seconds"}
+COUNTRY_FIELDS = {"country"}
+
+
+@functools.lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """ISO 3166 alpha-2 code → the country's common name, in name order."""
+    import pycountry
+
+    names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    return dict(sorted(names.items(), key=lambda item: item[1]))
+
+
 MINUTES_SUFFIX = " (minutes)"
 LONG_TEXT = MULTI_LINE_FIELDS  # a text area where the schemas accept several lines
 NEVER_IN_FORMS = {"custom_fields", "allow_duplicates", "if_match", "version"}
@@ -192,7 +205,11 @@ def form_fields(
             step = "1" if inner is int else "0.01"
         if name in MINUTES:  # a duration people think of in minutes, stored in seconds
             kind, step = "minutes", "1"
-        extra: dict[str, Any] = {}
+        extra_labels: dict[str, str] | None = None
+        if name in COUNTRY_FIELDS and kind == "text":  # a select of names, the ISO code kept
+            extra_labels = country_names()
+            kind, found_choices = "select", tuple(extra_labels)
+        extra: dict[str, Any] = {"labels": extra_labels} if extra_labels else {}
         if kind == "rows":
             extra["columns"] = row_columns(row_model(info.annotation))
             extra["blank"] = BLANK_ROWS
