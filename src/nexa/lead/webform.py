@@ -50,6 +50,7 @@ from nexa.lead.schemas import (
 from nexa.lead.service import LeadService, require_source
 from nexa.metadata import service as metadata
 from nexa.models import Lead, OrgSetting, User, WebForm, WebFormSubmission
+from nexa.models.org_setting import put_setting
 
 REDIRECT_HOSTS = "web_forms.redirect_hosts"
 LEAD_FORM_FIELDS = (
@@ -91,12 +92,7 @@ def get_settings_for(session: Session, actor: Actor) -> list[str]:
 def put_settings(session: Session, actor: Actor, data: WebFormSettings) -> list[str]:
     _require_admin(actor, "write")
     hosts = list(dict.fromkeys(data.redirect_hosts))
-    row = session.get(OrgSetting, REDIRECT_HOSTS)
-    if row is None:
-        session.add(OrgSetting(key=REDIRECT_HOSTS, value=hosts))
-    else:
-        row.value = hosts
-    session.flush()
+    put_setting(session, REDIRECT_HOSTS, hosts)
     return hosts
 
 

@@ -19,6 +19,7 @@ from nexa.core.actor import Actor
 from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.filestore import FileNotStored, default_store
 from nexa.models import OrgSetting
+from nexa.models.org_setting import put_setting
 
 PROFILE_KEY = "organization.profile"
 LOGO_MAX_BYTES = 256 * 1024
@@ -66,12 +67,7 @@ def _stored(session: Session) -> dict[str, Any]:
 
 
 def _write(session: Session, value: dict[str, Any]) -> None:
-    row = session.get(OrgSetting, PROFILE_KEY)
-    if row is None:
-        session.add(OrgSetting(key=PROFILE_KEY, value=value))
-    else:
-        row.value = value
-    session.flush()
+    put_setting(session, PROFILE_KEY, value)
 
 
 def organization_profile(session: Session) -> OrganizationProfile:

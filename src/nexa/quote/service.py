@@ -30,6 +30,7 @@ from nexa.core.sequence import next_value
 from nexa.metadata.organization import logo as organization_logo
 from nexa.metadata.organization import organization_profile
 from nexa.models import OrgSetting, Quote, QuoteLineItem
+from nexa.models.org_setting import put_setting
 from nexa.product.lines import copy_lines, line_money, totals_of
 from nexa.product.service import live_products, product_prices, product_tax_rates
 from nexa.quote import pdf
@@ -416,12 +417,7 @@ def set_template(session: Session, actor: Actor, html: str) -> str:
     if not actor.can("settings:write"):
         raise PermissionDenied("only admins change the quote template")
     pdf.render_pdf(html, _sample_context())
-    row = session.get(OrgSetting, TEMPLATE_KEY)
-    if row is None:
-        session.add(OrgSetting(key=TEMPLATE_KEY, value=html))
-    else:
-        row.value = html
-    session.flush()
+    put_setting(session, TEMPLATE_KEY, html)
     return html
 
 

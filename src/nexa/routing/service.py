@@ -37,6 +37,7 @@ from nexa.intelligence import routing as logic
 from nexa.lead.repository import LeadRepository
 from nexa.lead.schemas import full_name
 from nexa.models import Lead, OrgSetting, Team, User
+from nexa.models.org_setting import put_setting
 from nexa.notification.service import notify
 from nexa.routing import repository as repo
 from nexa.routing.events import LeadRouted, LeadSlaBreached
@@ -140,12 +141,7 @@ def put_settings(session: Session, actor: Actor, data: RoutingSettings) -> Routi
         _check_members(session, segment, f"segments.{i}")
     _check_members(session, data.sdr_queue, "sdr_queue")
     value = data.model_dump(mode="json")
-    row = session.get(OrgSetting, SETTINGS_KEY)
-    if row is None:
-        session.add(OrgSetting(key=SETTINGS_KEY, value=value))
-    else:
-        row.value = value
-    session.flush()
+    put_setting(session, SETTINGS_KEY, value)
     return data
 
 

@@ -30,7 +30,7 @@ from nexa.web.forms import errors_of
 from nexa.web.generic import InsightPanel, add_insight_panel
 from nexa.web.objects import OBJECTS
 from nexa.web.pages import PostedForm, WebActor, WebSession, render
-from nexa.web.zones import zone_named
+from nexa.web.zones import read_local, zone_named
 
 router = APIRouter()
 PLURALS = {"lead": "leads", "contact": "contacts", "account": "accounts", "deal": "deals",
@@ -59,15 +59,7 @@ for _type, _plural in PLURALS.items():
 
 
 def _moment(value: str, zone: tzinfo) -> datetime | str | None:
-    """A date or datetime-local input in the user's time zone; what does not parse goes on
-    to the schema, which names the field."""
-    if not value:
-        return None
-    try:
-        local = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return local.replace(tzinfo=zone) if local.tzinfo is None else local
+    return read_local(value, zone) if value else None
 
 
 def _minutes(value: str) -> int | str | None:

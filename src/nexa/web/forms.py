@@ -23,6 +23,7 @@ from nexa.core.errors import DomainError
 from nexa.core.schemas import MULTI_LINE_FIELDS
 from nexa.metadata import service as metadata
 from nexa.web.labels import field_label, plain_text
+from nexa.web.zones import read_local
 
 # reference fields: which list a lookup searches
 REFERENCES = {
@@ -315,13 +316,9 @@ def parse_form(
 
 
 def _in_zone(value: str, zone: tzinfo) -> str:
-    """A datetime-local value ("2030-05-01T09:30"), read in ``zone``; anything else as
-    posted (the schema says what is wrong with it)."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
+    """A datetime-local value read in ``zone``, as the schema takes it."""
+    moment = read_local(value, zone)
+    return moment.isoformat() if isinstance(moment, datetime) else moment
 
 
 def _rows(form: Any, f: FormField) -> list[dict[str, Any]] | None:

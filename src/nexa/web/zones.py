@@ -36,3 +36,13 @@ def zone_named(name: str | None) -> tzinfo:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def read_local(value: str, zone: tzinfo) -> datetime | str:
+    """A date or datetime-local input ("2030-05-01T09:30"), read in ``zone``; what does not
+    parse is returned as typed (the schema then names the field and says why)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -29,7 +29,7 @@ from nexa.web.admin.common import Failure, attempt, field_errors, posted, status
 from nexa.web.csrf import verify_csrf
 from nexa.web.generic import InsightPanel, add_insight_panel
 from nexa.web.pages import PostedForm, WebActor, WebSession, render
-from nexa.web.zones import zone_named
+from nexa.web.zones import read_local, zone_named
 
 router = APIRouter()
 CSRF = [Depends(verify_csrf)]
@@ -60,11 +60,8 @@ def _when(value: str | None, zone: tzinfo) -> str | None:
     """A datetime-local value, in the user's time zone."""
     if not value:
         return None
-    try:
-        local = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # the schema says what is wrong
-    return local.replace(tzinfo=zone).isoformat() if local.tzinfo is None else local.isoformat()
+    moment = read_local(value, zone)
+    return moment.isoformat() if isinstance(moment, datetime) else moment
 
 
 def _card(
