@@ -33,7 +33,6 @@ def settings_form(**over: Any) -> list[tuple[str, Any]]:
         "wh_timezone": "Europe/Berlin",
         "wh_start": "08:00",
         "wh_end": "18:00",
-        "segments": "",
         "sdr_team_id": "",
     }
     values.update(over)
@@ -46,9 +45,11 @@ def test_admin_saves_the_settings(client: Any, db: Any, users: Any) -> None:
     csrf = sign_in(client, users.admin)
     r = client.get("/admin/routing")
     assert r.status_code == 200 and "Score bands" in r.text
-    form = settings_form(
-        segments=f'[{{"name": "DACH", "country": ["DE"], "user_ids": ["{users.rep.id}"]}}]'
-    )
+    form = settings_form()
+    # a segment chosen with pickers: a name, countries from a select, a person ticked
+    form += [("seg-0-name", "DACH"), ("seg-0-country", "DE"), ("seg-0-country", "AT"),
+             ("seg-0-industry", "Software, Retail"), ("seg-0-company_size", "51-200"),
+             ("seg-0-user_ids", str(users.rep.id)), ("seg-1-name", "")]  # fmt: skip
     form.append(("sdr_user_ids", str(users.teammate.id)))
     r = form_post(client, "/admin/routing", csrf, form)
     assert r.status_code == 303, r.text
@@ -56,8 +57,20 @@ def test_admin_saves_the_settings(client: Any, db: Any, users: Any) -> None:
     assert [(b.min_score, b.sla_minutes) for b in settings.bands] == [(85, 10), (55, 45), (0, 300)]
     assert settings.working_hours.timezone == "Europe/Berlin"
     assert settings.nurture_below == 40 and settings.sdr_queue.user_ids == [users.teammate.id]
-    assert settings.segments[0].name == "DACH"
-    assert "Routing settings saved" in client.get("/admin/routing").text
+    dach = settings.segments[0]
+    assert (dach.name, dach.country, dach.industry) == (
+        "DACH",
+        ["DE", "AT"],
+        ["Software", "Retail"],
+    )
+    assert dach.user_ids == [users.rep.id] and len(settings.segments) == 1
+    page = client.get("/admin/routing").text
+    assert "Routing settings saved" in page and "Segments (JSON)" not in page
+    assert '<option value="AT" selected>Austria</option>' in page
+    # removed with its tick box
+    form = [*settings_form(), ("seg-0-name", "DACH"), ("seg-0-remove", "on")]
+    assert form_post(client, "/admin/routing", csrf, form).status_code == 303
+    assert service.load_settings(db).segments == []
 
 
 def test_refused_settings_show_the_field(client: Any, db: Any, users: Any) -> None:
@@ -65,8 +78,9 @@ def test_refused_settings_show_the_field(client: Any, db: Any, users: Any) -> No
     r = form_post(client, "/admin/routing", csrf, settings_form(wh_timezone="Atlantis/Capital"))
     assert r.status_code == 422
     assert "not a known time zone" in r.text
-    r = form_post(client, "/admin/routing", csrf, settings_form(segments="[{oops"))
-    assert r.status_code == 422 and "not valid JSON" in r.text
+    bad = [*settings_form(), ("seg-0-name", "X"), ("seg-0-company_size", "huge")]
+    r = form_post(client, "/admin/routing", csrf, bad)
+    assert r.status_code == 422 and "is not a company size" in r.text
     r = form_post(client, "/admin/routing", csrf, settings_form(warn_at_percent="lots"))
     assert r.status_code == 422
 

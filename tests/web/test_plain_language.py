@@ -141,8 +141,8 @@ def machine_words(session: Any) -> set[str]:
 
 # Where a page shows a machine value on purpose, in a <code> element: the admin pages that
 # configure what machines read (webhook event names, API key scopes, role and lead source
-# keys). And the routing segments, edited as JSON until they get pickers (issue 18, point 9).
-MACHINE_TEXT = {"/admin/": frozenset({"code"}), "/admin/routing": frozenset({"code", "textarea"})}
+# keys).
+MACHINE_TEXT = {"/admin/": frozenset({"code"})}
 EMAIL = re.compile(r"\S+@\S+")  # the factories' users are sales_rep.1a2b…@example.com
 
 

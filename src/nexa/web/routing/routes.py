@@ -4,7 +4,6 @@ service and render; the rules live in the service."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -13,12 +12,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nexa.core.db import utcnow
-from nexa.core.errors import DomainError, NotFound, ValidationFailed
-from nexa.core.jsonbody import too_deep
+from nexa.core.errors import DomainError, NotFound
+from nexa.lead import service as leads
 from nexa.routing import service
-from nexa.routing.schemas import RoutingSettings
+from nexa.routing.schemas import COMPANY_SIZES, RoutingSettings
 from nexa.web.admin.common import Failure, attempt, field_errors, page, text
 from nexa.web.csrf import verify_csrf
+from nexa.web.forms import country_names
 from nexa.web.generic import InsightPanel, add_insight_panel
 from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, render
 
@@ -39,6 +39,9 @@ BAND_ROWS = 5
 
 # ---- the admin settings page -------------------------------------------------------------
 
+BLANK_SEGMENT: dict[str, Any] = {"name": "", "company_size": [], "country": [], "industry": "",
+                                 "source": [], "user_ids": [], "team_id": ""}  # fmt: skip
+
 
 def _form_values(settings: RoutingSettings) -> dict[str, Any]:
     """What the form shows for ``settings`` (text inputs keyed by name)."""
@@ -56,10 +59,46 @@ def _form_values(settings: RoutingSettings) -> dict[str, Any]:
         "wh_always": wh.always,
         "sdr_user_ids": [str(u) for u in settings.sdr_queue.user_ids],
         "sdr_team_id": str(settings.sdr_queue.team_id) if settings.sdr_queue.team_id else "",
-        "segments": json.dumps(
-            [s.model_dump(mode="json") for s in settings.segments], indent=2, ensure_ascii=False
-        ),
+        "segments": [
+            {
+                "name": s.name,
+                "company_size": list(s.company_size),
+                "country": list(s.country),
+                "industry": ", ".join(s.industry),
+                "source": list(s.source),
+                "user_ids": [str(u) for u in s.user_ids],
+                "team_id": str(s.team_id) if s.team_id else "",
+            }
+            for s in settings.segments
+        ],
     }
+
+
+def _posted_segments(form: Any) -> list[dict[str, Any]]:
+    """The segments' fieldsets (``seg-<i>-<field>``), in their order; a blank one (no name)
+    or one ticked for removal is left out."""
+    indexes = sorted(
+        {int(k.split("-")[1]) for k in form if k.startswith("seg-") and k.split("-")[1].isdigit()}
+    )
+    segments = []
+    for i in indexes[:50]:
+        key = f"seg-{i}-"
+        name = text(form, key + "name") or ""
+        if not name or "on" in form.getlist(key + "remove"):
+            continue
+        industry = text(form, key + "industry") or ""
+        segments.append(
+            {
+                "name": name,
+                "company_size": [str(v) for v in form.getlist(key + "company_size")],
+                "country": [str(v) for v in form.getlist(key + "country")],
+                "industry": industry,
+                "source": [str(v) for v in form.getlist(key + "source")],
+                "user_ids": [str(v) for v in form.getlist(key + "user_ids")],
+                "team_id": text(form, key + "team_id") or "",
+            }
+        )
+    return segments
 
 
 def _number(value: str | None) -> Any:
@@ -101,20 +140,20 @@ def _posted_values(form: Any) -> dict[str, Any]:
         "wh_always": "on" in form.getlist("wh_always"),
         "sdr_user_ids": [str(v) for v in form.getlist("sdr_user_ids")],
         "sdr_team_id": text(form, "sdr_team_id") or "",
-        "segments": str(form.get("segments") or "").strip(),
+        "segments": _posted_segments(form),
     }
 
 
 def _document(values: dict[str, Any]) -> dict[str, Any]:
     """The settings document of the posted values (validated by the service)."""
-    if too_deep(values["segments"]):
-        raise ValidationFailed("segments are nested too deep", field="segments")
-    try:
-        segments = json.loads(values["segments"]) if values["segments"] else []
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"segments are not valid JSON (line {exc.lineno}: {exc.msg})", field="segments"
-        ) from None
+    segments = [
+        {
+            **s,
+            "industry": [v.strip() for v in s["industry"].split(",") if v.strip()],
+            "team_id": s["team_id"] or None,
+        }
+        for s in values["segments"]
+    ]
     bands = [
         {
             "min_score": _number(str(b["min_score"]).strip()),
@@ -174,6 +213,10 @@ def _settings_page(
         people=people,
         teams=teams,
         weekdays=list(enumerate(WEEKDAYS)),
+        segment_rows=[*values["segments"], BLANK_SEGMENT],
+        company_sizes=COMPANY_SIZES,
+        countries=list(country_names().items()),
+        sources=[(s.key, s.label) for s in leads.list_sources(session, actor) if s.active],
         assign_labels=ASSIGN_LABELS,
         priorities=PRIORITIES,
         can_write=actor.can("settings:write"),
