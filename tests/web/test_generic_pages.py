@@ -206,3 +206,17 @@ def test_a_read_only_user_gets_no_create_form(client: Any, users: Any) -> None:
         assert "<form" not in form.text.split('id="main"')[-1].split("</main>")[0] or (
             'action="/' + path + '/new"' not in form.text
         ), path
+
+
+def test_forms_are_in_sections(client: Any, users: Any) -> None:
+    """Issue 18 point 9: a record form groups its fields (About, When, Linked to, Ownership,
+    Notes) rather than one long grid; a meeting's start and end are in the same section."""
+    import re
+
+    sign_in(client, users.rep)
+    page = client.get("/meetings/new").text
+    legends = re.findall(r'<fieldset class="form-section"><legend>([^<]+)</legend>', page)
+    assert legends[:2] == ["About", "When"] and "Notes" in legends, legends
+    when = page.split("<legend>When</legend>")[1].split("</fieldset>")[0]
+    assert 'name="starts_at"' in when and 'name="ends_at"' in when
+    assert 'name="owner_id"' in page.split("<legend>Ownership</legend>")[1].split("</fieldset>")[0]

@@ -62,6 +62,36 @@ LONG_TEXT = MULTI_LINE_FIELDS  # a text area where the schemas accept several li
 NEVER_IN_FORMS = {"custom_fields", "allow_duplicates", "if_match", "version"}
 
 
+# A form's sections, in order (issue 18: "fields in sections"); a field named in none is "About".
+SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("When", frozenset({"starts_at", "ends_at", "timezone", "started_at", "duration_seconds",
+                        "due_at", "reminder_at", "close_date", "valid_until", "expected_date"})),
+    ("Where", frozenset({"location", "video_url", "billing_address", "shipping_address",
+                         "address", "country", "city", "state", "postal_code"})),
+    ("Linked to", frozenset({"related_type", "related_id", "account_id", "contact_id",
+                             "primary_contact_id", "deal_id", "lead_id", "parent_id",
+                             "quote_id", "reports_to_id", "attendees"})),
+    ("Ownership", frozenset({"owner_id", "sales_team", "team_id", "account_team"})),
+)  # fmt: skip
+
+
+def form_sections(fields: list[FormField]) -> list[tuple[str, list[FormField]]]:
+    """The form's fields (custom fields aside) grouped into sections, empty ones left out;
+    long text ("Notes") last. One section alone is returned as ("", fields)."""
+    groups: dict[str, list[FormField]] = {"About": []}
+    for title, _ in SECTIONS:
+        groups[title] = []
+    groups["Notes"] = []
+    for f in fields:
+        if f.custom:
+            continue
+        found_in = next((t for t, names in SECTIONS if f.name in names), None)
+        title = found_in or ("Notes" if f.kind == "textarea" else "About")
+        groups[title].append(f)
+    found = [(title, group) for title, group in groups.items() if group]
+    return [("", found[0][1])] if len(found) == 1 else found
+
+
 @dataclass
 class FormField:
     name: str

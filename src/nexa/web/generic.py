@@ -37,11 +37,19 @@ from nexa.web.choices import field_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.filters import HIDDEN as HIDDEN_FIELDS
 from nexa.web.filters import builder_row, filter_fields, filter_string
-from nexa.web.forms import FormField, create_values, errors_of, form_fields, parse_form
+from nexa.web.forms import (
+    FormField,
+    create_values,
+    errors_of,
+    form_fields,
+    form_sections,
+    parse_form,
+)
 from nexa.web.objects import OBJECTS, WebObject
-from nexa.web.pages import PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
+from nexa.web.pages import TEMPLATES, PostedForm, WebActor, WebSession, is_htmx, parse_uuid, render
 from nexa.web.zones import zone_named
 
+TEMPLATES.env.globals["form_sections"] = form_sections
 EXPORTABLE = {"lead", "contact", "account", "deal"}
 
 
