@@ -393,6 +393,62 @@ def create_api_key(
     return key, token
 
 
+# ---- one's own API keys (PRODUCT.md: every role has personal keys, within its own
+# permissions; the web profile offers them — /api/v1/api-keys stays the admin's) ---------------
+
+KEY_KINDS = ("all", "read")  # all of one's permissions, or only their reading half
+
+
+def _require_self_service(actor: Actor) -> uuid.UUID:
+    if actor.user_id is None or actor.is_system:
+        raise PermissionDenied("personal keys belong to a signed-in user")
+    if actor.api_key_id is not None:
+        raise PermissionDenied("an API key cannot issue API keys; sign in to the web UI")
+    return actor.user_id
+
+
+def my_api_keys(session: Session, actor: Actor) -> list[ApiKey]:
+    """The signed-in user's own keys, revoked ones included (newest first)."""
+    return UserRepository(session).api_keys(_require_self_service(actor))
+
+
+def create_my_api_key(
+    session: Session, actor: Actor, *, name: str, kind: str, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """A key of one's own: ``all`` of one's permissions ("*": what the role grants, now and
+    later) or only the ``read`` ones (each ``…:read`` permission the role grants now). A key
+    never holds more than its user: the actor of a key is its user's grants cut to its
+    scopes."""
+    user_id = _require_self_service(actor)
+    if kind not in KEY_KINDS:
+        raise ValidationFailed("choose all of your permissions or read only", field="kind")
+    if kind == "all" and not any(not p.endswith(":read") for p in actor.grants):
+        kind = "read"  # a read-only user's key reads, whatever was asked
+    scopes = ["*"] if kind == "all" else sorted(p for p in actor.grants if p.endswith(":read"))
+    if not scopes:
+        raise ValidationFailed("your role grants nothing a key could read", field="kind")
+    return create_api_key(
+        session, _issuer(actor), user_id=user_id, name=name, scopes=scopes, expires_at=expires_at
+    )
+
+
+def revoke_my_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
+    """Revoke one of one's own keys (404 for anyone else's)."""
+    user_id = _require_self_service(actor)
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != user_id:
+        raise NotFound("no such key of yours")
+    return revoke_api_key(session, _issuer(actor), key_id)
+
+
+def _issuer(actor: Actor) -> Actor:
+    """The actor with the key permissions for its own keys only (the checks above hold)."""
+    from dataclasses import replace
+
+    grants = {**actor.grants, "api_key:create": Scope.OWN, "api_key:delete": Scope.OWN}
+    return replace(actor, grants=grants)
+
+
 def list_api_keys(
     session: Session, actor: Actor, *, user_id: uuid.UUID | None = None
 ) -> list[ApiKey]:

@@ -8,6 +8,7 @@ this page is where a user changes their own. Changing it ends every web session 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from nexa.api.proxies import client_address
 from nexa.auth import service as auth_service
 from nexa.core.actor import Actor
+from nexa.core.errors import ValidationFailed
 from nexa.email import service as email_service
 from nexa.email.schemas import SenderIdentityIn
 from nexa.notification import service as notifications
@@ -38,6 +40,7 @@ def _page(
     values: dict[str, Any] | None = None,
     sender: dict[str, Any] | None = None,
     failure: Failure | None = None,
+    new_key: tuple[Any, str] | None = None,
 ) -> HTMLResponse:
     me = users.get_me(session, actor)
     current = {
@@ -61,6 +64,8 @@ def _page(
         notification_kinds=notifications.KINDS,
         notification_settings=notifications.settings_of(session, actor),
         zones=zone_choices(),
+        api_keys=users.my_api_keys(session, actor),
+        new_key=new_key,
         date_formats=DATE_FORMAT_CHOICES,
     )
 
@@ -165,3 +170,37 @@ def delete_sender(
 ) -> Response:
     email_service.delete_sender(session, actor, sender_id)
     return done(request, "Sender identity removed.", "/profile")
+
+
+@router.post("/profile/api-keys", dependencies=CSRF)
+def create_key(
+    request: Request, form: PostedForm, session: WebSession, actor: WebActor
+) -> Response:
+    """A personal key; its token is shown on the page this once (never stored, never put in
+    the session cookie)."""
+    values = posted(form, "key_name", "kind", "expires_on")
+
+    def parse() -> dict[str, Any]:
+        expires = None
+        if values["expires_on"]:
+            try:
+                day = date.fromisoformat(values["expires_on"])
+            except ValueError:
+                raise ValidationFailed("give a date", field="expires_on") from None
+            expires = datetime.combine(day, time(23, 59), tzinfo=UTC)
+        return {"name": values["key_name"] or "", "kind": values["kind"] or "all",
+                "expires_at": expires}  # fmt: skip
+
+    made = attempt(session, parse, lambda body: users.create_my_api_key(session, actor, **body))
+    if isinstance(made, Failure):
+        errors = {("key_name" if k == "name" else k): m for k, m in made.errors.items()}
+        return _page(request, session, actor, failure=Failure(errors, made.status))
+    return _page(request, session, actor, new_key=made)
+
+
+@router.post("/profile/api-keys/{key_id}/revoke", dependencies=CSRF)
+def revoke_key(
+    request: Request, key_id: uuid.UUID, session: WebSession, actor: WebActor
+) -> Response:
+    users.revoke_my_api_key(session, actor, key_id)
+    return done(request, "Key revoked: it no longer works.", "/profile")
