@@ -8,6 +8,14 @@ from nexa.models.account import Account
 from nexa.models.activity import Activity
 from nexa.models.api_key import ApiKey
 from nexa.models.call import Call
+from nexa.models.campaign import (
+    Campaign,
+    CampaignDailyStat,
+    CampaignMember,
+    CampaignStep,
+    CampaignStepRun,
+    CampaignTouch,
+)
 from nexa.models.contact import Contact
 from nexa.models.custom_field import CustomField
 from nexa.models.data_import import DataImport, DataImportIssue
@@ -51,6 +59,12 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Call",
+    "Campaign",
+    "CampaignDailyStat",
+    "CampaignMember",
+    "CampaignStep",
+    "CampaignStepRun",
+    "CampaignTouch",
     "Contact",
     "Counter",
     "CustomField",
@@ -113,6 +127,7 @@ __all__ = [
 # keeps them in step on the ORM path (``@validates``); a Core insert fills them from here.
 TEXT_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "accounts": (("name", "name_key"),),
+    "campaigns": (("name", "name_key"),),
     "contacts": (("email", "email_key"),),
     "leads": (("email", "email_key"),),
     "lists": (("name", "name_key"),),
