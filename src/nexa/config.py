@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     org_currency: str = Field("USD", min_length=3, max_length=3, description="Reporting currency")
     default_region: str = Field("US", description="Region for phone numbers written without +")
     jobs_immediate: bool = Field(False, description="Run jobs inline (tests, single-process use)")
+    test_clock_file: Path | None = Field(
+        None,
+        description="Tests only: a file holding seconds to add to the clock that campaigns, "
+        "booking and scheduled sends read (server and worker read the same file, so a test "
+        "moves time for both); never set it in production",
+    )
     outbound_loopback_only: bool = Field(
         False,
         description="Outbound HTTP (webhooks) may reach loopback addresses only: the test "

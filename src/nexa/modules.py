@@ -47,6 +47,8 @@ INSTALL: tuple[str, ...] = (
     "nexa.forecast.service",
     "nexa.forecast.subscribers",
     "nexa.email.service",
+    "nexa.campaign.service",
+    "nexa.campaign.subscribers",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -62,6 +64,7 @@ JOBS: tuple[str, ...] = (
     "nexa.forecast.jobs",
     "nexa.webhook.jobs",
     "nexa.email.jobs",
+    "nexa.campaign.jobs",
 )
 
 # After-commit work hanging off the outbox: (module, handler, event prefix).
@@ -102,6 +105,7 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.enrichment.endpoints",
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
+    "nexa.campaign.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail).

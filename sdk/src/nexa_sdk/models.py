@@ -425,6 +425,8 @@ class ApiKeyCreate(InputModel):
             "job:import",
             "job:bulk_delete",
             "list:add_member",
+            "campaign:enroll",
+            "campaign:pause",
             "me:read",
             "me:write",
             "notification:read",
@@ -628,6 +630,193 @@ class CallUpdate(InputModel):
     subject: str | None = None
     direction: Literal["inbound", "outbound"] | None = None
     started_at: datetime | None = None
+
+
+class CampaignCreate(InputModel):
+    """(OpenAPI: `CampaignCreate`)"""
+
+    description: str | None = None
+    type: Literal["sequence", "one_off_email", "event", "webinar", "paid_ads", "other"] | None = (
+        Field(default="sequence")
+    )
+    goal: (
+        Literal[
+            "none",
+            "meeting_booked",
+            "demo_booking",
+            "deal_created",
+            "form_submission",
+            "custom_event",
+        ]
+        | None
+    ) = Field(default=None, description="demo_booking is the spec's name for meeting_booked")
+    goal_event: str | None = Field(
+        default=None,
+        description="custom_event goals: the event name sent to POST /campaigns/goal-events",
+    )
+    list_ids: list[UUID] | None = None
+    segment: UUID | None = Field(default=None, description="One list (the spec's name): list_ids")
+    optimize: (
+        list[Literal["send_time", "channel_preference", "message_content", "sequence_order"]] | None
+    ) = None
+    ai_optimized: bool | None = Field(default=None, description="Shorthand: optimise everything")
+    budget: float | str | None = None
+    actual_cost: float | str | None = None
+    currency: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    quiet_start: str | None = Field(default=None, description="No sends from this local time …")
+    quiet_end: str | None = Field(default=None, description="… until this one (the member's zone)")
+    daily_limit: int | None = Field(
+        default=None, description="Emails a day from the sender's mailbox"
+    )
+    exit_on: list[Literal["replied", "goal", "unsubscribed", "bounced", "deal_created"]] | None = (
+        None
+    )
+    channels: list[Literal["email", "sms", "voice", "linkedin", "task"]] | None = Field(
+        default=None, description="Informative (the spec's field)"
+    )
+    owner_id: UUID | None = None
+    name: str
+    steps: list[StepIn] | None = None
+
+
+class CampaignMemberOut(OutputModel):
+    """(OpenAPI: `CampaignMemberOut`)"""
+
+    id: UUID
+    campaign_id: UUID
+    record_type: str
+    record_id: UUID
+    state: str
+    exit_reason: str | None = None
+    step_position: int
+    next_at: datetime | None = None
+    enrolled_at: datetime
+    last_step_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class CampaignMemberPage(OutputModel):
+    """(OpenAPI: `CampaignMemberPage`)"""
+
+    items: list[CampaignMemberOut]
+    next_cursor: str | None = None
+
+
+class CampaignMembership(OutputModel):
+    """(OpenAPI: `CampaignMembership`)"""
+
+    campaign_id: UUID
+    campaign: str
+    campaign_status: str
+    member: CampaignMemberOut
+
+
+class CampaignMemberships(OutputModel):
+    """(OpenAPI: `CampaignMemberships`)"""
+
+    items: list[CampaignMembership]
+
+
+class CampaignOut(OutputModel):
+    """(OpenAPI: `CampaignOut`)"""
+
+    id: UUID
+    name: str
+    description: str | None = None
+    type: str
+    status: str
+    goal: str
+    goal_event: str | None = None
+    list_ids: list[UUID] | None = None
+    optimize: list[str] | None = None
+    budget: str | None = None
+    actual_cost: str | None = None
+    currency: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+    start_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    daily_limit: int | None = None
+    exit_on: list[str] | None = None
+    steps: list[StepOut] | None = None
+    owner_id: UUID | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class CampaignRemove(InputModel):
+    """(OpenAPI: `CampaignRemove`)"""
+
+    record_type: Literal["lead", "contact"]
+    record_ids: list[UUID]
+
+
+class CampaignRemoveResult(OutputModel):
+    """(OpenAPI: `CampaignRemoveResult`)"""
+
+    campaign_id: UUID
+    removed: int
+
+
+class CampaignSchedule(InputModel):
+    """(OpenAPI: `CampaignSchedule`)"""
+
+    start_at: datetime | None = Field(default=None, description="Start later (time zone required)")
+
+
+class CampaignUpdate(InputModel):
+    """(OpenAPI: `CampaignUpdate`)"""
+
+    description: str | None = None
+    type: Literal["sequence", "one_off_email", "event", "webinar", "paid_ads", "other"] | None = (
+        None
+    )
+    goal: (
+        Literal[
+            "none",
+            "meeting_booked",
+            "demo_booking",
+            "deal_created",
+            "form_submission",
+            "custom_event",
+        ]
+        | None
+    ) = Field(default=None, description="demo_booking is the spec's name for meeting_booked")
+    goal_event: str | None = Field(
+        default=None,
+        description="custom_event goals: the event name sent to POST /campaigns/goal-events",
+    )
+    list_ids: list[UUID] | None = None
+    segment: UUID | None = Field(default=None, description="One list (the spec's name): list_ids")
+    optimize: (
+        list[Literal["send_time", "channel_preference", "message_content", "sequence_order"]] | None
+    ) = None
+    ai_optimized: bool | None = Field(default=None, description="Shorthand: optimise everything")
+    budget: float | str | None = None
+    actual_cost: float | str | None = None
+    currency: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    quiet_start: str | None = Field(default=None, description="No sends from this local time …")
+    quiet_end: str | None = Field(default=None, description="… until this one (the member's zone)")
+    daily_limit: int | None = Field(
+        default=None, description="Emails a day from the sender's mailbox"
+    )
+    exit_on: list[Literal["replied", "goal", "unsubscribed", "bounced", "deal_created"]] | None = (
+        None
+    )
+    channels: list[Literal["email", "sms", "voice", "linkedin", "task"]] | None = Field(
+        default=None, description="Informative (the spec's field)"
+    )
+    owner_id: UUID | None = None
+    name: str | None = None
 
 
 class ContactCreate(InputModel):
@@ -1213,6 +1402,30 @@ class EnrichmentPreview(OutputModel):
     )
 
 
+class Enrol(InputModel):
+    """Who to enrol: records of one type by id, a list, or filter expressions (OpenAPI: `Enrol`)"""
+
+    record_type: Literal["lead", "contact"] | None = None
+    record_ids: list[UUID] | None = None
+    list_id: UUID | None = None
+    filters: list[str] | None = None
+
+
+class EnrolResult(OutputModel):
+    """(OpenAPI: `EnrolResult`)"""
+
+    campaign_id: UUID
+    enrolled: int
+    skipped: list[EnrolSkip]
+
+
+class EnrolSkip(OutputModel):
+    """(OpenAPI: `EnrolSkip`)"""
+
+    record_id: UUID
+    reason: str
+
+
 class ExchangeRateIn(InputModel):
     """(OpenAPI: `ExchangeRateIn`)"""
 
@@ -1285,6 +1498,20 @@ class FormField(InputModel):
     required: bool = Field(default=False)
     type: Literal["text", "email", "tel", "textarea", "select"] = Field(default="text")
     options: list[str] | None = Field(default=None, description="Choices of a select")
+
+
+class GoalEvent(InputModel):
+    """(OpenAPI: `GoalEvent`)"""
+
+    name: str
+    record_type: Literal["lead", "contact"]
+    record_id: UUID
+
+
+class GoalEventResult(OutputModel):
+    """(OpenAPI: `GoalEventResult`)"""
+
+    goals_reached: int
 
 
 class ImportCounts(OutputModel):
@@ -1976,6 +2203,12 @@ class NotificationOut(OutputModel):
     read_at: datetime | None = None
 
 
+class OptimizationIn(InputModel):
+    """(OpenAPI: `OptimizationIn`)"""
+
+    optimize: list[Literal["send_time", "channel_preference", "message_content", "sequence_order"]]
+
+
 class OrderOut(OutputModel):
     """(OpenAPI: `OrderOut`)"""
 
@@ -2624,6 +2857,63 @@ class StagesReplace(InputModel):
     stages: list[StageIn]
 
 
+class StepIn(InputModel):
+    """One step. ``day`` (days after enrolment, as in Use Case 4) or a ``wait`` after the previous step (``wait_kind`` days/hours/until a weekday and time in the member's zone) (OpenAPI: `StepIn`)"""
+
+    name: str | None = None
+    channel: Literal["email", "sms", "voice", "linkedin", "task"] = Field(default="email")
+    day: int | None = None
+    wait_kind: Literal["days", "hours", "until"] | None = None
+    wait_amount: int | None = None
+    wait_weekday: int | None = Field(default=None, description="0 = Monday")
+    wait_time: str | None = None
+    condition: str | None = None
+    on_fail: Literal["skip", "exit"] = Field(default="skip")
+    template: str | None = Field(default=None, description="A template's name")
+    template_id: UUID | None = None
+    subject: str | None = None
+    body: str | None = None
+    action: str | None = None
+    message: str | None = Field(default=None, description="LinkedIn: a template name")
+    script: str | None = Field(default=None, description="Voice: a template name")
+    personalize: bool | None = None
+    variants: list[StepVariant] | None = None
+
+
+class StepOut(OutputModel):
+    """(OpenAPI: `StepOut`)"""
+
+    id: UUID
+    position: int
+    name: str | None = None
+    channel: str
+    wait_kind: str
+    wait_amount: int
+    wait_weekday: int | None = None
+    wait_time: str | None = None
+    condition: str | None = None
+    on_fail: str
+    template_id: UUID | None = None
+    subject: str | None = None
+    body: str | None = None
+    action: str | None = None
+    variants: list[dict[str, Any]] | None = None
+
+
+class StepVariant(InputModel):
+    """(OpenAPI: `StepVariant`)"""
+
+    subject: str | None = None
+    body: str | None = None
+    template_id: UUID | None = None
+
+
+class StepsIn(InputModel):
+    """(OpenAPI: `StepsIn`)"""
+
+    steps: list[StepIn]
+
+
 class Subscription(OutputModel):
     """(OpenAPI: `Subscription`)"""
 
@@ -3101,6 +3391,16 @@ BandSetting.model_rebuild()
 CallCreate.model_rebuild()
 CallOut.model_rebuild()
 CallUpdate.model_rebuild()
+CampaignCreate.model_rebuild()
+CampaignMemberOut.model_rebuild()
+CampaignMemberPage.model_rebuild()
+CampaignMembership.model_rebuild()
+CampaignMemberships.model_rebuild()
+CampaignOut.model_rebuild()
+CampaignRemove.model_rebuild()
+CampaignRemoveResult.model_rebuild()
+CampaignSchedule.model_rebuild()
+CampaignUpdate.model_rebuild()
 ContactCreate.model_rebuild()
 ContactOut.model_rebuild()
 ContactUpdate.model_rebuild()
@@ -3134,12 +3434,17 @@ EmailThreadOut.model_rebuild()
 EmailThreadSummary.model_rebuild()
 Engagement.model_rebuild()
 EnrichmentPreview.model_rebuild()
+Enrol.model_rebuild()
+EnrolResult.model_rebuild()
+EnrolSkip.model_rebuild()
 ExchangeRateIn.model_rebuild()
 ExchangeRateOut.model_rebuild()
 ForecastDeal.model_rebuild()
 ForecastModel.model_rebuild()
 ForecastTraining.model_rebuild()
 FormField.model_rebuild()
+GoalEvent.model_rebuild()
+GoalEventResult.model_rebuild()
 ImportCounts.model_rebuild()
 ImportIssueOut.model_rebuild()
 ImportIssuePage.model_rebuild()
@@ -3186,6 +3491,7 @@ NoteOut.model_rebuild()
 NoteUpdate.model_rebuild()
 NotificationList.model_rebuild()
 NotificationOut.model_rebuild()
+OptimizationIn.model_rebuild()
 OrderOut.model_rebuild()
 OrderUpdate.model_rebuild()
 OrganizationProfile.model_rebuild()
@@ -3238,6 +3544,10 @@ StageMove.model_rebuild()
 StageOut.model_rebuild()
 StageTotals.model_rebuild()
 StagesReplace.model_rebuild()
+StepIn.model_rebuild()
+StepOut.model_rebuild()
+StepVariant.model_rebuild()
+StepsIn.model_rebuild()
 Subscription.model_rebuild()
 SubscriptionChange.model_rebuild()
 SubscriptionList.model_rebuild()
@@ -3301,6 +3611,16 @@ __all__ = [
     "CallCreate",
     "CallOut",
     "CallUpdate",
+    "CampaignCreate",
+    "CampaignMemberOut",
+    "CampaignMemberPage",
+    "CampaignMembership",
+    "CampaignMemberships",
+    "CampaignOut",
+    "CampaignRemove",
+    "CampaignRemoveResult",
+    "CampaignSchedule",
+    "CampaignUpdate",
     "ContactCreate",
     "ContactOut",
     "ContactUpdate",
@@ -3334,12 +3654,17 @@ __all__ = [
     "EmailThreadSummary",
     "Engagement",
     "EnrichmentPreview",
+    "Enrol",
+    "EnrolResult",
+    "EnrolSkip",
     "ExchangeRateIn",
     "ExchangeRateOut",
     "ForecastDeal",
     "ForecastModel",
     "ForecastTraining",
     "FormField",
+    "GoalEvent",
+    "GoalEventResult",
     "ImportCounts",
     "ImportIssueOut",
     "ImportIssuePage",
@@ -3386,6 +3711,7 @@ __all__ = [
     "NoteUpdate",
     "NotificationList",
     "NotificationOut",
+    "OptimizationIn",
     "OrderOut",
     "OrderUpdate",
     "OrganizationProfile",
@@ -3438,6 +3764,10 @@ __all__ = [
     "StageOut",
     "StageTotals",
     "StagesReplace",
+    "StepIn",
+    "StepOut",
+    "StepVariant",
+    "StepsIn",
     "Subscription",
     "SubscriptionChange",
     "SubscriptionList",

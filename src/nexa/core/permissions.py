@@ -56,6 +56,9 @@ OBJECTS = (
 )
 
 ALL_PERMISSIONS = tuple(f"{o}:{a}" for o in OBJECTS for a in RECORD_ACTIONS)
+# permissions beyond the record actions (PRODUCT.md's role table): adding records to lists,
+# enrolling them in campaigns (reps: their own, in running campaigns), pausing campaigns
+EXTRA_PERMISSIONS = ("list:add_member", "campaign:enroll", "campaign:pause")
 
 A, T, O = Scope.ALL, Scope.TEAM, Scope.OWN  # noqa: E741
 
@@ -86,6 +89,7 @@ def _manager() -> dict[str, Scope]:
     g |= _grant(ACTIVITY_OBJECTS, CRUD, T)
     g |= _grant(MARKETING_OBJECTS + SERVICE_OBJECTS, ("read",), A)
     g |= _grant(("user", "team"), ("read",), T)
+    g |= {"campaign:enroll": T, "campaign:pause": A}
     g |= _email(T)
     return g
 
@@ -96,7 +100,7 @@ def _sales_rep() -> dict[str, Scope]:
     g |= _grant(("product",), ("read",), A)
     g |= _grant(ACTIVITY_OBJECTS, CRUD, O)
     g |= _grant(MARKETING_OBJECTS, ("read",), A)
-    g |= {"list:add_member": O}
+    g |= {"list:add_member": O, "campaign:enroll": O}
     g |= _grant(("ticket",), ("read",), O)
     g |= _email(O)
     return g
@@ -120,7 +124,7 @@ def _marketer() -> dict[str, Scope]:
     g |= _grant(("contact",), ("export", "import"), A)
     g |= _grant(ACTIVITY_OBJECTS, CRUD, O)
     g |= _grant(MARKETING_OBJECTS, CRUD, A)
-    g |= {"list:add_member": A, "kb:read": A}
+    g |= {"list:add_member": A, "kb:read": A, "campaign:enroll": A, "campaign:pause": A}
     g |= _email(O, templates=A)
     return g
 
@@ -135,7 +139,7 @@ def _read_only() -> dict[str, Scope]:
 
 
 def _admin() -> dict[str, Scope]:
-    return {p: A for p in ALL_PERMISSIONS} | {"list:add_member": A}
+    return {p: A for p in ALL_PERMISSIONS} | {p: A for p in EXTRA_PERMISSIONS}
 
 
 DEFAULT_ROLE_GRANTS: dict[str, dict[str, Scope]] = {
@@ -156,4 +160,4 @@ DEFAULT_VISIBILITY["product"] = "public_read"
 # about themselves, which no role grants (a key needs them all the same): their own profile,
 # their notification centre, global search (each hit still one they can read).
 SELF_SCOPES = ("me:read", "me:write", "notification:read", "notification:write", "search:read")
-API_KEY_SCOPES = (*ALL_PERMISSIONS, "list:add_member", *SELF_SCOPES)
+API_KEY_SCOPES = (*ALL_PERMISSIONS, *EXTRA_PERMISSIONS, *SELF_SCOPES)

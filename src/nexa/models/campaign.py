@@ -37,7 +37,7 @@ from nexa.core.text import text_key
 
 CAMPAIGN_TYPES = ("sequence", "one_off_email", "event", "webinar", "paid_ads", "other")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed")
-CAMPAIGN_GOALS = ("none", "meeting_booked", "deal_created", "form_submitted", "custom_event")
+CAMPAIGN_GOALS = ("none", "meeting_booked", "deal_created", "form_submission", "custom_event")
 OPTIMIZATIONS = ("send_time", "channel_preference", "message_content", "sequence_order")
 STEP_CHANNELS = ("email", "sms", "voice", "linkedin", "task")
 WAIT_KINDS = ("days", "hours", "until")

@@ -36,6 +36,7 @@ from nexa.core.permissions import (
     ALL_PERMISSIONS,
     API_KEY_SCOPES,
     DEFAULT_VISIBILITY,
+    EXTRA_PERMISSIONS,
     ROLES,
     VISIBILITY_CHOICES,
 )
@@ -510,7 +511,7 @@ def update_role_grants(
     if role is None:
         raise NotFound(f"role {name[:40]} not found")
     check_version(role, if_match)
-    known = {*ALL_PERMISSIONS, "list:add_member"}
+    known = {*ALL_PERMISSIONS, *EXTRA_PERMISSIONS}
     scopes = {s.value for s in Scope}
     for permission, scope in grants.items():
         if permission not in known:

@@ -14,6 +14,7 @@ from nexa.core.errors import NotFound
 from nexa.core.filtering import ListQuery
 from nexa.core.permissions import (
     DEFAULT_VISIBILITY,
+    EXTRA_PERMISSIONS,
     OBJECTS,
     RECORD_ACTIONS,
     ROLE_LABELS,
@@ -48,7 +49,6 @@ RolesActor = Annotated[Actor, Depends(guard("roles"))]
 
 ROLE_OPTIONS = [(r, ROLE_LABELS.get(r, r)) for r in ROLES]
 USERS_PER_PAGE = 100
-EXTRA_PERMISSIONS = ("list:add_member",)
 SCOPES = tuple(s.value for s in Scope)
 
 

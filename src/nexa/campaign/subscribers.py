@@ -1,0 +1,263 @@
+"""What other domains' events mean for campaigns, in the same transaction:
+
+- touches and counters: a campaign message opened (by a person), clicked, replied to,
+  bounced, unsubscribed from;
+- exits: a reply (email or SMS), an unsubscribe or SMS STOP, a hard bounce, a deal created
+  for the person end their live sequences (each rule can be turned off per campaign);
+- goals: a meeting booked or created with the person, a deal created, a web form
+  submitted, or the campaign's custom event;
+- a lead converted mid-sequence continues as its contact.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from nexa.campaign import service
+from nexa.campaign.repository import CampaignRepository, Touch, record_touches
+from nexa.core import clock
+from nexa.core.actor import Actor
+from nexa.core.events import Event, subscribe
+
+GOAL_ONLY = "goal_only"  # an event that ends only the sequences whose goal it is
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _person(event: Event) -> tuple[str, uuid.UUID] | None:
+    related_type = getattr(event.payload, "related_type", None)
+    related_id = _uuid(getattr(event.payload, "related_id", None))
+    if related_type in ("lead", "contact") and related_id is not None:
+        return related_type, related_id
+    return None
+
+
+def _touch_message(session: Session, event: Event, kind: str) -> None:
+    """A campaign message's open, click, bounce …: a touch on its campaign and step."""
+    message_id = event.record_id
+    if message_id is None:
+        return
+    now = clock.now()
+    runs = CampaignRepository(session).runs_of_messages([message_id])
+    record_touches(
+        session,
+        [
+            Touch(
+                run.campaign_id,
+                run.step_id,
+                m.record_type,
+                m.record_id,
+                run.channel,
+                kind,
+                now,
+                message_id,
+            )
+            for run, m in runs
+        ],
+    )
+
+
+@subscribe("email.opened")
+def on_opened(session: Session, event: Event) -> None:
+    _touch_message(session, event, "opened")
+
+
+@subscribe("email.clicked")
+def on_clicked(session: Session, event: Event) -> None:
+    _touch_message(session, event, "clicked")
+
+
+@subscribe("email.bounced")
+def on_bounced(session: Session, event: Event) -> None:
+    _touch_message(session, event, "bounced")
+    person = _person(event)
+    if person is not None:
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule="bounced",
+            state="bounced",
+            reason="the address bounced",
+        )
+
+
+@subscribe("email.unsubscribed")
+def on_unsubscribed(session: Session, event: Event) -> None:
+    message_id = _uuid(getattr(event.payload, "message_id", None))
+    if message_id is not None:
+        runs = CampaignRepository(session).runs_of_messages([message_id])
+        now = clock.now()
+        record_touches(
+            session,
+            [
+                Touch(
+                    run.campaign_id,
+                    run.step_id,
+                    m.record_type,
+                    m.record_id,
+                    run.channel,
+                    "unsubscribed",
+                    now,
+                    message_id,
+                )
+                for run, m in runs
+            ],
+        )
+    person = _person(event)
+    if person is not None:
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule="unsubscribed",
+            state="unsubscribed",
+            reason="unsubscribed",
+        )
+
+
+@subscribe("email.replied")
+def on_replied(session: Session, event: Event) -> None:
+    person = _person(event)
+    if person is None:
+        return
+    repo = CampaignRepository(session)
+    now = clock.now()
+    touches = [
+        Touch(c.id, None, m.record_type, m.record_id, "email", "replied", now, event.record_id)
+        for m, c in repo.memberships_of(*person, live_only=True)
+    ]
+    record_touches(session, touches)
+    service.end_for(
+        session, event_actor(event), *person, rule="replied", state="exited", reason="replied"
+    )
+
+
+@subscribe("sms.received")
+def on_sms_received(session: Session, event: Event) -> None:
+    if getattr(event.payload, "keyword", None):
+        return  # STOP / START / HELP are not answers
+    person = _person(event)
+    if person is None:
+        return
+    repo = CampaignRepository(session)
+    now = clock.now()
+    record_touches(
+        session,
+        [
+            Touch(c.id, None, m.record_type, m.record_id, "sms", "replied", now, event.record_id)
+            for m, c in repo.memberships_of(*person, live_only=True)
+        ],
+    )
+    service.end_for(
+        session,
+        event_actor(event),
+        *person,
+        rule="replied",
+        state="exited",
+        reason="replied by SMS",
+    )
+
+
+@subscribe("sms.opted_out")
+def on_sms_stop(session: Session, event: Event) -> None:
+    person = _person(event) or _record(event)
+    if person is not None:
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule="unsubscribed",
+            state="unsubscribed",
+            reason="sent STOP by SMS",
+        )
+
+
+def _record(event: Event) -> tuple[str, uuid.UUID] | None:
+    if event.record_type in ("lead", "contact") and event.record_id is not None:
+        return event.record_type, event.record_id
+    return None
+
+
+@subscribe("deal.created")
+def on_deal_created(session: Session, event: Event) -> None:
+    if event.record_id is None:
+        return
+    for person in CampaignRepository(session).deal_people(event.record_id):
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule="deal_created",
+            state="exited",
+            reason="a deal was created",
+            goal="deal_created",
+        )
+
+
+@subscribe("meeting.created")
+def on_meeting(session: Session, event: Event) -> None:
+    if event.record_id is None:
+        return
+    for person in CampaignRepository(session).meeting_people(event.record_id):
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule=GOAL_ONLY,
+            state="exited",
+            reason="a meeting was booked",
+            goal="meeting_booked",
+        )
+
+
+@subscribe("meeting.booked")
+def on_meeting_booked(session: Session, event: Event) -> None:
+    person = _person(event)
+    if person is not None:
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule=GOAL_ONLY,
+            state="exited",
+            reason="booked a meeting",
+            goal="meeting_booked",
+        )
+
+
+@subscribe("lead.form_submitted")
+def on_form(session: Session, event: Event) -> None:
+    if event.record_id is not None:
+        service.end_for(
+            session,
+            event_actor(event),
+            "lead",
+            event.record_id,
+            rule=GOAL_ONLY,
+            state="exited",
+            reason="submitted a form",
+            goal="form_submission",
+        )
+
+
+@subscribe("lead.converted")
+def on_converted(session: Session, event: Event) -> None:
+    contact_id = _uuid(getattr(event.payload, "contact_id", None))
+    if event.record_id is not None and contact_id is not None:
+        service.converted(session, event.record_id, contact_id)
+
+
+def event_actor(event: Event) -> Actor:
+    """The system acting on a person's behalf (the event's own actor is whoever caused it:
+    a visitor, a job or a user who may not see the campaign)."""
+    from nexa.core.actor import SYSTEM
+
+    return SYSTEM
