@@ -2146,6 +2146,27 @@ class NextActionList(OutputModel):
     items: list[NextAction]
 
 
+class NextBestActionIn(InputModel):
+    """(OpenAPI: `NextBestActionIn`)"""
+
+    response: ResponseIn
+    previous_touches: list[dict[str, Any]] | None = Field(
+        default=None, description="The touch history (crm.leads.touch_history): counted by kind"
+    )
+
+
+class NextBestActionOut(OutputModel):
+    """(OpenAPI: `NextBestActionOut`)"""
+
+    record_type: str
+    record_id: UUID
+    action: NextAction | None = Field(description="The one to do now (None: nothing to do)")
+    params: dict[str, Any] | None = Field(
+        default=None, description="How to carry it out (the task, stopping sequences)"
+    )
+    alternatives: list[NextAction] | None = None
+
+
 class NoteCreate(InputModel):
     """(OpenAPI: `NoteCreate`)"""
 
@@ -2593,6 +2614,22 @@ class RescoreOut(OutputModel):
     rescored: int
     explained: int
     moved: int
+
+
+class ResponseIn(InputModel):
+    """What the person did: Use Case 4's ``response`` (OpenAPI: `ResponseIn`)"""
+
+    kind: Literal[
+        "replied",
+        "opened",
+        "clicked",
+        "unsubscribed",
+        "bounced",
+        "booked_meeting",
+        "form_submitted",
+    ]
+    channel: Literal["email", "sms", "voice", "linkedin", "web"] = Field(default="email")
+    text: str | None = Field(default=None, description="A reply's text")
 
 
 class RoleOut(OutputModel):
@@ -3486,6 +3523,8 @@ MoneyInput.model_rebuild()
 NewFieldOut.model_rebuild()
 NextAction.model_rebuild()
 NextActionList.model_rebuild()
+NextBestActionIn.model_rebuild()
+NextBestActionOut.model_rebuild()
 NoteCreate.model_rebuild()
 NoteOut.model_rebuild()
 NoteUpdate.model_rebuild()
@@ -3519,6 +3558,7 @@ RecipientOut.model_rebuild()
 RecordFlag.model_rebuild()
 Rendered.model_rebuild()
 RescoreOut.model_rebuild()
+ResponseIn.model_rebuild()
 RoleOut.model_rebuild()
 RoleUpdate.model_rebuild()
 RoutingResult.model_rebuild()
@@ -3706,6 +3746,8 @@ __all__ = [
     "NewFieldOut",
     "NextAction",
     "NextActionList",
+    "NextBestActionIn",
+    "NextBestActionOut",
     "NoteCreate",
     "NoteOut",
     "NoteUpdate",
@@ -3739,6 +3781,7 @@ __all__ = [
     "RecordFlag",
     "Rendered",
     "RescoreOut",
+    "ResponseIn",
     "RoleOut",
     "RoleUpdate",
     "RoutingResult",

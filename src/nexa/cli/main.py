@@ -1,4 +1,5 @@
-"""``nexa``: serve, worker, db, users, keys, demo, doctor, import, export, search, ai, mail.
+"""``nexa``: serve, worker, db, users, keys, demo, doctor, import, export, search, ai, mail,
+campaigns.
 
 The CLI is a delivery layer like the API: it parses, calls one service inside a unit of work
 (``session_scope``: commit once, or roll back) and prints the answer. It acts as the system
@@ -15,6 +16,7 @@ from __future__ import annotations
 import typer
 
 from nexa.cli.ai import ai_app
+from nexa.cli.campaign import campaigns_app
 from nexa.cli.db import db_app
 from nexa.cli.demo import demo
 from nexa.cli.doctor import doctor
@@ -55,3 +57,4 @@ app.add_typer(export_app, name="export")
 app.add_typer(search_app, name="search")
 app.add_typer(ai_app, name="ai")
 app.add_typer(mail_app, name="mail")
+app.add_typer(campaigns_app, name="campaigns")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -35,9 +36,11 @@ from nexa.intelligence.next_action import (
     ContactFacts,
     DealFacts,
     LeadFacts,
+    ResponseFacts,
     contact_actions,
     deal_actions,
     lead_actions,
+    response_actions,
 )
 from nexa.lead.repository import LeadRepository
 from nexa.models import PipelineStage, Task
@@ -206,3 +209,40 @@ def act_on(
         related_id=record_id,
     )
     return TaskService(session, actor).create(data, origin=f"{TASK_ORIGIN_PREFIX}{action.key}")
+
+
+def next_best_action(
+    session: Session,
+    actor: Actor,
+    record_type: str,
+    record_id: uuid.UUID,
+    *,
+    kind: str,
+    channel: str = "email",
+    text: str | None = None,
+    touches: list[dict[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> tuple[Action | None, dict[str, Any], list[Action]]:
+    """Use Case 4's ``handleResponse``: the one action a response calls for (with how to
+    carry it out), then the record's usual next best actions as alternatives."""
+    if record_type not in ("lead", "contact"):
+        raise ValidationFailed("responses are judged for leads and contacts", field="record_type")
+    at = now or utcnow()
+    usual = next_actions(session, actor, record_type, record_id, now=at)  # 404 if unreadable
+    history = touches or []
+    facts = ResponseFacts(
+        kind=kind,
+        channel=channel,
+        text=text,
+        touches=len(history),
+        opens=sum(1 for t in history if t.get("kind") == "opened") + (kind == "opened"),
+        clicks=sum(1 for t in history if t.get("kind") == "clicked") + (kind == "clicked"),
+    )
+    found = response_actions(facts, at)
+    if found:
+        action, params = found[0]
+        params = {**params, "title": action.title, "due_at": action.due_at.isoformat()}
+        return action, params, [a for a, _ in found[1:]] + usual
+    if usual:
+        return usual[0], {"title": usual[0].title, "due_at": usual[0].due_at.isoformat()}, usual[1:]
+    return None, {}, []

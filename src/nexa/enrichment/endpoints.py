@@ -13,7 +13,14 @@ from nexa.api.deps import ActorDep, SessionDep
 from nexa.api.records import PROBLEMS
 from nexa.api.scopes import needs
 from nexa.enrichment import actions, service
-from nexa.enrichment.schemas import EnrichmentPreview, LeadEnrichment, NextAction, NextActionList
+from nexa.enrichment.schemas import (
+    EnrichmentPreview,
+    LeadEnrichment,
+    NextAction,
+    NextActionList,
+    NextBestActionIn,
+    NextBestActionOut,
+)
 from nexa.task.schemas import TaskOut
 
 router = APIRouter(responses=PROBLEMS)
@@ -103,3 +110,38 @@ def _add_routes(record_type: str, plural: str) -> None:
 
 for _type, _plural in (("lead", "leads"), ("deal", "deals"), ("contact", "contacts")):
     _add_routes(_type, _plural)
+
+
+def _add_response_route(record_type: str, plural: str) -> None:
+    @router.post(
+        f"/{plural}/{{record_id}}/next-best-action",
+        response_model=NextBestActionOut,
+        tags=[plural],
+        summary=f"The next best action after a {record_type}'s response (Use Case 4)",
+        name=f"{record_type}_next_best_action",
+        openapi_extra=needs(f"{record_type}:read"),
+    )
+    def best(
+        record_id: uuid.UUID, body: NextBestActionIn, session: SessionDep, actor: ActorDep
+    ) -> NextBestActionOut:
+        action, params, others = actions.next_best_action(
+            session,
+            actor,
+            record_type,
+            record_id,
+            kind=body.response.kind,
+            channel=body.response.channel,
+            text=body.response.text,
+            touches=body.previous_touches,
+        )
+        return NextBestActionOut(
+            record_type=record_type,
+            record_id=record_id,
+            action=NextAction.model_validate(action.as_dict()) if action else None,
+            params=params,
+            alternatives=[NextAction.model_validate(a.as_dict()) for a in others],
+        )
+
+
+for _type, _plural in (("lead", "leads"), ("contact", "contacts")):
+    _add_response_route(_type, _plural)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import Field
 
-from nexa.core.schemas import OutputModel
+from nexa.core.schemas import InputModel, OutputModel
 
 
 class AccountMatch(OutputModel):
@@ -64,3 +65,38 @@ class NextActionList(OutputModel):
     record_type: str
     record_id: uuid.UUID
     items: list[NextAction]
+
+
+class ResponseIn(InputModel):
+    """What the person did: Use Case 4's ``response``."""
+
+    kind: Literal[
+        "replied",
+        "opened",
+        "clicked",
+        "unsubscribed",
+        "bounced",
+        "booked_meeting",
+        "form_submitted",
+    ]
+    channel: Literal["email", "sms", "voice", "linkedin", "web"] = "email"
+    text: str | None = Field(None, max_length=20_000, description="A reply's text")
+
+
+class NextBestActionIn(InputModel):
+    response: ResponseIn
+    previous_touches: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="The touch history (crm.leads.touch_history): counted by kind",
+    )
+
+
+class NextBestActionOut(OutputModel):
+    record_type: str
+    record_id: uuid.UUID
+    action: NextAction | None = Field(description="The one to do now (None: nothing to do)")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="How to carry it out (the task, stopping sequences)"
+    )
+    alternatives: list[NextAction] = Field(default_factory=list)

@@ -344,3 +344,175 @@ KNOWN_KEYS = {
     ),
     "contact": ("follow_up", "open_deal", "bring_in_executive"),
 }  # fmt: skip
+
+
+# ---- a response to outreach (Use Case 4's handleResponse) ------------------------------------
+
+# Words that turn a reply into a refusal or a request to stop (checked before the positive ones:
+# "not interested" holds "interested"). A rule list, stated here, not a model.
+REFUSALS = (
+    "not interested",
+    "no thanks",
+    "no thank you",
+    "unsubscribe",
+    "stop emailing",
+    "stop contacting",
+    "remove me",
+    "take me off",
+    "not a fit",
+    "no budget",
+    "we chose",
+    "went with",
+)
+LATER = ("next quarter", "next year", "later this year", "not now", "reach out in", "after the")
+POSITIVE = (
+    "interested",
+    "let's talk",
+    "lets talk",
+    "call me",
+    "book",
+    "schedule",
+    "demo",
+    "pricing",
+    "sounds good",
+    "tell me more",
+    "available",
+)
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    """What the person did (``kind``: replied, opened, clicked, unsubscribed, bounced,
+    booked_meeting, form_submitted) on which channel, with the text of a reply, and how many
+    touches came before (opens and clicks among them)."""
+
+    kind: str
+    channel: str = "email"
+    text: str | None = None
+    touches: int = 0
+    opens: int = 0
+    clicks: int = 0
+
+
+def reply_tone(text: str | None) -> str:
+    """refusal, later, positive or neutral — from the phrases above."""
+    words = " ".join((text or "").lower().split())
+    if any(p in words for p in REFUSALS):
+        return "refusal"
+    if any(p in words for p in LATER):
+        return "later"
+    if any(p in words for p in POSITIVE):
+        return "positive"
+    return "neutral"
+
+
+def response_actions(resp: ResponseFacts, now: datetime) -> list[tuple[Action, dict[str, Any]]]:
+    """The actions a response calls for, each with the parameters to carry it out (the task
+    to create, the sequence to stop): the spec's ``nextBestAction({context: {response}})``."""
+    found: list[tuple[Action, dict[str, Any]]] = []
+    seen = f"after {resp.touches} touch{'es' if resp.touches != 1 else ''}"
+    if resp.kind == "replied":
+        tone = reply_tone(resp.text)
+        if tone == "refusal":
+            found.append(
+                (
+                    Action(
+                        "stop_outreach",
+                        "Stop the outreach and mark the lead as not interested",
+                        f"They declined ({seen})",
+                        "reply",
+                        90,
+                        now,
+                    ),
+                    {"stop_sequences": True, "status": "lost"},
+                )
+            )
+        elif tone == "later":
+            found.append(
+                (
+                    Action(
+                        "follow_up_later",
+                        "Follow up when they asked",
+                        f"They asked to talk later ({seen})",
+                        "reply",
+                        70,
+                        now + timedelta(days=60),
+                    ),
+                    {"stop_sequences": True, "task_due_in_days": 60},
+                )
+            )
+        else:
+            priority = 95 if tone == "positive" else 85
+            found.append(
+                (
+                    Action(
+                        "book_meeting",
+                        "Answer the reply and propose a meeting time",
+                        f"They replied by {resp.channel} ({seen})",
+                        "reply",
+                        priority,
+                        now + timedelta(hours=1),
+                    ),
+                    {"stop_sequences": True, "task_due_in_hours": 1},
+                )
+            )
+    elif resp.kind in ("booked_meeting", "form_submitted"):
+        what = "booked a meeting" if resp.kind == "booked_meeting" else "filled in a form"
+        found.append(
+            (
+                Action(
+                    "prepare_meeting",
+                    "Prepare for the conversation",
+                    f"They {what}",
+                    resp.kind,
+                    90,
+                    now + timedelta(hours=4),
+                ),
+                {"stop_sequences": True},
+            )
+        )
+    elif resp.kind == "clicked" or (resp.kind == "opened" and resp.opens >= 3):
+        signal = "clicks" if resp.kind == "clicked" else "opens"
+        count = resp.clicks if resp.kind == "clicked" else resp.opens
+        found.append(
+            (
+                Action(
+                    "call_while_warm",
+                    "Call while they are reading",
+                    f"{count} {signal} so far ({seen})",
+                    signal,
+                    80,
+                    now + timedelta(hours=2),
+                ),
+                {"task_due_in_hours": 2, "channel": "voice"},
+            )
+        )
+    elif resp.kind == "unsubscribed":
+        found.append(
+            (
+                Action(
+                    "respect_opt_out",
+                    "Stop marketing; reach out one to one only if they ask",
+                    "They unsubscribed",
+                    "unsubscribe",
+                    60,
+                    now,
+                ),
+                {"stop_sequences": True},
+            )
+        )
+    elif resp.kind == "bounced":
+        found.append(
+            (
+                Action(
+                    "fix_address",
+                    "Find a working email address",
+                    "The address bounced",
+                    "bounce",
+                    65,
+                    now + timedelta(days=1),
+                ),
+                {"channel": "linkedin"},
+            )
+        )
+    return found

@@ -174,6 +174,9 @@ def subscriptions_request(route: Any, record: Any) -> Request | None:
     subjects call this)."""
     if route.path.endswith("/subscriptions") and route.method == "PUT":
         return route.path.replace("{}", str(record.id)), SUBSCRIPTIONS_BODY, None
+    if route.path.endswith("/next-best-action"):  # issue 19 (Use Case 4's handleResponse)
+        body = {"response": {"kind": "replied", "text": "Sounds good, call me"}}
+        return route.path.replace("{}", str(record.id)), body, None
     return None
 
 
