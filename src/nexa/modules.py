@@ -126,6 +126,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.admin.queues",
     "nexa.web.admin.organization",
     "nexa.web.segment.routes",
+    "nexa.web.campaign.routes",
     "nexa.web.imports.routes",
     "nexa.web.quote.routes",
     "nexa.web.order.routes",

@@ -24,6 +24,7 @@ from nexa.metadata.schemas import CustomFieldCreate
 from nexa.metadata.service import create_definition
 from tests.factories.account import make_account
 from tests.factories.call import make_call
+from tests.factories.campaign import make_campaign
 from tests.factories.contact import make_contact
 from tests.factories.deal import make_deal
 from tests.factories.lead import make_lead, make_web_form
@@ -52,6 +53,7 @@ EDITABLE_FIELD = {
     "quotes": "name",
     "orders": "notes",
     "lists": "name",
+    "campaigns": "name",
 }
 # Pages that need state a GET cannot build (an upload in progress) or answer 404 by design
 # when the record has no such part.
@@ -93,6 +95,9 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "quotes": make_quote(db, SYSTEM, owner_id=admin.id).id,
         "orders": make_order(db, SYSTEM, owner_id=admin.id).id,
         "lists": make_list(db, SYSTEM, owner_id=admin.id).id,
+        "campaigns": make_campaign(
+            db, SYSTEM, owner_id=admin.id, steps=[{"day": 0, "channel": "task", "body": "Hi"}]
+        ).id,
     }
     field = create_definition(
         db,
@@ -110,6 +115,7 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "quote_id": ids["quotes"],
         "call_id": ids["calls"],
         "list_id": ids["lists"],
+        "campaign_id": ids["campaigns"],
         "user_id": users.rep.id,
         "team_id": users.rep.user.team_id,
         "pipeline_id": list_pipelines(db, SYSTEM)[0][0].id,

@@ -95,6 +95,7 @@ class AsyncClient:
         self.webhooks = AsyncWebhooks(self)
         self.customers = AsyncCustomers(self)
         self.emails = AsyncEmails(self)
+        self.campaigns = AsyncCampaigns(self)
 
     # ---- plumbing ------------------------------------------------------------------------
     async def send(
@@ -424,6 +425,26 @@ class AsyncLeads(AsyncCrud[m.LeadOut], AsyncSubscribable):
         """Suggested next steps for the lead, most urgent first."""
         return await self._client.call(
             m.NextActionList, "GET", f"/leads/{id_of(lead)}/next-actions"
+        )
+
+    async def next_best_action_for(
+        self,
+        lead: ID,
+        *,
+        response: Mapping[str, Any],
+        previous_touches: Iterable[Any] = (),
+    ) -> m.NextBestActionOut:
+        """Use Case 4's ``handleResponse``: the one action a response calls for —
+        ``response={"kind": "replied", "channel": "email", "text": "…"}`` — with
+        ``params`` saying how to carry it out, and the usual suggestions as alternatives.
+        ``previous_touches``: the lead's touch history (counted by kind)."""
+        touches = [
+            t.model_dump(mode="json") if isinstance(t, BaseModel) else dict(t)
+            for t in previous_touches
+        ]
+        body = {"response": dict(response), "previous_touches": touches}
+        return await self._client.call(
+            m.NextBestActionOut, "POST", f"/leads/{id_of(lead)}/next-best-action", json=body
         )
 
     async def create_task_for_action(self, lead: ID, action_key: str) -> m.TaskOut:
@@ -1018,6 +1039,24 @@ class AsyncEmails(AsyncResource):
     async def get(self, email: ID) -> m.EmailOut:
         return await self._client.call(m.EmailOut, "GET", f"/emails/{id_of(email)}")
 
+    async def templates(self, *, kind: str | None = None) -> _list[m.EmailTemplate]:
+        """The email templates you can read (campaign steps name them)."""
+        extra = {"kind": kind}
+        params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
+        return (
+            await self._client.call(m.EmailTemplateList, "GET", "/email-templates", params=params)
+        ).items
+
+    async def create_template(self, data: Body = None, /, **fields: Any) -> m.EmailTemplate:
+        """A template: ``name``, ``kind`` (marketing …), ``subject``, ``text``, ``html``;
+        rendered once against an empty record by the server to check it."""
+        return await self._client.call(
+            m.EmailTemplate,
+            "POST",
+            "/email-templates",
+            json=body_of(m.EmailTemplateIn, data, fields),
+        )
+
     async def preview(self, data: Body = None, /, **fields: Any) -> m.Rendered:
         return await self._client.call(
             m.Rendered,
@@ -1077,6 +1116,117 @@ class AsyncEmails(AsyncResource):
             "POST",
             "/emails/draft",
             json=body_of(m.DraftIn, data, fields),
+        )
+
+
+class AsyncCampaigns(AsyncCrud[m.CampaignOut]):
+    """Campaigns (Use Case 4): ``create`` (with ``steps`` or not), ``add_steps``,
+    ``enable_optimization``, ``start`` / ``pause`` / ``resume`` / ``complete``, ``enroll``
+    (record ids, a list or filters) and ``remove``, ``members``, ``memberships`` of a record,
+    and ``goal_event`` for a custom goal. The server's engine runs the steps."""
+
+    path = "/campaigns"
+    out_model = m.CampaignOut
+    create_model = m.CampaignCreate
+    update_model = m.CampaignUpdate
+
+    async def add_steps(
+        self, campaign: ID, steps: Iterable[Mapping[str, Any]], *, replace: bool = False
+    ) -> m.CampaignOut:
+        """Steps after the last (``replace``: all of them, before anyone went through one).
+        Each: ``day`` (after enrolment) or ``wait_kind``/``wait_amount``, ``channel``,
+        ``template`` (a name) or ``subject``/``body``, ``condition``, ``on_fail``."""
+        body = {"steps": [dict(s) for s in steps]}
+        return await self._client.call(
+            m.CampaignOut,
+            "PUT" if replace else "POST",
+            f"/campaigns/{id_of(campaign)}/steps",
+            json=body,
+        )
+
+    async def enable_optimization(self, campaign: ID, optimize: Iterable[str]) -> m.CampaignOut:
+        """``optimize``: send_time, channel_preference, message_content, sequence_order."""
+        return await self._client.call(
+            m.CampaignOut,
+            "PUT",
+            f"/campaigns/{id_of(campaign)}/optimization",
+            json={"optimize": list(optimize)},
+        )
+
+    async def _move(self, campaign: ID, verb: str, body: Any = None) -> m.CampaignOut:
+        return await self._client.call(
+            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/{verb}", json=body
+        )
+
+    async def start(self, campaign: ID) -> m.CampaignOut:
+        return await self._move(campaign, "start")
+
+    async def schedule(self, campaign: ID, start_at: datetime) -> m.CampaignOut:
+        return await self._move(campaign, "schedule", {"start_at": start_at.isoformat()})
+
+    async def pause(self, campaign: ID) -> m.CampaignOut:
+        return await self._move(campaign, "pause")
+
+    async def resume(self, campaign: ID) -> m.CampaignOut:
+        return await self._move(campaign, "resume")
+
+    async def complete(self, campaign: ID) -> m.CampaignOut:
+        return await self._move(campaign, "complete")
+
+    async def enroll(
+        self,
+        campaign: ID,
+        record_ids: Iterable[ID] | None = None,
+        *,
+        record_type: str | None = None,
+        list_id: ID | None = None,
+        filters: Iterable[str] | None = None,
+    ) -> m.EnrolResult:
+        """Enrol leads or contacts: by id (with ``record_type``), a list, or filters."""
+        body: dict[str, Any] = {}
+        if record_ids is not None:
+            body["record_ids"] = [id_of(r) for r in record_ids]
+        if record_type is not None:
+            body["record_type"] = record_type
+        if list_id is not None:
+            body["list_id"] = id_of(list_id)
+        if filters is not None:
+            body["filters"] = list(filters)
+        return await self._client.call(
+            m.EnrolResult, "POST", f"/campaigns/{id_of(campaign)}/members", json=body
+        )
+
+    async def remove(
+        self, campaign: ID, record_ids: Iterable[ID], *, record_type: str = "lead"
+    ) -> m.CampaignRemoveResult:
+        body = {"record_type": record_type, "record_ids": [id_of(r) for r in record_ids]}
+        return await self._client.call(
+            m.CampaignRemoveResult, "DELETE", f"/campaigns/{id_of(campaign)}/members", json=body
+        )
+
+    async def members(
+        self, campaign: ID, *, cursor: str | None = None, limit: int | None = None
+    ) -> m.CampaignMemberPage:
+        extra = {"cursor": cursor, "limit": limit}
+        params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
+        return await self._client.call(
+            m.CampaignMemberPage, "GET", f"/campaigns/{id_of(campaign)}/members", params=params
+        )
+
+    async def memberships(self, record_type: str, record_id: ID) -> m.CampaignMemberships:
+        """The campaigns a lead or contact is (or was) in, and where it is in each."""
+        extra = {"record_type": record_type, "record_id": id_of(record_id)}
+        params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
+        return await self._client.call(
+            m.CampaignMemberships, "GET", "/campaigns/memberships", params=params
+        )
+
+    async def goal_event(self, name: str, record_type: str, record_id: ID) -> m.GoalEventResult:
+        """A person did the custom goal event ``name``: their sequences with that goal end
+        with the goal reached."""
+        body = {"name": name, "record_type": record_type, "record_id": id_of(record_id)}
+        return await self._client.call(
+            m.GoalEventResult, "POST", "/campaigns/goal-events", json=body
         )
 
 

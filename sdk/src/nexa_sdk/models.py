@@ -2620,13 +2620,7 @@ class ResponseIn(InputModel):
     """What the person did: Use Case 4's ``response`` (OpenAPI: `ResponseIn`)"""
 
     kind: Literal[
-        "replied",
-        "opened",
-        "clicked",
-        "unsubscribed",
-        "bounced",
-        "booked_meeting",
-        "form_submitted",
+        "replied", "opened", "clicked", "unsubscribed", "bounced", "booked_meeting", "filled_form"
     ]
     channel: Literal["email", "sms", "voice", "linkedin", "web"] = Field(default="email")
     text: str | None = Field(default=None, description="A reply's text")

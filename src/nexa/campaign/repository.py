@@ -475,6 +475,42 @@ class CampaignRepository(Repository[Campaign]):
             out |= set(self.session.scalars(stmt))
         return out
 
+    def due_by_day(self, start: datetime, end: datetime) -> list[tuple[Any, str, str, int]]:
+        """(day, campaign, channel of the step due, members) for members due in the window,
+        and (day, campaign, "start", 0) for campaigns scheduled to start in it."""
+        stmt = (
+            select(CampaignMember.next_at, Campaign.name, CampaignStep.channel)
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+            .join(
+                CampaignStep,
+                and_(
+                    CampaignStep.campaign_id == CampaignMember.campaign_id,
+                    CampaignStep.position == CampaignMember.step_position,
+                ),
+            )
+            .where(
+                CampaignMember.state.in_(LIVE_STATES),
+                CampaignMember.next_at >= start,
+                CampaignMember.next_at < end,
+                Campaign.status.in_(("running", "paused", "scheduled")),
+                Campaign.deleted_at.is_(None),
+            )
+            .limit(200_000)
+        )
+        counts: dict[tuple[Any, str, str], int] = {}
+        for at, name, channel in self.session.execute(unscoped(stmt)):
+            key = (at.date(), name, channel)
+            counts[key] = counts.get(key, 0) + 1
+        starts = select(Campaign.start_at, Campaign.name).where(
+            Campaign.status == "scheduled",
+            Campaign.start_at >= start,
+            Campaign.start_at < end,
+            Campaign.deleted_at.is_(None),
+        )
+        for at, name in self.session.execute(unscoped(starts)):
+            counts[(at.date(), name, "start")] = 0
+        return sorted((d, n, c, k) for (d, n, c), k in counts.items())
+
     # -- events -----------------------------------------------------------------------------
     def runs_of_messages(
         self, message_ids: list[uuid.UUID]

@@ -733,3 +733,65 @@ def converted(session: Session, lead_id: uuid.UUID, contact_id: uuid.UUID) -> No
             session.delete(twin)
             session.flush()
             repo.move_member(member.id, "contact", contact_id)
+
+
+# ---- for people: a step rendered for a real member, the calendar ----------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str | None
+    text: str
+    record_type: str
+    record_id: uuid.UUID
+
+
+def preview_step(
+    session: Session,
+    actor: Actor,
+    campaign_id: uuid.UUID,
+    position: int,
+    record_type: str | None = None,
+    record_id: uuid.UUID | None = None,
+) -> Preview:
+    """Step ``position`` as it would reach one member (the given record, else the first
+    member the actor can read), rendered in the sandbox with that record's merge fields."""
+    from nexa.email import rendering
+    from nexa.email.service import record_context
+
+    repo = CampaignRepository(session)
+    campaign = repo.get(actor, campaign_id)
+    steps = repo.steps(campaign.id)
+    if not 0 <= position < len(steps):
+        raise ValidationFailed("no such step", field="position")
+    step = steps[position]
+    if record_type is None or record_id is None:
+        first = next(iter(repo.members_page(campaign.id, None, 20)), None)
+        if first is None:
+            raise ValidationFailed("enrol someone to preview with a real member", field="record_id")
+        record_type, record_id = first.record_type, first.record_id
+    subject, body = step.subject, step.body or ""
+    if step.template_id is not None:
+        texts = repo.template_texts(step.template_id)
+        if texts is not None:
+            subject, body = subject or texts[0], step.body or texts[1]
+    if step.variants and not step.body:
+        subject = step.variants[0].get("subject") or subject
+        body = step.variants[0].get("body") or body
+    _, context = record_context(session, actor, record_type, record_id)
+    s, t, _ = rendering.render(context, subject=subject or "-", text=body, html=None)
+    return Preview(
+        subject=s if step.channel == "email" else None,
+        text=t or "",
+        record_type=record_type,
+        record_id=record_id,
+    )
+
+
+def calendar(
+    session: Session, actor: Actor, start: datetime, days: int
+) -> list[tuple[Any, str, str, int]]:
+    """The sends and tasks due in the next ``days`` days: (day, campaign name, channel,
+    members), and the campaigns scheduled to start (channel "start")."""
+    _require(actor, "campaign:read", "see campaigns")
+    return CampaignRepository(session).due_by_day(start, start + timedelta(days=days))

@@ -77,7 +77,7 @@ class ResponseIn(InputModel):
         "unsubscribed",
         "bounced",
         "booked_meeting",
-        "form_submitted",
+        "filled_form",
     ]
     channel: Literal["email", "sms", "voice", "linkedin", "web"] = "email"
     text: str | None = Field(None, max_length=20_000, description="A reply's text")

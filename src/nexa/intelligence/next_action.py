@@ -383,7 +383,7 @@ POSITIVE = (
 @dataclass(frozen=True)
 class ResponseFacts:
     """What the person did (``kind``: replied, opened, clicked, unsubscribed, bounced,
-    booked_meeting, form_submitted) on which channel, with the text of a reply, and how many
+    booked_meeting, filled_form) on which channel, with the text of a reply, and how many
     touches came before (opens and clicks among them)."""
 
     kind: str
@@ -456,7 +456,7 @@ def response_actions(resp: ResponseFacts, now: datetime) -> list[tuple[Action, d
                     {"stop_sequences": True, "task_due_in_hours": 1},
                 )
             )
-    elif resp.kind in ("booked_meeting", "form_submitted"):
+    elif resp.kind in ("booked_meeting", "filled_form"):
         what = "booked a meeting" if resp.kind == "booked_meeting" else "filled in a form"
         found.append(
             (

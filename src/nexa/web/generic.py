@@ -111,6 +111,11 @@ NOT_IN_PROFILE = frozenset(
         "deleted_at",
         "line_items",
         "attendees",
+        # campaigns: their builder card shows these in words
+        "steps",
+        "list_ids",
+        "optimize",
+        "exit_on",
         "prices",
         "stage_id",
         "stage_name",

@@ -31,6 +31,14 @@ VALUE_LABELS: dict[str, str] = {
     "no_show": "No-show",
     "inbound": "Inbound",
     "outbound": "Outbound",
+    # campaigns
+    "one_off_email": "One-off email",
+    "paid_ads": "Paid ads",
+    "meeting_booked": "Meeting booked",
+    "deal_created": "Deal created",
+    "form_submission": "Form submitted",
+    "custom_event": "Custom event",
+    "goal_reached": "Goal reached",
     # tasks
     "in_progress": "In progress",
     "done": "Done",

@@ -73,6 +73,8 @@ NAV: tuple[NavGroup, ...] = (
         "Marketing",
         (
             NavLink("Lists", "/lists", "list:read"),
+            NavLink("Campaigns", "/campaigns", "campaign:read"),
+            NavLink("Campaign calendar", "/campaigns/calendar", "campaign:read"),
             NavLink("Email sent", "/email/sent", "email:read", also=("/email",)),
         ),
     ),

@@ -21,6 +21,9 @@ from nexa.account.shape import ACCOUNTS
 from nexa.call.schemas import CallCreate, CallUpdate
 from nexa.call.service import CallService
 from nexa.call.shape import CALLS
+from nexa.campaign.schemas import CampaignCreate, CampaignUpdate
+from nexa.campaign.service import CampaignService
+from nexa.campaign.shape import CAMPAIGNS
 from nexa.contact.schemas import ContactCreate, ContactUpdate
 from nexa.contact.service import ContactService
 from nexa.contact.shape import CONTACTS
@@ -291,6 +294,29 @@ OBJECTS: dict[str, WebObject] = {
             columns=("number", "status", "order_date", "account_id", "owner_id"),
             title_field="number",
             creatable=False,
+        ),
+        WebObject(
+            name="campaign",
+            path="campaigns",
+            label="Campaign",
+            plural="Campaigns",
+            ops=CampaignService,
+            create_model=CampaignCreate,
+            update_model=CampaignUpdate,
+            shaper=CAMPAIGNS,
+            columns=("name", "type", "status", "goal", "owner_id", "updated_at"),
+            form_exclude=(
+                "steps",
+                "list_ids",
+                "segment",
+                "optimize",
+                "ai_optimized",
+                "exit_on",
+                "channels",
+                "goal_event",
+            ),
+            frozen=lambda c: c.status == "completed",
+            timeline=True,
         ),
         WebObject(
             name="list",
