@@ -84,3 +84,10 @@ def test_api_filter_with_a_group(client: Any, db: Any, users: Any) -> None:
         "/api/v1/contacts", headers=users.rep.headers, params={"filter": "any(title:eq:CEO"}
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "filter"
+
+
+def test_the_sdk_writes_groups_the_server_reads() -> None:
+    from nexa_sdk import F
+
+    group = (F.company == "A|B\\C") | (F.title.contains("x)y"))
+    assert split_any(group.encode()) == ["company:eq:A|B\\C", "title:contains:x)y"]

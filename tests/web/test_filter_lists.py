@@ -57,3 +57,22 @@ def test_any_of_box_matches_either_row(client: Any, db: Any, users: Any) -> None
     assert 'value="Alpha|Co"' in text
     # and a saved view keeps the group as one filter
     assert 'name="f" value="any(company:eq:Alpha\\|Co|company:eq:Bravo)"' in text
+
+
+def test_a_dynamic_lists_filter_in_words_names_lists(client: Any, db: Any, users: Any) -> None:
+    show = make_list(db, name="Show visitors", object_type="lead")
+    dynamic = make_list(
+        db,
+        name="Hot visitors",
+        object_type="lead",
+        kind="dynamic",
+        filters=[f"list:eq:{show.id}", "any(score:gte:60|status:eq:qualified)"],
+    )
+    db.commit()
+    sign_in(client, users.marketer)
+    page = client.get(f"/lists/{dynamic.id}")
+    assert page.status_code == 200, page.text[:500]
+    assert "In the list Show visitors" in page.text
+    assert "At least one of: Score is at least 60; or Status is qualified" in page.text
+    words = page.text.split('data-testid="filter-words"', 1)[1].split("</ul>", 1)[0]
+    assert str(show.id) not in words  # the list by its name, not its id
