@@ -24,6 +24,7 @@ from nexa.core.filtering import (
     FieldSpec,
     ListQuery,
     apply_filters,
+    filter_clause,
     list_references,
     parse_filters,
 )
@@ -364,6 +365,8 @@ def matching_ids(
     fields = _fields(repo)
     conditions = parse_filters([e.strip() for e in expressions if e.strip()], fields)
     contains = _list_contains(repo)
+    # built once (dynamic lists are read here), then reused by every chunk's query
+    clauses = [filter_clause(c, fields, contains) for c in conditions]
     model = repo.model
     ids = list(dict.fromkeys(record_ids))
     lists = ListRepository(session)
@@ -371,7 +374,7 @@ def matching_ids(
     for start in range(0, len(ids), MATCH_CHUNK):
         chunk = ids[start : start + MATCH_CHUNK]
         stmt = repo.readable(actor).with_only_columns(model.id).where(model.id.in_(chunk))
-        found |= lists.ids_of(apply_filters(stmt, conditions, fields, contains))
+        found |= lists.ids_of(stmt.where(*clauses))
     return found
 
 
