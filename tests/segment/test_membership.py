@@ -238,3 +238,24 @@ def test_a_cycle_written_past_the_check_is_a_422_when_read(db: Any, users: Any) 
     with pytest.raises(ValidationFailed) as exc:
         list_members(db, users.admin.actor, a.id, ListQuery(limit=10))
     assert exc.value.field == "filters"
+
+
+def test_saved_views_take_groups_and_lists_but_not_a_list_column(db: Any, users: Any) -> None:
+    from nexa.contact.repository import ContactRepository
+    from nexa.view.service import save_view
+
+    lst = make_list(db, name="For a view")
+    fields = ContactRepository(db).fields()
+    rep = users.rep.actor
+    filters = [f"list:eq:{lst.id}", any_of(["title:eq:CEO", "title:eq:CTO"])]
+    view = save_view(db, rep, "contact", name="Execs in the list", shared=False,
+                     columns=["email"], filters=filters, sort=None, fields=fields)  # fmt: skip
+    assert view.filters == filters
+    with pytest.raises(ValidationFailed) as unknown:
+        save_view(db, rep, "contact", name="Bad", shared=False, columns=["email"],
+                  filters=[f"list:eq:{uuid.uuid4()}"], sort=None, fields=fields)  # fmt: skip
+    assert unknown.value.field == "filter[list]"
+    with pytest.raises(ValidationFailed) as column:
+        save_view(db, rep, "contact", name="Col", shared=False, columns=["list"],
+                  filters=[], sort=None, fields=fields)  # fmt: skip
+    assert column.value.field == "columns"
