@@ -46,6 +46,21 @@ def test_builder_expressions() -> None:
     ]
 
 
+def test_or_groups_and_list_membership() -> None:
+    list_id = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    either = (F.status == "new") | (F.company == "A|B\\C") | (F.score >= 60)
+    assert build(either & (F.list == list_id), {}) == [
+        "any(status:eq:new|company:eq:A\\|B\\\\C|score:gte:60)",
+        f"list:eq:{list_id}",
+    ]
+    assert build([F.list.not_in([list_id]), (F.a == 1) | (F.b == 2)], {}) == [
+        f"list:not_in:{list_id}",
+        "any(a:eq:1|b:eq:2)",
+    ]
+    with pytest.raises(TypeError):
+        (F.a == 1) | ((F.b == 1) & (F.c == 2))  # type: ignore[operator]
+
+
 def test_keyword_filters() -> None:
     assert build(
         None,

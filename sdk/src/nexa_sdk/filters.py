@@ -9,6 +9,10 @@ Two ways to write them, which can be mixed:
     crm.deals.list(F.stage.in_(["proposal", "negotiation"]) & (F.amount >= 1000)
                    & F.close_date.between("2026-10-01", "2026-12-31"))
 
+``|`` makes an OR group, sent as one ``any(...)`` filter (``|`` and backslashes in values
+escaped): ``(F.status == "new") | (F.score >= 60)``. Records in a list (leads, contacts,
+accounts): ``F.list == list_id``, ``F.list != list_id``, ``F.list.in_([a, b])``.
+
 Keyword arguments: ``field=value`` is ``eq`` (a list, tuple or set is ``in``; ``None`` is
 ``is_null:true``), ``field__op=value`` names the operator (eq ne lt lte gt gte in not_in
 contains starts_with is_null), ``field_range=(start, end)`` or ``field_range="2026-Q4"``
@@ -83,6 +87,9 @@ class Filter:
     def __and__(self, other: Filter | FilterSet) -> FilterSet:
         return FilterSet([self]) & other
 
+    def __or__(self, other: Filter) -> AnyOf:
+        return AnyOf([self]) | other
+
     def __iter__(self) -> Iterator[Filter]:
         yield self
 
@@ -91,6 +98,32 @@ class Filter:
 
     def __str__(self) -> str:
         return self.encode()
+
+
+class AnyOf(Filter):
+    """Conditions of which at least one must hold: ``any(a|b|...)`` (1 to 10 of them)."""
+
+    __slots__ = ("members",)
+
+    def __init__(self, members: Iterable[Filter]) -> None:
+        self.members: list[Filter] = []
+        for member in members:
+            if isinstance(member, AnyOf):
+                self.members.extend(member.members)  # OR is associative: one flat group
+            elif isinstance(member, Filter):
+                self.members.append(member)
+            else:
+                raise TypeError(f"an OR group takes conditions, not {member!r}")
+        self.field, self.op, self.value = "any", "any", None
+
+    def __or__(self, other: Filter) -> AnyOf:
+        if not isinstance(other, Filter):
+            raise TypeError("| joins conditions; a group of AND-ed conditions cannot be OR-ed")
+        return AnyOf([*self.members, other])
+
+    def encode(self) -> str:
+        escaped = [m.encode().replace("\\", "\\\\").replace("|", "\\|") for m in self.members]
+        return "any(" + "|".join(escaped) + ")"
 
 
 class FilterSet:
@@ -268,6 +301,7 @@ def build(
 
 __all__ = [
     "OPERATORS",
+    "AnyOf",
     "F",
     "Field",
     "Filter",

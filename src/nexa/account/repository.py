@@ -14,6 +14,7 @@ from nexa.core.repository import REPOSITORIES, RecordTeamMember, Repository, uns
 from nexa.metadata import service as metadata
 from nexa.models import Account, Contact, Deal
 from nexa.models.account import ACCOUNT_TIERS, ACCOUNT_TYPES
+from nexa.segment.repository import membership_field
 
 KINDS = {
     "id": "uuid",
@@ -55,6 +56,7 @@ class AccountRepository(Repository[Account]):
             Account, KINDS, SORTABLE, {"type": ACCOUNT_TYPES, "tier": ACCOUNT_TIERS}
         )
         specs.update(metadata.filter_specs(self.session, "account", Account.custom_fields))
+        specs["list"] = membership_field(self)  # list:eq:<list id> (nexa.segment)
         return specs
 
     def parent_chain(self, account_id: uuid.UUID) -> list[uuid.UUID]:

@@ -128,9 +128,11 @@ async def list_query(  # parsing only: no reason for a hand-off to the thread po
     filter: Annotated[
         list[str] | None,
         Query(
-            description="field:operator:value, repeatable; operators: eq ne lt lte gt gte "
-            "in not_in contains starts_with is_null",
-            max_length=500,
+            description="field:operator:value, repeatable (AND); operators: eq ne lt lte gt "
+            "gte in not_in contains starts_with is_null. An OR group: any(f1|f2|...) (1 to 10 "
+            "filters; a | in a value is \\| and a backslash \\\\). Leads, contacts and "
+            "accounts: list:eq:<list id>, list:ne, list:in:<id>,<id>, list:not_in",
+            max_length=2000,
         ),
     ] = None,
     sort: Annotated[str | None, Query(description="field or -field", max_length=80)] = None,

@@ -16,6 +16,7 @@ from nexa.core.text import text_key
 from nexa.metadata import service as metadata
 from nexa.models import Contact
 from nexa.models.contact import CUSTOMER_STATUSES, LIFECYCLE_STAGES
+from nexa.segment.repository import membership_field
 
 KINDS = {
     "id": "uuid",
@@ -52,6 +53,7 @@ class ContactRepository(Repository[Contact]):
             "full_name", Contact.first_name + literal(" ") + Contact.last_name, "str"
         )
         specs.update(metadata.filter_specs(self.session, "contact", Contact.custom_fields))
+        specs["list"] = membership_field(self)  # list:eq:<list id> (nexa.segment)
         return specs
 
     def list_contains(self) -> Callable[[FieldSpec, str], Any]:

@@ -1,10 +1,26 @@
-"""One filter / sort / cursor language for the API, the UI, segments and reports.
+r"""One filter / sort / cursor language for the API, the UI, segments and reports.
 
 Filters are ``field:operator:value`` strings (``name:contains:acme``,
 ``employees:gte:100``, ``type:in:customer,partner``, ``parent_id:is_null:true``); custom
-fields are addressed as ``custom.<key>``. Sorting is one allow-listed field, ``-`` for
-descending; pages are keyset cursors over (sort value, id), so page 1,000 costs what page 1
-costs.
+fields are addressed as ``custom.<key>``. Several filters are AND-ed. The value is
+everything after the second colon, taken as written (it may hold colons, spaces, pipes);
+``in`` / ``not_in`` split it on commas, so their values cannot hold a comma.
+
+OR groups: one filter written ``any(<filter>|<filter>|...)`` matches a record that matches
+at least one of its members (``any(status:eq:new|score:gte:60)``). Inside the group ``|``
+separates members, so a ``|`` in a value is written ``\|`` and a backslash ``\\`` (any
+other backslash is refused); ``any_of`` writes a group from plain filters. A group is one
+filter among the others (AND-ed with them), holds 1 to ``MAX_ANY`` members and no group.
+
+List membership: objects that can be in lists (leads, contacts, accounts) have the pseudo
+field ``list``: ``list:eq:<list id>``, ``list:ne:<list id>``, ``list:in:<id>,<id>`` (in any
+of them), ``list:not_in:<id>,<id>`` (in none). A static list's members are its rows in
+``list_members``; a dynamic list's are the records its saved filter matches (a subquery, and
+that filter may itself name lists, up to a depth limit). The field's resolver
+(``Membership``) is supplied by nexa.segment; an unknown list is a 422 naming the filter.
+
+Sorting is one allow-listed field, ``-`` for descending; pages are keyset cursors over
+(sort value, id), so page 1,000 costs what page 1 costs.
 """
 
 from __future__ import annotations
@@ -16,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Column,
@@ -49,6 +65,21 @@ OPERATORS = (
 )
 ORDERED_KINDS = {"int", "decimal", "date", "datetime", "str"}
 MAX_FILTERS = 20
+MAX_ANY = 10  # members of one any(...) group
+ANY_OPEN, ANY_CLOSE, ANY_SEP, ESCAPE = "any(", ")", "|", "\\"
+MEMBERSHIP = "membership"  # the kind of the ``list`` pseudo field
+MEMBERSHIP_OPERATORS = ("eq", "ne", "in", "not_in")
+
+
+class Membership(Protocol):
+    """The resolver behind a ``list`` pseudo field (nexa.segment supplies it)."""
+
+    def check(self, list_ids: list[uuid.UUID], param: str) -> None:
+        """Raise ValidationFailed naming ``param`` when a list is unknown."""
+
+    def clause(self, op: str, list_ids: list[uuid.UUID]) -> ColumnElement[bool]:
+        """The records in (eq, in) or in none of (ne, not_in) these lists."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +95,10 @@ class FieldSpec:
 class Condition:
     field: str
     op: str
-    value: Any
+    value: Any  # for an any(...) group (field and op "any"): the member Conditions
+
+
+ANY = "any"
 
 
 @dataclass
@@ -124,43 +158,119 @@ def _coerce(spec: FieldSpec, raw: str, param: str) -> Any:
     return raw
 
 
+def split_any(raw: str) -> list[str] | None:
+    """The members of an ``any(a|b|...)`` group (``\\|`` and ``\\\\`` unescaped), or None
+    when ``raw`` is a plain filter."""
+    if not raw.startswith(ANY_OPEN):
+        return None
+    if not raw.endswith(ANY_CLOSE) or len(raw) < len(ANY_OPEN) + 1:
+        raise _fail("filter", "an any( group ends with )")
+    body = raw[len(ANY_OPEN) : -len(ANY_CLOSE)]
+    members: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == ESCAPE:
+            nxt = body[i + 1 : i + 2]
+            if nxt not in (ANY_SEP, ESCAPE):
+                raise _fail("filter", "inside any(...) a backslash is written \\\\ and a pipe \\|")
+            current.append(nxt)
+            i += 2
+            continue
+        if ch == ANY_SEP:
+            members.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    members.append("".join(current))
+    return members
+
+
+def any_of(filters: list[str]) -> str:
+    """Plain filters as one ``any(...)`` group (escaping ``|`` and backslashes)."""
+    escaped = [f.replace(ESCAPE, ESCAPE * 2).replace(ANY_SEP, ESCAPE + ANY_SEP) for f in filters]
+    return ANY_OPEN + ANY_SEP.join(escaped) + ANY_CLOSE
+
+
+def list_references(raw_filters: list[str]) -> list[uuid.UUID]:
+    """The list ids that ``list:`` filters name (in groups too), without checking anything
+    else; ids that do not parse are left out (parse_filters reports them)."""
+    found: list[uuid.UUID] = []
+    for raw in raw_filters:
+        try:
+            members = split_any(raw) or [raw]
+        except ValidationFailed:
+            continue
+        for member in members:
+            parts = member.split(":", 2)
+            if len(parts) != 3 or parts[0] != "list":
+                continue
+            for item in parts[2].split(","):
+                try:
+                    found.append(uuid.UUID(item))
+                except ValueError:
+                    continue
+    return list(dict.fromkeys(found))
+
+
 def parse_filters(raw_filters: list[str], fields: dict[str, FieldSpec]) -> list[Condition]:
     if len(raw_filters) > MAX_FILTERS:
         raise _fail("filter", f"at most {MAX_FILTERS} filters")
     conditions = []
     for raw in raw_filters:
-        parts = raw.split(":", 2)
-        if len(parts) != 3:
-            raise _fail("filter", f"'{raw[:80]}' is not of the form field:operator:value")
-        name, op, value = parts
-        spec = fields.get(name)
-        if spec is None:
-            raise _fail("filter", f"'{name[:60]}' is not a filterable field")
-        if op not in OPERATORS:
-            raise _fail("filter", f"'{op[:30]}' is not an operator ({', '.join(OPERATORS)})")
-        param = f"filter[{name}]"
-        if op == "is_null":
-            conditions.append(
-                Condition(name, op, _coerce(FieldSpec(name, None, "bool"), value, param))
-            )
-        elif op in ("in", "not_in"):
-            items = [v for v in value.split(",") if v != ""]
-            if not items or len(items) > 100:
-                raise _fail(param, "give 1 to 100 comma-separated values")
-            conditions.append(Condition(name, op, [_coerce(spec, v, param) for v in items]))
-        elif op in ("contains", "starts_with"):
-            if spec.kind not in ("str", "list", "enum"):
-                raise _fail(param, f"{op} applies to text fields only")
-            conditions.append(
-                Condition(name, op, _coerce(FieldSpec(name, None, "str"), value, param))
-            )
-        else:
-            if op in ("lt", "lte", "gt", "gte") and spec.kind not in ORDERED_KINDS:
-                raise _fail(param, f"{op} does not apply to a {spec.kind} field")
-            if spec.kind == "list" and op in ("eq", "ne"):
-                raise _fail(param, "use contains on a multi-select field")
-            conditions.append(Condition(name, op, _coerce(spec, value, param)))
+        members = split_any(raw)
+        if members is None:
+            conditions.append(_parse_one(raw, fields))
+            continue
+        if not 1 <= len(members) <= MAX_ANY:
+            raise _fail("filter", f"an any(...) group holds 1 to {MAX_ANY} filters")
+        group = []
+        for member in members:
+            if member.startswith(ANY_OPEN):
+                raise _fail("filter", "an any(...) group cannot hold another group")
+            group.append(_parse_one(member, fields))
+        conditions.append(Condition(ANY, ANY, tuple(group)))
     return conditions
+
+
+def _parse_one(raw: str, fields: dict[str, FieldSpec]) -> Condition:
+    parts = raw.split(":", 2)
+    if len(parts) != 3:
+        raise _fail("filter", f"'{raw[:80]}' is not of the form field:operator:value")
+    name, op, value = parts
+    spec = fields.get(name)
+    if spec is None:
+        raise _fail("filter", f"'{name[:60]}' is not a filterable field")
+    if op not in OPERATORS:
+        raise _fail("filter", f"'{op[:30]}' is not an operator ({', '.join(OPERATORS)})")
+    param = f"filter[{name}]"
+    if spec.kind == MEMBERSHIP:
+        if op not in MEMBERSHIP_OPERATORS:
+            raise _fail(param, f"{name} takes eq, ne, in or not_in and list ids")
+        items = [v for v in value.split(",") if v != ""]
+        if not items or len(items) > 100 or (op in ("eq", "ne") and len(items) != 1):
+            raise _fail(param, "give one list id (eq, ne) or 1 to 100 (in, not_in)")
+        ids = [_coerce(FieldSpec(name, None, "uuid"), v, param) for v in items]
+        spec.column.check(ids, param)
+        return Condition(name, op, ids)
+    if op == "is_null":
+        return Condition(name, op, _coerce(FieldSpec(name, None, "bool"), value, param))
+    if op in ("in", "not_in"):
+        items = [v for v in value.split(",") if v != ""]
+        if not items or len(items) > 100:
+            raise _fail(param, "give 1 to 100 comma-separated values")
+        return Condition(name, op, [_coerce(spec, v, param) for v in items])
+    if op in ("contains", "starts_with"):
+        if spec.kind not in ("str", "list", "enum"):
+            raise _fail(param, f"{op} applies to text fields only")
+        return Condition(name, op, _coerce(FieldSpec(name, None, "str"), value, param))
+    if op in ("lt", "lte", "gt", "gte") and spec.kind not in ORDERED_KINDS:
+        raise _fail(param, f"{op} does not apply to a {spec.kind} field")
+    if spec.kind == "list" and op in ("eq", "ne"):
+        raise _fail(param, "use contains on a multi-select field")
+    return Condition(name, op, _coerce(spec, value, param))
 
 
 def _expr(spec: FieldSpec) -> Any:
@@ -176,6 +286,8 @@ def _escape_like(value: str) -> str:
 def condition_clause(
     cond: Condition, spec: FieldSpec, list_contains: Callable[[Any, str], Any] | None = None
 ) -> ColumnElement[bool]:
+    if spec.kind == MEMBERSHIP:
+        return spec.column.clause(cond.op, cond.value)
     col = _expr(spec)
     v = cond.value
     op = cond.op
@@ -217,8 +329,19 @@ def apply_filters(
     list_contains: Callable[[Any, str], Any] | None = None,
 ) -> Select[Any]:
     for cond in conditions:
-        stmt = stmt.where(condition_clause(cond, fields[cond.field], list_contains))
+        stmt = stmt.where(filter_clause(cond, fields, list_contains))
     return stmt
+
+
+def filter_clause(
+    cond: Condition,
+    fields: dict[str, FieldSpec],
+    list_contains: Callable[[Any, str], Any] | None = None,
+) -> ColumnElement[bool]:
+    """One parsed filter (a plain condition or an any(...) group) as SQL."""
+    if cond.field == ANY and cond.op == ANY:
+        return or_(*(condition_clause(c, fields[c.field], list_contains) for c in cond.value))
+    return condition_clause(cond, fields[cond.field], list_contains)
 
 
 # ---- sorting and cursors -----------------------------------------------------------------
@@ -363,6 +486,8 @@ __all__ = [
     "Condition",
     "FieldSpec",
     "ListQuery",
+    "Membership",
+    "any_of",
     "apply_filters",
     "apply_keyset",
     "condition_clause",
@@ -370,8 +495,11 @@ __all__ = [
     "encode_cursor",
     "exists",
     "false",
+    "filter_clause",
+    "list_references",
     "parse_filters",
     "parse_sort",
     "select",
+    "split_any",
     "true",
 ]

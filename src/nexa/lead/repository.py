@@ -20,6 +20,7 @@ from nexa.core.text import text_key
 from nexa.metadata import service as metadata
 from nexa.models import Account, Activity, Contact, Lead, LeadSource, WebForm, WebFormSubmission
 from nexa.models.lead import COMPANY_SIZES, LEAD_STATUSES
+from nexa.segment.repository import membership_field
 
 KINDS = {
     "id": "uuid",
@@ -76,6 +77,7 @@ class LeadRepository(Repository[Lead]):
             "full_name", func.coalesce(Lead.first_name, "") + literal(" ") + Lead.last_name, "str"
         )
         specs.update(metadata.filter_specs(self.session, "lead", Lead.custom_fields))
+        specs["list"] = membership_field(self)  # list:eq:<list id> (nexa.segment)
         return specs
 
     def list_contains(self) -> Callable[[FieldSpec, str], Any]:

@@ -19,7 +19,15 @@ from nexa.core.cache import TableCache
 from nexa.core.db import utcnow
 from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
-from nexa.core.filtering import Condition, FieldSpec, ListQuery, apply_filters, parse_filters
+from nexa.core.filtering import (
+    Condition,
+    FieldSpec,
+    ListQuery,
+    apply_filters,
+    filter_clause,
+    list_references,
+    parse_filters,
+)
 from nexa.core.records import keyset_page
 from nexa.core.repository import REPOSITORIES, Repository
 from nexa.models import ListMember, RecordList
@@ -27,7 +35,12 @@ from nexa.models.record_list import LIST_OBJECTS
 from nexa.record.events import RecordPayload
 from nexa.record.service import RecordService, Unique
 from nexa.segment.events import LIST_EVENTS, ListMembersChanged
-from nexa.segment.repository import ListRepository
+from nexa.segment.repository import (
+    MAX_LIST_DEPTH,
+    ListRepository,
+    split_filter,
+    too_deep,
+)
 
 OBJECT = "list"
 EVENT_CAP = 100  # records named per event (also_on); bigger changes publish several events
@@ -46,11 +59,6 @@ def record_repository(session: Session, object_type: str, field: str) -> Reposit
     return repo_cls(session)
 
 
-def split_filter(text: str | None) -> list[str]:
-    """The saved filter text (one expression per line) as a list."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
 def _fields(repo: Repository[Any]) -> dict[str, FieldSpec]:
     return repo.fields()  # type: ignore[attr-defined]
 
@@ -66,6 +74,32 @@ def parse_saved_filter(repo: Repository[Any], expressions: list[str]) -> list[Co
         return parse_filters(expressions, _fields(repo))
     except ValidationFailed as exc:
         raise ValidationFailed(f"filters: {exc.detail}", field="filters") from None
+
+
+def check_no_cycle(session: Session, list_id: uuid.UUID | None, expressions: list[str]) -> None:
+    """Refuse (422 ``filters``) a dynamic list whose filter names itself, directly or through
+    other lists (A -> B -> A), or names lists nested deeper than MAX_LIST_DEPTH."""
+    repo = ListRepository(session)
+
+    def walk(exprs: list[str], path: list[str], depth: int) -> None:
+        for ref in list_references(exprs):
+            if list_id is not None and ref == list_id:
+                chain = " → ".join([*path, path[0]]) if path else "itself"
+                raise ValidationFailed(
+                    f"a list cannot contain itself: {chain}"
+                    if path
+                    else "a list's filter cannot name the list itself",
+                    field="filters",
+                )
+            found = repo.by_id_any(ref)
+            if found is None or found.kind != "dynamic":
+                continue
+            if depth >= MAX_LIST_DEPTH:
+                raise too_deep()
+            walk(split_filter(found.filter), [*path, found.name], depth + 1)
+
+    own = repo.by_id_any(list_id) if list_id is not None else None
+    walk(expressions, [own.name] if own is not None else [], 1)
 
 
 def _payload(record: RecordList) -> dict[str, Any]:
@@ -118,6 +152,7 @@ class ListService(RecordService[RecordList]):
                 "a dynamic list needs at least one filter expression", field="filters"
             )
         parse_saved_filter(repo, expressions)
+        check_no_cycle(self.session, record.id if record else None, expressions)
         values["filter"] = "\n".join(expressions)
         return values
 
@@ -294,6 +329,53 @@ def memberships(
         if lists.any_row(apply_filters(stmt, conditions, fields, contains)):
             found.append(lst)
     return sorted(found, key=lambda lst: lst.name.lower())
+
+
+# ---- the filter language for other domains (campaign conditions, workflows) -----------------
+
+MATCH_CHUNK = 500  # record ids per query
+
+
+def check_expressions(
+    session: Session, object_type: str, expressions: list[str], field: str
+) -> list[str]:
+    """Validate filter expressions for ``object_type`` records (an unknown field, a value of
+    the wrong type, an unknown list, a malformed any(...) group): 422 naming ``field`` with
+    the expression's problem. Returns the expressions, stripped, empty ones left out."""
+    repo = record_repository(session, object_type, field)
+    cleaned = [e.strip() for e in expressions if e and e.strip()]
+    try:
+        parse_filters(cleaned, _fields(repo))
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"{field}: {exc.detail}", field=field) from None
+    return cleaned
+
+
+def matching_ids(
+    session: Session,
+    actor: Actor,
+    object_type: str,
+    expressions: list[str],
+    record_ids: list[uuid.UUID],
+) -> set[uuid.UUID]:
+    """Those of ``record_ids`` that ``actor`` can read and that match every expression
+    (AND; any(...) groups and list membership included). The expressions are parsed once;
+    then one query per MATCH_CHUNK ids, whatever the chunk's size."""
+    repo = record_repository(session, object_type, "object_type")
+    fields = _fields(repo)
+    conditions = parse_filters([e.strip() for e in expressions if e.strip()], fields)
+    contains = _list_contains(repo)
+    # built once (dynamic lists are read here), then reused by every chunk's query
+    clauses = [filter_clause(c, fields, contains) for c in conditions]
+    model = repo.model
+    ids = list(dict.fromkeys(record_ids))
+    lists = ListRepository(session)
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(ids), MATCH_CHUNK):
+        chunk = ids[start : start + MATCH_CHUNK]
+        stmt = repo.readable(actor).with_only_columns(model.id).where(model.id.in_(chunk))
+        found |= lists.ids_of(stmt.where(*clauses))
+    return found
 
 
 # ---- lists the product maintains (closed-won: the customer-success handoff) -------------------

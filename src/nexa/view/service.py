@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound, PermissionDenied, ValidationFailed
-from nexa.core.filtering import FieldSpec, parse_filters, parse_sort
+from nexa.core.filtering import MEMBERSHIP, FieldSpec, parse_filters, parse_sort
 from nexa.core.schemas import require_one_line
 from nexa.models import ListPreference, SavedView
 from nexa.view.repository import ViewRepository
@@ -49,7 +49,9 @@ def get_view(session: Session, actor: Actor, view_id: uuid.UUID) -> SavedView:
 def _check_columns(columns: list[str], fields: dict[str, FieldSpec], extra: set[str]) -> list[str]:
     if len(columns) > MAX_COLUMNS:
         raise ValidationFailed(f"at most {MAX_COLUMNS} columns", field="columns")
-    unknown = [c for c in columns if c not in fields and c not in extra]
+    unknown = [
+        c for c in columns if (c not in fields or fields[c].kind == MEMBERSHIP) and c not in extra
+    ]
     if unknown:
         raise ValidationFailed(f"unknown column '{unknown[0][:60]}'", field="columns")
     return list(dict.fromkeys(columns))

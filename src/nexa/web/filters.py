@@ -4,6 +4,10 @@ fits it (a select of the field's choices or of users, a date picker, a number, a
 look-up, text). ``filter_string`` turns a row of the builder into the API's
 ``field:operator:value``; ``builder_row`` turns a filter back into a row to show.
 
+Leads, contacts and accounts also offer list membership ("is in list" / "is not in list",
+a picker of the lists of that kind: the ``list`` pseudo field), and the form has an "any of
+these" box whose rows become one ``any(...)`` filter (``group_rows`` reads a group back).
+
 Internal columns (``id``, ``deleted_at``, versions) are neither offered as filters nor as
 columns (``HIDDEN``)."""
 
@@ -15,7 +19,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
-from nexa.core.filtering import FieldSpec
+from nexa.core.errors import ValidationFailed
+from nexa.core.filtering import MEMBERSHIP, FieldSpec, ListQuery, split_any
+from nexa.segment.service import ListService
 from nexa.web.choices import field_choices
 from nexa.web.pages import humanise
 from nexa.web.references import FIELD_TYPES
@@ -36,6 +42,7 @@ OPERATORS: dict[str, list[tuple[str, str]]] = {
             ("gt", "is more than"), ("gte", "is at least"), *EMPTY],
     "bool": [("eq", "is")],
     "list": [("contains", "includes")],
+    MEMBERSHIP: [("eq", "is in list"), ("ne", "is not in list")],
 }  # fmt: skip
 OPERATORS["decimal"] = OPERATORS["int"]
 # a reference's look-up: field -> the list page's path of the record it points at
@@ -55,13 +62,33 @@ class FilterField:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def list_choices(session: Session, actor: Actor, object_type: str) -> list[tuple[str, str]]:
+    """The lists of ``object_type`` records the actor can read, by name (a picker)."""
+    found, _ = ListService(session, actor).list(
+        ListQuery(filters=[f"object_type:eq:{object_type}"], sort="name", limit=200)
+    )
+    return [(str(lst.id), lst.name) for lst in found]
+
+
 def filter_fields(
-    session: Session, actor: Actor, obj: Any, fields: dict[str, FieldSpec]
+    session: Session,
+    actor: Actor,
+    obj: Any,
+    fields: dict[str, FieldSpec],
+    shown: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, FilterField]:
-    """The fields the builder offers, by name, in label order."""
+    """The fields the builder offers, by name, in label order. The list picker's choices are
+    read only when a row of ``shown`` needs them (one query, not on every list page)."""
     out: dict[str, FilterField] = {}
     for name, spec in fields.items():
         if name in HIDDEN or spec.kind not in OPERATORS:
+            continue
+        if spec.kind == MEMBERSHIP:
+            picked = list_choices(session, actor, obj.name) if name in shown else []
+            out[name] = FilterField(
+                name=name, label="List membership", kind=spec.kind,
+                operators=OPERATORS[MEMBERSHIP], choices=picked,
+            )  # fmt: skip
             continue
         choices = field_choices(session, actor, obj, name)
         if choices is None and spec.kind == "enum" and spec.choices:
@@ -101,8 +128,21 @@ def filter_string(name: str, op: str, value: str) -> str | None:
     return f"{name}:{op}:{value}"
 
 
+def group_rows(raw: str) -> list[tuple[str, str, str]] | None:
+    """An ``any(...)`` filter as rows of the "any of these" box (None: not a group)."""
+    try:
+        members = split_any(raw)
+    except ValidationFailed:
+        return None
+    if members is None:
+        return None
+    return [row for row in map(builder_row, members) if row is not None]
+
+
 def builder_row(raw: str) -> tuple[str, str, str] | None:
     """A filter as the builder shows it: (field, operator, value)."""
+    if raw.startswith("any("):
+        return None  # a group: group_rows
     parts = raw.split(":", 2)
     if len(parts) != 3:
         return None

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from nexa.activity import service as activity
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, PermissionDenied, ValidationFailed
-from nexa.core.filtering import FieldSpec, ListQuery
+from nexa.core.filtering import MAX_ANY, MEMBERSHIP, FieldSpec, ListQuery, any_of
 from nexa.imports import export as exporting
 from nexa.record import bulk
 from nexa.segment import service as lists
@@ -36,7 +36,7 @@ from nexa.web import references
 from nexa.web.choices import field_choices
 from nexa.web.csrf import verify_csrf
 from nexa.web.filters import HIDDEN as HIDDEN_FIELDS
-from nexa.web.filters import builder_row, filter_fields, filter_string
+from nexa.web.filters import builder_row, filter_fields, filter_string, group_rows
 from nexa.web.forms import (
     FormField,
     create_values,
@@ -151,16 +151,32 @@ NOT_IN_PROFILE = frozenset(
 # ---- list ------------------------------------------------------------------------------
 
 
+def _built(params: Any, prefix: str) -> list[str]:
+    """The complete rows of a builder box (``<prefix>f`` / ``o`` / ``v`` parameters)."""
+    built = []
+    for name, op, value in zip(
+        params.getlist(f"{prefix}f"),
+        params.getlist(f"{prefix}o"),
+        params.getlist(f"{prefix}v"),
+        strict=False,
+    ):
+        one = filter_string(name, op, value.strip())
+        if one is not None:
+            built.append(one)
+    return built
+
+
 def _filters_from(request: Request) -> list[str]:
-    """``f=field:op:value`` parameters plus the rows of the filter builder (ff/fo/fv)."""
+    """``f=field:op:value`` parameters, the rows of the filter builder (ff/fo/fv) and the
+    rows of its "any of these" box (af/ao/av), which become one any(...) filter."""
     params = request.query_params
     filters = [f for f in params.getlist("f") if f.strip()]
-    for name, op, value in zip(
-        params.getlist("ff"), params.getlist("fo"), params.getlist("fv"), strict=False
-    ):
-        built = filter_string(name, op, value.strip())
-        if built is not None:
-            filters.append(built)
+    filters += _built(params, "f")
+    either = _built(params, "a")[:MAX_ANY]
+    if len(either) == 1:
+        filters.append(either[0])
+    elif either:
+        filters.append(any_of(either))
     return filters[:20]
 
 
@@ -168,7 +184,11 @@ def _list_columns(
     obj: WebObject, chosen: list[str] | None, fields: dict[str, FieldSpec]
 ) -> list[str]:
     extra = set(obj.columns)
-    columns = [c for c in (chosen or obj.columns) if c in fields or c in extra]
+    columns = [
+        c
+        for c in (chosen or obj.columns)
+        if (c in fields and fields[c].kind != MEMBERSHIP) or c in extra
+    ]
     columns = columns or list(obj.columns)
     if obj.title_field in columns:  # the name, which links to the record, comes first
         columns.remove(obj.title_field)
@@ -224,9 +244,14 @@ def list_context(
     names = references.resolve(session, actor, rows, columns)
     saved = views.list_views(session, actor, obj.name)
     parsed = [row for row in map(builder_row, filters) if row is not None]
+    # the first any(...) group fills the "any of these" box; other groups ride along unseen
+    groups = [(f, members) for f in filters if (members := group_rows(f)) is not None]
+    any_rows = groups[0][1] if groups else []
+    kept_groups = [f for f, _ in groups[1:]]
+    shown = parsed + any_rows
     # the names of the records the filters point at (a look-up shows the name, not the id)
     filter_names = references.resolve(
-        session, actor, [{name: value} for name, _, value in parsed], {n for n, _, _ in parsed}
+        session, actor, [{name: value} for name, _, value in shown], {n for n, _, _ in shown}
     )
     return {
         "filter_names": filter_names,
@@ -235,11 +260,13 @@ def list_context(
         "columns": columns,
         # the chooser lists the shown columns first, in their order, so saving keeps it
         "all_fields": columns
-        + sorted((set(fields) | set(obj.columns)) - set(columns) - HIDDEN_FIELDS),
+        + sorted((set(fields) | set(obj.columns)) - set(columns) - HIDDEN_FIELDS - {"list"}),
         "sortable": {n for n, s in fields.items() if s.sortable},
-        "filter_fields": filter_fields(session, actor, obj, fields),
+        "filter_fields": filter_fields(session, actor, obj, fields, {n for n, _, _ in shown}),
         "filters": filters,
         "filter_rows": parsed,
+        "any_rows": any_rows,
+        "kept_groups": kept_groups,
         "sort": sort or "",
         "next_cursor": next_cursor,
         "cursor": params.get("cursor") or "",
@@ -361,8 +388,9 @@ class ObjectListView(ObjectPage):
         """One row of the filter builder for the field chosen (htmx swaps it in): its
         operators in words and the value input that fits it."""
         fields = self.obj.service(session, actor).repo.fields()
-        offered = filter_fields(session, actor, self.obj, fields)
-        name = request.query_params.get("ff", "")
+        prefix = "a" if request.query_params.get("p") == "a" else "f"  # the any-of box: a
+        name = request.query_params.get(f"{prefix}f", "")
+        offered = filter_fields(session, actor, self.obj, fields, {name})
         try:
             index = max(1, min(99, int(request.query_params.get("i", "1"))))
         except ValueError:
@@ -377,6 +405,7 @@ class ObjectListView(ObjectPage):
             filter_fields=offered,
             row=(name if name in offered else "", op, ""),
             index=index,
+            prefix=prefix,
         )
 
     def exportable(self) -> bool:

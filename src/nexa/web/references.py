@@ -34,6 +34,7 @@ FIELD_TYPES: dict[str, str | None] = {
     "converted_contact_id": "contact",
     "converted_account_id": "account",
     "converted_deal_id": "deal",
+    "list": "list",  # the filter language's list membership (list:eq:<list id>)
     "related_id": None,
 }
 PATHS = {

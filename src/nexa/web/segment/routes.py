@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from nexa.core.actor import Actor
 from nexa.core.errors import DomainError, ValidationFailed
-from nexa.core.filtering import FieldSpec, ListQuery
+from nexa.core.filtering import MEMBERSHIP, FieldSpec, ListQuery, split_any
 from nexa.models import RecordList
 from nexa.search import service as search_service
 from nexa.segment import service as lists
@@ -59,6 +59,12 @@ DATE_WORDS = {
     "gte": "is on or after",
 }
 TRUE = ("true", "1", "yes")
+LIST_WORDS = {
+    "eq": "In the list",
+    "ne": "Not in the list",
+    "in": "In at least one of the lists",
+    "not_in": "In none of the lists",
+}
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -86,9 +92,10 @@ def filter_in_words(
     session: Session, actor: Actor, expressions: list[str], fields: dict[str, FieldSpec]
 ) -> list[str]:
     """Each ``field:op:value`` of a dynamic list as a sentence ("Status is one of new,
-    contacted"; "Owner is Ann Smith"), names of referenced records looked up in one go."""
-    parsed = [e.split(":", 2) for e in expressions]
-    parsed = [p for p in parsed if len(p) == 3]
+    contacted"; "Owner is Ann Smith"; "In the list Trade show"), an ``any(...)`` group as
+    "At least one of: …; or …", names of referenced records looked up in one go."""
+    split = [_members(e) for e in expressions]
+    parsed = [p for group in split for p in group]
     refs = [
         {name: v}
         for name, op, value in parsed
@@ -97,24 +104,46 @@ def filter_in_words(
     ]
     names = references.resolve(session, actor, refs, {n for n, _, _ in parsed})
     sentences = []
-    for name, op, value in parsed:
-        spec = fields.get(name)
-        kind = spec.kind if spec is not None else "str"
-        label = humanise(name)
-        if op == "is_null":
-            empty = value.lower() in TRUE
-            sentences.append(f"{label} is {'empty' if empty else 'not empty'}")
-            continue
-        values = [v for v in value.split(",") if v] if op in ("in", "not_in") else [value]
-        shown = []
-        for v in values:
-            ref = names.get(name, v) if name in references.FIELD_TYPES else None
-            shown.append(ref[0] if ref else _words_value(v, kind))
-        if op in ("contains", "starts_with"):
-            shown = [f"“{v}”" for v in shown]
-        words = DATE_WORDS.get(op) if kind in ("date", "datetime") else None
-        sentences.append(f"{label} {words or OP_WORDS.get(op, op)} {', '.join(shown)}")
+    for expression, group in zip(expressions, split, strict=True):
+        said = [_sentence(row, fields, names) for row in group]
+        if expression.startswith("any(") and said:
+            sentences.append("At least one of: " + "; or ".join(said))
+        elif said:
+            sentences.append(said[0])
     return sentences
+
+
+def _members(expression: str) -> list[tuple[str, str, str]]:
+    """The (field, op, value) rows of one expression (a group's members, or itself)."""
+    try:
+        members = split_any(expression) or [expression]
+    except ValidationFailed:
+        return []
+    rows = [m.split(":", 2) for m in members]
+    return [(r[0], r[1], r[2]) for r in rows if len(r) == 3]
+
+
+def _sentence(
+    row: tuple[str, str, str], fields: dict[str, FieldSpec], names: references.Names
+) -> str:
+    name, op, value = row
+    spec = fields.get(name)
+    kind = spec.kind if spec is not None else "str"
+    label = humanise(name)
+    if op == "is_null":
+        empty = value.lower() in TRUE
+        return f"{label} is {'empty' if empty else 'not empty'}"
+    values = [v for v in value.split(",") if v] if op in ("in", "not_in") else [value]
+    shown = []
+    for v in values:
+        ref = names.get(name, v) if name in references.FIELD_TYPES else None
+        shown.append(ref[0] if ref else _words_value(v, kind))
+    if kind == MEMBERSHIP:
+        return f"{LIST_WORDS.get(op, op)} {', '.join(shown)}"
+    if op in ("contains", "starts_with"):
+        shown = [f"“{v}”" for v in shown]
+    words = DATE_WORDS.get(op) if kind in ("date", "datetime") else None
+    return f"{label} {words or OP_WORDS.get(op, op)} {', '.join(shown)}"
 
 
 def _limit(request: Request) -> int:
