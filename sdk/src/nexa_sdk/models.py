@@ -2057,6 +2057,10 @@ class OrganizationProfile(OutputModel):
     quote_valid_days: int = Field(
         default=30, description="A quote without a date is valid this long"
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA zone for members (leads, contacts) whose own zone is not known",
+    )
     has_logo: bool = Field(default=False)
     logo_type: str | None = None
 
@@ -2075,6 +2079,10 @@ class OrganizationProfileIn(OutputModel):
     )
     quote_valid_days: int = Field(
         default=30, description="A quote without a date is valid this long"
+    )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA zone for members (leads, contacts) whose own zone is not known",
     )
 
 
