@@ -25,7 +25,9 @@ NOT_DOMAINS = {
     "cli": "delivery layer: Typer commands call services",
     # demo: counts, look-ups and bulk inserts (34 statements) in service.py, sales.py, scale.py
     "demo": "a data generator for demos and benchmarks, outside the product's domains",
-    # intelligence: deal_model.py reads and writes the ml_models registry itself (3 statements)
+    # intelligence: deal_model.py reads and writes the ml_models registry itself (3 statements);
+    # send_time.py and channel_preference.py read engagement for many members in chunked
+    # queries (issue 19: organization-wide histograms and rates, a query count per 500 members)
     "intelligence": "the ML layer services call with the rows they read; not a domain",
 }
 

@@ -1,17 +1,20 @@
 """Received mail for tests: mailboxes, and messages as the bytes a server hands over (built
 with ``email.message.EmailMessage``, so they are what real clients send), including replies,
-attachments, auto-replies and delivery status notifications (RFC 3464)."""
+attachments, auto-replies and delivery status notifications (RFC 3464); and mail already sent
+to a lead or contact with its opens and clicks (``make_sent_email``, ``make_email_event``)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 from nexa.core.db import utcnow
-from nexa.models import Mailbox
+from nexa.models import EmailEvent, Mailbox
+from nexa.models import EmailMessage as EmailOut
 
 
 def make_mailbox(db: Any, **fields: Any) -> Mailbox:
@@ -101,3 +104,52 @@ def dsn(
         f"--{boundary}--\r\n"
     )
     return body.encode()
+
+
+def make_sent_email(
+    db: Any,
+    related_type: str,
+    related_id: uuid.UUID,
+    sent_at: datetime,
+    *,
+    flush: bool = True,
+    **fields: Any,
+) -> EmailOut:
+    """An outgoing message already sent to a lead or contact (``replied_at`` etc. in
+    ``fields``); ``flush=False`` to add many and flush once."""
+    row_id = uuid.uuid4()
+    defaults: dict[str, Any] = {
+        "message_id": f"<{row_id.hex}@mail.example.com>",
+        "kind": "marketing",
+        "state": "sent",
+        "from_name": "Nexa",
+        "from_address": "crm@mail.example.com",
+        "from_domain": "mail.example.com",
+        "to": [{"name": "", "address": "member@example.org"}],
+        "cc": [],
+        "bcc": [],
+        "subject": "News",
+        "text_body": "Hello",
+        "attempts": 1,
+        "sent_at": sent_at,
+        "direction": "out",
+        "tracked": True,
+    }
+    message = EmailOut(
+        id=row_id, related_type=related_type, related_id=related_id, **{**defaults, **fields}
+    )
+    db.add(message)
+    if flush:
+        db.flush()
+    return message
+
+
+def make_email_event(
+    db: Any, message: EmailOut, kind: str, at: datetime, *, machine: bool = False
+) -> EmailEvent:
+    """An open or click of ``message`` at ``at`` (``machine``: a proxy's or scanner's)."""
+    if message in db.new:  # the message first: nothing orders the two inserts otherwise
+        db.flush()
+    event = EmailEvent(id=uuid.uuid4(), message_id=message.id, kind=kind, at=at, machine=machine)
+    db.add(event)
+    return event

@@ -89,3 +89,30 @@ def test_a_bad_logo_or_profile_is_a_422_naming_the_field(client: Any, users: Any
     assert r.status_code == 422 and "content_base64" in r.text
     r = client.put(API, headers=h, json={"name": "", "quote_valid_days": 0})
     assert r.status_code == 422 and "name" in r.text and "quote_valid_days" in r.text
+
+
+def test_the_members_time_zone_default(client: Any, db: Any, users: Any) -> None:
+    """Issue 19: the organization's zone for members whose own is not known; an unknown zone
+    is a 422 naming ``time_zone``; best_hours reads members' opens in it."""
+    from datetime import UTC, datetime
+
+    from nexa.intelligence.send_time import best_hours
+    from nexa.metadata.organization import organization_zone
+    from tests.factories.email import make_email_event, make_sent_email
+    from tests.factories.lead import make_lead
+
+    h = users.admin.headers
+    assert str(organization_zone(db)) == "UTC"
+    bad = client.put(API, headers=h, json={"name": "Northwind", "time_zone": "Moon/Base"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "time_zone"
+    r = client.put(API, headers=h, json={"name": "Northwind", "time_zone": "Asia/Tokyo"})
+    assert r.status_code == 200 and r.json()["time_zone"] == "Asia/Tokyo"
+    assert str(organization_zone(db)) == "Asia/Tokyo"
+    lead = make_lead(db)  # no zone, no country, no phone: the organization's
+    at = datetime(2026, 11, 24, 0, tzinfo=UTC)  # Tuesday 09:00 in Tokyo
+    for week in range(6):
+        moment = at - timedelta(weeks=week)
+        make_email_event(db, make_sent_email(db, "lead", lead.id, moment), "open", moment)
+    db.flush()
+    choice = best_hours(db, [("lead", lead.id)])[("lead", lead.id)]
+    assert (choice.source, choice.hour_of_week) == ("own", 24 + 9)  # Tuesday 09:00 in Tokyo

@@ -825,6 +825,9 @@ class ContactCreate(InputModel):
     email: str | None = Field(default=None, description="Unique among live contacts")
     phone: str | None = Field(default=None, description="Stored as E.164")
     mobile: str | None = Field(default=None, description="Stored as E.164")
+    time_zone: str | None = Field(
+        default=None, description="IANA zone, e.g. Europe/Paris; empty: from the phones"
+    )
     title: str | None = None
     department: str | None = None
     linkedin_url: str | None = None
@@ -855,6 +858,14 @@ class ContactOut(OutputModel):
     email: str | None = None
     phone: str | None = None
     mobile: str | None = None
+    time_zone: str | None = Field(default=None, description="As set; empty when inferred")
+    time_zone_source: Literal["own", "country", "phone", "utc"] = Field(
+        default="utc", description="Where effective_time_zone comes from"
+    )
+    effective_time_zone: str = Field(
+        default="UTC",
+        description="The zone campaigns use: time_zone, else from the phones, else UTC",
+    )
     title: str | None = None
     department: str | None = None
     linkedin_url: str | None = None
@@ -882,6 +893,9 @@ class ContactUpdate(InputModel):
     email: str | None = Field(default=None, description="Unique among live contacts")
     phone: str | None = Field(default=None, description="Stored as E.164")
     mobile: str | None = Field(default=None, description="Stored as E.164")
+    time_zone: str | None = Field(
+        default=None, description="IANA zone, e.g. Europe/Paris; empty: from the phones"
+    )
     title: str | None = None
     department: str | None = None
     linkedin_url: str | None = None
@@ -1618,6 +1632,10 @@ class LeadCreate(InputModel):
     ) = None
     website: str | None = None
     country: str | None = Field(default=None, description="ISO 3166 alpha-2 code")
+    time_zone: str | None = Field(
+        default=None,
+        description="IANA zone, e.g. Europe/Paris; empty: inferred from country and phone",
+    )
     source: str | None = Field(default=None, description="An active lead source key")
     status: Literal["new", "contacted", "qualified", "converted", "lost"] | None = Field(
         default=None, description="new, contacted, qualified or lost (converted only by conversion)"
@@ -1669,6 +1687,14 @@ class LeadOut(OutputModel):
     company_size: str | None = None
     website: str | None = None
     country: str | None = None
+    time_zone: str | None = Field(default=None, description="As set; empty when inferred")
+    time_zone_source: Literal["own", "country", "phone", "utc"] = Field(
+        default="utc", description="Where effective_time_zone comes from"
+    )
+    effective_time_zone: str = Field(
+        default="UTC",
+        description="The zone campaigns use: time_zone, else inferred from country and phone, else UTC",
+    )
     source: str | None = None
     status: str
     status_changed_at: datetime | None = None
@@ -1756,6 +1782,10 @@ class LeadUpdate(InputModel):
     ) = None
     website: str | None = None
     country: str | None = Field(default=None, description="ISO 3166 alpha-2 code")
+    time_zone: str | None = Field(
+        default=None,
+        description="IANA zone, e.g. Europe/Paris; empty: inferred from country and phone",
+    )
     source: str | None = Field(default=None, description="An active lead source key")
     status: Literal["new", "contacted", "qualified", "converted", "lost"] | None = Field(
         default=None, description="new, contacted, qualified or lost (converted only by conversion)"
@@ -2281,6 +2311,10 @@ class OrganizationProfile(OutputModel):
     quote_valid_days: int = Field(
         default=30, description="A quote without a date is valid this long"
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA zone for members (leads, contacts) whose own zone is not known",
+    )
     has_logo: bool = Field(default=False)
     logo_type: str | None = None
 
@@ -2299,6 +2333,10 @@ class OrganizationProfileIn(OutputModel):
     )
     quote_valid_days: int = Field(
         default=30, description="A quote without a date is valid this long"
+    )
+    time_zone: str = Field(
+        default="UTC",
+        description="IANA zone for members (leads, contacts) whose own zone is not known",
     )
 
 

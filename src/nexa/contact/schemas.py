@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from nexa.core.fields import MAX_TAGS, EmailValue, PhoneValue, TagList, UrlValue
+from nexa.core.fields import (
+    MAX_TAGS,
+    EmailValue,
+    PhoneValue,
+    TagList,
+    TimeZoneValue,
+    UrlValue,
+)
 from nexa.core.names import person_name
 from nexa.core.schemas import InputModel, OutputModel, RecordFlag
 
@@ -18,6 +25,9 @@ class _ContactFields(InputModel):
     email: EmailValue = Field(None, max_length=254, description="Unique among live contacts")
     phone: PhoneValue = Field(None, max_length=40, description="Stored as E.164")
     mobile: PhoneValue = Field(None, max_length=40, description="Stored as E.164")
+    time_zone: TimeZoneValue = Field(
+        None, max_length=64, description="IANA zone, e.g. Europe/Paris; empty: from the phones"
+    )
     title: str | None = Field(None, max_length=150)
     department: str | None = Field(None, max_length=120)
     linkedin_url: UrlValue = Field(None, max_length=500)
@@ -50,6 +60,13 @@ class ContactOut(OutputModel):
     email: str | None = None
     phone: str | None = None
     mobile: str | None = None
+    time_zone: str | None = Field(None, description="As set; empty when inferred")
+    time_zone_source: Literal["own", "country", "phone", "utc"] = Field(
+        "utc", description="Where effective_time_zone comes from"
+    )
+    effective_time_zone: str = Field(
+        "UTC", description="The zone campaigns use: time_zone, else from the phones, else UTC"
+    )
     title: str | None = None
     department: str | None = None
     linkedin_url: str | None = None

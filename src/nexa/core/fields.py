@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
 
 from nexa.config import get_settings
+from nexa.core.localtime import check_zone
 from nexa.core.text import clean_text, mixed_scripts_message, text_key
 
 
@@ -89,6 +90,8 @@ def _or_none(normalise: Callable[[str], str]) -> Callable[[str | None], str | No
 EmailValue = Annotated[str | None, AfterValidator(_or_none(normalise_email))]
 PhoneValue = Annotated[str | None, AfterValidator(_or_none(regional_phone))]
 UrlValue = Annotated[str | None, AfterValidator(_or_none(normalise_url))]
+# an IANA zone name (Europe/Paris); unknown names are refused (nexa.core.localtime)
+TimeZoneValue = Annotated[str | None, AfterValidator(_or_none(check_zone))]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 TagList = Annotated[list[Tag] | None, AfterValidator(distinct_tags)]
 MAX_TAGS = 50

@@ -8,7 +8,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from nexa.core.fields import MAX_TAGS, EmailValue, PhoneValue, TagList, UrlValue
+from nexa.core.fields import (
+    MAX_TAGS,
+    EmailValue,
+    PhoneValue,
+    TagList,
+    TimeZoneValue,
+    UrlValue,
+)
 from nexa.core.money import Amount
 from nexa.core.money import CurrencyCode as Currency
 from nexa.core.names import person_name
@@ -29,6 +36,11 @@ class _LeadFields(InputModel):
     company_size: CompanySize | None = None
     website: UrlValue = Field(None, max_length=500)
     country: str | None = Field(None, description="ISO 3166 alpha-2 code")
+    time_zone: TimeZoneValue = Field(
+        None,
+        max_length=64,
+        description="IANA zone, e.g. Europe/Paris; empty: inferred from country and phone",
+    )
     source: SourceKey | None = Field(None, description="An active lead source key")
     status: LeadStatus | None = Field(
         None, description="new, contacted, qualified or lost (converted only by conversion)"
@@ -92,6 +104,15 @@ class LeadOut(OutputModel):
     company_size: str | None = None
     website: str | None = None
     country: str | None = None
+    time_zone: str | None = Field(None, description="As set; empty when inferred")
+    time_zone_source: Literal["own", "country", "phone", "utc"] = Field(
+        "utc", description="Where effective_time_zone comes from"
+    )
+    effective_time_zone: str = Field(
+        "UTC",
+        description="The zone campaigns use: time_zone, else inferred from country and phone,"
+        " else UTC",
+    )
     source: str | None = None
     status: str
     status_changed_at: datetime | None = None

@@ -1,5 +1,6 @@
 """The organization's profile: the seller on its documents (name, address, contact details,
-tax number, logo) and what its quotes say by default (terms, days of validity).
+tax number, logo), what its quotes say by default (terms, days of validity) and the time zone
+of members whose own is not known (issue 19: ``nexa.core.localtime.member_zone``).
 
 Stored as one organization setting (``organization.profile``); the logo is a PNG or JPEG of
 at most 256 KB and 2,000 × 2,000 pixels, checked by decoding it, kept in the file store and
@@ -9,6 +10,7 @@ named by its key. Everyone's quotes print it; admins (``settings:*``) read and c
 from __future__ import annotations
 
 import io
+from datetime import UTC, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -18,6 +20,7 @@ from nexa.config import get_settings
 from nexa.core.actor import Actor
 from nexa.core.errors import PermissionDenied, ValidationFailed
 from nexa.core.filestore import FileNotStored, default_store
+from nexa.core.localtime import check_zone, zone_or_none
 from nexa.models import OrgSetting
 from nexa.models.org_setting import put_setting
 
@@ -47,8 +50,18 @@ class OrganizationProfileIn(BaseModel):
     quote_valid_days: int = Field(
         DEFAULT_VALID_DAYS, ge=1, le=365, description="A quote without a date is valid this long"
     )
+    time_zone: str = Field(
+        "UTC",
+        max_length=64,
+        description="IANA zone for members (leads, contacts) whose own zone is not known",
+    )
 
     _strip = field_validator("*", mode="before")(_text)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return check_zone(v) if v else "UTC"
 
 
 class OrganizationProfile(OrganizationProfileIn):
@@ -83,6 +96,11 @@ def organization_profile(session: Session) -> OrganizationProfile:
     profile.has_logo = profile.logo_key is not None
     profile.logo_type = stored.get("logo_type") if profile.has_logo else None
     return profile
+
+
+def organization_zone(session: Session) -> tzinfo:
+    """The organization's default zone for members whose own is not known (UTC when unset)."""
+    return zone_or_none(organization_profile(session).time_zone) or UTC
 
 
 def get_profile(session: Session, actor: Actor) -> OrganizationProfile:

@@ -43,6 +43,8 @@ class Contact(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Owne
     email_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     mobile: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # IANA zone; empty: inferred from the phones (nexa.core.localtime.member_zone)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     title: Mapped[str | None] = mapped_column(String(150), nullable=True)
     department: Mapped[str | None] = mapped_column(String(120), nullable=True)
     linkedin_url: Mapped[str | None] = mapped_column(String(500), nullable=True)

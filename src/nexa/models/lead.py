@@ -65,6 +65,8 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
     company_size: Mapped[str | None] = mapped_column(String(20), nullable=True)
     website: Mapped[str | None] = mapped_column(String(500), nullable=True)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # IANA zone; empty: inferred from country and phone (nexa.core.localtime.member_zone)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source: Mapped[str | None] = mapped_column(
         String(40), ForeignKey("lead_sources.key", ondelete="RESTRICT"), nullable=True, index=True
     )

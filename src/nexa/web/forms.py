@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from nexa.core.errors import DomainError
+from nexa.core.localtime import zone_choices
 from nexa.core.schemas import MULTI_LINE_FIELDS
 from nexa.metadata import service as metadata
 from nexa.web.labels import field_label, plain_text
@@ -46,6 +47,7 @@ WHEN = ("starts_at", "ends_at", "timezone", "started_at", "duration_seconds", "d
         "reminder_at")  # fmt: skip
 MINUTES = {"duration_seconds"}
 COUNTRY_FIELDS = {"country"}
+ZONE_FIELDS = {"time_zone"}  # a select of IANA zones (leads, contacts: issue 19)
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,7 +69,7 @@ SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
     ("When", frozenset({"starts_at", "ends_at", "timezone", "started_at", "duration_seconds",
                         "due_at", "reminder_at", "close_date", "valid_until", "expected_date"})),
     ("Where", frozenset({"location", "video_url", "billing_address", "shipping_address",
-                         "address", "country", "city", "state", "postal_code"})),
+                         "address", "country", "time_zone", "city", "state", "postal_code"})),
     ("Linked to", frozenset({"related_type", "related_id", "account_id", "contact_id",
                              "primary_contact_id", "deal_id", "lead_id", "parent_id",
                              "quote_id", "reports_to_id", "attendees"})),
@@ -239,6 +241,9 @@ def form_fields(
         extra_labels: dict[str, str] | None = None
         if name in COUNTRY_FIELDS and kind == "text":  # a select of names, the ISO code kept
             extra_labels = country_names()
+            kind, found_choices = "select", tuple(extra_labels)
+        if name in ZONE_FIELDS and kind == "text":
+            extra_labels = {z: z.replace("_", " ") for z in zone_choices()}
             kind, found_choices = "select", tuple(extra_labels)
         extra: dict[str, Any] = {"labels": extra_labels} if extra_labels else {}
         if kind == "rows":

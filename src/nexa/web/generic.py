@@ -123,6 +123,8 @@ NOT_IN_PROFILE = frozenset(
         "ics_sequence",
         "recording_path",
         "recording_sha256",
+        "effective_time_zone",  # shown as the time zone's value (components/macros.html)
+        "time_zone_source",
         # intelligence: shown by the insight panels (score, SLA clock, win prediction)
         "score_factors",
         "score_probability",

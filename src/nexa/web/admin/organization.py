@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound
+from nexa.core.localtime import zone_choices
 from nexa.metadata import organization as service
 from nexa.metadata.organization import LOGO_MAX_BYTES, OrganizationProfileIn
 from nexa.web.admin.common import CSRF, Failure, attempt, done, guard, integer, page
@@ -18,7 +19,7 @@ from nexa.web.pages import PostedForm, WebSession
 
 router = APIRouter()
 OrgActor = Annotated[Actor, Depends(guard("organization"))]
-FIELDS = ("name", "address", "email", "phone", "website", "tax_id", "quote_terms")
+FIELDS = ("name", "address", "email", "phone", "website", "tax_id", "quote_terms", "time_zone")
 
 
 def _page(
@@ -41,6 +42,7 @@ def _page(
         values=values if values is not None else profile.model_dump(),
         can_write=actor.can("settings:write"),
         logo_kb=LOGO_MAX_BYTES // 1024,
+        zones=[(z, z.replace("_", " ")) for z in zone_choices()],
     )
 
 
