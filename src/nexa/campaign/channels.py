@@ -46,7 +46,8 @@ def choose_variants(
     if count == 0:
         return {m.id: None for m in members}
     if "message_content" in (campaign.optimize or []):
-        choose = importlib.import_module("nexa.intelligence.bandit").choose
+        from nexa.intelligence.bandit import choose
+
         stats = CampaignRepository(session).variant_stats(step.id, count)
         rng = random.Random(f"{step.id}:{len(members)}:{sum(t for _, t in stats.values())}")
         return {m.id: choose(stats, rng) for m in members}

@@ -204,11 +204,45 @@ def run_chunk(
             else:
                 outcome.skipped += 1
             updates.append(_after_step(m, position, next_step, now, zones.get(m.id)))
+    if "send_time" in (campaign.optimize or []):
+        _at_best_hours(session, steps, due, updates, zones)
     repo.insert_runs(runs)
     repo.update_members(updates)
     record_touches(session, touches)
     session.flush()
     return outcome
+
+
+def _at_best_hours(
+    session: Session,
+    steps: list[CampaignStep],
+    due: list[CampaignMember],
+    updates: list[dict[str, Any]],
+    zones: dict[uuid.UUID, Any],
+) -> None:
+    """Send-time optimisation: a member's next email or SMS step waits for their best hour."""
+    from nexa.campaign.timing import best_send_times
+
+    members = {m.id: m for m in due}
+    moving = [
+        u
+        for u in updates
+        if u["b_state"] == "active"
+        and u["b_next_at"] is not None
+        and u["b_position"] < len(steps)
+        and steps[u["b_position"]].channel in ("email", "sms")
+        and steps[u["b_position"]].wait_kind != "until"
+    ]
+    if not moving:
+        return
+    chosen = best_send_times(
+        session,
+        [members[u["b_id"]] for u in moving],
+        {u["b_id"]: u["b_next_at"] for u in moving},
+        zones,
+    )
+    for u in moving:
+        u["b_next_at"] = chosen.get(u["b_id"], u["b_next_at"])
 
 
 # ---- member moves ---------------------------------------------------------------------------

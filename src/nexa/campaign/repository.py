@@ -436,23 +436,22 @@ class CampaignRepository(Repository[Campaign]):
 
     def zone_facts(
         self, records: list[tuple[str, uuid.UUID]]
-    ) -> dict[tuple[str, uuid.UUID], tuple[str | None, str | None, str | None]]:
-        """(time zone, country, phone) of leads and contacts: what their local time needs."""
+    ) -> dict[tuple[str, uuid.UUID], tuple[Any, Any, Any, Any]]:
+        """(time zone, country, phone, mobile) of leads and contacts: what their local time
+        needs (a column a type lacks reads as None)."""
         from nexa.models import Contact
 
-        out: dict[tuple[str, uuid.UUID], tuple[str | None, str | None, str | None]] = {}
+        out: dict[tuple[str, uuid.UUID], tuple[Any, Any, Any, Any]] = {}
         for record_type, model in (("lead", Lead), ("contact", Contact)):
             ids = [i for t, i in records if t == record_type]
-            zone_col = getattr(model, "time_zone", None)
-            country_col = getattr(model, "country", None)
-            phone_col = getattr(model, "phone", None)
             cols = [
-                c if c is not None else literal(None) for c in (zone_col, country_col, phone_col)
+                getattr(model, name, None) if hasattr(model, name) else literal(None)
+                for name in ("time_zone", "country", "phone", "mobile")
             ]
             for start in range(0, len(ids), 500):
                 stmt = select(model.id, *cols).where(model.id.in_(ids[start : start + 500]))
-                for rid, zone, country, phone in self.session.execute(unscoped(stmt)):
-                    out[(record_type, rid)] = (zone, country, phone)
+                for rid, zone, country, phone, mobile in self.session.execute(unscoped(stmt)):
+                    out[(record_type, rid)] = (zone, country, phone, mobile)
         return out
 
     def matching(
