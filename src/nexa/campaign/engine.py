@@ -416,8 +416,10 @@ def _matching(
         expressions = [f"list:{'eq' if cond.kind == 'in_list' else 'ne'}:{cond.list_id}"]
     else:
         expressions = list(cond.expressions)
+    from nexa.segment.service import matching_ids
+
     try:
-        return CampaignRepository(session).matching(record_type, expressions, record_ids)
+        return matching_ids(session, SYSTEM, record_type, expressions, record_ids)
     except DomainError as exc:
         log.warning("campaign condition %r for %s: %s", expressions, record_type, exc)
         return set()

@@ -454,26 +454,6 @@ class CampaignRepository(Repository[Campaign]):
                     out[(record_type, rid)] = (zone, country, phone, mobile)
         return out
 
-    def matching(
-        self, record_type: str, expressions: list[str], record_ids: list[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        """Which of ``record_ids`` match every filter expression (system view: the engine
-        checks a member's condition whoever owns it)."""
-        from nexa.core.actor import SYSTEM
-        from nexa.core.filtering import apply_filters, parse_filters
-        from nexa.core.repository import REPOSITORIES
-
-        repo = REPOSITORIES[record_type](self.session)
-        fields = repo.fields()  # type: ignore[attr-defined]
-        conds = parse_filters(expressions, fields)
-        out: set[uuid.UUID] = set()
-        for start in range(0, len(record_ids), 500):
-            chunk = record_ids[start : start + 500]
-            stmt = apply_filters(repo.readable(SYSTEM), conds, fields)
-            stmt = stmt.with_only_columns(repo.model.id).where(repo.model.id.in_(chunk))
-            out |= set(self.session.scalars(stmt))
-        return out
-
     def due_by_day(self, start: datetime, end: datetime) -> list[tuple[Any, str, str, int]]:
         """(day, campaign, channel of the step due, members) for members due in the window,
         and (day, campaign, "start", 0) for campaigns scheduled to start in it."""

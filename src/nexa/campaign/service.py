@@ -84,10 +84,11 @@ def check_condition(
         raise ValidationFailed(f"no list with id {cond.list_id}", field=field)
     if cond.kind == "filter":
         types = member_types(session, campaign) if campaign is not None else ("lead", "contact")
+        from nexa.segment.service import check_expressions
+
         for record_type in types:
-            repo = REPOSITORIES[record_type](session)
             try:
-                parse_filters(list(cond.expressions), repo.fields())  # type: ignore[attr-defined]
+                check_expressions(session, record_type, list(cond.expressions), field)
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     f"{exc.detail} (for {record_type} members)", field=field
