@@ -47,6 +47,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.forecast.service",
     "nexa.forecast.subscribers",
     "nexa.email.service",
+    "nexa.booking.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -102,10 +103,15 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.enrichment.endpoints",
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
+    "nexa.booking.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail).
-PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public", "nexa.email.public")
+PUBLIC_ROUTERS: tuple[str, ...] = (
+    "nexa.lead.public",
+    "nexa.email.public",
+    "nexa.web.booking.public",
+)
 
 # ---- the web UI: each module's ``router``, registered before the generic record pages (so
 # /deals/board is not read as a deal id) and in this order -------------------------------
@@ -133,6 +139,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.webhook.routes",
     "nexa.web.email.routes",
     "nexa.web.email.compose",
+    "nexa.web.booking.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
 )
