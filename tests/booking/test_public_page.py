@@ -311,3 +311,16 @@ def test_the_host_sees_what_the_meeting_is_on_when_it_can(client: Any, db: Any, 
     assert on.get(mine.id) == "lead" and hidden.id not in on
     assert on.get(only_hidden.id) == "contact"
     assert scalars(db, select(Lead).where(Lead.email == "lee@buyer.example")).first() is None
+
+
+def test_bookings_from_one_address_are_rate_limited(
+    client: Any, db: Any, users: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(service, "RATE_PER_HOUR", 2)
+    page = make_page(db, users.rep)
+    slots, token = offered(client, page.slug)
+    for i in range(2):
+        r = book(client, page.slug, token, slots[i], email=f"n{i}@v.example")
+        assert r.status_code == 201
+    limited = book(client, page.slug, token, slots[3], email="n3@v.example")
+    assert limited.status_code == 429 and "too many bookings" in limited.text
