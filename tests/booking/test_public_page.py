@@ -324,3 +324,19 @@ def test_bookings_from_one_address_are_rate_limited(
         assert r.status_code == 201
     limited = book(client, page.slug, token, slots[3], email="n3@v.example")
     assert limited.status_code == 429 and "too many bookings" in limited.text
+
+
+def test_what_the_records_refuse_is_named_as_the_visitors_field(
+    client: Any, db: Any, users: Any
+) -> None:
+    page = make_page(db, users.rep)
+    slots, token = offered(client, page.slug)
+
+    def refused(**fields: str) -> tuple[int, str]:
+        data = {"token": token, "starts_at": slots[0], "name": "Ada", "email": "ada@v.example"}
+        r = client.post(f"/book/{page.slug}", data=data | fields, headers=JSON)
+        assert "errors" in r.json(), r.text
+        return r.status_code, r.json()["errors"][0]["field"]
+
+    assert refused(note="hello\x07there") == (422, "note")
+    assert scalars(db, select(Booking).where(Booking.page_id == page.id)).first() is None

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
 from nexa.auth.service import actor_for
@@ -348,13 +349,16 @@ def _person(
     if lead is not None:
         return "lead", lead.id, False
     first, _, last = name.rpartition(" ")
-    data = LeadCreate(
-        first_name=first[:100] or None,
-        last_name=(last or name)[:100],
-        email=address,
-        source=LEAD_SOURCE,
-        description="Booked a meeting on a booking page",
-        allow_duplicates=True,
+    data = _visitor_input(
+        LeadCreate,
+        {
+            "first_name": first[:100] or None,
+            "last_name": (last or name)[:100],
+            "email": address,
+            "source": LEAD_SOURCE,
+            "description": "Booked a meeting on a booking page",
+            "allow_duplicates": True,
+        },
     )
     created = LeadService(session, SYSTEM).create(data, owner_id=host.id)
     return "lead", created.id, True
@@ -375,7 +379,8 @@ def _meeting(
     attendee: dict[str, Any] = {"email": address, "name": name}
     if related_type == "contact":
         attendee = {"contact_id": related_id}
-    data = MeetingCreate.model_validate(
+    data = _visitor_input(
+        MeetingCreate,
         {
             "title": f"{page.title} with {name}"[:300],
             "starts_at": start,
@@ -385,7 +390,7 @@ def _meeting(
             "related_type": related_type,
             "related_id": related_id,
             "attendees": [attendee],
-        }
+        },
     )
     # made by the system for the visitor; the host organizes it
     return MeetingService(session, SYSTEM).create(data, owner_id=host.id)
@@ -447,6 +452,28 @@ def _invite(
 
 def _address_of(meeting: Meeting, session: Session) -> str:
     return next(a.email for a in attendees_for(session, meeting) if a.email)
+
+
+# the visitor's form fields the record fields come from (a refusal names what they typed)
+VISITOR_FIELD = {"first_name": "name", "last_name": "name", "title": "name", "description": "note"}
+
+
+def _visitor_input(model: Any, data: dict[str, Any]) -> Any:
+    """``model`` validated from what the visitor typed: a refusal is a 422 naming the page's
+    field (a name mixing alphabets, a control character in the note), never a 500."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        errors = [
+            {
+                "field": VISITOR_FIELD.get(str(e["loc"][0]) if e["loc"] else "", "email"),
+                "message": str(e.get("msg", "not accepted")).removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
+        raise ValidationFailed(
+            f"{errors[0]['field']}: {errors[0]['message']}", errors=errors
+        ) from None
 
 
 REPOSITORY_OF: dict[str, Any] = {"contact": ContactRepository, "lead": LeadRepository}
