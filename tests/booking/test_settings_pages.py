@@ -46,7 +46,9 @@ def test_team_pages_for_managers_not_reps(client: Any, db: Any, users: Any) -> N
     team_id = users.rep.user.team_id
     csrf = sign_in(client, users.rep)
     assert client.get(f"/teams/{team_id}/booking").status_code == 404
+    assert "team-booking-pages" not in client.get("/profile/booking").text
     csrf = sign_in(client, users.manager)
+    assert f'href="/teams/{team_id}/booking"' in client.get("/profile/booking").text
     assert client.get(f"/teams/{team_id}/booking").status_code == 200
     r = form_post(client, f"/teams/{team_id}/booking", csrf, {**FORM, "slug": "east-team"})
     assert r.status_code == 303, r.text[:500]

@@ -17,6 +17,7 @@ from nexa.booking.slots import WEEKDAYS
 from nexa.core.actor import Actor
 from nexa.core.errors import NotFound
 from nexa.models import BookingPage, Team
+from nexa.team import service as teams
 from nexa.web.admin.common import CSRF, Failure, attempt, done, flag, text
 from nexa.web.pages import PostedForm, WebActor, WebSession, render
 
@@ -78,7 +79,10 @@ def _page(
     page: BookingPage | None,
     values: dict[str, Any],
     failure: Failure | None = None,
+    own: bool = False,
 ) -> HTMLResponse:
+    # on one's own page: the teams whose pages one looks after (admins, managers)
+    managed = teams.list_teams(session, actor) if own and actor.can("team:read") else []
     return render(
         request,
         "booking/edit.html",
@@ -92,6 +96,7 @@ def _page(
         values=values,
         errors=failure.errors if failure else {},
         days=DAY_NAMES,
+        teams=[t for t in managed if service.may_edit_team(session, actor, t.id)],
     )
 
 
@@ -106,6 +111,7 @@ def own_page(request: Request, session: WebSession, actor: WebActor) -> HTMLResp
         action="/profile/booking",
         page=page,
         values=_values(page, f"Meet {actor.display_name}".strip()),
+        own=True,
     )
 
 
@@ -128,6 +134,7 @@ def save_own_page(
             page=page,
             values=values,
             failure=saved,
+            own=True,
         )
     return done(request, "Booking page saved.", "/profile/booking")
 
