@@ -340,3 +340,17 @@ def test_what_the_records_refuse_is_named_as_the_visitors_field(
 
     assert refused(note="hello\x07there") == (422, "note")
     assert scalars(db, select(Booking).where(Booking.page_id == page.id)).first() is None
+
+
+def test_a_switched_off_lead_source_does_not_stop_a_booking(
+    client: Any, db: Any, users: Any
+) -> None:
+    from nexa.models import LeadSource
+
+    db.get(LeadSource, "booking_page").active = False
+    db.commit()
+    page = make_page(db, users.rep)
+    slots, token = offered(client, page.slug)
+    assert book(client, page.slug, token, slots[0], email="src@v.example").status_code == 201
+    lead = scalars(db, select(Lead).where(Lead.email == "src@v.example")).one()
+    assert lead.source is None and lead.owner_id == users.rep.id

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from nexa.booking.slots import Interval
 from nexa.core.repository import unscoped
 from nexa.core.text import text_key
-from nexa.models import Booking, BookingPage, Contact, Lead, Meeting, MeetingAttendee, User
+from nexa.models import (
+    Booking,
+    BookingPage,
+    Contact,
+    Lead,
+    LeadSource,
+    Meeting,
+    MeetingAttendee,
+    User,
+)
 
 
 class BookingRepository:
@@ -148,6 +157,10 @@ class BookingRepository:
             Contact.email_key == text_key(email), Contact.deleted_at.is_(None)
         )
         return self.session.scalars(unscoped(stmt.limit(1))).first()
+
+    def source_active(self, key: str) -> bool:
+        source = self.session.get(LeadSource, key)
+        return source is not None and source.active
 
     def live_lead(self, email: str) -> Lead | None:
         stmt = select(Lead).where(Lead.email_key == text_key(email), Lead.deleted_at.is_(None))

@@ -355,7 +355,8 @@ def _person(
             "first_name": first[:100] or None,
             "last_name": (last or name)[:100],
             "email": address,
-            "source": LEAD_SOURCE,
+            # an admin may switch the source off: the lead is still made, without it
+            "source": LEAD_SOURCE if repo.source_active(LEAD_SOURCE) else None,
             "description": "Booked a meeting on a booking page",
             "allow_duplicates": True,
         },
