@@ -49,6 +49,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.email.service",
     "nexa.campaign.service",
     "nexa.campaign.subscribers",
+    "nexa.booking.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -106,10 +107,15 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
     "nexa.campaign.endpoints",
+    "nexa.booking.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail).
-PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public", "nexa.email.public")
+PUBLIC_ROUTERS: tuple[str, ...] = (
+    "nexa.lead.public",
+    "nexa.email.public",
+    "nexa.web.booking.public",
+)
 
 # ---- the web UI: each module's ``router``, registered before the generic record pages (so
 # /deals/board is not read as a deal id) and in this order -------------------------------
@@ -138,6 +144,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.webhook.routes",
     "nexa.web.email.routes",
     "nexa.web.email.compose",
+    "nexa.web.booking.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
 )

@@ -565,6 +565,44 @@ class BandSetting(InputModel):
     sla_minutes: int = Field(description="Working minutes to respond")
 
 
+class BookingPageIn(InputModel):
+    """A booking page's settings (PUT: the whole page) (OpenAPI: `BookingPageIn`)"""
+
+    slug: str = Field(description="In the address /book/{slug}: a-z, 0-9 and -")
+    title: str
+    duration_minutes: int = Field(default=30, description="Meeting length")
+    buffer_before_minutes: int = Field(default=0)
+    buffer_after_minutes: int = Field(default=0)
+    notice_hours: int = Field(default=4, description="Minimum notice before a slot")
+    days_ahead: int = Field(default=14, description="How many days ahead may be booked")
+    working_hours: dict[str, list[list[str]]] | None = Field(
+        default=None,
+        description='Per weekday, [start, end] spans in the host\'s time zone: {"mon": [["09:00", "17:00"]]}',
+    )
+    enabled: bool = Field(default=True)
+
+
+class BookingPageOut(OutputModel):
+    """(OpenAPI: `BookingPageOut`)"""
+
+    id: UUID
+    slug: str
+    title: str
+    url: str
+    user_id: UUID | None = None
+    team_id: UUID | None = None
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    notice_hours: int
+    days_ahead: int
+    working_hours: dict[str, list[list[str]]]
+    enabled: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
 class CallCreate(InputModel):
     """(OpenAPI: `CallCreate`)"""
 
@@ -3457,6 +3495,8 @@ AuditEntryOut.model_rebuild()
 BacktestPeriod.model_rebuild()
 BacktestSummary.model_rebuild()
 BandSetting.model_rebuild()
+BookingPageIn.model_rebuild()
+BookingPageOut.model_rebuild()
 CallCreate.model_rebuild()
 CallOut.model_rebuild()
 CallUpdate.model_rebuild()
@@ -3680,6 +3720,8 @@ __all__ = [
     "BacktestPeriod",
     "BacktestSummary",
     "BandSetting",
+    "BookingPageIn",
+    "BookingPageOut",
     "CallCreate",
     "CallOut",
     "CallUpdate",

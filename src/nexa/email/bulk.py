@@ -35,6 +35,7 @@ from nexa.email.service import (
     _require,
     _subscription_type,
     _template_texts,
+    booking_links,
     merge_context,
     policy,
     refusal_text,
@@ -59,6 +60,7 @@ def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailR
         account_ids = [r.account_id for r in records.values() if r.account_id is not None]
         accounts = repo.readable_records(actor, "account", account_ids)
     owners = repo.users({r.owner_id for r in records.values() if r.owner_id is not None})
+    links = booking_links(session, [*owners, actor.user_id])
     subscription = _subscription_type(data)
     blocked = refusals(
         session,
@@ -89,7 +91,15 @@ def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailR
         lead = record if data.record_type == "lead" else None
         contact = record if data.record_type == "contact" else None
         account = accounts.get(record.account_id) if contact is not None else None
-        context = merge_context(lead, contact, account, None, owners.get(record.owner_id))
+        context = merge_context(
+            lead,
+            contact,
+            account,
+            None,
+            owners.get(record.owner_id),
+            owner_link=links.get(record.owner_id) if record.owner_id else None,
+            sender_link=links.get(actor.user_id) if actor.user_id else None,
+        )
         row_id = uuid.uuid4()
         rewriter = None
         if track:

@@ -2,9 +2,11 @@
 (nexa.core.templating), user-written HTML cleaned with nh3, header values checked.
 
 Merge fields: ``contact``, ``lead``, ``account``, ``deal``, ``owner`` (the record's owner) and
-``organization``, each a mapping of the record's fields. A field with no value, and a record
-the message is not about (or that the sender cannot read), is *undefined*: it renders as
-nothing, and ``{{ contact.first_name | default("there") }}`` gives the default."""
+``organization``, each a mapping of the record's fields, and ``booking_link`` (the address of
+the owner's booking page, else the sender's; ``owner.booking_link`` is the owner's only).
+A field with no value, and a record the message is not about (or that the sender cannot
+read), is *undefined*: it renders as nothing, and
+``{{ contact.first_name | default("there") }}`` gives the default."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ MERGE_FIELDS: dict[str, tuple[str, ...]] = {
     "contact": ("first_name", "last_name", "email", "phone", "mobile", "title", "department"),
     "account": ("name", "industry", "website", "phone", "type", "tier"),
     "deal": ("name", "amount", "currency", "stage", "close_date", "type"),
-    "owner": ("full_name", "email"),
+    "owner": ("full_name", "email", "booking_link"),  # booking_link: see merge_context
 }
 # Tags and attributes kept in user-written HTML: nh3's defaults (no script, style, iframe,
 # form; no event handlers; URLs only http, https, mailto — never javascript:).

@@ -16,11 +16,14 @@ email ``nexa.email.bulk``, receiving ``nexa.email.inbound``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from nexa.booking.repository import BookingRepository
+from nexa.booking.schemas import page_url
 from nexa.config import get_settings
 from nexa.core.actor import SYSTEM, Actor
 from nexa.core.db import utcnow
@@ -413,8 +416,20 @@ def _readable(session: Session, actor: Actor, record_type: str, record_id: Any) 
         return None  # a linked record the sender cannot read gives no merge fields
 
 
-def merge_context(lead: Any, contact: Any, account: Any, deal: Any, owner: Any) -> dict[str, Any]:
-    return {
+def merge_context(
+    lead: Any,
+    contact: Any,
+    account: Any,
+    deal: Any,
+    owner: Any,
+    *,
+    owner_link: str | None = None,
+    sender_link: str | None = None,
+) -> dict[str, Any]:
+    """The merge fields. ``owner_link``: the record owner's booking page address
+    (``{{ owner.booking_link }}``); ``{{ booking_link }}`` is the owner's, else the sender's
+    (either left undefined, so empty, when there is none)."""
+    context: dict[str, Any] = {
         "lead": rendering.fields_of("lead", lead),
         "contact": rendering.fields_of("contact", contact),
         "account": rendering.fields_of("account", account),
@@ -422,6 +437,17 @@ def merge_context(lead: Any, contact: Any, account: Any, deal: Any, owner: Any) 
         "owner": rendering.fields_of("owner", owner),
         "organization": {"name": get_settings().org_name},
     }
+    if owner_link:
+        context["owner"]["booking_link"] = owner_link
+    if owner_link or sender_link:
+        context["booking_link"] = owner_link or sender_link
+    return context
+
+
+def booking_links(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """The booking page address of each of these users who has an enabled one."""
+    slugs = BookingRepository(session).slugs_of_users(i for i in user_ids if i is not None)
+    return {user_id: page_url(slug) for user_id, slug in slugs.items()}
 
 
 def record_context(
@@ -447,7 +473,16 @@ def record_context(
         account = _readable(session, actor, "account", record.account_id)
         contact = _readable(session, actor, "contact", record.primary_contact_id)
     owner = EmailRepository(session).user(getattr(record, "owner_id", None))
-    return record, merge_context(lead, contact, account, deal, owner)
+    links = booking_links(session, [owner.id if owner else None, actor.user_id])
+    return record, merge_context(
+        lead,
+        contact,
+        account,
+        deal,
+        owner,
+        owner_link=links.get(owner.id) if owner else None,
+        sender_link=links.get(actor.user_id) if actor.user_id else None,
+    )
 
 
 def _template_texts(

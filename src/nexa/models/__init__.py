@@ -7,6 +7,7 @@ from nexa.core.sequence import Counter
 from nexa.models.account import Account
 from nexa.models.activity import Activity
 from nexa.models.api_key import ApiKey
+from nexa.models.booking import Booking, BookingPage
 from nexa.models.call import Call
 from nexa.models.campaign import (
     Campaign,
@@ -58,6 +59,8 @@ __all__ = [
     "Activity",
     "ApiKey",
     "AuditEntry",
+    "Booking",
+    "BookingPage",
     "Call",
     "Campaign",
     "CampaignDailyStat",
