@@ -47,6 +47,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.forecast.service",
     "nexa.forecast.subscribers",
     "nexa.email.service",
+    "nexa.sms.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -62,6 +63,7 @@ JOBS: tuple[str, ...] = (
     "nexa.forecast.jobs",
     "nexa.webhook.jobs",
     "nexa.email.jobs",
+    "nexa.sms.jobs",
 )
 
 # After-commit work hanging off the outbox: (module, handler, event prefix).
@@ -70,6 +72,7 @@ OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (
     ("nexa.email.service", "on_queued", "email.queued"),
     ("nexa.email.notifications", "on_notification", "notification.created"),
     ("nexa.deal.flows", "on_closed_won_queued", "deal.closed_won_queued"),
+    ("nexa.sms.service", "on_queued", "sms.queued"),
 )
 
 # ---- /api/v1: each module's ``router`` ---------------------------------------------------
@@ -102,10 +105,11 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.enrichment.endpoints",
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
+    "nexa.sms.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail).
-PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public", "nexa.email.public")
+PUBLIC_ROUTERS: tuple[str, ...] = ("nexa.lead.public", "nexa.email.public", "nexa.sms.public")
 
 # ---- the web UI: each module's ``router``, registered before the generic record pages (so
 # /deals/board is not read as a deal id) and in this order -------------------------------
