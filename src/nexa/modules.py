@@ -137,6 +137,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.webhook.routes",
     "nexa.web.email.routes",
     "nexa.web.email.compose",
+    "nexa.web.sms.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
 )

@@ -47,11 +47,11 @@ def dns() -> Iterator[None]:
                 "http_url": "http://169.254.169.254/",
             },
             "http_url",
-        ),  # noqa: E501
+        ),
         (
             {"provider": "http", "from_number": "+15555550199", "http_url": "file:///etc/passwd"},
             "http_url",
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_a_private_provider_url_is_refused_naming_the_field(
