@@ -2533,6 +2533,30 @@ class SlaRow(OutputModel):
     median_first_response_minutes: float | None
 
 
+class SmsConsent(OutputModel):
+    """(OpenAPI: `SmsConsent`)"""
+
+    record_type: Literal["lead", "contact"]
+    record_id: UUID
+    number: str | None = Field(description="The number texts go to (E.164), if any")
+    status: Literal["subscribed", "unsubscribed", "unknown"] = Field(
+        description="The record's own status (unknown: never set); STOP and START change it"
+    )
+    opted_out_at_number: bool = Field(
+        default=False, description="Another record with this number opted out: nothing is sent"
+    )
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
+
+
+class SmsConsentIn(InputModel):
+    """A contact's or lead's SMS consent as a user (a form, an import) records it (OpenAPI: `SmsConsentIn`)"""
+
+    status: Literal["subscribed", "unsubscribed"]
+    source: Literal["form", "import", "api", "manual"] = Field(default="manual")
+
+
 class SmsList(OutputModel):
     """(OpenAPI: `SmsList`)"""
 
@@ -3327,6 +3351,8 @@ SenderIdentityList.model_rebuild()
 SessionsEndedOut.model_rebuild()
 SlaReport.model_rebuild()
 SlaRow.model_rebuild()
+SmsConsent.model_rebuild()
+SmsConsentIn.model_rebuild()
 SmsList.model_rebuild()
 SmsOut.model_rebuild()
 SmsSend.model_rebuild()
@@ -3532,6 +3558,8 @@ __all__ = [
     "SessionsEndedOut",
     "SlaReport",
     "SlaRow",
+    "SmsConsent",
+    "SmsConsentIn",
     "SmsList",
     "SmsOut",
     "SmsSend",

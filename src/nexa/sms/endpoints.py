@@ -1,4 +1,5 @@
-"""/api/v1/sms (send one, list, one message) and /api/v1/sms/settings (the provider, admins).
+"""/api/v1/sms (send one, list, one message), /api/v1/sms/settings (the provider, admins) and
+/api/v1/{leads,contacts}/{id}/sms-consent (a record's SMS opt-in or opt-out).
 The inbound webhook is public: nexa.sms.public.
 
 No ``from __future__ import annotations``: FastAPI reads the body types from the real
@@ -19,6 +20,8 @@ from nexa.sms import service
 from nexa.sms.schemas import (
     Direction,
     RecordType,
+    SmsConsent,
+    SmsConsentIn,
     SmsList,
     SmsOut,
     SmsSend,
@@ -121,3 +124,56 @@ def send_sms(
 )
 def get_sms(sms_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> SmsOut:
     return service.to_out(service.get_sms(session, actor, sms_id))
+
+
+# ---- consent of a contact or lead ---------------------------------------------------------
+
+
+@router.get(
+    "/leads/{lead_id}/sms-consent",
+    response_model=SmsConsent,
+    summary="A lead's SMS consent (its own status, and whether its number opted out)",
+    responses=PROBLEMS,
+    openapi_extra=needs("lead:read"),
+)
+def get_lead_sms_consent(lead_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> SmsConsent:
+    return service.get_consent(session, actor, "lead", lead_id)
+
+
+@router.put(
+    "/leads/{lead_id}/sms-consent",
+    response_model=SmsConsent,
+    summary="Record a lead's SMS opt-in or opt-out (an opt-out follows the number)",
+    responses=PROBLEMS,
+    openapi_extra=needs("lead:read", "lead:write"),
+)
+def put_lead_sms_consent(
+    lead_id: uuid.UUID, body: SmsConsentIn, session: SessionDep, actor: ActorDep
+) -> SmsConsent:
+    return service.set_consent(session, actor, "lead", lead_id, body)
+
+
+@router.get(
+    "/contacts/{contact_id}/sms-consent",
+    response_model=SmsConsent,
+    summary="A contact's SMS consent (its own status, and whether its number opted out)",
+    responses=PROBLEMS,
+    openapi_extra=needs("contact:read"),
+)
+def get_contact_sms_consent(
+    contact_id: uuid.UUID, session: SessionDep, actor: ActorDep
+) -> SmsConsent:
+    return service.get_consent(session, actor, "contact", contact_id)
+
+
+@router.put(
+    "/contacts/{contact_id}/sms-consent",
+    response_model=SmsConsent,
+    summary="Record a contact's SMS opt-in or opt-out (an opt-out follows the number)",
+    responses=PROBLEMS,
+    openapi_extra=needs("contact:read", "contact:write"),
+)
+def put_contact_sms_consent(
+    contact_id: uuid.UUID, body: SmsConsentIn, session: SessionDep, actor: ActorDep
+) -> SmsConsent:
+    return service.set_consent(session, actor, "contact", contact_id, body)

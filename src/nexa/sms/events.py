@@ -64,11 +64,14 @@ RECEIVED = declare(
 
 @dataclass(frozen=True, kw_only=True)
 class SmsConsentPayload(EventPayload):
-    """A person opted out of SMS (STOP …) or in again (START …) by texting a keyword."""
+    """A person opted out of SMS or in again: by texting a keyword (``keyword``: STOP,
+    START …; ``source`` sms_keyword) or as a user recorded it (``source``: form, import, api,
+    manual)."""
 
     name: str
-    number: str
-    keyword: str
+    number: str | None
+    keyword: str | None
+    source: str
     related_type: str | None = None
     related_id: str | None = None
 
@@ -77,12 +80,13 @@ OPTED_OUT = declare(
     "sms.opted_out",
     payload=SmsConsentPayload,
     permission="sms:read",
-    description="A contact or lead texted STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT): "
-    "no SMS goes to them again until they text START",
+    description="A contact or lead texted STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT), "
+    "or a user recorded the opt-out: no SMS goes to them again until they opt in",
 )
 OPTED_IN = declare(
     "sms.opted_in",
     payload=SmsConsentPayload,
     permission="sms:read",
-    description="A contact or lead texted START (or YES, UNSTOP): SMS may go to them again",
+    description="A contact or lead texted START (or YES, UNSTOP), or a user recorded the "
+    "opt-in: SMS may go to them again",
 )

@@ -119,7 +119,8 @@ def receive(session: Session, token: str, sender: str, recipient: str, body: str
                 payload=SmsConsentPayload(
                     name=f"SMS {keyword} from {from_number}",
                     number=from_number,
-                    keyword=str(keyword),
+                    keyword=keyword,
+                    source="sms_keyword",
                     related_type=record_type,
                     related_id=str(record.id),
                 ),

@@ -16,6 +16,8 @@ Provider = Literal["log", "twilio", "http"]
 State = Literal["queued", "sent", "failed", "refused", "received"]
 Direction = Literal["out", "in"]
 RecordType = Literal["lead", "contact"]
+ConsentStatus = Literal["subscribed", "unsubscribed", "unknown"]
+ConsentSource = Literal["form", "import", "api", "manual"]
 
 TWILIO_URL = "https://api.twilio.com"
 
@@ -105,6 +107,28 @@ class SmsOut(OutputModel):
 
 class SmsList(BaseModel):
     items: list[SmsOut]
+
+
+class SmsConsentIn(InputModel):
+    """A contact's or lead's SMS consent as a user (a form, an import) records it."""
+
+    status: Literal["subscribed", "unsubscribed"]
+    source: ConsentSource = "manual"
+
+
+class SmsConsent(BaseModel):
+    record_type: RecordType
+    record_id: uuid.UUID
+    number: str | None = Field(description="The number texts go to (E.164), if any")
+    status: ConsentStatus = Field(
+        description="The record's own status (unknown: never set); STOP and START change it"
+    )
+    opted_out_at_number: bool = Field(
+        False, description="Another record with this number opted out: nothing is sent"
+    )
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
 
 
 @dataclass

@@ -34,11 +34,13 @@ from nexa.core.repository import REPOSITORIES
 from nexa.core.secretbox import seal, unseal
 from nexa.models import EmailSubscription, SmsMessage
 from nexa.models.sms import MAX_BODY, SMS_CONSENT_TYPE
-from nexa.sms.events import QUEUED, SmsPayload
+from nexa.sms.events import OPTED_IN, OPTED_OUT, QUEUED, SmsConsentPayload, SmsPayload
 from nexa.sms.repository import SmsRepository
 from nexa.sms.schemas import (
     TWILIO_URL,
     SmsBulkResult,
+    SmsConsent,
+    SmsConsentIn,
     SmsOut,
     SmsSend,
     SmsSettings,
@@ -235,17 +237,18 @@ def refusal_text(reason: str) -> str:
 def record_consent(
     session: Session,
     people: list[tuple[str, uuid.UUID]],
-    number: str,
+    number: str | None,
     status: str,
     source: str,
 ) -> None:
     """Set the SMS consent of these records (``subscribed`` / ``unsubscribed``) at
-    ``number``: what an inbound keyword does (system), and what a form or import may do."""
+    ``number``: what an inbound keyword does (system), and what a user, a form or an import
+    records. Every other record's row at the number follows (an opt-out follows the
+    number)."""
     repo = SmsRepository(session)
     now = utcnow()
-    current = {
-        (r.record_type, r.record_id): r for r in repo.consent_rows([i for _, i in people], [])
-    }
+    rows = repo.consent_rows([i for _, i in people], [])
+    current = {(r.record_type, r.record_id): r for r in rows}
     for record_type, record_id in people:
         row = current.get((record_type, record_id))
         if row is None:
@@ -269,13 +272,46 @@ def record_consent(
         row.changed_at = now
         if status == "subscribed":
             row.consent_at = now
-    # every other record's row at this number follows (an opt-out follows the number)
-    for row in repo.consent_rows([], [number]):
-        if (row.record_type, row.record_id) not in set(people) and row.status != status:
-            row.status = status
-            row.consent_source = source
-            row.changed_at = now
+    if number is not None:
+        for row in repo.consent_rows([], [number]):
+            if (row.record_type, row.record_id) not in set(people) and row.status != status:
+                row.status = status
+                row.consent_source = source
+                row.changed_at = now
     session.flush()
+
+
+def _consent_record(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID, action: str
+) -> Any:
+    if record_type not in SENDABLE_FROM:
+        raise ValidationFailed("SMS consent belongs to contacts and leads", field="record_type")
+    repo = REPOSITORIES[record_type](session)
+    if action == "read":
+        return repo.get(actor, record_id)
+    return repo.get_for(actor, record_id, action)
+
+
+def get_consent(
+    session: Session, actor: Actor, record_type: str, record_id: uuid.UUID
+) -> SmsConsent:
+    """A contact's or lead's SMS consent (whoever reads the record)."""
+    record = _consent_record(session, actor, record_type, record_id, "read")
+    number = number_of(record)
+    rows = SmsRepository(session).consent_rows([record.id], [number] if number else [])
+    own = next((r for r in rows if (r.record_type, r.record_id) == (record_type, record.id)), None)
+    return SmsConsent(
+        record_type=record_type,
+        record_id=record.id,
+        number=number,
+        status=own.status if own is not None else "unknown",
+        opted_out_at_number=any(
+            r.status == "unsubscribed" and r.address == number and r is not own for r in rows
+        ),
+        consent_at=own.consent_at if own is not None else None,
+        consent_source=own.consent_source if own is not None else None,
+        changed_at=own.changed_at if own is not None else None,
+    )
 
 
 def set_consent(
@@ -283,20 +319,31 @@ def set_consent(
     actor: Actor,
     record_type: str,
     record_id: uuid.UUID,
-    status: str,
-    source: str = "manual",
-) -> None:
-    """A user (or a form, an import) records a contact's or lead's SMS consent: they need
-    to be able to change the record."""
-    if record_type not in SENDABLE_FROM:
-        raise ValidationFailed("SMS consent belongs to contacts and leads", field="record_type")
-    if status not in ("subscribed", "unsubscribed"):
-        raise ValidationFailed("subscribed or unsubscribed", field="status")
-    record = REPOSITORIES[record_type](session).get_for(actor, record_id, "write")
+    data: SmsConsentIn,
+) -> SmsConsent:
+    """A user (a form, an import) records a contact's or lead's SMS consent: whoever may
+    change the record. An opt-out follows the record's number; ``sms.opted_out`` /
+    ``sms.opted_in`` are published on the record."""
+    record = _consent_record(session, actor, record_type, record_id, "write")
     number = number_of(record)
-    if number is None:
-        raise ValidationFailed("this record has no phone number", field="record_id")
-    record_consent(session, [(record_type, record.id)], number, status, source)
+    record_consent(session, [(record_type, record.id)], number, data.status, data.source)
+    event = OPTED_OUT if data.status == "unsubscribed" else OPTED_IN
+    publish(
+        session,
+        actor,
+        event.name,
+        record_type=record_type,
+        record_id=record.id,
+        payload=SmsConsentPayload(
+            name=f"SMS {'opt-out' if data.status == 'unsubscribed' else 'opt-in'} ({data.source})",
+            number=number,
+            keyword=None,
+            source=data.source,
+            related_type=record_type,
+            related_id=str(record.id),
+        ),
+    )
+    return get_consent(session, actor, record_type, record.id)
 
 
 # ---- sending ------------------------------------------------------------------------------

@@ -47,3 +47,12 @@ def _other_request(route: Any, db: Any, cast: Any) -> Request | None:
 
 
 SUBJECTS = [Subject("sms", _sms, list_path="/api/v1/sms", other_request=_other_request)]
+
+
+def sms_consent_request(route: Any, record: Any) -> Request | None:
+    """The body of PUT /api/v1/{contacts,leads}/{id}/sms-consent (the contact and lead
+    subjects call this)."""
+    if route.path.endswith("/sms-consent") and route.method == "PUT":
+        body = {"status": "subscribed", "source": "form"}
+        return route.path.replace("{}", str(record.id)), body, None
+    return None
