@@ -116,6 +116,23 @@ def test_an_opt_out_follows_the_number_to_other_records(
     assert lead.id != contact.id
 
 
+def test_a_stop_before_any_record_had_the_number_still_counts(
+    client: Any, db: Any, provider: Provider, pump: Pump
+) -> None:
+    use_twilio(db, provider)
+    db.commit()
+    text_in(client, db, "+15555550178", "STOP")
+    assert latest_inbound(db).related_id is None
+    lead = make_lead(db, phone="+15555550178")  # made afterwards
+    refused = service.send(db, SYSTEM, SmsSend(record_type="lead", record_id=lead.id, body="Hi"))
+    assert refused.state == "refused"
+    pump()
+    assert provider.requests == []
+    text_in(client, db, "+15555550178", "start")
+    sent = service.send(db, SYSTEM, SmsSend(record_type="lead", record_id=lead.id, body="Hi!"))
+    assert sent.state == "queued"
+
+
 def test_help_is_only_recorded(client: Any, db: Any, provider: Provider) -> None:
     use_twilio(db, provider)
     lead = make_lead(db, phone="+15555550173")

@@ -34,6 +34,8 @@ class SmsMessage(UUIDPkMixin, TimestampMixin, OwnedMixin, Base):
     __table_args__ = (
         Index("ix_sms_messages_due", "state", "next_attempt_at"),
         Index("ix_sms_messages_record", "related_type", "related_id", "created_at"),
+        # the latest STOP / START a number texted (nexa.sms.service.refusals)
+        Index("ix_sms_messages_from", "from_number", "keyword"),
     )
 
     direction: Mapped[str] = mapped_column(String(3), nullable=False, default="out")

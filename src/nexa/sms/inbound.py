@@ -22,11 +22,9 @@ from nexa.core.fields import normalise_phone
 from nexa.models import SmsMessage
 from nexa.sms.events import OPTED_IN, OPTED_OUT, RECEIVED, SmsConsentPayload, SmsReceivedPayload
 from nexa.sms.repository import SmsRepository
+from nexa.sms.schemas import HELP_WORDS, START_WORDS, STOP_WORDS
 from nexa.sms.service import inbound_token, record_consent
 
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_WORDS = frozenset({"START", "YES", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
 MAX_INBOUND = 10_000
 _WORD = re.compile(r"[^\W_]+")
 

@@ -119,6 +119,24 @@ class SmsRepository(Repository[SmsMessage]):
             rows.update((s.id, s) for s in self.session.scalars(stmt))
         return list(rows.values())
 
+    def latest_keywords(
+        self, numbers: list[str], keywords: frozenset[str]
+    ) -> dict[str, tuple[str, datetime]]:
+        """Number → (keyword, when) of the latest inbound message among ``keywords`` each
+        number sent, one statement per 500 numbers."""
+        found: dict[str, tuple[str, datetime]] = {}
+        unique = sorted(set(numbers))
+        for start in range(0, len(unique), CHUNK):
+            stmt = select(SmsMessage.from_number, SmsMessage.keyword, SmsMessage.created_at).where(
+                SmsMessage.direction == "in",
+                SmsMessage.from_number.in_(unique[start : start + CHUNK]),
+                SmsMessage.keyword.in_(sorted(keywords)),
+            )
+            for number, keyword, at in self.session.execute(unscoped(stmt)):
+                if number and keyword and (number not in found or found[number][1] < at):
+                    found[number] = (keyword, at)
+        return found
+
     def add_subscription(self, row: EmailSubscription) -> None:
         self.session.add(row)
         self.session.flush()

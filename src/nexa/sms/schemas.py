@@ -20,6 +20,10 @@ ConsentStatus = Literal["subscribed", "unsubscribed", "unknown"]
 ConsentSource = Literal["form", "import", "api", "manual"]
 
 TWILIO_URL = "https://api.twilio.com"
+# keywords of inbound messages (one word, case and punctuation ignored)
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
 
 
 class SmsSettingsIn(InputModel):

@@ -37,6 +37,8 @@ from nexa.models.sms import MAX_BODY, SMS_CONSENT_TYPE
 from nexa.sms.events import OPTED_IN, OPTED_OUT, QUEUED, SmsConsentPayload, SmsPayload
 from nexa.sms.repository import SmsRepository
 from nexa.sms.schemas import (
+    START_WORDS,
+    STOP_WORDS,
     TWILIO_URL,
     SmsBulkResult,
     SmsConsent,
@@ -210,22 +212,36 @@ def number_of(record: Any) -> str | None:
 def refusals(
     session: Session, record_type: str, people: list[tuple[uuid.UUID, str]]
 ) -> dict[uuid.UUID, str]:
-    """Record id → reason for each (record id, number) no SMS may go to: ``opted_out`` (the
-    record, or any record at its number, texted STOP and not START since) or ``no_consent``
-    (the organization requires opt-in and the record has not opted in). One statement per
-    500 records."""
+    """Record id → reason for each (record id, number) no SMS may go to, in two statements
+    per 500 records:
+
+    * ``opted_out``: the record, or any record at its number, opted out and not in since; or
+      the number's latest keyword was a STOP (texted before any record had the number) and
+      the record's own consent was not given after it;
+    * ``no_consent``: the organization requires opt-in and the record has not opted in.
+    """
     if not people:
         return {}
-    rows = SmsRepository(session).consent_rows([i for i, _ in people], [n for _, n in people])
-    status = {(r.record_type, r.record_id): r.status for r in rows}
+    repo = SmsRepository(session)
+    numbers = [n for _, n in people]
+    rows = repo.consent_rows([i for i, _ in people], numbers)
+    keywords = repo.latest_keywords(numbers, STOP_WORDS | START_WORDS)
+    own_rows = {(r.record_type, r.record_id): r for r in rows}
     out_numbers = {r.address for r in rows if r.status == "unsubscribed" and r.address}
     needs_opt_in = requires_opt_in(session)
     found: dict[uuid.UUID, str] = {}
     for record_id, number in people:
-        own = status.get((record_type, record_id))
-        if own == "unsubscribed" or number in out_numbers:
+        own = own_rows.get((record_type, record_id))
+        status = own.status if own is not None else None
+        last = keywords.get(number)
+        stopped = (
+            last is not None
+            and last[0] in STOP_WORDS
+            and (own is None or status != "subscribed" or own.changed_at < last[1])
+        )
+        if status == "unsubscribed" or number in out_numbers or stopped:
             found[record_id] = "opted_out"
-        elif needs_opt_in and own != "subscribed":
+        elif needs_opt_in and status != "subscribed":
             found[record_id] = "no_consent"
     return found
 

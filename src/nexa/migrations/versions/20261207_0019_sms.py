@@ -62,6 +62,9 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(op.f("ix_sms_messages_owner_id"), "sms_messages", ["owner_id"], unique=False)
+    op.create_index(
+        "ix_sms_messages_from", "sms_messages", ["from_number", "keyword"], unique=False
+    )
     _grant_sms_permissions()
 
 
@@ -89,6 +92,7 @@ def _grant_sms_permissions() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sms_messages_from", table_name="sms_messages")
     op.drop_index(op.f("ix_sms_messages_owner_id"), table_name="sms_messages")
     op.drop_index("ix_sms_messages_record", table_name="sms_messages")
     op.drop_index("ix_sms_messages_due", table_name="sms_messages")
