@@ -50,6 +50,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.campaign.service",
     "nexa.campaign.subscribers",
     "nexa.booking.service",
+    "nexa.sms.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -66,6 +67,7 @@ JOBS: tuple[str, ...] = (
     "nexa.webhook.jobs",
     "nexa.email.jobs",
     "nexa.campaign.jobs",
+    "nexa.sms.jobs",
 )
 
 # After-commit work hanging off the outbox: (module, handler, event prefix).
@@ -74,6 +76,7 @@ OUTBOX_HANDLERS: tuple[tuple[str, str, str], ...] = (
     ("nexa.email.service", "on_queued", "email.queued"),
     ("nexa.email.notifications", "on_notification", "notification.created"),
     ("nexa.deal.flows", "on_closed_won_queued", "deal.closed_won_queued"),
+    ("nexa.sms.service", "on_queued", "sms.queued"),
 )
 
 # ---- /api/v1: each module's ``router`` ---------------------------------------------------
@@ -108,13 +111,15 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.email.endpoints",
     "nexa.campaign.endpoints",
     "nexa.booking.endpoints",
+    "nexa.sms.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
-# open pixel, tracked links and unsubscribe links of sent mail).
+# open pixel, tracked links and unsubscribe links of sent mail, booking pages, inbound SMS).
 PUBLIC_ROUTERS: tuple[str, ...] = (
     "nexa.lead.public",
     "nexa.email.public",
     "nexa.web.booking.public",
+    "nexa.sms.public",
 )
 
 # ---- the web UI: each module's ``router``, registered before the generic record pages (so
@@ -145,6 +150,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.email.routes",
     "nexa.web.email.compose",
     "nexa.web.booking.routes",
+    "nexa.web.sms.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
 )

@@ -125,7 +125,7 @@ def test_a_custom_goal_event_and_a_converted_lead(db: Any) -> None:
     assert (moved.record_type, moved.record_id, moved.state) == ("contact", contact_id, "enrolled")
     reached = service.goal_event(
         db,
-        marketer.actor,
+        SYSTEM,
         GoalEvent(name="trial_started", record_type="contact", record_id=contact_id),
     )
     assert reached == 1

@@ -31,6 +31,8 @@ EXPECTED_QUEUES = {
     "webhook.deliver_due": "deliveries",
     "email.deliver": "deliveries",
     "email.deliver_due": "deliveries",
+    "sms.deliver": "deliveries",
+    "sms.deliver_due": "deliveries",
     "import.run": "bulk",
     "sign_in.sweep": "bulk",
     "import.sweep_files": "bulk",

@@ -352,6 +352,14 @@ class ApiKeyCreate(InputModel):
             "email_template:export",
             "email_template:import",
             "email_template:bulk_delete",
+            "sms:read",
+            "sms:create",
+            "sms:write",
+            "sms:delete",
+            "sms:reassign",
+            "sms:export",
+            "sms:import",
+            "sms:bulk_delete",
             "user:read",
             "user:create",
             "user:write",
@@ -2865,6 +2873,119 @@ class SlaRow(OutputModel):
     median_first_response_minutes: float | None
 
 
+class SmsConsent(OutputModel):
+    """(OpenAPI: `SmsConsent`)"""
+
+    record_type: Literal["lead", "contact"]
+    record_id: UUID
+    number: str | None = Field(description="The number texts go to (E.164), if any")
+    status: Literal["subscribed", "unsubscribed", "unknown"] = Field(
+        description="The record's own status (unknown: never set); STOP and START change it"
+    )
+    opted_out_at_number: bool = Field(
+        default=False, description="Another record with this number opted out: nothing is sent"
+    )
+    consent_at: datetime | None = None
+    consent_source: str | None = None
+    changed_at: datetime | None = None
+
+
+class SmsConsentIn(InputModel):
+    """A contact's or lead's SMS consent as a user (a form, an import) records it (OpenAPI: `SmsConsentIn`)"""
+
+    status: Literal["subscribed", "unsubscribed"]
+    source: Literal["form", "import", "api", "manual"] = Field(default="manual")
+
+
+class SmsList(OutputModel):
+    """(OpenAPI: `SmsList`)"""
+
+    items: list[SmsOut]
+
+
+class SmsOut(OutputModel):
+    """(OpenAPI: `SmsOut`)"""
+
+    id: UUID
+    direction: Literal["out", "in"]
+    to_number: str
+    from_number: str | None
+    body: str
+    record_type: Literal["lead", "contact"] | None
+    record_id: UUID | None
+    state: Literal["queued", "sent", "failed", "refused", "received"]
+    provider: str | None
+    provider_message_id: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str | None
+    keyword: str | None
+    dedupe_key: str | None
+    owner_id: UUID | None
+    created_at: datetime
+    sent_at: datetime | None
+    received_at: datetime | None
+
+
+class SmsSend(InputModel):
+    """(OpenAPI: `SmsSend`)"""
+
+    record_type: Literal["lead", "contact"]
+    record_id: UUID
+    body: str
+    dedupe_key: str | None = Field(
+        default=None,
+        description="Queue at most one message per key: sending again with the same key returns the message already written",
+    )
+
+
+class SmsSettings(OutputModel):
+    """(OpenAPI: `SmsSettings`)"""
+
+    configured: bool
+    provider: Literal["log", "twilio", "http"] = Field(default="log")
+    from_number: str = Field(default="")
+    account_sid: str = Field(default="")
+    auth_token_set: bool = Field(default=False)
+    base_url: str = Field(default="https://api.twilio.com")
+    http_url: str = Field(default="")
+    http_header: str = Field(default="Authorization")
+    http_secret_set: bool = Field(default=False)
+    requires_opt_in: bool = Field(default=False)
+    allowed_hosts: list[str] | None = None
+    inbound_path: str = Field(
+        default="",
+        description="Where the provider posts inbound messages (contains the secret token)",
+    )
+
+
+class SmsSettingsIn(InputModel):
+    """The organization's SMS provider. Secrets (``auth_token``, ``http_secret``) are write-only: left out (or null) keeps the stored one, ``""`` removes it. Provider URLs are called through the outbound guard: one that resolves to a private, loopback or metadata address is refused (unless its host is in ``allowed_hosts``) (OpenAPI: `SmsSettingsIn`)"""
+
+    provider: Literal["log", "twilio", "http"] = Field(
+        default="log", description="log (records only, for trials), twilio, http"
+    )
+    from_number: str = Field(default="", description="The sender number (E.164)")
+    account_sid: str = Field(default="", description="Twilio account SID")
+    auth_token: str | None = Field(default=None, description="Twilio auth token")
+    base_url: str = Field(
+        default="https://api.twilio.com", description="Twilio-compatible API root"
+    )
+    http_url: str = Field(default="", description="Generic HTTP provider: POST URL")
+    http_header: str = Field(
+        default="Authorization", description="Generic HTTP provider: the header carrying the secret"
+    )
+    http_secret: str | None = Field(default=None, description="That header's value")
+    requires_opt_in: bool = Field(
+        default=False,
+        description="SMS goes only to contacts and leads that opted in (otherwise only an opt-out stops it)",
+    )
+    allowed_hosts: list[str] | None = Field(
+        default=None,
+        description="Hosts allowed although they resolve to private addresses (an on-premises gateway)",
+    )
+
+
 class SmtpSettings(OutputModel):
     """(OpenAPI: `SmtpSettings`)"""
 
@@ -3648,6 +3769,13 @@ SenderIdentityList.model_rebuild()
 SessionsEndedOut.model_rebuild()
 SlaReport.model_rebuild()
 SlaRow.model_rebuild()
+SmsConsent.model_rebuild()
+SmsConsentIn.model_rebuild()
+SmsList.model_rebuild()
+SmsOut.model_rebuild()
+SmsSend.model_rebuild()
+SmsSettings.model_rebuild()
+SmsSettingsIn.model_rebuild()
 SmtpSettings.model_rebuild()
 SmtpSettingsIn.model_rebuild()
 StageChangeOut.model_rebuild()
@@ -3873,6 +4001,13 @@ __all__ = [
     "SessionsEndedOut",
     "SlaReport",
     "SlaRow",
+    "SmsConsent",
+    "SmsConsentIn",
+    "SmsList",
+    "SmsOut",
+    "SmsSend",
+    "SmsSettings",
+    "SmsSettingsIn",
     "SmtpSettings",
     "SmtpSettingsIn",
     "StageChangeOut",

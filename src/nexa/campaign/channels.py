@@ -5,7 +5,6 @@ LinkedIn). Each returns, per member: (outcome, message or task id, variant, reas
 
 from __future__ import annotations
 
-import importlib
 import random
 import uuid
 from collections import defaultdict
@@ -113,39 +112,47 @@ def send_sms(
     step: CampaignStep,
     members: list[CampaignMember],
 ) -> dict[uuid.UUID, Result]:
-    try:
-        sms = importlib.import_module("nexa.sms.service")
-    except ImportError:
-        return {m.id: ("skipped", None, None, "SMS is not available") for m in members}
+    """Text messages through ``nexa.sms`` (its provider, consent and STOP handling), one
+    dedupe key per member and step: a step run again finds the message it wrote."""
+    from nexa.sms import service as sms
+    from nexa.sms.repository import SmsRepository
+
     body = _body(session, step)
     out: dict[uuid.UUID, Result] = {}
     by_type: dict[str, list[CampaignMember]] = defaultdict(list)
     for m in members:
         by_type[m.record_type].append(m)
     for record_type, group in by_type.items():
-        items = []
-        failed: dict[uuid.UUID, str] = {}
+        items: list[tuple[uuid.UUID, str, str | None]] = []
+        keys: dict[uuid.UUID, str] = {}
         for m in group:
             try:
                 text = _render_for(session, actor, m, body)
             except DomainError as exc:
-                failed[m.record_id] = f"not rendered: {exc}"
+                out[m.id] = ("skipped", None, None, f"not rendered: {exc}")
                 continue
-            items.append((m.record_id, text, f"campaign:{step.id}:{m.id}"))
-        result = sms.send_many(session, actor, record_type, items) if items else None
-        queued = dict(zip([i[0] for i in items], result.queued, strict=False)) if result else {}
-        skipped = {r: why for r, why in (result.skipped if result else [])}
+            keys[m.id] = f"campaign:{step.id}:{m.id}"
+            items.append((m.record_id, text, keys[m.id]))
+        if not items:
+            continue
+        try:
+            result = sms.send_many(session, actor, record_type, items)
+        except DomainError as exc:  # no SMS provider set up, or the sender may not text
+            for m in group:
+                out.setdefault(m.id, ("skipped", None, None, f"SMS not sent: {exc.detail}"))
+            continue
+        skipped = dict(result.skipped)
+        written = SmsRepository(session).by_dedupe_keys(list(keys.values()))
         for m in group:
-            if m.record_id in failed:
-                out[m.id] = ("skipped", None, None, failed[m.record_id])
-            elif m.record_id in skipped:
-                why = str(skipped[m.record_id])
-                state = "unsubscribed" if "opted out" in why.lower() else "skipped"
-                out[m.id] = (state, None, None, why)
-            elif m.record_id in queued:
-                out[m.id] = ("sent", queued[m.record_id], None, None)
-            else:
-                out[m.id] = ("skipped", None, None, "not sent")
+            if m.id in out:
+                continue
+            message = written.get(keys[m.id])
+            if message is not None and message.state != "refused":
+                out[m.id] = ("sent", message.id, None, None)
+                continue
+            why = skipped.get(m.record_id) or (message.error if message else None) or "not sent"
+            opted_out = why.endswith("(opted_out)")
+            out[m.id] = ("unsubscribed" if opted_out else "skipped", None, None, why)
     return out
 
 

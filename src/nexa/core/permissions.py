@@ -35,6 +35,8 @@ MARKETING_OBJECTS = ("list", "campaign", "mass_email")
 SERVICE_OBJECTS = ("ticket", "inbox", "kb")
 # email (issue 17): sent mail ("email", owned by its sender) and templates
 EMAIL_OBJECTS = ("email", "email_template")
+# sms (issue 19): text messages ("sms", owned by their sender, inbound ones by the record's owner)
+SMS_OBJECTS = ("sms",)
 ADMIN_OBJECTS = (
     "user",
     "team",
@@ -52,6 +54,7 @@ OBJECTS = (
     + MARKETING_OBJECTS
     + SERVICE_OBJECTS
     + EMAIL_OBJECTS
+    + SMS_OBJECTS
     + ADMIN_OBJECTS
 )
 
@@ -79,6 +82,8 @@ def _email(sent_scope: Scope, *, templates: Scope | None = None) -> dict[str, Sc
     g = {"email:read": sent_scope, "email:create": sent_scope}
     g |= {"email_template:read": Scope.ALL}
     g |= _grant(("email_template",), ("create", "write", "delete"), templates or Scope.OWN)
+    # SMS is read and sent like mail (PRODUCT.md's email row, read for the SMS channel)
+    g |= {"sms:read": sent_scope, "sms:create": sent_scope}
     return g
 
 
@@ -134,7 +139,7 @@ def _read_only() -> dict[str, Scope]:
     g |= _grant(PEOPLE + SALES + ACTIVITY_OBJECTS, ("read",), O)
     g |= _grant(("product",), ("read",), A)
     g |= _grant(MARKETING_OBJECTS + SERVICE_OBJECTS, ("read",), A)
-    g |= {"email:read": O, "email_template:read": A}
+    g |= {"email:read": O, "email_template:read": A, "sms:read": O}
     return g
 
 

@@ -48,6 +48,7 @@ from nexa.models.record_list import ListMember, RecordList
 from nexa.models.role import Role
 from nexa.models.saved_view import ListPreference, SavedView
 from nexa.models.search_document import SearchDocument
+from nexa.models.sms import SmsMessage
 from nexa.models.task import Task
 from nexa.models.team import Team
 from nexa.models.user import User
@@ -115,6 +116,7 @@ __all__ = [
     "SavedView",
     "SearchDocument",
     "SenderIdentity",
+    "SmsMessage",
     "Task",
     "Team",
     "User",

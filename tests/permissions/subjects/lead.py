@@ -6,6 +6,7 @@ from typing import Any
 from tests.factories.lead import FORM_FIELDS, make_lead, make_web_form
 from tests.permissions.subjects import Request, Subject
 from tests.permissions.subjects.email import subscriptions_request
+from tests.permissions.subjects.sms import sms_consent_request
 
 
 def _lead_other(route: Any, _db: Any, _cast: Any) -> Request | None:
@@ -26,7 +27,7 @@ def _lead_other(route: Any, _db: Any, _cast: Any) -> Request | None:
 def _lead_record(route: Any, _db: Any, record: Any, _cast: Any) -> Request | None:
     if route.path.startswith("/api/v1/leads/{}/convert"):
         return route.path.replace("{}", str(record.id)), {"deal_amount": "1000"}, None
-    return subscriptions_request(route, record)
+    return subscriptions_request(route, record) or sms_consent_request(route, record)
 
 
 SUBJECTS = [

@@ -10,6 +10,7 @@ from typing import Any
 from nexa.core.actor import SYSTEM
 from tests.permissions.subjects import Request, Subject
 from tests.permissions.subjects.email import subscriptions_request
+from tests.permissions.subjects.sms import sms_consent_request
 
 
 def _account(db: Any, owner_id: Any) -> Any:
@@ -96,7 +97,7 @@ def _platform_request(route: Any, db: Any, cast: Any) -> Request | None:
 
 
 def _contact_record(route: Any, _db: Any, record: Any, _cast: Any) -> Request | None:
-    return subscriptions_request(route, record)
+    return subscriptions_request(route, record) or sms_consent_request(route, record)
 
 
 SUBJECTS = [

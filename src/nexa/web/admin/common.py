@@ -87,6 +87,13 @@ SECTIONS = (
         "settings:read",
         "SMTP server, suppression list, recent messages and their SMTP replies",
     ),
+    Section(
+        "sms",
+        "/admin/sms",
+        "Text messages",
+        "settings:read",
+        "SMS provider, opt-in, replies and STOP messages, recent messages",
+    ),
 )
 BY_KEY = {s.key: s for s in SECTIONS}
 

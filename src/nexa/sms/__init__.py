@@ -1,0 +1,1 @@
+"""SMS as a channel (issue 19): sending, delivery through a provider, consent, inbound."""
