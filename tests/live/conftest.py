@@ -93,13 +93,19 @@ def issue_key(url: str, user_id: str, scopes: tuple[str, ...] = ("*",)) -> tuple
 
 
 def start_server(
-    url: str, var_dir: Path, *, workers: int = 1, timeout: float = 180.0
+    url: str,
+    var_dir: Path,
+    *,
+    workers: int = 1,
+    timeout: float = 180.0,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn on loopback; waits up to ``timeout`` seconds for /health (building the app
     takes ~8 s on a quiet machine and over 30 s with two test workers and other work on the
     same 2 cores: the wait is generous, it only bounds a server that never comes up). The
     server's output goes to ``server.log`` in ``var_dir``; a failed start shows its end."""
-    port = free_port()
+    port = port or free_port()
     log_path = var_dir / "server.log"
     log = log_path.open("ab")
     env = {
@@ -109,6 +115,7 @@ def start_server(
         "NEXA_JOBS_IMMEDIATE": "true",
         "NEXA_COOKIE_SECURE": "false",
         "NEXA_LOG_LEVEL": "WARNING",
+        **(env or {}),
     }
     proc = subprocess.Popen(
         [

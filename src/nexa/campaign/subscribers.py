@@ -89,6 +89,25 @@ def on_bounced(session: Session, event: Event) -> None:
         )
 
 
+@subscribe("email.failed")
+def on_refused(session: Session, event: Event) -> None:
+    """A permanent SMTP refusal at delivery (a 5xx: "no such user") is a hard bounce too."""
+    reply = str(getattr(event.payload, "reply", None) or "")
+    if not reply.startswith("5"):
+        return
+    _touch_message(session, event, "bounced")
+    person = _person(event)
+    if person is not None:
+        service.end_for(
+            session,
+            event_actor(event),
+            *person,
+            rule="bounced",
+            state="bounced",
+            reason="the address was refused",
+        )
+
+
 @subscribe("email.unsubscribed")
 def on_unsubscribed(session: Session, event: Event) -> None:
     message_id = _uuid(getattr(event.payload, "message_id", None))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nexa.cli.shared import OK, console, load_settings
+from nexa.cli.shared import OK, console, ready_to_write
 
 campaigns_app = typer.Typer(help="Campaigns: run the sequence engine.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ def run(
 ) -> None:
     """Run every step that is due now, for every running campaign (one transaction per
     chunk of members: a pass stopped half-way is finished by the next)."""
-    load_settings()
+    ready_to_write()
     from nexa.campaign.engine import advance
     from nexa.core.db import session_scope
 
