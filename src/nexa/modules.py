@@ -47,6 +47,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.forecast.service",
     "nexa.forecast.subscribers",
     "nexa.email.service",
+    "nexa.mass_email.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -62,6 +63,7 @@ JOBS: tuple[str, ...] = (
     "nexa.forecast.jobs",
     "nexa.webhook.jobs",
     "nexa.email.jobs",
+    "nexa.mass_email.jobs",
 )
 
 # After-commit work hanging off the outbox: (module, handler, event prefix).
@@ -102,6 +104,7 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.enrichment.endpoints",
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
+    "nexa.mass_email.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail).

@@ -1708,6 +1708,71 @@ class MailboxUpdate(InputModel):
     create_leads: bool | None = None
 
 
+class MassEmailCreate(InputModel):
+    """(OpenAPI: `MassEmailCreate`)"""
+
+    name: str
+    list_id: UUID = Field(description="The audience: a list of leads or contacts")
+    variants: list[Variant] = Field(
+        description="1 to 4 variants; with 2 or more, an A/B test picks one"
+    )
+    seed: list[str] | None = Field(
+        default=None,
+        description="Addresses or user ids that always get a copy (untracked, not counted)",
+    )
+    sender_id: UUID | None = Field(default=None, description="One of the owner's sender identities")
+    subscription: Literal["marketing", "newsletter", "product"] = Field(default="marketing")
+    test_share: int = Field(default=20, description="Percent of the list in the A/B test")
+    metric: Literal["open", "click", "reply"] = Field(
+        default="click", description="What decides the A/B test"
+    )
+    wait_hours: int = Field(default=4, description="Hours before the winner is picked")
+    confidence: float = Field(default=0.95)
+
+
+class MassEmailOut(OutputModel):
+    """(OpenAPI: `MassEmailOut`)"""
+
+    id: UUID
+    name: str
+    list_id: UUID
+    sender_id: UUID | None = None
+    subscription: str
+    status: str
+    send_at: datetime | None = None
+    variants: list[dict[str, Any]]
+    seed: list[str]
+    test_share: int
+    metric: str
+    wait_hours: int
+    confidence: float
+    started_at: datetime | None = None
+    test_ends_at: datetime | None = None
+    winner: int | None = None
+    ab_result: dict[str, Any] | None = None
+    finished_at: datetime | None = None
+    owner_id: UUID | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class MassEmailUpdate(InputModel):
+    """(OpenAPI: `MassEmailUpdate`)"""
+
+    name: str | None = None
+    list_id: UUID | None = None
+    variants: list[Variant] | None = None
+    seed: list[str] | None = None
+    sender_id: UUID | None = None
+    subscription: Literal["marketing", "newsletter", "product"] | None = None
+    test_share: int | None = None
+    metric: Literal["open", "click", "reply"] | None = None
+    wait_hours: int | None = None
+    confidence: float | None = None
+
+
 class MeOut(OutputModel):
     """(OpenAPI: `MeOut`)"""
 
@@ -2133,6 +2198,13 @@ class PipelineUpdate(InputModel):
     active: bool | None = None
 
 
+class Preview(OutputModel):
+    """(OpenAPI: `Preview`)"""
+
+    record_id: UUID | None = Field(description="The member rendered for (none: no member)")
+    variants: list[RenderedVariant]
+
+
 class PreviewIn(InputModel):
     """Render a saved template (``template_id``) or the given texts against a real record (OpenAPI: `PreviewIn`)"""
 
@@ -2353,6 +2425,15 @@ class Rendered(OutputModel):
     html: str | None
 
 
+class RenderedVariant(OutputModel):
+    """(OpenAPI: `RenderedVariant`)"""
+
+    variant: int
+    subject: str
+    text: str
+    html: str | None = None
+
+
 class RescoreOut(OutputModel):
     """(OpenAPI: `RescoreOut`)"""
 
@@ -2408,6 +2489,12 @@ class RoutingSettings(InputModel):
     working_hours: WorkingHoursSetting | None = None
     warn_at_percent: int = Field(default=80, description="Warn at this share of the window")
     top_performer_days: int = Field(default=90, description="Look-back for top performers")
+
+
+class ScheduleIn(InputModel):
+    """(OpenAPI: `ScheduleIn`)"""
+
+    send_at: datetime | None = Field(default=None, description="When to send; now if left out")
 
 
 class ScoreChangeOut(OutputModel):
@@ -2624,6 +2711,15 @@ class StagesReplace(InputModel):
     stages: list[StageIn]
 
 
+class Stats(OutputModel):
+    """(OpenAPI: `Stats`)"""
+
+    total: VariantStats
+    variants: list[VariantStats]
+    skipped_reasons: dict[str, int]
+    ab_result: dict[str, Any] | None = None
+
+
 class Subscription(OutputModel):
     """(OpenAPI: `Subscription`)"""
 
@@ -2784,6 +2880,20 @@ class TemplateOut(OutputModel):
     is_default: bool
 
 
+class TestSendIn(InputModel):
+    """(OpenAPI: `TestSendIn`)"""
+
+    variant: int | None = Field(default=None, description="All when left out")
+    record_id: UUID | None = Field(default=None, description="A member whose merge fields to use")
+
+
+class TestSent(OutputModel):
+    """(OpenAPI: `TestSent`)"""
+
+    to: str
+    queued: list[UUID]
+
+
 class TimelineEntryOut(OutputModel):
     """(OpenAPI: `TimelineEntryOut`)"""
 
@@ -2856,6 +2966,31 @@ class UserUpdate(InputModel):
     is_active: bool | None = None
     password: str | None = None
     timezone: str | None = None
+
+
+class Variant(InputModel):
+    """One version of the message: a subject and/or bodies, or a template (its subject and bodies fill what is left empty) (OpenAPI: `Variant`)"""
+
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    template_id: UUID | None = None
+
+
+class VariantStats(OutputModel):
+    """(OpenAPI: `VariantStats`)"""
+
+    variant: int | None = Field(description="None: everyone together")
+    recipients: int = Field(default=0)
+    pending: int = Field(default=0)
+    sent: int = Field(default=0)
+    delivered: int = Field(default=0)
+    opened: int = Field(default=0)
+    clicked: int = Field(default=0)
+    replied: int = Field(default=0)
+    bounced: int = Field(default=0)
+    unsubscribed: int = Field(default=0)
+    skipped: int = Field(default=0)
 
 
 class VisibilitySettings(OutputModel):
@@ -3164,6 +3299,9 @@ MailboxIn.model_rebuild()
 MailboxList.model_rebuild()
 MailboxOut.model_rebuild()
 MailboxUpdate.model_rebuild()
+MassEmailCreate.model_rebuild()
+MassEmailOut.model_rebuild()
+MassEmailUpdate.model_rebuild()
 MeOut.model_rebuild()
 MeUpdate.model_rebuild()
 MeetingCreate.model_rebuild()
@@ -3195,6 +3333,7 @@ PipelineForecast.model_rebuild()
 PipelineOut.model_rebuild()
 PipelineReport.model_rebuild()
 PipelineUpdate.model_rebuild()
+Preview.model_rebuild()
 PreviewIn.model_rebuild()
 PriceIn.model_rebuild()
 PriceOut.model_rebuild()
@@ -3212,11 +3351,13 @@ Recipient.model_rebuild()
 RecipientOut.model_rebuild()
 RecordFlag.model_rebuild()
 Rendered.model_rebuild()
+RenderedVariant.model_rebuild()
 RescoreOut.model_rebuild()
 RoleOut.model_rebuild()
 RoleUpdate.model_rebuild()
 RoutingResult.model_rebuild()
 RoutingSettings.model_rebuild()
+ScheduleIn.model_rebuild()
 ScoreChangeOut.model_rebuild()
 ScoreFactor.model_rebuild()
 ScorecardOut.model_rebuild()
@@ -3238,6 +3379,7 @@ StageMove.model_rebuild()
 StageOut.model_rebuild()
 StageTotals.model_rebuild()
 StagesReplace.model_rebuild()
+Stats.model_rebuild()
 Subscription.model_rebuild()
 SubscriptionChange.model_rebuild()
 SubscriptionList.model_rebuild()
@@ -3252,11 +3394,15 @@ TeamOut.model_rebuild()
 TeamUpdate.model_rebuild()
 TemplateIn.model_rebuild()
 TemplateOut.model_rebuild()
+TestSendIn.model_rebuild()
+TestSent.model_rebuild()
 TimelineEntryOut.model_rebuild()
 TrainingStatusOut.model_rebuild()
 UserCreate.model_rebuild()
 UserOut.model_rebuild()
 UserUpdate.model_rebuild()
+Variant.model_rebuild()
+VariantStats.model_rebuild()
 VisibilitySettings.model_rebuild()
 VisibilityUpdate.model_rebuild()
 WebFormCreate.model_rebuild()
@@ -3364,6 +3510,9 @@ __all__ = [
     "MailboxList",
     "MailboxOut",
     "MailboxUpdate",
+    "MassEmailCreate",
+    "MassEmailOut",
+    "MassEmailUpdate",
     "MeOut",
     "MeUpdate",
     "MeetingCreate",
@@ -3395,6 +3544,7 @@ __all__ = [
     "PipelineOut",
     "PipelineReport",
     "PipelineUpdate",
+    "Preview",
     "PreviewIn",
     "PriceIn",
     "PriceOut",
@@ -3412,11 +3562,13 @@ __all__ = [
     "RecipientOut",
     "RecordFlag",
     "Rendered",
+    "RenderedVariant",
     "RescoreOut",
     "RoleOut",
     "RoleUpdate",
     "RoutingResult",
     "RoutingSettings",
+    "ScheduleIn",
     "ScoreChangeOut",
     "ScoreFactor",
     "ScorecardOut",
@@ -3438,6 +3590,7 @@ __all__ = [
     "StageOut",
     "StageTotals",
     "StagesReplace",
+    "Stats",
     "Subscription",
     "SubscriptionChange",
     "SubscriptionList",
@@ -3452,11 +3605,15 @@ __all__ = [
     "TeamUpdate",
     "TemplateIn",
     "TemplateOut",
+    "TestSendIn",
+    "TestSent",
     "TimelineEntryOut",
     "TrainingStatusOut",
     "UserCreate",
     "UserOut",
     "UserUpdate",
+    "Variant",
+    "VariantStats",
     "VisibilitySettings",
     "VisibilityUpdate",
     "WebFormCreate",

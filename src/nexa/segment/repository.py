@@ -66,6 +66,10 @@ class ListRepository(Repository[RecordList]):
         """Ids of the records in static list ``list_id`` (a subquery)."""
         return select(ListMember.record_id).where(ListMember.list_id == list_id)
 
+    def ids_of(self, stmt: Select[Any]) -> list[uuid.UUID]:
+        """The ids a one-column statement selects."""
+        return list(self.session.scalars(stmt))
+
     def count_rows(self, stmt: Select[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
