@@ -136,6 +136,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.webhook.routes",
     "nexa.web.email.routes",
     "nexa.web.email.compose",
+    "nexa.web.mass_email.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
 )

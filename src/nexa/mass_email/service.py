@@ -301,11 +301,17 @@ class MassEmailService(RecordService[MassEmail]):
 
 
 def stats_of(session: Session, record: MassEmail) -> Stats:
+    """Every variant's numbers (zeros before the send) and everyone's together (the rest not
+    sent yet count among the recipients of no variant)."""
     repo = MassEmailRepository(session)
     rows = repo.counts(record.id)
     keys = [k for k in VariantStats.model_fields if k != "variant"]
     total = VariantStats(variant=None, **{k: sum(r[k] for r in rows) for k in keys})
-    variants = [VariantStats(**r) for r in rows if r["variant"] is not None]
+    found = {r["variant"]: r for r in rows if r["variant"] is not None}
+    variants = [
+        VariantStats(**found[i]) if i in found else VariantStats(variant=i)
+        for i in range(len(record.variants))
+    ]
     return Stats(
         total=total,
         variants=variants,

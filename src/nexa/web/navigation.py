@@ -73,6 +73,7 @@ NAV: tuple[NavGroup, ...] = (
         "Marketing",
         (
             NavLink("Lists", "/lists", "list:read"),
+            NavLink("Mass email", "/mass-emails", "mass_email:read"),
             NavLink("Email sent", "/email/sent", "email:read", also=("/email",)),
         ),
     ),
