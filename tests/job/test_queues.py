@@ -31,6 +31,11 @@ EXPECTED_QUEUES = {
     "webhook.deliver_due": "deliveries",
     "email.deliver": "deliveries",
     "email.deliver_due": "deliveries",
+    # mass email (issue 19): writing thousands of messages is bulk work; their delivery is
+    # email.deliver's, on deliveries
+    "mass_email.send": "bulk",
+    "mass_email.pick_winner": "bulk",
+    "mass_email.due": "bulk",
     "import.run": "bulk",
     "sign_in.sweep": "bulk",
     "import.sweep_files": "bulk",
