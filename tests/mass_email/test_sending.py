@@ -298,3 +298,47 @@ def test_cancelled_sends_no_more(db: Any, smtp_server: SmtpServer, sessions: Any
     db.commit()
     assert sending.run_send(me.id, sessions=sessions, chunk_size=5)["settled"] == 0
     assert len(messages_of(db, me.id)) == 5
+
+
+def test_scheduled_now_queues_the_send_job_after_commit(
+    db: Any, smtp_server: SmtpServer, enqueued_jobs: list[Any]
+) -> None:
+    from nexa.core.events import run_after_commit
+
+    configure(db, smtp_server)
+    marketer = make_user(db, "marketer")
+    lst, _ = audience(db, marketer, 1)
+    now_one = make_mass_email(db, marketer.actor, list_id=lst.id, variants=[A])
+    later = make_mass_email(db, marketer.actor, list_id=lst.id, variants=[A])
+    MassEmailService(db, marketer.actor).schedule(now_one.id, None)
+    MassEmailService(db, marketer.actor).schedule(later.id, utcnow() + timedelta(hours=1))
+    db.commit()
+    run_after_commit(db)
+    sends = [args for name, args in enqueued_jobs if name == "mass_email.send"]
+    assert sends == [(str(now_one.id),)]  # the later one waits for the minute's sweep
+
+
+def test_a_run_that_read_rows_another_run_took_writes_nothing(
+    db: Any, smtp_server: SmtpServer, sessions: Any, monkeypatch: Any
+) -> None:
+    """Two runs of one send at once (the minute's sweep while a run is still going): the one
+    whose pending rows were claimed first rolls its chunk back instead of queuing again."""
+    configure(db, smtp_server)
+    marketer = make_user(db, "marketer")
+    lst, _ = audience(db, marketer, 6)
+    me = make_mass_email(db, marketer.actor, list_id=lst.id, variants=[A])
+    MassEmailService(db, marketer.actor).schedule(me.id, None)
+    db.commit()
+    sending.run_send(me.id, sessions=sessions, chunk_size=1, max_chunks=1)
+    stale = MassEmailRepository(db).pending(me.id, 6)  # what a second run read
+    assert len(stale) == 5
+    assert sending.run_send(me.id, sessions=sessions, chunk_size=6)["settled"] == 5
+    # the late run read the send as still going, and its rows as still pending
+    db.execute(update(MassEmail).where(MassEmail.id == me.id).values(status="sending"))
+    db.commit()
+    monkeypatch.setattr(MassEmailRepository, "pending", lambda self, mid, limit: stale)
+    late = sending.run_send(me.id, sessions=sessions, chunk_size=6, max_chunks=1)
+    assert late == {"settled": 0, "chunks": 0, "taken_by_another_run": 1}
+    assert len(messages_of(db, me.id)) == 6
+    count = db.scalar(unscoped(select(func.count()).select_from(EmailMessage)))
+    assert count == 6
