@@ -51,6 +51,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.campaign.subscribers",
     "nexa.booking.service",
     "nexa.sms.service",
+    "nexa.mass_email.service",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -68,6 +69,7 @@ JOBS: tuple[str, ...] = (
     "nexa.email.jobs",
     "nexa.campaign.jobs",
     "nexa.sms.jobs",
+    "nexa.mass_email.jobs",
 )
 
 # After-commit work hanging off the outbox: (module, handler, event prefix).
@@ -112,6 +114,7 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.campaign.endpoints",
     "nexa.booking.endpoints",
     "nexa.sms.endpoints",
+    "nexa.mass_email.endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail, booking pages, inbound SMS).
@@ -151,6 +154,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.email.compose",
     "nexa.web.booking.routes",
     "nexa.web.sms.routes",
+    "nexa.web.mass_email.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
 )

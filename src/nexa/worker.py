@@ -6,7 +6,8 @@ queued import "pending" for 8 min 36 s on the single first-in-first-out queue):
 - ``interactive``: what a person waits for or a clock needs now — SLA sweeps, notifications,
   task reminders, ``api_key.touch``, ``web_session.touch``, quote expiry;
 - ``deliveries``: after-commit delivery — the outbox, webhooks, email;
-- ``bulk``: imports (later exports), housekeeping nobody waits for (``sign_in.sweep``);
+- ``bulk``: imports (later exports), writing a mass email's messages, housekeeping nobody
+  waits for (``sign_in.sweep``);
 - ``ai``: model training and batch rescoring (later transcription).
 
 Each queue is its own Huey instance: SQLite storage by default (one file, var/jobs.db, one

@@ -33,6 +33,13 @@ EXPECTED_QUEUES = {
     "email.deliver_due": "deliveries",
     "sms.deliver": "deliveries",
     "sms.deliver_due": "deliveries",
+    # mass email (issue 19): writing thousands of messages is bulk work; their delivery is
+    # email.deliver's, on deliveries
+    "mass_email.send": "bulk",
+    # campaigns (issue 19): the sequence engine, one pass a minute
+    "campaign.advance": "bulk",
+    "mass_email.pick_winner": "bulk",
+    "mass_email.due": "bulk",
     "import.run": "bulk",
     "sign_in.sweep": "bulk",
     "import.sweep_files": "bulk",

@@ -124,6 +124,7 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "webhook_id": _webhook(db),
         "message_id": (message_id := _email(db, admin.id)),
         "attachment_id": _attachment(db, message_id),
+        "mass_email_id": _mass_email(db, admin.id, ids["lists"]),
         "target": "accounts",
         "fmt": "csv",
     }
@@ -144,6 +145,20 @@ def _email(db: Any, owner_id: uuid.UUID) -> uuid.UUID:
     db.add(row)
     db.flush()
     return row.id
+
+
+def _mass_email(db: Any, owner_id: uuid.UUID, list_id: uuid.UUID) -> uuid.UUID:
+    """A mass email with an A/B test decided (its page says the result in words)."""
+    from nexa.mass_email.winner import Arm, decide
+    from tests.factories.mass_email import VARIANT, make_mass_email
+
+    record = make_mass_email(
+        db, SYSTEM, owner_id=owner_id, list_id=list_id, variants=[VARIANT, VARIANT]
+    )
+    record.ab_result = decide([Arm(0, 40, 4), Arm(1, 40, 9)], "click", 0.95)
+    record.winner = 1
+    db.flush()
+    return record.id
 
 
 def _attachment(db: Any, message_id: uuid.UUID) -> uuid.UUID:

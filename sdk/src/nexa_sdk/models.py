@@ -2011,6 +2011,71 @@ class MailboxUpdate(InputModel):
     create_leads: bool | None = None
 
 
+class MassEmailCreate(InputModel):
+    """(OpenAPI: `MassEmailCreate`)"""
+
+    name: str
+    list_id: UUID = Field(description="The audience: a list of leads or contacts")
+    variants: list[Variant] = Field(
+        description="1 to 4 variants; with 2 or more, an A/B test picks one"
+    )
+    seed: list[str] | None = Field(
+        default=None,
+        description="Addresses or user ids that always get a copy (untracked, not counted)",
+    )
+    sender_id: UUID | None = Field(default=None, description="One of the owner's sender identities")
+    subscription: Literal["marketing", "newsletter", "product"] = Field(default="marketing")
+    test_share: int = Field(default=20, description="Percent of the list in the A/B test")
+    metric: Literal["open", "click", "reply"] = Field(
+        default="click", description="What decides the A/B test"
+    )
+    wait_hours: int = Field(default=4, description="Hours before the winner is picked")
+    confidence: float = Field(default=0.95)
+
+
+class MassEmailOut(OutputModel):
+    """(OpenAPI: `MassEmailOut`)"""
+
+    id: UUID
+    name: str
+    list_id: UUID
+    sender_id: UUID | None = None
+    subscription: str
+    status: str
+    send_at: datetime | None = None
+    variants: list[dict[str, Any]]
+    seed: list[str]
+    test_share: int
+    metric: str
+    wait_hours: int
+    confidence: float
+    started_at: datetime | None = None
+    test_ends_at: datetime | None = None
+    winner: int | None = None
+    ab_result: dict[str, Any] | None = None
+    finished_at: datetime | None = None
+    owner_id: UUID | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class MassEmailUpdate(InputModel):
+    """(OpenAPI: `MassEmailUpdate`)"""
+
+    name: str | None = None
+    list_id: UUID | None = None
+    variants: list[Variant] | None = None
+    seed: list[str] | None = None
+    sender_id: UUID | None = None
+    subscription: Literal["marketing", "newsletter", "product"] | None = None
+    test_share: int | None = None
+    metric: Literal["open", "click", "reply"] | None = None
+    wait_hours: int | None = None
+    confidence: float | None = None
+
+
 class MeOut(OutputModel):
     """(OpenAPI: `MeOut`)"""
 
@@ -2471,6 +2536,13 @@ class PipelineUpdate(InputModel):
     active: bool | None = None
 
 
+class Preview(OutputModel):
+    """(OpenAPI: `Preview`)"""
+
+    record_id: UUID | None = Field(description="The member rendered for (none: no member)")
+    variants: list[RenderedVariant]
+
+
 class PreviewIn(InputModel):
     """Render a saved template (``template_id``) or the given texts against a real record (OpenAPI: `PreviewIn`)"""
 
@@ -2691,6 +2763,15 @@ class Rendered(OutputModel):
     html: str | None
 
 
+class RenderedVariant(OutputModel):
+    """(OpenAPI: `RenderedVariant`)"""
+
+    variant: int
+    subject: str
+    text: str
+    html: str | None = None
+
+
 class RescoreOut(OutputModel):
     """(OpenAPI: `RescoreOut`)"""
 
@@ -2756,6 +2837,12 @@ class RoutingSettings(InputModel):
     working_hours: WorkingHoursSetting | None = None
     warn_at_percent: int = Field(default=80, description="Warn at this share of the window")
     top_performer_days: int = Field(default=90, description="Look-back for top performers")
+
+
+class ScheduleIn(InputModel):
+    """(OpenAPI: `ScheduleIn`)"""
+
+    send_at: datetime | None = Field(default=None, description="When to send; now if left out")
 
 
 class ScoreChangeOut(OutputModel):
@@ -3085,6 +3172,15 @@ class StagesReplace(InputModel):
     stages: list[StageIn]
 
 
+class Stats(OutputModel):
+    """(OpenAPI: `Stats`)"""
+
+    total: VariantStats
+    variants: list[VariantStats]
+    skipped_reasons: dict[str, int]
+    ab_result: dict[str, Any] | None = None
+
+
 class StepIn(InputModel):
     """One step. ``day`` (days after enrolment, as in Use Case 4) or a ``wait`` after the previous step (``wait_kind`` days/hours/until a weekday and time in the member's zone) (OpenAPI: `StepIn`)"""
 
@@ -3302,6 +3398,20 @@ class TemplateOut(OutputModel):
     is_default: bool
 
 
+class TestSendIn(InputModel):
+    """(OpenAPI: `TestSendIn`)"""
+
+    variant: int | None = Field(default=None, description="All when left out")
+    record_id: UUID | None = Field(default=None, description="A member whose merge fields to use")
+
+
+class TestSent(OutputModel):
+    """(OpenAPI: `TestSent`)"""
+
+    to: str
+    queued: list[UUID]
+
+
 class TimelineEntryOut(OutputModel):
     """(OpenAPI: `TimelineEntryOut`)"""
 
@@ -3374,6 +3484,31 @@ class UserUpdate(InputModel):
     is_active: bool | None = None
     password: str | None = None
     timezone: str | None = None
+
+
+class Variant(InputModel):
+    """One version of the message: a subject and/or bodies, or a template (its subject and bodies fill what is left empty) (OpenAPI: `Variant`)"""
+
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    template_id: UUID | None = None
+
+
+class VariantStats(OutputModel):
+    """(OpenAPI: `VariantStats`)"""
+
+    variant: int | None = Field(description="None: everyone together")
+    recipients: int = Field(default=0)
+    pending: int = Field(default=0)
+    sent: int = Field(default=0)
+    delivered: int = Field(default=0)
+    opened: int = Field(default=0)
+    clicked: int = Field(default=0)
+    replied: int = Field(default=0)
+    bounced: int = Field(default=0)
+    unsubscribed: int = Field(default=0)
+    skipped: int = Field(default=0)
 
 
 class VisibilitySettings(OutputModel):
@@ -3699,6 +3834,9 @@ MailboxIn.model_rebuild()
 MailboxList.model_rebuild()
 MailboxOut.model_rebuild()
 MailboxUpdate.model_rebuild()
+MassEmailCreate.model_rebuild()
+MassEmailOut.model_rebuild()
+MassEmailUpdate.model_rebuild()
 MeOut.model_rebuild()
 MeUpdate.model_rebuild()
 MeetingCreate.model_rebuild()
@@ -3733,6 +3871,7 @@ PipelineForecast.model_rebuild()
 PipelineOut.model_rebuild()
 PipelineReport.model_rebuild()
 PipelineUpdate.model_rebuild()
+Preview.model_rebuild()
 PreviewIn.model_rebuild()
 PriceIn.model_rebuild()
 PriceOut.model_rebuild()
@@ -3750,12 +3889,14 @@ Recipient.model_rebuild()
 RecipientOut.model_rebuild()
 RecordFlag.model_rebuild()
 Rendered.model_rebuild()
+RenderedVariant.model_rebuild()
 RescoreOut.model_rebuild()
 ResponseIn.model_rebuild()
 RoleOut.model_rebuild()
 RoleUpdate.model_rebuild()
 RoutingResult.model_rebuild()
 RoutingSettings.model_rebuild()
+ScheduleIn.model_rebuild()
 ScoreChangeOut.model_rebuild()
 ScoreFactor.model_rebuild()
 ScorecardOut.model_rebuild()
@@ -3784,6 +3925,7 @@ StageMove.model_rebuild()
 StageOut.model_rebuild()
 StageTotals.model_rebuild()
 StagesReplace.model_rebuild()
+Stats.model_rebuild()
 StepIn.model_rebuild()
 StepOut.model_rebuild()
 StepVariant.model_rebuild()
@@ -3802,11 +3944,15 @@ TeamOut.model_rebuild()
 TeamUpdate.model_rebuild()
 TemplateIn.model_rebuild()
 TemplateOut.model_rebuild()
+TestSendIn.model_rebuild()
+TestSent.model_rebuild()
 TimelineEntryOut.model_rebuild()
 TrainingStatusOut.model_rebuild()
 UserCreate.model_rebuild()
 UserOut.model_rebuild()
 UserUpdate.model_rebuild()
+Variant.model_rebuild()
+VariantStats.model_rebuild()
 VisibilitySettings.model_rebuild()
 VisibilityUpdate.model_rebuild()
 WebFormCreate.model_rebuild()
@@ -3931,6 +4077,9 @@ __all__ = [
     "MailboxList",
     "MailboxOut",
     "MailboxUpdate",
+    "MassEmailCreate",
+    "MassEmailOut",
+    "MassEmailUpdate",
     "MeOut",
     "MeUpdate",
     "MeetingCreate",
@@ -3965,6 +4114,7 @@ __all__ = [
     "PipelineOut",
     "PipelineReport",
     "PipelineUpdate",
+    "Preview",
     "PreviewIn",
     "PriceIn",
     "PriceOut",
@@ -3982,12 +4132,14 @@ __all__ = [
     "RecipientOut",
     "RecordFlag",
     "Rendered",
+    "RenderedVariant",
     "RescoreOut",
     "ResponseIn",
     "RoleOut",
     "RoleUpdate",
     "RoutingResult",
     "RoutingSettings",
+    "ScheduleIn",
     "ScoreChangeOut",
     "ScoreFactor",
     "ScorecardOut",
@@ -4016,6 +4168,7 @@ __all__ = [
     "StageOut",
     "StageTotals",
     "StagesReplace",
+    "Stats",
     "StepIn",
     "StepOut",
     "StepVariant",
@@ -4034,11 +4187,15 @@ __all__ = [
     "TeamUpdate",
     "TemplateIn",
     "TemplateOut",
+    "TestSendIn",
+    "TestSent",
     "TimelineEntryOut",
     "TrainingStatusOut",
     "UserCreate",
     "UserOut",
     "UserUpdate",
+    "Variant",
+    "VariantStats",
     "VisibilitySettings",
     "VisibilityUpdate",
     "WebFormCreate",

@@ -68,16 +68,19 @@ def record_router(
     fixed_routes: Callable[[APIRouter], None] | None = None,
     id_param: str = "record_id",
     names: Mapping[str, str] | None = None,
+    more_scopes: Mapping[str, tuple[str, ...]] | None = None,
 ) -> APIRouter:
     """The standard REST shape for one record type. ``shaper`` (the object's, from
-    ``<domain>/shape.py``) shapes one record and a page. ``id_param`` names the path
-    parameter of get and patch, ``names`` the routes per operation (their OpenAPI operation
-    ids: ``{"get": "get_account"}``)."""
+        ``<domain>/shape.py``) shapes one record and a page. ``id_param`` names the path
+        parameter of get and patch, ``names`` the routes per operation (their OpenAPI operation
+        ids: ``{"get": "get_account"}``), ``more_scopes`` the key scopes an operation needs
+    besides the object's own (a reference the service reads: ``{"create": ("list:read",)}``)."""
     unknown = set(operations) - set(OPERATIONS)
     if unknown:
         raise ValueError(f"unknown record operations: {sorted(unknown)}")
     # the API key scope of each operation: the permission its service checks
     obj = service.repository.object_name  # type: ignore[attr-defined]
+    more = more_scopes or {}
     router = APIRouter(prefix=prefix, tags=list(tags or [plural]), responses=PROBLEMS)
     shape = shaper.one
     shape_all = shaper.page
@@ -124,7 +127,7 @@ def record_router(
             summary=f"Create {noun}",
             responses={409: {"model": Problem}},
             name=name["create"],
-            openapi_extra=needs(f"{obj}:create"),
+            openapi_extra=needs(f"{obj}:create", *more.get("create", ())),
         )
         def create_record(
             request: Request,
@@ -167,7 +170,7 @@ def record_router(
             summary=f"Update {noun}",
             responses={409: {"model": Problem}, 412: {"model": Problem}},
             name=name["update"],
-            openapi_extra=needs(f"{obj}:read", f"{obj}:write"),
+            openapi_extra=needs(f"{obj}:read", f"{obj}:write", *more.get("update", ())),
         )
         def update_record(
             record_id: RecordId,

@@ -515,6 +515,36 @@ class CampaignRepository(Repository[Campaign]):
             people.append(("contact", row[1]))
         return people
 
+    def deals_people(self, deal_ids: list[uuid.UUID]) -> set[tuple[str, uuid.UUID]]:
+        """The leads and primary contacts of many deals (chunks of 500)."""
+        from nexa.models import Deal
+
+        people: set[tuple[str, uuid.UUID]] = set()
+        for start in range(0, len(deal_ids), 500):
+            stmt = select(Deal.lead_id, Deal.primary_contact_id).where(
+                Deal.id.in_(deal_ids[start : start + 500])
+            )
+            for lead_id, contact_id in self.session.execute(unscoped(stmt)):
+                if lead_id is not None:
+                    people.add(("lead", lead_id))
+                if contact_id is not None:
+                    people.add(("contact", contact_id))
+        return people
+
+    def live_people(self, people: set[tuple[str, uuid.UUID]]) -> set[tuple[str, uuid.UUID]]:
+        """Those of ``people`` in a live sequence (one query per 500 ids and type)."""
+        found: set[tuple[str, uuid.UUID]] = set()
+        for record_type in ("lead", "contact"):
+            ids = [i for t, i in people if t == record_type]
+            for start in range(0, len(ids), 500):
+                stmt = select(CampaignMember.record_id).where(
+                    CampaignMember.record_type == record_type,
+                    CampaignMember.record_id.in_(ids[start : start + 500]),
+                    CampaignMember.state.in_(LIVE_STATES),
+                )
+                found |= {(record_type, i) for i in self.session.scalars(stmt)}
+        return found
+
     def meeting_people(self, meeting_id: uuid.UUID) -> list[tuple[str, uuid.UUID]]:
         from nexa.models import MeetingAttendee
 

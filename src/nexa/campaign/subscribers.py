@@ -19,7 +19,7 @@ from nexa.campaign import service
 from nexa.campaign.repository import CampaignRepository, Touch, record_touches
 from nexa.core import clock
 from nexa.core.actor import Actor
-from nexa.core.events import Event, subscribe
+from nexa.core.events import Event, batch_form, subscribe
 
 GOAL_ONLY = "goal_only"  # an event that ends only the sequences whose goal it is
 
@@ -219,6 +219,23 @@ def on_deal_created(session: Session, event: Event) -> None:
             reason="a deal was created",
             goal="deal_created",
         )
+
+
+@batch_form(on_deal_created)
+def on_deals_created(session: Session, events: list[Event]) -> None:
+    """A group of deals (an import): the people of all of them in one query, and only those
+    in a live sequence go through ``end_for``."""
+    ids = [e.record_id for e in events if e.record_id is not None]
+    if not ids:
+        return
+    repo = CampaignRepository(session)
+    people = repo.deals_people(ids)
+    if not people:
+        return
+    actor = event_actor(events[0])
+    for person in sorted(repo.live_people(people)):
+        service.end_for(session, actor, *person, rule="deal_created", state="exited",
+                        reason="a deal was created", goal="deal_created")  # fmt: skip
 
 
 @subscribe("meeting.created")

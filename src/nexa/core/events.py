@@ -13,7 +13,7 @@ import fnmatch
 import types
 import typing
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -343,6 +343,19 @@ def publish(
     pending: list[uuid.UUID] = session.info.setdefault("outbox_ids", [])
     pending.append(event.id)
     return event
+
+
+def run_batch_forms(session: Session, events: list[Event], names: Collection[str]) -> None:
+    """Run, for ``events`` (one name), the batch forms of the subscribers named
+    (``module.qualname``): what a bulk path that writes the other effects itself leaves to
+    those subscribers (``nexa.deal.bulk``)."""
+    if not events:
+        return
+    for pattern, subscriber in list(_subscribers):
+        name = f"{subscriber.__module__}.{subscriber.__qualname__}"
+        many = _batch_forms.get(subscriber)
+        if name in names and many is not None and fnmatch.fnmatchcase(events[0].name, pattern):
+            many(session, events)
 
 
 def publish_batch(

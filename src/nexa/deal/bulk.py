@@ -50,6 +50,7 @@ from nexa.core.events import (
     check_payload,
     jsonable,
     outbox_row,
+    run_batch_forms,
     subscribers_of,
 )
 from nexa.deal.events import DealFlowQueued
@@ -72,8 +73,11 @@ KNOWN_SUBSCRIBERS = frozenset(
         "nexa.search.subscribers.update_index",  # index_new_records
         "nexa.scoring.subscribers.rescore_on_engagement",  # deal.created is not engagement
         "nexa.forecast.subscribers.rescore_deal",  # refresh_deals
+        "nexa.campaign.subscribers.on_deal_created",  # its batch form (BATCH_FORMS)
     }
 )
+# deal.created subscribers whose batch form runs for the group (run_batch_forms)
+BATCH_FORMS = frozenset({"nexa.campaign.subscribers.on_deal_created"})
 
 
 # every subscriber of deal.won / deal.lost that _leave stands in for
@@ -191,6 +195,7 @@ class BulkDeals:
         repo.insert_many(rows)
         repo.insert_stage_changes(stages)
         self._leave(events)
+        run_batch_forms(session, events, BATCH_FORMS)
         score_new_deals(session, records, stages, now=events[-1].occurred_at)
         if service.announce_close:
             self._close([r for r in records if r.stage_kind != "open"])

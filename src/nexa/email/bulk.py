@@ -46,6 +46,15 @@ from nexa.email.service import (
 
 
 def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailResult:
+    queued, skipped = queue_bulk(session, actor, data)
+    return BulkEmailResult(queued=list(queued.values()), skipped=skipped)
+
+
+def queue_bulk(
+    session: Session, actor: Actor, data: BulkEmailSend
+) -> tuple[dict[uuid.UUID, uuid.UUID], list[Skipped]]:
+    """``send_bulk``'s work: record id → the id of the message written for it, and the
+    records skipped with the reason (mass email records which message each member got)."""
     _require(actor, "email:create", "send email")
     _check_key_scope(actor, data.record_type)
     repo = EmailRepository(session)
@@ -160,7 +169,84 @@ def send_bulk(session: Session, actor: Actor, data: BulkEmailSend) -> BulkEmailR
             QUEUED.name,
             [("email", row["id"], _row_payload(row)) for row in rows],
         )
-    return BulkEmailResult(queued=[row["id"] for row in rows], skipped=skipped)
+    return {row["related_id"]: row["id"] for row in rows}, skipped
+
+
+def queue_copies(
+    session: Session,
+    actor: Actor,
+    data: BulkEmailSend,
+    to: list[tuple[str, str]],
+    *,
+    related: tuple[str, uuid.UUID],
+    context: dict[str, Any] | None = None,
+    subject_prefix: str = "",
+) -> list[uuid.UUID]:
+    """One untracked copy of ``data`` to each of ``to`` (name, address) — a mass email's seed
+    list, a test send to oneself — rendered with ``context`` (a member's merge fields, or
+    none) and linked to ``related`` (not to a member, so a copy counts for no one). A copy
+    goes to the sender's own people, not to the audience: it is sent as transactional mail
+    (no consent or unsubscribe of the audience applies; hard bounces and complaints still
+    stop it, here and at delivery)."""
+    _require(actor, "email:create", "send email")
+    repo = EmailRepository(session)
+    smtp = require_smtp(repo)
+    from_domain = str(smtp["from_domain"])
+    from_name, from_address, signature = sender_of(repo, smtp, actor, data.sender_id)
+    subject, text, html, template = _template_texts(session, actor, data)
+    if context is None:
+        context = merge_context(None, None, None, None, None)
+    s, t, h = rendering.render(context, subject=subject, text=text, html=html)
+    if signature:
+        t = f"{t}\n\n-- \n{signature}"
+    blocked = refusals(session, [address for _, address in to], "transactional", None)
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for name, address in dict.fromkeys(to):
+        if address.lower() in blocked:
+            continue
+        row_id = uuid.uuid4()
+        rows.append(
+            {
+                "id": row_id,
+                "message_id": f"<{row_id.hex}@{from_domain}>",
+                "kind": "transactional",
+                "subscription": None,
+                "tracked": False,
+                "links": None,
+                "state": "queued",
+                "from_name": from_name,
+                "from_address": from_address,
+                "from_domain": from_domain,
+                "reply_to": data.reply_to,
+                "to": [{"name": name, "address": address}],
+                "cc": [],
+                "bcc": [],
+                "subject": f"{subject_prefix}{s}",
+                "text_body": t,
+                "html_body": h,
+                "template_id": template.id if template else None,
+                "related_type": related[0],
+                "related_id": related[1],
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_reply_code": None,
+                "last_reply": None,
+                "sent_at": None,
+                "owner_id": actor.user_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if rows:
+        repo.insert_many(rows)
+        publish_batch(
+            session,
+            actor,
+            QUEUED.name,
+            [("email", row["id"], _row_payload(row)) for row in rows],
+        )
+    return [row["id"] for row in rows]
 
 
 def _row_payload(row: dict[str, Any]) -> EmailPayload:

@@ -37,6 +37,7 @@ from nexa.models.idempotency import IdempotencyKey
 from nexa.models.job_run import JobRun
 from nexa.models.lead import Lead, LeadSource, WebForm, WebFormSubmission
 from nexa.models.login_attempt import LoginAttempt
+from nexa.models.mass_email import MassEmail, MassEmailRecipient
 from nexa.models.meeting import Meeting, MeetingAttendee
 from nexa.models.ml_model import LeadScoreChange, MLModel
 from nexa.models.note import Note
@@ -96,6 +97,8 @@ __all__ = [
     "LoginAttempt",
     "MLModel",
     "Mailbox",
+    "MassEmail",
+    "MassEmailRecipient",
     "Meeting",
     "MeetingAttendee",
     "Note",

@@ -147,6 +147,10 @@ class ListRepository(Repository[RecordList]):
     def ids_of(self, stmt: Select[Any]) -> set[uuid.UUID]:
         return set(self.session.scalars(stmt))
 
+    def id_list(self, stmt: Select[Any]) -> list[uuid.UUID]:
+        """The ids a one-column statement selects."""
+        return list(self.session.scalars(stmt))
+
     def count_rows(self, stmt: Select[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 

@@ -202,6 +202,17 @@ def count_members(session: Session, actor: Actor, lst: RecordList) -> int:
     return ListRepository(session).count_rows(stmt)
 
 
+def member_ids(
+    session: Session, actor: Actor, list_id: uuid.UUID
+) -> tuple[RecordList, list[uuid.UUID]]:
+    """The list (404 when ``actor`` cannot read it) and the ids of all its members that
+    ``actor`` can read, oldest id order not promised (mass email sends to them)."""
+    lst = ListRepository(session).get(actor, list_id)
+    repo = record_repository(session, lst.object_type, "object_type")
+    stmt = _members(session, actor, lst, repo).with_only_columns(repo.model.id)
+    return lst, ListRepository(session).id_list(stmt)
+
+
 def _checked_ids(
     session: Session,
     actor: Actor,

@@ -75,6 +75,7 @@ NAV: tuple[NavGroup, ...] = (
             NavLink("Lists", "/lists", "list:read"),
             NavLink("Campaigns", "/campaigns", "campaign:read"),
             NavLink("Campaign calendar", "/campaigns/calendar", "campaign:read"),
+            NavLink("Mass email", "/mass-emails", "mass_email:read"),
             NavLink("Email sent", "/email/sent", "email:read", also=("/email",)),
         ),
     ),
