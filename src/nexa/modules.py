@@ -49,6 +49,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.email.service",
     "nexa.campaign.service",
     "nexa.campaign.subscribers",
+    "nexa.campaign.tracking",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -106,6 +107,7 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.webhook.endpoints",
     "nexa.email.endpoints",
     "nexa.campaign.endpoints",
+    "nexa.campaign.analytics_endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail).
@@ -139,6 +141,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.email.compose",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
+    "nexa.web.campaign.analytics",
 )
 
 # ---- `nexa ai …`: each intelligence area adds its commands from its own module ----------

@@ -120,6 +120,7 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "attachment_id": _attachment(db, message_id),
         "target": "accounts",
         "fmt": "csv",
+        "campaign_id": _campaign(db, admin.id, ids["leads"]),
     }
     db.commit()
     return {"ids": ids, "params": params}
@@ -138,6 +139,21 @@ def _email(db: Any, owner_id: uuid.UUID) -> uuid.UUID:
     db.add(row)
     db.flush()
     return row.id
+
+
+def _campaign(db: Any, owner_id: uuid.UUID, lead_id: uuid.UUID) -> uuid.UUID:
+    """A running campaign with one step and one member (its analytics page)."""
+    from nexa.campaign import service
+    from nexa.campaign.schemas import Enrol
+    from tests.factories.campaign import make_campaign
+
+    campaign = make_campaign(
+        db, SYSTEM, steps=[{"channel": "task", "body": "Call", "day": 0}], owner_id=owner_id
+    )
+    service.move(db, SYSTEM, campaign.id, "start")
+    service.enrol(db, SYSTEM, campaign.id, Enrol(record_type="lead", record_ids=[lead_id]))
+    db.flush()
+    return campaign.id
 
 
 def _attachment(db: Any, message_id: uuid.UUID) -> uuid.UUID:
