@@ -149,22 +149,30 @@ def attribute(
             sorted({d.lead_id for d in deals if d.lead_id is not None}),
             sorted({d.primary_contact_id for d in deals if d.primary_contact_id is not None}),
         )
+        # a lead and the contact it became are one person: index the leads three ways
+        by_id: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]] = {}
+        by_deal: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID | None]]] = defaultdict(list)
+        by_contact: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID | None]]] = defaultdict(list)
+        for lead_id, contact_id, deal_id in leads:
+            by_id[lead_id] = (lead_id, contact_id)
+            if deal_id is not None:
+                by_deal[deal_id].append((lead_id, contact_id))
+            if contact_id is not None:
+                by_contact[contact_id].append((lead_id, contact_id))
         for d in deals:
             people = person_of_deal[d.id]
+            mine = list(by_deal.get(d.id, []))
             if d.lead_id is not None:
                 people.add(("lead", d.lead_id))
+                if d.lead_id in by_id:
+                    mine.append(by_id[d.lead_id])
             if d.primary_contact_id is not None:
                 people.add(("contact", d.primary_contact_id))
-            for lead_id, contact_id, deal_id in leads:
-                mine = (
-                    deal_id == d.id
-                    or lead_id == d.lead_id
-                    or (contact_id is not None and contact_id == d.primary_contact_id)
-                )
-                if mine:
-                    people.add(("lead", lead_id))
-                    if contact_id is not None:
-                        people.add(("contact", contact_id))
+                mine += by_contact.get(d.primary_contact_id, [])
+            for lead_id, contact_id in mine:
+                people.add(("lead", lead_id))
+                if contact_id is not None:
+                    people.add(("contact", contact_id))
     everyone = sorted({p for ps in person_of_deal.values() for p in ps})
     latest = max((d.created_at for d in deals), default=None)
     touches = (

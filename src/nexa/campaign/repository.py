@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
@@ -688,10 +689,12 @@ def deal_leads(
     deals and those converted into these contacts."""
     if not deal_ids and not lead_ids and not contact_ids:
         return []
-    stmt = select(Lead.id, Lead.converted_contact_id, Lead.converted_deal_id).where(
-        Lead.id.in_(lead_ids)
-        | Lead.converted_deal_id.in_(deal_ids)
-        | Lead.converted_contact_id.in_(contact_ids)
+    cols = select(Lead.id, Lead.converted_contact_id, Lead.converted_deal_id)
+    # one indexed read each (an OR of the three would scan the leads)
+    stmt = union(
+        cols.where(Lead.id.in_(lead_ids)),
+        cols.where(Lead.converted_deal_id.in_(deal_ids)),
+        cols.where(Lead.converted_contact_id.in_(contact_ids)),
     )
     return [(a, b, c) for a, b, c in session.execute(unscoped(stmt))]
 
