@@ -52,6 +52,7 @@ INSTALL: tuple[str, ...] = (
     "nexa.booking.service",
     "nexa.sms.service",
     "nexa.mass_email.service",
+    "nexa.campaign.tracking",
 )
 
 # ---- background jobs and periodic tasks (each on its queue: see nexa.worker) ------------
@@ -115,6 +116,7 @@ API_ROUTERS: tuple[str, ...] = (
     "nexa.booking.endpoints",
     "nexa.sms.endpoints",
     "nexa.mass_email.endpoints",
+    "nexa.campaign.analytics_endpoints",
 )
 # Routers outside /api/v1 that answer without an API key (the public web-to-lead forms, the
 # open pixel, tracked links and unsubscribe links of sent mail, booking pages, inbound SMS).
@@ -157,6 +159,7 @@ WEB_PAGES: tuple[str, ...] = (
     "nexa.web.mass_email.routes",
     "nexa.web.profile.routes",
     "nexa.web.notification.routes",
+    "nexa.web.campaign.analytics",
 )
 
 # ---- `nexa ai …`: each intelligence area adds its commands from its own module ----------

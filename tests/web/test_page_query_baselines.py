@@ -115,7 +115,6 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "quote_id": ids["quotes"],
         "call_id": ids["calls"],
         "list_id": ids["lists"],
-        "campaign_id": ids["campaigns"],
         "user_id": users.rep.id,
         "team_id": users.rep.user.team_id,
         "pipeline_id": list_pipelines(db, SYSTEM)[0][0].id,
@@ -127,6 +126,7 @@ def organization(db: Any, users: Any) -> dict[str, Any]:
         "mass_email_id": _mass_email(db, admin.id, ids["lists"]),
         "target": "accounts",
         "fmt": "csv",
+        "campaign_id": _campaign(db, admin.id, ids["leads"]),
     }
     db.commit()
     return {"ids": ids, "params": params}
@@ -159,6 +159,21 @@ def _mass_email(db: Any, owner_id: uuid.UUID, list_id: uuid.UUID) -> uuid.UUID:
     record.winner = 1
     db.flush()
     return record.id
+
+
+def _campaign(db: Any, owner_id: uuid.UUID, lead_id: uuid.UUID) -> uuid.UUID:
+    """A running campaign with one step and one member (its analytics page)."""
+    from nexa.campaign import service
+    from nexa.campaign.schemas import Enrol
+    from tests.factories.campaign import make_campaign
+
+    campaign = make_campaign(
+        db, SYSTEM, steps=[{"channel": "task", "body": "Call", "day": 0}], owner_id=owner_id
+    )
+    service.move(db, SYSTEM, campaign.id, "start")
+    service.enrol(db, SYSTEM, campaign.id, Enrol(record_type="lead", record_ids=[lead_id]))
+    db.flush()
+    return campaign.id
 
 
 def _attachment(db: Any, message_id: uuid.UUID) -> uuid.UUID:

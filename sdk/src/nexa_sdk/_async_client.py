@@ -427,6 +427,11 @@ class AsyncLeads(AsyncCrud[m.LeadOut], AsyncSubscribable):
             m.NextActionList, "GET", f"/leads/{id_of(lead)}/next-actions"
         )
 
+    async def touch_history(self, lead: ID) -> m.TouchHistory:
+        """Every campaign touch of the lead, newest first: sent, opened, clicked, replied,
+        bounced, unsubscribed, goal (campaign, step, channel, when)."""
+        return await self._client.call(m.TouchHistory, "GET", f"/leads/{id_of(lead)}/touch-history")
+
     async def next_best_action_for(
         self,
         lead: ID,
@@ -518,6 +523,12 @@ class AsyncContacts(AsyncCrud[m.ContactOut], AsyncSubscribable):
     async def next_best_action(self, contact: ID) -> m.NextActionList:
         return await self._client.call(
             m.NextActionList, "GET", f"/contacts/{id_of(contact)}/next-actions"
+        )
+
+    async def touch_history(self, contact: ID) -> m.TouchHistory:
+        """Every campaign touch of the contact (and of the lead it came from), newest first."""
+        return await self._client.call(
+            m.TouchHistory, "GET", f"/contacts/{id_of(contact)}/touch-history"
         )
 
     async def create_task_for_action(self, contact: ID, action_key: str) -> m.TaskOut:
@@ -1137,11 +1148,12 @@ class AsyncCampaigns(AsyncCrud[m.CampaignOut]):
         Each: ``day`` (after enrolment) or ``wait_kind``/``wait_amount``, ``channel``,
         ``template`` (a name) or ``subject``/``body``, ``condition``, ``on_fail``."""
         body = {"steps": [dict(s) for s in steps]}
+        if replace:
+            return await self._client.call(
+                m.CampaignOut, "PUT", f"/campaigns/{id_of(campaign)}/steps", json=body
+            )
         return await self._client.call(
-            m.CampaignOut,
-            "PUT" if replace else "POST",
-            f"/campaigns/{id_of(campaign)}/steps",
-            json=body,
+            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/steps", json=body
         )
 
     async def enable_optimization(self, campaign: ID, optimize: Iterable[str]) -> m.CampaignOut:
@@ -1153,25 +1165,29 @@ class AsyncCampaigns(AsyncCrud[m.CampaignOut]):
             json={"optimize": list(optimize)},
         )
 
-    async def _move(self, campaign: ID, verb: str, body: Any = None) -> m.CampaignOut:
-        return await self._client.call(
-            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/{verb}", json=body
-        )
-
     async def start(self, campaign: ID) -> m.CampaignOut:
-        return await self._move(campaign, "start")
+        return await self._client.call(m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/start")
 
     async def schedule(self, campaign: ID, start_at: datetime) -> m.CampaignOut:
-        return await self._move(campaign, "schedule", {"start_at": start_at.isoformat()})
+        return await self._client.call(
+            m.CampaignOut,
+            "POST",
+            f"/campaigns/{id_of(campaign)}/schedule",
+            json={"start_at": start_at.isoformat()},
+        )
 
     async def pause(self, campaign: ID) -> m.CampaignOut:
-        return await self._move(campaign, "pause")
+        return await self._client.call(m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/pause")
 
     async def resume(self, campaign: ID) -> m.CampaignOut:
-        return await self._move(campaign, "resume")
+        return await self._client.call(
+            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/resume"
+        )
 
     async def complete(self, campaign: ID) -> m.CampaignOut:
-        return await self._move(campaign, "complete")
+        return await self._client.call(
+            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/complete"
+        )
 
     async def enroll(
         self,
@@ -1219,6 +1235,14 @@ class AsyncCampaigns(AsyncCrud[m.CampaignOut]):
         params = list_params([], sort=None, cursor=None, limit=None, fields=None, extra=extra)
         return await self._client.call(
             m.CampaignMemberships, "GET", "/campaigns/memberships", params=params
+        )
+
+    async def stats(self, campaign: ID) -> m.CampaignStats:
+        """Per campaign and per step: enrolled, sent, delivered, opened (people), clicked,
+        replied, bounced, unsubscribed, goals; rates, daily series, cost per lead, ROI and
+        first-/last-touch and linear attribution of the pipeline and revenue influenced."""
+        return await self._client.call(
+            m.CampaignStats, "GET", f"/campaigns/{id_of(campaign)}/stats"
         )
 
     async def goal_event(self, name: str, record_type: str, record_id: ID) -> m.GoalEventResult:

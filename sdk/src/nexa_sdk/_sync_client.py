@@ -416,6 +416,11 @@ class Leads(Crud[m.LeadOut], Subscribable):
         """Suggested next steps for the lead, most urgent first."""
         return self._client.call(m.NextActionList, "GET", f"/leads/{id_of(lead)}/next-actions")
 
+    def touch_history(self, lead: ID) -> m.TouchHistory:
+        """Every campaign touch of the lead, newest first: sent, opened, clicked, replied,
+        bounced, unsubscribed, goal (campaign, step, channel, when)."""
+        return self._client.call(m.TouchHistory, "GET", f"/leads/{id_of(lead)}/touch-history")
+
     def next_best_action_for(
         self,
         lead: ID,
@@ -504,6 +509,10 @@ class Contacts(Crud[m.ContactOut], Subscribable):
         return self._client.call(
             m.NextActionList, "GET", f"/contacts/{id_of(contact)}/next-actions"
         )
+
+    def touch_history(self, contact: ID) -> m.TouchHistory:
+        """Every campaign touch of the contact (and of the lead it came from), newest first."""
+        return self._client.call(m.TouchHistory, "GET", f"/contacts/{id_of(contact)}/touch-history")
 
     def create_task_for_action(self, contact: ID, action_key: str) -> m.TaskOut:
         return self._client.call(
@@ -1104,11 +1113,12 @@ class Campaigns(Crud[m.CampaignOut]):
         Each: ``day`` (after enrolment) or ``wait_kind``/``wait_amount``, ``channel``,
         ``template`` (a name) or ``subject``/``body``, ``condition``, ``on_fail``."""
         body = {"steps": [dict(s) for s in steps]}
+        if replace:
+            return self._client.call(
+                m.CampaignOut, "PUT", f"/campaigns/{id_of(campaign)}/steps", json=body
+            )
         return self._client.call(
-            m.CampaignOut,
-            "PUT" if replace else "POST",
-            f"/campaigns/{id_of(campaign)}/steps",
-            json=body,
+            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/steps", json=body
         )
 
     def enable_optimization(self, campaign: ID, optimize: Iterable[str]) -> m.CampaignOut:
@@ -1120,25 +1130,25 @@ class Campaigns(Crud[m.CampaignOut]):
             json={"optimize": list(optimize)},
         )
 
-    def _move(self, campaign: ID, verb: str, body: Any = None) -> m.CampaignOut:
-        return self._client.call(
-            m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/{verb}", json=body
-        )
-
     def start(self, campaign: ID) -> m.CampaignOut:
-        return self._move(campaign, "start")
+        return self._client.call(m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/start")
 
     def schedule(self, campaign: ID, start_at: datetime) -> m.CampaignOut:
-        return self._move(campaign, "schedule", {"start_at": start_at.isoformat()})
+        return self._client.call(
+            m.CampaignOut,
+            "POST",
+            f"/campaigns/{id_of(campaign)}/schedule",
+            json={"start_at": start_at.isoformat()},
+        )
 
     def pause(self, campaign: ID) -> m.CampaignOut:
-        return self._move(campaign, "pause")
+        return self._client.call(m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/pause")
 
     def resume(self, campaign: ID) -> m.CampaignOut:
-        return self._move(campaign, "resume")
+        return self._client.call(m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/resume")
 
     def complete(self, campaign: ID) -> m.CampaignOut:
-        return self._move(campaign, "complete")
+        return self._client.call(m.CampaignOut, "POST", f"/campaigns/{id_of(campaign)}/complete")
 
     def enroll(
         self,
@@ -1187,6 +1197,12 @@ class Campaigns(Crud[m.CampaignOut]):
         return self._client.call(
             m.CampaignMemberships, "GET", "/campaigns/memberships", params=params
         )
+
+    def stats(self, campaign: ID) -> m.CampaignStats:
+        """Per campaign and per step: enrolled, sent, delivered, opened (people), clicked,
+        replied, bounced, unsubscribed, goals; rates, daily series, cost per lead, ROI and
+        first-/last-touch and linear attribution of the pipeline and revenue influenced."""
+        return self._client.call(m.CampaignStats, "GET", f"/campaigns/{id_of(campaign)}/stats")
 
     def goal_event(self, name: str, record_type: str, record_id: ID) -> m.GoalEventResult:
         """A person did the custom goal event ``name``: their sequences with that goal end

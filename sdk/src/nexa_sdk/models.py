@@ -517,6 +517,30 @@ class AttendeeOut(OutputModel):
     response: str
 
 
+class AttributedDeal(OutputModel):
+    """(OpenAPI: `AttributedDeal`)"""
+
+    deal_id: UUID
+    name: str
+    stage_kind: str
+    amount_org: str | None
+    created_at: datetime
+    touches: int = Field(description="campaign touches of the person before the deal")
+    first_touch: float
+    last_touch: float
+    linear: float
+
+
+class AttributionTotals(OutputModel):
+    """(OpenAPI: `AttributionTotals`)"""
+
+    model: Literal["first_touch", "last_touch", "linear"]
+    deals: float = Field(description="deals credited to the campaign (shares under linear)")
+    pipeline: str = Field(description="open and won amounts credited, org currency")
+    revenue: str = Field(description="won amounts credited, org currency")
+    roi: float | None = Field(default=None, description="(revenue credited − actual cost) / cost")
+
+
 class AuditEntryOut(OutputModel):
     """(OpenAPI: `AuditEntryOut`)"""
 
@@ -817,6 +841,28 @@ class CampaignSchedule(InputModel):
     start_at: datetime | None = Field(default=None, description="Start later (time zone required)")
 
 
+class CampaignStats(OutputModel):
+    """(OpenAPI: `CampaignStats`)"""
+
+    campaign_id: UUID
+    name: str
+    status: str
+    currency: str = Field(description="the organization's currency: amounts and cost")
+    totals: Counters
+    rates: Rates
+    steps: list[StepStats]
+    daily: list[DailyPoint]
+    members: dict[str, int] = Field(description="members per state")
+    budget: str | None
+    actual_cost: str | None
+    cost_per_lead: str | None = Field(description="actual cost / people enrolled")
+    attribution: list[AttributionTotals]
+    deals: list[AttributedDeal] = Field(description="the deals credited, largest first (≤ 100)")
+    paths: list[PathStats] = Field(
+        description="step paths and how each converts (a report: nothing is reordered)"
+    )
+
+
 class CampaignUpdate(InputModel):
     """(OpenAPI: `CampaignUpdate`)"""
 
@@ -986,6 +1032,21 @@ class ConversionPreview(OutputModel):
     reasons: dict[str, str] | None = None
 
 
+class Counters(OutputModel):
+    """(OpenAPI: `Counters`)"""
+
+    enrolled: int = Field(default=0)
+    sent: int = Field(default=0, description="messages queued by a step")
+    delivered: int = Field(default=0, description="accepted by the receiving mail server")
+    opened: int = Field(default=0, description="people who opened (machine opens left out)")
+    clicked: int = Field(default=0)
+    replied: int = Field(default=0)
+    bounced: int = Field(default=0)
+    unsubscribed: int = Field(default=0)
+    task: int = Field(default=0, description="tasks made for the owner (voice, LinkedIn steps)")
+    goal: int = Field(default=0, description="goal conversions")
+
+
 class CustomFieldCreate(InputModel):
     """(OpenAPI: `CustomFieldCreate`)"""
 
@@ -1024,6 +1085,13 @@ class CustomFieldUpdate(InputModel):
     options: list[str] | None = None
     position: int | None = None
     archived: bool | None = None
+
+
+class DailyPoint(OutputModel):
+    """(OpenAPI: `DailyPoint`)"""
+
+    day: date
+    counters: Counters
 
 
 class DealCreate(InputModel):
@@ -2451,6 +2519,15 @@ class OrganizationProfileIn(OutputModel):
     )
 
 
+class PathStats(OutputModel):
+    """(OpenAPI: `PathStats`)"""
+
+    steps: list[int] = Field(description="positions of the steps the members got (from 0)")
+    members: int
+    converted: int = Field(description="members who reached the goal")
+    conversion_rate: float
+
+
 class PipelineCreate(InputModel):
     """(OpenAPI: `PipelineCreate`)"""
 
@@ -2729,6 +2806,17 @@ class QuoteUpdate(InputModel):
     line_items: list[LineItemIn] | None = Field(default=None, description="Replaces the whole set")
     name: str | None = None
     deal_id: UUID | None = None
+
+
+class Rates(OutputModel):
+    """Shares of delivered messages (of sent ones while nothing is known delivered) (OpenAPI: `Rates`)"""
+
+    delivered: float | None = None
+    opened: float | None = None
+    clicked: float | None = None
+    replied: float | None = None
+    bounced: float | None = None
+    unsubscribed: float | None = None
 
 
 class Recipient(InputModel):
@@ -3224,6 +3312,17 @@ class StepOut(OutputModel):
     variants: list[dict[str, Any]] | None = None
 
 
+class StepStats(OutputModel):
+    """(OpenAPI: `StepStats`)"""
+
+    step_id: UUID
+    position: int
+    name: str | None
+    channel: str
+    counters: Counters
+    rates: Rates
+
+
 class StepVariant(InputModel):
     """(OpenAPI: `StepVariant`)"""
 
@@ -3424,6 +3523,29 @@ class TimelineEntryOut(OutputModel):
     actor_name: str
     occurred_at: datetime
     data: dict[str, Any]
+
+
+class TouchHistory(OutputModel):
+    """(OpenAPI: `TouchHistory`)"""
+
+    record_type: str
+    record_id: UUID
+    items: list[TouchOut]
+
+
+class TouchOut(OutputModel):
+    """(OpenAPI: `TouchOut`)"""
+
+    at: datetime
+    kind: str
+    channel: str
+    campaign_id: UUID
+    campaign: str
+    step_id: UUID | None
+    step_position: int | None
+    step_name: str | None
+    record_type: str
+    record_id: UUID
 
 
 class TrainingStatusOut(OutputModel):
@@ -3747,6 +3869,8 @@ AttachmentIn.model_rebuild()
 AttachmentOut.model_rebuild()
 AttendeeIn.model_rebuild()
 AttendeeOut.model_rebuild()
+AttributedDeal.model_rebuild()
+AttributionTotals.model_rebuild()
 AuditEntryOut.model_rebuild()
 BacktestPeriod.model_rebuild()
 BacktestSummary.model_rebuild()
@@ -3765,15 +3889,18 @@ CampaignOut.model_rebuild()
 CampaignRemove.model_rebuild()
 CampaignRemoveResult.model_rebuild()
 CampaignSchedule.model_rebuild()
+CampaignStats.model_rebuild()
 CampaignUpdate.model_rebuild()
 ContactCreate.model_rebuild()
 ContactOut.model_rebuild()
 ContactUpdate.model_rebuild()
 ConversionOut.model_rebuild()
 ConversionPreview.model_rebuild()
+Counters.model_rebuild()
 CustomFieldCreate.model_rebuild()
 CustomFieldOut.model_rebuild()
 CustomFieldUpdate.model_rebuild()
+DailyPoint.model_rebuild()
 DealCreate.model_rebuild()
 DealLineItemOut.model_rebuild()
 DealOut.model_rebuild()
@@ -3866,6 +3993,7 @@ OrderOut.model_rebuild()
 OrderUpdate.model_rebuild()
 OrganizationProfile.model_rebuild()
 OrganizationProfileIn.model_rebuild()
+PathStats.model_rebuild()
 PipelineCreate.model_rebuild()
 PipelineForecast.model_rebuild()
 PipelineOut.model_rebuild()
@@ -3885,6 +4013,7 @@ QuoteDecline.model_rebuild()
 QuoteLineItemOut.model_rebuild()
 QuoteOut.model_rebuild()
 QuoteUpdate.model_rebuild()
+Rates.model_rebuild()
 Recipient.model_rebuild()
 RecipientOut.model_rebuild()
 RecordFlag.model_rebuild()
@@ -3928,6 +4057,7 @@ StagesReplace.model_rebuild()
 Stats.model_rebuild()
 StepIn.model_rebuild()
 StepOut.model_rebuild()
+StepStats.model_rebuild()
 StepVariant.model_rebuild()
 StepsIn.model_rebuild()
 Subscription.model_rebuild()
@@ -3947,6 +4077,8 @@ TemplateOut.model_rebuild()
 TestSendIn.model_rebuild()
 TestSent.model_rebuild()
 TimelineEntryOut.model_rebuild()
+TouchHistory.model_rebuild()
+TouchOut.model_rebuild()
 TrainingStatusOut.model_rebuild()
 UserCreate.model_rebuild()
 UserOut.model_rebuild()
@@ -3990,6 +4122,8 @@ __all__ = [
     "AttachmentOut",
     "AttendeeIn",
     "AttendeeOut",
+    "AttributedDeal",
+    "AttributionTotals",
     "AuditEntryOut",
     "BacktestPeriod",
     "BacktestSummary",
@@ -4008,15 +4142,18 @@ __all__ = [
     "CampaignRemove",
     "CampaignRemoveResult",
     "CampaignSchedule",
+    "CampaignStats",
     "CampaignUpdate",
     "ContactCreate",
     "ContactOut",
     "ContactUpdate",
     "ConversionOut",
     "ConversionPreview",
+    "Counters",
     "CustomFieldCreate",
     "CustomFieldOut",
     "CustomFieldUpdate",
+    "DailyPoint",
     "DealCreate",
     "DealLineItemOut",
     "DealOut",
@@ -4109,6 +4246,7 @@ __all__ = [
     "OrderUpdate",
     "OrganizationProfile",
     "OrganizationProfileIn",
+    "PathStats",
     "PipelineCreate",
     "PipelineForecast",
     "PipelineOut",
@@ -4128,6 +4266,7 @@ __all__ = [
     "QuoteLineItemOut",
     "QuoteOut",
     "QuoteUpdate",
+    "Rates",
     "Recipient",
     "RecipientOut",
     "RecordFlag",
@@ -4171,6 +4310,7 @@ __all__ = [
     "Stats",
     "StepIn",
     "StepOut",
+    "StepStats",
     "StepVariant",
     "StepsIn",
     "Subscription",
@@ -4190,6 +4330,8 @@ __all__ = [
     "TestSendIn",
     "TestSent",
     "TimelineEntryOut",
+    "TouchHistory",
+    "TouchOut",
     "TrainingStatusOut",
     "UserCreate",
     "UserOut",

@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from nexa.core.filtering import FieldSpec
@@ -638,3 +650,180 @@ def totals(session: Session, campaign_id: uuid.UUID) -> dict[tuple[uuid.UUID, st
     for step_id, metric, count in rows:
         out[(step_id, metric)] += count
     return dict(out)
+
+
+# ---- analytics (nexa.campaign.analytics): counters, attribution, paths, touch history ------
+# Each read is bounded by the campaign or by the few people with deals: none reads every
+# touch of the organization.
+
+
+def stat_sums(
+    session: Session, campaign_id: uuid.UUID
+) -> tuple[list[tuple[uuid.UUID, str, int]], list[tuple[date, str, int]]]:
+    """The campaign's counters summed in SQL: per (step, metric) and per (day, metric)."""
+    table = STAT_TABLE
+    by_step = session.execute(
+        select(table.c.step_id, table.c.metric, func.sum(table.c.count))
+        .where(table.c.campaign_id == campaign_id)
+        .group_by(table.c.step_id, table.c.metric)
+    )
+    steps = [(s, m, int(n or 0)) for s, m, n in by_step]
+    by_day = session.execute(
+        select(table.c.day, table.c.metric, func.sum(table.c.count))
+        .where(table.c.campaign_id == campaign_id)
+        .group_by(table.c.day, table.c.metric)
+        .order_by(table.c.day)
+    )
+    days = [(d, m, int(n or 0)) for d, m, n in by_day]
+    return steps, days
+
+
+@dataclass(frozen=True)
+class DealRow:
+    id: uuid.UUID
+    name: str
+    lead_id: uuid.UUID | None
+    primary_contact_id: uuid.UUID | None
+    stage_kind: str
+    amount_org: Any
+    created_at: datetime
+
+
+def member_deals(session: Session, campaign_id: uuid.UUID) -> list[DealRow]:
+    """The live deals of the campaign's members: a lead's (``deals.lead_id``, or the one its
+    conversion created), a contact's (where it is the primary contact), and those of the lead
+    a contact was converted from (a lead converted mid-sequence continues as its contact)."""
+    from nexa.models import Deal
+
+    member = CampaignMember
+    lead_members = select(member.record_id).where(
+        member.campaign_id == campaign_id, member.record_type == "lead"
+    )
+    contact_members = select(member.record_id).where(
+        member.campaign_id == campaign_id, member.record_type == "contact"
+    )
+    converted_leads = select(Lead.id).where(Lead.converted_contact_id.in_(contact_members))
+    converted_deals = select(Lead.converted_deal_id).where(
+        Lead.id.in_(lead_members), Lead.converted_deal_id.is_not(None)
+    )
+    stmt = select(
+        Deal.id,
+        Deal.name,
+        Deal.lead_id,
+        Deal.primary_contact_id,
+        Deal.stage_kind,
+        Deal.amount_org,
+        Deal.created_at,
+    ).where(
+        Deal.deleted_at.is_(None),
+        Deal.lead_id.in_(lead_members)
+        | Deal.lead_id.in_(converted_leads)
+        | Deal.primary_contact_id.in_(contact_members)
+        | Deal.id.in_(converted_deals),
+    )
+    return [DealRow(*row) for row in session.execute(unscoped(stmt))]
+
+
+def deal_leads(
+    session: Session,
+    deal_ids: list[uuid.UUID],
+    lead_ids: list[uuid.UUID],
+    contact_ids: list[uuid.UUID],
+) -> list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]]:
+    """(lead, its contact, its deal) of the leads named, those whose conversion made these
+    deals and those converted into these contacts."""
+    if not deal_ids and not lead_ids and not contact_ids:
+        return []
+    cols = select(Lead.id, Lead.converted_contact_id, Lead.converted_deal_id)
+    # one indexed read each (an OR of the three would scan the leads)
+    stmt = union(
+        cols.where(Lead.id.in_(lead_ids)),
+        cols.where(Lead.converted_deal_id.in_(deal_ids)),
+        cols.where(Lead.converted_contact_id.in_(contact_ids)),
+    )
+    return [(a, b, c) for a, b, c in session.execute(unscoped(stmt))]
+
+
+def touches_before(
+    session: Session,
+    people: list[tuple[str, uuid.UUID]],
+    kinds: tuple[str, ...],
+    before: datetime,
+) -> list[tuple[str, uuid.UUID, uuid.UUID, datetime]]:
+    """(record type, record id, campaign, at) of these people's touches before ``before``,
+    in time order (the touch index by record: a few rows per person)."""
+    out: list[tuple[str, uuid.UUID, uuid.UUID, datetime]] = []
+    for record_type in ("lead", "contact"):
+        ids = sorted({i for t, i in people if t == record_type})
+        for start in range(0, len(ids), 2000):
+            stmt = select(
+                CampaignTouch.record_type,
+                CampaignTouch.record_id,
+                CampaignTouch.campaign_id,
+                CampaignTouch.at,
+            ).where(
+                CampaignTouch.record_type == record_type,
+                CampaignTouch.record_id.in_(ids[start : start + 2000]),
+                CampaignTouch.at < before,
+                CampaignTouch.kind.in_(kinds),
+            )
+            out.extend((a, b, c, d) for a, b, c, d in session.execute(stmt))
+    out.sort(key=lambda t: t[3])
+    return out
+
+
+def step_paths(
+    session: Session, campaign_id: uuid.UUID, step_ids: list[uuid.UUID]
+) -> list[tuple[int, int, int]]:
+    """(path, members, members who reached the goal) per path: a path is the bit set of the
+    steps a member actually got (sent or a task; skipped steps are not in it)."""
+    if not step_ids:
+        return []
+    bit = case(
+        *[(CampaignStepRun.step_id == s, 1 << i) for i, s in enumerate(step_ids)],
+        else_=0,
+    )
+    per_member = (
+        select(
+            CampaignStepRun.member_id.label("member_id"),
+            func.sum(bit).label("path"),
+        )
+        .where(
+            CampaignStepRun.campaign_id == campaign_id,
+            CampaignStepRun.outcome.in_(("sent", "task")),
+        )
+        .group_by(CampaignStepRun.member_id)
+        .subquery()
+    )
+    reached = case((CampaignMember.state == "goal_reached", 1), else_=0)
+    stmt = (
+        select(per_member.c.path, func.count(), func.sum(reached))
+        .join(CampaignMember, CampaignMember.id == per_member.c.member_id)
+        .group_by(per_member.c.path)
+    )
+    return [(int(p or 0), int(n), int(g or 0)) for p, n, g in session.execute(stmt)]
+
+
+def touch_history(
+    session: Session, people: list[tuple[str, uuid.UUID]], limit: int
+) -> list[tuple[CampaignTouch, str, int | None, str | None]]:
+    """A person's touches, newest first, with the campaign's name and the step's position and
+    name (the touch index by record)."""
+    conds = [and_(CampaignTouch.record_type == t, CampaignTouch.record_id == i) for t, i in people]
+    if not conds:
+        return []
+    stmt = (
+        select(CampaignTouch, Campaign.name, CampaignStep.position, CampaignStep.name)
+        .join(Campaign, Campaign.id == CampaignTouch.campaign_id)
+        .outerjoin(CampaignStep, CampaignStep.id == CampaignTouch.step_id)
+        .where(or_(*conds), Campaign.deleted_at.is_(None))
+        .order_by(CampaignTouch.at.desc(), CampaignTouch.id)
+        .limit(limit)
+    )
+    return [(t, n, p, s) for t, n, p, s in session.execute(unscoped(stmt))]
+
+
+def converted_leads_of(session: Session, contact_id: uuid.UUID) -> list[uuid.UUID]:
+    """The leads converted into this contact (their touches are the contact's history too)."""
+    stmt = select(Lead.id).where(Lead.converted_contact_id == contact_id)
+    return list(session.scalars(unscoped(stmt)))

@@ -94,6 +94,9 @@ class Deal(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
         Index("ix_deals_owner_created", "owner_id", "created_at"),
         Index("ix_deals_pipeline_stage", "pipeline_id", "stage", "close_date"),
         Index("ix_deals_account", "account_id", "stage_kind"),
+        # campaign attribution: a member's deals (a lead's, a primary contact's)
+        Index("ix_deals_lead", "lead_id"),
+        Index("ix_deals_primary_contact", "primary_contact_id"),
     )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)

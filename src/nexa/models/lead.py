@@ -52,6 +52,9 @@ class Lead(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, OwnedMi
         Index("ix_leads_last_name", "last_name", "id"),
         # fuzzy twins: company prefixes, looked up per import batch (nexa.imports.adapters)
         Index("ix_leads_company_lower", text("lower(company)")),
+        # campaign attribution: the leads behind a contact's or a deal's touches
+        Index("ix_leads_converted_contact", "converted_contact_id"),
+        Index("ix_leads_converted_deal", "converted_deal_id"),
     )
 
     first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
