@@ -220,3 +220,88 @@ def test_a_paused_campaign_sends_nothing_until_resumed(
     db.commit()
     day(sessions, 1)
     assert runs_of(db, member(db, campaign, lead).id)[0][0] == "sent"
+
+
+def test_quiet_hours_hold_a_step_until_morning_in_the_members_zone(
+    db: Any, smtp_server: SmtpServer, sessions: Any, marketer: Any, monkeypatch: Any
+) -> None:
+    # 10:00 UTC is 02:00 in Los Angeles (quiet from 21:00 to 08:00 there), 11:00 in Paris
+    monkeypatch.setattr("nexa.core.clock.now", lambda: T0)
+    configure(db, smtp_server)
+    west = make_lead(db, marketer.actor, email="w@example.org", time_zone="America/Los_Angeles")
+    east = make_lead(db, marketer.actor, email="e@example.org", time_zone="Europe/Paris")
+    campaign = make_campaign(
+        db, marketer.actor, steps=NURTURE[:1], quiet_start="21:00", quiet_end="08:00"
+    )
+    service.move(db, marketer.actor, campaign.id, "start")
+    service.enrol(
+        db, marketer.actor, campaign.id, Enrol(record_type="lead", record_ids=[west.id, east.id])
+    )
+    db.commit()
+    advance(sessions, now=T0)
+    assert runs_of(db, member(db, campaign, east).id)[0][0] == "sent"
+    held = member(db, campaign, west)
+    assert runs_of(db, held.id) == {} and held.state == "waiting"
+    assert held.next_at == datetime(2026, 12, 7, 16, 0, tzinfo=UTC)  # 08:00 in Los Angeles
+    advance(sessions, now=datetime(2026, 12, 7, 16, 1, tzinfo=UTC))
+    assert runs_of(db, member(db, campaign, west).id)[0][0] == "sent"
+
+
+def test_a_mailbox_daily_limit_defers_the_rest_to_tomorrow(
+    db: Any, smtp_server: SmtpServer, sessions: Any, marketer: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("nexa.core.clock.now", lambda: T0)
+    configure(db, smtp_server)
+    leads = [make_lead(db, marketer.actor, email=f"d{i}@example.org") for i in range(5)]
+    campaign = make_campaign(db, marketer.actor, steps=NURTURE[:1], daily_limit=3)
+    service.move(db, marketer.actor, campaign.id, "start")
+    service.enrol(
+        db, marketer.actor, campaign.id,
+        Enrol(record_type="lead", record_ids=[lead.id for lead in leads]),
+    )  # fmt: skip
+    db.commit()
+    advance(sessions, now=T0)
+    advance(sessions, now=T0 + timedelta(hours=2))  # the same day: still nothing more
+    sent = [lead for lead in leads if runs_of(db, member(db, campaign, lead).id)]
+    assert len(sent) == 3
+    advance(sessions, now=T0 + timedelta(days=1))
+    assert all(runs_of(db, member(db, campaign, lead).id) for lead in leads)
+
+
+def test_content_variants_by_thompson_sampling_favour_the_one_that_gets_clicks(
+    db: Any, smtp_server: SmtpServer, sessions: Any, marketer: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("nexa.core.clock.now", lambda: T0)
+    configure(db, smtp_server)
+    step = {
+        "day": 0, "channel": "email", "subject": "A", "body": "A body",
+        "variants": [{"subject": "A", "body": "A"}, {"subject": "B", "body": "B"}],
+    }  # fmt: skip
+    campaign = make_campaign(db, marketer.actor, steps=[step], optimize=["message_content"])
+    service.move(db, marketer.actor, campaign.id, "start")
+    first = [make_lead(db, marketer.actor, email=f"t{i}@example.org") for i in range(40)]
+    service.enrol(
+        db, marketer.actor, campaign.id,
+        Enrol(record_type="lead", record_ids=[lead.id for lead in first]),
+    )  # fmt: skip
+    db.commit()
+    advance(sessions, now=T0)
+    # variant B's readers click, A's do not
+    for message in db.scalars(unscoped(select(EmailMessage))):
+        if message.subject == "B":
+            message.clicks = 1
+    db.commit()
+    later = [make_lead(db, marketer.actor, email=f"u{i}@example.org") for i in range(60)]
+    service.enrol(
+        db, marketer.actor, campaign.id,
+        Enrol(record_type="lead", record_ids=[lead.id for lead in later]),
+    )  # fmt: skip
+    db.commit()
+    advance(sessions, now=T0 + timedelta(minutes=5))
+    subjects = [
+        m.subject
+        for m in db.scalars(unscoped(select(EmailMessage)))
+        if m.related_id in {lead.id for lead in later}
+    ]
+    assert len(subjects) == 60
+    assert subjects.count("B") >= 50, subjects.count("B")
