@@ -54,6 +54,22 @@ def test_a_marketer_builds_enrols_starts_and_previews(client: Any, db: Any, user
         },
     )
     assert r.status_code == 303
+    from nexa.email.schemas import EmailTemplateIn
+    from nexa.email.service import create_template
+
+    template = create_template(
+        db, actor, EmailTemplateIn(name="Case study", kind="marketing", subject="Study", text="Hi")
+    )
+    db.commit()
+    assert (
+        'value="' + str(template.id) + '">Case study<'
+        in client.get(f"/campaigns/{campaign.id}").text
+    )
+    r = form_post(
+        client, f"/campaigns/{campaign.id}/steps/add", csrf,
+        {"channel": "email", "wait_amount": "1", "template_id": str(template.id)},
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:800]
     bad = form_post(
         client,
         f"/campaigns/{campaign.id}/steps/add",
@@ -82,6 +98,8 @@ def test_a_marketer_builds_enrols_starts_and_previews(client: Any, db: Any, user
     assert "1. Email</strong> — Right away" in steps
     assert "2. Call (a task for the owner)</strong> — 2 days after the previous step" in steps
     assert "Only if their score is above 60" in steps
+    assert "3. Email</strong> — 1 day after the previous step" in steps
+    assert "From a template" in steps
     assert "Ann" in page  # the member
 
     preview = client.get(f"/campaigns/{campaign.id}/preview?position=0", headers=HTMX).text

@@ -134,6 +134,11 @@ class CampaignView(ObjectView):
         can_enrol = (
             actor.scope_for("campaign:enroll") is not None and campaign.status != "completed"
         )
+        templates = []
+        if can_write and actor.can("email_template:read"):
+            from nexa.email.service import list_templates
+
+            templates = list_templates(session, actor)
         available_lists = []
         if can_enrol:
             found, _ = lists.ListService(session, actor).list(ListQuery(limit=100))
@@ -165,6 +170,7 @@ class CampaignView(ObjectView):
                 and (actor.can("campaign:pause") if verb in ("pause", "resume") else can_write)
             ],
             "enrol_lists": available_lists,
+            "templates": templates,
             "builder_error": None,
             "weekdays": WEEKDAYS,
         }
