@@ -70,7 +70,7 @@ class CampaignOrchestrator:
 
     def handle_response(self, lead_id: UUID, response: dict[str, Any]) -> NextBestActionOut:
         # AI determines next best action
-        next_action = self.crm.leads.next_best_action_for(
+        next_action = self.crm.leads.next_best_action(
             lead_id,
             response=response,
             previous_touches=self.crm.leads.touch_history(lead_id).items,

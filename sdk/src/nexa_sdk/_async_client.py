@@ -13,7 +13,7 @@ import asyncio
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 from urllib.parse import quote
 
 import httpx
@@ -421,8 +421,32 @@ class AsyncLeads(AsyncCrud[m.LeadOut], AsyncSubscribable):
         """The lead's score (0-100), band, factors and history."""
         return await self._client.call(m.LeadScoreOut, "GET", f"/leads/{id_of(lead)}/score")
 
-    async def next_best_action(self, lead: ID) -> m.NextActionList:
-        """Suggested next steps for the lead, most urgent first."""
+    @overload
+    async def next_best_action(self, lead: ID) -> m.NextActionList: ...
+
+    @overload
+    async def next_best_action(
+        self,
+        lead: ID,
+        *,
+        response: Mapping[str, Any],
+        previous_touches: Iterable[Any] = (),
+    ) -> m.NextBestActionOut: ...
+
+    async def next_best_action(
+        self,
+        lead: ID,
+        *,
+        response: Mapping[str, Any] | None = None,
+        previous_touches: Iterable[Any] = (),
+    ) -> m.NextActionList | m.NextBestActionOut:
+        """Suggested next steps for the lead, most urgent first; with ``response`` (Use Case
+        4's context: ``{"kind": "replied", "channel": "email", "text": "…"}``) the one action
+        that response calls for (``next_best_action_for``)."""
+        if response is not None:
+            return await self.next_best_action_for(
+                lead, response=response, previous_touches=previous_touches
+            )
         return await self._client.call(
             m.NextActionList, "GET", f"/leads/{id_of(lead)}/next-actions"
         )

@@ -10,7 +10,7 @@ import builtins
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 from urllib.parse import quote
 
 import httpx
@@ -412,8 +412,32 @@ class Leads(Crud[m.LeadOut], Subscribable):
         """The lead's score (0-100), band, factors and history."""
         return self._client.call(m.LeadScoreOut, "GET", f"/leads/{id_of(lead)}/score")
 
-    def next_best_action(self, lead: ID) -> m.NextActionList:
-        """Suggested next steps for the lead, most urgent first."""
+    @overload
+    def next_best_action(self, lead: ID) -> m.NextActionList: ...
+
+    @overload
+    def next_best_action(
+        self,
+        lead: ID,
+        *,
+        response: Mapping[str, Any],
+        previous_touches: Iterable[Any] = (),
+    ) -> m.NextBestActionOut: ...
+
+    def next_best_action(
+        self,
+        lead: ID,
+        *,
+        response: Mapping[str, Any] | None = None,
+        previous_touches: Iterable[Any] = (),
+    ) -> m.NextActionList | m.NextBestActionOut:
+        """Suggested next steps for the lead, most urgent first; with ``response`` (Use Case
+        4's context: ``{"kind": "replied", "channel": "email", "text": "…"}``) the one action
+        that response calls for (``next_best_action_for``)."""
+        if response is not None:
+            return self.next_best_action_for(
+                lead, response=response, previous_touches=previous_touches
+            )
         return self._client.call(m.NextActionList, "GET", f"/leads/{id_of(lead)}/next-actions")
 
     def touch_history(self, lead: ID) -> m.TouchHistory:
