@@ -131,3 +131,18 @@ def test_a_custom_goal_event_and_a_converted_lead(db: Any) -> None:
     assert reached == 1
     assert member_of(db, trial).state == "goal_reached"
     assert member_of(db, nurture).state == "enrolled"  # another goal: not reached, still in
+
+
+def test_a_web_form_submission_enrols_the_lead_in_a_running_campaign(db: Any) -> None:
+    from nexa.lead.webform import submit
+    from tests.factories.lead import make_web_form
+
+    marketer = make_user(db, "marketer")
+    form = make_web_form(db)
+    campaign = make_campaign(db, marketer.actor, steps=STEPS, web_form_ids=[form.id])
+    service.move(db, marketer.actor, campaign.id, "start")
+    submit(
+        db, form.slug, {"last_name": "Former", "email": "former@example.org"}, client_ip="1.2.3.4"
+    )
+    member = member_of(db, campaign)
+    assert (member.record_type, member.state, member.source) == ("lead", "enrolled", "record")

@@ -743,6 +743,9 @@ class CampaignCreate(InputModel):
     exit_on: list[Literal["replied", "goal", "unsubscribed", "bounced", "deal_created"]] | None = (
         None
     )
+    web_form_ids: list[UUID] | None = Field(
+        default=None, description="Web forms whose submissions enrol the lead (running)"
+    )
     channels: list[Literal["email", "sms", "voice", "linkedin", "task"]] | None = Field(
         default=None, description="Informative (the spec's field)"
     )
@@ -813,6 +816,7 @@ class CampaignOut(OutputModel):
     quiet_end: str | None = None
     daily_limit: int | None = None
     exit_on: list[str] | None = None
+    web_form_ids: list[UUID] | None = None
     steps: list[StepOut] | None = None
     owner_id: UUID | None = None
     version: int
@@ -903,6 +907,9 @@ class CampaignUpdate(InputModel):
     )
     exit_on: list[Literal["replied", "goal", "unsubscribed", "bounced", "deal_created"]] | None = (
         None
+    )
+    web_form_ids: list[UUID] | None = Field(
+        default=None, description="Web forms whose submissions enrol the lead (running)"
     )
     channels: list[Literal["email", "sms", "voice", "linkedin", "task"]] | None = Field(
         default=None, description="Informative (the spec's field)"

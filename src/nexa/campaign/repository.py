@@ -88,6 +88,14 @@ class CampaignRepository(Repository[Campaign]):
         """The ids a readable, filtered statement selects (enrolment by filter)."""
         return list(self.session.scalars(stmt.with_only_columns(id_column).limit(limit)))
 
+    def web_forms(self, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        from nexa.models import WebForm
+
+        if not ids:
+            return set()
+        stmt = select(WebForm.id).where(WebForm.id.in_(ids))
+        return set(self.session.scalars(unscoped(stmt)))
+
     # -- steps ------------------------------------------------------------------------------
     def steps(self, campaign_id: uuid.UUID) -> list[CampaignStep]:
         stmt = (

@@ -52,6 +52,9 @@ class _CampaignFields(InputModel):
         None, ge=1, le=100_000, description="Emails a day from the sender's mailbox"
     )
     exit_on: list[ExitRule] | None = None
+    web_form_ids: list[uuid.UUID] | None = Field(
+        None, max_length=20, description="Web forms whose submissions enrol the lead (running)"
+    )
     channels: list[Channel] | None = Field(None, description="Informative (the spec's field)")
     owner_id: uuid.UUID | None = None
 
@@ -146,6 +149,7 @@ class CampaignOut(OutputModel):
     quiet_end: str | None = None
     daily_limit: int | None = None
     exit_on: list[str] = Field(default_factory=list)
+    web_form_ids: list[uuid.UUID] = Field(default_factory=list)
     steps: list[StepOut] = Field(default_factory=list)
     owner_id: uuid.UUID | None = None
     version: int

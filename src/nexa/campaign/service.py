@@ -168,6 +168,13 @@ class CampaignService(RecordService[Campaign]):
                         field=f"list_ids.{i}",
                     )
             values["list_ids"] = [str(i) for i in ids]
+        if "web_form_ids" in values:
+            forms = list(dict.fromkeys(values["web_form_ids"] or []))
+            known = self.repo.web_forms(forms)
+            for i, form_id in enumerate(forms):
+                if form_id not in known:
+                    raise ValidationFailed("no web form with this id", field=f"web_form_ids.{i}")
+            values["web_form_ids"] = [str(f) for f in forms]
         if "optimize" in values:
             values["optimize"] = list(dict.fromkeys(values["optimize"] or []))
         if "exit_on" in values:
@@ -798,3 +805,18 @@ def calendar(
     members), and the campaigns scheduled to start (channel "start")."""
     _require(actor, "campaign:read", "see campaigns")
     return CampaignRepository(session).due_by_day(start, start + timedelta(days=days))
+
+
+def enrol_from_form(session: Session, lead_id: uuid.UUID, form_id: str) -> int:
+    """A web form was submitted: the lead joins the running campaigns that enrol from that
+    form (as the system: the form's rule was set by someone allowed to)."""
+    from nexa.core.actor import SYSTEM
+
+    enrolled = 0
+    for campaign in CampaignRepository(session).running_campaigns():
+        if form_id in [str(f) for f in campaign.web_form_ids or []]:
+            result = enrol(
+                session, SYSTEM, campaign.id, Enrol(record_type="lead", record_ids=[lead_id])
+            )
+            enrolled += result.enrolled
+    return enrolled

@@ -271,17 +271,23 @@ def on_meeting_booked(session: Session, event: Event) -> None:
 
 @subscribe("lead.form_submitted")
 def on_form(session: Session, event: Event) -> None:
-    if event.record_id is not None:
-        service.end_for(
-            session,
-            event_actor(event),
-            "lead",
-            event.record_id,
-            rule=GOAL_ONLY,
-            state="exited",
-            reason="submitted a form",
-            goal="form_submission",
-        )
+    """A form reaches the goal of the sequences the lead is in (goal: a form submitted),
+    then enrols the lead in the running campaigns that enrol from this form."""
+    if event.record_id is None:
+        return
+    service.end_for(
+        session,
+        event_actor(event),
+        "lead",
+        event.record_id,
+        rule=GOAL_ONLY,
+        state="exited",
+        reason="submitted a form",
+        goal="form_submission",
+    )
+    form_id = getattr(event.payload, "form_id", None)
+    if form_id:
+        service.enrol_from_form(session, event.record_id, str(form_id))
 
 
 @subscribe("lead.converted")

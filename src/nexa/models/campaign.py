@@ -95,6 +95,8 @@ class Campaign(UUIDPkMixin, TimestampMixin, VersionedMixin, SoftDeleteMixin, Own
     daily_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # the exit rules that apply (default all): replied, goal, unsubscribed, bounced, deal
     exit_on: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
+    # web forms whose submissions enrol the lead while the campaign runs
+    web_form_ids: Mapped[list[Any]] = mapped_column(JSONType, nullable=False, default=list)
 
     @validates("name")
     def _keep_name_key(self, _: str, value: str | None) -> str | None:

@@ -116,6 +116,7 @@ NOT_IN_PROFILE = frozenset(
         "list_ids",
         "optimize",
         "exit_on",
+        "web_form_ids",
         "prices",
         "stage_id",
         "stage_name",
