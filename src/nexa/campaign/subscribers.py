@@ -39,9 +39,12 @@ def _person(event: Event) -> tuple[str, uuid.UUID] | None:
     return None
 
 
-def _touch_message(session: Session, event: Event, kind: str) -> None:
-    """A campaign message's open, click, bounce …: a touch on its campaign and step."""
-    message_id = event.record_id
+def _touch_message(
+    session: Session, event: Event, kind: str, message_id: uuid.UUID | None = None
+) -> None:
+    """A campaign message's open, click, bounce, unsubscribe: a touch on its campaign and
+    step (the message is the event's record unless given)."""
+    message_id = message_id or event.record_id
     if message_id is None:
         return
     now = clock.now()
@@ -64,6 +67,31 @@ def _touch_message(session: Session, event: Event, kind: str) -> None:
     )
 
 
+def _answered(session: Session, event: Event, channel: str, reason: str) -> None:
+    """A reply: a touch on each live sequence of the person, then the replied exit."""
+    person = _person(event)
+    if person is None:
+        return
+    now = clock.now()
+    record_touches(
+        session,
+        [
+            Touch(c.id, None, m.record_type, m.record_id, channel, "replied", now, event.record_id)
+            for m, c in CampaignRepository(session).memberships_of(*person, live_only=True)
+        ],
+    )
+    _end(event, session, person, "replied", "exited", reason)
+
+
+def _end(
+    event: Event, session: Session, person: tuple[str, uuid.UUID] | None, rule: str,
+    state: str, reason: str,
+) -> None:  # fmt: skip
+    if person is not None:
+        service.end_for(session, event_actor(event), *person, rule=rule, state=state,
+                        reason=reason)  # fmt: skip
+
+
 @subscribe("email.opened")
 def on_opened(session: Session, event: Event) -> None:
     _touch_message(session, event, "opened")
@@ -77,112 +105,35 @@ def on_clicked(session: Session, event: Event) -> None:
 @subscribe("email.bounced")
 def on_bounced(session: Session, event: Event) -> None:
     _touch_message(session, event, "bounced")
-    person = _person(event)
-    if person is not None:
-        service.end_for(
-            session,
-            event_actor(event),
-            *person,
-            rule="bounced",
-            state="bounced",
-            reason="the address bounced",
-        )
+    _end(event, session, _person(event), "bounced", "bounced", "the address bounced")
 
 
 @subscribe("email.failed")
 def on_refused(session: Session, event: Event) -> None:
     """A permanent SMTP refusal at delivery (a 5xx: "no such user") is a hard bounce too."""
-    reply = str(getattr(event.payload, "reply", None) or "")
-    if not reply.startswith("5"):
-        return
-    _touch_message(session, event, "bounced")
-    person = _person(event)
-    if person is not None:
-        service.end_for(
-            session,
-            event_actor(event),
-            *person,
-            rule="bounced",
-            state="bounced",
-            reason="the address was refused",
-        )
+    if str(getattr(event.payload, "reply", None) or "").startswith("5"):
+        _touch_message(session, event, "bounced")
+        _end(event, session, _person(event), "bounced", "bounced", "the address was refused")
 
 
 @subscribe("email.unsubscribed")
 def on_unsubscribed(session: Session, event: Event) -> None:
     message_id = _uuid(getattr(event.payload, "message_id", None))
     if message_id is not None:
-        runs = CampaignRepository(session).runs_of_messages([message_id])
-        now = clock.now()
-        record_touches(
-            session,
-            [
-                Touch(
-                    run.campaign_id,
-                    run.step_id,
-                    m.record_type,
-                    m.record_id,
-                    run.channel,
-                    "unsubscribed",
-                    now,
-                    message_id,
-                )
-                for run, m in runs
-            ],
-        )
-    person = _person(event)
-    if person is not None:
-        service.end_for(
-            session,
-            event_actor(event),
-            *person,
-            rule="unsubscribed",
-            state="unsubscribed",
-            reason="unsubscribed",
-        )
+        _touch_message(session, event, "unsubscribed", message_id)
+    _end(event, session, _person(event), "unsubscribed", "unsubscribed", "unsubscribed")
 
 
 @subscribe("email.replied")
 def on_replied(session: Session, event: Event) -> None:
-    person = _person(event)
-    if person is None:
-        return
-    repo = CampaignRepository(session)
-    now = clock.now()
-    touches = [
-        Touch(c.id, None, m.record_type, m.record_id, "email", "replied", now, event.record_id)
-        for m, c in repo.memberships_of(*person, live_only=True)
-    ]
-    record_touches(session, touches)
-    service.end_for(
-        session, event_actor(event), *person, rule="replied", state="exited", reason="replied"
-    )
+    _answered(session, event, "email", "replied")
 
 
 @subscribe("sms.received")
 def on_sms_received(session: Session, event: Event) -> None:
     if getattr(event.payload, "keyword", None):
         return  # STOP / START / HELP are not answers
-    person = _person(event)
-    if person is None:
-        return
-    repo = CampaignRepository(session)
-    now = clock.now()
-    record_touches(
-        session,
-        [
-            Touch(c.id, None, m.record_type, m.record_id, "sms", "replied", now, event.record_id)
-            for m, c in repo.memberships_of(*person, live_only=True)
-        ],
-    )
-    service.end_for(
-        session,
-        event_actor(event),
-        *person,
-        rule="replied",
-        state="exited",
-        reason="replied by SMS",
-    )
+    _answered(session, event, "sms", "replied by SMS")
 
 
 @subscribe("sms.opted_out")
