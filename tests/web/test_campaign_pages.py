@@ -153,3 +153,38 @@ def test_read_only_users_see_no_builder_and_the_calendar_lists_what_is_due(
     row = calendar[calendar.index('data-testid="campaign-calendar"') :]
     assert "Due soon" in row and "Task for the owner" in row
     assert datetime.now(UTC).year > 2000
+
+
+def test_with_channel_preference_the_members_table_says_how_each_answers_best(
+    client: Any, db: Any, users: Any
+) -> None:
+    import uuid as _uuid
+
+    from nexa.models import SmsMessage
+
+    marketer = users.marketer.actor
+    texter = make_lead(db, marketer, first_name="Tex", email="tex@example.org")
+    quiet = make_lead(db, marketer, first_name="Quinn", email="quinn@example.org")
+    campaign = make_campaign(
+        db, marketer, steps=[{"day": 1, "channel": "task", "body": "Call"}],
+        optimize=["channel_preference"],
+    )  # fmt: skip
+    service.move(db, marketer, campaign.id, "start")
+    service.enrol(
+        db, marketer, campaign.id, Enrol(record_type="lead", record_ids=[texter.id, quiet.id])
+    )
+    for direction, state in (("out", "sent"), ("out", "sent"), ("in", "received")):
+        db.add(
+            SmsMessage(
+                id=_uuid.uuid4(), direction=direction, to_number="+14155550100",
+                body="hi", related_type="lead", related_id=texter.id, state=state,
+            )
+        )  # fmt: skip
+    db.commit()
+    sign_in(client, users.marketer)
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert "Answers best by" in page
+    row = page[page.index(">Tex ") :].split("</tr>", 1)[0]
+    assert "Text message" in row
+    quiet_row = page[page.index(">Quinn ") :].split("</tr>", 1)[0]
+    assert "Text message" in quiet_row  # no history of their own: the organization's best

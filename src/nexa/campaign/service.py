@@ -820,3 +820,14 @@ def enrol_from_form(session: Session, lead_id: uuid.UUID, form_id: str) -> int:
             )
             enrolled += result.enrolled
     return enrolled
+
+
+def preferred_channels(
+    session: Session, members: list[CampaignMember]
+) -> dict[tuple[str, uuid.UUID], str | None]:
+    """Each member's preferred channel (the highest response rate, email or SMS, shrunk
+    towards the organization's rate: ``nexa.intelligence.channel_preference``)."""
+    from nexa.intelligence.channel_preference import channel_preferences
+
+    keys = [(m.record_type, m.record_id) for m in members]
+    return {key: pref.preferred for key, pref in channel_preferences(session, keys).items()}

@@ -88,6 +88,36 @@ def email_counts(session: Session, members: Sequence[MemberKey] | None) -> Count
     return out
 
 
+@register_channel("sms")
+def sms_counts(session: Session, members: Sequence[MemberKey] | None) -> Counts:
+    """Texts sent and texts answered (an inbound message that is not STOP/START/HELP)."""
+    from nexa.models import SmsMessage
+
+    answered = case(((SmsMessage.direction == "in") & SmsMessage.keyword.is_(None), 1), else_=0)
+    sent = case(((SmsMessage.direction == "out") & (SmsMessage.state == "sent"), 1), else_=0)
+    base = select(func.coalesce(func.sum(answered), 0), func.coalesce(func.sum(sent), 0))
+    if members is None:
+        responses, count = session.execute(unscoped(base)).one()
+        return {ORGANIZATION: (int(responses), int(count))}
+    out: Counts = {}
+    by_type: dict[str, list[uuid.UUID]] = {}
+    for kind, member_id in members:
+        by_type.setdefault(kind, []).append(member_id)
+    for kind, ids in by_type.items():
+        for start in range(0, len(ids), CHUNK):
+            query = (
+                base.add_columns(SmsMessage.related_id)
+                .where(
+                    SmsMessage.related_type == kind,
+                    SmsMessage.related_id.in_(ids[start : start + CHUNK]),
+                )
+                .group_by(SmsMessage.related_id)
+            )
+            for responses, count, related_id in session.execute(unscoped(query)):
+                out[(kind, related_id)] = (int(responses), int(count))
+    return out
+
+
 def posterior_rate(responses: int, sent: int, prior_rate: float) -> float:
     """The Beta posterior mean with a prior of ``prior_rate`` over ``PRIOR_STRENGTH`` sends."""
     alpha = prior_rate * PRIOR_STRENGTH + responses

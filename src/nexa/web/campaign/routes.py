@@ -130,6 +130,11 @@ class CampaignView(ObjectView):
             [(m.record_type, m.record_id) for m in members]
         )
         counts = service.CampaignRepository(session).count_members(campaign.id)
+        preferred = (
+            service.preferred_channels(session, members)
+            if "channel_preference" in (campaign.optimize or [])
+            else {}
+        )
         can_write = actor.can("campaign:write") and campaign.status != "completed"
         can_enrol = (
             actor.scope_for("campaign:enroll") is not None and campaign.status != "completed"
@@ -158,6 +163,7 @@ class CampaignView(ObjectView):
             "state_words": STATE_WORDS,
             "members": members,
             "member_names": names,
+            "preferred": preferred,
             "member_next": next_cursor,
             "state_counts": counts,
             "can_build": can_write,
