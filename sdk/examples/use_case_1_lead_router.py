@@ -5,8 +5,8 @@ your own closed leads once there are enough) and enriches it (email kind, senior
 account match). The router asks the server to route it by the organization's score bands —
 here the spec's: 80+ → the segment's top performer, urgent, 5-minute SLA; 60+ → round robin,
 high, 30 minutes; below → the SDR queue, normal, 4 hours — which sets the owner and starts the
-SLA clock. Leads scoring under 50 are enrolled in a nurture list (list membership until
-campaigns exist).
+SLA clock. Leads scoring under 50 are put in the nurture list: a running campaign whose
+segment is that list (Use Case 4) enrols them at its next pass.
 """
 
 from __future__ import annotations

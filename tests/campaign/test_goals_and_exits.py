@@ -146,3 +146,34 @@ def test_a_web_form_submission_enrols_the_lead_in_a_running_campaign(db: Any) ->
     )
     member = member_of(db, campaign)
     assert (member.record_type, member.state, member.source) == ("lead", "enrolled", "record")
+
+
+def test_records_added_to_a_running_campaigns_segment_are_enrolled_by_the_next_pass(
+    db: Any, sessions: Any
+) -> None:
+    from nexa.campaign.engine import advance
+    from nexa.segment.service import add_members
+    from tests.factories.segment import make_list
+
+    marketer = make_user(db, "marketer")
+    nurture = make_list(db, marketer.actor, name="Nurture", object_type="lead")
+    hot = make_list(
+        db, marketer.actor, name="Hot", object_type="lead", kind="dynamic",
+        filters=["company:eq:Hot Ltd"],
+    )  # fmt: skip
+    campaign = make_campaign(db, marketer.actor, steps=STEPS, list_ids=[nurture.id, hot.id])
+    draft = make_campaign(db, marketer.actor, steps=STEPS, segment=nurture.id)
+    service.move(db, marketer.actor, campaign.id, "start")
+    added = make_lead(db, marketer.actor, email="n@example.org")
+    matching = make_lead(db, marketer.actor, email="h@example.org", company="Hot Ltd")
+    add_members(db, marketer.actor, nurture.id, [added.id])
+    db.commit()
+    advance(sessions)
+    members = db.scalars(
+        select(CampaignMember).where(CampaignMember.campaign_id == campaign.id)
+    ).all()
+    assert {m.record_id for m in members} == {added.id, matching.id}
+    assert (
+        db.scalars(select(CampaignMember).where(CampaignMember.campaign_id == draft.id)).first()
+        is None
+    )  # a draft enrols nobody

@@ -87,6 +87,13 @@ def advance(
 
         start_due(session, SYSTEM, now or clock.now())
         campaign_ids = [c.id for c in CampaignRepository(session).running_campaigns()]
+    for campaign_id in campaign_ids:  # who joined the segments since the last pass
+        with session_factory() as session:
+            from nexa.campaign.service import enrol_segments
+
+            campaign = CampaignRepository(session).campaign(campaign_id)
+            if campaign is not None and campaign.list_ids:
+                enrol_segments(session, campaign)
     for campaign_id in campaign_ids:
         while True:
             with session_factory() as session:

@@ -27,6 +27,7 @@ from nexa.campaign.events import (
 )
 from nexa.campaign.repository import CampaignRepository, Touch, record_touches
 from nexa.campaign.schemas import (
+    MAX_ENROL,
     CampaignMemberOut,
     Enrol,
     EnrolResult,
@@ -36,7 +37,7 @@ from nexa.campaign.schemas import (
 )
 from nexa.core import clock
 from nexa.core.actor import Actor, Scope
-from nexa.core.errors import Conflict, PermissionDenied, ValidationFailed
+from nexa.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from nexa.core.events import publish
 from nexa.core.filtering import apply_filters, parse_filters
 from nexa.core.repository import REPOSITORIES, Repository
@@ -831,3 +832,34 @@ def preferred_channels(
 
     keys = [(m.record_type, m.record_id) for m in members]
     return {key: pref.preferred for key, pref in channel_preferences(session, keys).items()}
+
+
+def enrol_segments(session: Session, campaign: Campaign) -> int:
+    """A running campaign takes in who joined its segments since the last pass: a static
+    list's new members, a dynamic list's new matches (Use Case 1's nurture branch: routing
+    adds a low score to the Nurture list, the nurture campaign on it takes it from there).
+    As the system: the segment was chosen by someone allowed to; people already in (or who
+    left) are not enrolled again by this."""
+    from nexa.core.actor import SYSTEM
+    from nexa.segment.service import member_ids
+
+    repo = CampaignRepository(session)
+    enrolled = 0
+    for list_id in [uuid.UUID(str(i)) for i in campaign.list_ids or []]:
+        try:
+            lst, ids = member_ids(session, SYSTEM, list_id)
+        except DomainError:
+            continue  # the list went to the bin, or its filter no longer reads
+        if lst.object_type not in ("lead", "contact") or not ids:
+            continue
+        known = repo.members_by_record(campaign.id, lst.object_type, ids)
+        new = [i for i in ids if i not in known]
+        for start in range(0, len(new), MAX_ENROL):
+            result = enrol(
+                session,
+                SYSTEM,
+                campaign.id,
+                Enrol(record_type=lst.object_type, record_ids=new[start : start + MAX_ENROL]),
+            )
+            enrolled += result.enrolled
+    return enrolled
