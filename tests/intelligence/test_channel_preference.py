@@ -32,7 +32,7 @@ def _sent(db: Any, lead: Any, n: int, *, replied: int = 0, clicked: int = 0) -> 
 
 @pytest.fixture
 def sms_channel() -> Iterator[dict[cp.MemberKey, tuple[int, int]]]:
-    """A stand-in SMS channel registered for the test (the real one is built elsewhere)."""
+    """A stand-in SMS channel for the test (the real one is restored afterwards)."""
     table: dict[cp.MemberKey, tuple[int, int]] = {}
 
     def counts(_: Any, members: Sequence[cp.MemberKey] | None) -> cp.Counts:
@@ -41,9 +41,15 @@ def sms_channel() -> Iterator[dict[cp.MemberKey, tuple[int, int]]]:
                                       sum(s for _, s in table.values()))}  # fmt: skip
         return {k: table[k] for k in members if k in table}
 
+    real = cp.CHANNELS.get("sms")  # the SMS domain's own counts: put back afterwards
     cp.register_channel("sms")(counts)
-    yield table
-    del cp.CHANNELS["sms"]
+    try:
+        yield table
+    finally:
+        if real is not None:
+            cp.CHANNELS["sms"] = real
+        else:
+            del cp.CHANNELS["sms"]
 
 
 def test_email_rates_with_the_organization_prior(db: Any) -> None:
